@@ -1,0 +1,461 @@
+package io.settler.zerotrust.pki;
+
+import io.settler.zerotrust.identity.ServiceIdentity;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * A certificate authority for development and tests: a root (and optionally an intermediate) that
+ * issues short-lived leaf certificates for service identities.
+ *
+ * <pre>{@code
+ * DevCertificateAuthority ca = DevCertificateAuthority.create("example.org");
+ * IssuedCertificate api = ca.leaf("api").serverAndClient().dnsNames("localhost").issue();
+ * PemFiles files = api.writePem(dir, "api");
+ * }</pre>
+ *
+ * <p>Each leaf carries the URI SAN {@code spiffe://<trust-domain>/<service>}, the subject
+ * {@code CN=<service>}, {@code BasicConstraints cA=false}, a {@code digitalSignature} key usage
+ * (plus {@code keyEncipherment} for RSA) and the extended key usage its {@link CertificateUsage}
+ * asks for. Leaves can also be issued with a {@link CertificateDefect} on purpose, so that tests
+ * can prove each kind of bad certificate is refused.
+ *
+ * <p>The keys live in memory only and are never meant for production: the root's subject says
+ * "development only". Instances are immutable and thread-safe.
+ */
+public final class DevCertificateAuthority {
+
+    private static final Duration DEFAULT_CA_VALIDITY = Duration.ofDays(30);
+    private static final Duration DEFAULT_LEAF_VALIDITY = Duration.ofHours(24);
+    /** Certificates start slightly in the past so peers with a clock a little behind accept them. */
+    private static final Duration BACKDATE = Duration.ofMinutes(5);
+    private static final Duration DEFECT_OFFSET = Duration.ofDays(1);
+    private static final String ORGANIZATION = "Settler Zero Trust (development only)";
+
+    private final String trustDomain;
+    private final KeyAlgorithm keyAlgorithm;
+    private final Clock clock;
+    private final SecureRandom random;
+    private final Issuer root;
+    private final Optional<Issuer> intermediate;
+
+    private DevCertificateAuthority(Builder builder) {
+        this.trustDomain = builder.trustDomain;
+        this.keyAlgorithm = builder.keyAlgorithm;
+        this.clock = builder.clock;
+        this.random = new SecureRandom();
+        Instant notBefore = clock.instant().minus(BACKDATE);
+        Instant notAfter = clock.instant().plus(builder.validity);
+        this.root = selfSignedRoot(rootName(), notBefore, notAfter, builder.withIntermediate ? 1 : 0);
+        this.intermediate = builder.withIntermediate
+                ? Optional.of(subordinate(root, name("Settler Dev Intermediate CA " + trustDomain), notBefore, notAfter))
+                : Optional.empty();
+    }
+
+    /**
+     * A root-only CA for {@code trustDomain} with an EC P-256 key, valid for 30 days.
+     *
+     * @param trustDomain the SPIFFE trust domain its leaves belong to, e.g. {@code example.org}
+     * @return the CA
+     */
+    public static DevCertificateAuthority create(String trustDomain) {
+        return builder(trustDomain).build();
+    }
+
+    /**
+     * A builder for a CA with an intermediate, another key type, validity or clock.
+     *
+     * @param trustDomain the SPIFFE trust domain its leaves belong to, e.g. {@code example.org}
+     * @return the builder
+     */
+    public static Builder builder(String trustDomain) {
+        return new Builder(trustDomain);
+    }
+
+    /** The trust domain of every identity this CA issues. */
+    public String trustDomain() {
+        return trustDomain;
+    }
+
+    /** The root certificate: the trust anchor peers should hold. */
+    public X509Certificate rootCertificate() {
+        return root.certificate();
+    }
+
+    /** The intermediate that signs the leaves, when the CA was built with one. */
+    public Optional<X509Certificate> intermediateCertificate() {
+        return intermediate.map(Issuer::certificate);
+    }
+
+    /** The root certificate as PEM, ready to be a trust bundle. */
+    public String caBundlePem() {
+        return Pem.certificates(List.of(root.certificate()));
+    }
+
+    /**
+     * Writes the root certificate as a PEM trust bundle.
+     *
+     * @param file where to write it; replaced if present
+     * @return the absolute path written
+     */
+    public Path writeCaBundle(Path file) {
+        return Pem.writePublic(file, caBundlePem());
+    }
+
+    /**
+     * Starts a leaf certificate for {@code spiffe://<trust-domain>/<service>}.
+     *
+     * @param service the SPIFFE path, e.g. {@code api} or {@code ns/prod/api}
+     * @return a request to refine and {@link LeafRequest#issue() issue}
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if the service breaks
+     *     the SPIFFE path rules
+     */
+    public LeafRequest leaf(String service) {
+        return new LeafRequest(ServiceIdentity.of(trustDomain, service));
+    }
+
+    /** The certificate that signs leaves: the intermediate if there is one, else the root. */
+    private Issuer leafIssuer() {
+        return intermediate.orElse(root);
+    }
+
+    private X500Name rootName() {
+        return name("Settler Dev Root CA " + trustDomain);
+    }
+
+    private static X500Name name(String commonName) {
+        return new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.O, ORGANIZATION)
+                .addRDN(BCStyle.CN, commonName)
+                .build();
+    }
+
+    private Issuer selfSignedRoot(X500Name subject, Instant notBefore, Instant notAfter, int pathLength) {
+        KeyPair keys = keyAlgorithm.generate();
+        X509v3CertificateBuilder builder = builder(subject, subject, keys.getPublic(), notBefore, notAfter);
+        addCaExtensions(builder, keys.getPublic(), null, pathLength);
+        return new Issuer(sign(builder, keys, keyAlgorithm), keys, keyAlgorithm);
+    }
+
+    private Issuer subordinate(Issuer parent, X500Name subject, Instant notBefore, Instant notAfter) {
+        KeyPair keys = keyAlgorithm.generate();
+        X509v3CertificateBuilder builder = builder(
+                X500Name.getInstance(parent.certificate().getSubjectX500Principal().getEncoded()),
+                subject, keys.getPublic(), notBefore, notAfter);
+        addCaExtensions(builder, keys.getPublic(), parent.certificate(), 0);
+        return new Issuer(sign(builder, parent.keys(), parent.algorithm()), keys, keyAlgorithm);
+    }
+
+    private X509v3CertificateBuilder builder(X500Name issuer, X500Name subject, PublicKey key,
+                                             Instant notBefore, Instant notAfter) {
+        // 159 random bits: positive, unpredictable, within the 20-octet limit of RFC 5280.
+        BigInteger serial = new BigInteger(159, random).setBit(0);
+        return new JcaX509v3CertificateBuilder(issuer, serial, Date.from(notBefore), Date.from(notAfter), subject, key);
+    }
+
+    private static void addCaExtensions(X509v3CertificateBuilder builder, PublicKey key,
+                                        X509Certificate parent, int pathLength) {
+        try {
+            JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(pathLength));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            builder.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(key));
+            if (parent != null) {
+                builder.addExtension(Extension.authorityKeyIdentifier, false,
+                        utils.createAuthorityKeyIdentifier(parent));
+            }
+        } catch (GeneralSecurityException | CertIOException e) {
+            throw new IllegalStateException("cannot build CA certificate extensions", e);
+        }
+    }
+
+    private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair signer, KeyAlgorithm algorithm) {
+        try {
+            return new JcaX509CertificateConverter().getCertificate(
+                    builder.build(new JcaContentSignerBuilder(algorithm.signatureAlgorithm())
+                            .build(signer.getPrivate())));
+        } catch (OperatorCreationException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot sign a certificate with " + algorithm, e);
+        }
+    }
+
+    /** A certificate with the key that signs under it. */
+    private record Issuer(X509Certificate certificate, KeyPair keys, KeyAlgorithm algorithm) {
+    }
+
+    /** Builds a {@link DevCertificateAuthority}. */
+    public static final class Builder {
+        private final String trustDomain;
+        private KeyAlgorithm keyAlgorithm = KeyAlgorithm.EC_P256;
+        private Duration validity = DEFAULT_CA_VALIDITY;
+        private Clock clock = Clock.systemUTC();
+        private boolean withIntermediate;
+
+        private Builder(String trustDomain) {
+            // Validates the trust domain with the same rules identities use.
+            this.trustDomain = ServiceIdentity.of(trustDomain, "ca").trustDomain();
+        }
+
+        /**
+         * Key type of the CA certificates (default EC P-256); it decides the signature algorithm of
+         * everything the CA signs.
+         */
+        public Builder keyAlgorithm(KeyAlgorithm keyAlgorithm) {
+            this.keyAlgorithm = Objects.requireNonNull(keyAlgorithm, "keyAlgorithm");
+            return this;
+        }
+
+        /** Lifetime of the CA certificates (default 30 days). */
+        public Builder validity(Duration validity) {
+            this.validity = positive(validity, "validity");
+            return this;
+        }
+
+        /** The clock that dates every certificate (default the system clock, UTC). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Signs leaves with an intermediate CA, so chains have two certificates above the root's. */
+        public Builder withIntermediate() {
+            this.withIntermediate = true;
+            return this;
+        }
+
+        /** Generates the keys and certificates. */
+        public DevCertificateAuthority build() {
+            return new DevCertificateAuthority(this);
+        }
+    }
+
+    /** A leaf certificate to issue; refine it, then call {@link #issue()}. Not thread-safe. */
+    public final class LeafRequest {
+        private final ServiceIdentity identity;
+        private CertificateUsage usage = CertificateUsage.SERVER_AND_CLIENT;
+        private KeyAlgorithm leafKeyAlgorithm = KeyAlgorithm.EC_P256;
+        private Duration validity = DEFAULT_LEAF_VALIDITY;
+        private String commonName;
+        private final List<String> dnsNames = new ArrayList<>();
+        private final List<InetAddress> ipAddresses = new ArrayList<>();
+        private final Set<CertificateDefect> defects = EnumSet.noneOf(CertificateDefect.class);
+
+        private LeafRequest(ServiceIdentity identity) {
+            this.identity = identity;
+            this.commonName = identity.serviceName();
+        }
+
+        /** For TLS servers only. */
+        public LeafRequest server() {
+            return usage(CertificateUsage.SERVER);
+        }
+
+        /** For TLS clients only. */
+        public LeafRequest client() {
+            return usage(CertificateUsage.CLIENT);
+        }
+
+        /** For both TLS servers and clients; the default. */
+        public LeafRequest serverAndClient() {
+            return usage(CertificateUsage.SERVER_AND_CLIENT);
+        }
+
+        /** What the certificate may be used for (default {@link CertificateUsage#SERVER_AND_CLIENT}). */
+        public LeafRequest usage(CertificateUsage usage) {
+            this.usage = Objects.requireNonNull(usage, "usage");
+            return this;
+        }
+
+        /** Adds DNS subject alternative names, e.g. {@code localhost}. */
+        public LeafRequest dnsNames(String... names) {
+            for (String name : names) {
+                if (name == null || name.isBlank() || name.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+                    throw new IllegalArgumentException("a DNS name must be non-empty printable ASCII; got " + name);
+                }
+                dnsNames.add(name);
+            }
+            return this;
+        }
+
+        /**
+         * Adds IP subject alternative names, as literal IPv4 or IPv6 addresses (no host names, no DNS
+         * look-up), e.g. {@code 127.0.0.1} or {@code ::1}.
+         */
+        public LeafRequest ipAddresses(String... addresses) {
+            for (String address : addresses) {
+                ipAddresses.add(ipLiteral(address));
+            }
+            return this;
+        }
+
+        /** The subject common name (default: the service name). PostgreSQL maps it to a role. */
+        public LeafRequest commonName(String commonName) {
+            this.commonName = Objects.requireNonNull(commonName, "commonName");
+            return this;
+        }
+
+        /** The leaf's key type (default EC P-256). */
+        public LeafRequest keyAlgorithm(KeyAlgorithm keyAlgorithm) {
+            this.leafKeyAlgorithm = Objects.requireNonNull(keyAlgorithm, "keyAlgorithm");
+            return this;
+        }
+
+        /** The lifetime (default 24 hours); it must end before the issuing CA's does. */
+        public LeafRequest validity(Duration validity) {
+            this.validity = positive(validity, "validity");
+            return this;
+        }
+
+        /** Builds deliberate flaws into the certificate, for tests that prove they are refused. */
+        public LeafRequest defect(CertificateDefect... defects) {
+            for (CertificateDefect defect : defects) {
+                this.defects.add(Objects.requireNonNull(defect, "defect"));
+            }
+            return this;
+        }
+
+        /**
+         * Generates a key pair and signs the certificate.
+         *
+         * @return the certificate, its chain and its private key
+         * @throws IllegalArgumentException if the leaf would outlive the issuing CA
+         */
+        public IssuedCertificate issue() {
+            Issuer issuer = defects.contains(CertificateDefect.UNKNOWN_CA) ? impostorOf(leafIssuer()) : leafIssuer();
+            Instant now = clock.instant();
+            Instant notBefore = now.minus(BACKDATE);
+            Instant notAfter = now.plus(validity);
+            if (defects.contains(CertificateDefect.EXPIRED)) {
+                notBefore = now.minus(validity).minus(DEFECT_OFFSET);
+                notAfter = now.minus(DEFECT_OFFSET);
+            } else if (defects.contains(CertificateDefect.NOT_YET_VALID)) {
+                notBefore = now.plus(DEFECT_OFFSET);
+                notAfter = notBefore.plus(validity);
+            }
+            if (notAfter.isAfter(issuer.certificate().getNotAfter().toInstant())) {
+                throw new IllegalArgumentException("the leaf would outlive its issuing CA (which ends "
+                        + issuer.certificate().getNotAfter().toInstant() + "); ask for a shorter validity");
+            }
+
+            KeyPair keys = leafKeyAlgorithm.generate();
+            X509v3CertificateBuilder builder = builder(
+                    X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded()),
+                    new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build(),
+                    keys.getPublic(), notBefore, notAfter);
+            addLeafExtensions(builder, keys.getPublic(), issuer.certificate());
+            X509Certificate leaf = sign(builder, issuer.keys(), issuer.algorithm());
+
+            List<X509Certificate> chain = new ArrayList<>();
+            chain.add(leaf);
+            if (issuer != root && !defects.contains(CertificateDefect.UNKNOWN_CA)) {
+                chain.add(issuer.certificate());
+            }
+            return new IssuedCertificate(identity, chain, keys.getPrivate(), root.certificate());
+        }
+
+        private void addLeafExtensions(X509v3CertificateBuilder builder, PublicKey key, X509Certificate issuer) {
+            boolean wrongSan = defects.contains(CertificateDefect.WRONG_SAN);
+            List<GeneralName> names = new ArrayList<>();
+            names.add(new GeneralName(GeneralName.uniformResourceIdentifier, wrongSan
+                    ? ServiceIdentity.of(trustDomain, "impostor-" + identity.serviceName()).toString()
+                    : identity.toString()));
+            for (String dns : dnsNames) {
+                names.add(new GeneralName(GeneralName.dNSName, wrongSan ? "wrong-san.invalid" : dns));
+            }
+            for (InetAddress ip : ipAddresses) {
+                names.add(new GeneralName(GeneralName.iPAddress, wrongSan ? "192.0.2.1" : ip.getHostAddress()));
+            }
+            try {
+                JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
+                builder.addExtension(Extension.basicConstraints, true,
+                        new BasicConstraints(defects.contains(CertificateDefect.CA_FLAG_ON_LEAF)));
+                builder.addExtension(Extension.keyUsage, true, new KeyUsage(leafKeyAlgorithm.isRsa()
+                        ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment
+                        : KeyUsage.digitalSignature));
+                builder.addExtension(Extension.extendedKeyUsage, false, extendedKeyUsage());
+                builder.addExtension(Extension.subjectAlternativeName, false,
+                        new GeneralNames(names.toArray(GeneralName[]::new)));
+                builder.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(key));
+                builder.addExtension(Extension.authorityKeyIdentifier, false,
+                        utils.createAuthorityKeyIdentifier(issuer));
+            } catch (GeneralSecurityException | CertIOException e) {
+                throw new IllegalStateException("cannot build leaf certificate extensions", e);
+            }
+        }
+
+        private ExtendedKeyUsage extendedKeyUsage() {
+            if (defects.contains(CertificateDefect.WRONG_EKU)) {
+                return new ExtendedKeyUsage(KeyPurposeId.id_kp_codeSigning);
+            }
+            return switch (usage) {
+                case SERVER -> new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth);
+                case CLIENT -> new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth);
+                case SERVER_AND_CLIENT -> new ExtendedKeyUsage(
+                        new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth});
+            };
+        }
+
+        /** A throw-away CA with the same name and key type as {@code real}, but its own key. */
+        private Issuer impostorOf(Issuer real) {
+            X500Name subject = X500Name.getInstance(real.certificate().getSubjectX500Principal().getEncoded());
+            return selfSignedRoot(subject, real.certificate().getNotBefore().toInstant(),
+                    real.certificate().getNotAfter().toInstant(), 0);
+        }
+    }
+
+    private static InetAddress ipLiteral(String address) {
+        Objects.requireNonNull(address, "address");
+        boolean literal = address.matches("\\d{1,3}(\\.\\d{1,3}){3}")
+                || (address.contains(":") && address.matches("[0-9a-fA-F:.]+"));
+        if (!literal) {
+            throw new IllegalArgumentException("not an IP address literal: " + address);
+        }
+        try {
+            return InetAddress.getByName(address); // a literal: parsed, never looked up
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("not an IP address literal: " + address, e);
+        }
+    }
+
+    private static Duration positive(Duration duration, String name) {
+        Objects.requireNonNull(duration, name);
+        if (duration.isNegative() || duration.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive; got " + duration);
+        }
+        return duration;
+    }
+}
