@@ -1,9 +1,9 @@
 package io.settler.zerotrust.pki;
 
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.network.IpAddressLiteral;
 import java.math.BigInteger;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -317,7 +317,7 @@ public final class DevCertificateAuthority {
          */
         public LeafRequest ipAddresses(String... addresses) {
             for (String address : addresses) {
-                ipAddresses.add(ipLiteral(address));
+                ipAddresses.add(IpAddressLiteral.parse(address));
             }
             return this;
         }
@@ -434,20 +434,6 @@ public final class DevCertificateAuthority {
             X500Name subject = X500Name.getInstance(real.certificate().getSubjectX500Principal().getEncoded());
             return selfSignedRoot(subject, real.certificate().getNotBefore().toInstant(),
                     real.certificate().getNotAfter().toInstant(), 0);
-        }
-    }
-
-    private static InetAddress ipLiteral(String address) {
-        Objects.requireNonNull(address, "address");
-        boolean literal = address.matches("\\d{1,3}(\\.\\d{1,3}){3}")
-                || (address.contains(":") && address.matches("[0-9a-fA-F:.]+"));
-        if (!literal) {
-            throw new IllegalArgumentException("not an IP address literal: " + address);
-        }
-        try {
-            return InetAddress.getByName(address); // a literal: parsed, never looked up
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("not an IP address literal: " + address, e);
         }
     }
 

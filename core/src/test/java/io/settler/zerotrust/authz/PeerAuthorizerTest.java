@@ -1,0 +1,111 @@
+package io.settler.zerotrust.authz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.network.IpAddressLiteral;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class PeerAuthorizerTest {
+
+    private static Peer peer(String spiffeId, String address) {
+        return Peer.of(ServiceIdentity.parse(spiffeId), IpAddressLiteral.parse(address));
+    }
+
+    @Test
+    void allowsExactIdentityAndNamesTheRule() {
+        PeerAuthorizer authorizer = PeerAuthorizer.builder().allowIdentities("spiffe://example.org/api").build();
+
+        AuthorizationDecision decision = authorizer.authorize(peer("spiffe://example.org/api", "127.0.0.1"));
+
+        assertThat(decision.allowed()).isTrue();
+        assertThat(decision.matchedRule()).contains("identity=spiffe://example.org/api");
+    }
+
+    @Test
+    void refusesIdentityNotOnTheAllowList() {
+        PeerAuthorizer authorizer = PeerAuthorizer.builder().allowIdentities("spiffe://example.org/api").build();
+
+        AuthorizationDecision decision = authorizer.authorize(peer("spiffe://example.org/worker", "127.0.0.1"));
+
+        assertThat(decision.allowed()).isFalse();
+        assertThat(decision.matchedRule()).isEmpty();
+        assertThat(decision.reason()).contains("spiffe://example.org/worker", "127.0.0.1");
+    }
+
+    @Test
+    void refusesSameIdentityFromAnotherTrustDomain() {
+        PeerAuthorizer authorizer = PeerAuthorizer.builder().allow(PeerRule.trustDomain("example.org")).build();
+
+        assertThat(authorizer.authorize(peer("spiffe://example.org/api", "127.0.0.1")).allowed()).isTrue();
+        assertThat(authorizer.authorize(peer("spiffe://evil.example.org/api", "127.0.0.1")).allowed()).isFalse();
+    }
+
+    @Test
+    void pathPrefixMatchesOnSegmentBoundariesOnly() {
+        PeerAuthorizer authorizer = PeerAuthorizer.builder().allow(PeerRule.pathPrefix("example.org", "jobs")).build();
+
+        assertThat(authorizer.authorize(peer("spiffe://example.org/jobs", "127.0.0.1")).allowed()).isTrue();
+        assertThat(authorizer.authorize(peer("spiffe://example.org/jobs/worker", "127.0.0.1")).allowed()).isTrue();
+        assertThat(authorizer.authorize(peer("spiffe://example.org/jobsx", "127.0.0.1")).allowed()).isFalse();
+        assertThat(authorizer.authorize(peer("spiffe://example.org/other/jobs", "127.0.0.1")).allowed()).isFalse();
+    }
+
+    @Test
+    void refusesAllowedIdentityFromOutsideItsNetworks() {
+        PeerAuthorizer authorizer = PeerAuthorizer.builder()
+                .allow(PeerRule.allOf(PeerRule.identity("spiffe://example.org/api"),
+                        PeerRule.fromNetworks("127.0.0.0/8", "::1/128")))
+                .build();
+
+        assertThat(authorizer.authorize(peer("spiffe://example.org/api", "127.0.0.1")).allowed()).isTrue();
+        assertThat(authorizer.authorize(peer("spiffe://example.org/api", "::1")).allowed()).isTrue();
+        assertThat(authorizer.authorize(peer("spiffe://example.org/api", "10.0.0.1")).allowed()).isFalse();
+        assertThat(authorizer.authorize(Peer.of(ServiceIdentity.parse("spiffe://example.org/api"))).allowed())
+                .as("unknown address fails closed").isFalse();
+    }
+
+    @Test
+    void anyOfAdmitsEitherIdentity() {
+        PeerAuthorizer authorizer = PeerAuthorizer.builder()
+                .allow(PeerRule.anyOf(PeerRule.identity("spiffe://example.org/a"), PeerRule.identity("spiffe://example.org/b")))
+                .build();
+
+        assertThat(authorizer.authorize(peer("spiffe://example.org/b", "127.0.0.1")).allowed()).isTrue();
+        assertThat(authorizer.authorize(peer("spiffe://example.org/c", "127.0.0.1")).allowed()).isFalse();
+    }
+
+    @Test
+    void refusesPeerWithoutServiceIdentity() {
+        PeerAuthorizer authorizer = PeerAuthorizer.builder().allow(PeerRule.trustDomain("example.org")).build();
+
+        assertThat(authorizer.authorize(new Peer(Optional.empty(), Optional.empty())).allowed()).isFalse();
+    }
+
+    @Test
+    void refusesAnEmptyAllowListAtBuildTime() {
+        assertThatThrownBy(() -> PeerAuthorizer.builder().build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("allow-list is empty");
+    }
+
+    @Test
+    void refusesANetworkRuleThatAdmitsAnyIdentity() {
+        assertThatThrownBy(() -> PeerAuthorizer.builder().allow(PeerRule.fromNetworks("10.0.0.0/8")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("insecureAllowAnyAuthenticatedPeer");
+        assertThatThrownBy(() -> PeerAuthorizer.builder().allow(
+                PeerRule.anyOf(PeerRule.identity("spiffe://example.org/a"), PeerRule.fromNetworks("10.0.0.0/8"))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void anyAuthenticatedPeerOnlyUnderItsLoudName() {
+        PeerAuthorizer authorizer = PeerAuthorizer.builder().insecureAllowAnyAuthenticatedPeer().build();
+
+        assertThat(authorizer.authorize(new Peer(Optional.empty(), Optional.empty())).allowed()).isTrue();
+        assertThat(authorizer.summary()).contains("INSECURE");
+    }
+}
