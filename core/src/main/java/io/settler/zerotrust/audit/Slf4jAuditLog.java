@@ -1,0 +1,31 @@
+package io.settler.zerotrust.audit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/** Writes each event as one SLF4J event with key-value pairs; refusals and warnings at WARN. */
+final class Slf4jAuditLog implements AuditLog {
+
+    static final String LOGGER_NAME = "io.settler.zerotrust.audit";
+    static final Slf4jAuditLog INSTANCE = new Slf4jAuditLog();
+
+    private final Logger logger = LoggerFactory.getLogger(LOGGER_NAME);
+
+    private Slf4jAuditLog() {
+    }
+
+    @Override
+    public void record(AuditEvent event) {
+        Level level = switch (event.outcome()) {
+            case REFUSED, WARNING -> Level.WARN;
+            case ALLOWED, INFO -> Level.INFO;
+        };
+        LoggingEventBuilder builder = logger.atLevel(level)
+                .addKeyValue("action", event.action())
+                .addKeyValue("outcome", event.outcome());
+        event.fields().forEach(builder::addKeyValue);
+        builder.log("{} {}", event.action(), event.outcome());
+    }
+}

@@ -1,0 +1,5 @@
+/**
+ * Audit events: every accepted and refused peer, rotation, expiry warning and start-up posture,
+ * as structured events on a dedicated logger; never key material.
+ */
+package io.settler.zerotrust.audit;
