@@ -196,7 +196,7 @@ public final class DevCertificateAuthority {
             builder.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(key));
             if (parent != null) {
                 builder.addExtension(Extension.authorityKeyIdentifier, false,
-                        utils.createAuthorityKeyIdentifier(parent));
+                        utils.createAuthorityKeyIdentifier(parent.getPublicKey()));
             }
         } catch (GeneralSecurityException | CertIOException e) {
             throw new IllegalStateException("cannot build CA certificate extensions", e);
@@ -411,7 +411,7 @@ public final class DevCertificateAuthority {
                         new GeneralNames(names.toArray(GeneralName[]::new)));
                 builder.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(key));
                 builder.addExtension(Extension.authorityKeyIdentifier, false,
-                        utils.createAuthorityKeyIdentifier(issuer));
+                        utils.createAuthorityKeyIdentifier(issuer.getPublicKey()));
             } catch (GeneralSecurityException | CertIOException e) {
                 throw new IllegalStateException("cannot build leaf certificate extensions", e);
             }
