@@ -11,6 +11,15 @@ public interface AuditLog {
     /** Records one event. */
     void record(AuditEvent event);
 
+    /** This log, then {@code other}: e.g. SLF4J plus an in-memory list in tests, or plus a SIEM forwarder. */
+    default AuditLog alsoTo(AuditLog other) {
+        java.util.Objects.requireNonNull(other, "other");
+        return event -> {
+            record(event);
+            other.record(event);
+        };
+    }
+
     /** Events as SLF4J key-value pairs on the logger {@value Slf4jAuditLog#LOGGER_NAME}. */
     static AuditLog slf4j() {
         return Slf4jAuditLog.INSTANCE;

@@ -3,6 +3,7 @@ package io.settler.zerotrust.credentials;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.time.Clock;
@@ -51,7 +52,7 @@ class ExpiryMonitorTest {
             TrustBundle.of(List.of(ca.rootCertificate())));
     private final MovableClock clock = new MovableClock(leaf.certificate().getNotBefore().toInstant());
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
-    private final ExpiryMonitor monitor = ExpiryMonitor.builder(source).clock(clock).auditLog(audit::add)
+    private final ExpiryMonitor monitor = ExpiryMonitor.builder(source).clock(clock).auditLog(AuditLog.slf4j().alsoTo(audit::add))
             .anchorWarning(Duration.ofDays(7)).build();
 
     private Instant atShare(double share) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ class FileCredentialSourceTest {
     private FileCredentialSource start(Path directory) {
         return FileCredentialSource.builder(directory.resolve("tls.crt"), directory.resolve("tls.key"),
                         directory.resolve("ca.crt"))
-                .quietPeriod(Duration.ofMillis(100)).auditLog(audit::add).start();
+                .quietPeriod(Duration.ofMillis(100)).auditLog(AuditLog.slf4j().alsoTo(audit::add)).start();
     }
 
     private static void write(IssuedCertificate issued, Path directory) {
