@@ -1,0 +1,155 @@
+package io.settler.zerotrust.testkit;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Finds the server binaries and helper tools, and names the package to install when one is missing. */
+final class Binaries {
+
+    /** Overrides where the PostgreSQL server binaries (initdb, postgres, pg_ctl) are looked up. */
+    static final String POSTGRES_BIN_DIR_PROPERTY = "settler.testkit.postgresBinDir";
+    /** Overrides the path of the redis-server binary. */
+    static final String REDIS_SERVER_PROPERTY = "settler.testkit.redisServer";
+
+    private static final Path DEBIAN_POSTGRES_ROOT = Path.of("/usr/lib/postgresql");
+    private static final Pattern VERSION = Pattern.compile("(\\d+)(?:\\.(\\d+))?");
+
+    private Binaries() {
+    }
+
+    /** The PostgreSQL programs one cluster needs, all from one installation. */
+    record Postgres(Path initdb, Path postgres, Path pgCtl, Path psql) {
+    }
+
+    /** Finds initdb, postgres, pg_ctl (highest version under /usr/lib/postgresql, else PATH) and psql. */
+    static Postgres postgres() {
+        String override = System.getProperty(POSTGRES_BIN_DIR_PROPERTY);
+        List<Path> serverDirs = new ArrayList<>();
+        if (override != null && !override.isBlank()) {
+            serverDirs.add(Path.of(override));
+        } else {
+            serverDirs.addAll(debianPostgresBinDirs(DEBIAN_POSTGRES_ROOT));
+            serverDirs.addAll(pathDirs());
+        }
+        String where = override != null && !override.isBlank()
+                ? override + " (from -D" + POSTGRES_BIN_DIR_PROPERTY + ")"
+                : DEBIAN_POSTGRES_ROOT + "/*/bin and on PATH";
+        // initdb, postgres and pg_ctl must come from one installation: take the first dir with all.
+        for (Path dir : serverDirs) {
+            if (executable(dir.resolve("initdb")) && executable(dir.resolve("postgres"))
+                    && executable(dir.resolve("pg_ctl"))) {
+                Path psql = executable(dir.resolve("psql")) ? dir.resolve("psql")
+                        : find("psql", "postgresql-client", pathDirs(), "on PATH");
+                return new Postgres(dir.resolve("initdb"), dir.resolve("postgres"), dir.resolve("pg_ctl"), psql);
+            }
+        }
+        for (String name : List.of("initdb", "postgres", "pg_ctl")) {
+            find(name, "postgresql", serverDirs, where);
+        }
+        throw missing("initdb, postgres and pg_ctl", "postgresql",
+                "from one installation in " + where);
+    }
+
+    /** Finds redis-server (built with TLS) on PATH or where the system property says. */
+    static Path redisServer() {
+        String override = System.getProperty(REDIS_SERVER_PROPERTY);
+        if (override != null && !override.isBlank()) {
+            Path path = Path.of(override);
+            if (!executable(path)) {
+                throw missing("redis-server", "redis-server",
+                        "at " + override + " (from -D" + REDIS_SERVER_PROPERTY + ")");
+            }
+            return path;
+        }
+        List<Path> dirs = new ArrayList<>(pathDirs());
+        dirs.add(Path.of("/usr/bin"));
+        dirs.add(Path.of("/usr/local/bin"));
+        return find("redis-server", "redis-server", dirs, "on PATH");
+    }
+
+    /** Finds setpriv, which runs the PostgreSQL programs as an unprivileged user when we are root. */
+    static Path setpriv() {
+        List<Path> dirs = new ArrayList<>(pathDirs());
+        dirs.add(Path.of("/usr/bin"));
+        dirs.add(Path.of("/bin"));
+        return find("setpriv", "util-linux", dirs, "on PATH");
+    }
+
+    /**
+     * The first executable {@code name} in {@code dirs}.
+     *
+     * @throws TestkitException with {@link TestkitException.Reason#MISSING_BINARY} naming the
+     *     binary and the Debian package that provides it
+     */
+    static Path find(String name, String debianPackage, List<Path> dirs, String where) {
+        for (Path dir : dirs) {
+            Path candidate = dir.resolve(name);
+            if (executable(candidate)) {
+                return candidate;
+            }
+        }
+        throw missing(name, debianPackage, where);
+    }
+
+    /** {@code <root>/<version>/bin} directories, highest version first. */
+    static List<Path> debianPostgresBinDirs(Path root) {
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        List<Path> dirs = new ArrayList<>();
+        try (DirectoryStream<Path> versions = Files.newDirectoryStream(root)) {
+            for (Path version : versions) {
+                if (VERSION.matcher(version.getFileName().toString()).matches()
+                        && Files.isDirectory(version.resolve("bin"))) {
+                    dirs.add(version.resolve("bin"));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + root, e);
+        }
+        dirs.sort(Comparator.comparing((Path dir) -> versionKey(dir.getParent())).reversed());
+        return dirs;
+    }
+
+    private static long versionKey(Path versionDir) {
+        Matcher matcher = VERSION.matcher(versionDir.getFileName().toString());
+        if (!matcher.matches()) {
+            return -1;
+        }
+        long major = Long.parseLong(matcher.group(1));
+        long minor = matcher.group(2) == null ? 0 : Long.parseLong(matcher.group(2));
+        return major * 1_000_000 + minor;
+    }
+
+    private static List<Path> pathDirs() {
+        String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
+        List<Path> dirs = new ArrayList<>();
+        for (String entry : path.split(File.pathSeparator)) {
+            if (!entry.isBlank()) {
+                dirs.add(Path.of(entry));
+            }
+        }
+        return dirs;
+    }
+
+    private static boolean executable(Path path) {
+        return Files.isRegularFile(path) && Files.isExecutable(path);
+    }
+
+    private static TestkitException missing(String name, String debianPackage, String where) {
+        return new TestkitException(TestkitException.Reason.MISSING_BINARY,
+                "'" + name + "' was not found " + where + ". Install the Debian/Ubuntu package '"
+                        + debianPackage + "' (sudo apt-get install " + debianPackage
+                        + "), or run bin/setup in the project root.");
+    }
+}

@@ -1,0 +1,519 @@
+package io.settler.zerotrust.testkit;
+
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.pki.IssuedCertificate;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Redis server for tests, on {@code 127.0.0.1} and a free port, that speaks TLS 1.3 only,
+ * requires a client certificate from a {@link DevCertificateAuthority} and an ACL user with a
+ * password.
+ *
+ * <pre>{@code
+ * try (LocalRedis redis = LocalRedis.builder(ca)
+ *         .user("worker", password, "~jobs:* +@read")
+ *         .appendOnly(true)
+ *         .start()) {
+ *     // connect to redis.uri() with redis.clientCertificate("worker") and AUTH worker <password>
+ * }
+ * }</pre>
+ *
+ * <p>What the server enforces: no plaintext listener at all ({@code port 0}), only
+ * {@code tls-port}; {@code tls-protocols TLSv1.3}; {@code tls-auth-clients yes}; the
+ * {@code default} user is off, so every connection must {@code AUTH} as a named user. Redis 7.0
+ * cannot map a client certificate to an ACL user, so any certificate from the CA passes the
+ * handshake and the ACL password decides who the client is. The ACL file stores SHA-256 password
+ * hashes only. An internal administrative user (reserved name {@value #ADMIN_USER}) with a random
+ * password serves {@link #createUser}, {@link #executeAsAdmin} and readiness checks.
+ *
+ * <p>With {@link Builder#appendOnly(boolean) appendOnly} the server writes an append-only file
+ * with {@code appendfsync always}, so data survives {@link #restart()}; without it, a restart
+ * starts empty. The server lives in {@code /tmp/settler-testkit-redis-*}; {@link #close()} stops it
+ * and deletes the directory, a JVM shutdown hook does the same if the JVM exits first, and the next
+ * start cleans up after a JVM that was killed.
+ */
+public final class LocalRedis implements AutoCloseable {
+
+    /** The reserved name of the testkit's own administrative ACL user. */
+    static final String ADMIN_USER = "testkit-admin";
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalRedis.class);
+    private static final String HOST = "localhost";
+    private static final int PORT_ATTEMPTS = 5;
+    private static final Duration IO_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
+    private final DevCertificateAuthority ca;
+    private final Path redisServer;
+    private final ServerDirectory directory;
+    private final boolean appendOnly;
+    private final Duration startupTimeout;
+    private final String adminPassword;
+    private final SSLContext adminContext;
+    private final ConcurrentMap<String, String> passwords = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, IssuedCertificate> clientCertificates = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread shutdownHook;
+    private volatile ServerProcess server;
+    private volatile int port;
+
+    private LocalRedis(Builder builder, Path redisServer, ServerDirectory directory) {
+        this.ca = builder.ca;
+        this.redisServer = redisServer;
+        this.directory = directory;
+        this.appendOnly = builder.appendOnly;
+        this.startupTimeout = builder.startupTimeout;
+        this.adminPassword = randomPassword();
+        this.adminContext = ClientTls.context(Optional.of(clientCertificate(ADMIN_USER)), ca.rootCertificate());
+        this.passwords.putAll(builder.passwords);
+        this.shutdownHook = new Thread(this::stopOnShutdown, "settler-testkit-redis-stop");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /**
+     * Starts configuring a server whose certificates come from {@code ca}.
+     *
+     * @param ca issues the server certificate and the client certificates
+     * @return the builder
+     */
+    public static Builder builder(DevCertificateAuthority ca) {
+        return new Builder(ca);
+    }
+
+    /** The host name to connect to: {@code localhost}, which the server certificate names. */
+    public String host() {
+        return HOST;
+    }
+
+    /** The TLS port, on {@code 127.0.0.1} only; the same as {@link #tlsPort()} (there is no plaintext port). */
+    public int port() {
+        return port;
+    }
+
+    /** The TLS port, on {@code 127.0.0.1} only. */
+    public int tlsPort() {
+        return port;
+    }
+
+    /** {@code rediss://localhost:<port>}: the TLS scheme, no credentials. */
+    public String uri() {
+        return "rediss://" + HOST + ":" + port;
+    }
+
+    /** The CA that issued the server certificate and issues client certificates. */
+    public DevCertificateAuthority certificateAuthority() {
+        return ca;
+    }
+
+    /** The PEM file with the CA's root certificate. */
+    public Path caBundleFile() {
+        return directory.resolve("tls").resolve("ca.crt");
+    }
+
+    /** Whether the server keeps an append-only file (and so its data across {@link #restart()}). */
+    public boolean appendOnly() {
+        return appendOnly;
+    }
+
+    /**
+     * A client certificate for {@code service}, issued once by the CA and then reused. Redis
+     * accepts any certificate from the CA; the ACL user is chosen with {@code AUTH}.
+     *
+     * @param service the service name, which becomes the certificate's CN and SPIFFE path
+     * @return the certificate with its chain and private key
+     */
+    public IssuedCertificate clientCertificate(String service) {
+        Names.check("service", service);
+        return clientCertificates.computeIfAbsent(service, s -> ca.leaf(s).client().issue());
+    }
+
+    /** The ACL users this server was given (without the testkit's own administrative user). */
+    public Set<String> users() {
+        return Set.copyOf(new TreeSet<>(passwords.keySet()));
+    }
+
+    /**
+     * The password of an ACL user created by {@link Builder#user} or {@link #createUser}.
+     *
+     * @param user the user name
+     * @return the password
+     * @throws IllegalArgumentException if there is no such user
+     */
+    public String password(String user) {
+        String password = passwords.get(user);
+        if (password == null) {
+            throw new IllegalArgumentException("no Redis user '" + user + "'; known users: " + users());
+        }
+        return password;
+    }
+
+    /**
+     * Creates (or replaces) an ACL user on the running server and saves the ACL file, so the user
+     * survives {@link #restart()}.
+     *
+     * @param name the user name
+     * @param password the user's password; stored on the server as a SHA-256 hash only
+     * @param rules ACL rules, e.g. {@code "~jobs:* +@read"} ({@code on} and the password are added)
+     * @throws TestkitException if the server refuses the rules
+     */
+    public void createUser(String name, String password, String rules) {
+        checkUser(name, password, rules);
+        List<String> command = new ArrayList<>(List.of("ACL", "SETUSER", name, "reset", "on", "#" + sha256(password)));
+        command.addAll(splitRules(rules));
+        executeAsAdmin(command.toArray(String[]::new));
+        executeAsAdmin("ACL", "SAVE");
+        passwords.put(name, password);
+    }
+
+    /**
+     * Runs one command as the testkit's administrative user, over TLS with a client certificate.
+     *
+     * @param command the command and its arguments, e.g. {@code "CONFIG", "GET", "port"}
+     * @return the reply as text: strings as they are, integers in decimal, arrays one element per
+     *     line (nested arrays flattened), nil as the empty string
+     * @throws TestkitException if the server replies with an error or cannot be reached
+     */
+    public String executeAsAdmin(String... command) {
+        if (command.length == 0) {
+            throw new IllegalArgumentException("no command");
+        }
+        checkOpen();
+        Object reply;
+        try (Resp connection = adminConnection()) {
+            reply = connection.call(command);
+        } catch (IOException e) {
+            throw new TestkitException(TestkitException.Reason.COMMAND_FAILED,
+                    "cannot run " + command[0] + " on " + this + ": " + e.getMessage(), e);
+        }
+        if (reply instanceof Resp.Error error) {
+            // The arguments may hold secrets: name only the command.
+            throw new TestkitException(TestkitException.Reason.COMMAND_FAILED,
+                    "Redis refused " + command[0] + ": " + error.message());
+        }
+        return render(reply);
+    }
+
+    /**
+     * Stops the server (SIGTERM, then SIGKILL after 10 seconds) and starts it again on the same
+     * port with the same files. With {@link Builder#appendOnly(boolean) appendOnly} the data is
+     * still there; without it the server starts empty.
+     *
+     * @throws TestkitException if the server does not come back
+     */
+    public synchronized void restart() {
+        checkOpen();
+        long started = System.nanoTime();
+        server.stop(STOP_GRACE);
+        ServerProcess restarted = ServerProcess.start("Redis", command(port), redisServer, directory,
+                directory.resolve("redis.log"), Map.of());
+        server = restarted;
+        restarted.awaitReady(startupTimeout, this::ping);
+        LOG.info("Redis restarted on {}:{} in {} ms", HOST, port, (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** Stops the server (SIGTERM, then SIGKILL after 10 seconds) and deletes its directory. Idempotent. */
+    @Override
+    public void close() {
+        if (shutDown()) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // The JVM is shutting down; the hook is running or has run.
+            }
+        }
+    }
+
+    /** Names the endpoint; never credentials. */
+    @Override
+    public String toString() {
+        return "LocalRedis[" + HOST + ":" + port + ", " + directory.path() + "]";
+    }
+
+    /** The server's private directory (for the testkit's own tests). */
+    Path directory() {
+        return directory.path();
+    }
+
+    /** The server process (for the testkit's own tests). */
+    ProcessHandle process() {
+        return server.handle();
+    }
+
+    /** A fresh authenticated administrative connection. */
+    Resp adminConnection() throws IOException {
+        Resp connection = new Resp(ClientTls.connect(adminContext, HOST, port, IO_TIMEOUT));
+        try {
+            Object reply = connection.call("AUTH", ADMIN_USER, adminPassword);
+            if (!"OK".equals(reply)) {
+                throw new IOException("the administrative user was refused: " + reply);
+            }
+            return connection;
+        } catch (IOException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private boolean ping() throws IOException {
+        try (Resp connection = adminConnection()) {
+            return "PONG".equals(connection.call("PING"));
+        }
+    }
+
+    private void stopOnShutdown() {
+        shutDown();
+    }
+
+    private synchronized boolean shutDown() {
+        if (!closed.compareAndSet(false, true)) {
+            return false;
+        }
+        try {
+            ServerProcess running = server;
+            if (running != null) {
+                running.stop(STOP_GRACE);
+            }
+        } finally {
+            directory.delete();
+        }
+        LOG.debug("Stopped Redis on {}:{} and deleted {}", HOST, port, directory.path());
+        return true;
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException(this + " is closed");
+        }
+    }
+
+    private void initialize(Map<String, String> rules) throws IOException {
+        Path tls = directory.createPrivateDirectory("tls");
+        directory.createPrivateDirectory("data");
+        ca.leaf("redis").server().dnsNames(HOST).ipAddresses("127.0.0.1").issue().writePem(tls, "server");
+
+        StringBuilder acl = new StringBuilder();
+        acl.append("user default off resetkeys resetchannels -@all\n");
+        acl.append("user ").append(ADMIN_USER).append(" on #").append(sha256(adminPassword))
+                .append(" ~* &* +@all\n");
+        for (Map.Entry<String, String> user : rules.entrySet()) {
+            acl.append("user ").append(user.getKey()).append(" on #").append(sha256(passwords.get(user.getKey())))
+                    .append(' ').append(String.join(" ", splitRules(user.getValue()))).append('\n');
+        }
+        writePrivate(directory.resolve("users.acl"), acl.toString());
+
+        writePrivate(directory.resolve("redis.conf"), String.join("\n",
+                "# settler testkit: TLS 1.3 with client certificates only, no plaintext port, ACL users only",
+                "bind 127.0.0.1",
+                "protected-mode yes",
+                "port 0",
+                "tls-cert-file " + tls.resolve("server.crt"),
+                "tls-key-file " + tls.resolve("server.key"),
+                "tls-ca-cert-file " + tls.resolve("ca.crt"),
+                "tls-auth-clients yes",
+                "tls-protocols \"TLSv1.3\"",
+                "tls-replication no",
+                "tls-cluster no",
+                "daemonize no",
+                "supervised no",
+                "loglevel notice",
+                "logfile \"\"",
+                "dir " + directory.resolve("data"),
+                "aclfile " + directory.resolve("users.acl"),
+                "save \"\"",
+                "appendonly " + (appendOnly ? "yes" : "no"),
+                "appendfsync always",
+                ""));
+    }
+
+    private List<String> command(int tlsPort) {
+        return List.of(redisServer.toString(), directory.resolve("redis.conf").toString(),
+                "--tls-port", Integer.toString(tlsPort));
+    }
+
+    private void launch() {
+        for (int attempt = 1; ; attempt++) {
+            int candidate = FreePorts.pick();
+            port = candidate;
+            ServerProcess started = ServerProcess.start("Redis", command(candidate), redisServer, directory,
+                    directory.resolve("redis.log"), Map.of());
+            server = started;
+            try {
+                started.awaitReady(startupTimeout, this::ping);
+                return;
+            } catch (TestkitException e) {
+                if (attempt < PORT_ATTEMPTS && started.lostPortRace()) {
+                    LOG.debug("Port {} was taken before Redis could bind it; trying another", candidate);
+                    continue;
+                }
+                throw e;
+            }
+        }
+    }
+
+    private static String render(Object reply) {
+        if (reply == null) {
+            return "";
+        }
+        if (reply instanceof List<?> items) {
+            List<String> lines = new ArrayList<>();
+            for (Object item : items) {
+                lines.add(render(item));
+            }
+            return String.join("\n", lines);
+        }
+        return reply.toString();
+    }
+
+    private static void checkUser(String name, String password, String rules) {
+        Names.check("user", name);
+        if (name.equals(ADMIN_USER) || name.equals("default")) {
+            throw new IllegalArgumentException("the Redis user name '" + name + "' is reserved");
+        }
+        Objects.requireNonNull(password, "password");
+        if (password.isEmpty()) {
+            throw new IllegalArgumentException("a Redis user needs a non-empty password");
+        }
+        Objects.requireNonNull(rules, "rules");
+        if (rules.chars().anyMatch(c -> c == '\n' || c == '\r' || c == 0)) {
+            throw new IllegalArgumentException("ACL rules must be on one line");
+        }
+    }
+
+    private static List<String> splitRules(String rules) {
+        return Arrays.stream(rules.trim().split("\\s+")).filter(rule -> !rule.isEmpty()).toList();
+    }
+
+    private static void writePrivate(Path file, String content) throws IOException {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, content);
+    }
+
+    static String sha256(String password) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(password.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
+    private static String randomPassword() {
+        byte[] bytes = new byte[24];
+        new SecureRandom().nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    /** Configures and starts a {@link LocalRedis}. */
+    public static final class Builder {
+        private final DevCertificateAuthority ca;
+        private final Map<String, String> passwords = new LinkedHashMap<>();
+        private final Map<String, String> rules = new LinkedHashMap<>();
+        private boolean appendOnly;
+        private Duration startupTimeout = Duration.ofSeconds(30);
+
+        private Builder(DevCertificateAuthority ca) {
+            this.ca = Objects.requireNonNull(ca, "ca");
+        }
+
+        /**
+         * Adds an ACL user.
+         *
+         * @param name the user name
+         * @param password the password; the server stores its SHA-256 hash only
+         * @param rules ACL rules, e.g. {@code "~jobs:* +@read"} ({@code on} and the password are added)
+         * @return this builder
+         */
+        public Builder user(String name, String password, String rules) {
+            checkUser(name, password, rules);
+            passwords.put(name, password);
+            this.rules.put(name, rules);
+            return this;
+        }
+
+        /**
+         * Keeps an append-only file with {@code appendfsync always}, so data survives
+         * {@link LocalRedis#restart()} (default off).
+         *
+         * @param appendOnly whether to keep the append-only file
+         * @return this builder
+         */
+        public Builder appendOnly(boolean appendOnly) {
+            this.appendOnly = appendOnly;
+            return this;
+        }
+
+        /**
+         * How long to wait for the server to answer (default 30 seconds).
+         *
+         * @param startupTimeout a positive duration
+         * @return this builder
+         */
+        public Builder startupTimeout(Duration startupTimeout) {
+            Objects.requireNonNull(startupTimeout, "startupTimeout");
+            if (startupTimeout.isNegative() || startupTimeout.isZero()) {
+                throw new IllegalArgumentException("startupTimeout must be positive; got " + startupTimeout);
+            }
+            this.startupTimeout = startupTimeout;
+            return this;
+        }
+
+        /**
+         * Writes the TLS files, the ACL file and the configuration, starts {@code redis-server}
+         * and waits until an authenticated TLS {@code PING} succeeds.
+         *
+         * @return the running server; close it when done
+         * @throws TestkitException if redis-server is missing (naming the package to install) or
+         *     does not start (with the tail of its log)
+         */
+        public LocalRedis start() {
+            long started = System.nanoTime();
+            Path binary = Binaries.redisServer();
+            ServerDirectory directory = ServerDirectory.create("redis");
+            LocalRedis redis;
+            try {
+                redis = new LocalRedis(this, binary, directory);
+            } catch (RuntimeException e) {
+                directory.delete(); // e.g. the JVM is shutting down and takes no more hooks
+                throw e;
+            }
+            try {
+                redis.initialize(new LinkedHashMap<>(rules));
+                redis.launch();
+            } catch (IOException e) {
+                redis.close();
+                throw new TestkitException(TestkitException.Reason.IO_FAILED,
+                        "cannot write the Redis configuration in " + redis.directory(), e);
+            } catch (RuntimeException | Error e) {
+                redis.close();
+                throw e;
+            }
+            LOG.info("Redis ({}) ready on {}:{} in {} ms; files in {}", binary, HOST, redis.port,
+                    (System.nanoTime() - started) / 1_000_000, redis.directory());
+            return redis;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package io.settler.zerotrust.testkit;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/** A long-running server process whose output goes to a log file, with readiness polling. */
+final class ServerProcess {
+
+    private static final long POLL_MILLIS = 25;
+    private static final int LOG_TAIL_LINES = 40;
+
+    private final Process process;
+    private final Path log;
+    private final String name;
+
+    private ServerProcess(Process process, Path log, String name) {
+        this.process = process;
+        this.log = log;
+        this.name = name;
+    }
+
+    /**
+     * Starts {@code command} with stdout and stderr appended to {@code log}.
+     *
+     * @param name what to call the server in messages, e.g. {@code PostgreSQL}
+     * @param executable the server program the process ends up running (after any setpriv)
+     */
+    static ServerProcess start(String name, List<String> command, Path executable, ServerDirectory directory,
+                               Path log, Map<String, String> environment) {
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(directory.path().toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        Commands.cleanEnvironment(builder.environment(), directory.path());
+        builder.environment().putAll(environment);
+        try {
+            Process process = builder.start();
+            directory.recordServer(process.toHandle(), executable);
+            return new ServerProcess(process, log, name);
+        } catch (IOException e) {
+            throw new TestkitException(TestkitException.Reason.START_FAILED, "cannot start " + command.get(0), e);
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    ProcessHandle handle() {
+        return process.toHandle();
+    }
+
+    /** Whether the server exited because its port was taken (so a retry on another port may work). */
+    boolean lostPortRace() {
+        try {
+            return !process.isAlive() && Files.readString(log).contains("Address already in use");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Polls {@code ready} until it returns true.
+     *
+     * @throws TestkitException with the log tail if the process exits or the timeout passes first
+     */
+    void awaitReady(Duration timeout, Callable<Boolean> ready) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception lastFailure = null;
+        while (true) {
+            if (!process.isAlive()) {
+                throw new TestkitException(TestkitException.Reason.START_FAILED, name + " exited with code "
+                        + process.exitValue() + " while starting. Last lines of " + log + ":\n" + logTail());
+            }
+            try {
+                if (ready.call()) {
+                    return;
+                }
+            } catch (Exception e) {
+                lastFailure = e;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TestkitException(TestkitException.Reason.START_FAILED, name + " was not ready within "
+                        + timeout + ". Last lines of " + log + ":\n" + logTail(), lastFailure);
+            }
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TestkitException(TestkitException.Reason.START_FAILED,
+                        "interrupted while waiting for " + name, e);
+            }
+        }
+    }
+
+    String logTail() {
+        return ServerDirectory.tail(log, LOG_TAIL_LINES);
+    }
+
+    /** Waits up to {@code timeout} for the process to exit; true if it did. */
+    boolean awaitExit(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+
+    /** SIGTERM, then after {@code grace} SIGKILL for the process and everything it started. */
+    void stop(Duration grace) {
+        if (process.isAlive() || process.toHandle().descendants().findAny().isPresent()) {
+            ServerDirectory.stopProcessTree(process.toHandle(), grace);
+            awaitExit(grace);
+        }
+    }
+
+    /** SIGKILL for the process and everything it started, at once. */
+    void kill() {
+        process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        awaitExit(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,8 @@
+/**
+ * Real TLS servers for tests: {@link io.settler.zerotrust.testkit.LocalPostgres} and
+ * {@link io.settler.zerotrust.testkit.LocalRedis} start PostgreSQL and Redis on loopback, configured
+ * from a {@link io.settler.zerotrust.pki.DevCertificateAuthority} to accept TLS 1.3 with client
+ * certificates only; {@link io.settler.zerotrust.testkit.TlsPostgres} and
+ * {@link io.settler.zerotrust.testkit.TlsRedis} inject them into JUnit tests.
+ */
+package io.settler.zerotrust.testkit;

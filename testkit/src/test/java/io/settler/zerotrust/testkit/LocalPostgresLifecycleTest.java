@@ -1,0 +1,49 @@
+package io.settler.zerotrust.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+/** A server of its own, with a CA that has an intermediate: start, use, close, nothing left. */
+class LocalPostgresLifecycleTest {
+
+    @Test
+    void closeStopsTheServerAndRemovesItsDirectory() throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.builder("lifecycle.test").withIntermediate().build();
+        LocalPostgres postgres = LocalPostgres.builder(ca).start();
+        ProcessHandle postmaster = postgres.process();
+        Path directory = postgres.directory();
+        int port = postgres.port();
+        postgres.createRole("reader");
+        postgres.createDatabase("books", "reader");
+        try (Connection connection = postgres.connect("books", "reader");
+             Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("select current_user")) {
+            assertThat(row.next()).isTrue();
+            assertThat(row.getString(1)).isEqualTo("reader");
+        }
+        assertThat(postmaster.isAlive()).isTrue();
+        assertThat(postmaster.descendants()).isNotEmpty();
+
+        // An open connection must not keep the server alive: close uses a fast shutdown.
+        Connection stillOpen = postgres.connect("books", "reader");
+        postgres.close();
+        stillOpen.close();
+
+        assertThat(postmaster.isAlive()).isFalse();
+        assertThat(directory).doesNotExist();
+        assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close())
+                .isInstanceOf(ConnectException.class);
+        assertThatThrownBy(() -> postgres.executeAsSuperuser("select 1")).isInstanceOf(IllegalStateException.class);
+        postgres.close(); // idempotent
+    }
+}

@@ -1,0 +1,34 @@
+package io.settler.zerotrust.testkit;
+
+import io.settler.zerotrust.pki.IssuedCertificate;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import javax.net.ssl.SSLSocket;
+
+/** Plain JDK TLS clients for the testkit's Redis tests. */
+final class RedisClients {
+
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private RedisClients() {
+    }
+
+    /** A TLS 1.3 socket presenting {@code certificate} (if any), not yet handshaken. */
+    static SSLSocket socket(LocalRedis redis, Optional<IssuedCertificate> certificate, String... protocols)
+            throws IOException {
+        return ClientTls.connect(ClientTls.context(certificate, redis.certificateAuthority().rootCertificate()),
+                redis.host(), redis.tlsPort(), TIMEOUT, protocols);
+    }
+
+    /** A RESP connection over TLS 1.3 with a client certificate, authenticated as {@code user}. */
+    static Resp authenticated(LocalRedis redis, String user) throws IOException {
+        Resp connection = new Resp(socket(redis, Optional.of(redis.clientCertificate(user))));
+        Object reply = connection.call("AUTH", user, redis.password(user));
+        if (!"OK".equals(reply)) {
+            connection.close();
+            throw new IllegalStateException("AUTH as " + user + " failed: " + reply);
+        }
+        return connection;
+    }
+}
