@@ -1,0 +1,356 @@
+package io.settler.zerotrust.trust;
+
+import io.settler.zerotrust.trust.CertificateRules.Purpose;
+import io.settler.zerotrust.trust.CertificateRules.Role;
+import io.settler.zerotrust.trust.PeerVerificationException.Reason;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertPath;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXParameters;
+import java.security.cert.PKIXReason;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * One path search: a depth-first walk from the leaf towards the trust anchors over the presented
+ * intermediates, trying every alternative issuer (by name, preferring matching key identifiers and
+ * currently valid certificates) until a complete path passes every check. Each complete candidate
+ * is checked by this verifier's own rules and then by the JDK's PKIX {@link CertPathValidator}.
+ * The walk is bounded in depth and in work, so a hostile pile of intermediates cannot stall it.
+ * Not thread-safe: one instance per verification.
+ */
+final class PathSearch {
+
+    /** Most intermediates in any path, self-issued ones included. */
+    static final int HARD_MAX_INTERMEDIATES = 16;
+    /** Most issuer candidates examined in one search. */
+    private static final int MAX_STEPS = 1_000;
+    /** Most complete paths handed to the JDK validator in one search. */
+    private static final int MAX_FULL_VALIDATIONS = 32;
+
+    private final Map<X500Principal, List<Anchor>> anchors;
+    private final Map<X500Principal, List<CertificateView>> intermediates = new HashMap<>();
+    private final Instant now;
+    private final Purpose purpose;
+    private final int maxIntermediates;
+    private final Map<CertificateView, Optional<PeerVerificationException>> caChecks = new IdentityHashMap<>();
+    private final Map<CertificateView, Optional<NameConstraintRules.Constraints>> constraints = new IdentityHashMap<>();
+    private final Map<List<Object>, Boolean> signatures = new HashMap<>();
+    private int steps;
+    private int fullValidations;
+    private PeerVerificationException bestFailure;
+    private int bestScore = -1;
+    private CertificateView deepestUnissued;
+
+    /** A trust anchor prepared once per verifier. */
+    record Anchor(CertificateView view, TrustAnchor trustAnchor) {
+    }
+
+    PathSearch(Map<X500Principal, List<Anchor>> anchors, List<CertificateView> presentedIntermediates,
+               Instant now, Purpose purpose, int maxIntermediates) {
+        this.anchors = anchors;
+        this.now = now;
+        this.purpose = purpose;
+        this.maxIntermediates = maxIntermediates;
+        for (CertificateView view : presentedIntermediates) {
+            intermediates.computeIfAbsent(view.subject, k -> new ArrayList<>()).add(view);
+        }
+    }
+
+    /** The validated path (leaf first, anchor last), or the most telling reason none exists. */
+    List<X509Certificate> find(CertificateView leaf) throws PeerVerificationException {
+        List<CertificateView> path = new ArrayList<>();
+        path.add(leaf);
+        Optional<List<X509Certificate>> found = extend(path);
+        if (found.isPresent()) {
+            return found.get();
+        }
+        if (bestFailure != null) {
+            throw bestFailure;
+        }
+        CertificateView missing = deepestUnissued == null ? leaf : deepestUnissued;
+        throw new PeerVerificationException(Reason.UNTRUSTED_ISSUER, "no trust anchor or presented intermediate"
+                + " is the issuer '" + missing.issuer.getName() + "' of " + describe(missing, missing == leaf)
+                + "; the peer must send its intermediate certificates, or this side must trust its CA");
+    }
+
+    private Optional<List<X509Certificate>> extend(List<CertificateView> path) throws PeerVerificationException {
+        CertificateView current = path.get(path.size() - 1);
+        boolean foundIssuer = false;
+        for (Anchor anchor : anchorsFor(current)) {
+            foundIssuer = true;
+            step();
+            if (anchor.view().certificate.equals(current.certificate)) {
+                continue;
+            }
+            if (!acceptIssuer(path, anchor.view(), Role.ANCHOR)) {
+                continue;
+            }
+            List<CertificateView> candidate = new ArrayList<>(path);
+            candidate.add(anchor.view());
+            try {
+                validate(candidate, anchor);
+                List<X509Certificate> certificates = new ArrayList<>();
+                candidate.forEach(v -> certificates.add(v.certificate));
+                return Optional.of(certificates);
+            } catch (PeerVerificationException e) {
+                record(e, 100 + candidate.size());
+            }
+        }
+        List<CertificateView> issuers = intermediatesFor(current);
+        for (CertificateView issuer : issuers) {
+            foundIssuer = true;
+            step();
+            if (path.stream().anyMatch(v -> v.certificate.equals(issuer.certificate) || v.sameSubjectAndKey(issuer))) {
+                continue; // a cycle
+            }
+            int depth = path.size(); // intermediates in the path once this one is added
+            long nonSelfIssued = path.stream().skip(1).filter(v -> !v.selfIssued).count() + (issuer.selfIssued ? 0 : 1);
+            if (depth > HARD_MAX_INTERMEDIATES || nonSelfIssued > maxIntermediates) {
+                record(new PeerVerificationException(Reason.PATH_TOO_LONG, "the path from the peer's certificate to"
+                        + " a trust anchor would need more than " + maxIntermediates + " intermediate CAs"), path.size());
+                continue;
+            }
+            if (!acceptIssuer(path, issuer, Role.INTERMEDIATE)) {
+                continue;
+            }
+            path.add(issuer);
+            Optional<List<X509Certificate>> found = extend(path);
+            path.remove(path.size() - 1);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        if (!foundIssuer && (deepestUnissued == null || path.size() > 1)) {
+            deepestUnissued = current;
+        }
+        return Optional.empty();
+    }
+
+    /** Per-certificate checks of a would-be issuer, then its signature on the current certificate. */
+    private boolean acceptIssuer(List<CertificateView> path, CertificateView issuer, Role role) {
+        Optional<PeerVerificationException> problem = caChecks.computeIfAbsent(issuer, v -> checkIssuer(v, role));
+        if (problem.isPresent()) {
+            record(problem.get(), path.size() + 1);
+            return false;
+        }
+        CertificateView current = path.get(path.size() - 1);
+        if (!signatureVerifies(current, issuer)) {
+            record(new PeerVerificationException(Reason.BAD_SIGNATURE, "the signature on "
+                    + describe(current, path.size() == 1) + " does not verify with the key of "
+                    + role.describe(issuer) + "; it was issued by another CA with the same name"), path.size() + 1);
+            return false;
+        }
+        return true;
+    }
+
+    private Optional<PeerVerificationException> checkIssuer(CertificateView view, Role role) {
+        try {
+            CertificateRules.checkProfile(view, role);
+            CertificateRules.checkValidity(view, role, now);
+            CertificateRules.checkCertificateAuthority(view, role, purpose);
+            constraintsOf(view, role);
+            return Optional.empty();
+        } catch (PeerVerificationException e) {
+            return Optional.of(e);
+        }
+    }
+
+    private Optional<NameConstraintRules.Constraints> constraintsOf(CertificateView view, Role role)
+            throws PeerVerificationException {
+        Optional<NameConstraintRules.Constraints> parsed = constraints.get(view);
+        if (parsed == null) {
+            parsed = NameConstraintRules.parse(view, role.describe(view));
+            constraints.put(view, parsed);
+        }
+        return parsed;
+    }
+
+    private boolean signatureVerifies(CertificateView child, CertificateView issuer) {
+        List<Object> key = List.of(child, issuer);
+        return signatures.computeIfAbsent(key, k -> {
+            try {
+                child.certificate.verify(issuer.certificate.getPublicKey());
+                return true;
+            } catch (GeneralSecurityException | RuntimeException e) {
+                return false;
+            }
+        });
+    }
+
+    /** The checks that need the whole path, then the JDK's RFC 5280 validation. */
+    private void validate(List<CertificateView> path, Anchor anchor) throws PeerVerificationException {
+        int last = path.size() - 1;
+        // Path length constraints of every CA, the trust anchor's included.
+        for (int i = 1; i <= last; i++) {
+            CertificateView ca = path.get(i);
+            if (ca.pathLength != null) {
+                long below = path.subList(1, i).stream().filter(v -> !v.selfIssued).count();
+                if (below > ca.pathLength) {
+                    throw new PeerVerificationException(Reason.PATH_TOO_LONG, roleOf(i, last).describe(ca)
+                            + " allows " + ca.pathLength + " intermediate CA(s) below it, but the path has " + below);
+                }
+            }
+        }
+        // Name constraints of every CA, the trust anchor's included, on every certificate below it.
+        for (int i = 1; i <= last; i++) {
+            CertificateView ca = path.get(i);
+            Optional<NameConstraintRules.Constraints> nc = constraintsOf(ca, roleOf(i, last));
+            if (nc.isEmpty()) {
+                continue;
+            }
+            for (int j = 0; j < i; j++) {
+                CertificateView below = path.get(j);
+                if (j == 0 || !below.selfIssued) {
+                    NameConstraintRules.check(nc.get(), below, roleOf(j, last).describe(below),
+                            roleOf(i, last).describe(ca));
+                }
+            }
+        }
+        NameConstraintRules.checkDirectoryEmailAndUri(path, i -> roleOf(i, last).describe(path.get(i)));
+        if (++fullValidations > MAX_FULL_VALIDATIONS) {
+            throw limit();
+        }
+        jdkValidate(path, anchor.trustAnchor());
+    }
+
+    /**
+     * The JDK's PKIX validation of the path up to the anchor. The JDK also checks a certificate's
+     * subject common name against DNS and IP name constraints when it has no SAN of that type; this
+     * verifier never takes a name from the common name and has checked every name form itself, so
+     * such a refusal at certificate {@code i} is set aside and the JDK validates the rest of the
+     * path, certificate {@code i} included, from the CA right above it (whose own checks passed).
+     */
+    private void jdkValidate(List<CertificateView> path, TrustAnchor anchor)
+            throws PeerVerificationException {
+        int anchorIndex = path.size() - 1;
+        TrustAnchor trustAnchor = anchor;
+        while (true) {
+            try {
+                jdkValidateOnce(path.subList(0, anchorIndex), trustAnchor);
+                return;
+            } catch (CertPathValidatorException e) {
+                int index = e.getIndex();
+                if (e.getReason() == PKIXReason.INVALID_NAME && index >= 0 && index + 1 < anchorIndex) {
+                    anchorIndex = index + 1;
+                    trustAnchor = new TrustAnchor(path.get(anchorIndex).certificate, null);
+                    continue;
+                }
+                String who = index >= 0 && index < anchorIndex
+                        ? roleOf(index, path.size() - 1).describe(path.get(index)) : "the path";
+                throw new PeerVerificationException(reasonOf(e), "PKIX validation failed at " + who + ": "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void jdkValidateOnce(List<CertificateView> certificates, TrustAnchor anchor)
+            throws CertPathValidatorException, PeerVerificationException {
+        List<X509Certificate> list = new ArrayList<>();
+        certificates.forEach(v -> list.add(v.certificate));
+        try {
+            CertPath certPath = CertificateFactory.getInstance("X.509").generateCertPath(list);
+            PKIXParameters parameters = new PKIXParameters(Set.of(anchor));
+            parameters.setRevocationEnabled(false);
+            parameters.setDate(Date.from(now));
+            CertPathValidator.getInstance("PKIX").validate(certPath, parameters);
+        } catch (CertPathValidatorException e) {
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw new PeerVerificationException(Reason.MALFORMED, "the JDK cannot validate this path: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static Reason reasonOf(CertPathValidatorException e) {
+        CertPathValidatorException.Reason reason = e.getReason();
+        if (reason instanceof CertPathValidatorException.BasicReason basic) {
+            return switch (basic) {
+                case EXPIRED -> Reason.EXPIRED;
+                case NOT_YET_VALID -> Reason.NOT_YET_VALID;
+                case INVALID_SIGNATURE -> Reason.BAD_SIGNATURE;
+                case ALGORITHM_CONSTRAINED -> Reason.WEAK_ALGORITHM;
+                default -> Reason.MALFORMED;
+            };
+        }
+        if (reason instanceof PKIXReason pkix) {
+            return switch (pkix) {
+                case NAME_CHAINING, NO_TRUST_ANCHOR -> Reason.UNTRUSTED_ISSUER;
+                case NOT_CA_CERT -> Reason.NOT_A_CA;
+                case PATH_TOO_LONG -> Reason.PATH_TOO_LONG;
+                case INVALID_KEY_USAGE -> Reason.WRONG_KEY_USAGE;
+                case INVALID_NAME -> Reason.NAME_CONSTRAINTS;
+                case INVALID_POLICY -> Reason.POLICY;
+                case UNRECOGNIZED_CRIT_EXT -> Reason.UNSUPPORTED_CRITICAL_EXTENSION;
+            };
+        }
+        return Reason.MALFORMED;
+    }
+
+    private List<Anchor> anchorsFor(CertificateView current) {
+        List<Anchor> candidates = new ArrayList<>(anchors.getOrDefault(current.issuer, List.of()));
+        candidates.sort(Comparator.comparingInt(a -> preference(current, a.view())));
+        return candidates;
+    }
+
+    private List<CertificateView> intermediatesFor(CertificateView current) {
+        List<CertificateView> candidates = new ArrayList<>(intermediates.getOrDefault(current.issuer, List.of()));
+        candidates.sort(Comparator.comparingInt(v -> preference(current, v)));
+        return candidates;
+    }
+
+    /** Lower is better: matching key identifier first, then currently valid certificates. */
+    private int preference(CertificateView child, CertificateView issuer) {
+        int score = 0;
+        if (child.authorityKeyId != null && issuer.subjectKeyId != null) {
+            score += Arrays.equals(child.authorityKeyId, issuer.subjectKeyId) ? 0 : 2;
+        } else {
+            score += 1;
+        }
+        Date date = Date.from(now);
+        if (date.before(issuer.certificate.getNotBefore()) || date.after(issuer.certificate.getNotAfter())) {
+            score += 4;
+        }
+        return score;
+    }
+
+    private void step() throws PeerVerificationException {
+        if (++steps > MAX_STEPS) {
+            throw limit();
+        }
+    }
+
+    private static PeerVerificationException limit() {
+        return new PeerVerificationException(Reason.PATH_SEARCH_LIMIT, "building a path through the presented"
+                + " intermediates needs more work than allowed; the peer should send only its own chain");
+    }
+
+    private void record(PeerVerificationException failure, int score) {
+        if (score > bestScore) {
+            bestScore = score;
+            bestFailure = failure;
+        }
+    }
+
+    private static Role roleOf(int index, int last) {
+        return index == 0 ? Role.END_ENTITY : index == last ? Role.ANCHOR : Role.INTERMEDIATE;
+    }
+
+    private static String describe(CertificateView view, boolean leaf) {
+        return (leaf ? Role.END_ENTITY : Role.INTERMEDIATE).describe(view);
+    }
+}
