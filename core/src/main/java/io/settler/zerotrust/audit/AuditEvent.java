@@ -25,7 +25,6 @@ public record AuditEvent(Instant time, String action, Outcome outcome, Map<Strin
 
     private static final Pattern ACTION = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*");
     private static final Pattern FIELD = Pattern.compile("[a-z][a-z_0-9]*");
-    private static final int MAX_VALUE_LENGTH = 512;
 
     /** How an audited action ended. */
     public enum Outcome {
@@ -63,8 +62,7 @@ public record AuditEvent(Instant time, String action, Outcome outcome, Map<Strin
     }
 
     private static String clean(String value) {
-        String bounded = value.length() > MAX_VALUE_LENGTH ? value.substring(0, MAX_VALUE_LENGTH) + "..." : value;
-        return bounded.replaceAll("\\p{Cntrl}", "?");
+        return LogSafe.text(value);
     }
 
     /** Collects fields in order. Not thread-safe. */

@@ -14,16 +14,8 @@ final class Certificates {
     private Certificates() {
     }
 
-    /** SHA-256 of the DER encoding, lower-case hex without separators. */
     static String fingerprint(X509Certificate certificate) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        } catch (CertificateEncodingException e) {
-            // Only a hand-made X509Certificate implementation gets here; parsed ones always encode.
-            throw new IllegalArgumentException("the certificate cannot be encoded", e);
-        }
+        return CertificateFingerprint.sha256(certificate);
     }
 
     /** The subject in RFC 2253 form, made safe for one line of a log or message. */

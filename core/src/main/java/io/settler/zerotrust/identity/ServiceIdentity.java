@@ -1,5 +1,6 @@
 package io.settler.zerotrust.identity;
 
+import io.settler.zerotrust.audit.LogSafe;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
@@ -127,6 +128,6 @@ public record ServiceIdentity(String trustDomain, String path) {
     }
 
     private static String printable(char c) {
-        return c >= 0x21 && c < 0x7f ? String.valueOf(c) : String.format("\\u%04x", (int) c);
+        return LogSafe.character(c);
     }
 }

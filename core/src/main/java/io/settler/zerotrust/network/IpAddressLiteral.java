@@ -1,5 +1,6 @@
 package io.settler.zerotrust.network;
 
+import io.settler.zerotrust.audit.LogSafe;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
@@ -15,28 +16,29 @@ public final class IpAddressLiteral {
     }
 
     /**
-     * Parses a dotted-quad IPv4 or a textual IPv6 address (no zone id, no brackets).
+     * Parses a dotted-quad IPv4 address without leading zeros, or a textual IPv6 address (no zone
+     * id; brackets allowed).
      *
-     * @param literal e.g. {@code 127.0.0.1} or {@code ::1}
+     * @param literal e.g. {@code 127.0.0.1}, {@code ::1} or {@code [::1]}
      * @return the address; IPv4-mapped IPv6 addresses come back as IPv4 addresses
      * @throws IllegalArgumentException if the text is not such a literal (a host name, say)
      */
     public static InetAddress parse(String literal) {
         Objects.requireNonNull(literal, "literal");
-        if (!IPV4.matcher(literal).matches() && !IPV6.matcher(literal).matches()) {
+        String bare = literal.length() > 2 && literal.startsWith("[") && literal.endsWith("]")
+                ? literal.substring(1, literal.length() - 1) : literal;
+        if (!IPV4.matcher(bare).matches() && !IPV6.matcher(bare).matches()) {
             throw new IllegalArgumentException("not an IP address literal (host names are not accepted here): "
                     + printable(literal));
         }
         try {
-            return InetAddress.getByName(literal); // a literal by now: parsed, never looked up
+            return InetAddress.getByName(bare); // a literal by now: parsed, never looked up
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("not an IP address literal: " + printable(literal), e);
         }
     }
 
-    /** Bounds and cleans user text before it goes into an error message. */
     static String printable(String text) {
-        String shown = text.length() > 64 ? text.substring(0, 64) + "..." : text;
-        return "'" + shown.replaceAll("[^\\x20-\\x7e]", "?") + "'";
+        return "'" + LogSafe.text(text) + "'";
     }
 }

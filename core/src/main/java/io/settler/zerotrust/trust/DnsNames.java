@@ -1,5 +1,7 @@
 package io.settler.zerotrust.trust;
 
+import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.network.IpAddressLiteral;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Locale;
@@ -116,45 +118,14 @@ final class DnsNames {
 
     /** Parses an IP literal strictly; never resolves a name. */
     static InetAddress parseIpLiteral(String text) {
-        if (text == null) {
-            throw new NullPointerException("address");
-        }
-        String literal = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-        byte[] octets;
-        if (literal.matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")) {
-            octets = new byte[4];
-            String[] parts = literal.split("\\.");
-            for (int i = 0; i < 4; i++) {
-                int value = Integer.parseInt(parts[i]);
-                if (value > 255) {
-                    throw new IllegalArgumentException("not an IPv4 address: " + printable(text));
-                }
-                octets[i] = (byte) value;
-            }
-        } else if (literal.contains(":") && literal.matches("[0-9a-fA-F:.]+")) {
-            try {
-                octets = InetAddress.getByName(literal).getAddress(); // a literal: parsed, never looked up
-            } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("not an IPv6 address: " + printable(text), e);
-            }
-        } else {
-            throw new IllegalArgumentException("not an IP address literal (IPv4 without leading zeros, or IPv6): "
-                    + printable(text));
-        }
-        try {
-            return InetAddress.getByAddress(octets);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("not an IP address: " + printable(text), e);
-        }
+        return IpAddressLiteral.parse(text);
     }
 
     static String printable(String text) {
-        StringBuilder out = new StringBuilder();
-        text.chars().limit(300).forEach(c -> out.append(printable((char) c)));
-        return out.toString();
+        return LogSafe.text(text);
     }
 
     private static String printable(char c) {
-        return c >= 0x20 && c < 0x7f ? String.valueOf(c) : String.format("\\u%04x", (int) c);
+        return LogSafe.character(c);
     }
 }

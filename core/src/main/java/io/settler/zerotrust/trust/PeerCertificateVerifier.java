@@ -1,11 +1,11 @@
 package io.settler.zerotrust.trust;
 
+import io.settler.zerotrust.credentials.CertificateFingerprint;
 import io.settler.zerotrust.identity.InvalidServiceIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.trust.CertificateRules.Purpose;
 import io.settler.zerotrust.trust.CertificateRules.Role;
 import io.settler.zerotrust.trust.PeerVerificationException.Reason;
-import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.TrustAnchor;
@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -212,10 +211,8 @@ public final class PeerCertificateVerifier {
 
     private static String fingerprint(X509Certificate certificate) throws PeerVerificationException {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JDK has no SHA-256", e);
-        } catch (CertificateEncodingException e) {
+            return CertificateFingerprint.sha256(certificate);
+        } catch (IllegalArgumentException e) {
             throw new PeerVerificationException(Reason.MALFORMED, "the peer's certificate cannot be encoded", e);
         }
     }

@@ -1,0 +1,36 @@
+package io.settler.zerotrust.audit;
+
+/**
+ * Makes text from outside (certificate names, file names, peer input) safe for one line of a log
+ * or an exception message: control and non-ASCII characters become {@code \\uXXXX}, so a hostile
+ * value cannot forge log lines, and long values are cut.
+ */
+public final class LogSafe {
+
+    /** The longest text kept, in characters; longer text ends with {@code ...}. */
+    public static final int MAX_LENGTH = 300;
+
+    private LogSafe() {
+    }
+
+    /** The text with control and non-ASCII characters escaped, cut after {@link #MAX_LENGTH} characters. */
+    public static String text(String text) {
+        if (text == null) {
+            return "null";
+        }
+        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_LENGTH) + 8);
+        int end = Math.min(text.length(), MAX_LENGTH);
+        for (int i = 0; i < end; i++) {
+            out.append(character(text.charAt(i)));
+        }
+        if (text.length() > MAX_LENGTH) {
+            out.append("...");
+        }
+        return out.toString();
+    }
+
+    /** One character, escaped unless it is printable ASCII. */
+    public static String character(char c) {
+        return c >= 0x20 && c < 0x7f ? String.valueOf(c) : String.format("\\u%04x", (int) c);
+    }
+}
