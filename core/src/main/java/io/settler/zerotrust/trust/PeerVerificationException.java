@@ -50,7 +50,9 @@ public final class PeerVerificationException extends CertificateException {
         /** A certificate is malformed or breaks the RFC 5280 profile. */
         MALFORMED,
         /** A certificate carries a critical extension this verifier does not process. */
-        UNSUPPORTED_CRITICAL_EXTENSION
+        UNSUPPORTED_CRITICAL_EXTENSION,
+        /** The chain is valid but the peer's identity or address is not on the allow-list. */
+        NOT_AUTHORIZED
     }
 
     private final Reason reason;

@@ -1,0 +1,251 @@
+package io.settler.zerotrust.tls;
+
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.credentials.CredentialSnapshot;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.trust.PeerCertificateVerifier;
+import io.settler.zerotrust.trust.PeerName;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
+
+/**
+ * A JDK mutual-TLS context for a server or a client, built from a {@link CredentialSource}.
+ *
+ * <pre>{@code
+ * MtlsContext server = MtlsContext.server(credentials, PeerAuthorizer.builder()
+ *         .allowIdentities("spiffe://example.org/worker").build()).build();
+ * SSLServerSocket socket = (SSLServerSocket) server.serverSocketFactory().createServerSocket(8443);
+ *
+ * MtlsContext client = MtlsContext.client(credentials)
+ *         .expectedServer("spiffe://example.org/api")   // or leave out: verify the host name connected to
+ *         .build();
+ * }</pre>
+ *
+ * <p>TLS 1.3 only unless {@link Builder#allowTls12()}; explicit AEAD suites; servers require a
+ * client certificate. Every engine and socket made from {@link #sslContext()} gets these
+ * parameters, even when the caller never applies {@link #sslParameters()}. The peer is verified
+ * by PKIX against the current trust bundle at the builder's clock, then (servers) authorized by
+ * the {@link PeerAuthorizer} or (clients) matched against the expected server name, by DNS/IP SAN
+ * or SPIFFE identity, never the subject CN. Rotation in the credential source reaches new
+ * handshakes without rebuilding the context. Every decision leaves an audit event, and building
+ * the context records a posture event. Immutable and thread-safe.
+ */
+public final class MtlsContext {
+
+    private final Role role;
+    private final SSLContext sslContext;
+    private final SSLParameters parameters;
+
+    /** Which end of the connection a context is for. */
+    public enum Role {
+        /** Accepts connections; requires and authorizes client certificates. */
+        SERVER,
+        /** Opens connections; verifies the server's name or identity. */
+        CLIENT
+    }
+
+    private MtlsContext(Builder builder) {
+        this.role = builder.role;
+        CredentialSource source = builder.credentials;
+        SnapshotState state = new SnapshotState(source, builder.clock);
+        SnapshotKeyManager keyManager = new SnapshotKeyManager(() -> state.current().keys());
+        VerifyingTrustManager trustManager = role == Role.SERVER
+                ? VerifyingTrustManager.forServer(() -> state.current().verifier(),
+                        builder.authorizer, builder.audit, builder.clock)
+                : VerifyingTrustManager.forClient(() -> state.current().verifier(),
+                        host -> builder.expectedServer.or(() -> Optional.ofNullable(host).map(PeerName::parse)),
+                        builder.audit, builder.clock);
+
+        this.parameters = new SSLParameters(TlsProtocols.cipherSuites(builder.allowTls12),
+                TlsProtocols.protocols(builder.allowTls12));
+        parameters.setNeedClientAuth(role == Role.SERVER);
+        parameters.setUseCipherSuitesOrder(true);
+        parameters.setEndpointIdentificationAlgorithm(null); // our trust manager matches names itself
+        try {
+            SSLContext context = SSLContext.getInstance(TlsProtocols.TLS13);
+            context.init(new KeyManager[] {keyManager}, new TrustManager[] {trustManager}, null);
+            this.sslContext = new EnforcingSslContext(context, parameters);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK cannot create a TLS 1.3 context", e);
+        }
+        recordPosture(builder, source.current());
+    }
+
+    /**
+     * A server context: client certificates required, then authorized by {@code authorizer}.
+     *
+     * @param credentials what the server presents and trusts
+     * @param authorizer which verified clients may connect
+     * @return a builder for the remaining options
+     */
+    public static Builder server(CredentialSource credentials, PeerAuthorizer authorizer) {
+        return new Builder(Role.SERVER, credentials, Objects.requireNonNull(authorizer, "authorizer"));
+    }
+
+    /**
+     * A client context: presents its certificate and verifies the server, by default against the
+     * host name or IP address it connects to.
+     *
+     * @param credentials what the client presents and trusts
+     * @return a builder for the remaining options
+     */
+    public static Builder client(CredentialSource credentials) {
+        return new Builder(Role.CLIENT, credentials, null);
+    }
+
+    /** Server or client. */
+    public Role role() {
+        return role;
+    }
+
+    /** The context; every engine and socket it makes carries {@link #sslParameters()}. */
+    public SSLContext sslContext() {
+        return sslContext;
+    }
+
+    /** The parameters to apply where an engine is made elsewhere (a fresh copy each call). */
+    public SSLParameters sslParameters() {
+        return sslContext.getDefaultSSLParameters();
+    }
+
+    /** A server engine, or a client engine that verifies by its peer host name. */
+    public SSLEngine newEngine(String peerHost, int peerPort) {
+        SSLEngine engine = sslContext.createSSLEngine(peerHost, peerPort);
+        engine.setUseClientMode(role == Role.CLIENT);
+        return engine;
+    }
+
+    /** Sockets for a client; each connects and handshakes with our parameters. */
+    public SSLSocketFactory socketFactory() {
+        return sslContext.getSocketFactory();
+    }
+
+    /** Server sockets for a server; each requires client certificates. */
+    public SSLServerSocketFactory serverSocketFactory() {
+        return sslContext.getServerSocketFactory();
+    }
+
+    @Override
+    public String toString() {
+        return "MtlsContext[" + role + ", protocols=" + String.join(",", parameters.getProtocols()) + "]";
+    }
+
+    private void recordPosture(Builder builder, CredentialSnapshot snapshot) {
+        AuditEvent.Builder event = AuditEvent.builder(builder.clock.instant(), "tls.posture",
+                        builder.allowTls12 ? AuditEvent.Outcome.WARNING : AuditEvent.Outcome.INFO)
+                .field("role", role)
+                .field("protocols", String.join(",", parameters.getProtocols()))
+                .field("cipher_suites", String.join(",", parameters.getCipherSuites()))
+                .field("client_auth", role == Role.SERVER ? "required" : "presented")
+                .field("identity", snapshot.identity().identity().map(Object::toString).orElse("none"))
+                .field("fingerprint", snapshot.identity().fingerprint())
+                .field("trust_anchors", String.join(",", snapshot.trust().fingerprints()));
+        if (role == Role.SERVER) {
+            event.field("authorizer", builder.authorizer.summary());
+        } else {
+            event.field("expected_server", builder.expectedServer.map(Object::toString).orElse("host connected to"));
+        }
+        builder.audit.record(event.build());
+    }
+
+    /**
+     * What handshakes need from the current snapshot (key material, a verifier for its trust
+     * bundle), built once per snapshot rather than once per handshake.
+     */
+    private static final class SnapshotState {
+        private final CredentialSource source;
+        private final Clock clock;
+        private final AtomicReference<Entry> entry = new AtomicReference<>();
+
+        record Entry(CredentialSnapshot snapshot, SnapshotKeyManager.KeyMaterial keys,
+                     PeerCertificateVerifier verifier) {
+        }
+
+        SnapshotState(CredentialSource source, Clock clock) {
+            this.source = source;
+            this.clock = clock;
+        }
+
+        Entry current() {
+            CredentialSnapshot snapshot = source.current();
+            Entry cached = entry.get();
+            if (cached != null && cached.snapshot() == snapshot) {
+                return cached;
+            }
+            Entry fresh = new Entry(snapshot,
+                    new SnapshotKeyManager.KeyMaterial(snapshot.generation(), snapshot.identity().privateKey(),
+                            snapshot.identity().chain().toArray(X509Certificate[]::new)),
+                    PeerCertificateVerifier.builder().trustAnchors(snapshot.trust().anchors()).clock(clock).build());
+            entry.set(fresh);
+            return fresh;
+        }
+    }
+
+    /** Builds an {@link MtlsContext}. */
+    public static final class Builder {
+        private final Role role;
+        private final CredentialSource credentials;
+        private final PeerAuthorizer authorizer;
+        private Optional<PeerName> expectedServer = Optional.empty();
+        private Clock clock = Clock.systemUTC();
+        private AuditLog audit = AuditLog.slf4j();
+        private boolean allowTls12;
+
+        private Builder(Role role, CredentialSource credentials, PeerAuthorizer authorizer) {
+            this.role = role;
+            this.credentials = Objects.requireNonNull(credentials, "credentials");
+            this.authorizer = authorizer;
+        }
+
+        /**
+         * Clients only: the server must prove this name, whatever host the connection went to; a
+         * SPIFFE ID ({@code spiffe://example.org/api}), a DNS name or an IP address.
+         */
+        public Builder expectedServer(String hostOrIdentity) {
+            if (role != Role.CLIENT) {
+                throw new IllegalStateException("expectedServer is for clients; servers authorize clients with a PeerAuthorizer");
+            }
+            this.expectedServer = Optional.of(PeerName.parse(hostOrIdentity));
+            return this;
+        }
+
+        /** The clock that decides certificate validity (default the system clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Where accept, refuse and posture events go (default {@link AuditLog#slf4j()}). */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
+            return this;
+        }
+
+        /**
+         * Also accepts TLS 1.2, with forward-secret AEAD suites only, for peers that cannot speak
+         * TLS 1.3. Recorded as a WARNING in the posture event.
+         */
+        public Builder allowTls12() {
+            this.allowTls12 = true;
+            return this;
+        }
+
+        /** Builds the context and records its posture. */
+        public MtlsContext build() {
+            return new MtlsContext(this);
+        }
+    }
+}

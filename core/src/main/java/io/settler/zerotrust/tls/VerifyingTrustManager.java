@@ -1,0 +1,208 @@
+package io.settler.zerotrust.tls;
+
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.authz.AuthorizationDecision;
+import io.settler.zerotrust.authz.Peer;
+import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.credentials.CertificateFingerprint;
+import io.settler.zerotrust.network.IpAddressLiteral;
+import io.settler.zerotrust.trust.PeerCertificateVerifier;
+import io.settler.zerotrust.trust.PeerName;
+import io.settler.zerotrust.trust.PeerVerificationException;
+import io.settler.zerotrust.trust.VerifiedPeer;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * Verifies the peer in the handshake: PKIX against the current trust bundle (through
+ * {@link PeerCertificateVerifier}), then the expected server name or, for clients of a server, the
+ * {@link PeerAuthorizer}; every decision leaves an audit event.
+ */
+final class VerifyingTrustManager extends X509ExtendedTrustManager {
+
+    /** How a client decides which name its server must prove. */
+    interface ServerNameSource {
+        /** The expected name for a connection to {@code peerHost} (which may be null when unknown). */
+        Optional<PeerName> expectedFor(String peerHost);
+    }
+
+    private final Supplier<PeerCertificateVerifier> verifier;
+    private final Optional<PeerAuthorizer> clientAuthorizer;
+    private final ServerNameSource serverNames;
+    private final AuditLog audit;
+    private final Clock clock;
+
+    private VerifyingTrustManager(Supplier<PeerCertificateVerifier> verifier, Optional<PeerAuthorizer> clientAuthorizer,
+                                  ServerNameSource serverNames, AuditLog audit, Clock clock) {
+        this.verifier = verifier;
+        this.clientAuthorizer = clientAuthorizer;
+        this.serverNames = serverNames;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /** For a server: verifies clients and authorizes them. */
+    static VerifyingTrustManager forServer(Supplier<PeerCertificateVerifier> verifier, PeerAuthorizer authorizer,
+                                           AuditLog audit, Clock clock) {
+        return new VerifyingTrustManager(verifier, Optional.of(authorizer), host -> Optional.empty(), audit, clock);
+    }
+
+    /** For a client: verifies servers against the expected name. */
+    static VerifyingTrustManager forClient(Supplier<PeerCertificateVerifier> verifier, ServerNameSource serverNames,
+                                           AuditLog audit, Clock clock) {
+        return new VerifyingTrustManager(verifier, Optional.empty(), serverNames, audit, clock);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        checkClient(chain, remoteAddress(socket));
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        checkClient(chain, remoteAddress(engine == null ? null : engine.getPeerHost()));
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        checkClient(chain, Optional.empty());
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        checkServer(chain, peerHost(socket), remoteAddress(socket));
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        String host = engine == null ? null : engine.getPeerHost();
+        checkServer(chain, host, remoteAddress(host));
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        checkServer(chain, null, Optional.empty());
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+        // Empty on purpose: a CertificateRequest listing our anchors would tell anyone who connects
+        // which CAs we trust, and clients holding one credential do not need the hint.
+        return new X509Certificate[0];
+    }
+
+    private void checkClient(X509Certificate[] chain, Optional<InetAddress> remote) throws CertificateException {
+        PeerAuthorizer authorizer = clientAuthorizer.orElseThrow(
+                () -> new CertificateException("this context verifies servers, not clients"));
+        VerifiedPeer peer = verify(chain, remote, "client", presented -> verifier.get().verifyClient(presented));
+        AuthorizationDecision decision = authorizer.authorize(new Peer(peer.identity(), remote));
+        if (!decision.allowed()) {
+            refuse("client", chain, remote, "NOT_AUTHORIZED", decision.reason());
+            throw new PeerVerificationException(PeerVerificationException.Reason.NOT_AUTHORIZED,
+                    decision.reason() + "; add the identity to the server's allow-list if it should connect");
+        }
+        accept("client", peer, remote, decision.matchedRule().orElseThrow());
+    }
+
+    private void checkServer(X509Certificate[] chain, String peerHost, Optional<InetAddress> remote)
+            throws CertificateException {
+        Optional<PeerName> expected;
+        try {
+            expected = serverNames.expectedFor(peerHost);
+        } catch (IllegalArgumentException e) {
+            expected = Optional.empty();
+        }
+        if (expected.isEmpty()) {
+            String reason = "no expected server name: connect by host name or configure the expected server identity";
+            refuse("server", chain, remote, "NAME_MISMATCH", reason);
+            throw new PeerVerificationException(PeerVerificationException.Reason.NAME_MISMATCH, reason);
+        }
+        PeerName name = expected.get();
+        VerifiedPeer peer = verify(chain, remote, "server", presented -> verifier.get().verifyServer(presented, name));
+        accept("server", peer, remote, "expected-server=" + name);
+    }
+
+    @FunctionalInterface
+    private interface Verification {
+        VerifiedPeer verify(List<X509Certificate> presented) throws PeerVerificationException;
+    }
+
+    private VerifiedPeer verify(X509Certificate[] chain, Optional<InetAddress> remote, String role,
+                                Verification verification) throws CertificateException {
+        if (chain == null || chain.length == 0) {
+            refuse(role, chain, remote, "NO_CERTIFICATE", "the peer presented no certificate");
+            throw new CertificateException("the " + role + " presented no certificate");
+        }
+        try {
+            return verification.verify(List.of(chain));
+        } catch (PeerVerificationException e) {
+            refuse(role, chain, remote, e.reason().name(), e.getMessage());
+            throw e;
+        }
+    }
+
+    private void accept(String role, VerifiedPeer peer, Optional<InetAddress> remote, String rule) {
+        audit.record(AuditEvent.builder(clock.instant(), "peer.accepted", AuditEvent.Outcome.ALLOWED)
+                .field("role", role)
+                .field("identity", peer.identity().map(Object::toString).orElse("none"))
+                .field("fingerprint", peer.sha256Fingerprint())
+                .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
+                .field("rule", rule)
+                .build());
+    }
+
+    private void refuse(String role, X509Certificate[] chain, Optional<InetAddress> remote, String reason,
+                        String detail) {
+        audit.record(AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
+                .field("role", role)
+                .field("fingerprint", chain == null || chain.length == 0 ? "none" : fingerprint(chain[0]))
+                .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
+                .field("reason", reason)
+                .field("detail", detail)
+                .build());
+    }
+
+    private static String fingerprint(X509Certificate certificate) {
+        try {
+            return CertificateFingerprint.sha256(certificate);
+        } catch (IllegalArgumentException e) {
+            return "unavailable";
+        }
+    }
+
+    private static String peerHost(Socket socket) {
+        if (socket instanceof SSLSocket ssl) {
+            SSLSession session = ssl.getHandshakeSession();
+            if (session != null && session.getPeerHost() != null) {
+                return session.getPeerHost();
+            }
+        }
+        return null;
+    }
+
+    private static Optional<InetAddress> remoteAddress(Socket socket) {
+        return socket == null ? Optional.empty() : Optional.ofNullable(socket.getInetAddress());
+    }
+
+    private static Optional<InetAddress> remoteAddress(String peerHost) {
+        if (peerHost == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(IpAddressLiteral.parse(peerHost));
+        } catch (IllegalArgumentException notALiteral) {
+            return Optional.empty();
+        }
+    }
+}

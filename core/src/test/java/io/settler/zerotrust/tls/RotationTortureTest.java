@@ -1,0 +1,157 @@
+package io.settler.zerotrust.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.credentials.CredentialSnapshot;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.cert.Certificate;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Many concurrent handshakes while the server's credentials are swapped hundreds of times: not
+ * one may fail. A swap between the JDK's separate alias, chain and key look-ups would pair one
+ * snapshot's chain with another's key, and the client would refuse the server's signature.
+ */
+class RotationTortureTest {
+
+    private static final int ROTATIONS = 300;
+    private static final int CLIENTS = 4;
+
+    /** A source whose snapshot a test can swap at will. */
+    private static final class SwappableSource implements CredentialSource {
+        private final AtomicReference<CredentialSnapshot> current;
+        private final List<Consumer<CredentialSnapshot>> listeners = new CopyOnWriteArrayList<>();
+
+        SwappableSource(CredentialSnapshot first) {
+            this.current = new AtomicReference<>(first);
+        }
+
+        @Override
+        public CredentialSnapshot current() {
+            return current.get();
+        }
+
+        @Override
+        public AutoCloseable onRotation(Consumer<CredentialSnapshot> listener) {
+            listeners.add(listener);
+            return () -> listeners.remove(listener);
+        }
+
+        void swap(TlsIdentity identity, TrustBundle trust) {
+            CredentialSnapshot next = new CredentialSnapshot(current.get().generation() + 1, identity, trust, Instant.now());
+            current.set(next);
+            listeners.forEach(l -> l.accept(next));
+        }
+    }
+
+    @Test
+    void handshakesNeverFailWhileCredentialsRotate() throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.create("example.org");
+        TrustBundle trust = TrustBundle.of(List.of(ca.rootCertificate()));
+        List<TlsIdentity> serverIdentities = IntStream.range(0, 8)
+                .mapToObj(i -> ca.leaf("api").dnsNames("localhost").issue())
+                .map(c -> TlsIdentity.of(c.privateKey(), c.chain())).toList();
+        Set<Certificate> issued = ConcurrentHashMap.newKeySet();
+        serverIdentities.forEach(id -> issued.add(id.certificate()));
+
+        SwappableSource serverCredentials = new SwappableSource(
+                new CredentialSnapshot(1, serverIdentities.get(0), trust, Instant.now()));
+        AuditLog quiet = event -> { };
+        MtlsContext server = MtlsContext.server(serverCredentials,
+                PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(quiet).build();
+        var worker = ca.leaf("worker").issue();
+        MtlsContext client = MtlsContext.client(CredentialSource.fixed(
+                TlsIdentity.of(worker.privateKey(), worker.chain()), trust)).auditLog(quiet).build();
+
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger handshakes = new AtomicInteger();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        Set<Certificate> seen = ConcurrentHashMap.newKeySet();
+        ExecutorService pool = Executors.newFixedThreadPool(2 * CLIENTS + 2);
+        try (SSLServerSocket listener = (SSLServerSocket) server.serverSocketFactory()
+                .createServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
+            listener.setSoTimeout(200);
+            int port = listener.getLocalPort();
+            Future<?> acceptor = pool.submit(() -> {
+                while (running.get()) {
+                    try {
+                        SSLSocket socket = (SSLSocket) listener.accept();
+                        pool.submit(() -> {
+                            try (socket) {
+                                socket.setSoTimeout(10_000);
+                                socket.getOutputStream().write(socket.getInputStream().read());
+                            } catch (Exception e) {
+                                failures.add(e);
+                            }
+                        });
+                    } catch (java.net.SocketTimeoutException idle) {
+                        // check running again
+                    } catch (Exception e) {
+                        failures.add(e);
+                    }
+                }
+            });
+            List<Future<?>> clients = IntStream.range(0, CLIENTS).<Future<?>>mapToObj(i -> pool.submit(() -> {
+                while (running.get()) {
+                    try (Socket plain = new Socket()) {
+                        plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
+                        try (SSLSocket tls = (SSLSocket) client.socketFactory().createSocket(plain, "localhost", port, true)) {
+                            tls.setSoTimeout(10_000);
+                            tls.startHandshake();
+                            seen.add(tls.getSession().getPeerCertificates()[0]);
+                            tls.getOutputStream().write(7);
+                            if (tls.getInputStream().read() != 7) {
+                                failures.add(new AssertionError("no echo"));
+                            }
+                            handshakes.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        failures.add(e);
+                    }
+                }
+            })).toList();
+
+            for (int i = 1; i <= ROTATIONS; i++) {
+                serverCredentials.swap(serverIdentities.get(i % serverIdentities.size()), trust);
+                Thread.sleep(5);
+            }
+            running.set(false);
+            for (Future<?> f : clients) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            acceptor.get(30, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdown();
+            assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+
+        assertThat(failures).as("failed handshakes or exchanges").isEmpty();
+        assertThat(handshakes.get()).as("handshakes during %d rotations", ROTATIONS).isGreaterThan(100);
+        assertThat(seen).as("clients saw several server certificates, all of them issued")
+                .hasSizeGreaterThan(1).isSubsetOf(issued);
+    }
+}
