@@ -1,6 +1,7 @@
 /**
- * The API server, job worker and webhook service wired together, and the demo that runs them.
- *
- * <p>Not implemented yet: this module is filled in by the examples issue.
+ * Runnable examples. For now {@link io.settler.zerotrust.examples.Demo} shows what has landed:
+ * mTLS between services with identity checks, and the testkit's TLS PostgreSQL and Redis
+ * refusing insecure clients. The API server, job worker and webhook service come with the
+ * examples issue.
  */
 package io.settler.zerotrust.examples;
