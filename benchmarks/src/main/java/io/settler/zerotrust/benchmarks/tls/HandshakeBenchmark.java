@@ -1,0 +1,185 @@
+package io.settler.zerotrust.benchmarks.tls;
+
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.tls.MtlsContext;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * One full mutual-TLS 1.3 handshake between a client and a server engine in memory (no sockets),
+ * EC P-256 keys on both sides, a fresh session each time (no resumption).
+ *
+ * <p>{@code baseline}: JDK {@code SSLContext}s built by hand from the default {@code KeyManagerFactory}
+ * (SunX509) and a PKIX {@code TrustManagerFactory}, TLS 1.3 only, client authentication required,
+ * HTTPS host-name check on the client: what a careful user writes without this library. {@code mtlsContext}: our {@link MtlsContext} server and
+ * client, which add snapshot key management, our peer verification (PKIX plus the extra checks),
+ * the authorizer and an audit event per peer (sent to a no-op log so logging cost is not
+ * measured). Higher is better (handshakes per second).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class HandshakeBenchmark {
+
+    private SSLContext plainServer;
+    private SSLContext plainClient;
+    private SSLParameters plainServerParameters;
+    private SSLParameters plainClientParameters;
+    private MtlsContext ourServer;
+    private MtlsContext ourClient;
+    /** A new peer port for every handshake: client session caches are keyed by host and port, so nothing resumes. */
+    private int port = 1;
+
+    /** Issues the certificates and builds both pairs of contexts once per trial. */
+    @Setup
+    public void setUp() throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.create("example.org");
+        IssuedCertificate server = ca.leaf("api").dnsNames("localhost").issue();
+        IssuedCertificate client = ca.leaf("worker").issue();
+
+        plainServer = plainContext(server, ca.rootCertificate());
+        plainClient = plainContext(client, ca.rootCertificate());
+        plainServerParameters = new SSLParameters(null, new String[] {"TLSv1.3"});
+        plainServerParameters.setNeedClientAuth(true);
+        plainClientParameters = new SSLParameters(null, new String[] {"TLSv1.3"});
+        plainClientParameters.setEndpointIdentificationAlgorithm("HTTPS");
+
+        TrustBundle trust = TrustBundle.of(List.of(ca.rootCertificate()));
+        AuditLog noop = event -> { };
+        ourServer = MtlsContext.server(CredentialSource.fixed(TlsIdentity.of(server.privateKey(), server.chain()), trust),
+                PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(noop).build();
+        ourClient = MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()), trust))
+                .auditLog(noop).build();
+
+        baseline();
+        mtlsContext(); // both must complete before anything is measured
+    }
+
+    /** A hand-built JDK mTLS handshake. */
+    @Benchmark
+    public boolean baseline() throws SSLException {
+        SSLEngine serverEngine = plainServer.createSSLEngine();
+        serverEngine.setUseClientMode(false);
+        serverEngine.setSSLParameters(plainServerParameters);
+        SSLEngine clientEngine = plainClient.createSSLEngine("localhost", nextPort());
+        clientEngine.setUseClientMode(true);
+        clientEngine.setSSLParameters(plainClientParameters);
+        return handshake(clientEngine, serverEngine);
+    }
+
+    /** The same handshake through our contexts. */
+    @Benchmark
+    public boolean mtlsContext() throws SSLException {
+        return handshake(ourClient.newEngine("localhost", nextPort()), ourServer.newEngine(null, -1));
+    }
+
+    private int nextPort() {
+        port = port == 65535 ? 1 : port + 1;
+        return port;
+    }
+
+    private static SSLContext plainContext(IssuedCertificate own, X509Certificate root) throws GeneralSecurityException,
+            java.io.IOException {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("own", own.privateKey(), new char[0], own.chain().toArray(X509Certificate[]::new));
+        // The default (SunX509) keeps keys in memory; "PKIX" would decrypt the PKCS#12 entry on
+        // every handshake and make the baseline look far slower than a careful user's.
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, new char[0]);
+        KeyStore anchors = KeyStore.getInstance("PKCS12");
+        anchors.load(null, null);
+        anchors.setCertificateEntry("root", root);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(anchors);
+        SSLContext context = SSLContext.getInstance("TLSv1.3");
+        context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    /** Drives both engines until the handshake is done; true when both sides finished. */
+    private static boolean handshake(SSLEngine client, SSLEngine server) throws SSLException {
+        int size = Math.max(client.getSession().getPacketBufferSize(), server.getSession().getPacketBufferSize());
+        ByteBuffer clientToServer = ByteBuffer.allocate(size * 4);
+        ByteBuffer serverToClient = ByteBuffer.allocate(size * 4);
+        ByteBuffer empty = ByteBuffer.allocate(0);
+        ByteBuffer sink = ByteBuffer.allocate(client.getSession().getApplicationBufferSize() * 2);
+        client.beginHandshake();
+        server.beginHandshake();
+        for (int round = 0; round < 1000; round++) {
+            boolean progressed = step(client, empty, clientToServer, serverToClient, sink);
+            progressed |= step(server, empty, serverToClient, clientToServer, sink);
+            if (done(client) && done(server)) {
+                return true;
+            }
+            if (!progressed) {
+                throw new SSLException("handshake stalled: client " + client.getHandshakeStatus()
+                        + ", server " + server.getHandshakeStatus());
+            }
+        }
+        throw new SSLException("handshake did not finish");
+    }
+
+    private static boolean done(SSLEngine engine) {
+        HandshakeStatus status = engine.getHandshakeStatus();
+        return status == HandshakeStatus.NOT_HANDSHAKING || status == HandshakeStatus.FINISHED;
+    }
+
+    private static boolean step(SSLEngine engine, ByteBuffer empty, ByteBuffer out, ByteBuffer in, ByteBuffer sink)
+            throws SSLException {
+        boolean progressed = false;
+        while (true) {
+            HandshakeStatus status = engine.getHandshakeStatus();
+            switch (status) {
+                case NEED_WRAP -> {
+                    engine.wrap(empty, out);
+                    progressed = true;
+                }
+                case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                    in.flip();
+                    var result = engine.unwrap(in, sink);
+                    in.compact();
+                    sink.clear();
+                    if (result.bytesConsumed() == 0 && result.getHandshakeStatus() == status) {
+                        return progressed;
+                    }
+                    progressed = true;
+                }
+                case NEED_TASK -> {
+                    Runnable task;
+                    while ((task = engine.getDelegatedTask()) != null) {
+                        task.run();
+                    }
+                    progressed = true;
+                }
+                default -> {
+                    return progressed;
+                }
+            }
+        }
+    }
+}
