@@ -125,13 +125,13 @@ public final class Demo {
             plain.setProperty("sslmode", "disable");
             try (Connection db = DriverManager.getConnection(
                     "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/orders", plain)) {
-                return "connected";
+                return "connected as " + db.getMetaData().getUserName();
             }
         });
         expectRefused("app's certificate used to log in as admin_tool", () -> {
             try (Connection db = DriverManager.getConnection(postgres.jdbcUrl("orders"),
                     postgres.connectionProperties("admin_tool", postgres.clientCertificate("app")))) {
-                return "connected";
+                return "connected as " + db.getMetaData().getUserName();
             }
         });
     }
