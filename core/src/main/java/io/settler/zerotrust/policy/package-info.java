@@ -1,0 +1,5 @@
+/**
+ * The policy model: services, their identities, the scopes each may hold, and the peers each
+ * accepts from which networks; built in code or loaded from JSON.
+ */
+package io.settler.zerotrust.policy;

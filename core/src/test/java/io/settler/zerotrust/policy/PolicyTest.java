@@ -1,0 +1,136 @@
+package io.settler.zerotrust.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.settler.zerotrust.authz.Peer;
+import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.network.IpAddressLiteral;
+import io.settler.zerotrust.policy.PolicyException.Reason;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class PolicyTest {
+
+    private static final String JSON = """
+            {
+              "trustDomain": "example.org",
+              "services": {
+                "api": {
+                  "scopes": ["db:read", "db:write", "queue:jobs:publish"],
+                  "accepts": [
+                    {"service": "gateway", "networks": ["10.0.0.0/8", "::1/128"]},
+                    {"pathPrefix": "jobs"}
+                  ]
+                },
+                "worker": {"path": "jobs/worker", "scopes": ["queue:jobs:consume", "webhook:send"]},
+                "gateway": {},
+                "webhook": {"accepts": [{"service": "worker"}]}
+              }
+            }
+            """;
+
+    private static Peer peer(String spiffeId, String address) {
+        return Peer.of(ServiceIdentity.parse(spiffeId), IpAddressLiteral.parse(address));
+    }
+
+    @Test
+    void loadsServicesScopesAndAcceptedPeersFromJson(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("policy.json"), JSON);
+
+        Policy policy = Policy.fromJson(file);
+
+        assertThat(policy.trustDomain()).isEqualTo("example.org");
+        assertThat(policy.services()).extracting(ServicePolicy::name).containsExactly("api", "worker", "gateway", "webhook");
+        ServicePolicy worker = policy.service("worker").orElseThrow();
+        assertThat(worker.identity()).hasToString("spiffe://example.org/jobs/worker");
+        assertThat(worker.mayHold("webhook:send")).isTrue();
+        assertThat(worker.mayHold("db:write")).isFalse();
+        assertThat(policy.service(ServiceIdentity.parse("spiffe://example.org/jobs/worker"))).contains(worker);
+    }
+
+    @Test
+    void drivesTheAuthorizerOfEachService() {
+        Policy policy = Policy.fromJson(JSON);
+        PeerAuthorizer api = policy.authorizerFor("api");
+
+        assertThat(api.authorize(peer("spiffe://example.org/gateway", "10.1.2.3")).allowed()).isTrue();
+        assertThat(api.authorize(peer("spiffe://example.org/gateway", "192.168.0.1")).allowed())
+                .as("gateway from outside its networks").isFalse();
+        assertThat(api.authorize(peer("spiffe://example.org/jobs/worker", "192.168.0.1")).allowed()).isTrue();
+        assertThat(api.authorize(peer("spiffe://example.org/webhook", "10.1.2.3")).allowed()).isFalse();
+        assertThat(policy.authorizerFor("webhook").authorize(peer("spiffe://example.org/jobs/worker", "127.0.0.1"))
+                .allowed()).isTrue();
+    }
+
+    @Test
+    void buildsTheSamePolicyInCode() {
+        Policy policy = Policy.builder("example.org")
+                .service("api", api -> api.scopes("db:read").acceptService("worker", "127.0.0.0/8"))
+                .service("worker", worker -> worker.scopes("queue:jobs:consume"))
+                .build();
+
+        assertThat(policy.authorizerFor("api").authorize(peer("spiffe://example.org/worker", "127.0.0.1")).allowed())
+                .isTrue();
+    }
+
+    @Test
+    void refusesAuthorizerForServiceThatAcceptsNobody() {
+        assertThatThrownBy(() -> Policy.fromJson(JSON).authorizerFor("gateway"))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("accepts no peers");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "typo in a field name        | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"scope\":[\"db:read\"]}}}      | UNKNOWN_FIELD",
+        "unknown service in accepts  | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"service\":\"ghost\"}]}}} | UNKNOWN_SERVICE",
+        "network without identity    | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"networks\":[\"10.0.0.0/8\"]}]}}} | MISSING_FIELD",
+        "two kinds in one rule       | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"service\":\"api\",\"trustDomain\":\"x.org\"}]}}} | INVALID_VALUE",
+        "bad network                 | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"pathPrefix\":\"jobs\",\"networks\":[\"10.0.0.1/8\"]}]}}} | INVALID_VALUE",
+        "wildcard scope              | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"scopes\":[\"db:*\"]}}}        | INVALID_VALUE",
+        "scope of wrong type         | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"scopes\":[42]}}}               | INVALID_VALUE",
+        "missing trust domain        | {\"services\":{}}                                                                     | MISSING_FIELD",
+        "invalid trust domain        | {\"trustDomain\":\"Example.ORG:443\",\"services\":{}}                                   | INVALID_VALUE",
+        "bad service name            | {\"trustDomain\":\"example.org\",\"services\":{\"Api Server\":{}}}                      | INVALID_VALUE",
+        "two services one identity   | {\"trustDomain\":\"example.org\",\"services\":{\"a\":{\"path\":\"x\"},\"b\":{\"path\":\"x\"}}} | DUPLICATE_SERVICE",
+        "duplicate JSON key          | {\"trustDomain\":\"example.org\",\"trustDomain\":\"evil.org\",\"services\":{}}          | MALFORMED_JSON",
+        "not JSON                    | trustDomain=example.org                                                                | MALFORMED_JSON",
+        "trailing garbage            | {\"trustDomain\":\"example.org\",\"services\":{}} {}                                    | MALFORMED_JSON",
+    })
+    void refusesMalformedPolicies(String attack, String json, Reason reason) {
+        assertThatThrownBy(() -> Policy.fromJson(json))
+                .isInstanceOf(PolicyException.class)
+                .satisfies(e -> assertThat(((PolicyException) e).reason()).as(attack).isEqualTo(reason));
+    }
+
+    @Test
+    void refusesDeeplyNestedInput() {
+        String deep = "{\"trustDomain\":\"example.org\",\"services\":{\"api\":" + "[".repeat(5000) + "]".repeat(5000) + "}}";
+
+        assertThatThrownBy(() -> Policy.fromJson(deep))
+                .isInstanceOf(PolicyException.class)
+                .satisfies(e -> assertThat(((PolicyException) e).reason()).isEqualTo(Reason.MALFORMED_JSON));
+    }
+
+    @Test
+    void namesTheFileAndPathOfTheProblem(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("policy.json"),
+                "{\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"service\":\"ghost\"}]}}}");
+
+        assertThatThrownBy(() -> Policy.fromJson(file))
+                .hasMessageStartingWith(file.toString())
+                .hasMessageContaining("ghost");
+    }
+
+    @Test
+    void refusesMissingFile(@TempDir Path dir) {
+        assertThatThrownBy(() -> Policy.fromJson(dir.resolve("absent.json")))
+                .isInstanceOf(PolicyException.class)
+                .satisfies(e -> assertThat(((PolicyException) e).reason()).isEqualTo(Reason.FILE_UNREADABLE));
+    }
+}
