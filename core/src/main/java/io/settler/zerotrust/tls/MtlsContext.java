@@ -7,6 +7,8 @@ import io.settler.zerotrust.credentials.CredentialSnapshot;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.trust.PeerCertificateVerifier;
 import io.settler.zerotrust.trust.PeerName;
+import io.settler.zerotrust.trust.PeerVerificationException;
+import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -16,8 +18,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 
@@ -48,6 +52,8 @@ public final class MtlsContext {
     private final Role role;
     private final SSLContext sslContext;
     private final SSLParameters parameters;
+    private final AuditLog audit;
+    private final Clock clock;
 
     /** Which end of the connection a context is for. */
     public enum Role {
@@ -59,6 +65,8 @@ public final class MtlsContext {
 
     private MtlsContext(Builder builder) {
         this.role = builder.role;
+        this.audit = builder.audit;
+        this.clock = builder.clock;
         CredentialSource source = builder.credentials;
         SnapshotState state = new SnapshotState(source, builder.clock);
         SnapshotKeyManager keyManager = new SnapshotKeyManager(() -> state.current().keys());
@@ -136,6 +144,42 @@ public final class MtlsContext {
     /** Server sockets for a server; each requires client certificates. */
     public SSLServerSocketFactory serverSocketFactory() {
         return sslContext.getServerSocketFactory();
+    }
+
+    /**
+     * Completes the handshake of a socket made by this context, and audits a refusal that the JDK
+     * makes before our verification runs (no client certificate, a protocol version we do not
+     * enable, no common cipher suite). Refusals by our own verification are audited where they
+     * happen. Servers built on JDK sockets call this right after {@code accept()}.
+     *
+     * @param socket an accepted or connected socket of this context
+     * @throws SSLException the handshake failure, unchanged
+     */
+    public void handshake(SSLSocket socket) throws IOException {
+        try {
+            socket.startHandshake();
+        } catch (SSLException e) {
+            if (!refusedByUs(e)) {
+                audit.record(AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
+                        .field("role", role == Role.SERVER ? "client" : "server")
+                        .field("fingerprint", "none")
+                        .field("remote", socket.getInetAddress() == null ? "unknown"
+                                : socket.getInetAddress().getHostAddress())
+                        .field("reason", HandshakeRefusal.classify(e))
+                        .field("detail", String.valueOf(e.getMessage()))
+                        .build());
+            }
+            throw e;
+        }
+    }
+
+    private static boolean refusedByUs(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof PeerVerificationException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

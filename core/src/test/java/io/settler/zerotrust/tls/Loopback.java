@@ -33,13 +33,28 @@ final class Loopback {
 
     static Outcome exchange(SSLServerSocketFactory serverFactory, SSLSocketFactory clientFactory, String host)
             throws Exception {
+        return exchange(serverFactory, SSLSocket::startHandshake, clientFactory, host);
+    }
+
+    /** How the server completes its handshake, e.g. {@link io.settler.zerotrust.tls.MtlsContext#handshake}. */
+    @FunctionalInterface
+    interface ServerHandshake {
+        void run(SSLSocket socket) throws IOException;
+    }
+
+    static Outcome exchange(MtlsContext server, SSLSocketFactory clientFactory, String host) throws Exception {
+        return exchange(server.serverSocketFactory(), server::handshake, clientFactory, host);
+    }
+
+    static Outcome exchange(SSLServerSocketFactory serverFactory, ServerHandshake serverHandshake,
+                            SSLSocketFactory clientFactory, String host) throws Exception {
         try (SSLServerSocket listener = (SSLServerSocket) serverFactory.createServerSocket(0, 1,
                 InetAddress.getLoopbackAddress())) {
             listener.setSoTimeout(10_000);
             CompletableFuture<Optional<Throwable>> server = CompletableFuture.supplyAsync(() -> {
                 try (SSLSocket socket = (SSLSocket) listener.accept()) {
                     socket.setSoTimeout(10_000);
-                    socket.startHandshake();
+                    serverHandshake.run(socket);
                     InputStream in = socket.getInputStream();
                     int b = in.read();
                     OutputStream out = socket.getOutputStream();

@@ -108,12 +108,13 @@ class MtlsContextTest {
 
     @Test
     void refusesClientWithoutCertificate() throws Exception {
-        Loopback.Outcome outcome = Loopback.exchange(server().serverSocketFactory(),
-                plainJdkClient(null, "TLSv1.3"), "localhost");
+        Loopback.Outcome outcome = Loopback.exchange(server(), plainJdkClient(null, "TLSv1.3"), "localhost");
 
         assertThat(outcome.succeeded()).isFalse();
         assertThat(outcome.server()).isPresent();
-        assertThat(outcome.server().get()).hasMessageContaining("certificate");
+        assertThat(outcome.server().get()).isInstanceOf(javax.net.ssl.SSLHandshakeException.class)
+                .hasMessageContaining("certificate");
+        assertThat(onlyRefusal().fields()).containsEntry("reason", "NO_CERTIFICATE").containsEntry("remote", "127.0.0.1");
     }
 
     @Test
@@ -181,12 +182,22 @@ class MtlsContextTest {
 
     @Test
     void refusesTls12Client() throws Exception {
-        Loopback.Outcome outcome = Loopback.exchange(server().serverSocketFactory(),
-                plainJdkClient(CA.leaf("worker").issue(), "TLSv1.2"), "localhost");
+        Loopback.Outcome outcome = Loopback.exchange(server(), plainJdkClient(CA.leaf("worker").issue(), "TLSv1.2"),
+                "localhost");
 
         assertThat(outcome.client()).isPresent();
         assertThat(outcome.server()).isPresent();
-        assertThat(outcome.server().get()).hasMessageContaining("protocol");
+        assertThat(outcome.server().get()).isInstanceOf(javax.net.ssl.SSLHandshakeException.class)
+                .hasMessageContaining("protocol");
+        assertThat(onlyRefusal().fields()).containsEntry("reason", "PROTOCOL_VERSION");
+    }
+
+    @Test
+    void auditsOurOwnRefusalsOnlyOnceThroughHandshake() throws Exception {
+        serverRefusal(Loopback.exchange(server(), client(CA.leaf("intruder").issue()).socketFactory(), "localhost"));
+
+        assertThat(audit).filteredOn(e -> e.action().equals("peer.refused")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("reason", "NOT_AUTHORIZED"));
     }
 
     @Test

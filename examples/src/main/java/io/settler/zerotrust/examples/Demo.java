@@ -269,10 +269,12 @@ public final class Demo {
 
     /** An mTLS echo server on a free loopback port: reads one byte and writes it back. */
     private static final class EchoServer implements AutoCloseable {
+        private final MtlsContext context;
         private final SSLServerSocket listener;
         private final AtomicBoolean open = new AtomicBoolean(true);
 
         EchoServer(MtlsContext context) throws IOException {
+            this.context = context;
             listener = (SSLServerSocket) context.serverSocketFactory().createServerSocket(0, 8,
                     InetAddress.getLoopbackAddress());
             Thread acceptor = new Thread(this::serve, "demo-echo-server");
@@ -282,8 +284,9 @@ public final class Demo {
 
         private void serve() {
             while (open.get()) {
-                try (Socket socket = listener.accept()) {
+                try (SSLSocket socket = (SSLSocket) listener.accept()) {
                     socket.setSoTimeout(5_000);
+                    context.handshake(socket); // audits refusals the JDK makes before our checks
                     OutputStream out = socket.getOutputStream();
                     out.write(socket.getInputStream().read());
                     out.flush();
