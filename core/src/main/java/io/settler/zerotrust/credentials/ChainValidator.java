@@ -145,6 +145,15 @@ final class ChainValidator {
             signer.initSign(key);
             signer.update(challenge);
             signature = signer.sign();
+        } catch (java.security.InvalidKeyException e) {
+            if (key.getEncoded() != null) {
+                // A software key of the right family that the JDK refuses to sign with is not a key for
+                // this leaf (e.g. a P-384 scalar read on the leaf's P-256 curve; JDK 25 checks its range).
+                return false;
+            }
+            throw new CredentialException(Reason.UNSUPPORTED_KEY_FORMAT, origin.key() + " cannot sign with "
+                    + algorithm + " in this JVM (" + e.getClass().getSimpleName() + "): pass a key object the JDK's"
+                    + " providers can use");
         } catch (GeneralSecurityException | RuntimeException e) {
             throw new CredentialException(Reason.UNSUPPORTED_KEY_FORMAT, origin.key() + " cannot sign with "
                     + algorithm + " in this JVM (" + e.getClass().getSimpleName() + "): pass a key object the JDK's"
