@@ -95,12 +95,26 @@ public final class IssuedCertificate {
      * @return the absolute path written
      */
     public Path writePkcs12(Path file, char[] password) {
+        return writePkcs12(file, password, identity.serviceName());
+    }
+
+    /**
+     * Writes key and chain as a PKCS#12 key store (mode 0600) under the given alias, for readers
+     * that look for one name (pgjdbc's {@code PKCS12KeyManager} reads only the alias {@code user}).
+     *
+     * @param file where to write; replaced if present
+     * @param password protects the key store and the key in it
+     * @param alias the entry's name
+     * @return the absolute path written
+     */
+    public Path writePkcs12(Path file, char[] password, String alias) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(password, "password");
+        Objects.requireNonNull(alias, "alias");
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
-            store.setKeyEntry(identity.serviceName(), privateKey, password, chain.toArray(X509Certificate[]::new));
+            store.setKeyEntry(alias, privateKey, password, chain.toArray(X509Certificate[]::new));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             store.store(out, password);
             return Pem.writeSecret(file, out.toByteArray());

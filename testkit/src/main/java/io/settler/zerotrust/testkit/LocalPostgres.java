@@ -2,18 +2,13 @@ package io.settler.zerotrust.testkit;
 
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -170,8 +165,9 @@ public final class LocalPostgres implements AutoCloseable {
         Names.check("role", role);
         Objects.requireNonNull(certificate, "certificate");
         String fileName = role + "-" + certificate.certificate().getSerialNumber().toString(16) + ".p12";
-        Path keyStore = clientKeyStores.computeIfAbsent(fileName, name -> writePgjdbcKeyStore(
-                certificate, directory.resolve("clients").resolve(name), keyStorePassword.toCharArray()));
+        // pgjdbc's PKCS12KeyManager reads the entry named "user" and no other.
+        Path keyStore = clientKeyStores.computeIfAbsent(fileName, name -> certificate.writePkcs12(
+                directory.resolve("clients").resolve(name), keyStorePassword.toCharArray(), "user"));
         Properties properties = new Properties();
         properties.setProperty("user", role);
         properties.setProperty("sslkey", keyStore.toString());
@@ -463,23 +459,6 @@ public final class LocalPostgres implements AutoCloseable {
         List<String> lines = Files.readAllLines(pidFile, StandardCharsets.US_ASCII);
         return lines.size() >= 8 && lines.get(3).trim().equals(Integer.toString(expectedPort))
                 && lines.get(7).trim().equals("ready");
-    }
-
-    /** pgjdbc's PKCS12KeyManager reads the entry named {@code user} and no other. */
-    private static Path writePgjdbcKeyStore(IssuedCertificate certificate, Path file, char[] password) {
-        try {
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            store.setKeyEntry("user", certificate.privateKey(), password,
-                    certificate.chain().toArray(X509Certificate[]::new));
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            store.store(bytes, password);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(file, bytes.toByteArray());
-            return file;
-        } catch (GeneralSecurityException | IOException e) {
-            throw new TestkitException(TestkitException.Reason.IO_FAILED, "cannot write the key store " + file, e);
-        }
     }
 
     private static String urlEncode(String value) {
