@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -85,6 +86,11 @@ public final class MtlsContext {
         try {
             SSLContext context = SSLContext.getInstance(TlsProtocols.TLS13);
             context.init(new KeyManager[] {keyManager}, new TrustManager[] {trustManager}, null);
+            // A resumed session skips verification and authorization: bound how long one lives so a
+            // peer removed from the allow-list, or a rotated trust bundle, takes effect within it.
+            int seconds = (int) Math.min(Integer.MAX_VALUE, builder.sessionTimeout.toSeconds());
+            context.getServerSessionContext().setSessionTimeout(seconds);
+            context.getClientSessionContext().setSessionTimeout(seconds);
             this.sslContext = new EnforcingSslContext(context, parameters);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK cannot create a TLS 1.3 context", e);
@@ -194,6 +200,7 @@ public final class MtlsContext {
                 .field("protocols", String.join(",", parameters.getProtocols()))
                 .field("cipher_suites", String.join(",", parameters.getCipherSuites()))
                 .field("client_auth", role == Role.SERVER ? "required" : "presented")
+                .field("session_timeout", builder.sessionTimeout)
                 .field("identity", snapshot.identity().identity().map(Object::toString).orElse("none"))
                 .field("fingerprint", snapshot.identity().fingerprint())
                 .field("trust_anchors", String.join(",", snapshot.trust().fingerprints()));
@@ -247,6 +254,7 @@ public final class MtlsContext {
         private Clock clock = Clock.systemUTC();
         private AuditLog audit = AuditLog.slf4j();
         private boolean allowTls12;
+        private Duration sessionTimeout = Duration.ofMinutes(5);
 
         private Builder(Role role, CredentialSource credentials, PeerAuthorizer authorizer) {
             this.role = role;
@@ -284,6 +292,20 @@ public final class MtlsContext {
          */
         public Builder allowTls12() {
             this.allowTls12 = true;
+            return this;
+        }
+
+        /**
+         * How long a TLS session may be resumed (default 5 minutes; the JDK's default is 24 hours).
+         * A resumed handshake is not verified or authorized again, so this bounds how long a peer
+         * that was removed from the allow-list, or whose trust anchor was rotated out, can go on.
+         */
+        public Builder sessionTimeout(Duration sessionTimeout) {
+            Objects.requireNonNull(sessionTimeout, "sessionTimeout");
+            if (sessionTimeout.isNegative() || sessionTimeout.isZero()) {
+                throw new IllegalArgumentException("sessionTimeout must be positive; got " + sessionTimeout);
+            }
+            this.sessionTimeout = sessionTimeout;
             return this;
         }
 

@@ -265,6 +265,15 @@ class MtlsContextTest {
     }
 
     @Test
+    void boundsSessionResumptionSoAllowListChangesTakeEffect() {
+        MtlsContext context = server();
+
+        assertThat(context.sslContext().getServerSessionContext().getSessionTimeout()).isEqualTo(300);
+        assertThat(MtlsContext.client(credentials(SERVER)).sessionTimeout(java.time.Duration.ofSeconds(30))
+                .auditLog(auditLog).build().sslContext().getClientSessionContext().getSessionTimeout()).isEqualTo(30);
+    }
+
+    @Test
     void refusesReinitialisationOfItsContext() {
         assertThatThrownBy(() -> server().sslContext().init(null, null, null))
                 .isInstanceOf(java.security.KeyManagementException.class);
