@@ -20,7 +20,6 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,8 +72,7 @@ public final class LocalPostgres implements AutoCloseable {
     private final String keyStorePassword;
     private final ConcurrentMap<String, IssuedCertificate> clientCertificates = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Path> clientKeyStores = new ConcurrentHashMap<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final Thread shutdownHook;
+    private final ServerLifecycle lifecycle;
     private volatile ServerProcess server;
     private volatile int port;
 
@@ -91,8 +89,7 @@ public final class LocalPostgres implements AutoCloseable {
         byte[] secret = new byte[18];
         new SecureRandom().nextBytes(secret);
         this.keyStorePassword = HexFormat.of().formatHex(secret);
-        this.shutdownHook = new Thread(this::stopOnShutdown, "settler-testkit-postgres-stop");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        this.lifecycle = new ServerLifecycle("PostgreSQL", directory, this::stopServer);
     }
 
     /**
@@ -274,13 +271,7 @@ public final class LocalPostgres implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (shutDown()) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException e) {
-                // The JVM is shutting down; the hook is running or has run.
-            }
-        }
+        lifecycle.close();
     }
 
     /** Names the endpoint; never credentials. */
@@ -309,23 +300,6 @@ public final class LocalPostgres implements AutoCloseable {
         return server.handle();
     }
 
-    private void stopOnShutdown() {
-        shutDown();
-    }
-
-    private boolean shutDown() {
-        if (!closed.compareAndSet(false, true)) {
-            return false;
-        }
-        try {
-            stopServer();
-        } finally {
-            directory.delete();
-        }
-        LOG.debug("Stopped PostgreSQL on {}:{} and deleted {}", HOST, port, directory.path());
-        return true;
-    }
-
     private void stopServer() {
         ServerProcess running = server;
         if (running == null || !running.isAlive()) {
@@ -348,9 +322,7 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException(this + " is closed");
-        }
+        lifecycle.checkOpen(this);
     }
 
     private void initialize() throws IOException {

@@ -23,7 +23,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,8 +75,7 @@ public final class LocalRedis implements AutoCloseable {
     private final SSLContext adminContext;
     private final ConcurrentMap<String, String> passwords = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, IssuedCertificate> clientCertificates = new ConcurrentHashMap<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final Thread shutdownHook;
+    private final ServerLifecycle lifecycle;
     private volatile ServerProcess server;
     private volatile int port;
 
@@ -90,8 +88,7 @@ public final class LocalRedis implements AutoCloseable {
         this.adminPassword = randomPassword();
         this.adminContext = ClientTls.context(Optional.of(clientCertificate(ADMIN_USER)), ca.rootCertificate());
         this.passwords.putAll(builder.passwords);
-        this.shutdownHook = new Thread(this::stopOnShutdown, "settler-testkit-redis-stop");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        this.lifecycle = new ServerLifecycle("Redis", directory, this::stopServer);
     }
 
     /**
@@ -238,13 +235,7 @@ public final class LocalRedis implements AutoCloseable {
     /** Stops the server (SIGTERM, then SIGKILL after 10 seconds) and deletes its directory. Idempotent. */
     @Override
     public void close() {
-        if (shutDown()) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException e) {
-                // The JVM is shutting down; the hook is running or has run.
-            }
-        }
+        lifecycle.close();
     }
 
     /** Names the endpoint; never credentials. */
@@ -284,30 +275,15 @@ public final class LocalRedis implements AutoCloseable {
         }
     }
 
-    private void stopOnShutdown() {
-        shutDown();
-    }
-
-    private synchronized boolean shutDown() {
-        if (!closed.compareAndSet(false, true)) {
-            return false;
+    private synchronized void stopServer() {
+        ServerProcess running = server;
+        if (running != null) {
+            running.stop(STOP_GRACE);
         }
-        try {
-            ServerProcess running = server;
-            if (running != null) {
-                running.stop(STOP_GRACE);
-            }
-        } finally {
-            directory.delete();
-        }
-        LOG.debug("Stopped Redis on {}:{} and deleted {}", HOST, port, directory.path());
-        return true;
     }
 
     private void checkOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException(this + " is closed");
-        }
+        lifecycle.checkOpen(this);
     }
 
     private void initialize(Map<String, String> rules) throws IOException {
