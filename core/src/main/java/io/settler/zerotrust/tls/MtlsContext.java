@@ -25,6 +25,8 @@ import javax.net.ssl.SSLServerSocketFactory;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedKeyManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * A JDK mutual-TLS context for a server or a client, built from a {@link CredentialSource}.
@@ -55,6 +57,8 @@ public final class MtlsContext {
     private final SSLParameters parameters;
     private final AuditLog audit;
     private final Clock clock;
+    private final X509ExtendedKeyManager keyManager;
+    private final X509ExtendedTrustManager trustManager;
 
     /** Which end of the connection a context is for. */
     public enum Role {
@@ -77,6 +81,8 @@ public final class MtlsContext {
                 : VerifyingTrustManager.forClient(() -> state.current().verifier(),
                         host -> builder.expectedServer.or(() -> Optional.ofNullable(host).map(PeerName::parse)),
                         builder.audit, builder.clock);
+        this.keyManager = keyManager;
+        this.trustManager = trustManager;
 
         this.parameters = new SSLParameters(TlsProtocols.cipherSuites(builder.allowTls12),
                 TlsProtocols.protocols(builder.allowTls12));
@@ -128,6 +134,26 @@ public final class MtlsContext {
     /** The context; every engine and socket it makes carries {@link #sslParameters()}. */
     public SSLContext sslContext() {
         return sslContext;
+    }
+
+    /**
+     * The rotation-aware key manager behind {@link #sslContext()}, for TLS stacks that take key
+     * managers rather than an {@code SSLContext} (Netty's {@code SslContextBuilder}, Lettuce). Each
+     * rotation is served under a new alias, so providers that cache key material per alias (Netty's
+     * OpenSSL provider) pick up new credentials too.
+     */
+    public X509ExtendedKeyManager keyManager() {
+        return keyManager;
+    }
+
+    /**
+     * The trust manager behind {@link #sslContext()}: PKIX against the current trust bundle, then
+     * authorization (servers) or the expected server name (clients), with audit events. For TLS
+     * stacks that take trust managers rather than an {@code SSLContext}; such a stack must not add
+     * its own host name check on top (ours matches URI, DNS and IP SANs itself).
+     */
+    public X509ExtendedTrustManager trustManager() {
+        return trustManager;
     }
 
     /** The parameters to apply where an engine is made elsewhere (a fresh copy each call). */

@@ -278,4 +278,32 @@ class MtlsContextTest {
         assertThatThrownBy(() -> server().sslContext().init(null, null, null))
                 .isInstanceOf(java.security.KeyManagementException.class);
     }
+
+    /** A context assembled elsewhere from our managers, as Netty and Lettuce do. */
+    private static SSLContext assembled(MtlsContext context) throws Exception {
+        SSLContext assembled = SSLContext.getInstance("TLSv1.3");
+        assembled.init(new javax.net.ssl.KeyManager[] {context.keyManager()},
+                new javax.net.ssl.TrustManager[] {context.trustManager()}, null);
+        return assembled;
+    }
+
+    @Test
+    void managersKeepVerifyingWhenAssembledIntoAnotherContext() throws Exception {
+        MtlsContext server = server();
+        SSLServerSocketFactory serverSockets = assembled(server).getServerSocketFactory();
+        SSLSocketFactory allowed = assembled(client(CA.leaf("worker").issue())).getSocketFactory();
+        SSLSocketFactory other = assembled(client(CA.leaf("intruder").issue())).getSocketFactory();
+
+        Loopback.Outcome accepted = Loopback.exchange(serverSockets, socket -> {
+            socket.setNeedClientAuth(true);
+            socket.startHandshake();
+        }, allowed, "localhost");
+        assertThat(accepted.succeeded()).as(accepted.toString()).isTrue();
+
+        Loopback.Outcome refused = Loopback.exchange(serverSockets, socket -> {
+            socket.setNeedClientAuth(true);
+            socket.startHandshake();
+        }, other, "localhost");
+        assertThat(serverRefusal(refused)).isEqualTo(Reason.NOT_AUTHORIZED);
+    }
 }
