@@ -1,7 +1,13 @@
 /**
- * Scoped service tokens: {@code ServiceTokens.mint(...)} and {@code ServiceTokens.verify(...)}.
+ * Scoped service tokens: short-lived JWTs a service mints for one peer ({@link
+ * io.settler.zerotrust.token.ServiceTokens#mint}) and the peer verifies strictly on every request
+ * ({@link io.settler.zerotrust.token.ServiceTokens#verify}).
  *
- * <p>Not implemented yet: this module is filled in by the service-token issue. It holds no
- * classes until then, so nothing here can be mistaken for working code.
+ * <p>Public: {@link io.settler.zerotrust.token.ServiceTokens}, {@link io.settler.zerotrust.token.TokenRequest},
+ * {@link io.settler.zerotrust.token.VerifiedToken}, {@link io.settler.zerotrust.token.TokenRejectedException},
+ * the keys ({@link io.settler.zerotrust.token.TokenKey}, {@link io.settler.zerotrust.token.KeySet},
+ * {@link io.settler.zerotrust.token.JwksSource}), replay protection
+ * ({@link io.settler.zerotrust.token.ReplayGuard}) and the caller-side
+ * {@link io.settler.zerotrust.token.TokenSource}. Everything else is package-private.
  */
 package io.settler.zerotrust.token;

@@ -1,0 +1,553 @@
+package io.settler.zerotrust.token;
+
+import io.jsonwebtoken.JwtBuilder;
+import io.jsonwebtoken.Jwts;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.credentials.CertificateFingerprint;
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.token.TokenRejectedException.Reason;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.crypto.SecretKey;
+
+/**
+ * Mints and verifies scoped service tokens: compact JWS with header {@code typ: svc+jwt}, {@code
+ * alg}, {@code kid} and the claims {@code iss}, {@code sub}, {@code aud} (one value), {@code iat},
+ * {@code nbf}, {@code exp}, {@code jti} and {@code scope} (a JSON array), optionally {@code cnf}.
+ *
+ * <pre>{@code
+ * ServiceTokens api = ServiceTokens.builder()
+ *         .identity("spiffe://example.org/api")
+ *         .keys(KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "api-1")).build())
+ *         .policy(policy)                                 // refuse scopes the policy does not grant
+ *         .build();
+ * String token = api.mint("spiffe://example.org/db-proxy", List.of("db:read"));
+ *
+ * ServiceTokens proxy = ServiceTokens.builder()
+ *         .identity("spiffe://example.org/db-proxy")      // the audience it accepts
+ *         .verificationKeys(KeySet.fromJwks(apiJwks).pinnedTo("spiffe://example.org/api"))
+ *         .trustIssuers("spiffe://example.org/api")
+ *         .build();
+ * VerifiedToken verified = proxy.verify(token, "db:read");
+ * }</pre>
+ *
+ * <p>Verification is strict before it is fast: a size cap before any parsing, exactly three
+ * segments of canonical base64url, a header of only {@code alg}, {@code kid} and {@code typ}, the
+ * algorithm pinned to the key (and the key to its issuers), exact signature lengths, JSON without
+ * duplicate members, integer {@code exp} and {@code iat}, a maximum lifetime, exactly this
+ * audience, a trusted issuer and exact scopes. Signatures are checked with the JDK's {@code Mac}
+ * and {@code Signature} on the raw bytes. A bounded cache of verified tokens (keyed on the exact
+ * token text, expiring with the token) makes the usual repeated token cheap; scopes, replay and
+ * the certificate binding are checked on every call.
+ *
+ * <p>Immutable and thread-safe. Every rejection and refused mint is an audit event.
+ */
+public final class ServiceTokens {
+
+    /** The header {@code typ} of a service token. */
+    public static final String TYPE = "svc+jwt";
+
+    private final String identity;
+    private final TokenKey signingKey;
+    private final KeySource verificationKeys;
+    private final Set<String> trustedIssuers;
+    private final Policy policy;
+    private final Clock clock;
+    private final long skewSeconds;
+    private final Duration defaultLifetime;
+    private final Duration maxLifetime;
+    private final ReplayGuard replayGuard;
+    private final ExpiringMap<String, VerifiedToken> cache;
+    private final int maxTokenLength;
+    private final AuditLog audit;
+    private final SecureRandom random = new SecureRandom();
+
+    private ServiceTokens(Builder builder) {
+        this.identity = builder.identity;
+        this.signingKey = builder.signingKey;
+        this.verificationKeys = builder.verificationKeys;
+        this.trustedIssuers = Set.copyOf(builder.trustedIssuers);
+        this.policy = builder.policy;
+        this.clock = builder.clock;
+        this.skewSeconds = builder.skew.getSeconds();
+        this.defaultLifetime = builder.defaultLifetime;
+        this.maxLifetime = builder.maxLifetime;
+        this.replayGuard = builder.replayGuard;
+        this.cache = builder.cacheSize == 0 ? null : new ExpiringMap<>(builder.cacheSize);
+        this.maxTokenLength = builder.maxTokenLength;
+        this.audit = builder.audit;
+    }
+
+    /** Starts a configuration; {@link Builder#identity} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** This service's identity: the issuer of what it mints, the audience of what it accepts. */
+    public String identity() {
+        return identity;
+    }
+
+    /**
+     * Mints a token for {@code audience} with these scopes and the default lifetime.
+     *
+     * @throws ServiceTokenException if there is no signing key, or the policy does not grant a scope
+     */
+    public String mint(String audience, Collection<String> scopes) {
+        return mint(TokenRequest.to(audience).scopes(scopes).build());
+    }
+
+    /**
+     * Mints a token as the request says.
+     *
+     * @throws ServiceTokenException if there is no signing key, the lifetime exceeds the maximum,
+     *     the policy does not grant a scope, or the certificate to bind to has expired
+     */
+    public String mint(TokenRequest request) {
+        return mintToken(request).token();
+    }
+
+    /** A minted token and its times, for {@link TokenSource}. */
+    record Minted(String token, Instant issuedAt, Instant expiresAt) {
+    }
+
+    Minted mintToken(TokenRequest request) {
+        Objects.requireNonNull(request, "request");
+        try {
+            return mintChecked(request);
+        } catch (ServiceTokenException e) {
+            audit.record(AuditEvent.builder(clock.instant(), "token.mint_refused", AuditEvent.Outcome.REFUSED)
+                    .field("issuer", identity).field("audience", request.audience())
+                    .field("reason", e.reason()).field("detail", e.getMessage()).build());
+            throw e;
+        }
+    }
+
+    private Minted mintChecked(TokenRequest request) {
+        if (signingKey == null) {
+            throw new ServiceTokenException(ServiceTokenException.Reason.NO_SIGNING_KEY, identity
+                    + " has no signing key; set signingKey(...) or keys(...) with a signing key to mint");
+        }
+        Duration lifetime = request.lifetime().orElse(defaultLifetime);
+        if (lifetime.compareTo(maxLifetime) > 0) {
+            throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_REQUEST, "a lifetime of "
+                    + lifetime + " exceeds the maximum of " + maxLifetime + "; ask for a shorter one");
+        }
+        checkGranted(request.scopes());
+        Instant now = Instant.ofEpochSecond(clock.instant().getEpochSecond());
+        Instant expiresAt = now.plus(lifetime);
+        String thumbprint = null;
+        if (request.certificate().isPresent()) {
+            X509Certificate certificate = request.certificate().get();
+            Instant notAfter = Instant.ofEpochSecond(certificate.getNotAfter().toInstant().getEpochSecond());
+            if (!notAfter.isAfter(now)) {
+                throw new ServiceTokenException(ServiceTokenException.Reason.CERTIFICATE_EXPIRED, "the certificate"
+                        + " to bind the token to expired at " + notAfter + "; bind to the current certificate");
+            }
+            if (notAfter.isBefore(expiresAt)) {
+                expiresAt = notAfter;
+            }
+            thumbprint = thumbprint(certificate);
+        }
+        byte[] id = new byte[16];
+        random.nextBytes(id);
+        JwtBuilder jwt = Jwts.builder()
+                .header().type(TYPE).keyId(signingKey.kid()).and()
+                .issuer(identity).subject(identity).audience().single(request.audience())
+                .issuedAt(Date.from(now)).notBefore(Date.from(now)).expiration(Date.from(expiresAt))
+                .id(Base64Url.encode(id))
+                .claim("scope", List.copyOf(request.scopes()));
+        if (thumbprint != null) {
+            jwt.claim("cnf", Map.of(TokenJson.THUMBPRINT, thumbprint));
+        }
+        request.claims().forEach(jwt::claim);
+        switch (signingKey.algorithm()) {
+            case HS256:
+                jwt.signWith((SecretKey) signingKey.signingKey(), Jwts.SIG.HS256);
+                break;
+            case ES256:
+                jwt.signWith((PrivateKey) signingKey.signingKey(), Jwts.SIG.ES256);
+                break;
+            default:
+                jwt.signWith((PrivateKey) signingKey.signingKey(), Jwts.SIG.EdDSA);
+        }
+        return new Minted(jwt.compact(), now, expiresAt);
+    }
+
+    private void checkGranted(Set<String> scopes) {
+        if (policy == null) {
+            return;
+        }
+        Optional<ServicePolicy> service = policy.service(ServiceIdentity.parse(identity));
+        if (service.isEmpty()) {
+            throw new ServiceTokenException(ServiceTokenException.Reason.SCOPE_NOT_GRANTED, "the policy has no"
+                    + " service with identity " + identity + ", so it grants no scopes");
+        }
+        Set<String> missing = new TreeSet<>(scopes);
+        missing.removeAll(service.get().scopes());
+        if (!missing.isEmpty()) {
+            throw new ServiceTokenException(ServiceTokenException.Reason.SCOPE_NOT_GRANTED, "the policy does not"
+                    + " grant " + identity + " the scopes " + missing + "; it may hold " + service.get().scopes());
+        }
+    }
+
+    /**
+     * Verifies a token presented without a client certificate (a certificate-bound token is
+     * therefore refused) and requires each of {@code requiredScopes}.
+     *
+     * @throws TokenRejectedException with the reason, also recorded as an audit event
+     */
+    public VerifiedToken verify(String token, String... requiredScopes) {
+        return check(token, null, requiredScopes);
+    }
+
+    /**
+     * Verifies a token that arrived over a connection whose peer presented {@code peerCertificate};
+     * a certificate-bound token must be bound to exactly that certificate.
+     *
+     * @throws TokenRejectedException with the reason, also recorded as an audit event
+     */
+    public VerifiedToken verify(String token, X509Certificate peerCertificate, String... requiredScopes) {
+        Objects.requireNonNull(peerCertificate, "peerCertificate; use verify(token, scopes) without a certificate");
+        return check(token, peerCertificate, requiredScopes);
+    }
+
+    private VerifiedToken check(String token, X509Certificate peer, String[] requiredScopes) {
+        try {
+            long now = clock.instant().getEpochSecond();
+            VerifiedToken verified = cache == null ? null : cache.get(token, now);
+            if (verified == null) {
+                verified = verifyCold(token, now);
+                if (cache != null) {
+                    cache.put(token, verified, verified.expiresAt().getEpochSecond() + skewSeconds, now);
+                }
+            }
+            checkPerCall(verified, peer, requiredScopes);
+            return verified;
+        } catch (TokenRejectedException e) {
+            audit.record(AuditEvent.builder(clock.instant(), "token.rejected", AuditEvent.Outcome.REFUSED)
+                    .field("audience", identity).field("reason", e.reason()).field("detail", e.getMessage()).build());
+            throw e;
+        }
+    }
+
+    private VerifiedToken verifyCold(String token, long now) {
+        if (token == null || token.isEmpty()) {
+            throw reject(Reason.MALFORMED, "no token was presented");
+        }
+        int length = token.length();
+        if (length > maxTokenLength) {
+            throw reject(Reason.TOO_LARGE, "the token is " + length + " characters; the limit is " + maxTokenLength);
+        }
+        int first = token.indexOf('.');
+        int second = first < 0 ? -1 : token.indexOf('.', first + 1);
+        if (second < 0 || token.indexOf('.', second + 1) >= 0) {
+            throw reject(Reason.MALFORMED, "a token is three base64url segments separated by two dots");
+        }
+        TokenJson.Header header = TokenJson.header(segment(token, 0, first, "header"));
+        if (header.typ() == null || !(header.typ().equalsIgnoreCase(TYPE) || header.typ().equalsIgnoreCase("application/" + TYPE))) {
+            throw reject(Reason.WRONG_TYPE, "the header typ is " + (header.typ() == null ? "absent" : "'"
+                    + LogSafe.text(header.typ()) + "'") + "; a service token has typ " + TYPE);
+        }
+        if (header.alg() == null) {
+            throw reject(Reason.UNSUPPORTED_ALGORITHM, "the header has no alg");
+        }
+        Optional<TokenAlgorithm> algorithm = TokenAlgorithm.fromJwsName(header.alg());
+        if (algorithm.isEmpty()) {
+            throw reject(Reason.UNSUPPORTED_ALGORITHM, "alg '" + LogSafe.text(header.alg())
+                    + "' is refused; service tokens use HS256, ES256 or EdDSA, as pinned to their key");
+        }
+        if (header.kid() == null) {
+            throw reject(Reason.UNKNOWN_KEY, "the header has no kid; every service token names its key");
+        }
+        TokenKey key = verificationKeys.key(header.kid()).orElseThrow(() -> reject(Reason.UNKNOWN_KEY, "no trusted key"
+                + " has kid '" + LogSafe.text(header.kid()) + "'; publish it in the verifier's key set"));
+        if (key.algorithm() != algorithm.get()) {
+            throw reject(Reason.UNSUPPORTED_ALGORITHM, "key '" + key.kid() + "' is pinned to "
+                    + key.algorithm().jwsName() + ", the token says " + header.alg());
+        }
+        byte[] payloadJson = segment(token, first + 1, second, "payload");
+        byte[] signature = segment(token, second + 1, length, "signature");
+        if (signature.length != key.algorithm().signatureLength()) {
+            throw reject(Reason.BAD_SIGNATURE, "the signature is " + signature.length + " bytes; "
+                    + key.algorithm().jwsName() + " signatures are exactly " + key.algorithm().signatureLength());
+        }
+        byte[] signingInput = token.substring(0, second).getBytes(StandardCharsets.US_ASCII);
+        if (!key.verify(signingInput, signature)) {
+            throw reject(Reason.BAD_SIGNATURE, "the signature does not verify with key '" + key.kid() + "'");
+        }
+        return checkClaims(TokenJson.claims(payloadJson), key, now);
+    }
+
+    private static byte[] segment(String token, int from, int to, String name) {
+        byte[] bytes = Base64Url.decode(token, from, to);
+        if (bytes == null) {
+            throw reject(Reason.MALFORMED, "the " + name + " segment is empty or not canonical base64url (no"
+                    + " padding, no other characters, zero trailing bits)");
+        }
+        return bytes;
+    }
+
+    private VerifiedToken checkClaims(TokenJson.Claims claims, TokenKey key, long now) {
+        String missing = claims.iss() == null ? "iss" : claims.sub() == null ? "sub" : claims.aud() == null ? "aud"
+                : claims.exp() == null ? "exp" : claims.iat() == null ? "iat" : claims.jti() == null ? "jti"
+                : claims.scopes() == null ? "scope" : null;
+        if (missing != null) {
+            throw reject(Reason.MISSING_CLAIM, "the token has no '" + missing + "' claim; service tokens carry iss,"
+                    + " sub, aud, iat, exp, jti and scope");
+        }
+        if (!trustedIssuers.contains(claims.iss())) {
+            throw reject(Reason.WRONG_ISSUER, "issuer '" + LogSafe.text(claims.iss()) + "' is not trusted by "
+                    + identity + "; trusted: " + trustedIssuers);
+        }
+        if (!key.mayBeUsedBy(claims.iss())) {
+            throw reject(Reason.WRONG_ISSUER, "key '" + key.kid() + "' belongs to " + key.issuers()
+                    + ", not to issuer '" + LogSafe.text(claims.iss()) + "'");
+        }
+        if (!claims.aud().equals(identity)) {
+            throw reject(Reason.WRONG_AUDIENCE, "the token is for '" + LogSafe.text(claims.aud()) + "', not for "
+                    + identity);
+        }
+        long iat = claims.iat();
+        long exp = claims.exp();
+        if (exp <= iat) {
+            throw reject(Reason.MALFORMED, "exp is not after iat");
+        }
+        if (exp - iat > maxLifetime.getSeconds()) {
+            throw reject(Reason.LIFETIME_TOO_LONG, "the token lives " + (exp - iat) + " s; this verifier accepts at"
+                    + " most " + maxLifetime.getSeconds() + " s");
+        }
+        if (now >= exp + skewSeconds) {
+            throw reject(Reason.EXPIRED, "the token expired at " + Instant.ofEpochSecond(exp) + "; mint a new one");
+        }
+        if (iat > now + skewSeconds || (claims.nbf() != null && claims.nbf() > now + skewSeconds)) {
+            throw reject(Reason.NOT_YET_VALID, "the token is not valid before "
+                    + Instant.ofEpochSecond(Math.max(iat, claims.nbf() == null ? iat : claims.nbf()))
+                    + "; check the clocks of both services");
+        }
+        return new VerifiedToken(claims.sub(), claims.iss(), claims.aud(), new LinkedHashSet<>(claims.scopes()),
+                Instant.ofEpochSecond(iat), Instant.ofEpochSecond(exp), claims.jti(), key.kid(),
+                Optional.ofNullable(claims.thumbprint()), claims.extra());
+    }
+
+    private void checkPerCall(VerifiedToken verified, X509Certificate peer, String[] requiredScopes) {
+        for (String scope : requiredScopes) {
+            if (!verified.scopes().contains(scope)) {
+                throw reject(Reason.INSUFFICIENT_SCOPE, "the token of " + LogSafe.text(verified.service())
+                        + " lacks the scope '" + LogSafe.text(scope) + "'; it holds " + verified.scopes());
+            }
+        }
+        if (verified.certificateThumbprint().isPresent()) {
+            if (peer == null) {
+                throw reject(Reason.CERTIFICATE_MISMATCH, "the token is bound to a certificate, but no peer"
+                        + " certificate was given; verify it with the connection's peer certificate");
+            }
+            byte[] expected = verified.certificateThumbprint().get().getBytes(StandardCharsets.US_ASCII);
+            if (!MessageDigest.isEqual(expected, thumbprint(peer).getBytes(StandardCharsets.US_ASCII))) {
+                throw reject(Reason.CERTIFICATE_MISMATCH, "the token is bound to another certificate than the"
+                        + " peer's (" + CertificateFingerprint.sha256(peer) + ")");
+            }
+        }
+        if (replayGuard != null && !replayGuard.firstUse(verified.issuer(), verified.jti(),
+                verified.expiresAt().plusSeconds(skewSeconds))) {
+            throw reject(Reason.REPLAYED, "token " + LogSafe.text(verified.jti()) + " of " + LogSafe.text(verified.issuer())
+                    + " was already used (or the replay guard is full and fails closed)");
+        }
+    }
+
+    /** RFC 8705 {@code x5t#S256}: base64url of the SHA-256 of the DER certificate. */
+    static String thumbprint(X509Certificate certificate) {
+        return Base64Url.encode(HexFormat.of().parseHex(CertificateFingerprint.sha256(certificate)));
+    }
+
+    private static TokenRejectedException reject(Reason reason, String message) {
+        return new TokenRejectedException(reason, message);
+    }
+
+    @Override
+    public String toString() {
+        return "ServiceTokens[" + identity + ", signs=" + (signingKey == null ? "no" : signingKey.kid())
+                + ", trusts=" + trustedIssuers + "]";
+    }
+
+    /** Configures {@link ServiceTokens}. Not thread-safe. */
+    public static final class Builder {
+        private static final Duration MAX_SKEW = Duration.ofMinutes(5);
+        private static final Duration LONGEST_LIFETIME = Duration.ofHours(24);
+
+        private String identity;
+        private TokenKey signingKey;
+        private KeySource verificationKeys = kid -> Optional.empty();
+        private final Set<String> trustedIssuers = new LinkedHashSet<>();
+        private Policy policy;
+        private Clock clock = Clock.systemUTC();
+        private Duration skew = Duration.ofSeconds(30);
+        private Duration defaultLifetime = Duration.ofMinutes(5);
+        private Duration maxLifetime = Duration.ofHours(1);
+        private ReplayGuard replayGuard;
+        private int cacheSize = 10_000;
+        private int maxTokenLength = 8 * 1024;
+        private AuditLog audit = AuditLog.slf4j();
+
+        private Builder() {
+        }
+
+        /** This service, e.g. {@code spiffe://example.org/api}: {@code iss} and {@code sub} when minting, the one accepted {@code aud}. */
+        public Builder identity(String spiffeId) {
+            this.identity = ServiceIdentity.parse(Objects.requireNonNull(spiffeId, "spiffeId")).toString();
+            return this;
+        }
+
+        /** This service's identity. */
+        public Builder identity(ServiceIdentity identity) {
+            this.identity = Objects.requireNonNull(identity, "identity").toString();
+            return this;
+        }
+
+        /** The key to mint with. */
+        public Builder signingKey(TokenKey key) {
+            Objects.requireNonNull(key, "key");
+            if (!key.canSign()) {
+                throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_KEY, "key '" + key.kid()
+                        + "' holds no private key or secret, so it cannot mint");
+            }
+            this.signingKey = key;
+            return this;
+        }
+
+        /** The keys tokens must be signed with: a {@link KeySet} or a refreshing {@link JwksSource}. */
+        public Builder verificationKeys(KeySource keys) {
+            this.verificationKeys = Objects.requireNonNull(keys, "keys");
+            return this;
+        }
+
+        /** Both: the set's signing key (if it has one) mints, and the whole set verifies. */
+        public Builder keys(KeySet keys) {
+            Objects.requireNonNull(keys, "keys");
+            keys.signingKey().ifPresent(this::signingKey);
+            return verificationKeys(keys);
+        }
+
+        /** The issuers whose tokens this service accepts (their SPIFFE IDs). */
+        public Builder trustIssuers(String... issuers) {
+            for (String issuer : issuers) {
+                trustedIssuers.add(ServiceIdentity.parse(Objects.requireNonNull(issuer, "issuer")).toString());
+            }
+            return this;
+        }
+
+        /** Mint only scopes this policy grants this service. */
+        public Builder policy(Policy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** The clock for iat, exp and every time check (default: the system UTC clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** How far the peers' clocks may differ (default 30 s, at most 5 min). */
+        public Builder clockSkew(Duration skew) {
+            Objects.requireNonNull(skew, "skew");
+            if (skew.isNegative() || skew.compareTo(MAX_SKEW) > 0) {
+                throw setting("the clock skew must be between 0 and " + MAX_SKEW + "; got " + skew);
+            }
+            this.skew = skew;
+            return this;
+        }
+
+        /** The lifetime of minted tokens unless a request asks otherwise (default 5 min). */
+        public Builder defaultLifetime(Duration lifetime) {
+            this.defaultLifetime = positive(lifetime, "default lifetime");
+            return this;
+        }
+
+        /** The longest lifetime minted or accepted, {@code exp - iat} (default 1 h, at most 24 h). */
+        public Builder maxLifetime(Duration lifetime) {
+            if (positive(lifetime, "maximum lifetime").compareTo(LONGEST_LIFETIME) > 0) {
+                throw setting("the maximum lifetime may be at most " + LONGEST_LIFETIME + "; got " + lifetime);
+            }
+            this.maxLifetime = lifetime;
+            return this;
+        }
+
+        /** Accept each issuer and jti only once (off by default; for one-time tokens). */
+        public Builder replayGuard(ReplayGuard guard) {
+            this.replayGuard = Objects.requireNonNull(guard, "guard");
+            return this;
+        }
+
+        /** How many verified tokens to remember until they expire (default 10 000; 0 turns the cache off). */
+        public Builder verifiedTokenCache(int maxEntries) {
+            if (maxEntries < 0) {
+                throw setting("the cache size must be 0 (off) or more; got " + maxEntries);
+            }
+            this.cacheSize = maxEntries;
+            return this;
+        }
+
+        /** The longest token accepted, in characters, checked before any parsing (default 8192). */
+        public Builder maxTokenLength(int maxTokenLength) {
+            if (maxTokenLength < 256 || maxTokenLength > 64 * 1024) {
+                throw setting("the token size cap must be between 256 and 65536 characters; got " + maxTokenLength);
+            }
+            this.maxTokenLength = maxTokenLength;
+            return this;
+        }
+
+        /** Where refusals go (default {@link AuditLog#slf4j()}). */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
+            return this;
+        }
+
+        /**
+         * The configured instance.
+         *
+         * @throws ServiceTokenException if the identity is missing or the lifetimes contradict
+         */
+        public ServiceTokens build() {
+            if (identity == null) {
+                throw setting("set identity(...): the service's own SPIFFE ID, issuer and audience");
+            }
+            if (defaultLifetime.compareTo(maxLifetime) > 0) {
+                throw setting("the default lifetime " + defaultLifetime + " exceeds the maximum " + maxLifetime);
+            }
+            return new ServiceTokens(this);
+        }
+
+        private static Duration positive(Duration duration, String what) {
+            Objects.requireNonNull(duration, what);
+            if (duration.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw setting("the " + what + " must be at least one second; got " + duration);
+            }
+            return duration;
+        }
+
+        private static ServiceTokenException setting(String message) {
+            return new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING, message);
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package io.settler.zerotrust.token;
+
+import static io.settler.zerotrust.token.TestKeys.API;
+import static io.settler.zerotrust.token.TestKeys.PROXY;
+import static io.settler.zerotrust.token.TestKeys.WORKER;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.token.TokenRejectedException.Reason;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ServiceTokensTest {
+
+    private final TestClock clock = TestClock.atNow();
+    private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+    private final TokenKey apiKey = TestKeys.es256("api-1");
+
+    private ServiceTokens minter(String identity, TokenKey key) {
+        return ServiceTokens.builder().identity(identity).signingKey(key).clock(clock).auditLog(audit::add).build();
+    }
+
+    private ServiceTokens verifier(KeySource keys, String... issuers) {
+        return ServiceTokens.builder().identity(PROXY).verificationKeys(keys).trustIssuers(issuers)
+                .clock(clock).auditLog(audit::add).build();
+    }
+
+    private ServiceTokens proxy() {
+        return verifier(KeySet.of(apiKey.verifyOnly().forIssuers(API)), API);
+    }
+
+    static Stream<Function<String, TokenKey>> algorithms() {
+        return Stream.of(TestKeys::hs256, TestKeys::es256, TestKeys::ed25519);
+    }
+
+    @ParameterizedTest
+    @MethodSource("algorithms")
+    void mintsAndVerifiesWithEachAlgorithm(Function<String, TokenKey> keys) {
+        TokenKey key = keys.apply("k-1");
+        String token = minter(API, key).mint(PROXY, List.of("db:read", "db:write"));
+
+        VerifiedToken verified = verifier(KeySet.of(key.verifyOnly()), API).verify(token, "db:read");
+
+        assertThat(verified.service()).isEqualTo(API);
+        assertThat(verified.issuer()).isEqualTo(API);
+        assertThat(verified.audience()).isEqualTo(PROXY);
+        assertThat(verified.scopes()).containsExactly("db:read", "db:write");
+        assertThat(verified.keyId()).isEqualTo("k-1");
+        assertThat(verified.issuedAt()).isEqualTo(clock.instant());
+        assertThat(verified.expiresAt()).isEqualTo(clock.instant().plus(Duration.ofMinutes(5)));
+        assertThat(verified.certificateThumbprint()).isEmpty();
+        assertThat(verified.jti()).hasSizeGreaterThanOrEqualTo(20);
+    }
+
+    @Test
+    void mintsTheDocumentedHeaderAndClaims() throws Exception {
+        String token = minter(API, apiKey).mint(PROXY, List.of("queue:jobs:publish"));
+        String[] parts = token.split("\\.");
+        ObjectMapper json = new ObjectMapper();
+        JsonNode header = json.readTree(Base64.getUrlDecoder().decode(parts[0]));
+        JsonNode claims = json.readTree(Base64.getUrlDecoder().decode(parts[1]));
+
+        List<String> headerNames = new ArrayList<>();
+        header.fieldNames().forEachRemaining(headerNames::add);
+        assertThat(headerNames).containsExactlyInAnyOrder("alg", "kid", "typ");
+        assertThat(header.get("typ").asText()).isEqualTo("svc+jwt");
+        assertThat(header.get("alg").asText()).isEqualTo("ES256");
+        assertThat(claims.get("aud").isTextual()).as("one audience, as a string").isTrue();
+        assertThat(claims.get("scope").isArray()).isTrue();
+        assertThat(claims.get("exp").isIntegralNumber()).isTrue();
+        assertThat(claims.get("iat").isIntegralNumber()).isTrue();
+        assertThat(claims.get("nbf").isIntegralNumber()).isTrue();
+        assertThat(claims.get("sub").asText()).isEqualTo(API);
+        assertThat(claims.get("jti").isTextual()).isTrue();
+    }
+
+    @Test
+    void richerRequestSetsLifetimeAndExtraClaims() {
+        String token = minter(API, apiKey).mint(TokenRequest.to(PROXY).scopes("db:read")
+                .lifetime(Duration.ofMinutes(2)).claim("tenant", "t-42").build());
+
+        VerifiedToken verified = proxy().verify(token);
+
+        assertThat(verified.expiresAt()).isEqualTo(clock.instant().plusSeconds(120));
+        assertThat(verified.claims()).containsEntry("tenant", "t-42");
+    }
+
+    @Test
+    void refusesExtraClaimOverridingARegisteredOne() {
+        assertThatThrownBy(() -> TokenRequest.to(PROXY).claim("aud", "spiffe://example.org/other"))
+                .isInstanceOfSatisfying(ServiceTokenException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.INVALID_REQUEST));
+    }
+
+    @Test
+    void refusesTokenForAnotherAudience() {
+        String token = minter(API, apiKey).mint(WORKER, List.of("db:read"));
+        assertRejected(() -> proxy().verify(token), Reason.WRONG_AUDIENCE, token);
+    }
+
+    @Test
+    void refusesExpiredTokenAfterTheSkew() {
+        String token = minter(API, apiKey).mint(PROXY, List.of("db:read"));
+        clock.advance(Duration.ofMinutes(5).plusSeconds(29));
+        assertThat(proxy().verify(token).service()).isEqualTo(API);
+        clock.advance(Duration.ofSeconds(1));
+        assertRejected(() -> proxy().verify(token), Reason.EXPIRED, token);
+    }
+
+    @Test
+    void refusesExpiredTokenEvenWhenCached() {
+        ServiceTokens proxy = proxy();
+        String token = minter(API, apiKey).mint(PROXY, List.of("db:read"));
+        proxy.verify(token);
+        clock.advance(Duration.ofMinutes(6));
+        assertRejected(() -> proxy.verify(token), Reason.EXPIRED, token);
+    }
+
+    @Test
+    void refusesTokenIssuedInTheFuture() {
+        TestClock ahead = new TestClock(clock.instant().plusSeconds(120));
+        ServiceTokens minter = ServiceTokens.builder().identity(API).signingKey(apiKey).clock(ahead).build();
+        String token = minter.mint(PROXY, List.of("db:read"));
+        assertRejected(() -> proxy().verify(token), Reason.NOT_YET_VALID, token);
+    }
+
+    @Test
+    void refusesUntrustedIssuer() {
+        TokenKey workerKey = TestKeys.ed25519("worker-1");
+        String token = minter(WORKER, workerKey).mint(PROXY, List.of("db:read"));
+        ServiceTokens proxy = verifier(KeySet.of(apiKey.verifyOnly(), workerKey.verifyOnly()), API);
+        assertRejected(() -> proxy.verify(token), Reason.WRONG_ISSUER, token);
+    }
+
+    @Test
+    void refusesTokenSignedByAnotherIssuersKey() {
+        TokenKey workerKey = TestKeys.ed25519("worker-1");
+        KeySet keys = KeySet.of(apiKey.verifyOnly().forIssuers(API), workerKey.verifyOnly().forIssuers(WORKER));
+        ServiceTokens proxy = verifier(keys, API, WORKER);
+        // api's key, but the token claims to come from worker: api must not be able to speak for worker
+        String forged = minter(WORKER, apiKey).mint(PROXY, List.of("db:read"));
+
+        assertRejected(() -> proxy.verify(forged), Reason.WRONG_ISSUER, forged);
+        assertThat(proxy.verify(minter(WORKER, workerKey).mint(PROXY, List.of("db:read"))).service()).isEqualTo(WORKER);
+    }
+
+    @Test
+    void refusesTokenWithoutTheRequiredScope() {
+        String token = minter(API, apiKey).mint(PROXY, List.of("db:read"));
+        assertRejected(() -> proxy().verify(token, "db:write"), Reason.INSUFFICIENT_SCOPE, token);
+    }
+
+    @Test
+    void refusesScopePrefixAndWildcardSurprises() {
+        String token = minter(API, apiKey).mint(PROXY, List.of("db:read", "queue:*"));
+        ServiceTokens proxy = proxy();
+        assertRejected(() -> proxy.verify(token, "db"), Reason.INSUFFICIENT_SCOPE, token);
+        assertRejected(() -> proxy.verify(token, "db:read:all"), Reason.INSUFFICIENT_SCOPE, token);
+        assertRejected(() -> proxy.verify(token, "queue:jobs:publish"), Reason.INSUFFICIENT_SCOPE, token);
+        assertRejected(() -> proxy.verify(token, "DB:READ"), Reason.INSUFFICIENT_SCOPE, token);
+        assertThat(proxy.verify(token, "db:read", "queue:*").scopes()).hasSize(2);
+    }
+
+    @Test
+    void minterRefusesScopesThePolicyDoesNotGrant() {
+        Policy policy = Policy.builder("example.org").service("api", api -> api.scopes("db:read")).build();
+        ServiceTokens minter = ServiceTokens.builder().identity(API).signingKey(apiKey).policy(policy)
+                .auditLog(audit::add).build();
+
+        assertThat(minter.mint(PROXY, List.of("db:read"))).isNotEmpty();
+        assertThatThrownBy(() -> minter.mint(PROXY, List.of("db:read", "db:write")))
+                .isInstanceOfSatisfying(ServiceTokenException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.SCOPE_NOT_GRANTED);
+                    assertThat(e.getMessage()).contains("db:write");
+                });
+        assertThat(audit).anySatisfy(event -> assertThat(event.action()).isEqualTo("token.mint_refused"));
+    }
+
+    @Test
+    void minterRefusesLifetimeAboveTheMaximum() {
+        ServiceTokens minter = minter(API, apiKey);
+        assertThatThrownBy(() -> minter.mint(TokenRequest.to(PROXY).lifetime(Duration.ofHours(2)).build()))
+                .isInstanceOfSatisfying(ServiceTokenException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.INVALID_REQUEST));
+    }
+
+    @Test
+    void refusesLifetimeLongerThanTheVerifierAccepts() {
+        String token = minter(API, apiKey).mint(TokenRequest.to(PROXY).lifetime(Duration.ofMinutes(30)).build());
+        ServiceTokens strict = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(apiKey.verifyOnly()))
+                .trustIssuers(API).maxLifetime(Duration.ofMinutes(10)).clock(clock).auditLog(audit::add).build();
+        assertRejected(() -> strict.verify(token), Reason.LIFETIME_TOO_LONG, token);
+    }
+
+    @Test
+    void mintingWithoutSigningKeyIsRefused() {
+        ServiceTokens verifierOnly = proxy();
+        assertThatThrownBy(() -> verifierOnly.mint(API, List.of()))
+                .isInstanceOfSatisfying(ServiceTokenException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.NO_SIGNING_KEY));
+    }
+
+    @Test
+    void everyRejectionIsAuditedWithoutTheToken() {
+        String token = minter(API, apiKey).mint(WORKER, List.of("db:read"));
+        assertRejected(() -> proxy().verify(token), Reason.WRONG_AUDIENCE, token);
+
+        assertThat(audit).singleElement().satisfies(event -> {
+            assertThat(event.action()).isEqualTo("token.rejected");
+            assertThat(event.outcome()).isEqualTo(AuditEvent.Outcome.REFUSED);
+            assertThat(event.fields()).containsEntry("reason", "WRONG_AUDIENCE");
+            for (String part : token.split("\\.")) {
+                assertThat(event.fields().values()).noneMatch(value -> value.contains(part));
+            }
+        });
+    }
+
+    @Test
+    void verifiedTokensAreCachedButScopesAreCheckedEveryCall() {
+        ServiceTokens proxy = proxy();
+        String token = minter(API, apiKey).mint(PROXY, List.of("db:read"));
+        VerifiedToken first = proxy.verify(token, "db:read");
+        assertThat(proxy.verify(token, "db:read")).isSameAs(first);
+        assertRejected(() -> proxy.verify(token, "db:write"), Reason.INSUFFICIENT_SCOPE, token);
+    }
+
+    @Test
+    void builderRefusesNonsense() {
+        assertThatThrownBy(() -> ServiceTokens.builder().build()).isInstanceOf(ServiceTokenException.class);
+        assertThatThrownBy(() -> ServiceTokens.builder().clockSkew(Duration.ofHours(1)))
+                .isInstanceOf(ServiceTokenException.class);
+        assertThatThrownBy(() -> ServiceTokens.builder().identity(API).defaultLifetime(Duration.ofHours(2)).build())
+                .isInstanceOf(ServiceTokenException.class);
+        assertThatThrownBy(() -> ServiceTokens.builder().signingKey(apiKey.verifyOnly()))
+                .isInstanceOf(ServiceTokenException.class);
+        assertThat(Set.of(Reason.values())).hasSize(15);
+    }
+
+    static void assertRejected(ThrowingCallable call, Reason reason, String token) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(TokenRejectedException.class, e -> {
+            assertThat(e.reason()).as(e.getMessage()).isEqualTo(reason);
+            if (token != null) {
+                for (String part : token.split("\\.")) {
+                    if (part.length() > 8) {
+                        assertThat(e.getMessage()).doesNotContain(part);
+                    }
+                }
+            }
+        });
+    }
+}
