@@ -234,6 +234,9 @@ public final class ServiceTokens {
 
     private VerifiedToken check(String token, X509Certificate peer, String[] requiredScopes) {
         try {
+            if (token == null || token.isEmpty()) {
+                throw reject(Reason.MALFORMED, "no token was presented");
+            }
             long now = clock.instant().getEpochSecond();
             VerifiedToken verified = cache == null ? null : cache.get(token, now);
             if (verified == null) {
@@ -252,9 +255,6 @@ public final class ServiceTokens {
     }
 
     private VerifiedToken verifyCold(String token, long now) {
-        if (token == null || token.isEmpty()) {
-            throw reject(Reason.MALFORMED, "no token was presented");
-        }
         int length = token.length();
         if (length > maxTokenLength) {
             throw reject(Reason.TOO_LARGE, "the token is " + length + " characters; the limit is " + maxTokenLength);
