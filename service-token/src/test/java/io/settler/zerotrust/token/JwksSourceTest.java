@@ -1,0 +1,127 @@
+package io.settler.zerotrust.token;
+
+import static io.settler.zerotrust.token.TestKeys.API;
+import static io.settler.zerotrust.token.TestKeys.PROXY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.authz.PeerRule;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.tls.MtlsContext;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class JwksSourceTest {
+
+    private final TestClock clock = TestClock.atNow();
+    private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+    private final TokenKey first = TestKeys.es256("api-1");
+    private final TokenKey second = TestKeys.ed25519("api-2");
+    private final AtomicReference<String> published = new AtomicReference<>(KeySet.of(first.verifyOnly()).toJwks());
+    private final AtomicInteger fetches = new AtomicInteger();
+    private final JwksSource source = JwksSource.builder(() -> {
+        fetches.incrementAndGet();
+        return published.get();
+    }).pinnedTo(API).cooldown(Duration.ofSeconds(30)).clock(clock).auditLog(audit::add).build();
+    private final ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).trustIssuers(API)
+            .verificationKeys(source).clock(clock).auditLog(audit::add).build();
+
+    private String mint(TokenKey key) {
+        return ServiceTokens.builder().identity(API).signingKey(key).clock(clock).build().mint(PROXY, List.of("db:read"));
+    }
+
+    @Test
+    void fetchesOnFirstUseAndRefreshesOnAnUnknownKid() {
+        assertThat(proxy.verify(mint(first)).keyId()).isEqualTo("api-1");
+        assertThat(fetches).hasValue(1);
+
+        published.set(KeySet.of(first.verifyOnly(), second.verifyOnly()).toJwks()); // the issuer rotated
+        clock.advance(Duration.ofSeconds(31));
+        assertThat(proxy.verify(mint(second)).keyId()).isEqualTo("api-2");
+        assertThat(fetches).hasValue(2);
+        assertThat(source.keys().orElseThrow().keys()).allSatisfy(key -> assertThat(key.issuers()).containsExactly(API));
+    }
+
+    @Test
+    void randomKidSprayCannotCauseAFetchStorm() {
+        proxy.verify(mint(first));
+        TokenKey attacker = TestKeys.hs256("x");
+        for (int i = 0; i < 1_000; i++) {
+            String sprayed = TestKeys.forge(attacker, "{\"alg\":\"ES256\",\"kid\":\"" + UUID.randomUUID()
+                    + "\",\"typ\":\"svc+jwt\"}", "{}");
+            assertThatThrownBy(() -> proxy.verify(sprayed)).isInstanceOfSatisfying(TokenRejectedException.class,
+                    e -> assertThat(e.reason()).isEqualTo(TokenRejectedException.Reason.UNKNOWN_KEY));
+        }
+        assertThat(fetches).hasValue(1);
+        clock.advance(Duration.ofSeconds(31));
+        assertThatThrownBy(() -> proxy.verify(TestKeys.forge(attacker, "{\"alg\":\"ES256\",\"kid\":\"y\",\"typ\":\"svc+jwt\"}",
+                "{}"))).isInstanceOf(TokenRejectedException.class);
+        assertThat(fetches).hasValue(2);
+    }
+
+    @Test
+    void failedFetchKeepsTheLastGoodKeys() {
+        proxy.verify(mint(first));
+        published.set("{\"keys\": not json");
+        clock.advance(Duration.ofMinutes(20)); // older than maxAge: refetch, fail, keep
+        assertThat(proxy.verify(mint(first)).keyId()).isEqualTo("api-1");
+        assertThat(fetches).hasValue(2);
+        assertThat(audit).anySatisfy(event -> assertThat(event.action()).isEqualTo("token.keys_refresh_failed"));
+        clock.advance(Duration.ofSeconds(31));
+        assertThatThrownBy(source::refresh).isInstanceOf(ServiceTokenException.class);
+    }
+
+    @Test
+    void fetchesOverMutualTlsFromALoopbackServer() throws Exception {
+        IssuedCertificate serverCert = TestKeys.CA.leaf("api").serverAndClient().ipAddresses("127.0.0.1").issue();
+        IssuedCertificate clientCert = TestKeys.CA.leaf("db-proxy").serverAndClient().issue();
+        TrustBundle trust = TrustBundle.of(List.of(TestKeys.CA.rootCertificate()));
+        MtlsContext server = MtlsContext.server(CredentialSource.fixed(TlsIdentity.of(serverCert.privateKey(),
+                serverCert.chain()), trust), PeerAuthorizer.builder().allow(PeerRule.identity(clientCert.identity()))
+                .build()).build();
+        MtlsContext client = MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(clientCert.privateKey(),
+                clientCert.chain()), trust)).expectedServer(API).build();
+
+        HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        https.setHttpsConfigurator(new HttpsConfigurator(server.sslContext()) {
+            @Override
+            public void configure(HttpsParameters params) {
+                params.setSSLParameters(server.sslParameters());
+            }
+        });
+        https.createContext("/jwks", exchange -> {
+            byte[] body = published.get().getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        https.start();
+        try {
+            URI uri = URI.create("https://127.0.0.1:" + https.getAddress().getPort() + "/jwks");
+            JwksSource remote = JwksSource.builder(JwksSource.https(uri, client)).pinnedTo(API).build();
+            remote.refresh();
+            assertThat(remote.key("api-1")).isPresent();
+            assertThatThrownBy(() -> JwksSource.https(URI.create("http://127.0.0.1/jwks"), client))
+                    .isInstanceOf(ServiceTokenException.class);
+        } finally {
+            https.stop(0);
+        }
+    }
+}
