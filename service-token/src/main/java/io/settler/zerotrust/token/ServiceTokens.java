@@ -108,6 +108,10 @@ public final class ServiceTokens {
         return identity;
     }
 
+    Clock clock() {
+        return clock;
+    }
+
     /**
      * Mints a token for {@code audience} with these scopes and the default lifetime.
      *

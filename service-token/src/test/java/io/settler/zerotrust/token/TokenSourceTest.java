@@ -1,0 +1,97 @@
+package io.settler.zerotrust.token;
+
+import static io.settler.zerotrust.token.TestKeys.API;
+import static io.settler.zerotrust.token.TestKeys.PROXY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.settler.zerotrust.policy.Policy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import org.junit.jupiter.api.Test;
+
+class TokenSourceTest {
+
+    private final TestClock clock = TestClock.atNow();
+    private final TokenKey key = TestKeys.hs256("api-1");
+    private final ServiceTokens api = ServiceTokens.builder().identity(API).signingKey(key).clock(clock).build();
+    private final ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(key))
+            .trustIssuers(API).clock(clock).build();
+
+    @Test
+    void reusesTheTokenUntil80PercentOfItsLifetime() {
+        TokenSource source = TokenSource.builder(api).build();
+        String first = source.token(PROXY, "db:read", "db:write");
+        assertThat(source.token(PROXY, "db:write", "db:read")).as("same scopes in another order").isEqualTo(first);
+        assertThat(source.token(PROXY, "db:read")).isNotEqualTo(first);
+
+        clock.advance(Duration.ofSeconds(239)); // 5 min lifetime: renew after 240 s
+        assertThat(source.token(PROXY, "db:read", "db:write")).isEqualTo(first);
+        clock.advance(Duration.ofSeconds(1));
+        String renewed = source.token(PROXY, "db:read", "db:write");
+        assertThat(renewed).isNotEqualTo(first);
+        assertThat(proxy.verify(renewed, "db:read", "db:write").expiresAt())
+                .isEqualTo(clock.instant().plus(Duration.ofMinutes(5)));
+    }
+
+    @Test
+    void expiredTokenIsNeverHandedOut() {
+        TokenSource source = TokenSource.builder(api).lifetime(Duration.ofMinutes(1)).build();
+        String first = source.token(PROXY);
+        clock.advance(Duration.ofMinutes(2));
+        String next = source.token(PROXY);
+        assertThat(next).isNotEqualTo(first);
+        assertThat(proxy.verify(next).service()).isEqualTo(API);
+    }
+
+    @Test
+    void manyThreadsRenewingAtOnceMintOneToken() throws Exception {
+        TokenSource source = TokenSource.builder(api).build();
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        runConcurrently(() -> seen.add(source.token(PROXY, "db:read")));
+        assertThat(seen).as("no thundering herd on the first call").hasSize(1);
+
+        clock.advance(Duration.ofSeconds(250)); // inside the renewal window, old token still valid
+        runConcurrently(() -> seen.add(source.token(PROXY, "db:read")));
+        assertThat(seen).as("one renewal for all threads").hasSize(2);
+    }
+
+    @Test
+    void mintFailureReachesTheCaller() {
+        Policy policy = Policy.builder("example.org").service("api", s -> s.scopes("db:read")).build();
+        ServiceTokens strict = ServiceTokens.builder().identity(API).signingKey(key).policy(policy).clock(clock)
+                .auditLog(event -> { }).build();
+        TokenSource source = TokenSource.builder(strict).build();
+        assertThatThrownBy(() -> source.token(PROXY, "db:write")).isInstanceOf(ServiceTokenException.class);
+        assertThat(source.token(PROXY, "db:read")).isNotEmpty();
+    }
+
+    private static void runConcurrently(Runnable task) throws Exception {
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            futures.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 500; i++) {
+                    task.run();
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> future : futures) {
+            future.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+    }
+}
