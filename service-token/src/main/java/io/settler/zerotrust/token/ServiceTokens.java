@@ -241,6 +241,10 @@ public final class ServiceTokens {
             if (token == null || token.isEmpty()) {
                 throw reject(Reason.MALFORMED, "no token was presented");
             }
+            if (token.length() > maxTokenLength) { // before the cache hashes it or anything parses it
+                throw reject(Reason.TOO_LARGE, "the token is " + token.length() + " characters; the limit is "
+                        + maxTokenLength);
+            }
             long now = clock.instant().getEpochSecond();
             VerifiedToken verified = cache == null ? null : cache.get(token, now);
             if (verified == null) {
@@ -260,9 +264,6 @@ public final class ServiceTokens {
 
     private VerifiedToken verifyCold(String token, long now) {
         int length = token.length();
-        if (length > maxTokenLength) {
-            throw reject(Reason.TOO_LARGE, "the token is " + length + " characters; the limit is " + maxTokenLength);
-        }
         int first = token.indexOf('.');
         int second = first < 0 ? -1 : token.indexOf('.', first + 1);
         if (second < 0 || token.indexOf('.', second + 1) >= 0) {
