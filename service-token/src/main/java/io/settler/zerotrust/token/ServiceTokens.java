@@ -79,6 +79,7 @@ public final class ServiceTokens {
     private final ReplayGuard replayGuard;
     private final ExpiringMap<String, VerifiedToken> cache;
     private final int maxTokenLength;
+    private final boolean bindingRequired;
     private final AuditLog audit;
     private final SecureRandom random = new SecureRandom();
 
@@ -95,6 +96,7 @@ public final class ServiceTokens {
         this.replayGuard = builder.replayGuard;
         this.cache = builder.cacheSize == 0 ? null : new ExpiringMap<>(builder.cacheSize);
         this.maxTokenLength = builder.maxTokenLength;
+        this.bindingRequired = builder.bindingRequired;
         this.audit = builder.audit;
     }
 
@@ -297,7 +299,10 @@ public final class ServiceTokens {
             throw reject(Reason.BAD_SIGNATURE, "the signature is " + signature.length + " bytes; "
                     + key.algorithm().jwsName() + " signatures are exactly " + key.algorithm().signatureLength());
         }
-        byte[] signingInput = token.substring(0, second).getBytes(StandardCharsets.US_ASCII);
+        byte[] signingInput = new byte[second];
+        for (int i = 0; i < second; i++) {
+            signingInput[i] = (byte) token.charAt(i); // ASCII: both segments decoded as base64url above
+        }
         if (!key.verify(signingInput, signature)) {
             throw reject(Reason.BAD_SIGNATURE, "the signature does not verify with key '" + key.kid() + "'");
         }
@@ -362,6 +367,10 @@ public final class ServiceTokens {
                         + " lacks the scope '" + LogSafe.text(scope) + "'; it holds " + verified.scopes());
             }
         }
+        if (bindingRequired && verified.certificateThumbprint().isEmpty()) {
+            throw reject(Reason.CERTIFICATE_MISMATCH, "this verifier accepts only certificate-bound tokens; mint with"
+                    + " TokenRequest.boundTo(the caller's certificate)");
+        }
         if (verified.certificateThumbprint().isPresent()) {
             if (peer == null) {
                 throw reject(Reason.CERTIFICATE_MISMATCH, "the token is bound to a certificate, but no peer"
@@ -412,6 +421,7 @@ public final class ServiceTokens {
         private ReplayGuard replayGuard;
         private int cacheSize = 10_000;
         private int maxTokenLength = 8 * 1024;
+        private boolean bindingRequired;
         private AuditLog audit = AuditLog.slf4j();
 
         private Builder() {
@@ -519,6 +529,12 @@ public final class ServiceTokens {
                 throw setting("the token size cap must be between 256 and 65536 characters; got " + maxTokenLength);
             }
             this.maxTokenLength = maxTokenLength;
+            return this;
+        }
+
+        /** Accept only certificate-bound tokens, verified with the peer certificate (default: bound or not). */
+        public Builder requireCertificateBinding() {
+            this.bindingRequired = true;
             return this;
         }
 

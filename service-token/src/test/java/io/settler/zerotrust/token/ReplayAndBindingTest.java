@@ -132,4 +132,13 @@ class ReplayAndBindingTest {
         assertThatThrownBy(() -> proxy().build().verify(token, (java.security.cert.X509Certificate) null))
                 .isInstanceOf(NullPointerException.class);
     }
+
+    @Test
+    void refusesUnboundTokenWhenBindingIsRequired() {
+        ServiceTokens strict = proxy().requireCertificateBinding().build();
+        String unbound = api.mint(PROXY, List.of());
+        assertRejected(() -> strict.verify(unbound, apiCert.certificate()), Reason.CERTIFICATE_MISMATCH, unbound);
+        String bound = api.mint(TokenRequest.to(PROXY).boundTo(apiCert.certificate()).build());
+        assertThat(strict.verify(bound, apiCert.certificate()).certificateThumbprint()).isPresent();
+    }
 }
