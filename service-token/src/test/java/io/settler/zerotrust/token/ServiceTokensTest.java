@@ -250,6 +250,38 @@ class ServiceTokensTest {
         assertThat(Set.of(Reason.values())).hasSize(15);
     }
 
+    @Test
+    void verifiesConcurrentlyFromManyThreads() throws Exception {
+        TokenKey key = TestKeys.hs256("hs-1");
+        ServiceTokens minter = minter(API, key);
+        ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(key)).trustIssuers(API)
+                .clock(clock).verifiedTokenCache(0).auditLog(audit::add).build();
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            tokens.add(minter.mint(PROXY, List.of("db:read")));
+        }
+        String original = tokens.get(0);
+        int signature = original.lastIndexOf('.') + 1;
+        String tampered = original.substring(0, signature) + (original.charAt(signature) == 'A' ? 'B' : 'A')
+                + original.substring(signature + 1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        List<java.util.concurrent.Future<Integer>> results = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            results.add(pool.submit(() -> {
+                int verified = 0;
+                for (String token : tokens) {
+                    verified += proxy.verify(token, "db:read").service().equals(API) ? 1 : 0;
+                    assertRejected(() -> proxy.verify(tampered), Reason.BAD_SIGNATURE, null);
+                }
+                return verified;
+            }));
+        }
+        for (java.util.concurrent.Future<Integer> result : results) {
+            assertThat(result.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200);
+        }
+        pool.shutdown();
+    }
+
     static void assertRejected(ThrowingCallable call, Reason reason, String token) {
         assertThatThrownBy(call).isInstanceOfSatisfying(TokenRejectedException.class, e -> {
             assertThat(e.reason()).as(e.getMessage()).isEqualTo(reason);
