@@ -207,10 +207,17 @@ public final class KeySet implements KeySource {
             }
             Builder builder = builder();
             int index = 0;
-            for (JsonNode entry : root.get("keys")) {
-                builder.add(readKey(entry, "keys[" + index++ + "]"));
+            try {
+                for (JsonNode entry : root.get("keys")) {
+                    builder.add(readKey(entry, "keys[" + index++ + "]"));
+                }
+                return builder.build();
+            } catch (ServiceTokenException e) {
+                if (e.reason() != ServiceTokenException.Reason.INVALID_SETTING) {
+                    throw e;
+                }
+                throw invalid("the JWKS: " + e.getMessage()); // a duplicate kid, or secrets beside public keys
             }
-            return builder.build();
         }
 
         private static TokenKey readKey(JsonNode entry, String where) {

@@ -43,7 +43,8 @@ class KeySetTest {
                 .isInstanceOfSatisfying(ServiceTokenException.class, e -> assertThat(e.getMessage()).contains("es-1"));
         String one = KeySet.of(es.verifyOnly()).toJwks();
         String twice = one.replace("]}", "," + one.substring(one.indexOf('[') + 1, one.lastIndexOf(']')) + "]}");
-        assertThatThrownBy(() -> KeySet.fromJwks(twice)).isInstanceOf(ServiceTokenException.class);
+        assertThatThrownBy(() -> KeySet.fromJwks(twice)).isInstanceOfSatisfying(ServiceTokenException.class,
+                e -> assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.INVALID_JWKS));
     }
 
     @Test
