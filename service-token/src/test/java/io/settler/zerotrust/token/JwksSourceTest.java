@@ -90,15 +90,52 @@ class JwksSourceTest {
 
     @Test
     void fetchesOverMutualTlsFromALoopbackServer() throws Exception {
-        IssuedCertificate serverCert = TestKeys.CA.leaf("api").serverAndClient().ipAddresses("127.0.0.1").issue();
-        IssuedCertificate clientCert = TestKeys.CA.leaf("db-proxy").serverAndClient().issue();
-        TrustBundle trust = TrustBundle.of(List.of(TestKeys.CA.rootCertificate()));
-        MtlsContext server = MtlsContext.server(CredentialSource.fixed(TlsIdentity.of(serverCert.privateKey(),
-                serverCert.chain()), trust), PeerAuthorizer.builder().allow(PeerRule.identity(clientCert.identity()))
-                .build()).build();
-        MtlsContext client = MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(clientCert.privateKey(),
-                clientCert.chain()), trust)).expectedServer(API).build();
+        HttpsServer https = jwksServer("api");
+        try {
+            JwksSource remote = JwksSource.builder(JwksSource.https(jwksUri(https), client(API))).pinnedTo(API).build();
+            remote.refresh();
+            assertThat(remote.key("api-1")).isPresent();
+            assertThatThrownBy(() -> JwksSource.https(URI.create("http://127.0.0.1/jwks"), client(API)))
+                    .isInstanceOf(ServiceTokenException.class);
+        } finally {
+            https.stop(0);
+        }
+    }
 
+    @Test
+    void refusesJwksFromAServerWithAnotherIdentity() throws Exception {
+        HttpsServer impostor = jwksServer("intruder"); // same CA, but not spiffe://example.org/api
+        try {
+            JwksSource remote = JwksSource.builder(JwksSource.https(jwksUri(impostor), client(API))).pinnedTo(API)
+                    .auditLog(audit::add).build();
+            assertThatThrownBy(remote::refresh).isInstanceOfSatisfying(ServiceTokenException.class,
+                    e -> assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.KEY_SOURCE_FAILED));
+            assertThat(remote.key("api-1")).isEmpty();
+        } finally {
+            impostor.stop(0);
+        }
+    }
+
+    private static TrustBundle trust() {
+        return TrustBundle.of(List.of(TestKeys.CA.rootCertificate()));
+    }
+
+    private static MtlsContext client(String expectedServer) {
+        IssuedCertificate clientCert = TestKeys.CA.leaf("db-proxy").serverAndClient().issue();
+        return MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(clientCert.privateKey(), clientCert.chain()),
+                trust())).expectedServer(expectedServer).build();
+    }
+
+    private static URI jwksUri(HttpsServer https) {
+        return URI.create("https://127.0.0.1:" + https.getAddress().getPort() + "/jwks");
+    }
+
+    /** A loopback HTTPS server (core's MtlsContext, client certificate required) serving the published JWKS. */
+    private HttpsServer jwksServer(String service) throws Exception {
+        IssuedCertificate serverCert = TestKeys.CA.leaf(service).serverAndClient().ipAddresses("127.0.0.1").issue();
+        MtlsContext server = MtlsContext.server(CredentialSource.fixed(TlsIdentity.of(serverCert.privateKey(),
+                serverCert.chain()), trust()), PeerAuthorizer.builder()
+                .allow(PeerRule.identity(io.settler.zerotrust.identity.ServiceIdentity.parse(PROXY))).build()).build();
         HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         https.setHttpsConfigurator(new HttpsConfigurator(server.sslContext()) {
             @Override
@@ -113,15 +150,6 @@ class JwksSourceTest {
             exchange.close();
         });
         https.start();
-        try {
-            URI uri = URI.create("https://127.0.0.1:" + https.getAddress().getPort() + "/jwks");
-            JwksSource remote = JwksSource.builder(JwksSource.https(uri, client)).pinnedTo(API).build();
-            remote.refresh();
-            assertThat(remote.key("api-1")).isPresent();
-            assertThatThrownBy(() -> JwksSource.https(URI.create("http://127.0.0.1/jwks"), client))
-                    .isInstanceOf(ServiceTokenException.class);
-        } finally {
-            https.stop(0);
-        }
+        return https;
     }
 }
