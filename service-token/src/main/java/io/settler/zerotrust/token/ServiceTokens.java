@@ -179,7 +179,7 @@ public final class ServiceTokens {
         random.nextBytes(id);
         JwtBuilder jwt = Jwts.builder()
                 .header().type(TYPE).keyId(signingKey.kid()).and()
-                .issuer(identity).subject(identity).audience().single(request.audience())
+                .issuer(identity).subject(identity).claim("aud", request.audience())
                 .issuedAt(Date.from(now)).notBefore(Date.from(now)).expiration(Date.from(expiresAt))
                 .id(Base64Url.encode(id))
                 .claim("scope", List.copyOf(request.scopes()));
