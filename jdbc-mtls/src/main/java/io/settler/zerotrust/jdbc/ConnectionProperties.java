@@ -62,7 +62,8 @@ final class ConnectionProperties {
         Matcher m = URL.matcher(url);
         if (!m.matches()) {
             throw new InsecureDataSourceException(Reason.URL, "expected one plain jdbc:postgresql://host:port/database"
-                    + " URL (one host, no Unix socket, no service); got " + io.settler.zerotrust.audit.LogSafe.text(url));
+                    + " URL (one host, no Unix socket, no service); got " + io.settler.zerotrust.audit.LogSafe.text(
+                    url.indexOf('?') < 0 ? url : url.substring(0, url.indexOf('?')) + "?...")); // parameters may hold a password
         }
         Map<String, String> properties = new LinkedHashMap<>();
         if (m.group(4) != null && !m.group(4).isEmpty()) {
