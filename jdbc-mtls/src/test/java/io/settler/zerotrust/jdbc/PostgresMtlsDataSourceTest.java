@@ -128,6 +128,24 @@ class PostgresMtlsDataSourceTest {
     }
 
     @Test
+    void refusesSessionWithoutClientCertificate() {
+        // The server half: verify-full against the right CA, but no client certificate (pgjdbc's
+        // SingleCertValidatingFactory has no key manager at all).
+        Properties properties = new Properties();
+        properties.setProperty("user", APP);
+        properties.setProperty("sslmode", "verify-full");
+        properties.setProperty("sslfactory", "org.postgresql.ssl.SingleCertValidatingFactory");
+        properties.setProperty("sslfactoryarg", "file:" + postgres.caBundleFile());
+        assertThatThrownBy(() -> DriverManager.getConnection(
+                "jdbc:postgresql://localhost:" + postgres.port() + "/" + DATABASE, properties).close())
+                .isInstanceOf(SQLException.class).hasMessageContaining("requires a valid client certificate");
+        // Our half: a data source cannot be built without a certificate to present.
+        assertThatThrownBy(() -> PostgresMtlsDataSource.builder().host(postgres.host()).port(postgres.port())
+                .database(DATABASE).role(APP).build())
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("credentials are required");
+    }
+
+    @Test
     void refusesCertificateOfAnotherRole() {
         assertThatThrownBy(() -> builder().credentials(Fixtures.credentials(postgres, OTHER)).build())
                 .isInstanceOfSatisfying(InsecureDataSourceException.class,
