@@ -17,6 +17,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -39,7 +42,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * or URL that would weaken this; then it connects once and checks with {@code pg_stat_ssl} that the
  * session is TLS 1.3 with our client certificate, and that the role is not a superuser, has no
  * BYPASSRLS and cannot become the owner of a table whose row-level security is not forced. When the
- * credential source rotates, connections are soft-evicted (idle ones now, busy ones when returned) so
+ * credential source rotates, connections are soft-evicted (idle ones now, busy ones when returned),
+ * and once more after the connection timeout for connections whose handshake raced the rotation, so
  * new connections present the new certificate; {@code maxLifetime} never outlives the certificate.
  * Connections are validated with one real round trip ({@link Connection#isValid(int)}).
  */
@@ -55,6 +59,8 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
     private final Duration maxLifetime;
     private final boolean readOnlyRole;
     private final String role;
+    private final Duration settleDelay;
+    private final ScheduledExecutorService settler;
     private volatile AutoCloseable rotationHandle = () -> { };
 
     private PostgresMtlsDataSource(HikariConfig config, String registryKey, Builder builder) {
@@ -65,6 +71,16 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         this.maxLifetime = builder.maxLifetime;
         this.readOnlyRole = builder.readOnly;
         this.role = builder.role;
+        // A connection whose handshake began before a rotation can join the pool just after the
+        // eviction; HikariCP bounds every attempt by a login timeout of connectionTimeout + 0.5 s,
+        // so a second eviction after it catches such stragglers.
+        this.settleDelay = builder.connectionTimeout.plusSeconds(2);
+        String threadName = config.getPoolName() + " rotation";
+        this.settler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, threadName);
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     /** Starts configuring a data source. */
@@ -90,6 +106,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         } catch (Exception e) {
             throw new IllegalStateException("cannot stop following credential rotations", e);
         } finally {
+            settler.shutdownNow();
             try {
                 super.close();
             } finally {
@@ -122,11 +139,17 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
     }
 
     private void rotated(CredentialSnapshot snapshot) {
+        recycle(snapshot, "rotated");
+        settler.schedule(() -> recycle(snapshot, "settled"), settleDelay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void recycle(CredentialSnapshot snapshot, String phase) {
         Duration lifetime = cappedLifetime(maxLifetime, snapshot, clock);
         getHikariConfigMXBean().setMaxLifetime(lifetime.toMillis());
         getHikariPoolMXBean().softEvictConnections();
         audit.record(AuditEvent.builder(clock.instant(), "jdbc.pool_recycled", AuditEvent.Outcome.INFO)
                 .field("pool", getPoolName())
+                .field("phase", phase)
                 .field("generation", snapshot.generation())
                 .field("fingerprint", snapshot.identity().fingerprint())
                 .field("max_lifetime", lifetime)
