@@ -26,17 +26,17 @@ import javax.naming.ldap.Rdn;
 final class StartupChecks {
 
     private static final String POSTURE = "select s.ssl, s.version, s.client_serial::text, s.client_dn,"
-            + " r.rolsuper, r.rolbypassrls, current_setting('default_transaction_read_only')"
-            + " from pg_stat_ssl s join pg_roles r on r.rolname = current_user where s.pid = pg_backend_pid()";
+            + " r.rolsuper, r.rolbypassrls, pg_catalog.current_setting('default_transaction_read_only')"
+            + " from pg_catalog.pg_stat_ssl s join pg_catalog.pg_roles r on r.rolname = current_user where s.pid = pg_backend_pid()";
 
     /** Tables with row-level security that is not forced, owned by the role or by a role it can become. */
-    private static final String UNFORCED_RLS = "select n.nspname || '.' || c.relname from pg_class c"
-            + " join pg_namespace n on n.oid = c.relnamespace"
+    private static final String UNFORCED_RLS = "select n.nspname || '.' || c.relname from pg_catalog.pg_class c"
+            + " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
             + " where c.relkind in ('r', 'p') and c.relrowsecurity and not c.relforcerowsecurity"
             + " and pg_has_role(current_user, c.relowner, 'MEMBER') order by 1 limit 5";
 
-    private static final String WRITABLE_TABLES = "select n.nspname || '.' || c.relname from pg_class c"
-            + " join pg_namespace n on n.oid = c.relnamespace"
+    private static final String WRITABLE_TABLES = "select n.nspname || '.' || c.relname from pg_catalog.pg_class c"
+            + " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
             + " where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')"
             + " and n.nspname not like 'pg_toast%'"
             + " and (has_table_privilege(c.oid, 'INSERT') or has_table_privilege(c.oid, 'UPDATE')"

@@ -34,14 +34,17 @@ public final class TenantScope {
 
     private static final int MAX_TENANT_LENGTH = 200;
 
-    /** Sets the tenant for this transaction, but only if the session carries no tenant of its own. */
-    private static final String BEGIN = "select set_config('" + SETTING + "', ?, true)"
-            + " from (select current_setting('" + SETTING + "', true) as previous offset 0) p"
+    /**
+     * Sets the tenant for this transaction, but only if the session carries no tenant of its own.
+     * Functions are schema-qualified, so a {@code currentSchema} cannot substitute others.
+     */
+    private static final String BEGIN = "select pg_catalog.set_config('" + SETTING + "', ?, true)"
+            + " from (select pg_catalog.current_setting('" + SETTING + "', true) as previous offset 0) p"
             + " where coalesce(p.previous, '') = ''";
 
     /** What the work left as the tenant, and a session-level reset that commits with the work. */
-    private static final String END = "select p.seen, set_config('" + SETTING + "', '', false)"
-            + " from (select current_setting('" + SETTING + "', true) as seen offset 0) p";
+    private static final String END = "select p.seen, pg_catalog.set_config('" + SETTING + "', '', false)"
+            + " from (select pg_catalog.current_setting('" + SETTING + "', true) as seen offset 0) p";
 
     private final PostgresMtlsDataSource dataSource;
 
