@@ -162,19 +162,22 @@ public final class PostgresServerConfig {
     }
 
     /**
-     * Compares this configuration with a live server: the pg_hba.conf rules it loaded
-     * ({@code pg_hba_file_rules}), the roles' flags and defaults, the tenant tables' row-level
+     * Compares this configuration with a live server: the pg_hba.conf rules and pg_ident.conf
+     * mappings in its files ({@code pg_hba_file_rules}, {@code pg_ident_file_mappings}, PostgreSQL
+     * 15 or newer), the roles' flags and defaults, the tenant tables' row-level
      * security and owners, and the roles' privileges. A difference is recorded as a WARNING audit
      * event.
      *
-     * @param admin a connection to the database whose role may read {@code pg_hba_file_rules}
-     *     (a superuser, or one granted SELECT on it and EXECUTE on {@code pg_hba_file_rules()})
+     * @param admin a connection to the database whose role may read {@code pg_hba_file_rules} and
+     *     {@code pg_ident_file_mappings} (a superuser, or one granted SELECT on both views and
+     *     EXECUTE on their functions)
      * @return the differences, empty when the server matches
      * @throws SQLException if the server cannot be read
      */
     public DriftReport drift(Connection admin) throws SQLException {
         List<String> differences = new ArrayList<>();
         checkHba(admin, differences);
+        checkIdent(admin, differences);
         checkRoles(admin, differences);
         checkTables(admin, differences);
         if (!differences.isEmpty()) {
@@ -239,6 +242,28 @@ public final class PostgresServerConfig {
         }
         for (HbaRule missing : expected) {
             differences.add("pg_hba.conf lacks: " + missing.line(database, identMap));
+        }
+    }
+
+    private void checkIdent(Connection admin, List<String> differences) throws SQLException {
+        List<String> expected = new ArrayList<>(identLines());
+        try (Statement statement = admin.createStatement();
+             ResultSet rows = statement.executeQuery("select line_number, map_name, sys_name, pg_username, error"
+                     + " from pg_ident_file_mappings order by line_number")) {
+            while (rows.next()) {
+                if (rows.getString(5) != null) {
+                    differences.add("pg_ident.conf line " + rows.getInt(1) + " has an error: " + rows.getString(5));
+                    continue;
+                }
+                String line = rows.getString(2) + " " + rows.getString(3) + " " + rows.getString(4);
+                if (!expected.remove(line) && identMap.equals(rows.getString(2))) {
+                    differences.add("pg_ident.conf line " + rows.getInt(1) + " (" + line + ") maps a certificate"
+                            + " the policy does not map to that role");
+                }
+            }
+        }
+        for (String missing : expected) {
+            differences.add("pg_ident.conf lacks: " + missing);
         }
     }
 

@@ -73,7 +73,9 @@ class PostgresServerConfigTest {
                     "INSERT INTO orders (tenant_id, item) VALUES ('tenant-a', 'apples'), ('tenant-b', 'bananas');",
                     "GRANT CONNECT ON DATABASE orders TO intruder, auditor;",
                     "GRANT SELECT ON pg_hba_file_rules TO auditor;",
-                    "GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO auditor;"));
+                    "GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO auditor;",
+                    "GRANT SELECT ON pg_ident_file_mappings TO auditor;",
+                    "GRANT EXECUTE ON FUNCTION pg_ident_file_mappings() TO auditor;"));
             postgres.executeAsSuperuser("orders", config.sql());
             List<String> hba = new ArrayList<>(List.of("hostssl orders auditor 127.0.0.1/32 cert"));
             hba.addAll(config.hbaLines());
@@ -105,7 +107,9 @@ class PostgresServerConfigTest {
                         + " GRANT INSERT ON orders TO reports");
                 List<String> edited = new ArrayList<>(hba);
                 edited.add(1, "hostssl orders all 127.0.0.1/32 trust");
-                postgres.replaceAuthentication(edited, config.identLines());
+                List<String> ident = new ArrayList<>(config.identLines());
+                ident.add("zerotrust reports api"); // the reports certificate could log in as api
+                postgres.replaceAuthentication(edited, ident);
             }
             try (Connection auditor = postgres.connect("orders", "auditor")) {
                 PostgresServerConfig.DriftReport drift = PostgresServerConfig.builder(POLICY, "orders_db")
@@ -115,7 +119,8 @@ class PostgresServerConfigTest {
                         .contains("role reports has BYPASSRLS")
                         .contains("table orders does not force row-level security")
                         .contains("role reports may write to orders")
-                        .contains("trust) admits a connection the policy does not");
+                        .contains("trust) admits a connection the policy does not")
+                        .contains("(zerotrust reports api) maps a certificate the policy does not map");
                 assertThat(audit.withAction("jdbc.config_drift")).hasSize(1);
             }
         }
