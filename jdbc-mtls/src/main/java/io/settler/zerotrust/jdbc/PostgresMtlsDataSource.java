@@ -17,10 +17,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -49,7 +50,6 @@ import org.postgresql.ds.PGSimpleDataSource;
  */
 public final class PostgresMtlsDataSource extends HikariDataSource {
 
-    private static final AtomicInteger POOL_NUMBER = new AtomicInteger();
     private static final Duration LIFETIME_MARGIN = Duration.ofMinutes(1);
     private static final Duration HIKARI_MINIMUM_LIFETIME = Duration.ofSeconds(30);
 
@@ -140,10 +140,17 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
 
     private void rotated(CredentialSnapshot snapshot) {
         recycle(snapshot, "rotated");
-        settler.schedule(() -> recycle(snapshot, "settled"), settleDelay.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            settler.schedule(() -> recycle(snapshot, "settled"), settleDelay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed meanwhile: nothing left to recycle
+        }
     }
 
     private void recycle(CredentialSnapshot snapshot, String phase) {
+        if (isClosed()) {
+            return;
+        }
         Duration lifetime = cappedLifetime(maxLifetime, snapshot, clock);
         getHikariConfigMXBean().setMaxLifetime(lifetime.toMillis());
         getHikariPoolMXBean().softEvictConnections();
@@ -281,7 +288,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             return this;
         }
 
-        /** The pool's name in logs and metrics (default {@code pg-mtls-<role>-<n>}). */
+        /** The pool's name in logs and metrics (default {@code pg-mtls-<role>-<random>}). */
         public Builder poolName(String poolName) {
             this.poolName = Objects.requireNonNull(poolName, "poolName");
             return this;
@@ -349,7 +356,8 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
          *     refuses the connection, or a start-up check fails; also recorded as an audit event
          */
         public PostgresMtlsDataSource build() {
-            String name = poolName != null ? poolName : "pg-mtls-" + role + "-" + POOL_NUMBER.incrementAndGet();
+            String name = poolName != null ? poolName
+                    : "pg-mtls-" + role + "-" + UUID.randomUUID().toString().substring(0, 8);
             try {
                 checkSettings();
             } catch (InsecureDataSourceException e) {
