@@ -77,8 +77,8 @@ public final class PostgresServerConfig {
         }
     }
 
-    private PostgresServerConfig(Builder builder, Map<String, Access> roles, List<HbaRule> rules) {
-        this.database = builder.database;
+    private PostgresServerConfig(Builder builder, String database, Map<String, Access> roles, List<HbaRule> rules) {
+        this.database = database;
         this.identMap = builder.identMap;
         this.tenantTables = List.copyOf(builder.tenantTables);
         this.tenantColumn = builder.tenantColumn;
@@ -403,25 +403,25 @@ public final class PostgresServerConfig {
 
         /** The PostgreSQL database name (default: the database service's name). */
         public Builder database(String database) {
-            this.database = identifier(database, "database");
+            this.database = Objects.requireNonNull(database, "database");
             return this;
         }
 
         /** The pg_ident.conf map name (default {@code zerotrust}). */
         public Builder identMap(String identMap) {
-            this.identMap = identifier(identMap, "identMap");
+            this.identMap = Objects.requireNonNull(identMap, "identMap");
             return this;
         }
 
         /** A table (in {@code public}) whose rows belong to tenants: RLS forced, with the tenant policy. */
         public Builder tenantTable(String table) {
-            tenantTables.add(identifier(table, "table"));
+            tenantTables.add(Objects.requireNonNull(table, "table"));
             return this;
         }
 
         /** The tenant column of the tenant tables (default {@code tenant_id}). */
         public Builder tenantColumn(String column) {
-            this.tenantColumn = identifier(column, "tenantColumn");
+            this.tenantColumn = Objects.requireNonNull(column, "tenantColumn");
             return this;
         }
 
@@ -441,15 +441,29 @@ public final class PostgresServerConfig {
          * Renders the configuration.
          *
          * @throws ServerConfigException if the service is unknown, a name is not a plain identifier, or an
-         *     accept rule cannot be expressed exactly
+         *     accept rule cannot be expressed exactly; also recorded as a {@code jdbc.config_refused} audit event
          */
         public PostgresServerConfig build() {
+            try {
+                return render();
+            } catch (ServerConfigException e) {
+                audit.record(AuditEvent.builder(clock.instant(), "jdbc.config_refused", AuditEvent.Outcome.REFUSED)
+                        .field("service", databaseService)
+                        .field("reason", e.reason())
+                        .field("detail", e.getMessage())
+                        .build());
+                throw e;
+            }
+        }
+
+        private PostgresServerConfig render() {
             ServicePolicy service = policy.service(databaseService).orElseThrow(() -> new ServerConfigException(
                     Reason.UNKNOWN_SERVICE, "the policy has no service '" + databaseService + "'; defined: "
                     + policy.services().stream().map(ServicePolicy::name).toList()));
-            if (database == null) {
-                database = identifier(databaseService, "database service name");
-            }
+            String databaseName = identifier(database != null ? database : databaseService, "database");
+            identifier(identMap, "identMap");
+            identifier(tenantColumn, "tenantColumn");
+            tenantTables.forEach(table -> identifier(table, "table"));
             Map<String, Access> roles = new LinkedHashMap<>();
             List<HbaRule> rules = new ArrayList<>();
             for (PeerRule rule : service.accepts()) {
@@ -478,7 +492,7 @@ public final class PostgresServerConfig {
                     networks.forEach(network -> rules.add(new HbaRule(role, Optional.of(network))));
                 }
             }
-            return new PostgresServerConfig(this, roles, rules);
+            return new PostgresServerConfig(this, databaseName, roles, rules);
         }
 
         private static String identifier(String name, String what) {

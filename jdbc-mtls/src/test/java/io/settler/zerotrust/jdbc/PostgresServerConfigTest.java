@@ -52,9 +52,15 @@ class PostgresServerConfigTest {
         Policy wide = Policy.builder("example.org")
                 .service("orders_db", db -> db.accept(PeerRule.trustDomain("example.org")))
                 .build();
-        assertThatThrownBy(() -> PostgresServerConfig.builder(wide, "orders_db").build())
+        Fixtures.Events audit = new Fixtures.Events();
+        assertThatThrownBy(() -> PostgresServerConfig.builder(wide, "orders_db").auditLog(audit).build())
                 .isInstanceOfSatisfying(ServerConfigException.class,
                         e -> assertThat(e.reason()).isEqualTo(ServerConfigException.Reason.UNSUPPORTED_RULE));
+        assertThatThrownBy(() -> PostgresServerConfig.builder(POLICY, "orders_db").database("orders; drop")
+                .auditLog(audit).build())
+                .isInstanceOfSatisfying(ServerConfigException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ServerConfigException.Reason.INVALID_NAME));
+        assertThat(audit.withAction("jdbc.config_refused")).hasSize(2);
     }
 
     @Test
