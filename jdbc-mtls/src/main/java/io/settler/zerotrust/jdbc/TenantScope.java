@@ -23,8 +23,9 @@ import java.util.Objects;
  * <p>Session-level tenant settings are refused: a borrowed connection that already carries one
  * (someone ran {@code SET app.tenant_id} outside a scope) is evicted and the call refused before
  * any work runs; work that changes the setting inside the scope is rolled back and refused; and
- * before commit the session value is reset, so even a {@code SET} of the same tenant inside the
- * scope ends with the transaction. A failed or throwing work is rolled back. Immutable and
+ * the session value is reset in the commit's own round trip, so even a {@code SET} of the same
+ * tenant inside the scope ends with the transaction. Work must not commit, roll back or change
+ * auto-commit itself. A failed or throwing work is rolled back. Immutable and
  * thread-safe; each call uses its own connection.
  */
 public final class TenantScope {
@@ -42,9 +43,19 @@ public final class TenantScope {
             + " from (select pg_catalog.current_setting('" + SETTING + "', true) as previous offset 0) p"
             + " where coalesce(p.previous, '') = ''";
 
-    /** What the work left as the tenant, and a session-level reset that commits with the work. */
-    private static final String END = "select p.seen, pg_catalog.set_config('" + SETTING + "', '', false)"
-            + " from (select pg_catalog.current_setting('" + SETTING + "', true) as seen offset 0) p";
+    /** A setting that never exists: reading it is how the commit statement fails on purpose. */
+    private static final String CHANGED_MARKER = "settler.tenant_changed_inside_tenant_scope";
+
+    /**
+     * One round trip that ends the scope: if the work left another tenant (or none), reading the
+     * marker setting raises an error, so the transaction aborts and the COMMIT behind it is never
+     * run; otherwise the session value is reset (so a SET inside the scope ends with it) and the
+     * transaction commits.
+     */
+    private static final String VERIFY_RESET_COMMIT = "select case when p.seen is distinct from ?"
+            + " then pg_catalog.current_setting('" + CHANGED_MARKER + "')"
+            + " else pg_catalog.set_config('" + SETTING + "', '', false) end"
+            + " from (select pg_catalog.current_setting('" + SETTING + "', true) as seen offset 0) p; commit";
 
     private final PostgresMtlsDataSource dataSource;
 
@@ -110,15 +121,19 @@ public final class TenantScope {
                 }
             }
             T result = work.apply(connection);
-            try (PreparedStatement end = connection.prepareStatement(END); ResultSet row = end.executeQuery()) {
-                row.next();
-                if (!tenant.equals(row.getString(1))) {
+            try (PreparedStatement end = connection.prepareStatement(VERIFY_RESET_COMMIT)) {
+                end.setString(1, tenant);
+                end.execute();
+            } catch (SQLException e) {
+                if (String.valueOf(e.getMessage()).contains(CHANGED_MARKER)) {
                     evict = true;
-                    throw refused(Reason.TENANT_CHANGED, tenant, "the work changed " + SETTING + " inside the"
-                            + " scope; it was rolled back. Open one scope per tenant instead");
+                    TenantScopeException refusal = refused(Reason.TENANT_CHANGED, tenant, "the work changed "
+                            + SETTING + " inside the scope; it was rolled back. Open one scope per tenant instead");
+                    refusal.addSuppressed(e);
+                    throw refusal;
                 }
+                throw e;
             }
-            connection.commit();
             return result;
         } catch (SQLException | RuntimeException | Error e) {
             rollback(connection, e);

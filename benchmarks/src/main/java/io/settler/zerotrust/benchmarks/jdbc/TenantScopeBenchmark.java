@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.Threads;
  *
  * <p>{@code baseline}: a plain transaction (auto-commit off, SELECT, commit). {@code tenantScope}:
  * the same work in {@link TenantScope#call}, which adds the checked {@code set_config} and the
- * verify-and-reset before commit (two round trips). The ratio is the per-transaction cost of tenant
+ * verify-and-reset sent with the commit (one round trip more in all). The ratio is the per-transaction cost of tenant
  * isolation. Lower is better (microseconds per transaction).
  */
 @State(Scope.Benchmark)
