@@ -75,6 +75,7 @@ public final class LocalPostgres implements AutoCloseable {
     private final ServerLifecycle lifecycle;
     private volatile ServerProcess server;
     private volatile int port;
+    private volatile Duration startupTimeout = Duration.ofSeconds(60);
 
     private LocalPostgres(DevCertificateAuthority ca, Binaries.Postgres binaries, ServerUser serverUser,
                           ServerDirectory directory) {
@@ -266,6 +267,68 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     /**
+     * Stops the server ({@code pg_ctl stop -m fast}: open connections are cut) and starts it again
+     * on the same port with the same files, roles and data.
+     *
+     * @throws TestkitException if the server does not come back
+     */
+    public synchronized void restart() {
+        checkOpen();
+        long started = System.nanoTime();
+        stopServer();
+        int samePort = port;
+        ServerProcess restarted = ServerProcess.start("PostgreSQL", serverUser.command(List.of(
+                        binaries.postgres().toString(), "-D", dataDirectory.toString(),
+                        "-p", Integer.toString(samePort))), binaries.postgres(),
+                directory, directory.resolve("postgres.log"), Map.of());
+        server = restarted;
+        restarted.awaitReady(startupTimeout, () -> acceptingConnections(samePort));
+        LOG.info("PostgreSQL restarted on {}:{} in {} ms", HOST, samePort, (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /**
+     * Replaces the TCP lines of {@code pg_hba.conf} and the whole {@code pg_ident.conf}, then
+     * reloads the configuration and waits until new sessions use it. The lines that keep the
+     * bootstrap superuser on the private Unix socket stay in front; anything a line does not match
+     * is rejected at the end, as before. For testing generated server configuration.
+     *
+     * @param hostLines {@code pg_hba.conf} lines for TCP connections, e.g.
+     *     {@code hostssl orders app 127.0.0.1/32 cert map=zerotrust}
+     * @param identLines {@code pg_ident.conf} lines, e.g. {@code zerotrust app app}
+     * @throws TestkitException if the files cannot be written or the server does not reload
+     */
+    public synchronized void replaceAuthentication(List<String> hostLines, List<String> identLines) {
+        Objects.requireNonNull(hostLines, "hostLines");
+        Objects.requireNonNull(identLines, "identLines");
+        checkOpen();
+        try {
+            Files.writeString(dataDirectory.resolve("pg_hba.conf"), superuserLines()
+                            + String.join("\n", hostLines) + "\n" + rejectLines(),
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+            Files.writeString(dataDirectory.resolve("pg_ident.conf"), String.join("\n", identLines) + "\n",
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new TestkitException(TestkitException.Reason.IO_FAILED,
+                    "cannot rewrite pg_hba.conf / pg_ident.conf in " + dataDirectory, e);
+        }
+        String before = executeAsSuperuser("select pg_conf_load_time()");
+        executeAsSuperuser("select pg_reload_conf()");
+        for (int attempt = 0; attempt < 100; attempt++) {
+            if (!executeAsSuperuser("select pg_conf_load_time()").equals(before)) {
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new TestkitException(TestkitException.Reason.COMMAND_FAILED,
+                "PostgreSQL did not reload its configuration; see " + logFile());
+    }
+
+    /**
      * Stops the server ({@code pg_ctl stop -m fast}, then a kill if it does not stop within 10
      * seconds) and deletes its directory. Idempotent.
      */
@@ -384,6 +447,13 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     private String hostBasedAuthentication() {
+        return superuserLines() + String.join("\n",
+                "hostssl  all       all        127.0.0.1/32   cert",
+                "hostssl  all       all        ::1/128        cert",
+                "") + rejectLines();
+    }
+
+    private String superuserLines() {
         String superuser = serverUser.name();
         return String.join("\n",
                 "# settler testkit: the superuser only over the private Unix socket; TCP only with TLS and",
@@ -393,8 +463,11 @@ public final class LocalPostgres implements AutoCloseable {
                 "local    all       all        reject",
                 "hostssl  all       " + superuser + "   127.0.0.1/32   reject",
                 "hostssl  all       " + superuser + "   ::1/128        reject",
-                "hostssl  all       all        127.0.0.1/32   cert",
-                "hostssl  all       all        ::1/128        cert",
+                "");
+    }
+
+    private static String rejectLines() {
+        return String.join("\n",
                 "host     all       all        0.0.0.0/0      reject",
                 "host     all       all        ::/0           reject",
                 "");
@@ -481,6 +554,7 @@ public final class LocalPostgres implements AutoCloseable {
                 directory.delete(); // e.g. the JVM is shutting down and takes no more hooks
                 throw e;
             }
+            postgres.startupTimeout = startupTimeout;
             try {
                 postgres.initialize();
                 postgres.launch(startupTimeout);

@@ -10,7 +10,9 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** A server of its own, with a CA that has an intermediate: start, use, close, nothing left. */
@@ -45,5 +47,51 @@ class LocalPostgresLifecycleTest {
                 .isInstanceOf(ConnectException.class);
         assertThatThrownBy(() -> postgres.executeAsSuperuser("select 1")).isInstanceOf(IllegalStateException.class);
         postgres.close(); // idempotent
+    }
+
+    @Test
+    void restartKeepsPortRolesAndDataAndCutsOpenConnections() throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.create("lifecycle.test");
+        try (LocalPostgres postgres = LocalPostgres.builder(ca).start()) {
+            postgres.createRole("keeper");
+            postgres.createDatabase("kept", "keeper");
+            postgres.executeAsSuperuser("kept", "CREATE TABLE notes (n int); INSERT INTO notes VALUES (7);"
+                    + " ALTER TABLE notes OWNER TO keeper");
+            int port = postgres.port();
+            Connection before = postgres.connect("kept", "keeper");
+
+            postgres.restart();
+
+            assertThat(postgres.port()).isEqualTo(port);
+            assertThatThrownBy(() -> before.createStatement().executeQuery("select 1")).isInstanceOf(SQLException.class);
+            before.close();
+            try (Connection connection = postgres.connect("kept", "keeper");
+                 ResultSet row = connection.createStatement().executeQuery("select n from notes")) {
+                assertThat(row.next()).isTrue();
+                assertThat(row.getInt(1)).isEqualTo(7);
+            }
+        }
+    }
+
+    @Test
+    void replacedAuthenticationAdmitsOnlyTheGivenRoleThroughItsIdentMap() throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.create("lifecycle.test");
+        try (LocalPostgres postgres = LocalPostgres.builder(ca).start()) {
+            postgres.createRole("mapped");
+            postgres.createRole("unlisted");
+            postgres.createDatabase("hba", "mapped");
+            postgres.executeAsSuperuser("GRANT CONNECT ON DATABASE hba TO unlisted");
+
+            postgres.replaceAuthentication(List.of("hostssl hba mapped 127.0.0.1/32 cert map=testmap"),
+                    List.of("testmap mapped mapped"));
+
+            try (Connection connection = postgres.connect("hba", "mapped");
+                 ResultSet row = connection.createStatement().executeQuery("select current_user")) {
+                assertThat(row.next()).isTrue();
+                assertThat(row.getString(1)).isEqualTo("mapped");
+            }
+            assertThatThrownBy(() -> postgres.connect("hba", "unlisted").close())
+                    .isInstanceOf(SQLException.class).hasMessageContaining("pg_hba.conf rejects connection");
+        }
     }
 }

@@ -1,0 +1,479 @@
+package io.settler.zerotrust.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.credentials.CredentialSnapshot;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.jdbc.InsecureDataSourceException.Reason;
+import io.settler.zerotrust.tls.MtlsContext;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * A HikariCP pool of PostgreSQL connections that cannot be configured insecurely: always
+ * {@code sslmode=verify-full}, TLS 1.3 only, the client certificate and trust anchors from a core
+ * {@link CredentialSource} (no key files, no {@code ~/.postgresql}), and no cleartext
+ * query-cancel requests.
+ *
+ * <pre>{@code
+ * PostgresMtlsDataSource orders = PostgresMtlsDataSource.builder()
+ *         .host("db.internal").port(5432).database("orders").role("orders_app")
+ *         .credentials(credentials)              // rotating client certificate + trust anchors
+ *         .maximumPoolSize(8)
+ *         .build();                              // connects, checks TLS 1.3, the certificate and the role
+ * }</pre>
+ *
+ * <p>Building refuses, with an {@link InsecureDataSourceException} and an audit event, any property
+ * or URL that would weaken this; then it connects once and checks with {@code pg_stat_ssl} that the
+ * session is TLS 1.3 with our client certificate, and that the role is not a superuser, has no
+ * BYPASSRLS and cannot become the owner of a table whose row-level security is not forced. When the
+ * credential source rotates, connections are soft-evicted (idle ones now, busy ones when returned),
+ * and once more after the connection timeout for connections whose handshake raced the rotation, so
+ * new connections present the new certificate; {@code maxLifetime} never outlives the certificate.
+ * Connections are validated with one real round trip ({@link Connection#isValid(int)}).
+ */
+public final class PostgresMtlsDataSource extends HikariDataSource {
+
+    private static final Duration LIFETIME_MARGIN = Duration.ofMinutes(1);
+    private static final Duration HIKARI_MINIMUM_LIFETIME = Duration.ofSeconds(30);
+
+    private final String registryKey;
+    private final AuditLog audit;
+    private final Clock clock;
+    private final Duration maxLifetime;
+    private final boolean readOnlyRole;
+    private final String role;
+    private final Duration settleDelay;
+    private final ScheduledExecutorService settler;
+    private volatile AutoCloseable rotationHandle = () -> { };
+
+    private PostgresMtlsDataSource(HikariConfig config, String registryKey, Builder builder) {
+        super(config);
+        this.registryKey = registryKey;
+        this.audit = builder.audit;
+        this.clock = builder.clock;
+        this.maxLifetime = builder.maxLifetime;
+        this.readOnlyRole = builder.readOnly;
+        this.role = builder.role;
+        // A connection whose handshake began before a rotation can join the pool just after the
+        // eviction; HikariCP bounds every attempt by a login timeout of connectionTimeout + 0.5 s,
+        // so a second eviction after it catches such stragglers.
+        this.settleDelay = builder.connectionTimeout.plusSeconds(2);
+        String threadName = config.getPoolName() + " rotation";
+        this.settler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, threadName);
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Starts configuring a data source. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The role every connection logs in as. */
+    public String role() {
+        return role;
+    }
+
+    /** Whether this pool is the read-only kind ({@link Builder#readOnly()}). */
+    public boolean readOnlyRole() {
+        return readOnlyRole;
+    }
+
+    /** Closes the pool, stops following rotations and removes this pool's driver registry entry. */
+    @Override
+    public void close() {
+        try {
+            rotationHandle.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot stop following credential rotations", e);
+        } finally {
+            settler.shutdownNow();
+            try {
+                super.close();
+            } finally {
+                DriverRegistry.remove(registryKey);
+            }
+        }
+    }
+
+    /** The pool's name and role; never credentials. */
+    @Override
+    public String toString() {
+        return "PostgresMtlsDataSource[" + getPoolName() + ", role=" + role + "]";
+    }
+
+    /** The registry entry pgjdbc finds this pool's TLS through (for tests). */
+    String registryKey() {
+        return registryKey;
+    }
+
+    AuditLog auditLog() {
+        return audit;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    private void followRotations(CredentialSource credentials) {
+        this.rotationHandle = credentials.onRotation(this::rotated);
+    }
+
+    private void rotated(CredentialSnapshot snapshot) {
+        recycle(snapshot, "rotated");
+        try {
+            settler.schedule(() -> recycle(snapshot, "settled"), settleDelay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed meanwhile: nothing left to recycle
+        }
+    }
+
+    private void recycle(CredentialSnapshot snapshot, String phase) {
+        if (isClosed()) {
+            return;
+        }
+        Duration lifetime = cappedLifetime(maxLifetime, snapshot, clock);
+        getHikariConfigMXBean().setMaxLifetime(lifetime.toMillis());
+        getHikariPoolMXBean().softEvictConnections();
+        audit.record(AuditEvent.builder(clock.instant(), "jdbc.pool_recycled", AuditEvent.Outcome.INFO)
+                .field("pool", getPoolName())
+                .field("phase", phase)
+                .field("generation", snapshot.generation())
+                .field("fingerprint", snapshot.identity().fingerprint())
+                .field("max_lifetime", lifetime)
+                .build());
+    }
+
+    /** {@code maxLifetime}, but ending a margin before the client certificate expires. */
+    static Duration cappedLifetime(Duration wanted, CredentialSnapshot snapshot, Clock clock) {
+        Duration remaining = Duration.between(clock.instant(), snapshot.identity().notAfter()).minus(LIFETIME_MARGIN);
+        Duration capped = remaining.compareTo(wanted) < 0 ? remaining : wanted;
+        return capped.compareTo(HIKARI_MINIMUM_LIFETIME) < 0 ? HIKARI_MINIMUM_LIFETIME : capped;
+    }
+
+    /**
+     * Builds a {@link PostgresMtlsDataSource}. Host, database, role and credentials are required.
+     * Not thread-safe; the data source it builds is.
+     */
+    public static final class Builder {
+        private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.\\-]{0,62}");
+
+        private String host;
+        private int port = 5432;
+        private String database;
+        private String role;
+        private CredentialSource credentials;
+        private Optional<String> expectedServer = Optional.empty();
+        private AuditLog audit = AuditLog.slf4j();
+        private Clock clock = Clock.systemUTC();
+        private String poolName;
+        private int maximumPoolSize = 8;
+        private Optional<Integer> minimumIdle = Optional.empty();
+        private Duration connectionTimeout = Duration.ofSeconds(30);
+        private Duration maxLifetime = Duration.ofMinutes(30);
+        private Optional<Duration> statementTimeout = Optional.empty();
+        private boolean readOnly;
+        private final Map<String, String> properties = new LinkedHashMap<>();
+        private InsecureDataSourceException pending;
+
+        private Builder() {
+        }
+
+        /** The server's host name or IP address; the server certificate must name it (DNS or IP SAN). */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** The server's TCP port (default 5432). */
+        public Builder port(int port) {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port must be 1..65535; got " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** The database to connect to. */
+        public Builder database(String database) {
+            this.database = Objects.requireNonNull(database, "database");
+            return this;
+        }
+
+        /** The role to log in as; the server maps the client certificate to it ({@code cert} in pg_hba.conf). */
+        public Builder role(String role) {
+            this.role = Objects.requireNonNull(role, "role");
+            return this;
+        }
+
+        /** The client certificate to present and the anchors the server must chain to; rotations are followed. */
+        public Builder credentials(CredentialSource credentials) {
+            this.credentials = Objects.requireNonNull(credentials, "credentials");
+            return this;
+        }
+
+        /**
+         * The name the server must prove (a DNS name, IP address or SPIFFE ID in its certificate);
+         * default the host connected to. pgjdbc's verify-full still checks the host name too.
+         */
+        public Builder expectedServer(String hostOrIdentity) {
+            this.expectedServer = Optional.of(Objects.requireNonNull(hostOrIdentity, "expectedServer"));
+            return this;
+        }
+
+        /**
+         * Host, port, database and properties from one {@code jdbc:postgresql://host:port/database?...}
+         * URL. Properties are checked like {@link #property(String, String)}; a URL that asks for
+         * plaintext, another sslmode or files is refused at {@link #build()}.
+         */
+        public Builder jdbcUrl(String url) {
+            Objects.requireNonNull(url, "url");
+            try {
+                ConnectionProperties.ParsedUrl parsed = ConnectionProperties.parseUrl(url);
+                host(parsed.host());
+                parsed.port().ifPresent(this::port);
+                database(parsed.database());
+                parsed.properties().forEach(this::property);
+            } catch (InsecureDataSourceException e) {
+                pending = pending == null ? e : pending;
+            }
+            return this;
+        }
+
+        /**
+         * A pgjdbc connection property. Only harmless tuning properties are accepted (e.g.
+         * {@code ApplicationName}, {@code connectTimeout}, {@code prepareThreshold}); anything about
+         * TLS, files, passwords or the transport is refused at {@link #build()}.
+         */
+        public Builder property(String name, String value) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(value, "value");
+            try {
+                ConnectionProperties.check(name, value);
+                properties.put(name, value);
+            } catch (InsecureDataSourceException e) {
+                pending = pending == null ? e : pending;
+            }
+            return this;
+        }
+
+        /** Where refusals, rotations and the posture go (default {@link AuditLog#slf4j()}). */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
+            return this;
+        }
+
+        /** The clock for certificate validity and lifetimes (default the system clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The pool's name in logs and metrics (default {@code pg-mtls-<role>-<random>}). */
+        public Builder poolName(String poolName) {
+            this.poolName = Objects.requireNonNull(poolName, "poolName");
+            return this;
+        }
+
+        /** The most connections the pool holds (default 8). */
+        public Builder maximumPoolSize(int size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("maximumPoolSize must be at least 1; got " + size);
+            }
+            this.maximumPoolSize = size;
+            return this;
+        }
+
+        /** Idle connections kept ready (default: the maximum pool size, a fixed pool). */
+        public Builder minimumIdle(int minimumIdle) {
+            if (minimumIdle < 0) {
+                throw new IllegalArgumentException("minimumIdle must not be negative; got " + minimumIdle);
+            }
+            this.minimumIdle = Optional.of(minimumIdle);
+            return this;
+        }
+
+        /** How long a borrower waits for a connection (default 30 seconds). */
+        public Builder connectionTimeout(Duration timeout) {
+            this.connectionTimeout = positive(timeout, "connectionTimeout");
+            return this;
+        }
+
+        /**
+         * How long a connection lives (default 30 minutes); capped so that it ends a minute before
+         * the client certificate expires.
+         */
+        public Builder maxLifetime(Duration maxLifetime) {
+            this.maxLifetime = positive(maxLifetime, "maxLifetime");
+            return this;
+        }
+
+        /**
+         * A server-side {@code statement_timeout} for every session. Use it instead of
+         * {@code Statement.setQueryTimeout}: pgjdbc cancels queries over cleartext, which this
+         * data source refuses.
+         */
+        public Builder statementTimeout(Duration timeout) {
+            this.statementTimeout = Optional.of(positive(timeout, "statementTimeout"));
+            return this;
+        }
+
+        /**
+         * A read-only pool (admin tools, reports): connections are {@code readOnly}, and at start-up
+         * the server must prove it too: the role's sessions default to
+         * {@code default_transaction_read_only = on} and it holds no INSERT, UPDATE, DELETE or
+         * TRUNCATE privilege on any table.
+         */
+        public Builder readOnly() {
+            this.readOnly = true;
+            return this;
+        }
+
+        /**
+         * Checks the settings, starts the pool (one connection at least), proves the TLS posture and
+         * the role's privileges, and follows credential rotations.
+         *
+         * @throws InsecureDataSourceException if a setting would weaken TLS or isolation, the server
+         *     refuses the connection, or a start-up check fails; also recorded as an audit event
+         */
+        public PostgresMtlsDataSource build() {
+            String name = poolName != null ? poolName
+                    : "pg-mtls-" + role + "-" + UUID.randomUUID().toString().substring(0, 8);
+            try {
+                checkSettings();
+            } catch (InsecureDataSourceException e) {
+                throw StartupChecks.refuse(audit, clock, name, e);
+            }
+            MtlsContext.Builder tls = MtlsContext.client(credentials).auditLog(audit).clock(clock);
+            tls.expectedServer(expectedServer.orElse(host));
+            MtlsContext context = tls.build();
+            String key = DriverRegistry.register(new DriverRegistry.Entry(context.socketFactory(), audit, name));
+            HikariConfig config = hikariConfig(name, key);
+            PostgresMtlsDataSource dataSource;
+            try {
+                dataSource = new PostgresMtlsDataSource(config, key, this);
+            } catch (RuntimeException e) {
+                DriverRegistry.remove(key);
+                throw StartupChecks.refuse(audit, clock, name, new InsecureDataSourceException(
+                        Reason.CONNECTION_FAILED, "the first connection to " + host + ":" + port + "/" + database
+                        + " as " + role + " failed: " + LogSafe.text(rootMessage(e)) + "; check that the server"
+                        + " accepts this role's certificate (pg_hba.conf hostssl ... cert), that its certificate"
+                        + " names " + expectedServer.orElse(host) + " and chains to the trust bundle, and that it"
+                        + " speaks TLS 1.3", e));
+            }
+            try {
+                StartupChecks.verify(dataSource, credentials.current(), readOnly);
+                dataSource.followRotations(credentials);
+            } catch (InsecureDataSourceException e) {
+                dataSource.close();
+                throw StartupChecks.refuse(audit, clock, name, e);
+            } catch (SQLException | RuntimeException e) {
+                dataSource.close();
+                throw StartupChecks.refuse(audit, clock, name, new InsecureDataSourceException(
+                        Reason.CONNECTION_FAILED, "the start-up checks could not run: " + LogSafe.text(rootMessage(e)), e));
+            }
+            audit.record(AuditEvent.builder(clock.instant(), "jdbc.pool_started", AuditEvent.Outcome.INFO)
+                    .field("pool", name)
+                    .field("server", host + ":" + port + "/" + database)
+                    .field("role", role)
+                    .field("sslmode", "verify-full")
+                    .field("protocols", "TLSv1.3")
+                    .field("read_only", readOnly)
+                    .field("max_lifetime", Duration.ofMillis(config.getMaxLifetime()))
+                    .field("fingerprint", credentials.current().identity().fingerprint())
+                    .build());
+            return dataSource;
+        }
+
+        private void checkSettings() {
+            if (pending != null) {
+                throw pending;
+            }
+            Objects.requireNonNull(host, "host is required");
+            Objects.requireNonNull(database, "database is required");
+            Objects.requireNonNull(role, "role is required");
+            Objects.requireNonNull(credentials, "credentials are required");
+            if (!NAME.matcher(role).matches()) {
+                throw new IllegalArgumentException("role must be a plain PostgreSQL name; got " + LogSafe.text(role));
+            }
+            if (Duration.between(clock.instant(), credentials.current().identity().notAfter())
+                    .compareTo(LIFETIME_MARGIN.plus(HIKARI_MINIMUM_LIFETIME)) < 0) {
+                throw new InsecureDataSourceException(Reason.TLS_POSTURE, "the client certificate expires at "
+                        + credentials.current().identity().notAfter() + ", too soon to open connections; renew it");
+            }
+        }
+
+        private HikariConfig hikariConfig(String name, String key) {
+            PGSimpleDataSource driver = new PGSimpleDataSource();
+            driver.setServerNames(new String[] {host});
+            driver.setPortNumbers(new int[] {port});
+            driver.setDatabaseName(database);
+            driver.setUser(role);
+            driver.setSslMode("verify-full");
+            driver.setSsl(true);
+            driver.setSslfactory(MtlsSslSocketFactory.class.getName());
+            driver.setSslfactoryarg(key);
+            driver.setSocketFactory(SingleConnectionSocketFactory.class.getName());
+            driver.setSocketFactoryArg(key);
+            driver.setGssEncMode("disable");
+            statementTimeout.ifPresent(t -> driver.setOptions("-c statement_timeout=" + t.toMillis()));
+            properties.forEach((k, v) -> {
+                try {
+                    driver.setProperty(k, v);
+                } catch (SQLException e) {
+                    throw new InsecureDataSourceException(Reason.UNKNOWN_PROPERTY,
+                            "pgjdbc does not know the property '" + LogSafe.text(k) + "'", e);
+                }
+            });
+
+            HikariConfig config = new HikariConfig();
+            config.setPoolName(name);
+            config.setDataSource(driver);
+            config.setMaximumPoolSize(maximumPoolSize);
+            config.setMinimumIdle(minimumIdle.orElse(maximumPoolSize));
+            config.setConnectionTimeout(connectionTimeout.toMillis());
+            config.setMaxLifetime(cappedLifetime(maxLifetime, credentials.current(), clock).toMillis());
+            config.setAutoCommit(true);
+            config.setReadOnly(readOnly);
+            config.setInitializationFailTimeout(1);
+            return config;
+        }
+
+        private static Duration positive(Duration duration, String name) {
+            Objects.requireNonNull(duration, name);
+            if (duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive; got " + duration);
+            }
+            return duration;
+        }
+
+        private static String rootMessage(Throwable e) {
+            Throwable t = e;
+            StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
+            while (t.getCause() != null && t.getCause() != t) {
+                t = t.getCause();
+                text.append(": ").append(t.getMessage());
+            }
+            return text.toString();
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.settler.zerotrust.jdbc;
+
+import java.util.Objects;
+
+/**
+ * The policy cannot be rendered as PostgreSQL configuration without widening it. The message says
+ * what to change in the policy; {@link #reason()} says which rule refused.
+ */
+public final class ServerConfigException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Which rule refused. */
+    public enum Reason {
+        /** The database service is not in the policy. */
+        UNKNOWN_SERVICE,
+        /**
+         * An accept rule pg_hba.conf cannot express exactly (a trust domain, a path prefix, any
+         * peer): it would admit more than the policy says.
+         */
+        UNSUPPORTED_RULE,
+        /** A service, database or table name that is not a plain PostgreSQL identifier. */
+        INVALID_NAME
+    }
+
+    private final Reason reason;
+
+    ServerConfigException(Reason reason, String message) {
+        super(message);
+        this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** The rule that refused. */
+    public Reason reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,141 @@
+package io.settler.zerotrust.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.settler.zerotrust.authz.PeerRule;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.testkit.LocalPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** pg_hba.conf, pg_ident.conf and GRANT/RLS statements from the policy, applied to a real server, and the drift check. */
+class PostgresServerConfigTest {
+
+    private static final Policy POLICY = Policy.builder("example.org")
+            .service("orders_db", db -> db.acceptService("api", "127.0.0.1/32").acceptService("reports", "127.0.0.1/32"))
+            .service("api", api -> api.scopes("db:read", "db:write"))
+            .service("reports", reports -> reports.scopes("db:read"))
+            .service("intruder", intruder -> intruder.scopes("db:read", "db:write"))
+            .build();
+
+    private static PostgresServerConfig config() {
+        return PostgresServerConfig.builder(POLICY, "orders_db").database("orders").tenantTable("orders").build();
+    }
+
+    @Test
+    void rendersHbaIdentAndGrantsFromThePolicy() {
+        PostgresServerConfig config = config();
+        assertThat(config.hbaLines()).containsExactly(
+                "hostssl orders api 127.0.0.1/32 cert map=zerotrust",
+                "hostssl orders reports 127.0.0.1/32 cert map=zerotrust",
+                "hostssl all all all reject",
+                "host all all all reject");
+        assertThat(config.identLines()).containsExactly("zerotrust api api", "zerotrust reports reports");
+        assertThat(config.sql())
+                .contains("ALTER ROLE api LOGIN NOSUPERUSER NOBYPASSRLS")
+                .contains("GRANT INSERT, UPDATE, DELETE ON orders TO api;")
+                .doesNotContain("GRANT INSERT, UPDATE, DELETE ON orders TO reports;")
+                .contains("ALTER ROLE reports SET default_transaction_read_only = on;")
+                .contains("ALTER TABLE orders FORCE ROW LEVEL SECURITY;")
+                .contains("current_setting('app.tenant_id', true)");
+    }
+
+    @Test
+    void refusesRuleThatPgHbaCannotExpress() {
+        Policy wide = Policy.builder("example.org")
+                .service("orders_db", db -> db.accept(PeerRule.trustDomain("example.org")))
+                .build();
+        Fixtures.Events audit = new Fixtures.Events();
+        assertThatThrownBy(() -> PostgresServerConfig.builder(wide, "orders_db").auditLog(audit).build())
+                .isInstanceOfSatisfying(ServerConfigException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ServerConfigException.Reason.UNSUPPORTED_RULE));
+        assertThatThrownBy(() -> PostgresServerConfig.builder(POLICY, "orders_db").database("orders; drop")
+                .auditLog(audit).build())
+                .isInstanceOfSatisfying(ServerConfigException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ServerConfigException.Reason.INVALID_NAME));
+        assertThat(audit.withAction("jdbc.config_refused")).hasSize(2);
+    }
+
+    @Test
+    void generatedConfigWorksOnARealServerAndDriftCheckNoticesHandEdits() throws SQLException {
+        DevCertificateAuthority ca = DevCertificateAuthority.create("example.org");
+        PostgresServerConfig config = config();
+        Fixtures.Events audit = new Fixtures.Events();
+        try (LocalPostgres postgres = LocalPostgres.builder(ca).start()) {
+            postgres.createRole("orders_owner");
+            postgres.createRole("intruder");
+            postgres.createRole("auditor");
+            postgres.createDatabase("orders", "orders_owner");
+            postgres.executeAsSuperuser("orders", String.join("\n",
+                    "CREATE TABLE orders (id serial PRIMARY KEY, tenant_id text NOT NULL, item text NOT NULL);",
+                    "ALTER TABLE orders OWNER TO orders_owner;",
+                    "INSERT INTO orders (tenant_id, item) VALUES ('tenant-a', 'apples'), ('tenant-b', 'bananas');",
+                    "GRANT CONNECT ON DATABASE orders TO intruder, auditor;",
+                    "GRANT SELECT ON pg_hba_file_rules TO auditor;",
+                    "GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO auditor;",
+                    "GRANT SELECT ON pg_ident_file_mappings TO auditor;",
+                    "GRANT EXECUTE ON FUNCTION pg_ident_file_mappings() TO auditor;"));
+            postgres.executeAsSuperuser("orders", config.sql());
+            List<String> hba = new ArrayList<>(List.of("hostssl orders auditor 127.0.0.1/32 cert"));
+            hba.addAll(config.hbaLines());
+            postgres.replaceAuthentication(hba, config.identLines());
+
+            try (PostgresMtlsDataSource api = pool(postgres, "api").build();
+                 PostgresMtlsDataSource reports = pool(postgres, "reports").readOnly().build()) {
+                TenantScope.of(api).run("tenant-a", c -> c.createStatement()
+                        .executeUpdate("insert into orders (tenant_id, item) values ('tenant-a', 'avocados')"));
+                String seen = TenantScope.of(reports).call("tenant-a", c -> {
+                    try (ResultSet row = c.createStatement().executeQuery(
+                            "select string_agg(item, ',' order by item) from orders")) {
+                        row.next();
+                        return row.getString(1);
+                    }
+                });
+                assertThat(seen).isEqualTo("apples,avocados");
+            }
+            assertThatThrownBy(() -> pool(postgres, "intruder").build())
+                    .isInstanceOfSatisfying(InsecureDataSourceException.class,
+                            e -> assertThat(e.reason()).isEqualTo(InsecureDataSourceException.Reason.CONNECTION_FAILED))
+                    .hasMessageContaining("pg_hba.conf rejects connection");
+
+            try (Connection auditor = postgres.connect("orders", "auditor")) {
+                assertThat(config.drift(auditor).differences()).isEmpty();
+
+                postgres.executeAsSuperuser("ALTER ROLE reports BYPASSRLS");
+                postgres.executeAsSuperuser("orders", "ALTER TABLE orders NO FORCE ROW LEVEL SECURITY;"
+                        + " GRANT INSERT ON orders TO reports");
+                List<String> edited = new ArrayList<>(hba);
+                edited.add(1, "hostssl orders all 127.0.0.1/32 trust");
+                List<String> ident = new ArrayList<>(config.identLines());
+                ident.add("zerotrust reports api"); // the reports certificate could log in as api
+                postgres.replaceAuthentication(edited, ident);
+            }
+            try (Connection auditor = postgres.connect("orders", "auditor")) {
+                PostgresServerConfig.DriftReport drift = PostgresServerConfig.builder(POLICY, "orders_db")
+                        .database("orders").tenantTable("orders").auditLog(audit).build().drift(auditor);
+                assertThat(drift.clean()).isFalse();
+                assertThat(String.join("\n", drift.differences()))
+                        .contains("role reports has BYPASSRLS")
+                        .contains("table orders does not force row-level security")
+                        .contains("role reports may write to orders")
+                        .contains("trust) admits a connection the policy does not")
+                        .contains("(zerotrust reports api) maps a certificate the policy does not map");
+                assertThat(audit.withAction("jdbc.config_drift")).hasSize(1);
+            }
+        }
+    }
+
+    private static PostgresMtlsDataSource.Builder pool(LocalPostgres postgres, String role) {
+        CredentialSource credentials = CredentialSource.fixed(
+                Fixtures.identity(postgres.certificateAuthority().leaf(role).client().issue()), Fixtures.trust(postgres));
+        return PostgresMtlsDataSource.builder().host(postgres.host()).port(postgres.port()).database("orders")
+                .role(role).credentials(credentials).maximumPoolSize(1);
+    }
+}
