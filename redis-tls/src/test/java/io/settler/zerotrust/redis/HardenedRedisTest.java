@@ -143,6 +143,28 @@ class HardenedRedisTest {
     }
 
     @Test
+    void clientWithoutCertificateIsRefusedByTheServer(LocalRedis redis) throws Exception {
+        // HardenedRedis always presents a certificate; a plain Lettuce client shows what a client
+        // without one meets: the server ends the TLS 1.3 handshake (certificate_required).
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("root", redis.certificateAuthority().rootCertificate());
+        javax.net.ssl.TrustManagerFactory trustManagers = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        trustManagers.init(trust);
+        io.lettuce.core.RedisClient plain = io.lettuce.core.RedisClient.create(io.lettuce.core.RedisURI.builder()
+                .withHost(redis.host()).withPort(redis.tlsPort()).withSsl(true)
+                .withAuthentication(USER, PASSWORD.toCharArray()).build());
+        try {
+            plain.setOptions(io.lettuce.core.ClientOptions.builder().sslOptions(io.lettuce.core.SslOptions.builder()
+                    .jdkSslProvider().protocols("TLSv1.3").trustManager(trustManagers).build()).build());
+            assertThatThrownBy(plain::connect).isInstanceOf(io.lettuce.core.RedisConnectionException.class)
+                    .hasStackTraceContaining("certificate_required");
+        } finally {
+            plain.shutdown();
+        }
+    }
+
+    @Test
     void refusesWrongAclPassword(LocalRedis redis) throws IOException {
         try (HardenedRedis client = builder(redis)
                 .password(PasswordSource.fromFile(RedisTestSupport.passwordFile(dir, "guessed-password"))).build()) {
