@@ -15,6 +15,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.time.Clock;
@@ -49,7 +50,8 @@ import javax.net.ssl.SSLParameters;
  * audited ({@code redis.tls.handshake}) with both certificates' fingerprints. {@link #connect()}
  * then proves the connection: its channel negotiated an allowed TLS version and
  * {@code ACL WHOAMI} is the configured user; otherwise it closes the connection and throws. The
- * user therefore needs {@code +acl|whoami +client|info} (what {@link RedisAcl} renders).
+ * user therefore needs {@code +acl|whoami +client|info} (what {@link RedisAcl} renders). A refused
+ * handshake, on connect or reconnect, is also recorded as {@code redis.tls.refused}.
  *
  * <p>Client defaults: commands are rejected while disconnected, the request queue is bounded,
  * commands and connects time out. Immutable and thread-safe; {@link #close()} shuts the client
@@ -151,6 +153,10 @@ public final class HardenedRedis implements AutoCloseable {
      */
     public <K, V> StatefulRedisConnection<K, V> connect(RedisCodec<K, V> codec) {
         Objects.requireNonNull(codec, "codec");
+        if (!(codec instanceof StringCodec)) {
+            throw refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, "connect(codec) proves the connection with "
+                    + "text commands and needs a StringCodec; use client() for other codecs (not proven)", null);
+        }
         StatefulRedisConnection<K, V> connection;
         try {
             connection = client.connect(codec);
@@ -193,8 +199,7 @@ public final class HardenedRedis implements AutoCloseable {
         String whoami;
         String info;
         try {
-            // A connection with a String-free codec still answers these as status/bulk strings.
-            StatefulRedisConnection<String, String> text = rawText(connection);
+            StatefulRedisConnection<String, String> text = asText(connection);
             whoami = text.sync().aclWhoami();
             info = text.sync().clientInfo();
         } catch (RedisCommandExecutionException e) {
@@ -222,14 +227,10 @@ public final class HardenedRedis implements AutoCloseable {
                 .build());
     }
 
-    /** The same channel with a string codec, for the proof commands. */
+    /** The connection typed for the proof commands; {@link #connect(RedisCodec)} admits only StringCodecs. */
     @SuppressWarnings("unchecked")
-    private static StatefulRedisConnection<String, String> rawText(StatefulRedisConnection<?, ?> connection) {
-        if (connection.getCodec() instanceof StringCodec) {
-            return (StatefulRedisConnection<String, String>) connection;
-        }
-        throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION,
-                "connect(codec) proves the connection with text commands; use a StringCodec or connect()");
+    private static StatefulRedisConnection<String, String> asText(StatefulRedisConnection<?, ?> connection) {
+        return (StatefulRedisConnection<String, String>) connection;
     }
 
     private RedisTlsException refuse(RedisTlsException.Reason reason, String message, Throwable cause) {
@@ -267,7 +268,7 @@ public final class HardenedRedis implements AutoCloseable {
             }
             text.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
         }
-        return io.settler.zerotrust.audit.LogSafe.text(text.toString());
+        return LogSafe.text(text.toString());
     }
 
     /** Builds a {@link HardenedRedis}. Not thread-safe. */
@@ -421,8 +422,8 @@ public final class HardenedRedis implements AutoCloseable {
             if (!scheme.equalsIgnoreCase("rediss")) {
                 throw new RedisTlsException(scheme.equalsIgnoreCase("redis")
                         ? RedisTlsException.Reason.PLAINTEXT_SCHEME : RedisTlsException.Reason.INVALID_CONFIGURATION,
-                        "only rediss:// URIs are accepted (TLS); got a URI with scheme '" + io.settler.zerotrust.audit
-                                .LogSafe.text(scheme) + "'. Use rediss://host:port");
+                        "only rediss:// URIs are accepted (TLS); got a URI with scheme '" + LogSafe.text(scheme)
+                                + "'. Use rediss://host:port");
             }
             RedisURI parsed;
             try {
@@ -477,7 +478,7 @@ public final class HardenedRedis implements AutoCloseable {
             }
             if (!USER.matcher(user).matches() || user.equals("default")) {
                 throw invalid("the ACL user must be a named user of letters, digits, '_', '.', '@' or '-' (not "
-                        + "'default'); got '" + io.settler.zerotrust.audit.LogSafe.text(user) + "'");
+                        + "'default'); got '" + LogSafe.text(user) + "'");
             }
             if (passwords == null) {
                 throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING, "no password source: set "

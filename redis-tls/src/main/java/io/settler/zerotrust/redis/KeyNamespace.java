@@ -1,5 +1,7 @@
 package io.settler.zerotrust.redis;
 
+import io.settler.zerotrust.audit.LogSafe;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -32,7 +34,7 @@ public final class KeyNamespace {
         if (!SERVICE.matcher(service).matches()) {
             throw new RedisTlsException(RedisTlsException.Reason.INVALID_KEY, "a key namespace is a service name: "
                     + "lower-case letters, digits, '-' or '_', starting with a letter, at most 63; got '"
-                    + io.settler.zerotrust.audit.LogSafe.text(service) + "'");
+                    + LogSafe.text(service) + "'");
         }
         this.service = service;
         this.prefix = hashTag ? "{" + service + "}:" : service + ":";
@@ -100,7 +102,7 @@ public final class KeyNamespace {
                     + " (hash long values before using them as keys)");
         }
         StringBuilder out = new StringBuilder(part.length());
-        for (byte b : part.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        for (byte b : part.getBytes(StandardCharsets.UTF_8)) {
             int c = b & 0xff;
             if (c > 0x20 && c < 0x7f && "%:{}*?[]\\".indexOf(c) < 0) {
                 out.append((char) c);

@@ -5,14 +5,18 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.StringListOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -90,7 +94,7 @@ public final class RedisAcl {
     public static String streamKey(String queue, String service) {
         if (queue == null || !QUEUE_NAME.matcher(queue).matches()) {
             throw new RedisTlsException(RedisTlsException.Reason.INVALID_KEY, "a queue name is lower-case letters, "
-                    + "digits, '.', '-' or '_'; got '" + io.settler.zerotrust.audit.LogSafe.text(String.valueOf(queue)) + "'");
+                    + "digits, '.', '-' or '_'; got '" + LogSafe.text(String.valueOf(queue)) + "'");
         }
         return "queue:{" + queue + "}:" + KeyNamespace.escape(service);
     }
@@ -158,7 +162,7 @@ public final class RedisAcl {
     public Drift drift(BaseRedisCommands<String, String> redis, String... ignoredUsers) {
         List<String> aclList = redis.dispatch(CommandType.ACL, new StringListOutput<>(StringCodec.UTF8),
                 new CommandArgs<>(StringCodec.UTF8).add("LIST"));
-        Map<String, Set<String>> categories = new java.util.HashMap<>();
+        Map<String, Set<String>> categories = new HashMap<>();
         return drift(aclList, category -> categories.computeIfAbsent(category, name -> Set.copyOf(redis.dispatch(
                 CommandType.ACL, new StringListOutput<>(StringCodec.UTF8),
                 new CommandArgs<>(StringCodec.UTF8).add("CAT").add(name)))), ignoredUsers);
@@ -286,7 +290,7 @@ public final class RedisAcl {
                 throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING,
                         "the Redis password of service '" + service + "' is empty");
             }
-            java.nio.ByteBuffer encoded = StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(password));
+            ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
             byte[] bytes = encoded.array();
             try {
                 MessageDigest sha256 = MessageDigest.getInstance("SHA-256");

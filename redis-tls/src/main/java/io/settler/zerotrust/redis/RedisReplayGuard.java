@@ -5,6 +5,7 @@ import io.lettuce.core.api.sync.RedisStringCommands;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -89,7 +90,7 @@ public final class RedisReplayGuard {
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
             byte[] issuerBytes = issuer.getBytes(StandardCharsets.UTF_8);
             // Length-prefixed, so ("a:b", "c") and ("a", "b:c") hash differently.
-            sha256.update(java.nio.ByteBuffer.allocate(4).putInt(issuerBytes.length).array());
+            sha256.update(ByteBuffer.allocate(4).putInt(issuerBytes.length).array());
             sha256.update(issuerBytes);
             sha256.update(jti.getBytes(StandardCharsets.UTF_8));
             return namespace.key("replay", HexFormat.of().formatHex(sha256.digest()));

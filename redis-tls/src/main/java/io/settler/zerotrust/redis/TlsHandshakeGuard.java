@@ -62,7 +62,7 @@ final class TlsHandshakeGuard implements NettyCustomizer {
     }
 
     private AuditEvent refusal(String reason, String detail, SocketAddress remote) {
-        return AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
+        return AuditEvent.builder(clock.instant(), "redis.tls.refused", AuditEvent.Outcome.REFUSED)
                 .field("reason", reason)
                 .field("detail", detail)
                 .field("remote", String.valueOf(remote))
