@@ -246,8 +246,10 @@ public final class HardenedRedis implements AutoCloseable {
     private static RedisTlsException.Reason classify(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof RedisTlsException refused) {
-                return refused.reason();
+                return refused.reason(); // ours, wherever it sits in the chain
             }
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof SSLException) {
                 return RedisTlsException.Reason.HANDSHAKE_FAILED;
             }

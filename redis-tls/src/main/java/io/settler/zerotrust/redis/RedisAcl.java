@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  *         .build();
  * Files.writeString(Path.of("users.acl"), acl.aclFile());
  * Files.writeString(Path.of("tls.conf"), RedisAcl.tlsDirectives(6380, cert, key, ca, Path.of("users.acl")));
- * RedisAcl.Drift drift = acl.drift(adminConnection.sync());   // ACL LIST against the file
+ * RedisAcl.Drift drift = acl.drift(operator.sync(), "operator"); // needs +acl|list +acl|cat
  * }</pre>
  *
  * <p>What each scope grants (everything else is denied; {@code default} is off):

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -87,8 +88,12 @@ final class TlsHandshakeGuard implements NettyCustomizer {
                 if (completion.isSuccess()) {
                     SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
                     if (!allowedProtocols.contains(session.getProtocol())) {
-                        audit.record(refusal("PROTOCOL_NOT_ALLOWED", "the server negotiated " + session.getProtocol()
-                                + "; allowed: " + allowedProtocols, ctx.channel().remoteAddress()));
+                        String detail = "the server negotiated " + session.getProtocol() + "; allowed: " + allowedProtocols;
+                        audit.record(refusal("PROTOCOL_NOT_ALLOWED", detail, ctx.channel().remoteAddress()));
+                        // Fails Lettuce's pending connect with the reason, then drops the channel.
+                        SSLHandshakeException refused = new SSLHandshakeException(detail);
+                        refused.initCause(new RedisTlsException(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, detail));
+                        ctx.fireExceptionCaught(refused);
                         ctx.close();
                         return;
                     }

@@ -90,6 +90,7 @@ class RedisAclTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
     void publisherTryingToReadTheQueueIsRefusedByRedis() throws Exception {
         String stream = RedisAcl.streamKey("jobs", "billing");
         redis.executeAsAdmin("XGROUP", "CREATE", stream, "workers-p", "0", "MKSTREAM");
@@ -102,6 +103,7 @@ class RedisAclTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
     void workerTryingToPublishIsRefusedByRedis() throws Exception {
         String stream = RedisAcl.streamKey("jobs", "api");
         redis.executeAsAdmin("XGROUP", "CREATE", stream, "workers-w", "0", "MKSTREAM");
