@@ -1,7 +1,7 @@
 /**
- * A hardened Lettuce client: TLS 1.3 with full peer verification, client certificates and ACL
- * credentials.
- *
- * <p>Not implemented yet: this module is filled in by the redis-tls issue.
+ * A hardened Lettuce client for Redis: TLS 1.3 with full peer verification by core's trust
+ * manager, a client certificate from a rotating credential source, ACL credentials read on every
+ * (re)connect, safe client options, and a proof after connecting ({@link
+ * io.settler.zerotrust.redis.HardenedRedis}).
  */
 package io.settler.zerotrust.redis;

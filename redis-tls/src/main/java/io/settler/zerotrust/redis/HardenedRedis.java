@@ -1,0 +1,507 @@
+package io.settler.zerotrust.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
+import io.lettuce.core.SslVerifyMode;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.tls.MtlsContext;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * A Lettuce client that cannot be configured insecurely: TLS 1.3 with the server's certificate
+ * verified (chain and name, by core's trust manager), a client certificate from a rotating
+ * {@link CredentialSource}, and an ACL user whose password is read from a {@link PasswordSource}
+ * on every (re)connect.
+ *
+ * <pre>{@code
+ * HardenedRedis redis = HardenedRedis.builder()
+ *         .uri("rediss://cache.internal:6380")            // or .host(...).port(...)
+ *         .user("api")
+ *         .password(PasswordSource.fromFile(Path.of("/run/secrets/redis-password")))
+ *         .credentials(credentials)                        // core: what we present and trust
+ *         .build();
+ * StatefulRedisConnection<String, String> connection = redis.connect(); // TLS 1.3 and user proven
+ * }</pre>
+ *
+ * <p>Refused when built (a {@link RedisTlsException} and a {@code redis.refused} audit event): a
+ * {@code redis://} or socket URI, verify modes other than FULL, STARTTLS, a password in the URI,
+ * no password source. Each handshake, reconnects included, is checked for the TLS version and
+ * audited ({@code redis.tls.handshake}) with both certificates' fingerprints. {@link #connect()}
+ * then proves the connection: its channel negotiated an allowed TLS version and
+ * {@code ACL WHOAMI} is the configured user; otherwise it closes the connection and throws. The
+ * user therefore needs {@code +acl|whoami +client|info} (what {@link RedisAcl} renders). A refused
+ * handshake, on connect or reconnect, is also recorded as {@code redis.tls.refused}.
+ *
+ * <p>Client defaults: commands are rejected while disconnected, the request queue is bounded,
+ * commands and connects time out. Immutable and thread-safe; {@link #close()} shuts the client
+ * and its threads down.
+ */
+public final class HardenedRedis implements AutoCloseable {
+
+    static final String TLS13 = "TLSv1.3";
+    static final String TLS12 = "TLSv1.2";
+
+    private final String host;
+    private final int port;
+    private final String user;
+    private final Set<String> allowedProtocols;
+    private final AuditLog audit;
+    private final Clock clock;
+    private final TlsHandshakeGuard guard;
+    private final ClientResources resources;
+    private final RedisClient client;
+
+    private HardenedRedis(Builder builder, MtlsContext tls) {
+        this.host = builder.host;
+        this.port = builder.port;
+        this.user = builder.user;
+        this.audit = builder.audit;
+        this.clock = builder.clock;
+        this.allowedProtocols = builder.allowTls12 ? Set.of(TLS13, TLS12) : Set.of(TLS13);
+        this.guard = new TlsHandshakeGuard(allowedProtocols, audit, clock);
+
+        SSLParameters parameters = tls.sslParameters();
+        SslOptions ssl = SslOptions.builder()
+                .jdkSslProvider()
+                .protocols(parameters.getProtocols())
+                .cipherSuites(parameters.getCipherSuites())
+                .sslParameters(tls::sslParameters)
+                .handshakeTimeout(builder.connectTimeout)
+                // Core's managers: rotation-aware key material; PKIX plus name matching (URI, DNS,
+                // IP SANs) with audit. Netty must not add its own host name check on top.
+                .sslContext(context -> context
+                        .keyManager(tls.keyManager())
+                        .trustManager(tls.trustManager())
+                        .endpointIdentificationAlgorithm(null))
+                .build();
+        ClientOptions options = ClientOptions.builder()
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .requestQueueSize(builder.requestQueueSize)
+                .timeoutOptions(TimeoutOptions.enabled(builder.commandTimeout))
+                .socketOptions(SocketOptions.builder().connectTimeout(builder.connectTimeout).keepAlive(true).build())
+                .sslOptions(ssl)
+                .autoReconnect(true)
+                .build();
+        RedisURI uri = RedisURI.builder()
+                .withHost(host)
+                .withPort(port)
+                .withSsl(true)
+                .withVerifyPeer(SslVerifyMode.FULL)
+                .withAuthentication(new AclCredentialsProvider(user, builder.passwords))
+                .withTimeout(builder.commandTimeout)
+                .build();
+        this.resources = DefaultClientResources.builder()
+                .ioThreadPoolSize(builder.ioThreads)
+                .computationThreadPoolSize(builder.ioThreads)
+                .nettyCustomizer(guard)
+                .build();
+        this.client = RedisClient.create(resources, uri);
+        client.setOptions(options);
+
+        audit.record(AuditEvent.builder(clock.instant(), "redis.client.posture",
+                        builder.allowTls12 ? AuditEvent.Outcome.WARNING : AuditEvent.Outcome.INFO)
+                .field("server", host + ":" + port)
+                .field("user", user)
+                .field("protocols", String.join(",", parameters.getProtocols()))
+                .field("verify", "full")
+                .field("disconnected_behavior", "reject")
+                .field("request_queue_size", builder.requestQueueSize)
+                .field("command_timeout", builder.commandTimeout)
+                .field("connect_timeout", builder.connectTimeout)
+                .build());
+    }
+
+    /** Starts a builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Connects with string keys and values, and proves the connection (see the class description).
+     *
+     * @throws RedisTlsException if the handshake, the login or the proof fails
+     */
+    public StatefulRedisConnection<String, String> connect() {
+        return connect(StringCodec.UTF8);
+    }
+
+    /**
+     * Connects with a codec of your choice, and proves the connection.
+     *
+     * @throws RedisTlsException if the handshake, the login or the proof fails
+     */
+    public <K, V> StatefulRedisConnection<K, V> connect(RedisCodec<K, V> codec) {
+        Objects.requireNonNull(codec, "codec");
+        if (!(codec instanceof StringCodec)) {
+            throw refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, "connect(codec) proves the connection with "
+                    + "text commands and needs a StringCodec; use client() for other codecs (not proven)", null);
+        }
+        StatefulRedisConnection<K, V> connection;
+        try {
+            connection = client.connect(codec);
+        } catch (RuntimeException e) {
+            throw refuse(classify(e), "cannot connect to " + this + ": " + describe(e), e);
+        }
+        try {
+            prove(connection);
+            return connection;
+        } catch (RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    /** The underlying client, e.g. for pub/sub; its connections are not proven by {@link #connect()}. */
+    public RedisClient client() {
+        return client;
+    }
+
+    /** The ACL user this client logs in as. */
+    public String user() {
+        return user;
+    }
+
+    /** Shuts the client and its threads down. */
+    @Override
+    public void close() {
+        client.shutdown();
+        resources.shutdown();
+    }
+
+    /** Server and user; never the password. */
+    @Override
+    public String toString() {
+        return "HardenedRedis[rediss://" + host + ":" + port + ", user=" + user + "]";
+    }
+
+    private void prove(StatefulRedisConnection<?, ?> connection) {
+        String whoami;
+        String info;
+        try {
+            StatefulRedisConnection<String, String> text = asText(connection);
+            whoami = text.sync().aclWhoami();
+            info = text.sync().clientInfo();
+        } catch (RedisCommandExecutionException e) {
+            throw refuse(RedisTlsException.Reason.CONNECTION_FAILED, "cannot prove the connection to " + this
+                    + ": " + describe(e) + "; grant the ACL user +acl|whoami and +client|info", e);
+        }
+        if (!user.equals(whoami)) {
+            throw refuse(RedisTlsException.Reason.WRONG_USER, "the connection to " + this
+                    + " is authenticated as '" + whoami + "', not '" + user + "'", null);
+        }
+        int localPort = ClientInfo.localPort(info);
+        TlsHandshakeGuard.Handshake handshake = guard.handshakeOn(localPort).orElseThrow(() -> refuse(
+                RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "no TLS handshake is recorded for the channel of "
+                        + this + " (local port " + localPort + ")", null));
+        if (!allowedProtocols.contains(handshake.protocol())) {
+            throw refuse(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "the connection to " + this + " uses "
+                    + handshake.protocol() + "; allowed: " + allowedProtocols, null);
+        }
+        audit.record(AuditEvent.builder(clock.instant(), "redis.connected", AuditEvent.Outcome.ALLOWED)
+                .field("server", host + ":" + port)
+                .field("user", whoami)
+                .field("protocol", handshake.protocol())
+                .field("client_fingerprint", handshake.clientFingerprint())
+                .field("server_fingerprint", handshake.serverFingerprint())
+                .build());
+    }
+
+    /** The connection typed for the proof commands; {@link #connect(RedisCodec)} admits only StringCodecs. */
+    @SuppressWarnings("unchecked")
+    private static StatefulRedisConnection<String, String> asText(StatefulRedisConnection<?, ?> connection) {
+        return (StatefulRedisConnection<String, String>) connection;
+    }
+
+    private RedisTlsException refuse(RedisTlsException.Reason reason, String message, Throwable cause) {
+        audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
+                .field("reason", reason)
+                .field("server", host + ":" + port)
+                .field("user", user)
+                .field("detail", message)
+                .build());
+        return cause == null ? new RedisTlsException(reason, message) : new RedisTlsException(reason, message, cause);
+    }
+
+    private static RedisTlsException.Reason classify(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RedisTlsException refused) {
+                return refused.reason(); // ours, wherever it sits in the chain
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SSLException) {
+                return RedisTlsException.Reason.HANDSHAKE_FAILED;
+            }
+            String message = String.valueOf(t.getMessage());
+            if (message.startsWith("WRONGPASS") || message.startsWith("NOAUTH")) {
+                return RedisTlsException.Reason.AUTHENTICATION_FAILED;
+            }
+        }
+        return RedisTlsException.Reason.CONNECTION_FAILED;
+    }
+
+    /** The innermost messages, which say what failed; Lettuce's outer ones only name the URI. */
+    private static String describe(Throwable e) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (text.length() > 0) {
+                text.append(" <- ");
+            }
+            text.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+        }
+        return LogSafe.text(text.toString());
+    }
+
+    /** Builds a {@link HardenedRedis}. Not thread-safe. */
+    public static final class Builder {
+        private static final Pattern USER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}");
+
+        private String host;
+        private int port = 6379;
+        private String uri;
+        private String user;
+        private PasswordSource passwords;
+        private CredentialSource credentials;
+        private Optional<String> expectedServer = Optional.empty();
+        private boolean allowTls12;
+        private Duration commandTimeout = Duration.ofSeconds(5);
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private int requestQueueSize = 10_000;
+        private int ioThreads = 2;
+        private AuditLog audit = AuditLog.slf4j();
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        /**
+         * Host and port from a URI. Only {@code rediss://host[:port]} (and an optional
+         * {@code ?verifyPeer=FULL}) is accepted; the user and password are set separately.
+         */
+        public Builder uri(String uri) {
+            this.uri = Objects.requireNonNull(uri, "uri");
+            return this;
+        }
+
+        /** The server's host name (or IP address); what the server certificate must name. */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** The server's TLS port (default 6379). */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** The ACL user to log in as. */
+        public Builder user(String user) {
+            this.user = Objects.requireNonNull(user, "user");
+            return this;
+        }
+
+        /** Where the ACL password comes from; read on every connect and reconnect. Required. */
+        public Builder password(PasswordSource passwords) {
+            this.passwords = Objects.requireNonNull(passwords, "passwords");
+            return this;
+        }
+
+        /** What this client presents and trusts (core); rotations reach the next (re)connect. Required. */
+        public Builder credentials(CredentialSource credentials) {
+            this.credentials = Objects.requireNonNull(credentials, "credentials");
+            return this;
+        }
+
+        /**
+         * The name the server must prove, when it is not the host connected to: a SPIFFE ID,
+         * a DNS name or an IP address.
+         */
+        public Builder expectedServer(String hostOrIdentity) {
+            this.expectedServer = Optional.of(Objects.requireNonNull(hostOrIdentity, "hostOrIdentity"));
+            return this;
+        }
+
+        /** Also accepts TLS 1.2 (forward-secret AEAD suites), for servers that cannot speak 1.3; audited as a WARNING. */
+        public Builder allowTls12() {
+            this.allowTls12 = true;
+            return this;
+        }
+
+        /** How long a command may take (default 5 seconds). */
+        public Builder commandTimeout(Duration commandTimeout) {
+            this.commandTimeout = positive(commandTimeout, "commandTimeout");
+            return this;
+        }
+
+        /** How long connecting, TLS handshake included, may take (default 5 seconds). */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = positive(connectTimeout, "connectTimeout");
+            return this;
+        }
+
+        /** How many commands may wait per connection before new ones are refused (default 10,000). */
+        public Builder requestQueueSize(int requestQueueSize) {
+            if (requestQueueSize < 1) {
+                throw invalid("requestQueueSize must be at least 1; got " + requestQueueSize);
+            }
+            this.requestQueueSize = requestQueueSize;
+            return this;
+        }
+
+        /** Netty I/O threads (default 2). */
+        public Builder ioThreads(int ioThreads) {
+            if (ioThreads < 1) {
+                throw invalid("ioThreads must be at least 1; got " + ioThreads);
+            }
+            this.ioThreads = ioThreads;
+            return this;
+        }
+
+        /** Where refusals, handshakes and the posture go (default {@link AuditLog#slf4j()}). */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
+            return this;
+        }
+
+        /** The clock for certificate validity and audit times (default the system clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Checks the settings and builds the client (it connects only on {@link HardenedRedis#connect()}).
+         *
+         * @throws RedisTlsException for any refused setting, after recording a {@code redis.refused} event
+         */
+        public HardenedRedis build() {
+            try {
+                if (uri != null) {
+                    applyUri();
+                }
+                check();
+            } catch (RedisTlsException e) {
+                audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
+                        .field("reason", e.reason())
+                        .field("server", host == null ? "unset" : host + ":" + port)
+                        .field("user", user == null ? "unset" : user)
+                        .field("detail", e.getMessage())
+                        .build());
+                throw e;
+            }
+            MtlsContext.Builder tls = MtlsContext.client(credentials).auditLog(audit).clock(clock);
+            expectedServer.ifPresent(tls::expectedServer);
+            if (allowTls12) {
+                tls.allowTls12();
+            }
+            return new HardenedRedis(this, tls.build());
+        }
+
+        private void applyUri() {
+            String scheme = uri.contains("://") ? uri.substring(0, uri.indexOf("://")) : "";
+            if (!scheme.equalsIgnoreCase("rediss")) {
+                throw new RedisTlsException(scheme.equalsIgnoreCase("redis")
+                        ? RedisTlsException.Reason.PLAINTEXT_SCHEME : RedisTlsException.Reason.INVALID_CONFIGURATION,
+                        "only rediss:// URIs are accepted (TLS); got a URI with scheme '" + LogSafe.text(scheme)
+                                + "'. Use rediss://host:port");
+            }
+            RedisURI parsed;
+            try {
+                parsed = RedisURI.create(uri);
+            } catch (RuntimeException e) {
+                // The URI may hold a password: do not echo it or Lettuce's message.
+                throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION,
+                        "the rediss:// URI does not parse; write it as rediss://host:port");
+            }
+            if (parsed.getCredentialsProvider() != null && hasPassword(parsed)) {
+                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_IN_URI, "the URI holds a password, "
+                        + "which ends up in logs; remove it and use password(PasswordSource) instead");
+            }
+            if (!parsed.isSsl() || parsed.getSocket() != null || !parsed.getSentinels().isEmpty()) {
+                throw new RedisTlsException(RedisTlsException.Reason.PLAINTEXT_SCHEME,
+                        "the URI does not describe a direct TLS connection; use rediss://host:port");
+            }
+            if (parsed.getVerifyMode() != SslVerifyMode.FULL) {
+                throw new RedisTlsException(RedisTlsException.Reason.WEAK_VERIFICATION, "the URI asks for verifyPeer="
+                        + parsed.getVerifyMode() + "; only FULL (chain and host name) is allowed: remove the parameter");
+            }
+            if (parsed.isStartTls()) {
+                throw new RedisTlsException(RedisTlsException.Reason.WEAK_VERIFICATION,
+                        "STARTTLS is refused: the first bytes would travel in clear; remove startTls from the URI");
+            }
+            this.host = parsed.getHost();
+            this.port = parsed.getPort();
+        }
+
+        private static boolean hasPassword(RedisURI parsed) {
+            return Optional.ofNullable(parsed.getCredentialsProvider().resolveCredentials().block())
+                    .map(credentials -> {
+                        boolean has = credentials.hasPassword();
+                        char[] password = credentials.getPassword();
+                        if (password != null) {
+                            Arrays.fill(password, '\0');
+                        }
+                        return has;
+                    })
+                    .orElse(false);
+        }
+
+        private void check() {
+            if (host == null || host.isBlank() || host.chars().anyMatch(c -> c <= ' ' || c == '/' || c == '@')) {
+                throw invalid("set host(...) or uri(\"rediss://host:port\") to the Redis server's name");
+            }
+            if (port < 1 || port > 65535) {
+                throw invalid("port must be between 1 and 65535; got " + port);
+            }
+            if (user == null) {
+                throw invalid("set user(...) to the ACL user this service logs in as (never 'default')");
+            }
+            if (!USER.matcher(user).matches() || user.equals("default")) {
+                throw invalid("the ACL user must be a named user of letters, digits, '_', '.', '@' or '-' (not "
+                        + "'default'); got '" + LogSafe.text(user) + "'");
+            }
+            if (passwords == null) {
+                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING, "no password source: set "
+                        + "password(PasswordSource.fromFile(...)) or password(PasswordSource.fromEnvironment(...))");
+            }
+            if (credentials == null) {
+                throw invalid("set credentials(...) to the CredentialSource with this service's certificate and "
+                        + "the CA that issued the Redis server's certificate");
+            }
+        }
+
+        private static Duration positive(Duration duration, String name) {
+            Objects.requireNonNull(duration, name);
+            if (duration.isNegative() || duration.isZero()) {
+                throw invalid(name + " must be positive; got " + duration);
+            }
+            return duration;
+        }
+
+        private static RedisTlsException invalid(String message) {
+            return new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, message);
+        }
+    }
+}

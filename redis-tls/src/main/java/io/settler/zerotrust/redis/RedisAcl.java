@@ -1,0 +1,387 @@
+package io.settler.zerotrust.redis;
+
+import io.lettuce.core.api.sync.BaseRedisCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StringListOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.policy.ServicePolicy;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The Redis side of a core {@link Policy}: an ACL file with one user per service that uses Redis,
+ * the {@code tls-*} directives of a TLS-only server, and a drift check against a live server.
+ *
+ * <pre>{@code
+ * RedisAcl acl = RedisAcl.builder(policy)
+ *         .password("api", apiPassword)              // or passwordHash("api", sha256Hex)
+ *         .password("worker", workerPassword)
+ *         .build();
+ * Files.writeString(Path.of("users.acl"), acl.aclFile());
+ * Files.writeString(Path.of("tls.conf"), RedisAcl.tlsDirectives(6380, cert, key, ca, Path.of("users.acl")));
+ * RedisAcl.Drift drift = acl.drift(operator.sync(), "operator"); // needs +acl|list +acl|cat
+ * }</pre>
+ *
+ * <p>What each scope grants (everything else is denied; {@code default} is off):
+ * <ul>
+ *   <li>{@code queue:<q>:publish}: {@code XADD} to its own stream {@link #streamKey
+ *       queue:{<q>}:<service>} only: no reads, no other publisher's stream;</li>
+ *   <li>{@code queue:<q>:consume}: {@code XREADGROUP}, {@code XACK}, {@code XAUTOCLAIM} on
+ *       {@code queue:{<q>}:*}: never {@code XADD};</li>
+ *   <li>{@code redis:<ns>:read}: a named list of read commands ({@code GET}, {@code HGETALL}, ...)
+ *       on {@code <ns>:*} (read-only key permission);</li>
+ *   <li>{@code redis:<ns>:write}: those plus a named list of writes ({@code SET}, {@code DEL},
+ *       {@code EXPIRE}, {@code HSET}, ...) on {@code <ns>:*}; never {@code KEYS}, {@code FLUSH*} or scripts;</li>
+ *   <li>every user: {@code ACL WHOAMI}, {@code CLIENT INFO}, {@code PING}, {@code HELLO} and
+ *       {@code AUTH}, which {@link HardenedRedis} needs to prove its connections; no Pub/Sub channels.</li>
+ * </ul>
+ * Services with none of these scopes get no user. Immutable and thread-safe.
+ */
+public final class RedisAcl {
+
+    private static final Pattern QUEUE_SCOPE = Pattern.compile("queue:([a-z0-9_.-]+):(publish|consume)");
+    private static final Pattern REDIS_SCOPE = Pattern.compile("redis:([a-z0-9_-]+):(read|write)");
+    private static final List<String> PROOF = List.of("+acl|whoami", "+client|info", "+ping", "+hello", "+auth");
+    /** Explicit commands rather than categories: least privilege that a reviewer can read. */
+    private static final List<String> READ = List.of("get", "mget", "exists", "type", "ttl", "pttl", "strlen",
+            "getrange", "hget", "hmget", "hgetall", "hexists", "hlen", "hkeys", "hvals", "smembers", "sismember",
+            "scard", "zrange", "zscore", "zcard", "zrank", "lrange", "llen", "lindex");
+    private static final List<String> WRITE = List.of("set", "getdel", "getex", "del", "unlink", "expire", "pexpire",
+            "expireat", "pexpireat", "persist", "incr", "incrby", "decr", "decrby", "hset", "hsetnx", "hdel",
+            "hincrby", "sadd", "srem", "zadd", "zrem", "zincrby", "lpush", "rpush", "lpop", "rpop");
+    /** Flags Redis adds to ACL LIST on its own; not part of what we render. */
+    private static final Set<String> IMPLICIT = Set.of("sanitize-payload", "skip-sanitize-payload");
+
+    private static final Pattern QUEUE_NAME = Pattern.compile("[a-z0-9_.-]{1,128}");
+
+    private final Map<String, String> lines;
+    private final List<String> order;
+
+    private RedisAcl(Map<String, String> lines) {
+        this.lines = Map.copyOf(lines);
+        this.order = List.copyOf(lines.keySet());
+    }
+
+    /** Starts rendering the ACL of {@code policy}. */
+    public static Builder builder(Policy policy) {
+        return new Builder(policy);
+    }
+
+    /** The stream a publisher writes to: {@code queue:{<queue>}:<service>} (one hash slot per queue). */
+    public static String streamKey(String queue, String service) {
+        if (queue == null || !QUEUE_NAME.matcher(queue).matches()) {
+            throw new RedisTlsException(RedisTlsException.Reason.INVALID_KEY, "a queue name is lower-case letters, "
+                    + "digits, '.', '-' or '_'; got '" + LogSafe.text(String.valueOf(queue)) + "'");
+        }
+        return "queue:{" + queue + "}:" + KeyNamespace.escape(service);
+    }
+
+    /** The ACL file: {@code user default off ...}, then one line per service, in policy order. */
+    public String aclFile() {
+        StringBuilder file = new StringBuilder("# Rendered by Settler Zero Trust from the policy; do not edit by hand.\n");
+        for (String user : order) {
+            file.append("user ").append(user).append(' ').append(lines.get(user)).append('\n');
+        }
+        return file.toString();
+    }
+
+    /** The users of the file (with {@code default}). */
+    public List<String> users() {
+        return order;
+    }
+
+    /** The rules of one user as {@code ACL SETUSER} takes them (password hash included). */
+    public List<String> rules(String user) {
+        String rules = lines.get(user);
+        if (rules == null) {
+            throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "the rendered ACL has no user '"
+                    + user + "'; it has " + order);
+        }
+        return List.of(rules.split(" "));
+    }
+
+    /**
+     * The {@code redis.conf} directives of a TLS-only server: no plaintext port, TLS 1.3 only,
+     * client certificates required, TLS for replication and the cluster bus, and the ACL file.
+     */
+    public static String tlsDirectives(int tlsPort, Path certificate, Path privateKey, Path caBundle, Path aclFile) {
+        if (tlsPort < 1 || tlsPort > 65535) {
+            throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION,
+                    "tlsPort must be between 1 and 65535; got " + tlsPort);
+        }
+        return String.join("\n",
+                "# Rendered by Settler Zero Trust: TLS 1.3 with client certificates only, no plaintext port.",
+                "port 0",
+                "tls-port " + tlsPort,
+                "tls-cert-file " + certificate.toAbsolutePath(),
+                "tls-key-file " + privateKey.toAbsolutePath(),
+                "tls-ca-cert-file " + caBundle.toAbsolutePath(),
+                "tls-auth-clients yes",
+                "tls-protocols \"TLSv1.3\"",
+                "tls-ciphersuites TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
+                "tls-prefer-server-ciphers yes",
+                "tls-replication yes",
+                "tls-cluster yes",
+                "protected-mode yes",
+                "aclfile " + aclFile.toAbsolutePath(),
+                "");
+    }
+
+    /**
+     * Compares the users of a live server ({@code ACL LIST}) with this file, by effective
+     * permissions: Redis rewrites rules into its own canonical form (categories with exceptions),
+     * so categories on either side are expanded with {@code ACL CAT} before comparing.
+     *
+     * @param redis a connection allowed {@code ACL LIST} and {@code ACL CAT} (an operator account)
+     * @param ignoredUsers users the file does not manage (e.g. that operator account)
+     * @return what differs; {@link Drift#inSync()} when nothing does
+     */
+    public Drift drift(BaseRedisCommands<String, String> redis, String... ignoredUsers) {
+        List<String> aclList = redis.dispatch(CommandType.ACL, new StringListOutput<>(StringCodec.UTF8),
+                new CommandArgs<>(StringCodec.UTF8).add("LIST"));
+        Map<String, Set<String>> categories = new HashMap<>();
+        return drift(aclList, category -> categories.computeIfAbsent(category, name -> Set.copyOf(redis.dispatch(
+                CommandType.ACL, new StringListOutput<>(StringCodec.UTF8),
+                new CommandArgs<>(StringCodec.UTF8).add("CAT").add(name)))), ignoredUsers);
+    }
+
+    /**
+     * Compares the lines of an {@code ACL LIST} reply with this file.
+     *
+     * @param aclList one {@code user <name> <rules...>} line per user
+     * @param categoryMembers the commands of a category ({@code ACL CAT <category>}), e.g. {@code hash}
+     * @param ignoredUsers users the file does not manage
+     * @return what differs
+     */
+    public Drift drift(List<String> aclList, Function<String, Set<String>> categoryMembers, String... ignoredUsers) {
+        Map<String, SortedSet<String>> live = new LinkedHashMap<>();
+        for (String line : aclList) {
+            List<String> tokens = List.of(line.trim().split("\\s+"));
+            if (tokens.size() >= 2 && tokens.get(0).equals("user")) {
+                live.put(tokens.get(1), effective(tokens.subList(2, tokens.size()), categoryMembers));
+            }
+        }
+        Set<String> ignored = Set.of(ignoredUsers);
+        List<String> missing = new ArrayList<>();
+        Map<String, String> changed = new LinkedHashMap<>();
+        for (String user : order) {
+            SortedSet<String> expected = effective(rules(user), categoryMembers);
+            SortedSet<String> actual = live.get(user);
+            if (actual == null) {
+                missing.add(user);
+            } else if (!expected.equals(actual)) {
+                SortedSet<String> extra = new TreeSet<>(actual);
+                extra.removeAll(expected);
+                SortedSet<String> absent = new TreeSet<>(expected);
+                absent.removeAll(actual);
+                changed.put(user, "live has " + redactHashes(extra) + ", file has " + redactHashes(absent));
+            }
+        }
+        List<String> unexpected = live.keySet().stream()
+                .filter(user -> !lines.containsKey(user) && !ignored.contains(user)).toList();
+        return new Drift(missing, unexpected, changed);
+    }
+
+    /**
+     * What a user's rules amount to: its flags, passwords and key and channel patterns as they are,
+     * and the commands it may run ({@code +cmd}) after applying each rule in order.
+     */
+    private static SortedSet<String> effective(List<String> tokens, Function<String, Set<String>> categoryMembers) {
+        SortedSet<String> result = new TreeSet<>();
+        Set<String> commands = new TreeSet<>();
+        for (String token : tokens) {
+            if (IMPLICIT.contains(token)) {
+                continue;
+            }
+            boolean command = (token.startsWith("+") || token.startsWith("-")) && token.length() > 1;
+            if (!command) {
+                result.add(token);
+            } else if (token.equals("-@all")) {
+                commands.clear();
+            } else if (token.equals("+@all")) {
+                commands.clear();
+                commands.add("@all");
+            } else if (token.startsWith("+@")) {
+                categoryMembers.apply(token.substring(2)).forEach(name -> commands.add(name.toLowerCase(Locale.ROOT)));
+            } else if (token.startsWith("-@")) {
+                categoryMembers.apply(token.substring(2)).forEach(name -> commands.remove(name.toLowerCase(Locale.ROOT)));
+            } else if (token.startsWith("+")) {
+                commands.add(token.substring(1).toLowerCase(Locale.ROOT));
+            } else {
+                commands.remove(token.substring(1).toLowerCase(Locale.ROOT));
+            }
+        }
+        commands.forEach(name -> result.add("+" + name));
+        return result;
+    }
+
+    private static Set<String> redactHashes(Set<String> tokens) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String token : tokens) {
+            out.add(token.startsWith("#") ? "#<password hash>" : token);
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "RedisAcl[users=" + order + "]";
+    }
+
+    /**
+     * How a live server differs from the rendered file.
+     *
+     * @param missingUsers users of the file the server does not have
+     * @param unexpectedUsers users the server has and the file does not (less the ignored ones)
+     * @param changedUsers users whose rules differ, with the tokens on each side (password hashes redacted)
+     */
+    public record Drift(List<String> missingUsers, List<String> unexpectedUsers, Map<String, String> changedUsers) {
+        /** Copies. */
+        public Drift {
+            missingUsers = List.copyOf(missingUsers);
+            unexpectedUsers = List.copyOf(unexpectedUsers);
+            changedUsers = Map.copyOf(changedUsers);
+        }
+
+        /** Whether the server has exactly the file's users and rules. */
+        public boolean inSync() {
+            return missingUsers.isEmpty() && unexpectedUsers.isEmpty() && changedUsers.isEmpty();
+        }
+    }
+
+    /** Builds a {@link RedisAcl}. Not thread-safe. */
+    public static final class Builder {
+        private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
+        private final Policy policy;
+        private final Map<String, String> passwordHashes = new LinkedHashMap<>();
+
+        private Builder(Policy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+        }
+
+        /** The password of a service's user; only its SHA-256 is kept and written. */
+        public Builder password(String service, char[] password) {
+            Objects.requireNonNull(password, "password");
+            if (password.length == 0) {
+                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING,
+                        "the Redis password of service '" + service + "' is empty");
+            }
+            ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
+            byte[] bytes = encoded.array();
+            try {
+                MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+                sha256.update(encoded);
+                return passwordHash(service, HexFormat.of().formatHex(sha256.digest()));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+            } finally {
+                Arrays.fill(bytes, (byte) 0);
+            }
+        }
+
+        /** The SHA-256 (64 lower-case hex digits) of a service's password, as the ACL file stores it. */
+        public Builder passwordHash(String service, String sha256Hex) {
+            Objects.requireNonNull(service, "service");
+            if (sha256Hex == null || !SHA256_HEX.matcher(sha256Hex).matches()) {
+                throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION,
+                        "a password hash is 64 lower-case hex digits (SHA-256); check the value given for '" + service + "'");
+            }
+            passwordHashes.put(service, sha256Hex);
+            return this;
+        }
+
+        /**
+         * Renders the users.
+         *
+         * @throws RedisTlsException {@code PASSWORD_MISSING} naming each service that uses Redis and has no password
+         */
+        public RedisAcl build() {
+            Map<String, String> lines = new LinkedHashMap<>();
+            lines.put("default", "off resetchannels -@all");
+            List<String> withoutPassword = new ArrayList<>();
+            for (ServicePolicy service : policy.services()) {
+                Set<String> keys = new LinkedHashSet<>();
+                Set<String> commands = new LinkedHashSet<>();
+                for (String scope : service.scopes()) {
+                    grant(service.name(), scope, keys, commands);
+                }
+                if (commands.isEmpty()) {
+                    continue;
+                }
+                String hash = passwordHashes.get(service.name());
+                if (hash == null) {
+                    withoutPassword.add(service.name());
+                    continue;
+                }
+                commands.addAll(PROOF);
+                List<String> rules = new ArrayList<>(List.of("on", "#" + hash));
+                rules.addAll(keys);
+                rules.add("resetchannels");
+                rules.add("-@all");
+                rules.addAll(commands);
+                lines.put(service.name(), String.join(" ", rules));
+            }
+            if (!withoutPassword.isEmpty()) {
+                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING, "services " + withoutPassword
+                        + " use Redis but have no password; give each password(...) or passwordHash(...)");
+            }
+            Set<String> unknown = new TreeSet<>(passwordHashes.keySet());
+            unknown.removeAll(lines.keySet());
+            if (!unknown.isEmpty()) {
+                throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "passwords given for "
+                        + unknown + ", which have no queue: or redis: scope in the policy");
+            }
+            return new RedisAcl(lines);
+        }
+
+        private static void grant(String service, String scope, Set<String> keys, Set<String> commands) {
+            Matcher queue = QUEUE_SCOPE.matcher(scope);
+            if (queue.matches()) {
+                String name = queue.group(1);
+                if (queue.group(2).equals("publish")) {
+                    keys.add("~" + streamKey(name, service));
+                    commands.add("+xadd");
+                } else {
+                    keys.add("~queue:{" + name + "}:*");
+                    commands.addAll(List.of("+xreadgroup", "+xack", "+xautoclaim"));
+                }
+                return;
+            }
+            Matcher redis = REDIS_SCOPE.matcher(scope);
+            if (redis.matches()) {
+                String prefix = KeyNamespace.of(redis.group(1)).prefix();
+                READ.forEach(command -> commands.add("+" + command));
+                if (redis.group(2).equals("read")) {
+                    keys.add("%R~" + prefix + "*");
+                } else {
+                    keys.add("~" + prefix + "*");
+                    WRITE.forEach(command -> commands.add("+" + command));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package io.settler.zerotrust.redis;
+
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.sync.RedisStringCommands;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/**
+ * Remembers which tokens (issuer + {@code jti}) were used, in Redis, so a token is accepted once
+ * across every instance of a service: {@code SET <key> 1 NX PXAT <expiry>}, one round trip.
+ *
+ * <pre>{@code
+ * RedisReplayGuard guard = RedisReplayGuard.builder(connection.sync(), KeyNamespace.of("api")).build();
+ * if (!guard.firstUse(token.issuer(), token.jti(), token.expiresAt())) { refuse as replayed }
+ * }</pre>
+ *
+ * <p>The key is {@code <namespace>replay:<hex SHA-256 of issuer and jti>}: fixed length, and no
+ * issuer or jti (with {@code :}, {@code {} or anything else in it) can collide with another pair
+ * or pick the cluster slot. It expires with the token, so memory is bounded by the tokens still
+ * valid. The ACL user needs {@code +set} on {@code <namespace>replay:*}. Works with a standalone
+ * or a cluster connection's sync commands. Thread-safe when the connection is.
+ */
+public final class RedisReplayGuard {
+
+    private final RedisStringCommands<String, String> redis;
+    private final KeyNamespace namespace;
+    private final Clock clock;
+    private final AuditLog audit;
+
+    private RedisReplayGuard(Builder builder) {
+        this.redis = builder.redis;
+        this.namespace = builder.namespace;
+        this.clock = builder.clock;
+        this.audit = builder.audit;
+    }
+
+    /**
+     * Starts a guard on a connection.
+     *
+     * @param redis e.g. {@code connection.sync()} of a {@link HardenedRedis} connection
+     * @param namespace the service's keys; the guard uses {@code replay:*} below it
+     */
+    public static Builder builder(RedisStringCommands<String, String> redis, KeyNamespace namespace) {
+        return new Builder(redis, namespace);
+    }
+
+    /**
+     * Records the token as used, atomically.
+     *
+     * @param issuer the token's issuer
+     * @param jti the token's unique id
+     * @param expiresAt the token's expiry; the record is kept until then
+     * @return true the first time this issuer and jti are seen; false for a replay, and for a
+     *     token that has already expired (it must never count as a first use)
+     * @throws io.lettuce.core.RedisException if Redis cannot be reached: callers must refuse the token
+     */
+    public boolean firstUse(String issuer, String jti, Instant expiresAt) {
+        Objects.requireNonNull(issuer, "issuer");
+        Objects.requireNonNull(jti, "jti");
+        Objects.requireNonNull(expiresAt, "expiresAt");
+        if (issuer.isEmpty() || jti.isEmpty()) {
+            refuse("EMPTY_ID", issuer, jti);
+            return false;
+        }
+        Instant now = clock.instant();
+        if (!expiresAt.isAfter(now)) {
+            refuse("EXPIRED", issuer, jti);
+            return false;
+        }
+        String reply = redis.set(key(issuer, jti), "1", SetArgs.Builder.nx().pxAt(expiresAt.toEpochMilli()));
+        if ("OK".equals(reply)) {
+            return true;
+        }
+        refuse("REPLAYED", issuer, jti);
+        return false;
+    }
+
+    /** The Redis key for an issuer and jti. */
+    String key(String issuer, String jti) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            byte[] issuerBytes = issuer.getBytes(StandardCharsets.UTF_8);
+            // Length-prefixed, so ("a:b", "c") and ("a", "b:c") hash differently.
+            sha256.update(ByteBuffer.allocate(4).putInt(issuerBytes.length).array());
+            sha256.update(issuerBytes);
+            sha256.update(jti.getBytes(StandardCharsets.UTF_8));
+            return namespace.key("replay", HexFormat.of().formatHex(sha256.digest()));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
+    private void refuse(String reason, String issuer, String jti) {
+        audit.record(AuditEvent.builder(clock.instant(), "token.replay_refused", AuditEvent.Outcome.REFUSED)
+                .field("reason", reason)
+                .field("issuer", LogSafe.text(issuer))
+                .field("jti", LogSafe.text(jti))
+                .build());
+    }
+
+    @Override
+    public String toString() {
+        return "RedisReplayGuard[" + namespace.prefix() + "replay:*]";
+    }
+
+    /** Builds a {@link RedisReplayGuard}. */
+    public static final class Builder {
+        private final RedisStringCommands<String, String> redis;
+        private final KeyNamespace namespace;
+        private Clock clock = Clock.systemUTC();
+        private AuditLog audit = AuditLog.slf4j();
+
+        private Builder(RedisStringCommands<String, String> redis, KeyNamespace namespace) {
+            this.redis = Objects.requireNonNull(redis, "redis");
+            this.namespace = Objects.requireNonNull(namespace, "namespace");
+        }
+
+        /** The clock that decides whether a token has expired (default the system clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Where replays are recorded (default {@link AuditLog#slf4j()}). */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
+            return this;
+        }
+
+        /** The guard. */
+        public RedisReplayGuard build() {
+            return new RedisReplayGuard(this);
+        }
+    }
+}

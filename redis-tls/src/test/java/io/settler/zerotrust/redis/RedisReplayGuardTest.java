@@ -1,0 +1,97 @@
+package io.settler.zerotrust.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.TlsRedis;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The replay guard against the real TLS Redis, through the hardened client. */
+@TlsRedis
+class RedisReplayGuardTest {
+
+    private static final String USER = "rg_api";
+    private static final String PASSWORD = "rg-api-secret-44d1";
+
+    @TempDir
+    Path dir;
+
+    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private HardenedRedis client;
+    private StatefulRedisConnection<String, String> connection;
+    private RedisReplayGuard guard;
+
+    @BeforeAll
+    static void createUser(LocalRedis redis) {
+        // Only SET on its replay keys, besides the proof commands.
+        redis.createUser(USER, PASSWORD, "~rg:replay:* +set +@connection +acl|whoami +client|info");
+    }
+
+    @BeforeEach
+    void connect(LocalRedis redis) throws Exception {
+        client = RedisTestSupport.builder(redis, USER, RedisTestSupport.passwordFile(dir, PASSWORD), audit).build();
+        connection = client.connect();
+        guard = RedisReplayGuard.builder(connection.sync(), KeyNamespace.of("rg")).auditLog(audit).build();
+    }
+
+    @AfterEach
+    void close() {
+        connection.close();
+        client.close();
+    }
+
+    @Test
+    void firstUseIsTrueThenAReplayIsFalse() {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.firstUse("spiffe://t/api", "jti-1", expiry)).isTrue();
+        assertThat(guard.firstUse("spiffe://t/api", "jti-1", expiry)).isFalse();
+        assertThat(audit.named("token.replay_refused").get(0).fields()).containsEntry("reason", "REPLAYED");
+    }
+
+    @Test
+    void sameJtiFromAnotherIssuerIsIndependent() {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.firstUse("spiffe://t/one", "shared-jti", expiry)).isTrue();
+        assertThat(guard.firstUse("spiffe://t/two", "shared-jti", expiry)).isTrue();
+    }
+
+    @Test
+    void separatorsAndBracesInIdsCannotCollide() {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.firstUse("iss:a", "b", expiry)).isTrue();
+        assertThat(guard.firstUse("iss", "a:b", expiry)).isTrue();
+        assertThat(guard.firstUse("iss", "{a}:b", expiry)).isTrue();
+        assertThat(guard.key("iss", "{a}:b")).matches("rg:replay:[0-9a-f]{64}");
+    }
+
+    @Test
+    void recordExpiresWithTheToken(LocalRedis redis) throws InterruptedException {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.firstUse("spiffe://t/api", "jti-ttl", expiry)).isTrue();
+        assertThat(redis.executeAsAdmin("PEXPIRETIME", guard.key("spiffe://t/api", "jti-ttl")))
+                .isEqualTo(Long.toString(expiry.toEpochMilli()));
+
+        Instant soon = Instant.now().plus(Duration.ofMillis(300));
+        assertThat(guard.firstUse("spiffe://t/api", "jti-short", soon)).isTrue();
+        String key = guard.key("spiffe://t/api", "jti-short");
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!"0".equals(redis.executeAsAdmin("EXISTS", key)) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(redis.executeAsAdmin("EXISTS", key)).isEqualTo("0");
+    }
+
+    @Test
+    void expiredTokenIsNeverAFirstUse() {
+        assertThat(guard.firstUse("spiffe://t/api", "jti-old", Instant.now().minusSeconds(1))).isFalse();
+        assertThat(audit.named("token.replay_refused").get(0).fields()).containsEntry("reason", "EXPIRED");
+    }
+}

@@ -1,0 +1,52 @@
+package io.settler.zerotrust.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.time.Clock;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The guard closes a channel whose handshake ended on a protocol that is not allowed. A real
+ * server cannot make our TLS 1.3-only client negotiate anything else, so the refusal is driven
+ * here on an in-memory channel whose engine never negotiated at all (protocol "NONE").
+ */
+class TlsHandshakeGuardTest {
+
+    @Test
+    void refusesChannelThatDidNotNegotiateAnAllowedProtocol() throws Exception {
+        RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+        TlsHandshakeGuard guard = new TlsHandshakeGuard(Set.of(HardenedRedis.TLS13), audit, Clock.systemUTC());
+        SSLEngine engine = SSLContext.getDefault().createSSLEngine("localhost", 6380);
+        engine.setUseClientMode(true);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.pipeline().addLast(new SslHandler(engine));
+        guard.afterChannelInitialized(channel);
+
+        channel.pipeline().context(SslHandler.class).fireUserEventTriggered(SslHandshakeCompletionEvent.SUCCESS);
+
+        assertThat(channel.isOpen()).isFalse();
+        assertThatThrownBy(channel::checkException).isInstanceOf(SSLHandshakeException.class)
+                .hasRootCauseInstanceOf(RedisTlsException.class);
+        assertThat(audit.named("redis.tls.refused").get(0).fields())
+                .containsEntry("reason", "PROTOCOL_NOT_ALLOWED");
+        assertThat(audit.named("redis.tls.handshake")).isEmpty();
+    }
+
+    @Test
+    void refusesChannelWithoutTls() {
+        RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+        TlsHandshakeGuard guard = new TlsHandshakeGuard(Set.of(HardenedRedis.TLS13), audit, Clock.systemUTC());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        guard.afterChannelInitialized(channel);
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(audit.named("redis.tls.refused")).hasSize(1);
+    }
+}
