@@ -23,7 +23,10 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * After the TLS handshake, publishes the verified peer as channel attributes:
  * {@link #PEER_CERTIFICATE} and, when the certificate names one, {@link #PEER_IDENTITY}. Placed
  * right after the {@code SslHandler} ({@link NettyMtls#addTo} does that), so every handler behind
- * it sees them before the first message. A failed handshake is audited (once: a refusal by our own
+ * it sees them before the first message. They are set when the {@code SslHandshakeCompletionEvent}
+ * passes this handler, on the event loop, just after the {@code SslHandler}'s handshake future
+ * completes: read them from handlers or event-loop tasks, not from a listener on that future.
+ * A failed handshake is audited (once: a refusal by our own
  * verification was audited where it happened) and the channel closed.
  */
 @ChannelHandler.Sharable
