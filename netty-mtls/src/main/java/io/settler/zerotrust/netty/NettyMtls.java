@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -133,8 +134,8 @@ public final class NettyMtls {
 
     private void requireRole(MtlsContext.Role role, String method, String other) {
         if (mtls.role() != role) {
-            throw new IllegalStateException(method + " is for " + role.name().toLowerCase(java.util.Locale.ROOT)
-                    + " contexts; this is a " + mtls.role().name().toLowerCase(java.util.Locale.ROOT)
+            throw new IllegalStateException(method + " is for " + role.name().toLowerCase(Locale.ROOT)
+                    + " contexts; this is a " + mtls.role().name().toLowerCase(Locale.ROOT)
                     + " context, use " + other);
         }
     }

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.netty;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -93,12 +94,12 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The verified identity of the peer on this channel, once the handshake completed. */
-    public static Optional<ServiceIdentity> peerIdentity(io.netty.channel.Channel channel) {
+    public static Optional<ServiceIdentity> peerIdentity(Channel channel) {
         return Optional.ofNullable(channel.attr(PEER_IDENTITY).get());
     }
 
     /** The verified leaf certificate of the peer on this channel, once the handshake completed. */
-    public static Optional<X509Certificate> peerCertificate(io.netty.channel.Channel channel) {
+    public static Optional<X509Certificate> peerCertificate(Channel channel) {
         return Optional.ofNullable(channel.attr(PEER_CERTIFICATE).get());
     }
 }

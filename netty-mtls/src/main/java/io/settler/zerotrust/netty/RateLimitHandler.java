@@ -67,7 +67,6 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
             TokenBucket bucket = bucketFor(peer);
             if (!bucket.tryTake()) {
                 long retryAfter = bucket.secondsUntilNext();
-                ReferenceCountUtil.release(msg);
                 if (!(msg instanceof LastHttpContent)) {
                     ctx.channel().attr(DISCARDING).set(Boolean.TRUE);
                 }
@@ -80,6 +79,7 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
                         .build());
                 HttpRefusals.refuse(ctx, request, HttpResponseStatus.TOO_MANY_REQUESTS,
                         headers -> headers.set(HttpHeaderNames.RETRY_AFTER, retryAfter));
+                ReferenceCountUtil.release(msg);
                 return;
             }
         } else if (msg instanceof HttpContent && Boolean.TRUE.equals(ctx.channel().attr(DISCARDING).get())) {
