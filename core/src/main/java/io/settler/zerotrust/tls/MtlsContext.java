@@ -9,6 +9,7 @@ import io.settler.zerotrust.trust.PeerCertificateVerifier;
 import io.settler.zerotrust.trust.PeerName;
 import io.settler.zerotrust.trust.PeerVerificationException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -191,18 +192,35 @@ public final class MtlsContext {
         try {
             socket.startHandshake();
         } catch (SSLException e) {
-            if (!refusedByUs(e)) {
-                audit.record(AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
-                        .field("role", role == Role.SERVER ? "client" : "server")
-                        .field("fingerprint", "none")
-                        .field("remote", socket.getInetAddress() == null ? "unknown"
-                                : socket.getInetAddress().getHostAddress())
-                        .field("reason", HandshakeRefusal.classify(e))
-                        .field("detail", String.valueOf(e.getMessage()))
-                        .build());
-            }
+            recordHandshakeFailure(e, Optional.ofNullable(socket.getInetAddress()));
             throw e;
         }
+    }
+
+    /**
+     * Audits a failed handshake of an engine built elsewhere from {@link #keyManager()} and
+     * {@link #trustManager()} (Netty, with the JDK or the OpenSSL provider), when the TLS stack
+     * refused before our verification ran: no client certificate, a protocol version or cipher
+     * suite we do not enable, not TLS at all. A refusal by our own verification was audited where
+     * it happened and is not recorded twice.
+     *
+     * @param failure the handshake failure as the TLS stack reported it
+     * @param remote the peer's address, when known
+     * @return whether an event was recorded (false when our verification had refused already)
+     */
+    public boolean recordHandshakeFailure(Throwable failure, Optional<InetAddress> remote) {
+        Objects.requireNonNull(failure, "failure");
+        if (refusedByUs(failure)) {
+            return false;
+        }
+        audit.record(AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
+                .field("role", role == Role.SERVER ? "client" : "server")
+                .field("fingerprint", "none")
+                .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
+                .field("reason", HandshakeRefusal.classify(failure))
+                .field("detail", String.valueOf(failure.getMessage()))
+                .build());
+        return true;
     }
 
     private static boolean refusedByUs(Throwable e) {

@@ -1,7 +1,9 @@
 /**
- * Netty {@code SslContext}s and pipeline handlers built on {@code core}: mTLS, peer identity,
- * source networks, service-token authentication and rate limiting.
+ * Netty {@code SslContext}s and pipeline handlers built on {@code core}: mTLS on the JDK or the
+ * OpenSSL provider ({@link io.settler.zerotrust.netty.NettyMtls}), peer identity, source networks,
+ * per-peer rate limiting, closing expired or revoked connections, and an mTLS HTTP client.
  *
- * <p>Not implemented yet: this module is filled in by the netty-mtls issue.
+ * <p>Service-token authentication lands with the {@code service-token} module; its route table,
+ * {@link io.settler.zerotrust.netty.RouteScopes}, is here.
  */
 package io.settler.zerotrust.netty;

@@ -8,7 +8,6 @@ import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.tls.MtlsContext;
-import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -17,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManagerFactory;
@@ -88,13 +86,13 @@ public class HandshakeBenchmark {
         SSLEngine clientEngine = plainClient.createSSLEngine("localhost", nextPort());
         clientEngine.setUseClientMode(true);
         clientEngine.setSSLParameters(plainClientParameters);
-        return handshake(clientEngine, serverEngine);
+        return EngineHandshakes.handshake(clientEngine, serverEngine);
     }
 
     /** The same handshake through our contexts. */
     @Benchmark
     public boolean mtlsContext() throws SSLException {
-        return handshake(ourClient.newEngine("localhost", nextPort()), ourServer.newEngine(null, -1));
+        return EngineHandshakes.handshake(ourClient.newEngine("localhost", nextPort()), ourServer.newEngine(null, -1));
     }
 
     private int nextPort() {
@@ -119,67 +117,5 @@ public class HandshakeBenchmark {
         SSLContext context = SSLContext.getInstance("TLSv1.3");
         context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         return context;
-    }
-
-    /** Drives both engines until the handshake is done; true when both sides finished. */
-    private static boolean handshake(SSLEngine client, SSLEngine server) throws SSLException {
-        int size = Math.max(client.getSession().getPacketBufferSize(), server.getSession().getPacketBufferSize());
-        ByteBuffer clientToServer = ByteBuffer.allocate(size * 4);
-        ByteBuffer serverToClient = ByteBuffer.allocate(size * 4);
-        ByteBuffer empty = ByteBuffer.allocate(0);
-        ByteBuffer sink = ByteBuffer.allocate(client.getSession().getApplicationBufferSize() * 2);
-        client.beginHandshake();
-        server.beginHandshake();
-        for (int round = 0; round < 1000; round++) {
-            boolean progressed = step(client, empty, clientToServer, serverToClient, sink);
-            progressed |= step(server, empty, serverToClient, clientToServer, sink);
-            if (done(client) && done(server)) {
-                return true;
-            }
-            if (!progressed) {
-                throw new SSLException("handshake stalled: client " + client.getHandshakeStatus()
-                        + ", server " + server.getHandshakeStatus());
-            }
-        }
-        throw new SSLException("handshake did not finish");
-    }
-
-    private static boolean done(SSLEngine engine) {
-        HandshakeStatus status = engine.getHandshakeStatus();
-        return status == HandshakeStatus.NOT_HANDSHAKING || status == HandshakeStatus.FINISHED;
-    }
-
-    private static boolean step(SSLEngine engine, ByteBuffer empty, ByteBuffer out, ByteBuffer in, ByteBuffer sink)
-            throws SSLException {
-        boolean progressed = false;
-        while (true) {
-            HandshakeStatus status = engine.getHandshakeStatus();
-            switch (status) {
-                case NEED_WRAP -> {
-                    engine.wrap(empty, out);
-                    progressed = true;
-                }
-                case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                    in.flip();
-                    var result = engine.unwrap(in, sink);
-                    in.compact();
-                    sink.clear();
-                    if (result.bytesConsumed() == 0 && result.getHandshakeStatus() == status) {
-                        return progressed;
-                    }
-                    progressed = true;
-                }
-                case NEED_TASK -> {
-                    Runnable task;
-                    while ((task = engine.getDelegatedTask()) != null) {
-                        task.run();
-                    }
-                    progressed = true;
-                }
-                default -> {
-                    return progressed;
-                }
-            }
-        }
     }
 }

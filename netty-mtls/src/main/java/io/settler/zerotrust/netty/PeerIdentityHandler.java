@@ -1,0 +1,105 @@
+package io.settler.zerotrust.netty;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.AttributeKey;
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.tls.MtlsContext;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+
+/**
+ * After the TLS handshake, publishes the verified peer as channel attributes:
+ * {@link #PEER_CERTIFICATE} and, when the certificate names one, {@link #PEER_IDENTITY}. Placed
+ * right after the {@code SslHandler} ({@link NettyMtls#addTo} does that), so every handler behind
+ * it sees them before the first message. They are set when the {@code SslHandshakeCompletionEvent}
+ * passes this handler, on the event loop, just after the {@code SslHandler}'s handshake future
+ * completes: read them from handlers or event-loop tasks, not from a listener on that future.
+ * A failed handshake is audited (once: a refusal by our own
+ * verification was audited where it happened) and the channel closed.
+ */
+@ChannelHandler.Sharable
+public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
+
+    /** The peer's SPIFFE identity; unset when its certificate has none or the handshake has not completed. */
+    public static final AttributeKey<ServiceIdentity> PEER_IDENTITY =
+            AttributeKey.valueOf(PeerIdentityHandler.class, "peerIdentity");
+    /** The peer's leaf certificate, verified in the handshake. */
+    public static final AttributeKey<X509Certificate> PEER_CERTIFICATE =
+            AttributeKey.valueOf(PeerIdentityHandler.class, "peerCertificate");
+
+    private static final int URI_NAME = 6;
+
+    private final MtlsContext mtls;
+
+    /** @param mtls the context whose handshakes this handler follows (for auditing refusals) */
+    public PeerIdentityHandler(MtlsContext mtls) {
+        this.mtls = Objects.requireNonNull(mtls, "mtls");
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof SslHandshakeCompletionEvent completion) {
+            if (completion.isSuccess()) {
+                publish(ctx);
+            } else {
+                mtls.recordHandshakeFailure(completion.cause(), remoteAddress(ctx));
+                ctx.close();
+            }
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    private static void publish(ChannelHandlerContext ctx) throws SSLPeerUnverifiedException {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+        X509Certificate leaf = (X509Certificate) chain[0];
+        ctx.channel().attr(PEER_CERTIFICATE).set(leaf);
+        spiffeIdentity(leaf).ifPresent(identity -> ctx.channel().attr(PEER_IDENTITY).set(identity));
+    }
+
+    /** The certificate's {@code spiffe://} URI SAN; our trust manager already refused certificates with several. */
+    static Optional<ServiceIdentity> spiffeIdentity(X509Certificate certificate) {
+        try {
+            Collection<List<?>> names = certificate.getSubjectAlternativeNames();
+            if (names == null) {
+                return Optional.empty();
+            }
+            return names.stream()
+                    .filter(name -> name.size() == 2 && Integer.valueOf(URI_NAME).equals(name.get(0)))
+                    .map(name -> String.valueOf(name.get(1)))
+                    .filter(uri -> uri.startsWith("spiffe://"))
+                    .findFirst()
+                    .map(ServiceIdentity::parse);
+        } catch (CertificateParsingException e) {
+            return Optional.empty();
+        }
+    }
+
+    static Optional<InetAddress> remoteAddress(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress address
+                ? Optional.ofNullable(address.getAddress()) : Optional.empty();
+    }
+
+    /** The verified identity of the peer on this channel, once the handshake completed. */
+    public static Optional<ServiceIdentity> peerIdentity(Channel channel) {
+        return Optional.ofNullable(channel.attr(PEER_IDENTITY).get());
+    }
+
+    /** The verified leaf certificate of the peer on this channel, once the handshake completed. */
+    public static Optional<X509Certificate> peerCertificate(Channel channel) {
+        return Optional.ofNullable(channel.attr(PEER_CERTIFICATE).get());
+    }
+}
