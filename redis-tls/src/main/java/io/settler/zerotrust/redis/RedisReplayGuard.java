@@ -5,6 +5,7 @@ import io.lettuce.core.api.sync.RedisStringCommands;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.token.ReplayGuard;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -29,7 +30,7 @@ import java.util.Objects;
  * valid. The ACL user needs {@code +set} on {@code <namespace>replay:*}. Works with a standalone
  * or a cluster connection's sync commands. Thread-safe when the connection is.
  */
-public final class RedisReplayGuard {
+public final class RedisReplayGuard implements ReplayGuard {
 
     private final RedisStringCommands<String, String> redis;
     private final KeyNamespace namespace;
@@ -63,6 +64,7 @@ public final class RedisReplayGuard {
      *     token that has already expired (it must never count as a first use)
      * @throws io.lettuce.core.RedisException if Redis cannot be reached: callers must refuse the token
      */
+    @Override
     public boolean firstUse(String issuer, String jti, Instant expiresAt) {
         Objects.requireNonNull(issuer, "issuer");
         Objects.requireNonNull(jti, "jti");
