@@ -382,10 +382,19 @@ public final class ServiceTokens {
                         + " peer's (" + CertificateFingerprint.sha256(peer) + ")");
             }
         }
-        if (replayGuard != null && !replayGuard.firstUse(verified.issuer(), verified.jti(),
-                verified.expiresAt().plusSeconds(skewSeconds))) {
+        if (replayGuard != null && !firstUse(verified)) {
             throw reject(Reason.REPLAYED, "token " + LogSafe.text(verified.jti()) + " of " + LogSafe.text(verified.issuer())
                     + " was already used (or the replay guard is full and fails closed)");
+        }
+    }
+
+    private boolean firstUse(VerifiedToken verified) {
+        try {
+            return replayGuard.firstUse(verified.issuer(), verified.jti(), verified.expiresAt().plusSeconds(skewSeconds));
+        } catch (RuntimeException e) {
+            throw reject(Reason.REPLAY_CHECK_FAILED, "the replay guard could not record token "
+                    + LogSafe.text(verified.jti()) + " (" + e.getClass().getSimpleName() + ": "
+                    + LogSafe.text(String.valueOf(e.getMessage())) + "); refused rather than risk a replay");
         }
     }
 

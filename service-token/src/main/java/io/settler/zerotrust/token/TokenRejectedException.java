@@ -41,6 +41,8 @@ public final class TokenRejectedException extends RuntimeException {
         INSUFFICIENT_SCOPE,
         /** This issuer's {@code jti} was already used (replay protection is on). */
         REPLAYED,
+        /** The replay guard could not be asked (e.g. Redis unreachable): refused, never waved through. */
+        REPLAY_CHECK_FAILED,
         /** The token is bound to another certificate than the peer's, or the peer presented none. */
         CERTIFICATE_MISMATCH,
         /** The token is longer than the size cap; refused before any parsing. */

@@ -45,6 +45,16 @@ class ReplayAndBindingTest {
     }
 
     @Test
+    void refusesTokenWhenTheReplayGuardIsUnreachable() {
+        ReplayGuard unreachable = (issuer, jti, expiresAt) -> {
+            throw new IllegalStateException("connection refused");
+        };
+        ServiceTokens proxy = proxy().replayGuard(unreachable).build();
+        String token = api.mint(PROXY, List.of());
+        assertRejected(() -> proxy.verify(token), Reason.REPLAY_CHECK_FAILED, token);
+    }
+
+    @Test
     void tokenRefusedForScopeIsNotBurnt() {
         ServiceTokens proxy = proxy().replayGuard(InMemoryReplayGuard.create(100, clock)).build();
         String token = api.mint(PROXY, List.of("db:read"));

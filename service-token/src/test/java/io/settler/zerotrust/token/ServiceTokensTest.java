@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -247,7 +246,6 @@ class ServiceTokensTest {
                 .isInstanceOf(ServiceTokenException.class);
         assertThatThrownBy(() -> ServiceTokens.builder().signingKey(apiKey.verifyOnly()))
                 .isInstanceOf(ServiceTokenException.class);
-        assertThat(Set.of(Reason.values())).hasSize(15);
     }
 
     @Test
