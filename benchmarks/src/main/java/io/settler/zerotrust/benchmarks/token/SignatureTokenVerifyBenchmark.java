@@ -1,5 +1,6 @@
 package io.settler.zerotrust.benchmarks.token;
 
+import com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
@@ -26,6 +27,10 @@ import org.openjdk.jmh.annotations.State;
  * same tokens' signing input and raw signature, decoded in setup; it does no parsing and no claim
  * checks. {@code serviceTokensCold} is {@code ServiceTokens.verify(token, "db:read")} with every
  * strict check on, so the ratio is the price of everything around the signature.
+ *
+ * <p>{@code provider}: {@code JDK} uses the JDK's own providers; {@code ACCP} installs Amazon
+ * Corretto Crypto Provider first in the list, as a user opts in, so both sides use it. Comparing the
+ * rows of the two providers shows what the opt-in buys.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -38,6 +43,10 @@ public class SignatureTokenVerifyBenchmark {
     @Param({"ES256", "EdDSA"})
     public String algorithm;
 
+    /** The JCA provider both sides get their signature engine from. */
+    @Param({"JDK", "ACCP"})
+    public String provider;
+
     private String[] tokens;
     private byte[][] inputs;
     private byte[][] signatures;
@@ -48,6 +57,10 @@ public class SignatureTokenVerifyBenchmark {
     /** Mints the tokens, decodes their parts for the baseline, and checks that both accept them. */
     @Setup
     public void setUp() throws GeneralSecurityException {
+        if (provider.equals("ACCP")) {
+            AmazonCorrettoCryptoProvider.install();
+            AmazonCorrettoCryptoProvider.INSTANCE.assertHealthy();
+        }
         TokenAlgorithm alg = algorithm.equals("ES256") ? TokenAlgorithm.ES256 : TokenAlgorithm.ED25519;
         TokenKey key = TokenKey.generate(alg, "k-1");
         tokens = HmacTokenVerifyBenchmark.mint(key, TOKENS);
@@ -61,6 +74,9 @@ public class SignatureTokenVerifyBenchmark {
         }
         jca = Signature.getInstance(alg == TokenAlgorithm.ES256 ? "SHA256withECDSAinP1363Format" : "Ed25519");
         jca.initVerify(key.publicKey().orElseThrow());
+        if (!jca.getProvider().getName().startsWith(provider.equals("ACCP") ? "Amazon" : "Sun")) {
+            throw new IllegalStateException("expected the " + provider + " provider, got " + jca.getProvider());
+        }
         for (int i = 0; i < 3; i++) {
             baseline();
             serviceTokensCold();
