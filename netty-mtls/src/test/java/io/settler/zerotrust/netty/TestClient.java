@@ -10,12 +10,16 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /** Raw Netty TLS connections to a test server, held open so a test can watch them. */
 final class TestClient implements AutoCloseable {
+
+    /** Kept from set-up: a refused channel closes and its pipeline empties before a test looks. */
+    private static final AttributeKey<Future<Channel>> HANDSHAKE = AttributeKey.valueOf("test.handshake");
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
 
@@ -35,6 +39,7 @@ final class TestClient implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel channel) {
                         tls.accept(channel);
+                        channel.attr(HANDSHAKE).set(channel.pipeline().get(SslHandler.class).handshakeFuture());
                         // Reads whatever arrives so a refusal alert is seen and the channel closes.
                         channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             @Override
@@ -49,7 +54,7 @@ final class TestClient implements AutoCloseable {
 
     /** Waits (bounded) for the handshake; returns whether it succeeded on this side. */
     static boolean handshake(Channel channel) {
-        Future<Channel> handshake = channel.pipeline().get(SslHandler.class).handshakeFuture();
+        Future<Channel> handshake = channel.attr(HANDSHAKE).get();
         return handshake.awaitUninterruptibly(10, TimeUnit.SECONDS) && handshake.isSuccess();
     }
 
