@@ -4,13 +4,17 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import io.settler.zerotrust.audit.LogSafe;
 import java.util.function.Consumer;
 
@@ -21,7 +25,36 @@ import java.util.function.Consumer;
  */
 final class HttpRefusals {
 
+    /** Set while the body of a refused request is being dropped. */
+    private static final AttributeKey<Boolean> DISCARDING = AttributeKey.valueOf(HttpRefusals.class, "discarding");
+
     private HttpRefusals() {
+    }
+
+    /**
+     * Refuses the request {@code msg} like {@link #refuse}, releases it, and drops the rest of its
+     * body if it was not a full request (see {@link #dropsBody}).
+     */
+    static void refuseAndDrop(ChannelHandlerContext ctx, HttpRequest msg, HttpResponseStatus status,
+                              Consumer<HttpHeaders> headers) {
+        if (!(msg instanceof LastHttpContent)) {
+            ctx.channel().attr(DISCARDING).set(Boolean.TRUE);
+        }
+        refuse(ctx, msg, status, headers);
+        ReferenceCountUtil.release(msg);
+    }
+
+    /** Whether {@code msg} is body content of a refused request; if so it has been released. */
+    static boolean dropsBody(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpContent && !(msg instanceof HttpRequest)
+                && Boolean.TRUE.equals(ctx.channel().attr(DISCARDING).get())) {
+            if (msg instanceof LastHttpContent) {
+                ctx.channel().attr(DISCARDING).set(null);
+            }
+            ReferenceCountUtil.release(msg);
+            return true;
+        }
+        return false;
     }
 
     /** Refuses {@code request} with {@code status}; {@code headers} adds e.g. {@code Retry-After} or {@code WWW-Authenticate}. */

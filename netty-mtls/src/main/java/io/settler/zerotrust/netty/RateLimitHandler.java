@@ -3,13 +3,9 @@ package io.settler.zerotrust.netty;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AttributeKey;
-import io.netty.util.ReferenceCountUtil;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.ServiceIdentity;
@@ -34,9 +30,6 @@ import java.util.function.LongSupplier;
  */
 @ChannelHandler.Sharable
 public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
-
-    /** Set while the body of a refused request is being dropped. */
-    private static final AttributeKey<Boolean> DISCARDING = AttributeKey.valueOf(RateLimitHandler.class, "discarding");
 
     private final int burst;
     private final double perSecond;
@@ -67,9 +60,6 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
             TokenBucket bucket = bucketFor(peer);
             if (!bucket.tryTake()) {
                 long retryAfter = bucket.secondsUntilNext();
-                if (!(msg instanceof LastHttpContent)) {
-                    ctx.channel().attr(DISCARDING).set(Boolean.TRUE);
-                }
                 audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
                         .field("peer", peer)
                         .field("method", request.method().name())
@@ -77,16 +67,11 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
                         .field("reason", "RATE_LIMITED")
                         .field("detail", "more than " + burst + " requests at once or " + perSecond + " per second")
                         .build());
-                HttpRefusals.refuse(ctx, request, HttpResponseStatus.TOO_MANY_REQUESTS,
+                HttpRefusals.refuseAndDrop(ctx, request, HttpResponseStatus.TOO_MANY_REQUESTS,
                         headers -> headers.set(HttpHeaderNames.RETRY_AFTER, retryAfter));
-                ReferenceCountUtil.release(msg);
                 return;
             }
-        } else if (msg instanceof HttpContent && Boolean.TRUE.equals(ctx.channel().attr(DISCARDING).get())) {
-            if (msg instanceof LastHttpContent) {
-                ctx.channel().attr(DISCARDING).set(null);
-            }
-            ReferenceCountUtil.release(msg);
+        } else if (HttpRefusals.dropsBody(ctx, msg)) {
             return;
         }
         ctx.fireChannelRead(msg);

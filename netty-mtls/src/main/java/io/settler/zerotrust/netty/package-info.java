@@ -1,9 +1,9 @@
 /**
  * Netty {@code SslContext}s and pipeline handlers built on {@code core}: mTLS on the JDK or the
  * OpenSSL provider ({@link io.settler.zerotrust.netty.NettyMtls}), peer identity, source networks,
- * per-peer rate limiting, closing expired or revoked connections, and an mTLS HTTP client.
- *
- * <p>Service-token authentication lands with the {@code service-token} module; its route table,
- * {@link io.settler.zerotrust.netty.RouteScopes}, is here.
+ * per-peer rate limiting, service-token authentication per route
+ * ({@link io.settler.zerotrust.netty.ServiceTokenAuthHandler} with
+ * {@link io.settler.zerotrust.netty.RouteScopes}), closing expired or revoked connections, and an
+ * mTLS HTTP client that can attach service tokens ({@link io.settler.zerotrust.netty.BearerTokens}).
  */
 package io.settler.zerotrust.netty;

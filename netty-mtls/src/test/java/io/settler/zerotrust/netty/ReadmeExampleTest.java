@@ -15,6 +15,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -24,10 +25,14 @@ import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.TokenAlgorithm;
+import io.settler.zerotrust.token.TokenKey;
+import io.settler.zerotrust.token.TokenSource;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +46,8 @@ class ReadmeExampleTest {
     void quickStartServesTheWorker() throws Exception {
         TestPki.API.writePem(tlsDirectory, "tls");
         CredentialSource workerCredentials = TestPki.credentials(TestPki.WORKER);
+        KeySet workerKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "worker-1")).build();
+        String workerJwks = workerKeys.toJwks();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ChannelHandler application = new SimpleChannelInboundHandler<FullHttpRequest>() {
             @Override
@@ -51,7 +58,7 @@ class ReadmeExampleTest {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
                 String who = ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get() + " "
-                        + request.headers().contains("X-Request-Id");
+                        + ctx.channel().attr(ServiceTokenAuthHandler.VERIFIED_TOKEN).get().scopes();
                 var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
                         Unpooled.copiedBuffer(who, StandardCharsets.UTF_8));
                 HttpUtil.setContentLength(response, response.content().readableBytes());
@@ -66,6 +73,13 @@ class ReadmeExampleTest {
             SourceNetworkFilter network = SourceNetworkFilter.builder().allow("127.0.0.0/8").build();
             ConnectionExpiryHandler expiry = ConnectionExpiryHandler.builder(() -> authorizer).build();
             RateLimitHandler rateLimit = RateLimitHandler.builder().burst(100).perSecond(50).build();
+            ServiceTokens verifier = ServiceTokens.builder()
+                    .identity("spiffe://example.org/api")                    // the audience it accepts
+                    .verificationKeys(KeySet.fromJwks(workerJwks).pinnedTo("spiffe://example.org/worker"))
+                    .trustIssuers("spiffe://example.org/worker")
+                    .build();
+            RouteScopes routes = RouteScopes.builder().route(HttpMethod.GET, "/jobs", "jobs:read").build();
+            ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(verifier, routes).build();
 
             Channel listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .childHandler(new ChannelInitializer<Channel>() {
@@ -74,7 +88,7 @@ class ReadmeExampleTest {
                             channel.pipeline().addLast(network);
                             tls.addTo(channel);
                             channel.pipeline().addLast(expiry, new HttpServerCodec(), new HttpObjectAggregator(65536),
-                                    rateLimit, application);
+                                    rateLimit, tokens, application);
                         }
                     })
                     .bind("127.0.0.1", 0).sync().channel();
@@ -82,12 +96,14 @@ class ReadmeExampleTest {
 
             NettyMtls clientTls = NettyMtls.builder(MtlsContext.client(workerCredentials)
                     .expectedServer("spiffe://example.org/api").build()).build();
+            TokenSource workerTokens = TokenSource.builder(ServiceTokens.builder()
+                    .identity("spiffe://example.org/worker").keys(workerKeys).build()).build();
             try (MtlsHttpClient http = MtlsHttpClient.builder(clientTls)
-                    .requestHeaders((request, headers) -> headers.set("X-Request-Id", UUID.randomUUID().toString()))
+                    .requestHeaders(BearerTokens.from(workerTokens, "spiffe://example.org/api", "jobs:read"))
                     .build()) {
                 MtlsHttpClient.Response response = http.get("127.0.0.1", port, "/jobs").join();
                 assertThat(response.status()).isEqualTo(200);
-                assertThat(response.bodyText()).isEqualTo("spiffe://example.org/worker true");
+                assertThat(response.bodyText()).isEqualTo("spiffe://example.org/worker [jobs:read]");
             }
             listener.close().sync();
         } finally {

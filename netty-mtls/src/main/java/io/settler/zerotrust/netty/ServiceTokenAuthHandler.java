@@ -1,0 +1,238 @@
+package io.settler.zerotrust.netty;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.AttributeKey;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.TokenRejectedException;
+import io.settler.zerotrust.token.VerifiedToken;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Authenticates each HTTP request with a service token: exactly one {@code Authorization: Bearer
+ * <token>} header, verified with {@link ServiceTokens} against this channel's verified peer
+ * certificate (so a certificate-bound token only works on the connection of the certificate it is
+ * bound to), with the scopes {@link RouteScopes} requires for the request, and a token subject
+ * ({@code sub}) equal to the peer's mTLS identity (so a token stolen from one service is useless on
+ * another service's connection). A request that passes reaches the next handler with
+ * {@link #VERIFIED_TOKEN} set on the channel.
+ *
+ * <p>Refusals have an empty body and are audited ({@code request.refused} with a reason; the token
+ * is never recorded): {@code 401} with {@code WWW-Authenticate: Bearer} for a missing, malformed,
+ * expired, forged, unknown-key, wrong-audience or untrusted-issuer token; {@code 403} for
+ * insufficient scope, a certificate or identity mismatch, or a request no route covers. Place it
+ * after {@link PeerIdentityHandler} and the HTTP codec (an aggregator before it is fine). {@link
+ * ChannelHandler.Sharable}.
+ *
+ * <pre>{@code
+ * ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(verifier, routes).build();
+ * pipeline.addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 16), tokens, application);
+ * // application: VerifiedToken token = ServiceTokenAuthHandler.verifiedToken(ctx.channel()).orElseThrow();
+ * }</pre>
+ */
+@ChannelHandler.Sharable
+public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter {
+
+    /** The token of the request being handled on this channel, set just before it is passed on. */
+    public static final AttributeKey<VerifiedToken> VERIFIED_TOKEN =
+            AttributeKey.valueOf(ServiceTokenAuthHandler.class, "verifiedToken");
+
+    /** Why a request was refused, as recorded in the audit event (besides the token's own reasons). */
+    enum Refusal {
+        /** No {@code Authorization} header. */
+        MISSING_TOKEN(HttpResponseStatus.UNAUTHORIZED),
+        /** Several headers, another scheme, or not a single bearer token. */
+        MALFORMED_AUTHORIZATION(HttpResponseStatus.UNAUTHORIZED),
+        /** The token's subject is not the peer's mTLS identity. */
+        IDENTITY_MISMATCH(HttpResponseStatus.FORBIDDEN),
+        /** No route covers the request (or its path is ambiguous). */
+        NO_ROUTE(HttpResponseStatus.FORBIDDEN),
+        /** The verifier failed for another reason than the token (e.g. keys unavailable): fails closed. */
+        VERIFIER_FAILED(HttpResponseStatus.SERVICE_UNAVAILABLE);
+
+        private final HttpResponseStatus status;
+
+        Refusal(HttpResponseStatus status) {
+            this.status = status;
+        }
+    }
+
+    private static final String BEARER = "Bearer";
+    private static final String[] NO_SCOPES = new String[0];
+
+    private final ServiceTokens verifier;
+    private final RouteScopes routes;
+    private final AuditLog audit;
+    private final Clock clock;
+
+    private ServiceTokenAuthHandler(Builder builder) {
+        this.verifier = builder.verifier;
+        this.routes = builder.routes;
+        this.audit = builder.audit;
+        this.clock = builder.clock;
+    }
+
+    /**
+     * Starts a builder.
+     *
+     * @param verifier verifies the tokens; its identity is the audience they must be minted for
+     * @param routes the scopes each request needs; requests it does not cover are refused
+     */
+    public static Builder builder(ServiceTokens verifier, RouteScopes routes) {
+        return new Builder(verifier, routes);
+    }
+
+    /** The verified token of the request being handled on {@code channel}. */
+    public static Optional<VerifiedToken> verifiedToken(Channel channel) {
+        return Optional.ofNullable(channel.attr(VERIFIED_TOKEN).get());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            ctx.channel().attr(VERIFIED_TOKEN).set(null);
+            VerifiedToken token = authenticate(ctx, request);
+            if (token == null) {
+                return;
+            }
+            ctx.channel().attr(VERIFIED_TOKEN).set(token);
+        } else if (HttpRefusals.dropsBody(ctx, msg)) {
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** The request's verified token, or null after refusing it. */
+    private VerifiedToken authenticate(ChannelHandlerContext ctx, HttpRequest request) {
+        List<String> authorization = request.headers().getAll(HttpHeaderNames.AUTHORIZATION);
+        if (authorization.isEmpty()) {
+            return refuse(ctx, request, Refusal.MISSING_TOKEN.name(), Refusal.MISSING_TOKEN.status,
+                    "no Authorization header; send 'Authorization: Bearer <service token>'");
+        }
+        String token = authorization.size() == 1 ? bearerToken(authorization.get(0)) : null;
+        if (token == null) {
+            return refuse(ctx, request, Refusal.MALFORMED_AUTHORIZATION.name(), Refusal.MALFORMED_AUTHORIZATION.status,
+                    authorization.size() + " Authorization header(s); expected exactly one 'Bearer <token>'");
+        }
+        Optional<Set<String>> required = routes.requiredScopes(request);
+        X509Certificate certificate = ctx.channel().attr(PeerIdentityHandler.PEER_CERTIFICATE).get();
+        ServiceIdentity peer = ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get();
+        VerifiedToken verified;
+        try {
+            // Verified even when no route matches, so a bad token is a 401 whatever the path.
+            String[] scopes = required.map(set -> set.toArray(String[]::new)).orElse(NO_SCOPES);
+            verified = certificate == null ? verifier.verify(token, scopes) : verifier.verify(token, certificate, scopes);
+        } catch (TokenRejectedException e) {
+            HttpResponseStatus status = switch (e.reason()) {
+                case INSUFFICIENT_SCOPE, CERTIFICATE_MISMATCH -> HttpResponseStatus.FORBIDDEN;
+                default -> HttpResponseStatus.UNAUTHORIZED;
+            };
+            return refuse(ctx, request, e.reason().name(), status, e.getMessage());
+        } catch (RuntimeException e) {
+            return refuse(ctx, request, Refusal.VERIFIER_FAILED.name(), Refusal.VERIFIER_FAILED.status,
+                    "the token verifier failed: " + e.getClass().getSimpleName());
+        }
+        if (peer == null || !peer.toString().equals(verified.service())) {
+            return refuse(ctx, request, Refusal.IDENTITY_MISMATCH.name(), Refusal.IDENTITY_MISMATCH.status,
+                    "the token was minted by " + LogSafe.text(verified.service()) + " but the connection's certificate"
+                            + " proves " + (peer == null ? "no SPIFFE identity" : peer));
+        }
+        if (required.isEmpty()) {
+            return refuse(ctx, request, Refusal.NO_ROUTE.name(), Refusal.NO_ROUTE.status,
+                    "no route covers this method and path; add one to RouteScopes");
+        }
+        return verified;
+    }
+
+    /** The token of a single {@code Bearer <token>} value (RFC 6750 b64token), or null. */
+    static String bearerToken(String value) {
+        int space = BEARER.length();
+        if (value.length() <= space + 1 || value.charAt(space) != ' '
+                || !value.regionMatches(true, 0, BEARER, 0, space)) {
+            return null;
+        }
+        int end = value.length();
+        while (end > space + 2 && value.charAt(end - 1) == '=') {
+            end--;
+        }
+        for (int i = space + 1; i < end; i++) {
+            char c = value.charAt(i);
+            boolean allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+            if (!allowed) {
+                return null;
+            }
+        }
+        return value.substring(space + 1);
+    }
+
+    private VerifiedToken refuse(ChannelHandlerContext ctx, HttpRequest request, String reason,
+                                 HttpResponseStatus status, String detail) {
+        audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
+                .field("peer", peerName(ctx))
+                .field("method", request.method().name())
+                .field("path", HttpRefusals.auditPath(request))
+                .field("status", status.code())
+                .field("reason", reason)
+                .field("detail", detail)
+                .build());
+        HttpRefusals.refuseAndDrop(ctx, request, status, headers -> {
+            if (status.equals(HttpResponseStatus.UNAUTHORIZED)) {
+                headers.set(HttpHeaderNames.WWW_AUTHENTICATE, BEARER);
+            }
+        });
+        return null;
+    }
+
+    private static String peerName(ChannelHandlerContext ctx) {
+        ServiceIdentity identity = ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get();
+        if (identity != null) {
+            return identity.toString();
+        }
+        return PeerIdentityHandler.remoteAddress(ctx).map(address -> address.getHostAddress()).orElse("unknown");
+    }
+
+    /** Builds a {@link ServiceTokenAuthHandler}. */
+    public static final class Builder {
+        private final ServiceTokens verifier;
+        private final RouteScopes routes;
+        private AuditLog audit = AuditLog.slf4j();
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(ServiceTokens verifier, RouteScopes routes) {
+            this.verifier = Objects.requireNonNull(verifier, "verifier");
+            this.routes = Objects.requireNonNull(routes, "routes");
+        }
+
+        /** Where refusals are recorded (default {@link AuditLog#slf4j()}); the verifier records its own rejections. */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
+            return this;
+        }
+
+        /** The clock that stamps refusals (the verifier has its own for token times). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Builds the handler. */
+        public ServiceTokenAuthHandler build() {
+            return new ServiceTokenAuthHandler(this);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.settler.zerotrust.netty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.TokenAlgorithm;
+import io.settler.zerotrust.token.TokenKey;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The handler's parsing and streamed-body handling, on an {@code EmbeddedChannel}. */
+class ServiceTokenAuthHandlerTest {
+
+    private final TestPki pki = new TestPki();
+
+    @Test
+    void acceptsOnlyOneStrictBearerCredential() {
+        assertThat(ServiceTokenAuthHandler.bearerToken("Bearer a.b-c_d~e+f/g==")).isEqualTo("a.b-c_d~e+f/g==");
+        assertThat(ServiceTokenAuthHandler.bearerToken("BEARER abc")).isEqualTo("abc");
+        for (String refused : List.of("Bearer", "Bearer ", "Bearer  abc", "Bearer abc ", "Bearer\tabc",
+                "Bearer abc,def", "Bearer a=b", "Bearer ==", "Bearerabc", "Basic abc", "Bearer ab\u00e9")) {
+            assertThat(ServiceTokenAuthHandler.bearerToken(refused)).as(refused).isNull();
+        }
+    }
+
+    @Test
+    void dropsBodyOfStreamedRequestItRefusedAndServesTheNextOne() {
+        KeySet keys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "worker-1")).build();
+        String token = ServiceTokens.builder().identity(TestPki.WORKER_ID).keys(keys).build()
+                .mint("spiffe://example.org/api", List.of("jobs:write"));
+        ServiceTokens verifier = ServiceTokens.builder().identity("spiffe://example.org/api")
+                .verificationKeys(KeySet.fromJwks(keys.toJwks()).pinnedTo(TestPki.WORKER_ID))
+                .trustIssuers(TestPki.WORKER_ID).auditLog(pki.audit).build();
+        ServiceTokenAuthHandler auth = ServiceTokenAuthHandler.builder(verifier,
+                RouteScopes.builder().route(HttpMethod.POST, "/jobs", "jobs:write").build()).auditLog(pki.audit).build();
+        EmbeddedChannel channel = new EmbeddedChannel(auth);
+        channel.attr(PeerIdentityHandler.PEER_CERTIFICATE).set(TestPki.WORKER.certificate());
+        channel.attr(PeerIdentityHandler.PEER_IDENTITY).set(ServiceIdentity.parse(TestPki.WORKER_ID));
+
+        channel.writeInbound(post(null), body("secret"), LastHttpContent.EMPTY_LAST_CONTENT);
+        assertThat((Object) channel.readInbound()).isNull();
+        FullHttpResponse refused = channel.readOutbound();
+        assertThat(refused.status().code()).isEqualTo(401);
+        assertThat(refused.headers().get(HttpHeaderNames.WWW_AUTHENTICATE)).isEqualTo("Bearer");
+        refused.release();
+
+        channel.writeInbound(post("Bearer " + token), body("job"), new DefaultLastHttpContent());
+        assertThat((Object) channel.readInbound()).isInstanceOf(HttpRequest.class);
+        assertThat(ServiceTokenAuthHandler.verifiedToken(channel)).get()
+                .satisfies(verified -> assertThat(verified.scopes()).containsExactly("jobs:write"));
+        DefaultHttpContent content = channel.readInbound();
+        assertThat(content.content().toString(StandardCharsets.UTF_8)).isEqualTo("job");
+        content.release();
+        LastHttpContent last = channel.readInbound();
+        last.release();
+        assertThat(pki.events).filteredOn(event -> event.action().equals("request.refused")).hasSize(1);
+        channel.finishAndReleaseAll();
+    }
+
+    private static HttpRequest post(String authorization) {
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/jobs");
+        HttpUtil.setTransferEncodingChunked(request, true);
+        HttpUtil.setKeepAlive(request, true);
+        if (authorization != null) {
+            request.headers().set(HttpHeaderNames.AUTHORIZATION, authorization);
+        }
+        return request;
+    }
+
+    private static DefaultHttpContent body(String text) {
+        return new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    }
+}
