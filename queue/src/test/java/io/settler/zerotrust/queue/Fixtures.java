@@ -24,7 +24,7 @@ final class Fixtures {
     static final Policy POLICY = Policy.builder("queue.test")
             .service("api", api -> api.scopes("queue:jobs:publish", "queue:other:publish"))
             .service("billing", billing -> billing.scopes("queue:other:publish"))
-            .service("worker", worker -> worker.scopes("queue:jobs:consume"))
+            .service("worker", worker -> worker.scopes("queue:jobs:consume", "redis:worker:write"))
             .build();
 
     final TokenKey apiKey = TokenKey.generate(TokenAlgorithm.ED25519, "api-1").forIssuers(API);

@@ -16,7 +16,12 @@ import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.redis.KeyNamespace;
+import io.settler.zerotrust.redis.RedisReplayGuard;
+import io.settler.zerotrust.token.KeySet;
+import java.nio.charset.StandardCharsets;
 import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.redis.RedisAcl;
 import io.settler.zerotrust.testkit.LocalRedis;
@@ -277,6 +282,46 @@ class QueueRedisTest {
         assertThat(fixtures.audit.named("queue.stream_shrank")).hasSize(1);
         assertThat(fixtures.audit.named("queue.stream_shrank").get(0).fields()).containsEntry("before", "2")
                 .containsEntry("after", "1");
+    }
+
+    /** The quick start of the module's README.md, line for line (apiTokens etc. come from the fixtures). */
+    @Test
+    void readmeQuickStart() throws Exception {
+        ServiceTokens apiTokens = fixtures.api();
+        RedisCommands<String, String> apiRedis = api;
+        RedisCommands<String, String> workerRedis = worker;
+        RedisCommands<String, String> operatorRedis = operator;
+        Policy policy = Fixtures.POLICY;
+        KeySet publisherKeys = KeySet.of(fixtures.apiKey.verifyOnly());
+        List<String> resized = new CopyOnWriteArrayList<>();
+        MessageHandler resize = message -> resized.add(message.jti());
+
+        // --- README quick start begins ---
+        // The API server (publisher): its ServiceTokens signs, the policy must grant it queue:jobs:publish.
+        EnvelopeSigner signer = EnvelopeSigner.builder(apiTokens, "jobs").lifetime(Duration.ofMinutes(15)).build();
+        QueuePublisher publisher = QueuePublisher.of(apiRedis, signer);      // XADD to queue:{jobs}:api only
+        String entryId = publisher.publish("{\"resize\":42}".getBytes(StandardCharsets.UTF_8));
+
+        // A worker: verifies as the queue's identity, trusting only the publishers' keys.
+        ServiceTokens queueTokens = ServiceTokens.builder()
+                .identity("spiffe://queue.test/queue/jobs")                // the audience publishers mint for
+                .verificationKeys(publisherKeys)                           // or a JwksSource pinned to them
+                .trustIssuers("spiffe://queue.test/api")
+                .build();
+        EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, "jobs")
+                .policy(policy)                                            // who may publish to this queue
+                .replayGuard(RedisReplayGuard.builder(workerRedis, KeyNamespace.of("worker")).build())
+                .build();
+        QueueConsumer.createGroup(operatorRedis, verifier, "workers");      // setup step, as the operator
+        QueueConsumer consumer = QueueConsumer.builder(workerRedis, verifier, resize)  // idempotent by jti
+                .group("workers").consumer("worker-1")
+                .build();
+        int processed = consumer.poll();                                   // call in a loop
+        // --- README quick start ends ---
+
+        assertThat(entryId).isNotBlank();
+        assertThat(processed).isEqualTo(1);
+        assertThat(resized).hasSize(1);
     }
 
     private void assertDeadLetteredAndNotHandled(QueueException.Reason reason) {
