@@ -53,6 +53,8 @@ public final class QueueConsumer {
     private final AuditLog audit;
     private final Clock clock;
     private final Map<String, Long> lengths = new ConcurrentHashMap<>();
+    private final long housekeepingMillis;
+    private long nextHousekeeping = Long.MIN_VALUE;
 
     private QueueConsumer(Builder builder) {
         this.redis = builder.redis;
@@ -70,6 +72,7 @@ public final class QueueConsumer {
         this.maxFuture = builder.maxFuture;
         this.audit = builder.audit;
         this.clock = builder.clock;
+        this.housekeepingMillis = Math.min(claimAfter.toMillis(), 1_000);
     }
 
     /** Starts a consumer that verifies with {@code verifier} and runs {@code handler}. */
@@ -102,7 +105,8 @@ public final class QueueConsumer {
     }
 
     /**
-     * One round: reclaims entries idle longer than {@code claimAfter}, then reads up to
+     * One round: reclaims entries idle longer than {@code claimAfter} and checks the stream
+     * lengths (at most every {@code min(claimAfter, 1 s)}, and on the first poll), then reads up to
      * {@code batchSize} new entries per stream (without blocking). Each entry is verified, then
      * handled and acknowledged, or dead-lettered.
      *
@@ -110,10 +114,14 @@ public final class QueueConsumer {
      * @throws QueueException {@link QueueException.Reason#NO_GROUP} if the group is missing
      */
     public int poll() {
-        checkLengths();
         int processed = 0;
-        for (String stream : owners.keySet()) {
-            processed += reclaim(stream);
+        long now = clock.millis();
+        if (now >= nextHousekeeping) {
+            nextHousekeeping = now + housekeepingMillis;
+            checkLengths();
+            for (String stream : owners.keySet()) {
+                processed += reclaim(stream);
+            }
         }
         @SuppressWarnings("unchecked")
         List<StreamMessage<String, String>> fresh = call(null, () -> redis.xreadgroup(consumer,
@@ -277,7 +285,10 @@ public final class QueueConsumer {
             return this;
         }
 
-        /** How long an entry stays unacknowledged before another worker may reclaim it (default 1 min). */
+        /**
+         * How long an entry stays unacknowledged before another worker may reclaim it (default
+         * 1 min); reclaiming and the length check run at most every {@code min(claimAfter, 1 s)}.
+         */
         public Builder claimAfter(Duration claimAfter) {
             Objects.requireNonNull(claimAfter, "claimAfter");
             if (claimAfter.isNegative()) {

@@ -270,7 +270,9 @@ class QueueRedisTest {
 
     @Test
     void streamLengthThatDropsSuddenlyIsAudited() {
-        QueueConsumer consumer = consumer("w1", handled::add);
+        QueueConsumer.createGroup(operator, verifier, "workers");
+        QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers").consumer("w1")
+                .claimAfter(Duration.ZERO).auditLog(fixtures.audit).build(); // checks lengths on every poll
         QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
         publisher.publish("a".getBytes(UTF_8));
         publisher.publish("b".getBytes(UTF_8));
