@@ -49,8 +49,9 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code queue:<q>:publish}: {@code XADD} to its own stream {@link #streamKey
  *       queue:{<q>}:<service>} only: no reads, no other publisher's stream;</li>
- *   <li>{@code queue:<q>:consume}: {@code XREADGROUP}, {@code XACK}, {@code XAUTOCLAIM} on
- *       {@code queue:{<q>}:*}: never {@code XADD};</li>
+ *   <li>{@code queue:<q>:consume}: {@code XREADGROUP}, {@code XACK}, {@code XAUTOCLAIM},
+ *       {@code XPENDING}, {@code XLEN} on {@code queue:{<q>}:*}; {@code XADD} only to the
+ *       {@link #deadLetterKey dead-letter stream} (a selector), never to a publisher's stream;</li>
  *   <li>{@code redis:<ns>:read}: a named list of read commands ({@code GET}, {@code HGETALL}, ...)
  *       on {@code <ns>:*} (read-only key permission);</li>
  *   <li>{@code redis:<ns>:write}: those plus a named list of writes ({@code SET}, {@code DEL},
@@ -99,6 +100,14 @@ public final class RedisAcl {
         return "queue:{" + queue + "}:" + KeyNamespace.escape(service);
     }
 
+    /**
+     * The dead-letter stream of a queue: {@code queue:{<queue>}:%dead-letter}. No publisher's
+     * {@link #streamKey} can be this key ({@code %} in a service name is escaped to {@code %25}).
+     */
+    public static String deadLetterKey(String queue) {
+        return streamKey(queue, "x").replaceFirst(":x$", ":%dead-letter");
+    }
+
     /** The ACL file: {@code user default off ...}, then one line per service, in policy order. */
     public String aclFile() {
         StringBuilder file = new StringBuilder("# Rendered by Settler Zero Trust from the policy; do not edit by hand.\n");
@@ -120,7 +129,30 @@ public final class RedisAcl {
             throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "the rendered ACL has no user '"
                     + user + "'; it has " + order);
         }
-        return List.of(rules.split(" "));
+        return tokens(rules);
+    }
+
+    /** Splits rules at spaces, keeping each selector {@code (...)} as one token, as ACL SETUSER takes it. */
+    private static List<String> tokens(String rules) {
+        List<String> tokens = new ArrayList<>();
+        StringBuilder selector = null;
+        for (String token : rules.trim().split("\\s+")) {
+            if (selector == null && token.startsWith("(") && !token.endsWith(")")) {
+                selector = new StringBuilder(token);
+            } else if (selector != null) {
+                selector.append(' ').append(token);
+                if (token.endsWith(")")) {
+                    tokens.add(selector.toString());
+                    selector = null;
+                }
+            } else {
+                tokens.add(token);
+            }
+        }
+        if (selector != null) {
+            tokens.add(selector.toString());
+        }
+        return List.copyOf(tokens);
     }
 
     /**
@@ -179,7 +211,7 @@ public final class RedisAcl {
     public Drift drift(List<String> aclList, Function<String, Set<String>> categoryMembers, String... ignoredUsers) {
         Map<String, SortedSet<String>> live = new LinkedHashMap<>();
         for (String line : aclList) {
-            List<String> tokens = List.of(line.trim().split("\\s+"));
+            List<String> tokens = tokens(line);
             if (tokens.size() >= 2 && tokens.get(0).equals("user")) {
                 live.put(tokens.get(1), effective(tokens.subList(2, tokens.size()), categoryMembers));
             }
@@ -214,6 +246,10 @@ public final class RedisAcl {
         Set<String> commands = new TreeSet<>();
         for (String token : tokens) {
             if (IMPLICIT.contains(token)) {
+                continue;
+            }
+            if (token.startsWith("(")) { // a selector: compared as Redis prints it
+                result.add(token);
                 continue;
             }
             boolean command = (token.startsWith("+") || token.startsWith("-")) && token.length() > 1;
@@ -326,8 +362,9 @@ public final class RedisAcl {
             for (ServicePolicy service : policy.services()) {
                 Set<String> keys = new LinkedHashSet<>();
                 Set<String> commands = new LinkedHashSet<>();
+                Set<String> selectors = new LinkedHashSet<>();
                 for (String scope : service.scopes()) {
-                    grant(service.name(), scope, keys, commands);
+                    grant(service.name(), scope, keys, commands, selectors);
                 }
                 if (commands.isEmpty()) {
                     continue;
@@ -343,6 +380,7 @@ public final class RedisAcl {
                 rules.add("resetchannels");
                 rules.add("-@all");
                 rules.addAll(commands);
+                rules.addAll(selectors);
                 lines.put(service.name(), String.join(" ", rules));
             }
             if (!withoutPassword.isEmpty()) {
@@ -358,7 +396,8 @@ public final class RedisAcl {
             return new RedisAcl(lines);
         }
 
-        private static void grant(String service, String scope, Set<String> keys, Set<String> commands) {
+        private static void grant(String service, String scope, Set<String> keys, Set<String> commands,
+                                  Set<String> selectors) {
             Matcher queue = QUEUE_SCOPE.matcher(scope);
             if (queue.matches()) {
                 String name = queue.group(1);
@@ -367,7 +406,10 @@ public final class RedisAcl {
                     commands.add("+xadd");
                 } else {
                     keys.add("~queue:{" + name + "}:*");
-                    commands.addAll(List.of("+xreadgroup", "+xack", "+xautoclaim"));
+                    commands.addAll(List.of("+xreadgroup", "+xack", "+xautoclaim", "+xpending",
+                            "+xlen"));
+                    // A selector: XADD to the dead-letter stream only, never to a publisher's stream.
+                    selectors.add("(~" + deadLetterKey(name) + " resetchannels -@all +xadd)");
                 }
                 return;
             }

@@ -77,7 +77,10 @@ class RedisAclTest {
                 .contains("~queue:{jobs}:api ").contains("%R~cache:* ").doesNotContain("gateway")
                 .doesNotContain(PASSWORDS.get("api"));
         assertThat(acl.rules("billing")).contains("~queue:{jobs}:billing", "+xadd").doesNotContain("+xreadgroup");
-        assertThat(acl.rules("worker")).contains("+xreadgroup", "+xack", "+xautoclaim").doesNotContain("+xadd");
+        assertThat(acl.rules("worker")).contains("+xreadgroup", "+xack", "+xautoclaim", "+xpending", "+xlen",
+                "(~queue:{jobs}:%dead-letter resetchannels -@all +xadd)").doesNotContain("+xadd");
+        assertThat(RedisAcl.deadLetterKey("jobs")).isEqualTo("queue:{jobs}:%dead-letter")
+                .isNotEqualTo(RedisAcl.streamKey("jobs", "%dead-letter"));
     }
 
     @Test
@@ -115,6 +118,9 @@ class RedisAclTest {
             assertThat(messages).isNotEmpty();
             assertThat(commands.xack(stream, "workers-w", messages.get(0).getId())).isEqualTo(1L);
             assertNoPermission(() -> commands.xadd(stream, Map.of("job", "forged")));
+            assertNoPermission(() -> commands.xadd("queue:{jobs}:dead-letter", Map.of("job", "forged")));
+            assertThat(commands.xadd(RedisAcl.deadLetterKey("jobs"), Map.of("reason", "FORGED"))).isNotBlank();
+            assertThat(commands.xpending(stream, "workers-w").getCount()).isZero();
             assertNoPermission(() -> commands.set("cache:x", "y"));
             assertThat(commands.get("cache:x")).isNull();
         }

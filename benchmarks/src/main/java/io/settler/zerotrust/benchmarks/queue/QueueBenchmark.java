@@ -1,0 +1,164 @@
+package io.settler.zerotrust.benchmarks.queue;
+
+import io.lettuce.core.Consumer;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.queue.EnvelopeSigner;
+import io.settler.zerotrust.queue.EnvelopeVerifier;
+import io.settler.zerotrust.queue.QueueConsumer;
+import io.settler.zerotrust.queue.QueuePublisher;
+import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.redis.KeyNamespace;
+import io.settler.zerotrust.redis.PasswordSource;
+import io.settler.zerotrust.redis.RedisReplayGuard;
+import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.TokenAlgorithm;
+import io.settler.zerotrust.token.TokenKey;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * One 256-byte message through a queue, synchronously, on one hardened TLS 1.3 connection to the
+ * testkit's Redis on loopback (started once per trial; all variants use the same server).
+ *
+ * <p>{@code baseline}: raw Lettuce {@code XADD}, {@code XREADGROUP COUNT 1}, {@code XACK} of the
+ * same payload. {@code queueHs256} / {@code queueEd25519}: {@link QueuePublisher#publish} (mint a
+ * one-time token) plus {@link QueueConsumer#poll} (XLEN, XAUTOCLAIM, XREADGROUP, verify, a
+ * {@code SET NX} in the Redis replay guard, handle, XACK). Higher is better (messages per second).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class QueueBenchmark {
+
+    private static final String USER = "bench";
+    private static final String PASSWORD = "bench-queue-password-7f1e";
+    private static final String API = "spiffe://bench.test/api";
+    private static final byte[] PAYLOAD = "p".repeat(256).getBytes(StandardCharsets.UTF_8);
+    private static final String RAW_STREAM = "queue:{raw}:api";
+
+    private LocalRedis redis;
+    private Path passwordFile;
+    private HardenedRedis hardened;
+    private StatefulRedisConnection<String, String> connection;
+    private RedisCommands<String, String> commands;
+    private Map<String, String> rawFields;
+    private Consumer<String> rawConsumer;
+    private QueuePublisher hsPublisher;
+    private QueueConsumer hsConsumer;
+    private QueuePublisher edPublisher;
+    private QueueConsumer edConsumer;
+
+    /** Starts Redis, connects, creates the groups. */
+    @Setup
+    public void setUp() throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.create("bench.test");
+        redis = LocalRedis.builder(ca).user(USER, PASSWORD, "~queue:* ~bench:* +xadd +xreadgroup +xack +xautoclaim"
+                + " +xpending +xlen +xgroup|create +set +@connection +acl|whoami +client|info").start();
+        IssuedCertificate client = redis.clientCertificate(USER);
+        passwordFile = Files.createTempFile("bench-queue", ".password");
+        Files.writeString(passwordFile, PASSWORD);
+        hardened = HardenedRedis.builder().host(redis.host()).port(redis.tlsPort()).user(USER)
+                .password(PasswordSource.fromFile(passwordFile))
+                .credentials(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
+                        TrustBundle.of(List.of(ca.rootCertificate()))))
+                .auditLog(event -> { })
+                .build();
+        connection = hardened.connect();
+        commands = connection.sync();
+
+        rawFields = Map.of("pld", new String(PAYLOAD, StandardCharsets.UTF_8));
+        commands.xgroupCreate(XReadArgs.StreamOffset.from(RAW_STREAM, "0"), "workers", XGroupCreateArgs.Builder.mkstream());
+        rawConsumer = Consumer.from("workers", "w1");
+
+        TokenKey hs = TokenKey.hs256("api-hs", "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
+        hsPublisher = publisher("hs", hs);
+        hsConsumer = consumer("hs", hs);
+        TokenKey ed = TokenKey.generate(TokenAlgorithm.ED25519, "api-ed");
+        edPublisher = publisher("ed", ed);
+        edConsumer = consumer("ed", ed.verifyOnly());
+
+        baseline();
+        queueHs256();
+        queueEd25519(); // each must work before anything is measured
+    }
+
+    private QueuePublisher publisher(String queue, TokenKey key) {
+        ServiceTokens api = ServiceTokens.builder().identity(API).signingKey(key).build();
+        return QueuePublisher.of(commands, EnvelopeSigner.builder(api, queue).build());
+    }
+
+    private QueueConsumer consumer(String queue, TokenKey key) {
+        ServiceTokens queueTokens = ServiceTokens.builder().identity("spiffe://bench.test/queue/" + queue)
+                .verificationKeys(KeySet.of(key)).trustIssuers(API).auditLog(AuditLog.slf4j()).build();
+        EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, queue).publishers(API)
+                .replayGuard(RedisReplayGuard.builder(commands, KeyNamespace.of("bench")).auditLog(event -> { }).build())
+                .auditLog(event -> { }).build();
+        QueueConsumer.createGroup(commands, verifier, "workers");
+        return QueueConsumer.builder(commands, verifier, message -> { }).group("workers").consumer("w1")
+                .batchSize(1).auditLog(event -> { }).build();
+    }
+
+    /** Closes the connection and stops Redis. */
+    @TearDown
+    public void tearDown() throws Exception {
+        connection.close();
+        hardened.close();
+        redis.close();
+        Files.deleteIfExists(passwordFile);
+    }
+
+    /** Raw XADD + XREADGROUP + XACK. */
+    @Benchmark
+    @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
+    public long baseline() {
+        commands.xadd(RAW_STREAM, rawFields);
+        List<StreamMessage<String, String>> read = commands.xreadgroup(rawConsumer, XReadArgs.Builder.count(1),
+                XReadArgs.StreamOffset.lastConsumed(RAW_STREAM));
+        return commands.xack(RAW_STREAM, "workers", read.get(0).getId());
+    }
+
+    /** Publish + poll with HS256 envelopes. */
+    @Benchmark
+    public int queueHs256() {
+        hsPublisher.publish(PAYLOAD);
+        return requireOne(hsConsumer.poll());
+    }
+
+    /** Publish + poll with EdDSA (Ed25519) envelopes. */
+    @Benchmark
+    public int queueEd25519() {
+        edPublisher.publish(PAYLOAD);
+        return requireOne(edConsumer.poll());
+    }
+
+    private static int requireOne(int processed) {
+        if (processed != 1) {
+            throw new IllegalStateException("expected one message per poll, got " + processed);
+        }
+        return processed;
+    }
+}

@@ -1,0 +1,219 @@
+package io.settler.zerotrust.queue;
+
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.identity.InvalidServiceIdentityException;
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.token.ReplayGuard;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.TokenRejectedException;
+import io.settler.zerotrust.token.VerifiedToken;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Verifies envelopes of one queue before anything else sees them: the token's signature (through
+ * the given {@link ServiceTokens}, whose identity must be the queue's audience), the issuer being
+ * allowed to publish to the queue, the scope {@code queue:<name>:publish}, the payload digest,
+ * the expiry, and that the {@code jti} was not used before. Every refusal is a
+ * {@link QueueException} whose reason {@link QueueException#isRejection() is a rejection}, and a
+ * {@code queue.message_rejected} audit event. Immutable and thread-safe.
+ */
+public final class EnvelopeVerifier {
+
+    private final ServiceTokens tokens;
+    private final String queue;
+    private final String scope;
+    private final Map<String, String> publishers; // SPIFFE ID -> service name
+    private final ReplayGuard replayGuard;
+    private final AuditLog audit;
+    private final Clock clock;
+
+    private EnvelopeVerifier(Builder builder) {
+        this.tokens = builder.tokens;
+        this.queue = builder.queue;
+        this.scope = Queues.publishScope(queue);
+        this.publishers = Map.copyOf(builder.publishers);
+        this.replayGuard = builder.replayGuard;
+        this.audit = builder.audit;
+        this.clock = builder.clock;
+    }
+
+    /**
+     * Starts a verifier for {@code queue}. {@code tokens} is a verifying {@link ServiceTokens}
+     * whose identity is {@code spiffe://<trust domain>/queue/<queue>} and which trusts the
+     * publishers' keys and issuers; give it no replay guard of its own (this verifier checks the
+     * replay last, after the payload, so a tampered copy cannot use up a genuine message's jti).
+     */
+    public static Builder builder(ServiceTokens tokens, String queue) {
+        return new Builder(tokens, queue);
+    }
+
+    /** The queue's name. */
+    public String queue() {
+        return queue;
+    }
+
+    /** The allowed publishers: SPIFFE ID to service name (the owner of the stream it writes to). */
+    public Map<String, String> publishers() {
+        return publishers;
+    }
+
+    /**
+     * Verifies a freshly received envelope, including the replay check.
+     *
+     * @throws QueueException a rejection, also recorded as an audit event
+     */
+    public VerifiedMessage verify(Envelope envelope) {
+        return verify(envelope, null, true);
+    }
+
+    /**
+     * Verifies {@code envelope}. {@code streamOwner}, if not null, is the service whose stream it
+     * was read from: the issuer must be that service. {@code checkReplay} is false only for a
+     * redelivery of the same transport entry, whose jti its first delivery recorded.
+     */
+    VerifiedMessage verify(Envelope envelope, String streamOwner, boolean checkReplay) {
+        Objects.requireNonNull(envelope, "envelope");
+        try {
+            VerifiedToken token;
+            try {
+                token = tokens.verify(envelope.token(), scope);
+            } catch (TokenRejectedException e) {
+                throw new QueueException(map(e.reason()), "the message's token was rejected (" + e.reason() + "): "
+                        + e.getMessage());
+            }
+            String service = publishers.get(token.issuer());
+            if (service == null) {
+                throw new QueueException(QueueException.Reason.WRONG_PUBLISHER, LogSafe.text(token.issuer())
+                        + " may not publish to queue " + queue + "; grant it " + scope + " in the policy");
+            }
+            if (streamOwner != null && !streamOwner.equals(service)) {
+                throw new QueueException(QueueException.Reason.WRONG_PUBLISHER, "a message of " + service
+                        + " was found in the stream of " + LogSafe.text(streamOwner) + "; publishers write only to"
+                        + " their own stream");
+            }
+            String digest = token.claims().get(Queues.PAYLOAD_DIGEST_CLAIM);
+            if (digest == null) {
+                throw new QueueException(QueueException.Reason.TAMPERED, "the token has no '"
+                        + Queues.PAYLOAD_DIGEST_CLAIM + "' payload digest; seal messages with EnvelopeSigner");
+            }
+            if (!Queues.sameAscii(digest, Queues.digest(envelope.payloadUnsafe()))) {
+                throw new QueueException(QueueException.Reason.TAMPERED, "the payload does not match the digest"
+                        + " its token " + LogSafe.text(token.jti()) + " was minted for");
+            }
+            if (checkReplay && !replayGuard.firstUse(token.issuer(), token.jti(),
+                    token.expiresAt().plus(java.time.Duration.ofMinutes(5)))) {
+                throw new QueueException(QueueException.Reason.REPLAYED, "token " + LogSafe.text(token.jti()) + " of "
+                        + LogSafe.text(token.issuer()) + " was already used by another message (or the replay"
+                        + " guard cannot tell and fails closed)");
+            }
+            return new VerifiedMessage(queue, token.issuer(), service, token.jti(), token.issuedAt(),
+                    envelope.payload());
+        } catch (QueueException e) {
+            audit.record(AuditEvent.builder(clock.instant(), "queue.message_rejected", AuditEvent.Outcome.REFUSED)
+                    .field("queue", queue).field("reason", e.reason()).field("detail", e.getMessage()).build());
+            throw e;
+        }
+    }
+
+    private static QueueException.Reason map(TokenRejectedException.Reason reason) {
+        return switch (reason) {
+            case UNKNOWN_KEY, BAD_SIGNATURE, UNSUPPORTED_ALGORITHM -> QueueException.Reason.FORGED;
+            case EXPIRED, NOT_YET_VALID, LIFETIME_TOO_LONG -> QueueException.Reason.EXPIRED;
+            case INSUFFICIENT_SCOPE -> QueueException.Reason.WRONG_SCOPE;
+            case WRONG_AUDIENCE -> QueueException.Reason.WRONG_QUEUE;
+            case WRONG_ISSUER -> QueueException.Reason.WRONG_PUBLISHER;
+            case REPLAYED -> QueueException.Reason.REPLAYED;
+            default -> QueueException.Reason.MALFORMED;
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "EnvelopeVerifier[" + tokens.identity() + ", publishers=" + publishers.keySet() + "]";
+    }
+
+    /** Settings of an {@link EnvelopeVerifier}. */
+    public static final class Builder {
+        private final ServiceTokens tokens;
+        private final String queue;
+        private final Map<String, String> publishers = new LinkedHashMap<>();
+        private ReplayGuard replayGuard;
+        private AuditLog audit = AuditLog.slf4j();
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(ServiceTokens tokens, String queue) {
+            this.tokens = Objects.requireNonNull(tokens, "tokens");
+            this.queue = Queues.checkName(queue);
+        }
+
+        /** Allows every service the policy grants {@code queue:<name>:publish}. */
+        public Builder policy(Policy policy) {
+            Objects.requireNonNull(policy, "policy");
+            for (ServicePolicy service : policy.services()) {
+                if (service.mayHold(Queues.publishScope(queue))) {
+                    publishers.put(service.identity().toString(), service.name());
+                }
+            }
+            return this;
+        }
+
+        /** Allows these publishers (SPIFFE IDs; the service name is the ID's last path segment). */
+        public Builder publishers(String... spiffeIds) {
+            Arrays.stream(spiffeIds).forEach(id -> {
+                try {
+                    ServiceIdentity identity = ServiceIdentity.parse(id);
+                    publishers.put(identity.toString(), identity.serviceName());
+                } catch (InvalidServiceIdentityException e) {
+                    throw new QueueException(QueueException.Reason.INVALID_CONFIGURATION, "publishers are SPIFFE IDs: "
+                            + e.getMessage());
+                }
+            });
+            return this;
+        }
+
+        /** Required: remembers each issuer + jti (e.g. redis-tls's {@code RedisReplayGuard}, shared by all workers). */
+        public Builder replayGuard(ReplayGuard replayGuard) {
+            this.replayGuard = Objects.requireNonNull(replayGuard, "replayGuard");
+            return this;
+        }
+
+        /** Where rejections are recorded (default SLF4J). */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
+            return this;
+        }
+
+        /** The clock of audit events. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The verifier. */
+        public EnvelopeVerifier build() {
+            String expected = Queues.audience(ServiceIdentity.parse(tokens.identity()).trustDomain(), queue);
+            if (!tokens.identity().equals(expected)) {
+                throw new QueueException(QueueException.Reason.INVALID_CONFIGURATION, "the verifying ServiceTokens"
+                        + " must have the queue's identity " + expected + " (the audience publishers mint for); it has "
+                        + tokens.identity());
+            }
+            if (publishers.isEmpty()) {
+                throw new QueueException(QueueException.Reason.INVALID_CONFIGURATION, "no publisher may publish to "
+                        + queue + "; give policy(...) granting " + Queues.publishScope(queue) + " or publishers(...)");
+            }
+            if (replayGuard == null) {
+                throw new QueueException(QueueException.Reason.INVALID_CONFIGURATION, "set replayGuard(...): every"
+                        + " message token is one-time");
+            }
+            return new EnvelopeVerifier(this);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.settler.zerotrust.queue;
+
+import java.util.Objects;
+
+/**
+ * A message refused by a consumer, or a queue that cannot be used safely. {@link #reason()} says
+ * which; the message says what to fix. Rejections carry no stack trace, so a flood stays cheap.
+ */
+public final class QueueException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Why. The first group are message rejections ({@link #isRejection()}); the rest concern the queue. */
+    public enum Reason {
+        /** Not an envelope: fields missing or extra, bad encoding, a payload over the limit, an unparsable token. */
+        MALFORMED,
+        /** Signed by a key the verifier does not know, or the signature does not verify. */
+        FORGED,
+        /** The payload is not the one the token's {@code pld} digest was minted for. */
+        TAMPERED,
+        /** The token's {@code jti} was already used by another message. */
+        REPLAYED,
+        /** The token expired, is not valid yet, or lives longer than the verifier accepts. */
+        EXPIRED,
+        /** The token does not carry {@code queue:<name>:publish}. */
+        WRONG_SCOPE,
+        /** The token is for another queue (audience). */
+        WRONG_QUEUE,
+        /** The issuer may not publish to this queue, or wrote into another publisher's stream. */
+        WRONG_PUBLISHER,
+        /** The handler failed on every one of the allowed deliveries. */
+        TOO_MANY_DELIVERIES,
+        /** A stream entry with an ID far in the future (it would block every later publish). */
+        POISONED,
+        /** The consumer group does not exist (e.g. Redis restarted without persistence): run the setup step. */
+        NO_GROUP,
+        /** The queue, signer, verifier or consumer is configured wrongly. */
+        INVALID_CONFIGURATION;
+
+        /** Whether this reason refuses a single message (dead-lettered) rather than the queue. */
+        public boolean isRejection() {
+            return compareTo(POISONED) <= 0;
+        }
+    }
+
+    private final Reason reason;
+
+    QueueException(Reason reason, String message) {
+        super(message, null, false, false);
+        this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    QueueException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** Why. */
+    public Reason reason() {
+        return reason;
+    }
+
+    /** Whether a single message was refused (rather than the queue being unusable). */
+    public boolean isRejection() {
+        return reason.isRejection();
+    }
+}

@@ -1,0 +1,28 @@
+package io.settler.zerotrust.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs after the unit tests (failsafe) and reads everything they logged, including every
+ * dead-lettered attack: no line may hold a message token.
+ */
+class NoTokensInLogsIT {
+
+    private static final Path LOG = Path.of("target/test-logs/all.log");
+    /** A compact JWS: base64url of '{"' (eyJ) for the header, a dot, the same for the claims. */
+    private static final Pattern TOKEN = Pattern.compile("eyJ[A-Za-z0-9_-]{8,}\\.eyJ");
+
+    @Test
+    void theSuiteLoggedNoMessageToken() throws Exception {
+        assertThat(LOG).exists();
+        List<String> lines = Files.readAllLines(LOG);
+        assertThat(lines).as("the attacks were logged").anyMatch(line -> line.contains("queue.dead_lettered"));
+        assertThat(lines.stream().filter(line -> TOKEN.matcher(line).find()).limit(5).toList()).isEmpty();
+    }
+}

@@ -1,0 +1,370 @@
+package io.settler.zerotrust.queue;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lettuce.core.Consumer;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.redis.KeyNamespace;
+import io.settler.zerotrust.redis.RedisReplayGuard;
+import io.settler.zerotrust.token.KeySet;
+import java.nio.charset.StandardCharsets;
+import io.settler.zerotrust.redis.PasswordSource;
+import io.settler.zerotrust.redis.RedisAcl;
+import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.TokenAlgorithm;
+import io.settler.zerotrust.token.TokenKey;
+import io.settler.zerotrust.token.TokenRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The queue on a real TLS Redis of its own, whose users are the ACL rendered from the policy:
+ * api publishes, worker consumes, operator sets up groups and reads the dead letters.
+ */
+class QueueRedisTest {
+
+    private static final Map<String, String> PASSWORDS = Map.of("api", "queue-api-secret",
+            "billing", "queue-billing-secret", "worker", "queue-worker-secret", "operator", "queue-operator-secret");
+    private static final String API_STREAM = RedisAcl.streamKey("jobs", "api");
+    private static final String DEAD = RedisAcl.deadLetterKey("jobs");
+
+    private static LocalRedis redis;
+
+    @TempDir
+    static Path dir;
+
+    private final Fixtures fixtures = new Fixtures();
+    private final List<VerifiedMessage> handled = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> open = new ArrayList<>();
+    private RedisCommands<String, String> api;
+    private RedisCommands<String, String> worker;
+    private RedisCommands<String, String> operator;
+    private EnvelopeVerifier verifier;
+
+    @BeforeAll
+    static void startServerWithRenderedAcl() {
+        redis = LocalRedis.builder(DevCertificateAuthority.create("queue.test")).start();
+        RedisAcl.Builder builder = RedisAcl.builder(Fixtures.POLICY);
+        PASSWORDS.forEach((service, password) -> {
+            if (!service.equals("operator")) {
+                builder.password(service, password.toCharArray());
+            }
+        });
+        RedisAcl acl = builder.build();
+        for (String user : acl.users()) {
+            List<String> command = new ArrayList<>(List.of("ACL", "SETUSER", user, "reset"));
+            command.addAll(acl.rules(user));
+            redis.executeAsAdmin(command.toArray(String[]::new));
+        }
+        redis.createUser("operator", PASSWORDS.get("operator"), "~queue:* +xgroup|create +xgroup|destroy +xrange +xlen"
+                + " +del +acl|whoami +client|info +@connection");
+    }
+
+    @AfterAll
+    static void stopServer() {
+        redis.close();
+    }
+
+    @BeforeEach
+    void connect() throws Exception {
+        redis.executeAsAdmin("DEL", API_STREAM, DEAD);
+        api = connectAs("api");
+        worker = connectAs("worker");
+        operator = connectAs("operator");
+        verifier = fixtures.verifier();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    @Test
+    void publishedMessagesAreVerifiedHandledAndAcknowledged() {
+        QueueConsumer consumer = consumer("w1", message -> handled.add(message));
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        assertThat(publisher.stream()).isEqualTo(API_STREAM);
+        for (int i = 0; i < 3; i++) {
+            publisher.publish(("job-" + i).getBytes(UTF_8));
+        }
+        assertThat(consumer.poll()).isEqualTo(3);
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("job-0", "job-1", "job-2");
+        assertThat(handled).extracting(VerifiedMessage::jti).doesNotHaveDuplicates();
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(consumer.poll()).isZero();
+    }
+
+    @Test
+    void forgedMessageSignedByUnknownKeyIsDeadLetteredAndNeverHandled() {
+        ServiceTokens forger = ServiceTokens.builder().identity(Fixtures.API)
+                .signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "api-1")).build();
+        api.xadd(API_STREAM, EnvelopeSigner.builder(forger, "jobs").build().seal("rm -rf".getBytes(UTF_8)).toFields());
+        assertDeadLetteredAndNotHandled(QueueException.Reason.FORGED);
+    }
+
+    @Test
+    void tamperedPayloadIsDeadLetteredAndNeverHandled() {
+        Map<String, String> fields = new java.util.LinkedHashMap<>(fixtures.signer().seal("pay 10".getBytes(UTF_8)).toFields());
+        fields.put("pld", Envelope.encode("pay 10000".getBytes(UTF_8)));
+        api.xadd(API_STREAM, fields);
+        assertDeadLetteredAndNotHandled(QueueException.Reason.TAMPERED);
+    }
+
+    @Test
+    void replayedMessageIsDeadLetteredAndHandledOnlyOnce() {
+        Map<String, String> fields = fixtures.signer().seal("once".getBytes(UTF_8)).toFields();
+        api.xadd(API_STREAM, fields);
+        api.xadd(API_STREAM, fields);
+        QueueConsumer consumer = consumer("w1", handled::add);
+        assertThat(consumer.poll()).isEqualTo(2);
+        assertThat(handled).hasSize(1);
+        assertThat(deadLetterReasons()).containsExactly("REPLAYED");
+    }
+
+    @Test
+    void expiredMessageIsDeadLetteredAndNeverHandled() {
+        Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
+        api.xadd(API_STREAM, EnvelopeSigner.builder(fixtures.api(past), "jobs").lifetime(Duration.ofMinutes(5)).build()
+                .seal("late".getBytes(UTF_8)).toFields());
+        assertDeadLetteredAndNotHandled(QueueException.Reason.EXPIRED);
+    }
+
+    @Test
+    void wrongScopeMessageIsDeadLetteredAndNeverHandled() {
+        byte[] payload = "job".getBytes(UTF_8);
+        String token = fixtures.api().mint(TokenRequest.to(Fixtures.QUEUE_ID).scopes("queue:other:publish")
+                .claim("pld", Queues.digest(payload)).build());
+        api.xadd(API_STREAM, Envelope.of(payload, token).toFields());
+        assertDeadLetteredAndNotHandled(QueueException.Reason.WRONG_SCOPE);
+    }
+
+    @Test
+    void wrongPublisherMessageIsDeadLetteredAndNeverHandled() {
+        api.xadd(API_STREAM, EnvelopeSigner.builder(fixtures.billing(), "jobs").build().seal("job".getBytes(UTF_8))
+                .toFields());
+        assertDeadLetteredAndNotHandled(QueueException.Reason.WRONG_PUBLISHER);
+    }
+
+    @Test
+    void malformedEntryIsDeadLetteredAndNeverHandled() {
+        api.xadd(API_STREAM, Map.of("job", "unsigned"));
+        assertDeadLetteredAndNotHandled(QueueException.Reason.MALFORMED);
+    }
+
+    @Test
+    void workerKilledMidMessageIsRedeliveredAndHandledExactlyOnceByIdempotentApplication() throws Exception {
+        Set<String> done = ConcurrentHashMap.newKeySet(); // the application's record of finished jobs, by jti
+        List<String> effects = new CopyOnWriteArrayList<>();
+        MessageHandler application = message -> {
+            if (done.add(message.jti())) {
+                effects.add(new String(message.payload(), UTF_8));
+            }
+        };
+        QueueConsumer dying = consumer("w1", message -> {
+            application.handle(message);
+            throw new IllegalStateException("killed before the ack");
+        });
+        QueuePublisher.of(api, fixtures.signer()).publish("charge".getBytes(UTF_8));
+        assertThat(dying.poll()).isEqualTo(1);
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isEqualTo(1);
+
+        RedisCommands<String, String> other = connectAs("worker");
+        QueueConsumer survivor = QueueConsumer.builder(other, verifier, application).group("workers").consumer("w2")
+                .claimAfter(Duration.ZERO).auditLog(fixtures.audit).build();
+        assertThat(survivor.poll()).isEqualTo(1);
+        assertThat(effects).containsExactly("charge");
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(deadLetterReasons()).isEmpty();
+        assertThat(fixtures.audit.named("queue.handler_failed")).hasSize(1);
+    }
+
+    @Test
+    void messageWhoseHandlerAlwaysFailsIsDeadLetteredAfterMaxDeliveries() {
+        QueueConsumer consumer = QueueConsumer.builder(worker, verifier, message -> {
+            throw new IllegalStateException("always fails");
+        }).group("workers").consumer("w1").claimAfter(Duration.ZERO).maxDeliveries(2).auditLog(fixtures.audit).build();
+        QueueConsumer.createGroup(operator, verifier, "workers");
+        QueuePublisher.of(api, fixtures.signer()).publish("poison pill".getBytes(UTF_8));
+        for (int i = 0; i < 3; i++) {
+            consumer.poll();
+        }
+        assertThat(deadLetterReasons()).containsExactly("TOO_MANY_DELIVERIES");
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+    }
+
+    @Test
+    void missingConsumerGroupIsALoudErrorNotAnEmptyQueue() {
+        QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers").consumer("w1")
+                .auditLog(fixtures.audit).build();
+        QueuePublisher.of(api, fixtures.signer()).publish("job".getBytes(UTF_8));
+        assertThatThrownBy(consumer::poll).isInstanceOfSatisfying(QueueException.class,
+                e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.NO_GROUP));
+        assertThat(fixtures.audit.named("queue.group_missing")).isNotEmpty();
+        assertThatThrownBy(() -> QueueConsumer.createGroup(worker, verifier, "workers"))
+                .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("NOPERM");
+        QueueConsumer.createGroup(operator, verifier, "workers");
+        QueueConsumer.createGroup(operator, verifier, "workers"); // idempotent
+        assertThat(consumer.poll()).isEqualTo(1);
+        assertThat(handled).hasSize(1);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
+    void publisherTryingToReadTheQueueIsRefusedByRedis() {
+        QueueConsumer.createGroup(operator, verifier, "workers");
+        QueuePublisher.of(api, fixtures.signer()).publish("job".getBytes(UTF_8));
+        assertNoPermission(() -> api.xreadgroup(Consumer.from("workers", "api"), XReadArgs.StreamOffset.lastConsumed(API_STREAM)));
+        assertNoPermission(() -> api.xrange(API_STREAM, Range.create("-", "+")));
+        assertNoPermission(() -> api.xadd(DEAD, Map.of("reason", "forged")));
+    }
+
+    @Test
+    void workerTryingToPublishIsRefusedByRedis() {
+        Map<String, String> fields = Map.of("job", "x");
+        assertNoPermission(() -> worker.xadd(API_STREAM, fields));
+        assertNoPermission(() -> worker.xadd(RedisAcl.streamKey("jobs", "worker"), fields));
+        assertNoPermission(() -> QueuePublisher.of(worker, fixtures.signer()).publish(new byte[1]));
+    }
+
+    @Test
+    void entryIdFarInTheFutureIsTreatedAsPoisonAndAlerted() {
+        long future = System.currentTimeMillis() + Duration.ofDays(365).toMillis();
+        api.xadd(API_STREAM, new XAddArgs().id(future + "-0"), fixtures.signer().seal("job".getBytes(UTF_8)).toFields());
+        assertDeadLetteredAndNotHandled(QueueException.Reason.POISONED);
+        assertThat(fixtures.audit.named("queue.stream_poisoned")).hasSize(1);
+    }
+
+    @Test
+    void streamLengthThatDropsSuddenlyIsAudited() {
+        QueueConsumer.createGroup(operator, verifier, "workers");
+        QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers").consumer("w1")
+                .claimAfter(Duration.ZERO).auditLog(fixtures.audit).build(); // checks lengths on every poll
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        publisher.publish("a".getBytes(UTF_8));
+        publisher.publish("b".getBytes(UTF_8));
+        assertThat(consumer.poll()).isEqualTo(2);
+        assertThat(fixtures.audit.named("queue.stream_shrank")).isEmpty();
+        // A publisher's credentials in the wrong hands: XADD ... MAXLEN 1 drops all but the newest entry.
+        api.xadd(API_STREAM, XAddArgs.Builder.maxlen(1), Map.of("job", "trim"));
+        consumer.poll();
+        assertThat(fixtures.audit.named("queue.stream_shrank")).hasSize(1);
+        assertThat(fixtures.audit.named("queue.stream_shrank").get(0).fields()).containsEntry("before", "2")
+                .containsEntry("after", "1");
+    }
+
+    /** The quick start of the module's README.md, line for line (apiTokens etc. come from the fixtures). */
+    @Test
+    void readmeQuickStart() throws Exception {
+        ServiceTokens apiTokens = fixtures.api();
+        RedisCommands<String, String> apiRedis = api;
+        RedisCommands<String, String> workerRedis = worker;
+        RedisCommands<String, String> operatorRedis = operator;
+        Policy policy = Fixtures.POLICY;
+        KeySet publisherKeys = KeySet.of(fixtures.apiKey.verifyOnly());
+        List<String> resized = new CopyOnWriteArrayList<>();
+        MessageHandler resize = message -> resized.add(message.jti());
+
+        // --- README quick start begins ---
+        // The API server (publisher): its ServiceTokens signs, the policy must grant it queue:jobs:publish.
+        EnvelopeSigner signer = EnvelopeSigner.builder(apiTokens, "jobs").lifetime(Duration.ofMinutes(15)).build();
+        QueuePublisher publisher = QueuePublisher.of(apiRedis, signer);      // XADD to queue:{jobs}:api only
+        String entryId = publisher.publish("{\"resize\":42}".getBytes(StandardCharsets.UTF_8));
+
+        // A worker: verifies as the queue's identity, trusting only the publishers' keys.
+        ServiceTokens queueTokens = ServiceTokens.builder()
+                .identity("spiffe://queue.test/queue/jobs")                // the audience publishers mint for
+                .verificationKeys(publisherKeys)                           // or a JwksSource pinned to them
+                .trustIssuers("spiffe://queue.test/api")
+                .build();
+        EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, "jobs")
+                .policy(policy)                                            // who may publish to this queue
+                .replayGuard(RedisReplayGuard.builder(workerRedis, KeyNamespace.of("worker")).build())
+                .build();
+        QueueConsumer.createGroup(operatorRedis, verifier, "workers");      // setup step, as the operator
+        QueueConsumer consumer = QueueConsumer.builder(workerRedis, verifier, resize)  // idempotent by jti
+                .group("workers").consumer("worker-1")
+                .build();
+        int processed = consumer.poll();                                   // call in a loop
+        // --- README quick start ends ---
+
+        assertThat(entryId).isNotBlank();
+        assertThat(processed).isEqualTo(1);
+        assertThat(resized).hasSize(1);
+    }
+
+    private void assertDeadLetteredAndNotHandled(QueueException.Reason reason) {
+        QueueConsumer consumer = consumer("w1", handled::add);
+        assertThat(consumer.poll()).isEqualTo(1);
+        assertThat(handled).isEmpty();
+        assertThat(deadLetterReasons()).containsExactly(reason.name());
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(fixtures.audit.named("queue.dead_lettered")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("reason", reason.name()));
+        assertThat(consumer.poll()).isZero();
+    }
+
+    private List<String> deadLetterReasons() {
+        return operator.xrange(DEAD, Range.create("-", "+")).stream().map(StreamMessage::getBody)
+                .map(body -> body.get("reason")).toList();
+    }
+
+    private QueueConsumer consumer(String name, MessageHandler handler) {
+        QueueConsumer.createGroup(operator, verifier, "workers");
+        return QueueConsumer.builder(worker, verifier, handler).group("workers").consumer(name)
+                .auditLog(fixtures.audit).build();
+    }
+
+    private RedisCommands<String, String> connectAs(String user) throws IOException {
+        Path password = Files.createTempFile(dir, user, ".password");
+        Files.writeString(password, PASSWORDS.get(user) + "\n");
+        HardenedRedis client = HardenedRedis.builder().host(redis.host()).port(redis.tlsPort()).user(user)
+                .password(PasswordSource.fromFile(password))
+                .credentials(CredentialSource.fixed(TlsIdentity.of(redis.clientCertificate(user).privateKey(),
+                                redis.clientCertificate(user).chain()),
+                        TrustBundle.of(List.of(redis.certificateAuthority().rootCertificate()))))
+                .ioThreads(1).build();
+        open.add(client);
+        StatefulRedisConnection<String, String> connection = client.connect();
+        open.add(connection);
+        return connection.sync();
+    }
+
+    private static void assertNoPermission(Runnable command) {
+        assertThatThrownBy(command::run).isInstanceOf(RedisCommandExecutionException.class)
+                .hasMessageContaining("NOPERM");
+    }
+}
