@@ -3,6 +3,8 @@ package io.settler.zerotrust.queue;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.redis.RedisAcl;
+import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.token.InMemoryReplayGuard;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ReplayGuard;
@@ -10,7 +12,9 @@ import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A policy, keys and token services shared by the queue tests; keys are generated per instance. */
@@ -63,6 +67,26 @@ final class Fixtures {
     }
 
     /** Audit events kept in memory (and logged). */
+    /**
+     * Loads the ACL users {@link RedisAcl} renders from {@link #POLICY} into a test server, with
+     * these passwords (keyed by service name), plus an {@code operator} user with {@code operatorRules}.
+     */
+    static void loadRenderedAcl(LocalRedis redis, Map<String, String> passwords, String operatorRules) {
+        RedisAcl.Builder builder = RedisAcl.builder(POLICY);
+        passwords.forEach((service, password) -> {
+            if (!service.equals("operator")) {
+                builder.password(service, password.toCharArray());
+            }
+        });
+        RedisAcl acl = builder.build();
+        for (String user : acl.users()) {
+            List<String> command = new ArrayList<>(List.of("ACL", "SETUSER", user, "reset"));
+            command.addAll(acl.rules(user));
+            redis.executeAsAdmin(command.toArray(String[]::new));
+        }
+        redis.createUser("operator", passwords.get("operator"), operatorRules);
+    }
+
     static final class Audit implements AuditLog {
         final List<AuditEvent> events = new CopyOnWriteArrayList<>();
 

@@ -76,19 +76,7 @@ class QueueRedisTest {
     @BeforeAll
     static void startServerWithRenderedAcl() {
         redis = LocalRedis.builder(DevCertificateAuthority.create("queue.test")).start();
-        RedisAcl.Builder builder = RedisAcl.builder(Fixtures.POLICY);
-        PASSWORDS.forEach((service, password) -> {
-            if (!service.equals("operator")) {
-                builder.password(service, password.toCharArray());
-            }
-        });
-        RedisAcl acl = builder.build();
-        for (String user : acl.users()) {
-            List<String> command = new ArrayList<>(List.of("ACL", "SETUSER", user, "reset"));
-            command.addAll(acl.rules(user));
-            redis.executeAsAdmin(command.toArray(String[]::new));
-        }
-        redis.createUser("operator", PASSWORDS.get("operator"), "~queue:* +xgroup|create +xgroup|destroy +xrange +xlen"
+        Fixtures.loadRenderedAcl(redis, PASSWORDS, "~queue:* +xgroup|create +xgroup|destroy +xrange +xlen"
                 + " +del +acl|whoami +client|info +@connection");
     }
 

@@ -55,19 +55,7 @@ class QueueRestartTest {
     @Test
     void tenThousandMessagesThroughARestartWithAppendOnlyFileNoneLostNoneHandledTwice() throws Exception {
         redis = LocalRedis.builder(DevCertificateAuthority.create("queue.test")).appendOnly(true).start();
-        RedisAcl.Builder acl = RedisAcl.builder(Fixtures.POLICY);
-        PASSWORDS.forEach((service, password) -> {
-            if (!service.equals("operator")) {
-                acl.password(service, password.toCharArray());
-            }
-        });
-        RedisAcl rendered = acl.build();
-        for (String user : rendered.users()) {
-            List<String> command = new ArrayList<>(List.of("ACL", "SETUSER", user, "reset"));
-            command.addAll(rendered.rules(user));
-            redis.executeAsAdmin(command.toArray(String[]::new));
-        }
-        redis.createUser("operator", PASSWORDS.get("operator"), "~queue:* +xgroup|create +xrange +xlen"
+        Fixtures.loadRenderedAcl(redis, PASSWORDS, "~queue:* +xgroup|create +xrange +xlen"
                 + " +acl|whoami +client|info +@connection"); // also saves the ACL file
 
         Map<String, Integer> handled = new ConcurrentHashMap<>(); // payload -> times handled
