@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -78,58 +79,12 @@ public final class HardenedRedis implements AutoCloseable {
         this.user = builder.user;
         this.audit = builder.audit;
         this.clock = builder.clock;
-        this.allowedProtocols = builder.allowTls12 ? Set.of(TLS13, TLS12) : Set.of(TLS13);
+        this.allowedProtocols = builder.allowedProtocols();
         this.guard = new TlsHandshakeGuard(allowedProtocols, audit, clock);
-
-        SSLParameters parameters = tls.sslParameters();
-        SslOptions ssl = SslOptions.builder()
-                .jdkSslProvider()
-                .protocols(parameters.getProtocols())
-                .cipherSuites(parameters.getCipherSuites())
-                .sslParameters(tls::sslParameters)
-                .handshakeTimeout(builder.connectTimeout)
-                // Core's managers: rotation-aware key material; PKIX plus name matching (URI, DNS,
-                // IP SANs) with audit. Netty must not add its own host name check on top.
-                .sslContext(context -> context
-                        .keyManager(tls.keyManager())
-                        .trustManager(tls.trustManager())
-                        .endpointIdentificationAlgorithm(null))
-                .build();
-        ClientOptions options = ClientOptions.builder()
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .requestQueueSize(builder.requestQueueSize)
-                .timeoutOptions(TimeoutOptions.enabled(builder.commandTimeout))
-                .socketOptions(SocketOptions.builder().connectTimeout(builder.connectTimeout).keepAlive(true).build())
-                .sslOptions(ssl)
-                .autoReconnect(true)
-                .build();
-        RedisURI uri = RedisURI.builder()
-                .withHost(host)
-                .withPort(port)
-                .withSsl(true)
-                .withVerifyPeer(SslVerifyMode.FULL)
-                .withAuthentication(new AclCredentialsProvider(user, builder.passwords))
-                .withTimeout(builder.commandTimeout)
-                .build();
-        this.resources = DefaultClientResources.builder()
-                .ioThreadPoolSize(builder.ioThreads)
-                .computationThreadPoolSize(builder.ioThreads)
-                .nettyCustomizer(guard)
-                .build();
-        this.client = RedisClient.create(resources, uri);
-        client.setOptions(options);
-
-        audit.record(AuditEvent.builder(clock.instant(), "redis.client.posture",
-                        builder.allowTls12 ? AuditEvent.Outcome.WARNING : AuditEvent.Outcome.INFO)
-                .field("server", host + ":" + port)
-                .field("user", user)
-                .field("protocols", String.join(",", parameters.getProtocols()))
-                .field("verify", "full")
-                .field("disconnected_behavior", "reject")
-                .field("request_queue_size", builder.requestQueueSize)
-                .field("command_timeout", builder.commandTimeout)
-                .field("connect_timeout", builder.connectTimeout)
-                .build());
+        this.resources = builder.resources(guard);
+        this.client = RedisClient.create(resources, builder.redisUri());
+        client.setOptions(builder.applyClientOptions(ClientOptions.builder(), tls).build());
+        builder.recordPosture(tls, "redis.client.posture");
     }
 
     /** Starts a builder. */
@@ -196,30 +151,43 @@ public final class HardenedRedis implements AutoCloseable {
     }
 
     private void prove(StatefulRedisConnection<?, ?> connection) {
+        StatefulRedisConnection<String, String> text = asText(connection);
+        prove(text.sync()::aclWhoami, text.sync()::clientInfo, this.toString(), host + ":" + port,
+                user, allowedProtocols, guard, audit, clock);
+    }
+
+    /**
+     * Proves a connection (single server or cluster): {@code ACL WHOAMI} is {@code user} and the
+     * channel that {@code CLIENT INFO} names negotiated an allowed TLS version; audits
+     * {@code redis.connected}.
+     */
+    static void prove(Supplier<String> whoamiCommand, Supplier<String> clientInfoCommand, String name,
+            String server, String user, Set<String> allowedProtocols, TlsHandshakeGuard guard, AuditLog audit,
+            Clock clock) {
         String whoami;
         String info;
         try {
-            StatefulRedisConnection<String, String> text = asText(connection);
-            whoami = text.sync().aclWhoami();
-            info = text.sync().clientInfo();
+            whoami = whoamiCommand.get();
+            info = clientInfoCommand.get();
         } catch (RedisCommandExecutionException e) {
-            throw refuse(RedisTlsException.Reason.CONNECTION_FAILED, "cannot prove the connection to " + this
-                    + ": " + describe(e) + "; grant the ACL user +acl|whoami and +client|info", e);
+            throw refuse(RedisTlsException.Reason.CONNECTION_FAILED, "cannot prove the connection to " + name
+                    + ": " + describe(e) + "; grant the ACL user +acl|whoami and +client|info", e,
+                    server, user, audit, clock);
         }
         if (!user.equals(whoami)) {
-            throw refuse(RedisTlsException.Reason.WRONG_USER, "the connection to " + this
-                    + " is authenticated as '" + whoami + "', not '" + user + "'", null);
+            throw refuse(RedisTlsException.Reason.WRONG_USER, "the connection to " + name
+                    + " is authenticated as '" + whoami + "', not '" + user + "'", null, server, user, audit, clock);
         }
         int localPort = ClientInfo.localPort(info);
         TlsHandshakeGuard.Handshake handshake = guard.handshakeOn(localPort).orElseThrow(() -> refuse(
                 RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "no TLS handshake is recorded for the channel of "
-                        + this + " (local port " + localPort + ")", null));
+                        + name + " (local port " + localPort + ")", null, server, user, audit, clock));
         if (!allowedProtocols.contains(handshake.protocol())) {
-            throw refuse(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "the connection to " + this + " uses "
-                    + handshake.protocol() + "; allowed: " + allowedProtocols, null);
+            throw refuse(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "the connection to " + name + " uses "
+                    + handshake.protocol() + "; allowed: " + allowedProtocols, null, server, user, audit, clock);
         }
         audit.record(AuditEvent.builder(clock.instant(), "redis.connected", AuditEvent.Outcome.ALLOWED)
-                .field("server", host + ":" + port)
+                .field("server", server)
                 .field("user", whoami)
                 .field("protocol", handshake.protocol())
                 .field("client_fingerprint", handshake.clientFingerprint())
@@ -234,16 +202,22 @@ public final class HardenedRedis implements AutoCloseable {
     }
 
     private RedisTlsException refuse(RedisTlsException.Reason reason, String message, Throwable cause) {
+        return refuse(reason, message, cause, host + ":" + port, user, audit, clock);
+    }
+
+    /** Records a {@code redis.refused} event and returns the exception to throw. */
+    static RedisTlsException refuse(RedisTlsException.Reason reason, String message, Throwable cause,
+            String server, String user, AuditLog audit, Clock clock) {
         audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
                 .field("reason", reason)
-                .field("server", host + ":" + port)
+                .field("server", server)
                 .field("user", user)
                 .field("detail", message)
                 .build());
         return cause == null ? new RedisTlsException(reason, message) : new RedisTlsException(reason, message, cause);
     }
 
-    private static RedisTlsException.Reason classify(Throwable e) {
+    static RedisTlsException.Reason classify(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof RedisTlsException refused) {
                 return refused.reason(); // ours, wherever it sits in the chain
@@ -262,7 +236,7 @@ public final class HardenedRedis implements AutoCloseable {
     }
 
     /** The innermost messages, which say what failed; Lettuce's outer ones only name the URI. */
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         StringBuilder text = new StringBuilder();
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (text.length() > 0) {
@@ -277,10 +251,10 @@ public final class HardenedRedis implements AutoCloseable {
     public static final class Builder {
         private static final Pattern USER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}");
 
-        private String host;
-        private int port = 6379;
+        String host;
+        int port = 6379;
         private String uri;
-        private String user;
+        String user;
         private PasswordSource passwords;
         private CredentialSource credentials;
         private Optional<String> expectedServer = Optional.empty();
@@ -289,8 +263,8 @@ public final class HardenedRedis implements AutoCloseable {
         private Duration connectTimeout = Duration.ofSeconds(5);
         private int requestQueueSize = 10_000;
         private int ioThreads = 2;
-        private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
+        AuditLog audit = AuditLog.slf4j();
+        Clock clock = Clock.systemUTC();
 
         private Builder() {
         }
@@ -397,6 +371,22 @@ public final class HardenedRedis implements AutoCloseable {
          * @throws RedisTlsException for any refused setting, after recording a {@code redis.refused} event
          */
         public HardenedRedis build() {
+            return new HardenedRedis(this, validated());
+        }
+
+        /**
+         * Checks the settings and builds a Redis Cluster client that uses the host and port as its
+         * seed node and learns the other nodes from the cluster; every node gets the same TLS,
+         * certificate checks and ACL login as {@link #build()}.
+         *
+         * @throws RedisTlsException for any refused setting, after recording a {@code redis.refused} event
+         */
+        public HardenedRedisCluster buildCluster() {
+            return new HardenedRedisCluster(this, validated());
+        }
+
+        /** The checked settings' TLS context; refusals are audited. */
+        MtlsContext validated() {
             try {
                 if (uri != null) {
                     applyUri();
@@ -416,7 +406,69 @@ public final class HardenedRedis implements AutoCloseable {
             if (allowTls12) {
                 tls.allowTls12();
             }
-            return new HardenedRedis(this, tls.build());
+            return tls.build();
+        }
+
+        Set<String> allowedProtocols() {
+            return allowTls12 ? Set.of(TLS13, TLS12) : Set.of(TLS13);
+        }
+
+        ClientResources resources(TlsHandshakeGuard guard) {
+            return DefaultClientResources.builder()
+                    .ioThreadPoolSize(ioThreads)
+                    .computationThreadPoolSize(ioThreads)
+                    .nettyCustomizer(guard)
+                    .build();
+        }
+
+        RedisURI redisUri() {
+            return RedisURI.builder()
+                    .withHost(host)
+                    .withPort(port)
+                    .withSsl(true)
+                    .withVerifyPeer(SslVerifyMode.FULL)
+                    .withAuthentication(new AclCredentialsProvider(user, passwords))
+                    .withTimeout(commandTimeout)
+                    .build();
+        }
+
+        /** The hardened client options, for a single-server or a cluster options builder. */
+        <T extends ClientOptions.Builder> T applyClientOptions(T options, MtlsContext tls) {
+            SSLParameters parameters = tls.sslParameters();
+            SslOptions ssl = SslOptions.builder()
+                    .jdkSslProvider()
+                    .protocols(parameters.getProtocols())
+                    .cipherSuites(parameters.getCipherSuites())
+                    .sslParameters(tls::sslParameters)
+                    .handshakeTimeout(connectTimeout)
+                    // Core's managers: rotation-aware key material; PKIX plus name matching (URI, DNS,
+                    // IP SANs) with audit. Netty must not add its own host name check on top.
+                    .sslContext(context -> context
+                            .keyManager(tls.keyManager())
+                            .trustManager(tls.trustManager())
+                            .endpointIdentificationAlgorithm(null))
+                    .build();
+            options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .requestQueueSize(requestQueueSize)
+                    .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+                    .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build())
+                    .sslOptions(ssl)
+                    .autoReconnect(true);
+            return options;
+        }
+
+        void recordPosture(MtlsContext tls, String action) {
+            audit.record(AuditEvent.builder(clock.instant(), action,
+                            allowTls12 ? AuditEvent.Outcome.WARNING : AuditEvent.Outcome.INFO)
+                    .field("server", host + ":" + port)
+                    .field("user", user)
+                    .field("protocols", String.join(",", tls.sslParameters().getProtocols()))
+                    .field("verify", "full")
+                    .field("disconnected_behavior", "reject")
+                    .field("request_queue_size", requestQueueSize)
+                    .field("command_timeout", commandTimeout)
+                    .field("connect_timeout", connectTimeout)
+                    .build());
         }
 
         private void applyUri() {

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import javax.net.ssl.SSLContext;
@@ -70,6 +71,7 @@ public final class LocalRedis implements AutoCloseable {
     private final Path redisServer;
     private final ServerDirectory directory;
     private final boolean appendOnly;
+    private final boolean clusterNode;
     private final Duration startupTimeout;
     private final String adminPassword;
     private final SSLContext adminContext;
@@ -78,12 +80,14 @@ public final class LocalRedis implements AutoCloseable {
     private final ServerLifecycle lifecycle;
     private volatile ServerProcess server;
     private volatile int port;
+    private volatile int clusterBusPort;
 
     private LocalRedis(Builder builder, Path redisServer, ServerDirectory directory) {
         this.ca = builder.ca;
         this.redisServer = redisServer;
         this.directory = directory;
         this.appendOnly = builder.appendOnly;
+        this.clusterNode = builder.clusterNode;
         this.startupTimeout = builder.startupTimeout;
         this.adminPassword = randomPassword();
         this.adminContext = ClientTls.context(Optional.of(clientCertificate(ADMIN_USER)), ca.rootCertificate());
@@ -225,7 +229,7 @@ public final class LocalRedis implements AutoCloseable {
         checkOpen();
         long started = System.nanoTime();
         server.stop(STOP_GRACE);
-        ServerProcess restarted = ServerProcess.start("Redis", command(port), redisServer, directory,
+        ServerProcess restarted = ServerProcess.start("Redis", command(port, clusterBusPort), redisServer, directory,
                 directory.resolve("redis.log"), Map.of());
         server = restarted;
         restarted.awaitReady(startupTimeout, this::ping);
@@ -252,6 +256,20 @@ public final class LocalRedis implements AutoCloseable {
     /** The server process (for the testkit's own tests). */
     ProcessHandle process() {
         return server.handle();
+    }
+
+    /** The cluster bus port (TLS) of a cluster node; 0 when the server is not a cluster node. */
+    int clusterBusPort() {
+        return clusterBusPort;
+    }
+
+    /**
+     * Polls {@code ready} until it returns true, failing with the server's log tail after the
+     * startup timeout (for {@link LocalRedisCluster}, which waits for the cluster to form).
+     */
+    void awaitReady(Callable<Boolean> ready) {
+        checkOpen();
+        server.awaitReady(startupTimeout, ready);
     }
 
     /** A fresh authenticated administrative connection. */
@@ -289,7 +307,9 @@ public final class LocalRedis implements AutoCloseable {
     private void initialize(Map<String, String> rules) throws IOException {
         Path tls = directory.createPrivateDirectory("tls");
         directory.createPrivateDirectory("data");
-        ca.leaf("redis").server().dnsNames(HOST).ipAddresses("127.0.0.1").issue().writePem(tls, "server");
+        // A cluster node also presents its certificate as a TLS client on the cluster bus.
+        DevCertificateAuthority.LeafRequest leaf = ca.leaf("redis");
+        (clusterNode ? leaf.serverAndClient() : leaf.server()).dnsNames(HOST).ipAddresses("127.0.0.1").issue().writePem(tls, "server");
 
         StringBuilder acl = new StringBuilder();
         acl.append("user default off resetkeys resetchannels -@all\n");
@@ -311,8 +331,11 @@ public final class LocalRedis implements AutoCloseable {
                 "tls-ca-cert-file " + tls.resolve("ca.crt"),
                 "tls-auth-clients yes",
                 "tls-protocols \"TLSv1.3\"",
-                "tls-replication no",
-                "tls-cluster no",
+                "tls-replication " + (clusterNode ? "yes" : "no"),
+                "tls-cluster " + (clusterNode ? "yes" : "no"),
+                "cluster-enabled " + (clusterNode ? "yes" : "no"),
+                "cluster-config-file " + directory.resolve("data").resolve("nodes.conf"),
+                "cluster-require-full-coverage yes",
                 "daemonize no",
                 "supervised no",
                 "loglevel notice",
@@ -325,16 +348,21 @@ public final class LocalRedis implements AutoCloseable {
                 ""));
     }
 
-    private List<String> command(int tlsPort) {
-        return List.of(redisServer.toString(), directory.resolve("redis.conf").toString(),
-                "--tls-port", Integer.toString(tlsPort));
+    private List<String> command(int tlsPort, int busPort) {
+        List<String> command = new ArrayList<>(List.of(redisServer.toString(),
+                directory.resolve("redis.conf").toString(), "--tls-port", Integer.toString(tlsPort)));
+        if (clusterNode) {
+            command.addAll(List.of("--cluster-port", Integer.toString(busPort)));
+        }
+        return List.copyOf(command);
     }
 
     private void launch() {
         for (int attempt = 1; ; attempt++) {
             int candidate = FreePorts.pick();
             port = candidate;
-            ServerProcess started = ServerProcess.start("Redis", command(candidate), redisServer, directory,
+            clusterBusPort = clusterNode ? FreePorts.pick() : 0;
+            ServerProcess started = ServerProcess.start("Redis", command(candidate, clusterBusPort), redisServer, directory,
                     directory.resolve("redis.log"), Map.of());
             server = started;
             try {
@@ -409,6 +437,7 @@ public final class LocalRedis implements AutoCloseable {
         private final Map<String, String> passwords = new LinkedHashMap<>();
         private final Map<String, String> rules = new LinkedHashMap<>();
         private boolean appendOnly;
+        private boolean clusterNode;
         private Duration startupTimeout = Duration.ofSeconds(30);
 
         private Builder(DevCertificateAuthority ca) {
@@ -439,6 +468,15 @@ public final class LocalRedis implements AutoCloseable {
          */
         public Builder appendOnly(boolean appendOnly) {
             this.appendOnly = appendOnly;
+            return this;
+        }
+
+        /**
+         * Makes the server a Redis Cluster node ({@code cluster-enabled yes}) whose cluster bus and
+         * replication also use TLS; {@link LocalRedisCluster} forms the cluster.
+         */
+        Builder clusterNode() {
+            this.clusterNode = true;
             return this;
         }
 

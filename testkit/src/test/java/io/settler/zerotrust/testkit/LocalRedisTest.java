@@ -85,7 +85,7 @@ class LocalRedisTest {
             socket.setSoTimeout((int) RedisClients.TIMEOUT.toMillis());
             socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
-            assertThat(readUntilClosed(socket.getInputStream())).doesNotContain("PONG");
+            assertThat(RedisClients.readUntilClosed(socket.getInputStream())).doesNotContain("PONG");
         }
     }
 
@@ -151,16 +151,4 @@ class LocalRedisTest {
     }
 
     /** Reads until the server closes the connection (a reset counts as closed) and returns what came. */
-    private static String readUntilClosed(InputStream in) throws IOException {
-        StringBuilder received = new StringBuilder();
-        try {
-            int next;
-            while ((next = in.read()) >= 0) {
-                received.append((char) next);
-            }
-        } catch (SocketException reset) {
-            // "Connection reset": closed as well.
-        }
-        return received.toString();
-    }
 }

@@ -2,6 +2,8 @@ package io.settler.zerotrust.testkit;
 
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.Optional;
 import javax.net.ssl.SSLSocket;
@@ -30,5 +32,19 @@ final class RedisClients {
             throw new IllegalStateException("AUTH as " + user + " failed: " + reply);
         }
         return connection;
+    }
+
+    /** Everything the peer sends until it closes (or resets) the connection. */
+    static String readUntilClosed(InputStream in) throws IOException {
+        StringBuilder received = new StringBuilder();
+        try {
+            int next;
+            while ((next = in.read()) >= 0) {
+                received.append((char) next);
+            }
+        } catch (SocketException reset) {
+            // "Connection reset": closed as well.
+        }
+        return received.toString();
     }
 }

@@ -1,0 +1,240 @@
+package io.settler.zerotrust.testkit;
+
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.pki.IssuedCertificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small real Redis Cluster for tests: three masters, no replicas, each a {@link LocalRedis} on
+ * {@code 127.0.0.1} with the same hardening (TLS 1.3 only, client certificates, no plaintext port,
+ * ACL users only), plus {@code cluster-enabled yes}, {@code tls-cluster yes} (the cluster bus is
+ * TLS with the node's certificate) and {@code tls-replication yes}.
+ *
+ * <pre>{@code
+ * try (LocalRedisCluster cluster = LocalRedisCluster.builder(ca)
+ *         .user("worker", password, "~jobs:* +@read +@write")
+ *         .start()) {
+ *     // connect to cluster.uris() with cluster.clientCertificate("worker") and AUTH worker <password>
+ * }
+ * }</pre>
+ *
+ * <p>The testkit forms the cluster itself over TLS as its administrative user: each node gets a
+ * third of the 16384 hash slots ({@code CLUSTER ADDSLOTSRANGE}), the first node meets the others
+ * ({@code CLUSTER MEET} with the TLS cluster bus port), and {@link Builder#start()} returns once
+ * every node reports {@code cluster_state:ok} with all slots assigned and all nodes known.
+ * {@link #close()} stops every node and deletes their directories.
+ */
+public final class LocalRedisCluster implements AutoCloseable {
+
+    /** The number of hash slots in a Redis Cluster. */
+    public static final int SLOTS = 16384;
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalRedisCluster.class);
+    private static final int NODES = 3;
+
+    private final List<LocalRedis> nodes;
+
+    private LocalRedisCluster(List<LocalRedis> nodes) {
+        this.nodes = List.copyOf(nodes);
+    }
+
+    /**
+     * Starts configuring a cluster whose certificates come from {@code ca}.
+     *
+     * @param ca issues the node certificates and the client certificates
+     * @return the builder
+     */
+    public static Builder builder(DevCertificateAuthority ca) {
+        return new Builder(ca);
+    }
+
+    /** The nodes, each a master serving a third of the hash slots. */
+    public List<LocalRedis> nodes() {
+        return nodes;
+    }
+
+    /** The host name to connect to: {@code localhost}, which every node certificate names. */
+    public String host() {
+        return nodes.get(0).host();
+    }
+
+    /** {@code rediss://localhost:<port>} for every node (seed URIs for a cluster client), no credentials. */
+    public List<String> uris() {
+        return nodes.stream().map(LocalRedis::uri).toList();
+    }
+
+    /** The CA that issued the node certificates and issues client certificates. */
+    public DevCertificateAuthority certificateAuthority() {
+        return nodes.get(0).certificateAuthority();
+    }
+
+    /**
+     * A client certificate for {@code service}, issued once by the CA and then reused; every node
+     * accepts it.
+     *
+     * @param service the service name, which becomes the certificate's CN and SPIFFE path
+     * @return the certificate with its chain and private key
+     */
+    public IssuedCertificate clientCertificate(String service) {
+        return nodes.get(0).clientCertificate(service);
+    }
+
+    /** The ACL users of the cluster (without the testkit's own administrative user). */
+    public Set<String> users() {
+        return nodes.get(0).users();
+    }
+
+    /**
+     * The password of an ACL user, the same on every node.
+     *
+     * @param user the user name
+     * @return the password
+     * @throws IllegalArgumentException if there is no such user
+     */
+    public String password(String user) {
+        return nodes.get(0).password(user);
+    }
+
+    /**
+     * Creates (or replaces) an ACL user on every node (ACLs are per node in Redis Cluster).
+     *
+     * @param name the user name
+     * @param password the user's password; stored as a SHA-256 hash only
+     * @param rules ACL rules, e.g. {@code "~jobs:* +@read"}
+     * @throws TestkitException if a node refuses the rules
+     */
+    public void createUser(String name, String password, String rules) {
+        for (LocalRedis node : nodes) {
+            node.createUser(name, password, rules);
+        }
+    }
+
+    /** Stops every node and deletes its directory. Idempotent. */
+    @Override
+    public void close() {
+        closeAll(nodes);
+    }
+
+    /** Names the endpoints; never credentials. */
+    @Override
+    public String toString() {
+        return "LocalRedisCluster" + nodes.stream().map(node -> node.host() + ":" + node.port()).toList();
+    }
+
+    private void form() {
+        for (int i = 0; i < NODES; i++) {
+            int first = i * SLOTS / NODES;
+            int last = (i + 1) * SLOTS / NODES - 1;
+            nodes.get(i).executeAsAdmin("CLUSTER", "ADDSLOTSRANGE", Integer.toString(first), Integer.toString(last));
+        }
+        LocalRedis seed = nodes.get(0);
+        for (LocalRedis node : nodes.subList(1, NODES)) {
+            seed.executeAsAdmin("CLUSTER", "MEET", "127.0.0.1", Integer.toString(node.port()),
+                    Integer.toString(node.clusterBusPort()));
+        }
+        for (LocalRedis node : nodes) {
+            node.awaitReady(() -> formed(node.executeAsAdmin("CLUSTER", "INFO")));
+        }
+    }
+
+    /** Whether a {@code CLUSTER INFO} reply shows a healthy cluster with every slot and node. */
+    static boolean formed(String clusterInfo) {
+        return clusterInfo.contains("cluster_state:ok")
+                && clusterInfo.contains("cluster_slots_ok:" + SLOTS)
+                && clusterInfo.contains("cluster_known_nodes:" + NODES);
+    }
+
+    private static void closeAll(List<LocalRedis> nodes) {
+        RuntimeException failure = null;
+        for (LocalRedis node : nodes) {
+            try {
+                node.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Configures and starts a {@link LocalRedisCluster}. */
+    public static final class Builder {
+        private final DevCertificateAuthority ca;
+        private final Map<String, String[]> users = new LinkedHashMap<>();
+        private Duration startupTimeout = Duration.ofSeconds(30);
+
+        private Builder(DevCertificateAuthority ca) {
+            this.ca = Objects.requireNonNull(ca, "ca");
+        }
+
+        /**
+         * Adds an ACL user on every node.
+         *
+         * @param name the user name
+         * @param password the password; the nodes store its SHA-256 hash only
+         * @param rules ACL rules, e.g. {@code "~jobs:* +@read"} ({@code on} and the password are added)
+         * @return this builder
+         */
+        public Builder user(String name, String password, String rules) {
+            LocalRedis.builder(ca).user(name, password, rules); // the same checks as a single server
+            users.put(name, new String[] {password, rules});
+            return this;
+        }
+
+        /**
+         * How long to wait for each node to answer and for the cluster to form (default 30 seconds).
+         *
+         * @param startupTimeout a positive duration
+         * @return this builder
+         */
+        public Builder startupTimeout(Duration startupTimeout) {
+            LocalRedis.builder(ca).startupTimeout(startupTimeout); // the same checks as a single server
+            this.startupTimeout = startupTimeout;
+            return this;
+        }
+
+        /**
+         * Starts three cluster nodes, assigns the hash slots, joins the nodes and waits until
+         * every node reports {@code cluster_state:ok}.
+         *
+         * @return the running cluster; close it when done
+         * @throws TestkitException if a node does not start or the cluster does not form in time
+         */
+        public LocalRedisCluster start() {
+            long started = System.nanoTime();
+            List<LocalRedis> nodes = new ArrayList<>();
+            try {
+                for (int i = 0; i < NODES; i++) {
+                    LocalRedis.Builder node = LocalRedis.builder(ca).clusterNode().startupTimeout(startupTimeout);
+                    users.forEach((name, secret) -> node.user(name, secret[0], secret[1]));
+                    nodes.add(node.start());
+                }
+                LocalRedisCluster cluster = new LocalRedisCluster(nodes);
+                cluster.form();
+                LOG.info("Redis Cluster of {} nodes ready in {} ms: {}", NODES,
+                        (System.nanoTime() - started) / 1_000_000, cluster);
+                return cluster;
+            } catch (RuntimeException | Error e) {
+                try {
+                    closeAll(nodes);
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.settler.zerotrust.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A three-node TLS Redis Cluster forms on loopback, serves every slot and refuses plaintext. */
+class LocalRedisClusterTest {
+
+    private static final String WORKER = "kit_worker";
+    private static final String WORKER_PASSWORD = "worker-secret-1";
+
+    private static LocalRedisCluster cluster;
+
+    @BeforeAll
+    static void start() {
+        cluster = LocalRedisCluster.builder(DevCertificateAuthority.create("cluster.test"))
+                .user(WORKER, WORKER_PASSWORD, "~* +@read +@write +@connection +cluster|slots +cluster|shards")
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void everyNodeReportsClusterStateOk() {
+        assertThat(cluster.nodes()).hasSize(3);
+        for (LocalRedis node : cluster.nodes()) {
+            String info = node.executeAsAdmin("CLUSTER", "INFO");
+            assertThat(info).contains("cluster_state:ok", "cluster_slots_assigned:16384", "cluster_known_nodes:3");
+            assertThat(node.executeAsAdmin("CONFIG", "GET", "tls-cluster")).isEqualTo("tls-cluster\nyes");
+            assertThat(node.executeAsAdmin("CONFIG", "GET", "tls-replication")).isEqualTo("tls-replication\nyes");
+        }
+    }
+
+    @Test
+    void slotsCoverAllHashSlotsOnce() {
+        Set<Integer> covered = new HashSet<>();
+        for (LocalRedis node : cluster.nodes()) {
+            String nodeSlots = node.executeAsAdmin("CLUSTER", "NODES");
+            for (String line : nodeSlots.split("\n")) {
+                if (line.contains("myself")) {
+                    String[] fields = line.split(" ");
+                    for (int i = 8; i < fields.length; i++) {
+                        String[] range = fields[i].split("-");
+                        int first = Integer.parseInt(range[0]);
+                        int last = range.length == 2 ? Integer.parseInt(range[1]) : first;
+                        for (int slot = first; slot <= last; slot++) {
+                            assertThat(covered.add(slot)).as("slot %d served once", slot).isTrue();
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(covered).hasSize(LocalRedisCluster.SLOTS);
+    }
+
+    @Test
+    void authenticatedClientReachesEveryNode() throws IOException {
+        for (LocalRedis node : cluster.nodes()) {
+            try (Resp connection = new Resp(RedisClients.socket(node, Optional.of(cluster.clientCertificate(WORKER))))) {
+                assertThat(connection.call("AUTH", WORKER, WORKER_PASSWORD)).isEqualTo("OK");
+                assertThat(connection.call("PING")).isEqualTo("PONG");
+            }
+        }
+        assertThat(cluster.uris()).hasSize(3).allMatch(uri -> uri.startsWith("rediss://localhost:"));
+    }
+
+    @Test
+    void refusesPlaintextConnection() throws IOException {
+        for (LocalRedis node : cluster.nodes()) {
+            assertThat(node.executeAsAdmin("CONFIG", "GET", "port")).isEqualTo("port\n0");
+            for (int port : List.of(node.tlsPort(), node.clusterBusPort())) {
+                try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    socket.setSoTimeout((int) RedisClients.TIMEOUT.toMillis());
+                    socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    assertThat(RedisClients.readUntilClosed(socket.getInputStream())).doesNotContain("PONG");
+                }
+            }
+        }
+    }
+}
