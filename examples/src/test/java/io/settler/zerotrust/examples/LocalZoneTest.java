@@ -1,0 +1,87 @@
+package io.settler.zerotrust.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.settler.zerotrust.credentials.FileCredentialSource;
+import io.settler.zerotrust.jdbc.InsecureDataSourceException;
+import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
+import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.redis.RedisAcl;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo's Zone 2: servers configured from the policy admit exactly what the policy says. */
+class LocalZoneTest {
+
+    @TempDir
+    static Path directory;
+    static LocalZone zone;
+
+    @BeforeAll
+    static void start() {
+        zone = LocalZone.start(directory, line -> { });
+    }
+
+    @AfterAll
+    static void stop() {
+        zone.close();
+    }
+
+    @Test
+    void writesEveryServicesCredentialsAndOnlyTheRedisUsersPasswords() {
+        for (String service : LocalZone.SERVICES) {
+            assertThat(directory.resolve(service + ".crt")).exists();
+            assertThat(directory.resolve(service + ".key")).exists();
+        }
+        assertThat(directory.resolve("api.redis-password")).exists();
+        assertThat(directory.resolve("worker.redis-password")).exists();
+        assertThat(directory.resolve("gateway.redis-password")).doesNotExist();
+        assertThat(Files.exists(directory.resolve("endpoints.properties"))).isTrue();
+    }
+
+    @Test
+    void theApiConnectsToPostgresAsItsRoleAndTheGatewayIsRejected() throws Exception {
+        Deployment deployment = Deployment.at(directory);
+        try (FileCredentialSource api = deployment.credentials("api");
+             PostgresMtlsDataSource pool = pool(deployment, "api", api);
+             ResultSet row = pool.getConnection().createStatement().executeQuery("select current_user")) {
+            row.next();
+            assertThat(row.getString(1)).isEqualTo("api");
+        }
+        try (FileCredentialSource gateway = deployment.credentials("gateway")) {
+            assertThatThrownBy(() -> pool(deployment, "gateway", gateway).close())
+                    .isInstanceOf(InsecureDataSourceException.class);
+        }
+    }
+
+    @Test
+    void theApiIsARedisUserThatCannotReadTheQueueOrAnotherServicesKeys() {
+        Deployment deployment = Deployment.at(directory);
+        try (FileCredentialSource credentials = deployment.credentials("api");
+             HardenedRedis redis = HardenedRedis.builder()
+                     .host(deployment.endpoint("redis.host")).port(Integer.parseInt(deployment.endpoint("redis.port")))
+                     .user("api").password(deployment.redisPassword("api")).credentials(credentials).build();
+             StatefulRedisConnection<String, String> connection = redis.connect()) {
+            connection.sync().set("api:probe", "1");
+            assertThatThrownBy(() -> connection.sync().xlen(RedisAcl.streamKey(LocalZone.QUEUE, "api")))
+                    .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("NOPERM");
+            assertThatThrownBy(() -> connection.sync().get("worker:probe"))
+                    .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("NOPERM");
+        }
+    }
+
+    private static PostgresMtlsDataSource pool(Deployment deployment, String role, FileCredentialSource credentials) {
+        return PostgresMtlsDataSource.builder()
+                .host(deployment.endpoint("postgres.host")).port(Integer.parseInt(deployment.endpoint("postgres.port")))
+                .database(deployment.endpoint("postgres.database")).role(role).credentials(credentials)
+                .maximumPoolSize(1).build();
+    }
+}
