@@ -32,6 +32,7 @@ import java.util.Properties;
  * &lt;service&gt;.crt / .key     the service's certificate and key (re-read when they change)
  * &lt;service&gt;.redis-password the service's Redis ACL password (re-read on each connect)
  * jwks/&lt;service&gt;.json      the public token keys each service publishes when it starts
+ * webhook-signing.secret   the HMAC secret of outbound webhooks, shared with their receiver
  * endpoints.properties     where things are: postgres.host, postgres.port, postgres.database,
  *                          redis.host, redis.port, api.port, webhook.host, webhook.port, receiver.url
  * </pre>
@@ -44,6 +45,9 @@ public final class Deployment {
 
     /** The policy the demo deploys; also {@code examples/src/main/resources/.../policy.json}. */
     public static final String POLICY_RESOURCE = "/io/settler/zerotrust/examples/policy.json";
+
+    /** The secret the webhook service signs outbound webhooks with, shared with the receiver. */
+    public static final String WEBHOOK_SECRET_FILE = "webhook-signing.secret";
 
     private final Path directory;
     private final Policy policy;
@@ -165,6 +169,16 @@ public final class Deployment {
     /** The service's Redis ACL password, read from its file on each connect. */
     public PasswordSource redisPassword(String service) {
         return PasswordSource.fromFile(directory.resolve(service + ".redis-password"));
+    }
+
+    /** The secret of outbound webhook signatures ({@value #WEBHOOK_SECRET_FILE}), as its bytes. */
+    public byte[] webhookSigningSecret() {
+        try {
+            return Files.readString(directory.resolve(WEBHOOK_SECRET_FILE), StandardCharsets.UTF_8).strip()
+                    .getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + directory.resolve(WEBHOOK_SECRET_FILE), e);
+        }
     }
 
     /**

@@ -80,6 +80,7 @@ public final class LocalZone implements AutoCloseable {
                     .dnsNames("localhost").ipAddresses("127.0.0.1").issue();
             issued.writePem(directory, service); // <service>.crt, <service>.key (0600), ca.crt
         }
+        writePrivate(directory.resolve(Deployment.WEBHOOK_SECRET_FILE), new String(randomPassword()));
         RedisAcl.Builder acl = RedisAcl.builder(policy);
         for (ServicePolicy service : policy.services()) {
             if (service.scopes().stream().anyMatch(scope -> scope.startsWith("redis:") || scope.startsWith("queue:"))) {
