@@ -1,0 +1,279 @@
+package io.settler.zerotrust.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.settler.zerotrust.credentials.FileCredentialSource;
+import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
+import io.settler.zerotrust.jdbc.TenantScope;
+import io.settler.zerotrust.netty.BearerTokens;
+import io.settler.zerotrust.netty.MtlsHttpClient;
+import io.settler.zerotrust.netty.NettyMtls;
+import io.settler.zerotrust.netty.RouteScopes;
+import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.queue.EnvelopeSigner;
+import io.settler.zerotrust.queue.EnvelopeVerifier;
+import io.settler.zerotrust.queue.QueueConsumer;
+import io.settler.zerotrust.queue.QueuePublisher;
+import io.settler.zerotrust.queue.VerifiedMessage;
+import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.redis.KeyNamespace;
+import io.settler.zerotrust.redis.PasswordSource;
+import io.settler.zerotrust.redis.RedisReplayGuard;
+import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.TokenAlgorithm;
+import io.settler.zerotrust.token.TokenKey;
+import io.settler.zerotrust.token.TokenRequest;
+import io.settler.zerotrust.token.TokenSource;
+import io.settler.zerotrust.token.VerifiedToken;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The root README's quick start per module, run against the real servers of a {@link LocalZone}.
+ * The code between {@code // README:<name>} and {@code // README:end} is what the README shows,
+ * character for character after removing the common indentation ({@link #theReadmeShowsThisCode}).
+ */
+class ReadmeQuickStartTest {
+
+    private static final Pattern SNIPPET = Pattern.compile(
+            "(?sm)^[ \\t]*// README:([\\w-]+)\\n(.*?)\\n[ \\t]*// README:end$");
+
+    @TempDir
+    static Path certs;
+    static LocalZone zone;
+    static int postgresPort;
+    static int redisPort;
+
+    @BeforeAll
+    static void start() {
+        zone = LocalZone.start(certs, line -> { });
+        postgresPort = zone.postgres().port();
+        redisPort = zone.redis().tlsPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        zone.close();
+    }
+
+    @Test
+    void serviceTokenQuickStart() {
+        // README:service-token
+        Policy policy = Policy.fromJson(certs.resolve("policy.json"));
+        KeySet gatewayKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "gw-1")).build();
+        ServiceTokens gateway = ServiceTokens.builder().identity("spiffe://demo.settler.test/gateway")
+                .keys(gatewayKeys).policy(policy).build();          // may mint orders:read / orders:write only
+        String token = gateway.mint(TokenRequest.to("spiffe://demo.settler.test/api")
+                .scopes("orders:write").claim("tenant", "acme").build());
+        ServiceTokens api = ServiceTokens.builder().identity("spiffe://demo.settler.test/api") // the audience
+                .verificationKeys(KeySet.fromJwks(gatewayKeys.toJwks()).pinnedTo("spiffe://demo.settler.test/gateway"))
+                .trustIssuers("spiffe://demo.settler.test/gateway").build();
+        VerifiedToken verified = api.verify(token, "orders:write"); // else TokenRejectedException.reason()
+        // README:end
+        assertThat(verified.service()).isEqualTo("spiffe://demo.settler.test/gateway");
+        assertThat(verified.claims()).containsEntry("tenant", "acme");
+    }
+
+    @Test
+    void coreAndNettyQuickStart() throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        KeySet gatewayKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "gw-2")).build();
+        ServiceTokens gateway = ServiceTokens.builder().identity("spiffe://demo.settler.test/gateway")
+                .keys(gatewayKeys).build();
+        ServiceTokens api = ServiceTokens.builder().identity("spiffe://demo.settler.test/api")
+                .verificationKeys(KeySet.fromJwks(gatewayKeys.toJwks()).pinnedTo("spiffe://demo.settler.test/gateway"))
+                .trustIssuers("spiffe://demo.settler.test/gateway").build();
+        Created application = new Created();
+        try {
+            // README:netty-mtls
+            Policy policy = Policy.fromJson(certs.resolve("policy.json"));   // api accepts the gateway only
+            FileCredentialSource apiCerts = FileCredentialSource.builder(certs.resolve("api.crt"),
+                    certs.resolve("api.key"), certs.resolve("ca.crt")).start();  // re-read when they rotate
+            NettyMtls tls = NettyMtls.builder(MtlsContext.server(apiCerts, policy.authorizerFor("api")).build()).build();
+            ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(api,
+                    RouteScopes.builder().route(HttpMethod.POST, "/orders", "orders:write").build()).build();
+            Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel channel) {     // TLS 1.3, client certificate, policy
+                            tls.addTo(channel);
+                            channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
+                                    tokens, application);
+                        }
+                    }).bind("127.0.0.1", 0).sync().channel();
+            // README:end
+            int port = ((InetSocketAddress) server.localAddress()).getPort();
+            // README:core
+            FileCredentialSource gatewayCerts = FileCredentialSource.builder(certs.resolve("gateway.crt"),
+                    certs.resolve("gateway.key"), certs.resolve("ca.crt")).start();
+            MtlsContext client = MtlsContext.client(gatewayCerts)            // TLS 1.3 only, our certificate
+                    .expectedServer("spiffe://demo.settler.test/api").build(); // the server must prove this name
+            MtlsHttpClient http = MtlsHttpClient.builder(NettyMtls.builder(client).build())
+                    .requestHeaders(BearerTokens.from(TokenSource.builder(gateway).build(), // fresh scoped tokens
+                            "spiffe://demo.settler.test/api", "orders:write"))
+                    .build();
+            MtlsHttpClient.Response created = http.send("localhost", port,
+                    new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/orders")).join();
+            // README:end
+            assertThat(created.status()).isEqualTo(201);
+            assertThat(http.get("localhost", port, "/orders").join().status())
+                    .as("no route covers GET /orders").isEqualTo(403);
+            http.close();
+            server.close().sync();
+            apiCerts.close();
+            gatewayCerts.close();
+        } finally {
+            group.shutdownGracefully().sync();
+        }
+    }
+
+    @Test
+    void jdbcAndRedisQuickStart() throws Exception {
+        // README:jdbc-mtls
+        FileCredentialSource apiCerts = FileCredentialSource.builder(certs.resolve("api.crt"),
+                certs.resolve("api.key"), certs.resolve("ca.crt")).start();
+        PostgresMtlsDataSource orders = PostgresMtlsDataSource.builder()
+                .host("localhost").port(postgresPort).database("orders").role("api")
+                .credentials(apiCerts).build();       // verify-full, TLS 1.3; proves the role on start
+        TenantScope tenants = TenantScope.of(orders);
+        tenants.run("acme", db -> db.createStatement()
+                .executeUpdate("insert into orders (tenant_id, item) values ('acme', 'anvil')"));
+        int seenByGlobex = tenants.call("globex", db -> count(db.createStatement()
+                .executeQuery("select count(*) from orders")));   // 0: row-level security
+        // README:end
+        assertThat(seenByGlobex).isZero();
+        int seenByAcme = tenants.call("acme", db -> count(db.createStatement()
+                .executeQuery("select count(*) from orders where item = 'anvil'")));
+        assertThat(seenByAcme).isEqualTo(1);
+        orders.close();
+
+        // README:redis-tls
+        try (HardenedRedis redis = HardenedRedis.builder().host("localhost").port(redisPort)
+                .user("api").password(PasswordSource.fromFile(certs.resolve("api.redis-password")))
+                .credentials(apiCerts).build();           // rediss only, TLS 1.3, full verification
+             StatefulRedisConnection<String, String> cache = redis.connect()) {  // proves TLS and ACL WHOAMI
+            cache.sync().set(KeyNamespace.of("api").key("order", "42"), "{\"item\":\"anvil\"}");
+        }
+        // README:end
+        assertThat(zone.redis().executeAsAdmin("GET", "api:order:42")).isEqualTo("{\"item\":\"anvil\"}");
+        apiCerts.close();
+    }
+
+    @Test
+    void queueQuickStart() throws Exception {
+        Deployment deployment = Deployment.at(certs);
+        Policy policy = deployment.policy();
+        KeySet apiKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "api-1")).build();
+        ServiceTokens apiTokens = ServiceTokens.builder().identity("spiffe://demo.settler.test/api")
+                .keys(apiKeys).policy(policy).build();
+        List<String> handled = new ArrayList<>();
+        try (FileCredentialSource apiCerts = deployment.credentials("api");
+             FileCredentialSource workerCerts = deployment.credentials("worker");
+             HardenedRedis apiRedis = redis("api", apiCerts);
+             HardenedRedis workerRedis = redis("worker", workerCerts);
+             StatefulRedisConnection<String, String> apiConnection = apiRedis.connect();
+             StatefulRedisConnection<String, String> workerConnection = workerRedis.connect()) {
+            // README:queue
+            QueuePublisher jobs = QueuePublisher.of(apiConnection.sync(),   // XADD to queue:{jobs}:api only
+                    EnvelopeSigner.builder(apiTokens, "jobs").build());     // a one-time token per message
+            jobs.publish("{\"orderId\":42}".getBytes(StandardCharsets.UTF_8));
+
+            ServiceTokens queueTokens = ServiceTokens.builder().identity("spiffe://demo.settler.test/queue/jobs")
+                    .verificationKeys(KeySet.fromJwks(apiKeys.toJwks()).pinnedTo("spiffe://demo.settler.test/api"))
+                    .trustIssuers("spiffe://demo.settler.test/api").build();
+            EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, "jobs").policy(policy)
+                    .replayGuard(RedisReplayGuard.builder(workerConnection.sync(), KeyNamespace.of("worker")).build())
+                    .build();
+            QueueConsumer worker = QueueConsumer.builder(workerConnection.sync(), verifier,
+                    (VerifiedMessage job) -> handled.add(new String(job.payload(), StandardCharsets.UTF_8)))
+                    .group("workers").consumer("worker-1").build();
+            worker.poll();                                  // verified, handled, acknowledged; or dead-lettered
+            // README:end
+        }
+        assertThat(handled).containsExactly("{\"orderId\":42}");
+    }
+
+    @Test
+    void theReadmeShowsThisCode() throws IOException {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String source = Files.readString(Path.of("src", "test", "java", "io", "settler", "zerotrust", "examples",
+                "ReadmeQuickStartTest.java"));
+        Matcher snippet = SNIPPET.matcher(source);
+        List<String> names = new ArrayList<>();
+        while (snippet.find()) {
+            names.add(snippet.group(1));
+            assertThat(readme).as("README.md shows the %s quick start as in this test", snippet.group(1))
+                    .contains("```java\n" + dedent(snippet.group(2)) + "\n```");
+        }
+        assertThat(names).containsExactlyInAnyOrder("service-token", "netty-mtls", "core", "jdbc-mtls",
+                "redis-tls", "queue");
+    }
+
+    /** The application behind the token check: answers 201 to what reaches it. */
+    @ChannelHandler.Sharable
+    private static final class Created extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            DefaultFullHttpResponse created = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CREATED);
+            HttpUtil.setContentLength(created, 0);
+            ctx.writeAndFlush(created).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private static HardenedRedis redis(String user, FileCredentialSource credentials) {
+        return HardenedRedis.builder().host("localhost").port(redisPort).user(user)
+                .password(PasswordSource.fromFile(certs.resolve(user + ".redis-password")))
+                .credentials(credentials).build();
+    }
+
+    private static int count(ResultSet rows) throws java.sql.SQLException {
+        try (rows) {
+            rows.next();
+            return rows.getInt(1);
+        }
+    }
+
+    /** Removes the indentation common to all non-blank lines. */
+    static String dedent(String code) {
+        List<String> lines = List.of(code.split("\n"));
+        int indent = lines.stream().filter(line -> !line.isBlank())
+                .mapToInt(line -> line.length() - line.stripLeading().length()).min().orElse(0);
+        return String.join("\n", lines.stream().map(line -> line.isBlank() ? "" : line.substring(indent)).toList());
+    }
+}
