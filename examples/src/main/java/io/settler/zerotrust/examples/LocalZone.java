@@ -23,7 +23,8 @@ import java.util.function.Consumer;
  * Zone 2 on loopback for the demo and the examples' tests: a development CA, a {@link Deployment}
  * directory with every service's certificate and Redis password, and a TLS PostgreSQL and a TLS
  * Redis whose {@code pg_hba.conf}, {@code pg_ident.conf}, GRANTs, row-level security and ACL users
- * are all rendered from the one {@code policy.json}. Closing it stops both servers.
+ * are all rendered from the one {@code policy.json} (and written to {@code rendered/} in the
+ * directory, for a reader or an operator of real servers). Closing it stops both servers.
  *
  * <p>Tables (database {@value #DATABASE}, both tenant tables under row-level security):
  * {@code orders(id, tenant_id, item, created_at)} and
@@ -93,7 +94,14 @@ public final class LocalZone implements AutoCloseable {
         PostgresServerConfig postgresConfig = PostgresServerConfig.builder(policy, DATABASE_SERVICE)
                 .database(DATABASE).tenantTable("orders").tenantTable("job_results").build();
 
-        progress.accept("starting TLS PostgreSQL on 127.0.0.1 (pg_hba.conf, pg_ident.conf and GRANTs from the policy)");
+        Path rendered = directory.resolve("rendered");
+        write(rendered.resolve("pg_hba.conf"), String.join("\n", postgresConfig.hbaLines()) + "\n");
+        write(rendered.resolve("pg_ident.conf"), String.join("\n", postgresConfig.identLines()) + "\n");
+        write(rendered.resolve(DATABASE_SERVICE + ".sql"), postgresConfig.sql());
+        write(rendered.resolve("users.acl"), renderedAcl.aclFile());
+        progress.accept("rendered pg_hba.conf, pg_ident.conf, " + DATABASE_SERVICE + ".sql and users.acl from the policy"
+                + " into " + rendered);
+        progress.accept("starting TLS PostgreSQL on 127.0.0.1 with them");
         LocalPostgres postgres = LocalPostgres.builder(ca).start();
         LocalRedis redis = null;
         try {
@@ -103,7 +111,7 @@ public final class LocalZone implements AutoCloseable {
             postgres.executeAsSuperuser(DATABASE, postgresConfig.sql());
             postgres.replaceAuthentication(postgresConfig.hbaLines(), postgresConfig.identLines());
 
-            progress.accept("starting TLS Redis on 127.0.0.1 (ACL users " + renderedAcl.users() + " from the policy)");
+            progress.accept("starting TLS Redis on 127.0.0.1 with users.acl (users " + renderedAcl.users() + ")");
             redis = LocalRedis.builder(ca).appendOnly(true).start();
             for (String user : renderedAcl.users()) {
                 List<String> command = new ArrayList<>(List.of("ACL", "SETUSER", user, "reset"));
@@ -169,6 +177,15 @@ public final class LocalZone implements AutoCloseable {
         byte[] bytes = new byte[24];
         new SecureRandom().nextBytes(bytes);
         return HexFormat.of().formatHex(bytes).toCharArray();
+    }
+
+    private static void write(Path file, String content) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
     }
 
     private static void writePrivate(Path file, String content) {

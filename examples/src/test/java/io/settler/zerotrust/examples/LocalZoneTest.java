@@ -48,6 +48,18 @@ class LocalZoneTest {
     }
 
     @Test
+    void writesTheServerConfigurationItRenderedFromThePolicy() throws Exception {
+        Path rendered = directory.resolve("rendered");
+        assertThat(Files.readString(rendered.resolve("pg_hba.conf")))
+                .contains("hostssl orders api 127.0.0.1/32 cert", "hostssl orders worker 127.0.0.1/32 cert");
+        assertThat(Files.readString(rendered.resolve("pg_ident.conf"))).contains("api api", "worker worker");
+        assertThat(Files.readString(rendered.resolve("users.acl")))
+                .contains("user default off", "user api on #", "user worker on #")
+                .doesNotContain("user gateway", "user webhook");
+        assertThat(Files.readString(rendered.resolve("orders-db.sql"))).contains("FORCE ROW LEVEL SECURITY");
+    }
+
+    @Test
     void theApiConnectsToPostgresAsItsRoleAndTheGatewayIsRejected() throws Exception {
         Deployment deployment = Deployment.at(directory);
         try (FileCredentialSource api = deployment.credentials("api");
