@@ -182,6 +182,65 @@ class RedisAclClusterTest {
         }
     }
 
+    @Test
+    void keysOfAMigratingSlotFollowAskAndMovedRedirects() {
+        int slot = SlotHash.getSlot("{api}");
+        LocalRedis source = cluster.nodes().stream()
+                .filter(node -> owner(node, slot).equals(node.executeAsAdmin("CLUSTER", "MYID"))).findFirst().orElseThrow();
+        LocalRedis target = cluster.nodes().stream().filter(node -> node != source).findFirst().orElseThrow();
+        String sourceId = source.executeAsAdmin("CLUSTER", "MYID");
+        String targetId = target.executeAsAdmin("CLUSTER", "MYID");
+        String key = KeyNamespace.clustered("api").key("moving");
+        try (HardenedRedisCluster client = connectAs("api");
+             StatefulRedisClusterConnection<String, String> connection = client.connect()) {
+            target.executeAsAdmin("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", sourceId);
+            source.executeAsAdmin("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", targetId);
+            // The source does not have the key: it answers ASK, the client sends ASKING + SET to the target.
+            assertThat(connection.sync().set(key, "on the target")).isEqualTo("OK");
+            assertThat(connection.sync().get(key)).isEqualTo("on the target");
+            // The migration ends: the slot belongs to the target; the client follows MOVED.
+            for (LocalRedis node : List.of(target, source)) {
+                node.executeAsAdmin("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", targetId);
+            }
+            awaitOwnerEverywhere(slot, targetId);
+            assertThat(connection.sync().get(key)).isEqualTo("on the target");
+        }
+        cluster.nodes().forEach(node -> assertThat(aclLog(node)).as("ACL LOG of " + node).isEmpty());
+    }
+
+    /** The ID of the node that owns {@code slot} in {@code node}'s view ({@code CLUSTER NODES}). */
+    private static String owner(LocalRedis node, int slot) {
+        for (String line : node.executeAsAdmin("CLUSTER", "NODES").split("\n")) {
+            String[] fields = line.trim().split(" ");
+            for (int i = 8; i < fields.length; i++) {
+                if (fields[i].startsWith("[")) {
+                    continue; // an importing/migrating marker, not ownership
+                }
+                String[] range = fields[i].split("-");
+                int first = Integer.parseInt(range[0]);
+                int last = Integer.parseInt(range[range.length - 1]);
+                if (first <= slot && slot <= last) {
+                    return fields[0];
+                }
+            }
+        }
+        return "";
+    }
+
+    /** Waits (up to 10 s) until every node agrees that {@code nodeId} owns {@code slot}. */
+    private static void awaitOwnerEverywhere(int slot, String nodeId) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!cluster.nodes().stream().allMatch(node -> owner(node, slot).equals(nodeId))) {
+            assertThat(System.nanoTime()).as("slot " + slot + " owned by " + nodeId + " on every node").isLessThan(deadline);
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        }
+    }
+
     private static RedisAcl.Drift drift(LocalRedis node) {
         List<String> lines = List.of(node.executeAsAdmin("ACL", "LIST").split("\n"));
         return acl.drift(lines, category -> Set.of(node.executeAsAdmin("ACL", "CAT", category).split("\n")),
