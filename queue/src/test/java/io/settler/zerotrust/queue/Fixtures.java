@@ -2,15 +2,26 @@ package io.settler.zerotrust.queue;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.redis.RedisAcl;
 import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.LocalRedisCluster;
 import io.settler.zerotrust.token.InMemoryReplayGuard;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ReplayGuard;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,27 +77,63 @@ final class Fixtures {
         return verifier(InMemoryReplayGuard.create(10_000));
     }
 
-    /** Audit events kept in memory (and logged). */
     /**
      * Loads the ACL users {@link RedisAcl} renders from {@link #POLICY} into a test server, with
      * these passwords (keyed by service name), plus an {@code operator} user with {@code operatorRules}.
      */
     static void loadRenderedAcl(LocalRedis redis, Map<String, String> passwords, String operatorRules) {
-        RedisAcl.Builder builder = RedisAcl.builder(POLICY);
+        loadAcl(redis, renderAcl(RedisAcl.builder(POLICY), passwords), passwords.get("operator"), operatorRules);
+    }
+
+    /**
+     * The same for a cluster: the ACL rendered {@link RedisAcl.Builder#forCluster() for a cluster},
+     * loaded on every node (ACLs are per node); the operator also gets {@link RedisAcl#clusterClientRules()}.
+     */
+    static void loadRenderedAcl(LocalRedisCluster cluster, Map<String, String> passwords, String operatorRules) {
+        RedisAcl acl = renderAcl(RedisAcl.builder(POLICY).forCluster(), passwords);
+        String operator = operatorRules + " " + String.join(" ", RedisAcl.clusterClientRules());
+        cluster.nodes().forEach(node -> loadAcl(node, acl, passwords.get("operator"), operator));
+    }
+
+    private static RedisAcl renderAcl(RedisAcl.Builder builder, Map<String, String> passwords) {
         passwords.forEach((service, password) -> {
             if (!service.equals("operator")) {
                 builder.password(service, password.toCharArray());
             }
         });
-        RedisAcl acl = builder.build();
+        return builder.build();
+    }
+
+    private static void loadAcl(LocalRedis redis, RedisAcl acl, String operatorPassword, String operatorRules) {
         for (String user : acl.users()) {
             List<String> command = new ArrayList<>(List.of("ACL", "SETUSER", user, "reset"));
             command.addAll(acl.rules(user));
             redis.executeAsAdmin(command.toArray(String[]::new));
         }
-        redis.createUser("operator", passwords.get("operator"), operatorRules);
+        redis.createUser("operator", operatorPassword, operatorRules);
     }
 
+    /**
+     * A hardened client of {@code user} on {@code redis} (for a cluster: any node), with a fresh
+     * password file in {@code directory}, the user's client certificate and the server's CA:
+     * {@code build()} it for one server, {@code buildCluster()} for a cluster.
+     */
+    static HardenedRedis.Builder redisClient(LocalRedis redis, String user, String password, Path directory) {
+        try {
+            Path file = Files.createTempFile(directory, user, ".password");
+            Files.writeString(file, password + "\n");
+            IssuedCertificate certificate = redis.clientCertificate(user);
+            return HardenedRedis.builder().host(redis.host()).port(redis.tlsPort()).user(user)
+                    .password(PasswordSource.fromFile(file))
+                    .credentials(CredentialSource.fixed(TlsIdentity.of(certificate.privateKey(), certificate.chain()),
+                            TrustBundle.of(List.of(redis.certificateAuthority().rootCertificate()))))
+                    .ioThreads(1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Audit events kept in memory (and logged). */
     static final class Audit implements AuditLog {
         final List<AuditEvent> events = new CopyOnWriteArrayList<>();
 

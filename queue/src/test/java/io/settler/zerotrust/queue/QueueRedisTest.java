@@ -12,9 +12,6 @@ import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import io.settler.zerotrust.credentials.CredentialSource;
-import io.settler.zerotrust.credentials.TlsIdentity;
-import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.redis.HardenedRedis;
@@ -22,15 +19,12 @@ import io.settler.zerotrust.redis.KeyNamespace;
 import io.settler.zerotrust.redis.RedisReplayGuard;
 import io.settler.zerotrust.token.KeySet;
 import java.nio.charset.StandardCharsets;
-import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.redis.RedisAcl;
 import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
 import io.settler.zerotrust.token.TokenRequest;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -336,15 +330,8 @@ class QueueRedisTest {
                 .auditLog(fixtures.audit).build();
     }
 
-    private RedisCommands<String, String> connectAs(String user) throws IOException {
-        Path password = Files.createTempFile(dir, user, ".password");
-        Files.writeString(password, PASSWORDS.get(user) + "\n");
-        HardenedRedis client = HardenedRedis.builder().host(redis.host()).port(redis.tlsPort()).user(user)
-                .password(PasswordSource.fromFile(password))
-                .credentials(CredentialSource.fixed(TlsIdentity.of(redis.clientCertificate(user).privateKey(),
-                                redis.clientCertificate(user).chain()),
-                        TrustBundle.of(List.of(redis.certificateAuthority().rootCertificate()))))
-                .ioThreads(1).build();
+    private RedisCommands<String, String> connectAs(String user) {
+        HardenedRedis client = Fixtures.redisClient(redis, user, PASSWORDS.get(user), dir).build();
         open.add(client);
         StatefulRedisConnection<String, String> connection = client.connect();
         open.add(connection);

@@ -6,17 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.Range;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import io.settler.zerotrust.credentials.CredentialSource;
-import io.settler.zerotrust.credentials.TlsIdentity;
-import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.KeyNamespace;
-import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.redis.RedisAcl;
 import io.settler.zerotrust.redis.RedisReplayGuard;
 import io.settler.zerotrust.testkit.LocalRedis;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -134,22 +129,11 @@ class QueueRestartTest {
     }
 
     private RedisCommands<String, String> connectAs(String user) {
-        try {
-            Path password = Files.createTempFile(dir, user, ".password");
-            Files.writeString(password, PASSWORDS.get(user) + "\n");
-            HardenedRedis client = HardenedRedis.builder().host(redis.host()).port(redis.tlsPort()).user(user)
-                    .password(PasswordSource.fromFile(password))
-                    .credentials(CredentialSource.fixed(TlsIdentity.of(redis.clientCertificate(user).privateKey(),
-                                    redis.clientCertificate(user).chain()),
-                            TrustBundle.of(List.of(redis.certificateAuthority().rootCertificate()))))
-                    .ioThreads(1).build();
-            open.add(client);
-            StatefulRedisConnection<String, String> connection = client.connect();
-            open.add(connection);
-            return connection.sync();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        HardenedRedis client = Fixtures.redisClient(redis, user, PASSWORDS.get(user), dir).build();
+        open.add(client);
+        StatefulRedisConnection<String, String> connection = client.connect();
+        open.add(connection);
+        return connection.sync();
     }
 
     private void closeConnections() throws Exception {

@@ -81,7 +81,10 @@ public final class HardenedRedisCluster implements AutoCloseable {
         try {
             connection = client.connect();
         } catch (RuntimeException e) {
-            throw HardenedRedis.refuse(HardenedRedis.classify(e), "cannot connect to " + this + ": "
+            String hint = refusedByAcl(e) ? "the ACL user '" + user + "' may not run what the cluster client needs"
+                    + " (NOPERM): render its ACL with RedisAcl.builder(policy).forCluster(), or grant"
+                    + " RedisAcl.clusterClientRules(), on every node; " : "";
+            throw HardenedRedis.refuse(HardenedRedis.classify(e), "cannot connect to " + this + ": " + hint
                     + HardenedRedis.describe(e), e, host + ":" + port, user, audit, clock);
         }
         try {
@@ -101,6 +104,21 @@ public final class HardenedRedisCluster implements AutoCloseable {
             connection.close();
             throw e;
         }
+    }
+
+    /** Whether a NOPERM reply sits in the chain (Lettuce puts each seed node's failure in the message). */
+    private static boolean refusedByAcl(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (String.valueOf(t.getMessage()).contains("NOPERM")) {
+                return true;
+            }
+            for (Throwable suppressed : t.getSuppressed()) {
+                if (String.valueOf(suppressed.getMessage()).contains("NOPERM")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The underlying cluster client; its connections are not proven by {@link #connect()}. */

@@ -59,13 +59,38 @@ import java.util.regex.Pattern;
  *   <li>every user: {@code ACL WHOAMI}, {@code CLIENT INFO}, {@code PING}, {@code HELLO} and
  *       {@code AUTH}, which {@link HardenedRedis} needs to prove its connections; no Pub/Sub channels.</li>
  * </ul>
- * Services with none of these scopes get no user. Immutable and thread-safe.
+ * Services with none of these scopes get no user.
+ *
+ * <p>For Redis Cluster, {@link Builder#forCluster()} adds the commands the cluster client needs
+ * ({@link #clusterClientRules()}) to every user and renders the {@code redis:<ns>:...} key patterns
+ * as {@code {<ns>}:*}, for keys of {@link KeyNamespace#clustered(String)}. Immutable and thread-safe.
  */
 public final class RedisAcl {
 
     private static final Pattern QUEUE_SCOPE = Pattern.compile("queue:([a-z0-9_.-]+):(publish|consume)");
     private static final Pattern REDIS_SCOPE = Pattern.compile("redis:([a-z0-9_-]+):(read|write)");
     private static final List<String> PROOF = List.of("+acl|whoami", "+client|info", "+ping", "+hello", "+auth");
+    /**
+     * What Lettuce's cluster client (7.x, against Redis 7.0) sends on its own, found by running it
+     * against a real cluster with nothing else granted and reading {@code ACL LOG} on every node.
+     * Only the first is needed to work; the others are granted so a well-behaved client never
+     * shows up in {@code ACL LOG}, where every entry should mean "look at this".
+     */
+    private static final List<String> CLUSTER_CLIENT = List.of(
+            // Required: the topology (slots, nodes, their addresses) at connect and every refresh.
+            "+cluster|nodes",
+            // Sent at every connect to learn the seed's node ID; CLUSTER NODES already shows it.
+            "+cluster|myid",
+            // Each topology refresh opens new connections named lettuce#ClusterTopologyRefresh;
+            // names only the caller's own connection.
+            "+client|setname",
+            // Each refresh asks every node for connected_clients and master_repl_offset (to rank
+            // nodes); refused, Lettuce works on, but logs a denial per node every refresh. Reveals
+            // server statistics and paths, no keys or values (HELLO already gives the version).
+            "+info",
+            // While a slot migrates, Redis answers ASK and the client retries on the target after
+            // ASKING; without it, keys of a migrating slot fail until the migration ends.
+            "+asking");
     /** Explicit commands rather than categories: least privilege that a reviewer can read. */
     private static final List<String> READ = List.of("get", "mget", "exists", "type", "ttl", "pttl", "strlen",
             "getrange", "hget", "hmget", "hgetall", "hexists", "hlen", "hkeys", "hvals", "smembers", "sismember",
@@ -80,10 +105,12 @@ public final class RedisAcl {
 
     private final Map<String, String> lines;
     private final List<String> order;
+    private final boolean cluster;
 
-    private RedisAcl(Map<String, String> lines) {
+    private RedisAcl(Map<String, String> lines, boolean cluster) {
         this.lines = Map.copyOf(lines);
         this.order = List.copyOf(lines.keySet());
+        this.cluster = cluster;
     }
 
     /** Starts rendering the ACL of {@code policy}. */
@@ -106,6 +133,23 @@ public final class RedisAcl {
      */
     public static String deadLetterKey(String queue) {
         return streamKey(queue, "x").replaceFirst(":x$", ":%dead-letter");
+    }
+
+    /**
+     * The rules a Redis Cluster client needs besides its own commands, which
+     * {@link Builder#forCluster()} grants every rendered user: {@code +cluster|nodes} (the
+     * topology; required), {@code +cluster|myid}, {@code +client|setname} and {@code +info} (sent
+     * by Lettuce at connect and on every topology refresh; refused, they only fill
+     * {@code ACL LOG}), {@code +asking} (ASK redirects while a slot migrates). Add them to accounts
+     * you write by hand, such as an operator's.
+     */
+    public static List<String> clusterClientRules() {
+        return CLUSTER_CLIENT;
+    }
+
+    /** Whether the users were rendered for Redis Cluster ({@link Builder#forCluster()}). */
+    public boolean forCluster() {
+        return cluster;
     }
 
     /** The ACL file: {@code user default off ...}, then one line per service, in policy order. */
@@ -284,7 +328,7 @@ public final class RedisAcl {
 
     @Override
     public String toString() {
-        return "RedisAcl[users=" + order + "]";
+        return "RedisAcl[users=" + order + (cluster ? ", cluster" : "") + "]";
     }
 
     /**
@@ -314,9 +358,25 @@ public final class RedisAcl {
 
         private final Policy policy;
         private final Map<String, String> passwordHashes = new LinkedHashMap<>();
+        private boolean cluster;
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
+        }
+
+        /**
+         * Renders users for Redis Cluster clients ({@link HardenedRedisCluster}): every user also
+         * gets the commands Lettuce's cluster client sends by itself ({@link #clusterClientRules()}),
+         * and {@code redis:<ns>:read|write} cover {@code {<ns>}:*}, the keys of
+         * {@link KeyNamespace#clustered(String)} (one hash slot per namespace), instead of
+         * {@code <ns>:*}. Queue keys are the same either way ({@code queue:{<q>}:...}, one slot per
+         * queue). Load the file on every node: ACLs are per node in Redis Cluster.
+         *
+         * @return this builder
+         */
+        public Builder forCluster() {
+            this.cluster = true;
+            return this;
         }
 
         /** The password of a service's user; only its SHA-256 is kept and written. */
@@ -375,6 +435,9 @@ public final class RedisAcl {
                     continue;
                 }
                 commands.addAll(PROOF);
+                if (cluster) {
+                    commands.addAll(CLUSTER_CLIENT);
+                }
                 List<String> rules = new ArrayList<>(List.of("on", "#" + hash));
                 rules.addAll(keys);
                 rules.add("resetchannels");
@@ -393,11 +456,11 @@ public final class RedisAcl {
                 throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "passwords given for "
                         + unknown + ", which have no queue: or redis: scope in the policy");
             }
-            return new RedisAcl(lines);
+            return new RedisAcl(lines, cluster);
         }
 
-        private static void grant(String service, String scope, Set<String> keys, Set<String> commands,
-                                  Set<String> selectors) {
+        private void grant(String service, String scope, Set<String> keys, Set<String> commands,
+                           Set<String> selectors) {
             Matcher queue = QUEUE_SCOPE.matcher(scope);
             if (queue.matches()) {
                 String name = queue.group(1);
@@ -415,7 +478,8 @@ public final class RedisAcl {
             }
             Matcher redis = REDIS_SCOPE.matcher(scope);
             if (redis.matches()) {
-                String prefix = KeyNamespace.of(redis.group(1)).prefix();
+                String prefix = (cluster ? KeyNamespace.clustered(redis.group(1)) : KeyNamespace.of(redis.group(1)))
+                        .prefix();
                 READ.forEach(command -> commands.add("+" + command));
                 if (redis.group(2).equals("read")) {
                     keys.add("%R~" + prefix + "*");

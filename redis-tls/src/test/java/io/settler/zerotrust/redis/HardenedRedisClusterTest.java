@@ -29,9 +29,9 @@ class HardenedRedisClusterTest {
 
     private static final String USER = "cl_api";
     private static final String PASSWORD = "cl-api-secret-91b2";
-    /** The proof commands plus what Lettuce needs to learn the topology. */
-    private static final String RULES = "~cl:* ~{cl}:* " + RedisTestSupport.RULES
-            + " +cluster|nodes +cluster|slots +cluster|shards +cluster|myid +info +command +client|list";
+    /** The proof commands plus what Lettuce's cluster client sends by itself. */
+    private static final String RULES = "~cl:* ~{cl}:* " + RedisTestSupport.RULES + " "
+            + String.join(" ", RedisAcl.clusterClientRules());
 
     private static LocalRedisCluster cluster;
 

@@ -84,6 +84,49 @@ class RedisAclTest {
     }
 
     @Test
+    void rendersNoClusterCommandsUnlessAskedFor() {
+        assertThat(acl.forCluster()).isFalse();
+        assertThat(acl.aclFile()).doesNotContain("cluster|", "+info", "+asking", "{api}", "{cache}");
+    }
+
+    @Test
+    void rendersClusterUsersWithTopologyCommandsAndHashTaggedNamespaces() {
+        RedisAcl.Builder builder = RedisAcl.builder(POLICY).forCluster();
+        PASSWORDS.forEach((service, password) -> {
+            if (!service.equals("operator")) {
+                builder.password(service, password.toCharArray());
+            }
+        });
+        RedisAcl cluster = builder.build();
+        assertThat(cluster.forCluster()).isTrue();
+        assertThat(cluster.toString()).contains("cluster");
+        assertThat(cluster.users()).isEqualTo(acl.users());
+        assertThat(RedisAcl.clusterClientRules())
+                .containsExactly("+cluster|nodes", "+cluster|myid", "+client|setname", "+info", "+asking");
+        for (String user : List.of("api", "billing", "worker")) {
+            assertThat(cluster.rules(user)).as(user).containsAll(RedisAcl.clusterClientRules())
+                    .doesNotContain("+cluster|slots", "+cluster|shards", "+command", "+client|list", "+readonly");
+        }
+        assertThat(cluster.rules("default")).isEqualTo(acl.rules("default"));
+        // Namespaces: the keys of KeyNamespace.clustered, not KeyNamespace.of.
+        assertThat(cluster.rules("api")).contains(KeyNamespace.clustered("api").aclPattern(), "+set")
+                .doesNotContain("~api:*");
+        assertThat(cluster.rules("worker")).contains("%R~{cache}:*").doesNotContain("%R~cache:*");
+        // Queue keys are the same in both: already one hash slot per queue.
+        assertThat(cluster.rules("billing")).contains("~queue:{jobs}:billing", "+xadd");
+        assertThat(cluster.rules("worker")).contains("~queue:{jobs}:*",
+                "(~queue:{jobs}:%dead-letter resetchannels -@all +xadd)");
+        // The rest of each user is exactly the standalone rendering.
+        for (String user : List.of("api", "billing", "worker")) {
+            List<String> rest = new ArrayList<>(cluster.rules(user));
+            rest.removeAll(RedisAcl.clusterClientRules());
+            List<String> standalone = acl.rules(user).stream()
+                    .map(rule -> rule.replace("~api:*", "~{api}:*").replace("~cache:*", "~{cache}:*")).toList();
+            assertThat(rest).as(user).isEqualTo(standalone);
+        }
+    }
+
+    @Test
     void publisherMayAddOnlyToItsOwnStream() throws Exception {
         try (HardenedRedis client = connectAs("api"); StatefulRedisConnection<String, String> api = client.connect()) {
             assertThat(api.sync().xadd(RedisAcl.streamKey("jobs", "api"), Map.of("job", "1"))).isNotBlank();
