@@ -20,6 +20,20 @@ public interface AuditLog {
         };
     }
 
+    /**
+     * This log, passing at most {@code limit} events of each action and outcome per {@code window}
+     * and counting the rest: when such a window is over, the next event first records one
+     * {@code audit.suppressed} event (WARNING) with the action and how many were not recorded.
+     * Use it where an attacker can cause events at will, e.g.
+     * {@code ServiceTokens.builder().auditLog(AuditLog.slf4j().limitedTo(20, Duration.ofSeconds(1)))}.
+     *
+     * @param limit events per action and outcome per window, at least 1
+     * @param window a positive duration
+     */
+    default AuditLog limitedTo(int limit, java.time.Duration window) {
+        return new RateLimitedAuditLog(this, limit, window, System::currentTimeMillis);
+    }
+
     /** Events as SLF4J key-value pairs on the logger {@value Slf4jAuditLog#LOGGER_NAME}. */
     static AuditLog slf4j() {
         return Slf4jAuditLog.INSTANCE;
