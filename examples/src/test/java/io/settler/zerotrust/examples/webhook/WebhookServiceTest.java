@@ -136,6 +136,28 @@ class WebhookServiceTest {
     }
 
     @Test
+    void answers502WhenTheReceiverCannotBeReached() {
+        try (WebhookReceiver gone = WebhookReceiver.start(deployment)) {
+            Deployment unreachable = deployment.withEndpoint("receiver.url", gone.url());
+            gone.close();
+            WebhookService service = WebhookService.start(unreachable);
+            try {
+                assertThat(post(workerCredentials, service.port(), "{}", "Bearer " + boundToken(workerCertificate()))
+                        .status()).isEqualTo(502);
+            } finally {
+                service.close();
+                service.close(); // idempotent
+            }
+        }
+    }
+
+    @Test
+    void refusesToStartWithAPlaintextReceiverUrl() {
+        assertThatThrownBy(() -> WebhookService.start(deployment.withEndpoint("receiver.url", "http://127.0.0.1:9/hooks")))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("https");
+    }
+
+    @Test
     void receiverRejectsUnsignedTamperedAndForeignSignedPayloads() throws Exception {
         byte[] body = "{\"tenant\":\"tenant-a\",\"orderId\":8,\"event\":\"order.processed\"}"
                 .getBytes(StandardCharsets.UTF_8);
@@ -167,6 +189,11 @@ class WebhookServiceTest {
 
     /** POST /send over mTLS as the holder of {@code credentials}, with this Authorization header (or none). */
     private static MtlsHttpClient.Response post(CredentialSource credentials, String body, String authorization) {
+        return post(credentials, webhook.port(), body, authorization);
+    }
+
+    private static MtlsHttpClient.Response post(CredentialSource credentials, int port, String body,
+                                                String authorization) {
         NettyMtls tls = NettyMtls.builder(MtlsContext.client(credentials).expectedServer(deployment.identity("webhook"))
                 .build()).provider(NettyMtls.Provider.JDK).build();
         try (MtlsHttpClient http = MtlsHttpClient.builder(tls).requestHeaders((request, headers) -> {
@@ -174,7 +201,7 @@ class WebhookServiceTest {
                 headers.set(HttpHeaderNames.AUTHORIZATION, authorization);
             }
         }).build()) {
-            return http.send("127.0.0.1", webhook.port(), new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
+            return http.send("127.0.0.1", port, new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
                     HttpMethod.POST, WebhookService.PATH, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8))).join();
         }
     }
