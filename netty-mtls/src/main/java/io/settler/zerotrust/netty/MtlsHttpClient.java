@@ -24,14 +24,17 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.concurrent.Future;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSession;
 
 /**
  * An HTTP/1.1 client that presents this service's certificate and verifies the server with a
@@ -52,7 +55,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MtlsHttpClient implements AutoCloseable {
 
-    /** Adds headers to each request just before it is sent; runs on the connection's event loop. */
+    /**
+     * Adds headers to each request just before it is sent, after the handshake; runs on the
+     * connection's event loop.
+     */
     @FunctionalInterface
     public interface RequestHeaders {
         /**
@@ -61,6 +67,18 @@ public final class MtlsHttpClient implements AutoCloseable {
          * @throws Exception fails this request, not the client
          */
         void addTo(HttpRequest request, HttpHeaders headers) throws Exception;
+
+        /**
+         * What the client calls: {@link #addTo(HttpRequest, HttpHeaders)} unless overridden by a
+         * hook that needs the connection's TLS session, e.g. to bind a token to the certificate this
+         * connection presented (which, on a resumed session, is the one of the original handshake).
+         *
+         * @param session the established TLS session of the connection the request goes out on
+         * @throws Exception fails this request, not the client
+         */
+        default void addTo(HttpRequest request, HttpHeaders headers, SSLSession session) throws Exception {
+            addTo(request, headers);
+        }
     }
 
     /**
@@ -142,26 +160,40 @@ public final class MtlsHttpClient implements AutoCloseable {
                 result.completeExceptionally(f.cause());
                 return;
             }
-            try {
-                HttpHeaders headers = request.headers();
-                headers.set(HttpHeaderNames.HOST, port == 443 ? host : host + ":" + port);
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-                HttpUtil.setContentLength(request, request.content().readableBytes());
-                requestHeaders.addTo(request, headers);
-            } catch (Exception e) {
-                request.release();
-                result.completeExceptionally(e);
-                f.channel().close();
-                return;
-            }
-            f.channel().writeAndFlush(request).addListener((ChannelFuture w) -> {
-                if (!w.isSuccess()) {
-                    result.completeExceptionally(w.cause());
-                    w.channel().close();
+            SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
+            ssl.handshakeFuture().addListener((Future<Channel> handshake) -> {
+                if (!handshake.isSuccess()) {
+                    request.release();
+                    result.completeExceptionally(handshake.cause());
+                    f.channel().close();
+                    return;
                 }
+                write(f.channel(), ssl.engine().getSession(), host, port, request, result);
             });
         });
         return result;
+    }
+
+    private void write(Channel channel, SSLSession session, String host, int port, FullHttpRequest request,
+                       CompletableFuture<Response> result) {
+        try {
+            HttpHeaders headers = request.headers();
+            headers.set(HttpHeaderNames.HOST, port == 443 ? host : host + ":" + port);
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            HttpUtil.setContentLength(request, request.content().readableBytes());
+            requestHeaders.addTo(request, headers, session);
+        } catch (Exception e) {
+            request.release();
+            result.completeExceptionally(e);
+            channel.close();
+            return;
+        }
+        channel.writeAndFlush(request).addListener((ChannelFuture w) -> {
+            if (!w.isSuccess()) {
+                result.completeExceptionally(w.cause());
+                w.channel().close();
+            }
+        });
     }
 
     /** Stops the event loop; requests in flight fail. */

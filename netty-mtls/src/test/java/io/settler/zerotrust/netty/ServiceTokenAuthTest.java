@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.credentials.CredentialSnapshot;
+import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ServiceTokens;
@@ -17,6 +19,7 @@ import io.settler.zerotrust.token.TokenKey;
 import io.settler.zerotrust.token.TokenRequest;
 import io.settler.zerotrust.token.TokenSource;
 import io.settler.zerotrust.token.VerifiedToken;
+import io.settler.zerotrust.tls.MtlsContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,6 +28,8 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
@@ -59,22 +64,29 @@ class ServiceTokenAuthTest {
     }
 
     private ServiceTokens apiVerifier() {
+        return apiVerifierBuilder().build();
+    }
+
+    private ServiceTokens.Builder apiVerifierBuilder() {
         return ServiceTokens.builder().identity(API_ID)
                 .verificationKeys(KeySet.builder()
                         .addAll(KeySet.fromJwks(WORKER_KEYS.toJwks()).pinnedTo(TestPki.WORKER_ID))
                         .addAll(KeySet.fromJwks(INTRUDER_KEYS.toJwks()).pinnedTo(INTRUDER_ID))
                         .build())
                 .trustIssuers(TestPki.WORKER_ID, INTRUDER_ID)
-                .auditLog(pki.audit)
-                .build();
+                .auditLog(pki.audit);
     }
 
     private TestServer server() {
+        return server(apiVerifier());
+    }
+
+    private TestServer server(ServiceTokens verifier) {
         RouteScopes routes = RouteScopes.builder()
                 .route(HttpMethod.GET, "/jobs", "jobs:read")
                 .route(HttpMethod.GET, "/admin", "admin:write")
                 .build();
-        ServiceTokenAuthHandler auth = ServiceTokenAuthHandler.builder(apiVerifier(), routes).auditLog(pki.audit).build();
+        ServiceTokenAuthHandler auth = ServiceTokenAuthHandler.builder(verifier, routes).auditLog(pki.audit).build();
         PeerAuthorizer workerAndIntruder = PeerAuthorizer.builder().allowIdentities(TestPki.WORKER_ID, INTRUDER_ID).build();
         return TestServer.start(pki.server(provider, TestPki.credentials(TestPki.API), workerAndIntruder),
                 c -> { }, c -> { }, c -> c.pipeline().addLast(auth));
@@ -131,6 +143,48 @@ class ServiceTokenAuthTest {
         try (TestServer server = server()) {
             assertThat(get(server, TestPki.WORKER, "/jobs", "bearer " + bound).status()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void boundBearerTokensAreBoundToTheCertificateEachConnectionPresents() throws Exception {
+        AtomicReference<CredentialSnapshot> current = new AtomicReference<>(snapshot(1, TestPki.WORKER));
+        CredentialSource rotating = new CredentialSource() {
+            @Override
+            public CredentialSnapshot current() {
+                return current.get();
+            }
+
+            @Override
+            public AutoCloseable onRotation(Consumer<CredentialSnapshot> listener) {
+                return () -> { };
+            }
+        };
+        TokenSource tokens = TokenSource.builder(worker).build();
+        NettyMtls clientTls = NettyMtls.builder(MtlsContext.client(rotating).auditLog(pki.audit).build())
+                .provider(provider).auditLog(pki.audit).build();
+        try (TestServer server = server(apiVerifierBuilder().requireCertificateBinding().build());
+             MtlsHttpClient http = MtlsHttpClient.builder(clientTls)
+                     .requestHeaders(BearerTokens.boundTo(tokens, rotating, API_ID, "jobs:read")).build()) {
+            assertThat(http.get("127.0.0.1", server.port(), "/jobs").join().status()).isEqualTo(200);
+            assertThat(pki.events).noneMatch(event -> event.action().equals("request.refused"));
+            if (provider == NettyMtls.Provider.JDK) {
+                // The next connection resumes the session of the old certificate; the JDK reports it.
+                // (Netty's OpenSSL engine does not report a client's own certificate: see BearerTokens.)
+                current.set(snapshot(2, WORKER_2));
+                assertThat(http.get("127.0.0.1", server.port(), "/jobs").join().status())
+                        .as("bound to the certificate the connection presented").isEqualTo(200);
+                assertThat(pki.events).noneMatch(event -> event.action().equals("request.refused"));
+            }
+
+            String unbound = tokens.token(API_ID, "jobs:read");
+            assertRefused(get(server, TestPki.WORKER, "/jobs", "Bearer " + unbound), 403, "CERTIFICATE_MISMATCH",
+                    TestPki.WORKER_ID, unbound);
+        }
+    }
+
+    private static CredentialSnapshot snapshot(long generation, IssuedCertificate issued) {
+        CredentialSnapshot fixed = TestPki.credentials(issued).current();
+        return new CredentialSnapshot(generation, fixed.identity(), fixed.trust(), fixed.loadedAt());
     }
 
     @Test

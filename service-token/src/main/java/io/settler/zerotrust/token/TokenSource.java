@@ -1,5 +1,6 @@
 package io.settler.zerotrust.token;
 
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -20,15 +21,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * request.header("Authorization", "Bearer " + tokens.token("spiffe://example.org/db-proxy", "db:read"));
  * }</pre>
  *
+ * <p>Certificate-bound tokens ({@link #boundToken}) are kept per certificate too: after a
+ * rotation the caller passes its new certificate, gets a token bound to it, and the tokens bound to
+ * the old certificate for the same audience and scopes are dropped.
+ *
  * <p>Thread-safe; renewal times follow the minter's clock. It holds one entry per distinct
- * (audience, scopes) asked for.
+ * (audience, scopes, bound certificate) asked for.
  */
 public final class TokenSource {
 
     /** Below this much remaining lifetime a token is not handed out any more. */
     private static final long MIN_REMAINING_MILLIS = 2_000;
 
-    private record Key(String audience, List<String> scopes) {
+    /** {@code certificate} is null for an unbound token. */
+    private record Key(String audience, List<String> scopes, X509Certificate certificate) {
+        boolean sameRequestOtherCertificate(Key other) {
+            return audience.equals(other.audience) && scopes.equals(other.scopes)
+                    && certificate != null && !certificate.equals(other.certificate);
+        }
     }
 
     private static final class Entry {
@@ -73,7 +83,30 @@ public final class TokenSource {
      * @throws ServiceTokenException if minting fails (e.g. the policy does not grant a scope)
      */
     public String token(String audience, Collection<String> scopes) {
-        Key key = new Key(Objects.requireNonNull(audience, "audience"), List.copyOf(new TreeSet<>(scopes)));
+        return token(new Key(Objects.requireNonNull(audience, "audience"), List.copyOf(new TreeSet<>(scopes)), null));
+    }
+
+    /**
+     * A valid token for the audience with these scopes, bound to {@code certificate} (RFC 8705):
+     * normally the caller's own current mTLS certificate, so the token only works on connections
+     * that present it, and never outlives it. Passing a new certificate after a rotation mints a
+     * token bound to it and forgets those bound to the previous one.
+     *
+     * @throws ServiceTokenException if minting fails (e.g. the certificate expired, or the policy
+     *     does not grant a scope)
+     */
+    public String boundToken(X509Certificate certificate, String audience, String... scopes) {
+        Key key = new Key(Objects.requireNonNull(audience, "audience"), List.copyOf(new TreeSet<>(List.of(scopes))),
+                Objects.requireNonNull(certificate, "certificate"));
+        boolean newCertificate = !tokens.containsKey(key);
+        String token = token(key);
+        if (newCertificate) { // a rotation (or the first call): forget tokens bound to earlier certificates
+            tokens.keySet().removeIf(old -> old.sameRequestOtherCertificate(key));
+        }
+        return token;
+    }
+
+    private String token(Key key) {
         Entry entry = tokens.get(key);
         long now = clock.millis();
         if (entry != null && now < entry.usableUntil) {
@@ -95,6 +128,9 @@ public final class TokenSource {
 
     private Entry mint(Key key) {
         TokenRequest.Builder request = TokenRequest.to(key.audience()).scopes(key.scopes());
+        if (key.certificate() != null) {
+            request.boundTo(key.certificate());
+        }
         if (lifetime != null) {
             request.lifetime(lifetime);
         }

@@ -5,8 +5,10 @@ import static io.settler.zerotrust.token.TestKeys.PROXY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.policy.Policy;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -72,6 +74,35 @@ class TokenSourceTest {
         TokenSource source = TokenSource.builder(strict).build();
         assertThatThrownBy(() -> source.token(PROXY, "db:write")).isInstanceOf(ServiceTokenException.class);
         assertThat(source.token(PROXY, "db:read")).isNotEmpty();
+    }
+
+    @Test
+    void boundTokenIsReusedPerCertificateAndFollowsARotation() {
+        IssuedCertificate first = TestKeys.CA.leaf("api").client().issue();
+        IssuedCertificate rotated = TestKeys.CA.leaf("api").client().issue();
+        TokenSource source = TokenSource.builder(api).build();
+
+        String bound = source.boundToken(first.certificate(), PROXY, "db:read");
+        assertThat(source.boundToken(first.certificate(), PROXY, "db:read")).isEqualTo(bound);
+        assertThat(source.token(PROXY, "db:read")).as("an unbound token is another entry").isNotEqualTo(bound);
+        assertThat(proxy.verify(bound, first.certificate(), "db:read").certificateThumbprint()).isPresent();
+        assertThatThrownBy(() -> proxy.verify(bound, rotated.certificate(), "db:read"))
+                .isInstanceOf(TokenRejectedException.class)
+                .extracting(e -> ((TokenRejectedException) e).reason()).isEqualTo(TokenRejectedException.Reason.CERTIFICATE_MISMATCH);
+
+        String afterRotation = source.boundToken(rotated.certificate(), PROXY, "db:read");
+        assertThat(afterRotation).isNotEqualTo(bound);
+        assertThat(proxy.verify(afterRotation, rotated.certificate(), "db:read").service()).isEqualTo(API);
+        assertThat(source.boundToken(first.certificate(), PROXY, "db:read"))
+                .as("the token bound to the old certificate was forgotten at the rotation").isNotEqualTo(bound);
+    }
+
+    @Test
+    void boundTokenNeverOutlivesItsCertificate() {
+        IssuedCertificate shortLived = TestKeys.CA.leaf("api").client().validity(Duration.ofMinutes(2)).issue();
+        Instant notAfter = shortLived.certificate().getNotAfter().toInstant(); // before the 5 min default lifetime ends
+        String bound = TokenSource.builder(api).build().boundToken(shortLived.certificate(), PROXY, "db:read");
+        assertThat(proxy.verify(bound, shortLived.certificate(), "db:read").expiresAt()).isEqualTo(notAfter);
     }
 
     private static void runConcurrently(Runnable task) throws Exception {
