@@ -231,7 +231,8 @@ public final class ApiServer implements AutoCloseable {
         return "ApiServer[https://" + HOST + ":" + port() + "]";
     }
 
-    private static int configuredPort(Deployment deployment) {
+    /** {@value #PORT_ENDPOINT}, 0 (a free port) when missing. */
+    static int configuredPort(Deployment deployment) {
         String port;
         try {
             port = deployment.endpoint(PORT_ENDPOINT);

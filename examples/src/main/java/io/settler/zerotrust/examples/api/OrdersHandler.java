@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
@@ -30,8 +31,8 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The token and the body are read on the event loop (the next request on the connection
  * replaces {@link ServiceTokenAuthHandler#VERIFIED_TOKEN}); the database, Redis and queue calls
- * block, so they run on {@code work}. Sharable.
+ * block, so they run on {@code work}, one request of a connection after the other. Sharable.
  */
 @ChannelHandler.Sharable
 final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -54,6 +55,9 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** The collection; an order is {@code /orders/<id>}. */
     static final String ORDERS = "/orders";
+    /** The connection's latest request, which the next one waits for. */
+    private static final AttributeKey<CompletableFuture<Void>> PREVIOUS =
+            AttributeKey.valueOf(OrdersHandler.class, "previous");
     /** The longest item accepted, in characters. */
     static final int MAX_ITEM_LENGTH = 200;
 
@@ -103,11 +107,18 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         Call call = new Call(request.method(), new QueryStringDecoder(request.uri()).rawPath(),
                 ByteBufUtil.getBytes(request.content()), token);
-        try {
-            work.execute(() -> respond(ctx, keepAlive, handle(call)));
-        } catch (RejectedExecutionException stopping) {
+        // After the connection's previous request: HTTP/1.1 answers pipelined requests in order.
+        CompletableFuture<Void> previous = ctx.channel().attr(PREVIOUS).get();
+        CompletableFuture<Void> next = (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
+                .handleAsync((ignored, failure) -> {
+                    respond(ctx, keepAlive, handle(call));
+                    return null;
+                }, work);
+        next.exceptionally(stopping -> { // the work pool refused it: the server is stopping
             respond(ctx, false, Reply.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server is stopping"));
-        }
+            return null;
+        });
+        ctx.channel().attr(PREVIOUS).set(next);
     }
 
     private Reply handle(Call call) {

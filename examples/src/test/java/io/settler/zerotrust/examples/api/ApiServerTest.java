@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -220,6 +221,34 @@ class ApiServerTest {
                 token("tenant-a", ApiServer.READ_SCOPE));
 
         assertThat(response.status()).isEqualTo(404);
+    }
+
+    @Test
+    void answersPipelinedRequestsInOrder() throws Exception {
+        String slow = "POST /orders HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer " + token("tenant-e", ApiServer.WRITE_SCOPE)
+                + "\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"item\":\"slow\"}";
+        String fast = "GET /orders/not-an-id HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer "
+                + token("tenant-e", ApiServer.READ_SCOPE) + "\r\nConnection: close\r\n\r\n";
+        String responses;
+        try (SSLSocket socket = (SSLSocket) MtlsContext.client(gatewayCredentials)
+                .expectedServer(deployment.identity(ApiServer.SERVICE)).build()
+                .socketFactory().createSocket("127.0.0.1", api.port())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write((slow + fast).getBytes(StandardCharsets.UTF_8)); // one write: pipelined
+            socket.getOutputStream().flush();
+            responses = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+
+        assertThat(responses).contains("HTTP/1.1 201 ", "HTTP/1.1 400 ");
+        assertThat(responses.indexOf("HTTP/1.1 201 ")).isLessThan(responses.indexOf("HTTP/1.1 400 "));
+    }
+
+    @Test
+    void listensOnTheConfiguredPortOrAFreeOne() {
+        assertThat(ApiServer.configuredPort(deployment)).as("api.port missing").isZero();
+        assertThat(ApiServer.configuredPort(deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "8443"))).isEqualTo(8443);
+        assertThatThrownBy(() -> ApiServer.configuredPort(deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "https")))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("api.port").hasMessageContaining("https");
     }
 
     /** Creates an order as the gateway for {@code tenant}; returns its id. */
