@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -139,6 +140,7 @@ public final class ApiServer implements AutoCloseable {
         SourceNetworkFilter network = SourceNetworkFilter.builder()
                 .allow("127.0.0.0/8").allow("::1/128")        // it listens on loopback only
                 .auditLog(audit).build();
+        // Closes connections whose certificate expires (the policy is read once: a new one needs a restart).
         ConnectionExpiryHandler expiry = ConnectionExpiryHandler.builder(() -> callers).auditLog(audit).build();
         RateLimitHandler rateLimit = RateLimitHandler.builder().auditLog(audit).build();
         ServiceTokens callerTokens = ServiceTokens.builder()
@@ -163,7 +165,8 @@ public final class ApiServer implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("api-netty"),
                 NioIoHandler.newFactory());
         resources.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
-        listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        int port = configuredPort(deployment);
+        ChannelFuture bound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
@@ -173,7 +176,12 @@ public final class ApiServer implements AutoCloseable {
                                 new HttpObjectAggregator(MAX_REQUEST_BYTES), rateLimit, tokens, application);
                     }
                 })
-                .bind(HOST, configuredPort(deployment)).syncUninterruptibly().channel();
+                .bind(HOST, port).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new IllegalStateException("cannot listen on " + HOST + ":" + port + " (" + bound.cause() + "); free the"
+                    + " port or set " + PORT_ENDPOINT + "=0 for a free one", bound.cause());
+        }
+        listener = bound.channel();
         resources.add(() -> listener.close().syncUninterruptibly());
         LOG.info("api listening on https://{}:{}", HOST, port());
     }
@@ -184,7 +192,8 @@ public final class ApiServer implements AutoCloseable {
      * {@value #PORT_ENDPOINT} (a free port when 0 or missing).
      *
      * @throws RuntimeException what the failing step threw (e.g. {@code InsecureDataSourceException},
-     *     {@code RedisTlsException}); everything started before it is stopped again
+     *     {@code RedisTlsException}, {@code IllegalStateException} when the port is taken);
+     *     everything started before it is stopped again
      */
     public static ApiServer start(Deployment deployment) {
         Resources resources = new Resources();

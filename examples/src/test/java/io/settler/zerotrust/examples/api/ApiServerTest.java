@@ -27,14 +27,19 @@ import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.InMemoryReplayGuard;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRequest;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -251,6 +256,35 @@ class ApiServerTest {
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("api.port").hasMessageContaining("https");
     }
 
+    @Test
+    void aStartThatFailsStopsWhatItStarted(@TempDir Path copy) throws Exception {
+        // A copy of the deployment, so the failed start's published keys do not replace the running api's.
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(file, copy.resolve(file.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        String apiConnections = "select count(*) from pg_stat_activity where usename = 'api'";
+        String postgresBefore = zone.postgres().executeAsSuperuser(LocalZone.DATABASE, apiConnections).strip();
+        long redisBefore = redisConnectionsOfApi();
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Deployment portTaken = Deployment.at(copy).withAuditLog(deployment.auditLog())
+                    .withEndpoint(ApiServer.PORT_ENDPOINT, Integer.toString(taken.getLocalPort()));
+
+            assertThatThrownBy(() -> ApiServer.start(portTaken))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((!zone.postgres().executeAsSuperuser(LocalZone.DATABASE, apiConnections).strip().equals(postgresBefore)
+                || redisConnectionsOfApi() != redisBefore) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(zone.postgres().executeAsSuperuser(LocalZone.DATABASE, apiConnections).strip())
+                .as("PostgreSQL connections of role api").isEqualTo(postgresBefore);
+        assertThat(redisConnectionsOfApi()).as("Redis connections of user api").isEqualTo(redisBefore);
+    }
+
     /** Creates an order as the gateway for {@code tenant}; returns its id. */
     private static long createOrder(String tenant, String item) throws Exception {
         MtlsHttpClient.Response created = call(asGateway, HttpMethod.POST, "/orders",
@@ -292,6 +326,10 @@ class ApiServerTest {
 
     private static List<AuditEvent> refusals(String action) {
         return events.stream().filter(event -> event.action().equals(action)).toList();
+    }
+
+    private static long redisConnectionsOfApi() {
+        return zone.redis().executeAsAdmin("CLIENT", "LIST").lines().filter(line -> line.contains(" user=api ")).count();
     }
 
     /** The fields of the newest entry of {@code stream}, read as the Redis administrator. */
