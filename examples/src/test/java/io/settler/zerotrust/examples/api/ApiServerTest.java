@@ -104,6 +104,20 @@ class ApiServerTest {
     }
 
     @Test
+    void anOrderWithAJobResultIsDone() throws Exception {
+        long id = createOrder("tenant-f", "to be processed");
+        // What the worker writes when it has handled the job.
+        zone.postgres().executeAsSuperuser(LocalZone.DATABASE,
+                "insert into job_results (order_id, tenant_id, result) values (" + id + ", 'tenant-f', 'ok')");
+
+        MtlsHttpClient.Response read = call(asGateway, HttpMethod.GET, "/orders/" + id, null,
+                token("tenant-f", ApiServer.READ_SCOPE));
+
+        assertThat(read.status()).isEqualTo(200);
+        assertThat(json(read).path("status").asText()).isEqualTo("done");
+    }
+
+    @Test
     void anotherTenantsTokenDoesNotSeeTheOrder() throws Exception {
         long id = createOrder("tenant-a", "private");
 
