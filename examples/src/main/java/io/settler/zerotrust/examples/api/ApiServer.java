@@ -1,0 +1,258 @@
+package io.settler.zerotrust.examples.api;
+
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.credentials.FileCredentialSource;
+import io.settler.zerotrust.examples.Deployment;
+import io.settler.zerotrust.examples.LocalZone;
+import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
+import io.settler.zerotrust.jdbc.TenantScope;
+import io.settler.zerotrust.netty.ConnectionExpiryHandler;
+import io.settler.zerotrust.netty.NettyMtls;
+import io.settler.zerotrust.netty.RateLimitHandler;
+import io.settler.zerotrust.netty.RouteScopes;
+import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
+import io.settler.zerotrust.netty.SourceNetworkFilter;
+import io.settler.zerotrust.queue.EnvelopeSigner;
+import io.settler.zerotrust.queue.QueuePublisher;
+import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.token.ServiceTokens;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The example API server: the gateway's way into Zone 1, and the api's way into Zone 2.
+ *
+ * <p>Every request passes, in this order: a source-network allow-list (loopback; refused before
+ * any TLS byte), mutual TLS 1.3 admitting only the identities the policy lets call {@code api}
+ * (the gateway, from loopback), a check that closes connections whose certificate expired or whose
+ * identity the policy revoked, a rate limit per caller, and a service token (audience {@code api},
+ * issued by the gateway with its published keys, its {@code sub} equal to the connection's
+ * identity) carrying the route's scope:
+ *
+ * <pre>
+ * POST /orders       orders:write   {"item": "..."}  -&gt; 201 {"id": N}
+ * GET  /orders/{id}  orders:read                     -&gt; 200 {"id", "item", "status": "queued" | "done"}, or 404
+ * </pre>
+ *
+ * <p>The tenant is the token's {@value #TENANT_CLAIM} claim. A new order is inserted as
+ * PostgreSQL role {@code api} inside a {@link TenantScope} (row-level security: another tenant's
+ * orders are a 404), cached in Redis as ACL user {@code api} under {@code api:order:<id>}, and
+ * published as a signed job ({@code {"tenant", "orderId", "item"}}) on the api's own stream of
+ * queue {@value LocalZone#QUEUE}. Everything comes from the {@link Deployment}: policy, certificate
+ * (re-read when it rotates), Redis password, endpoints; the token signing key is generated at start
+ * and only its public half published.
+ *
+ * <pre>{@code
+ * try (ApiServer api = ApiServer.start(deployment)) {
+ *     int port = api.port();   // https://127.0.0.1:<port>
+ * }
+ * }</pre>
+ */
+public final class ApiServer implements AutoCloseable {
+
+    /** This service's name in the policy. */
+    public static final String SERVICE = "api";
+    /** The service whose tokens it accepts. */
+    public static final String CALLER = "gateway";
+    /** The token claim naming the end user's tenant. */
+    public static final String TENANT_CLAIM = "tenant";
+    /** The scope {@code GET /orders/{id}} needs. */
+    public static final String READ_SCOPE = "orders:read";
+    /** The scope {@code POST /orders} needs. */
+    public static final String WRITE_SCOPE = "orders:write";
+    /** The endpoint setting of the port; 0 or missing means a free port. */
+    public static final String PORT_ENDPOINT = "api.port";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+    private static final String HOST = "127.0.0.1";
+    /** Threads for the blocking database, Redis and queue calls, and as many database connections. */
+    private static final int WORKERS = 4;
+    private static final int MAX_REQUEST_BYTES = 64 * 1024;
+
+    private final Resources resources;
+    private final Channel listener;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ApiServer(Deployment deployment, Resources resources) {
+        this.resources = resources;
+        AuditLog audit = deployment.auditLog();
+        FileCredentialSource credentials = resources.add(deployment.credentials(SERVICE));
+
+        // Zone 2: PostgreSQL as role api, Redis as ACL user api, jobs signed with the api's own key.
+        PostgresMtlsDataSource database = resources.add(PostgresMtlsDataSource.builder()
+                .host(deployment.endpoint("postgres.host"))
+                .port(Integer.parseInt(deployment.endpoint("postgres.port")))
+                .database(deployment.endpoint("postgres.database"))
+                .role(SERVICE).credentials(credentials).maximumPoolSize(WORKERS).auditLog(audit)
+                .build());
+        HardenedRedis redis = resources.add(HardenedRedis.builder()
+                .host(deployment.endpoint("redis.host"))
+                .port(Integer.parseInt(deployment.endpoint("redis.port")))
+                .user(SERVICE).password(deployment.redisPassword(SERVICE)).credentials(credentials)
+                .ioThreads(1).auditLog(audit)
+                .build());
+        StatefulRedisConnection<String, String> cache = resources.add(redis.connect());
+        ServiceTokens ownTokens = ServiceTokens.builder()
+                .identity(deployment.identity(SERVICE))
+                .keys(deployment.newTokenKeys(SERVICE))
+                .policy(deployment.policy())                  // it cannot mint a scope the policy does not grant it
+                .auditLog(audit)
+                .build();
+        QueuePublisher jobs = QueuePublisher.of(cache.sync(),
+                EnvelopeSigner.builder(ownTokens, LocalZone.QUEUE).build());
+        ObjectMapper json = JsonMapper.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
+        Orders orders = new Orders(TenantScope.of(database), cache.sync(), jobs, json);
+
+        // Zone 1: who may call, and with which token.
+        PeerAuthorizer callers = deployment.policy().authorizerFor(SERVICE);
+        NettyMtls tls = NettyMtls.builder(MtlsContext.server(credentials, callers).auditLog(audit).build())
+                .auditLog(audit).build();
+        SourceNetworkFilter network = SourceNetworkFilter.builder()
+                .allow("127.0.0.0/8").allow("::1/128")        // it listens on loopback only
+                .auditLog(audit).build();
+        // Closes connections whose certificate expires (the policy is read once: a new one needs a restart).
+        ConnectionExpiryHandler expiry = ConnectionExpiryHandler.builder(() -> callers).auditLog(audit).build();
+        RateLimitHandler rateLimit = RateLimitHandler.builder().auditLog(audit).build();
+        ServiceTokens callerTokens = ServiceTokens.builder()
+                .identity(deployment.identity(SERVICE))       // the one audience it accepts
+                .verificationKeys(deployment.publishedKeysOf(CALLER))
+                .trustIssuers(deployment.identity(CALLER))
+                .auditLog(audit)
+                .build();
+        RouteScopes routes = RouteScopes.builder()
+                .route(HttpMethod.POST, OrdersHandler.ORDERS, WRITE_SCOPE)
+                .route(HttpMethod.GET, OrdersHandler.ORDERS, READ_SCOPE)
+                .build();
+        ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(callerTokens, routes).auditLog(audit).build();
+
+        ExecutorService work = Executors.newFixedThreadPool(WORKERS, new DefaultThreadFactory("api-work", true));
+        resources.add(() -> {
+            work.shutdown();
+            work.awaitTermination(5, TimeUnit.SECONDS);
+        });
+        OrdersHandler application = new OrdersHandler(orders, json, work, audit, Clock.systemUTC());
+
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("api-netty"),
+                NioIoHandler.newFactory());
+        resources.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+        int port = configuredPort(deployment);
+        ChannelFuture bound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        channel.pipeline().addLast(network);  // before the handshake
+                        tls.addTo(channel);                   // TLS 1.3, the caller's identity
+                        channel.pipeline().addLast(expiry, new HttpServerCodec(),
+                                new HttpObjectAggregator(MAX_REQUEST_BYTES), rateLimit, tokens, application);
+                    }
+                })
+                .bind(HOST, port).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new IllegalStateException("cannot listen on " + HOST + ":" + port + " (" + bound.cause() + "); free the"
+                    + " port or set " + PORT_ENDPOINT + "=0 for a free one", bound.cause());
+        }
+        listener = bound.channel();
+        resources.add(() -> listener.close().syncUninterruptibly());
+        LOG.info("api listening on https://{}:{}", HOST, port());
+    }
+
+    /**
+     * Starts the server as the deployment says: connects to PostgreSQL and Redis (proving TLS 1.3
+     * and its identity on each), publishes its token keys, and listens on 127.0.0.1 at
+     * {@value #PORT_ENDPOINT} (a free port when 0 or missing).
+     *
+     * @throws RuntimeException what the failing step threw (e.g. {@code InsecureDataSourceException},
+     *     {@code RedisTlsException}, {@code IllegalStateException} when the port is taken);
+     *     everything started before it is stopped again
+     */
+    public static ApiServer start(Deployment deployment) {
+        Resources resources = new Resources();
+        try {
+            return new ApiServer(deployment, resources);
+        } catch (RuntimeException | Error e) {
+            resources.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs the server until Ctrl-C.
+     *
+     * @param args the deployment directory (as {@link LocalZone} or an orchestrator writes it)
+     */
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length != 1) {
+            System.err.println("usage: ApiServer <deployment directory>");
+            System.exit(2);
+        }
+        ApiServer server = start(Deployment.at(Path.of(args[0])));
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "api-shutdown"));
+        System.out.println("api listening on https://" + HOST + ":" + server.port() + "; Ctrl-C stops it");
+        server.listener.closeFuture().await();
+    }
+
+    /** The port it listens on (on 127.0.0.1). */
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** Stops listening, finishes or abandons requests in flight, and closes every connection it opened; idempotent. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            resources.close();
+            LOG.info("api stopped");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ApiServer[https://" + HOST + ":" + port() + "]";
+    }
+
+    /** {@value #PORT_ENDPOINT}, 0 (a free port) when missing. */
+    static int configuredPort(Deployment deployment) {
+        String port;
+        try {
+            port = deployment.endpoint(PORT_ENDPOINT);
+        } catch (IllegalStateException missing) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException(PORT_ENDPOINT + " in " + deployment.directory().resolve("endpoints.properties")
+                    + " is not a port number: '" + port + "'", e);
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package io.settler.zerotrust.examples.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.jdbc.TenantScopeException;
+import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
+import io.settler.zerotrust.token.VerifiedToken;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API's routes, behind {@link ServiceTokenAuthHandler}: {@code POST /orders} with
+ * {@code {"item": "..."}} answers {@code 201 {"id": N}}; {@code GET /orders/<id>} answers
+ * {@code 200 {"id", "item", "status"}} or {@code 404} (also for another tenant's order: row-level
+ * security hides it). The tenant is the verified token's {@value ApiServer#TENANT_CLAIM} claim; a
+ * token without one is refused ({@code 403}, audited). Bad JSON or a bad id is a {@code 400}; a
+ * failure is a {@code 500} whose body says nothing about it (the log does).
+ *
+ * <p>The token and the body are read on the event loop (the next request on the connection
+ * replaces {@link ServiceTokenAuthHandler#VERIFIED_TOKEN}); the database, Redis and queue calls
+ * block, so they run on {@code work}, one request of a connection after the other. Sharable.
+ */
+@ChannelHandler.Sharable
+final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OrdersHandler.class);
+
+    /** The collection; an order is {@code /orders/<id>}. */
+    static final String ORDERS = "/orders";
+    /** The connection's latest request, which the next one waits for. */
+    private static final AttributeKey<CompletableFuture<Void>> PREVIOUS =
+            AttributeKey.valueOf(OrdersHandler.class, "previous");
+    /** The longest item accepted, in characters. */
+    static final int MAX_ITEM_LENGTH = 200;
+
+    /** A request as read on the event loop. */
+    private record Call(HttpMethod method, String path, byte[] body, VerifiedToken token) {
+    }
+
+    /** An answer: a status and a JSON object (empty for none). */
+    private record Reply(HttpResponseStatus status, Map<String, Object> body) {
+        static Reply error(HttpResponseStatus status, String message) {
+            return new Reply(status, Map.of("error", message));
+        }
+    }
+
+    /** A request the API cannot make sense of: a {@code 400} with this message. */
+    private static final class BadRequest extends Exception {
+        BadRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final Orders orders;
+    private final ObjectMapper json;
+    private final Executor work;
+    private final AuditLog audit;
+    private final Clock clock;
+
+    OrdersHandler(Orders orders, ObjectMapper json, Executor work, AuditLog audit, Clock clock) {
+        this.orders = Objects.requireNonNull(orders, "orders");
+        this.json = Objects.requireNonNull(json, "json");
+        this.work = Objects.requireNonNull(work, "work");
+        this.audit = Objects.requireNonNull(audit, "audit");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        if (request.decoderResult().isFailure()) {
+            respond(ctx, keepAlive, Reply.error(HttpResponseStatus.BAD_REQUEST, "not a valid HTTP request"));
+            return;
+        }
+        VerifiedToken token = ServiceTokenAuthHandler.verifiedToken(ctx.channel()).orElse(null);
+        if (token == null) { // only if the pipeline lost its ServiceTokenAuthHandler: fail closed
+            respond(ctx, keepAlive, Reply.error(HttpResponseStatus.UNAUTHORIZED, "no verified service token"));
+            return;
+        }
+        Call call = new Call(request.method(), new QueryStringDecoder(request.uri()).rawPath(),
+                ByteBufUtil.getBytes(request.content()), token);
+        // After the connection's previous request: HTTP/1.1 answers pipelined requests in order.
+        CompletableFuture<Void> previous = ctx.channel().attr(PREVIOUS).get();
+        CompletableFuture<Void> next = (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
+                .handleAsync((ignored, failure) -> {
+                    respond(ctx, keepAlive, handle(call));
+                    return null;
+                }, work);
+        next.exceptionally(stopping -> { // the work pool refused it: the server is stopping
+            respond(ctx, false, Reply.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server is stopping"));
+            return null;
+        });
+        ctx.channel().attr(PREVIOUS).set(next);
+    }
+
+    private Reply handle(Call call) {
+        String tenant = call.token().claims().get(ApiServer.TENANT_CLAIM);
+        if (tenant == null || tenant.isBlank()) {
+            return refuse(call, "MISSING_TENANT", "the token carries no '" + ApiServer.TENANT_CLAIM + "' claim; the"
+                    + " gateway mints it with the end user's tenant");
+        }
+        try {
+            if (call.method().equals(HttpMethod.POST) && call.path().equals(ORDERS)) {
+                long id = orders.create(tenant, item(call.body()));
+                return new Reply(HttpResponseStatus.CREATED, Map.of("id", id));
+            }
+            if (call.method().equals(HttpMethod.GET) && call.path().startsWith(ORDERS + "/")) {
+                long id = id(call.path().substring(ORDERS.length() + 1));
+                return orders.find(tenant, id)
+                        .map(order -> new Reply(HttpResponseStatus.OK, Map.of("id", order.id(), "item", order.item(),
+                                "status", order.done() ? "done" : "queued")))
+                        .orElseGet(() -> Reply.error(HttpResponseStatus.NOT_FOUND, "no order " + id));
+            }
+            return Reply.error(HttpResponseStatus.NOT_FOUND, "no such resource; use POST " + ORDERS + " or GET "
+                    + ORDERS + "/<id>");
+        } catch (BadRequest e) {
+            return Reply.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        } catch (TenantScopeException e) {
+            if (e.reason() == TenantScopeException.Reason.INVALID_TENANT) {
+                return refuse(call, "INVALID_TENANT", e.getMessage());
+            }
+            return failed(call, e);
+        } catch (Exception e) {
+            return failed(call, e);
+        }
+    }
+
+    /** The item of a body {@code {"item": "..."}}, nothing more and nothing less. */
+    private String item(byte[] body) throws BadRequest {
+        JsonNode order;
+        try {
+            order = json.readTree(body);
+        } catch (IOException e) {
+            throw new BadRequest("the body is not JSON; send {\"item\": \"...\"}");
+        }
+        JsonNode item = order == null || !order.isObject() || order.size() != 1 ? null : order.get("item");
+        if (item == null || !item.isTextual()) {
+            throw new BadRequest("the body must be exactly {\"item\": \"...\"}");
+        }
+        String text = item.textValue();
+        if (text.isBlank() || text.length() > MAX_ITEM_LENGTH) {
+            throw new BadRequest("the item must be 1 to " + MAX_ITEM_LENGTH + " characters");
+        }
+        return text;
+    }
+
+    /** An order id: a positive decimal number. */
+    private static long id(String text) throws BadRequest {
+        if (text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new BadRequest("an order id is a positive decimal number");
+        }
+        long id = Long.parseLong(text);
+        if (id == 0) {
+            throw new BadRequest("an order id is a positive decimal number");
+        }
+        return id;
+    }
+
+    private Reply refuse(Call call, String reason, String detail) {
+        audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
+                .field("peer", call.token().service())
+                .field("method", call.method().name())
+                .field("path", LogSafe.text(call.path()))
+                .field("status", HttpResponseStatus.FORBIDDEN.code())
+                .field("reason", reason)
+                .field("detail", detail)
+                .build());
+        return Reply.error(HttpResponseStatus.FORBIDDEN, "this token may not act for a tenant");
+    }
+
+    private static Reply failed(Call call, Exception e) {
+        LOG.error("{} {} failed", call.method(), LogSafe.text(call.path()), e);
+        return Reply.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error");
+    }
+
+    private void respond(ChannelHandlerContext ctx, boolean keepAlive, Reply reply) {
+        byte[] body;
+        try {
+            body = json.writeValueAsBytes(new TreeMap<>(reply.body()));
+        } catch (JsonProcessingException e) {
+            LOG.error("cannot write a {} reply", reply.status(), e);
+            body = new byte[0];
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, reply.status(),
+                Unpooled.wrappedBuffer(body));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        HttpUtil.setContentLength(response, body.length);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        var written = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // A reset or a refused handshake; the TLS handlers audited what matters. Never a stack trace to the peer.
+        LOG.debug("closing a connection: {}", cause.toString());
+        ctx.close();
+    }
+}
