@@ -1,322 +1,329 @@
 package io.settler.zerotrust.examples;
 
-import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.authz.PeerAuthorizer;
-import io.settler.zerotrust.credentials.CredentialSource;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.settler.zerotrust.credentials.FileCredentialSource;
+import io.settler.zerotrust.examples.api.ApiServer;
+import io.settler.zerotrust.examples.webhook.WebhookReceiver;
+import io.settler.zerotrust.examples.webhook.WebhookService;
+import io.settler.zerotrust.examples.worker.JobWorker;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
-import io.settler.zerotrust.pki.CertificateDefect;
+import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
-import io.settler.zerotrust.testkit.LocalPostgres;
-import io.settler.zerotrust.testkit.LocalRedis;
-import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.queue.EnvelopeSigner;
+import io.settler.zerotrust.queue.QueuePublisher;
+import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.redis.RedisAcl;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.TokenAlgorithm;
+import io.settler.zerotrust.token.TokenKey;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
-import java.sql.Connection;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.util.ArrayList;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLServerSocket;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * The demo behind {@code bin/demo}: issues a development CA and service certificates, starts a
- * TLS PostgreSQL and a TLS Redis on loopback, then tries what should work and each attack that
- * should be refused, and prints a report. Exits 1 if any expectation fails; everything it started
- * stops at the end, also on Ctrl-C (the testkit's shutdown hooks).
+ * The demo behind {@code bin/demo}: the architecture of the design running on one machine.
+ *
+ * <ol>
+ *   <li>Zone 2: a development CA, then TLS PostgreSQL and TLS Redis on loopback, whose
+ *       {@code pg_hba.conf}, GRANTs, row-level security and ACL users come from {@code policy.json}
+ *       ({@link LocalZone}).</li>
+ *   <li>Zone 1: the webhook receiver (a customer's endpoint), the webhook service, the job worker
+ *       and the API server, each wired from the same deployment directory.</li>
+ *   <li>The scenario: the gateway creates an order; the API server stores it for its tenant,
+ *       caches it and publishes a signed job; the worker verifies the job, records the result and
+ *       calls the webhook service with a certificate-bound token; the webhook reaches the receiver
+ *       signed.</li>
+ *   <li>The attacks, each of which must be refused.</li>
+ * </ol>
+ *
+ * Exits 1 if any expectation fails. Everything it started stops at the end, also on Ctrl-C.
  */
-public final class Demo {
+public final class Demo implements AutoCloseable {
 
-    private static final String TRUST_DOMAIN = "demo.settler.test";
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final DevCertificateAuthority ca = DevCertificateAuthority.create(TRUST_DOMAIN);
-    private final TrustBundle trust = TrustBundle.of(List.of(ca.rootCertificate()));
-    private final List<String> failures = new ArrayList<>();
-    /** The server's last refusal, so the report can say why the server refused, not only what the client saw. */
-    private final AtomicReference<AuditEvent> lastRefusal = new AtomicReference<>();
+    private final Report report;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private volatile Path temporaryDirectory;
 
-    private Demo() {
+    private Demo(PrintStream out) {
+        this.report = new Report(out);
     }
 
-    /** Runs the demo; exit status 0 when every expectation held. */
-    public static void main(String[] args) throws Exception {
-        System.exit(runScenario().isEmpty() ? 0 : 1);
-    }
-
-    /** Runs the whole scenario, printing the report; returns the expectations that failed. */
-    static List<String> runScenario() throws Exception {
-        Demo demo = new Demo();
-        demo.run();
-        return List.copyOf(demo.failures);
-    }
-
-    private void run() throws Exception {
-        say("Settler Zero Trust demo: development CA for " + TRUST_DOMAIN);
-        serviceToService();
-        try (LocalPostgres postgres = progress("starting TLS PostgreSQL on 127.0.0.1",
-                () -> LocalPostgres.builder(ca).start())) {
-            database(postgres);
+    /**
+     * Runs the demo; exit status 0 when every expectation held.
+     *
+     * @param args none, to start PostgreSQL and Redis on loopback; {@code --prepare <dir>} to write
+     *     the files for servers of your own ({@link LocalZone#prepare}); or {@code --deployment <dir>}
+     *     to run against those servers, configured with the files in {@code <dir>/rendered/}
+     */
+    public static void main(String[] args) {
+        Optional<Path> deployment = Optional.empty();
+        if (args.length == 2 && args[0].equals("--deployment")) {
+            deployment = Optional.of(Path.of(args[1]));
+        } else if (args.length == 2 && args[0].equals("--prepare")) {
+            LocalZone.prepare(Path.of(args[1]), System.out::println);
+            return;
+        } else if (args.length != 0) {
+            System.err.println("usage: demo [--prepare <new directory> | --deployment <prepared directory>]");
+            System.exit(2);
         }
-        try (LocalRedis redis = progress("starting TLS Redis on 127.0.0.1",
-                () -> LocalRedis.builder(ca).user("worker", "demo-only-password", "~jobs:* +@read +@write +ping -@dangerous")
-                        .start())) {
-            cache(redis);
+        Demo demo = new Demo(System.out);
+        Runtime.getRuntime().addShutdownHook(new Thread(demo::close, "demo-shutdown")); // Ctrl-C
+        List<String> failures;
+        try {
+            failures = demo.run(deployment);
+        } catch (Exception e) {
+            System.out.println("\nThe demo could not run: " + Report.describe(e));
+            failures = List.of("setup");
+        } finally {
+            demo.close();
         }
-        say("");
-        say(failures.isEmpty() ? "All expectations held." : failures.size() + " expectation(s) FAILED: " + failures);
+        System.exit(failures.isEmpty() ? 0 : 1);
     }
 
-    // --- mTLS between services -------------------------------------------------------------
-
-    private void serviceToService() throws Exception {
-        say("\nService to service (mTLS, TLS 1.3, identity allow-list: only spiffe://" + TRUST_DOMAIN + "/worker)");
-        IssuedCertificate api = ca.leaf("api").dnsNames("localhost").ipAddresses("127.0.0.1").issue();
-        MtlsContext server = MtlsContext.server(credentials(api),
-                        PeerAuthorizer.builder().allowIdentities("spiffe://" + TRUST_DOMAIN + "/worker").build())
-                .auditLog(AuditLog.slf4j().alsoTo(this::remember)).build();
-        try (EchoServer echo = new EchoServer(server)) {
-            expectAccepted("worker calls api", () -> echo.call(ourClient(ca.leaf("worker").issue())));
-            expectRefused("intruder (valid certificate, identity not allowed)",
-                    () -> echo.call(ourClient(ca.leaf("intruder").issue())));
-            expectRefused("client without a certificate", () -> echo.call(plainClient(null, "TLSv1.3")));
-            expectRefused("TLS 1.2 client", () -> echo.call(plainClient(ca.leaf("worker").issue(), "TLSv1.2")));
-            expectRefused("certificate from an unknown CA (same name, other key)",
-                    () -> echo.call(plainClient(ca.leaf("worker").defect(CertificateDefect.UNKNOWN_CA).issue(), "TLSv1.3")));
-            expectRefused("expired certificate",
-                    () -> echo.call(plainClient(ca.leaf("worker").defect(CertificateDefect.EXPIRED).issue(), "TLSv1.3")));
+    /**
+     * Runs the whole scenario, printing the report to {@code out}.
+     *
+     * @param deployment a deployment directory of external servers, or empty to start them on loopback
+     * @return the expectations that failed (empty when all held)
+     */
+    public static List<String> runScenario(PrintStream out, Optional<Path> deployment) throws Exception {
+        try (Demo demo = new Demo(out)) {
+            return demo.run(deployment);
         }
     }
 
-    // --- PostgreSQL ----------------------------------------------------------------------------
+    private List<String> run(Optional<Path> external) throws Exception {
+        Deployment zone2;
+        if (external.isPresent()) {
+            report.section("Settler Zero Trust demo (servers and files of " + external.get() + ")");
+            zone2 = Deployment.at(external.get()).withAuditLog(report);
+        } else {
+            temporaryDirectory = Files.createTempDirectory("settler-demo-");
+            report.section("Settler Zero Trust demo (deployment files in " + temporaryDirectory + ")");
+            zone2 = start(LocalZone.start(temporaryDirectory, report::progress)).deployment().withAuditLog(report);
+        }
 
-    private void database(LocalPostgres postgres) throws Exception {
-        say("\nPostgreSQL (hostssl ... cert only, TLS 1.3 minimum, verify-full)");
-        postgres.createRole("app");
-        postgres.createRole("admin_tool");
-        postgres.createDatabase("orders", "app");
-        expectAccepted("app connects with its certificate", () -> {
-            try (Connection db = postgres.connect("orders", "app");
-                 ResultSet rs = db.createStatement().executeQuery(
-                         "select version, client_dn from pg_stat_ssl where pid = pg_backend_pid()")) {
-                rs.next();
-                return rs.getString(1) + ", client " + rs.getString(2);
-            }
+        Deployment deployment = zone2;
+        report.progress("starting the webhook receiver (a customer's HTTPS endpoint)");
+        WebhookReceiver receiver = start(WebhookReceiver.start(deployment));
+        deployment = deployment.withEndpoint("receiver.url", "https://localhost:" + receiver.port() + "/hooks");
+        report.progress("starting the webhook service (mTLS; accepts the worker only, scope webhook:send)");
+        WebhookService webhook = start(WebhookService.start(deployment));
+        deployment = deployment.withEndpoint("webhook.port", Integer.toString(webhook.port()));
+        report.progress("starting the job worker (verified envelopes only)");
+        JobWorker worker = start(JobWorker.start(deployment));
+        report.progress("starting the API server (mTLS; accepts the gateway only, rate-limited, loopback only)");
+        ApiServer api = start(ApiServer.start(deployment));
+        deployment = deployment.withEndpoint("api.port", Integer.toString(api.port()));
+        Gateway gateway = start(new Gateway(deployment));
+
+        report.section("What works: gateway -> API server -> PostgreSQL, Redis, queue -> worker -> webhook -> receiver");
+        String[] order = new String[1];
+        report.expectAccepted("the gateway creates an order for tenant acme", () -> {
+            order[0] = gateway.createOrder("acme", "{\"item\":\"anvil\"}");
+            return "order " + order[0];
         });
-        expectRefused("plaintext connection (sslmode=disable)", () -> {
+        report.expectAccepted("the worker verifies the job and records its result", () ->
+                awaitOrFail(() -> worker.handled() >= 1, () -> "the worker handled " + worker.handled() + " jobs"));
+        report.expectAccepted("the webhook reaches the receiver with a valid signature", () -> {
+            awaitOrFail(() -> deliveryFor(receiver, order[0]).isPresent(),
+                    () -> "the receiver has no delivery for order " + order[0] + " among " + receiver.deliveries());
+            return deliveryFor(receiver, order[0]).orElseThrow();
+        });
+        report.expectAccepted("the gateway reads the order back for acme", () -> gateway.readOrder("acme", order[0]));
+
+        report.section("Attacks on the API server (each must be refused)");
+        Intruder intruder = new Intruder(TrustBundle.fromPem(zone2.directory().resolve("ca.crt")));
+        int apiPort = api.port();
+        report.expectRefused("plaintext HTTP client", () -> intruder.plaintextHttp(apiPort));
+        report.expectRefused("TLS 1.2 client (with the gateway's certificate)",
+                () -> intruder.https(apiPort, certificateOf(zone2, "gateway"), "TLSv1.2"));
+        report.expectRefused("client without a certificate", () -> intruder.https(apiPort, null, "TLSv1.3"));
+        report.expectRefused("wrong identity: the worker's valid certificate calling the API",
+                () -> intruder.https(apiPort, certificateOf(zone2, "worker"), "TLSv1.3"));
+        report.expectRefused("a certificate for the gateway's name from another CA", () -> {
+            IssuedCertificate forged = DevCertificateAuthority.create(zone2.policy().trustDomain()).leaf("gateway").issue();
+            return intruder.https(apiPort, TlsIdentity.of(forged.privateKey(), forged.chain()), "TLSv1.3");
+        });
+        report.expectRefused("missing service token", () -> gateway.createOrderWithoutToken("{\"item\":\"x\"}"));
+        report.expectRefused("insufficient scope: an orders:read token creating an order",
+                () -> gateway.createOrderWithScope("acme", "orders:read", "{\"item\":\"x\"}"));
+        report.expectRefused("cross-tenant read: tenant globex reading acme's order",
+                () -> gateway.readOrder("globex", order[0]));
+
+        report.section("Attacks on Zone 2 (each must be refused)");
+        report.expectRefused("forged queue message: the api's stolen Redis password, but not its signing key",
+                () -> forgeJob(zone2, worker));
+        report.expectRefused("the worker's Redis user publishing a job", () -> publishAs(zone2, "worker"));
+        report.expectRefused("plaintext Redis client", () -> intruder.plaintextRedis(zone2.address("redis").getPort()));
+        report.expectRefused("plaintext PostgreSQL client (sslmode=disable)", () -> {
             Properties plain = new Properties();
-            plain.setProperty("user", "app");
+            plain.setProperty("user", "api");
             plain.setProperty("sslmode", "disable");
-            try (Connection db = DriverManager.getConnection(
-                    "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/orders", plain)) {
+            InetSocketAddress postgres = zone2.address("postgres");
+            try (var db = DriverManager.getConnection("jdbc:postgresql://" + postgres.getHostString() + ":"
+                    + postgres.getPort() + "/" + zone2.endpoint("postgres.database"), plain)) {
                 return "connected as " + db.getMetaData().getUserName();
             }
         });
-        expectRefused("app's certificate used to log in as admin_tool", () -> {
-            try (Connection db = DriverManager.getConnection(postgres.jdbcUrl("orders"),
-                    postgres.connectionProperties("admin_tool", postgres.clientCertificate("app")))) {
-                return "connected as " + db.getMetaData().getUserName();
+        report.expectRefused("the api's certificate logging in to PostgreSQL as the worker", () -> {
+            try (FileCredentialSource apiCertificate = zone2.credentials("api");
+                 PostgresMtlsDataSource asWorker = PostgresMtlsDataSource.builder()
+                         .host(zone2.address("postgres").getHostString()).port(zone2.address("postgres").getPort())
+                         .database(zone2.endpoint("postgres.database")).role("worker")
+                         .credentials(apiCertificate).auditLog(zone2.auditLog()).build()) {
+                return "connected as " + asWorker.role();
             }
         });
+
+        report.summary();
+        return report.failures();
     }
 
-    // --- Redis -----------------------------------------------------------------------------------
-
-    private void cache(LocalRedis redis) throws Exception {
-        say("\nRedis (no plaintext port, TLS 1.3, client certificates, ACL users)");
-        MtlsContext client = MtlsContext.client(credentials(ca.leaf("worker").issue())).build();
-        expectAccepted("worker AUTHs over mTLS and PINGs", () -> resp(client.socketFactory(), redis,
-                "AUTH worker demo-only-password\r\nPING\r\n", 2));
-        expectRefused("wrong password", () -> expectOk(resp(client.socketFactory(), redis,
-                "AUTH worker wrong\r\nPING\r\n", 2)));
-        expectRefused("client without a certificate", () -> resp(plainClient(null, "TLSv1.3"), redis,
-                "AUTH worker demo-only-password\r\nPING\r\n", 2));
-        expectRefused("TLS 1.2 client", () -> resp(plainClient(ca.leaf("worker").issue(), "TLSv1.2"), redis,
-                "PING\r\n", 1));
+    /** The receiver's verified delivery about {@code orderId}, if it has one. */
+    private static Optional<String> deliveryFor(WebhookReceiver receiver, String orderId) {
+        return receiver.deliveries().stream().filter(body -> {
+            try {
+                return JSON.readTree(body).path("orderId").asText().equals(orderId);
+            } catch (IOException notJson) {
+                return false;
+            }
+        }).findFirst();
     }
 
-    private static String expectOk(String reply) throws IOException {
-        if (reply.contains("-")) {
-            throw new IOException("server said: " + reply.trim().replace("\r\n", " "));
+    private static TlsIdentity certificateOf(Deployment deployment, String service) {
+        return TlsIdentity.fromPem(deployment.directory().resolve(service + ".crt"),
+                deployment.directory().resolve(service + ".key"));
+    }
+
+    /**
+     * An attacker who stole the api's Redis password and certificate (but not its token signing
+     * key, which never leaves the api's memory) writes a job signed with a key of their own.
+     * Refused when the worker dead-letters it instead of running it (the dead-letter audit event
+     * gives the reason).
+     */
+    private String forgeJob(Deployment deployment, JobWorker worker) throws Exception {
+        String deadLetters = RedisAcl.deadLetterKey(LocalZone.QUEUE);
+        ServiceTokens forger = ServiceTokens.builder().identity(deployment.identity("api"))
+                .keys(KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "stolen")).build())
+                .build();
+        try (FileCredentialSource apiCertificate = deployment.credentials("api");
+             FileCredentialSource workerCertificate = deployment.credentials("worker");
+             HardenedRedis apiRedis = redis(deployment, "api", apiCertificate);
+             HardenedRedis workerRedis = redis(deployment, "worker", workerCertificate);
+             StatefulRedisConnection<String, String> stolen = apiRedis.connect();
+             StatefulRedisConnection<String, String> observer = workerRedis.connect()) {
+            long before = observer.sync().xlen(deadLetters);
+            long handled = worker.handled();
+            QueuePublisher.of(stolen.sync(), EnvelopeSigner.builder(forger, LocalZone.QUEUE).build())
+                    .publish("{\"tenant\":\"acme\",\"orderId\":\"1\",\"item\":\"free money\"}"
+                            .getBytes(StandardCharsets.UTF_8));
+            if (!await(() -> observer.sync().xlen(deadLetters) > before)) {
+                return "the forged job was not dead-lettered within " + WAIT.toSeconds() + " s";
+            }
+            if (worker.handled() != handled) {
+                return "the worker ran the forged job";
+            }
         }
-        return reply;
+        throw new IOException("dead-lettered, never handled");
     }
 
-    private static String resp(SSLSocketFactory factory, LocalRedis redis, String commands, int replies)
-            throws IOException {
-        try (SSLSocket socket = (SSLSocket) factory.createSocket(redis.host(), redis.tlsPort())) {
-            socket.setSoTimeout(5_000);
-            socket.getOutputStream().write(commands.getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().flush();
-            InputStream in = socket.getInputStream();
-            StringBuilder reply = new StringBuilder();
-            int lines = 0;
-            int c;
-            while (lines < replies && (c = in.read()) >= 0) {
-                reply.append((char) c);
-                if (c == '\n') {
-                    lines++;
+    /** A Zone 1 service's Redis user tries to publish to its own stream key. */
+    private String publishAs(Deployment deployment, String service) throws Exception {
+        try (FileCredentialSource credentials = deployment.credentials(service);
+             HardenedRedis redis = redis(deployment, service, credentials);
+             StatefulRedisConnection<String, String> connection = redis.connect()) {
+            return connection.sync().xadd(RedisAcl.streamKey(LocalZone.QUEUE, service), "payload", "x");
+        }
+    }
+
+    private static HardenedRedis redis(Deployment deployment, String service, FileCredentialSource credentials) {
+        return HardenedRedis.builder()
+                .host(deployment.address("redis").getHostString()).port(deployment.address("redis").getPort())
+                .user(service).password(deployment.redisPassword(service)).credentials(credentials)
+                .auditLog(deployment.auditLog()).build();
+    }
+
+    /** Waits up to {@link #WAIT} for {@code condition}; whether it came true. */
+    private static boolean await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
+    }
+
+    private static String awaitOrFail(BooleanSupplier condition, Supplier<String> otherwise) throws Exception {
+        if (!await(condition)) {
+            throw new IOException("after " + WAIT.toSeconds() + " s, " + otherwise.get());
+        }
+        return "";
+    }
+
+    private <T extends AutoCloseable> T start(T resource) {
+        synchronized (started) {
+            started.push(resource);
+        }
+        return resource;
+    }
+
+    /** Stops everything started, newest first, and deletes the deployment directory. Idempotent. */
+    @Override
+    public void close() {
+        while (true) {
+            AutoCloseable next;
+            synchronized (started) {
+                next = started.poll();
+            }
+            if (next == null) {
+                break;
+            }
+            try {
+                next.close();
+            } catch (Exception e) {
+                System.err.println("while stopping " + next + ": " + Report.describe(e));
+            }
+        }
+        if (temporaryDirectory != null) {
+            deleteRecursively(temporaryDirectory);
+            temporaryDirectory = null;
+        }
+    }
+
+    private static void deleteRecursively(Path directory) {
+        try (var paths = Files.walk(directory)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
-            }
-            if (lines < replies) {
-                throw new IOException("connection closed by the server");
-            }
-            return expectOk(reply.toString()).trim().replace("\r\n", " ") + " (" + socket.getSession().getProtocol() + ")";
-        }
-    }
-
-    // --- helpers --------------------------------------------------------------------------------
-
-    private CredentialSource credentials(IssuedCertificate issued) {
-        return CredentialSource.fixed(TlsIdentity.of(issued.privateKey(), issued.chain()), trust);
-    }
-
-    private SSLSocketFactory ourClient(IssuedCertificate issued) {
-        return MtlsContext.client(credentials(issued)).build().socketFactory();
-    }
-
-    /** A JDK client without any of our checks: what an attacker or a misconfigured peer would use. */
-    private SSLSocketFactory plainClient(IssuedCertificate issued, String protocol) throws Exception {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        if (issued != null) {
-            keys.setKeyEntry("k", issued.privateKey(), new char[0], issued.chain().toArray(X509Certificate[]::new));
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-        KeyStore anchors = KeyStore.getInstance("PKCS12");
-        anchors.load(null, null);
-        anchors.setCertificateEntry("ca", ca.rootCertificate());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(anchors);
-        SSLContext context = SSLContext.getInstance(protocol);
-        context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return context.getSocketFactory(); // a "TLSv1.2" context offers nothing newer
-    }
-
-    @FunctionalInterface
-    private interface Attempt<T> {
-        T run() throws Exception;
-    }
-
-    private void expectAccepted(String what, Attempt<?> attempt) {
-        try {
-            Object result = attempt.run();
-            say("  \u2714 " + what + ": accepted" + (result instanceof String s && !s.isEmpty() ? " (" + s + ")" : ""));
-        } catch (Exception e) {
-            failures.add(what);
-            say("  \u2718 " + what + ": expected to be accepted, but " + describe(e));
-        }
-    }
-
-    private void expectRefused(String what, Attempt<?> attempt) {
-        lastRefusal.set(null);
-        try {
-            attempt.run();
-            failures.add(what);
-            say("  \u2718 " + what + ": expected to be refused, but it was accepted");
-        } catch (Exception e) {
-            AuditEvent audit = lastRefusal.get();
-            say("  \u2714 " + what + ": refused (" + (audit == null ? describe(e)
-                    : "audit: " + audit.fields().get("reason") + ", " + audit.fields().get("detail")) + ")");
-        }
-    }
-
-    private void remember(AuditEvent event) {
-        if (event.outcome() == AuditEvent.Outcome.REFUSED) {
-            lastRefusal.set(event);
-        }
-    }
-
-    private static String describe(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        message = message.replaceAll("\\s+", " ");
-        return message.length() > 140 ? message.substring(0, 140) + "..." : message;
-    }
-
-    private static <T> T progress(String what, Attempt<T> start) throws Exception {
-        System.out.print("\n" + what + " ... ");
-        System.out.flush();
-        long t0 = System.nanoTime();
-        T result = start.run();
-        System.out.println("ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-        return result;
-    }
-
-    private static void say(String line) {
-        System.out.println(line);
-    }
-
-    /** An mTLS echo server on a free loopback port: reads one byte and writes it back. */
-    private static final class EchoServer implements AutoCloseable {
-        private final MtlsContext context;
-        private final SSLServerSocket listener;
-        private final AtomicBoolean open = new AtomicBoolean(true);
-
-        EchoServer(MtlsContext context) throws IOException {
-            this.context = context;
-            listener = (SSLServerSocket) context.serverSocketFactory().createServerSocket(0, 8,
-                    InetAddress.getLoopbackAddress());
-            Thread acceptor = new Thread(this::serve, "demo-echo-server");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        private void serve() {
-            while (open.get()) {
-                try (SSLSocket socket = (SSLSocket) listener.accept()) {
-                    socket.setSoTimeout(5_000);
-                    context.handshake(socket); // audits refusals the JDK makes before our checks
-                    OutputStream out = socket.getOutputStream();
-                    out.write(socket.getInputStream().read());
-                    out.flush();
-                } catch (IOException refusedOrClosed) {
-                    // A refused peer ends its own connection; the audit log has the details.
-                }
-            }
-        }
-
-        String call(SSLSocketFactory factory) throws IOException {
-            try (Socket plain = new Socket()) {
-                plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort()), 5_000);
-                try (SSLSocket socket = (SSLSocket) factory.createSocket(plain, "localhost", listener.getLocalPort(), true)) {
-                    socket.setSoTimeout(5_000);
-                    socket.startHandshake();
-                    socket.getOutputStream().write(7);
-                    socket.getOutputStream().flush();
-                    if (socket.getInputStream().read() != 7) {
-                        throw new IOException("the server closed the connection after the handshake");
-                    }
-                    return socket.getSession().getProtocol() + ", server "
-                            + socket.getSession().getPeerPrincipal().getName();
-                }
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            open.set(false);
-            listener.close();
+            });
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("could not delete " + directory + ": " + Report.describe(e));
         }
     }
 }

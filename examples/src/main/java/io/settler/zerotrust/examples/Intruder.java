@@ -1,7 +1,7 @@
 package io.settler.zerotrust.examples;
 
-import io.settler.zerotrust.pki.DevCertificateAuthority;
-import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -23,10 +23,11 @@ final class Intruder {
 
     private static final int TIMEOUT_MILLIS = 5_000;
 
-    private final DevCertificateAuthority ca;
+    private final TrustBundle trust;
 
-    Intruder(DevCertificateAuthority ca) {
-        this.ca = ca;
+    /** An intruder who trusts {@code trust}, so that the server's certificate is not what stops it. */
+    Intruder(TrustBundle trust) {
+        this.trust = trust;
     }
 
     /** An HTTP request in plaintext to a TLS port. */
@@ -45,9 +46,9 @@ final class Intruder {
 
     /**
      * An HTTPS request with the JDK's stock client, offering only {@code protocol}, trusting the CA,
-     * presenting {@code certificate} (or none).
+     * presenting {@code certificate} (or none, when null).
      */
-    String https(int port, IssuedCertificate certificate, String protocol) throws Exception {
+    String https(int port, TlsIdentity certificate, String protocol) throws Exception {
         KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
         if (certificate != null) {
@@ -58,7 +59,9 @@ final class Intruder {
         keyManagers.init(keys, new char[0]);
         KeyStore anchors = KeyStore.getInstance("PKCS12");
         anchors.load(null, null);
-        anchors.setCertificateEntry("ca", ca.rootCertificate());
+        for (X509Certificate anchor : trust.anchors()) {
+            anchors.setCertificateEntry("ca-" + anchors.size(), anchor);
+        }
         TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         trust.init(anchors);
         SSLContext context = SSLContext.getInstance(protocol); // a "TLSv1.2" context offers nothing newer

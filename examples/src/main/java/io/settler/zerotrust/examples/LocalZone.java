@@ -72,35 +72,11 @@ public final class LocalZone implements AutoCloseable {
      * @param progress told about each step, e.g. {@code System.out::println}
      */
     public static LocalZone start(Path directory, Consumer<String> progress) {
-        Deployment.writeExamplePolicy(directory);
-        Policy policy = Policy.fromJson(directory.resolve("policy.json"));
-        progress.accept("issuing a development CA for " + policy.trustDomain() + " and certificates for " + SERVICES);
-        DevCertificateAuthority ca = DevCertificateAuthority.create(policy.trustDomain());
-        for (String service : SERVICES) {
-            IssuedCertificate issued = ca.leaf(service).serverAndClient()
-                    .dnsNames("localhost").ipAddresses("127.0.0.1").issue();
-            issued.writePem(directory, service); // <service>.crt, <service>.key (0600), ca.crt
-        }
-        writePrivate(directory.resolve(Deployment.WEBHOOK_SECRET_FILE), new String(randomPassword()));
-        RedisAcl.Builder acl = RedisAcl.builder(policy);
-        for (ServicePolicy service : policy.services()) {
-            if (service.scopes().stream().anyMatch(scope -> scope.startsWith("redis:") || scope.startsWith("queue:"))) {
-                char[] password = randomPassword();
-                writePrivate(directory.resolve(service.name() + ".redis-password"), new String(password));
-                acl.password(service.name(), password);
-            }
-        }
-        RedisAcl renderedAcl = acl.build();
-        PostgresServerConfig postgresConfig = PostgresServerConfig.builder(policy, DATABASE_SERVICE)
-                .database(DATABASE).tenantTable("orders").tenantTable("job_results").build();
-
-        Path rendered = directory.resolve("rendered");
-        write(rendered.resolve("pg_hba.conf"), String.join("\n", postgresConfig.hbaLines()) + "\n");
-        write(rendered.resolve("pg_ident.conf"), String.join("\n", postgresConfig.identLines()) + "\n");
-        write(rendered.resolve(DATABASE_SERVICE + ".sql"), postgresConfig.sql());
-        write(rendered.resolve("users.acl"), renderedAcl.aclFile());
-        progress.accept("rendered pg_hba.conf, pg_ident.conf, " + DATABASE_SERVICE + ".sql and users.acl from the policy"
-                + " into " + rendered);
+        Rendered rendered = render(directory, progress);
+        Policy policy = rendered.policy();
+        DevCertificateAuthority ca = rendered.ca();
+        RedisAcl renderedAcl = rendered.acl();
+        PostgresServerConfig postgresConfig = rendered.postgres();
         progress.accept("starting TLS PostgreSQL on 127.0.0.1 with them");
         LocalPostgres postgres = LocalPostgres.builder(ca).start();
         LocalRedis redis = null;
@@ -141,6 +117,79 @@ public final class LocalZone implements AutoCloseable {
                 .withEndpoint("redis.port", Integer.toString(redis.tlsPort()));
         deployment.saveEndpoints();
         return new LocalZone(ca, deployment, postgres, redis);
+    }
+
+    /**
+     * Prepares {@code directory} for servers of your own: everything {@link #start} writes, plus
+     * server certificates ({@code orders-db-server.crt}, {@code redis-server.crt}), the schema,
+     * a {@code redis.conf} fragment, an {@code endpoints.properties} to edit, and
+     * {@code rendered/SETUP.txt} with the steps. Then run the demo with {@code --deployment}.
+     */
+    public static void prepare(Path directory, Consumer<String> progress) {
+        Rendered rendered = render(directory, progress);
+        for (String server : List.of(DATABASE_SERVICE, "redis")) {
+            rendered.ca().leaf(server).server().dnsNames("localhost").ipAddresses("127.0.0.1").issue()
+                    .writePem(directory, server + "-server");
+        }
+        Path files = directory.resolve("rendered");
+        write(files.resolve("schema.sql"), "CREATE ROLE orders_owner;\nCREATE DATABASE " + DATABASE
+                + " OWNER orders_owner;\n\\connect " + DATABASE + "\n" + SCHEMA + "\n");
+        write(files.resolve("redis.conf"), RedisAcl.tlsDirectives(6380, directory.resolve("redis-server.crt"),
+                directory.resolve("redis-server.key"), directory.resolve("ca.crt"), files.resolve("users.acl")));
+        write(directory.resolve("endpoints.properties"), String.join("\n",
+                "# Where your servers are; the demo starts the Zone 1 services on free loopback ports.",
+                "postgres.host=localhost", "postgres.port=5432", "postgres.database=" + DATABASE,
+                "redis.host=localhost", "redis.port=6380", ""));
+        write(files.resolve("SETUP.txt"), String.join("\n",
+                "Servers of your own for: bin/demo --deployment " + directory.toAbsolutePath(),
+                "",
+                "PostgreSQL (15 or newer):",
+                "  1. ssl = on, ssl_min_protocol_version = 'TLSv1.3', ssl_cert_file / ssl_key_file = "
+                        + DATABASE_SERVICE + "-server.crt / .key, ssl_ca_file = ca.crt (from " + directory + ")",
+                "  2. psql -f rendered/schema.sql, then psql -d " + DATABASE + " -f rendered/" + DATABASE_SERVICE + ".sql",
+                "  3. put rendered/pg_hba.conf (before any other host line) and rendered/pg_ident.conf in place; reload",
+                "Redis (7 or newer): redis-server rendered/redis.conf, then as an operator, for the queue:",
+                "  XGROUP CREATE " + RedisAcl.streamKey(QUEUE, "api") + " " + GROUP + " 0 MKSTREAM",
+                "Then edit endpoints.properties to name both servers.",
+                ""));
+        progress.accept("prepared " + directory + ": see rendered/SETUP.txt");
+    }
+
+    /** What both {@link #start} and {@link #prepare} write, and the objects that wrote it. */
+    private static Rendered render(Path directory, Consumer<String> progress) {
+        Deployment.writeExamplePolicy(directory);
+        Policy policy = Policy.fromJson(directory.resolve("policy.json"));
+        progress.accept("issuing a development CA for " + policy.trustDomain() + " and certificates for " + SERVICES);
+        DevCertificateAuthority ca = DevCertificateAuthority.create(policy.trustDomain());
+        for (String service : SERVICES) {
+            IssuedCertificate issued = ca.leaf(service).serverAndClient()
+                    .dnsNames("localhost").ipAddresses("127.0.0.1").issue();
+            issued.writePem(directory, service); // <service>.crt, <service>.key (0600), ca.crt
+        }
+        writePrivate(directory.resolve(Deployment.WEBHOOK_SECRET_FILE), new String(randomPassword()));
+        RedisAcl.Builder acl = RedisAcl.builder(policy);
+        for (ServicePolicy service : policy.services()) {
+            if (service.scopes().stream().anyMatch(scope -> scope.startsWith("redis:") || scope.startsWith("queue:"))) {
+                char[] password = randomPassword();
+                writePrivate(directory.resolve(service.name() + ".redis-password"), new String(password));
+                acl.password(service.name(), password);
+            }
+        }
+        RedisAcl renderedAcl = acl.build();
+        PostgresServerConfig postgresConfig = PostgresServerConfig.builder(policy, DATABASE_SERVICE)
+                .database(DATABASE).tenantTable("orders").tenantTable("job_results").build();
+
+        Path rendered = directory.resolve("rendered");
+        write(rendered.resolve("pg_hba.conf"), String.join("\n", postgresConfig.hbaLines()) + "\n");
+        write(rendered.resolve("pg_ident.conf"), String.join("\n", postgresConfig.identLines()) + "\n");
+        write(rendered.resolve(DATABASE_SERVICE + ".sql"), postgresConfig.sql());
+        write(rendered.resolve("users.acl"), renderedAcl.aclFile());
+        progress.accept("rendered pg_hba.conf, pg_ident.conf, " + DATABASE_SERVICE + ".sql and users.acl from the policy"
+                + " into " + rendered);
+        return new Rendered(policy, ca, renderedAcl, postgresConfig);
+    }
+
+    private record Rendered(Policy policy, DevCertificateAuthority ca, RedisAcl acl, PostgresServerConfig postgres) {
     }
 
     /** The deployment: policy, credentials, endpoints of both servers. */

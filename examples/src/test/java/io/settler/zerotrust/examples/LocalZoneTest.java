@@ -60,6 +60,19 @@ class LocalZoneTest {
     }
 
     @Test
+    void preparesTheFilesForServersOfYourOwn(@TempDir Path prepared) throws Exception {
+        LocalZone.prepare(prepared, line -> { });
+        assertThat(prepared.resolve("orders-db-server.crt")).exists();
+        assertThat(prepared.resolve("redis-server.key")).exists();
+        assertThat(Files.readString(prepared.resolve("rendered/redis.conf")))
+                .contains("port 0", "tls-port 6380", "tls-auth-clients yes", "aclfile " + prepared.resolve("rendered/users.acl"));
+        assertThat(Files.readString(prepared.resolve("rendered/schema.sql"))).contains("CREATE TABLE orders");
+        Deployment deployment = Deployment.at(prepared);
+        assertThat(deployment.address("redis").getPort()).isEqualTo(6380);
+        assertThat(deployment.endpoint("postgres.database")).isEqualTo("orders");
+    }
+
+    @Test
     void theApiConnectsToPostgresAsItsRoleAndTheGatewayIsRejected() throws Exception {
         Deployment deployment = Deployment.at(directory);
         try (FileCredentialSource api = deployment.credentials("api");
