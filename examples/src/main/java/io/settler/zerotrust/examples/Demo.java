@@ -3,12 +3,12 @@ package io.settler.zerotrust.examples;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.credentials.FileCredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.examples.api.ApiServer;
 import io.settler.zerotrust.examples.webhook.WebhookReceiver;
 import io.settler.zerotrust.examples.webhook.WebhookService;
 import io.settler.zerotrust.examples.worker.JobWorker;
-import io.settler.zerotrust.credentials.TlsIdentity;
-import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
@@ -16,8 +16,8 @@ import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.QueuePublisher;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.RedisAcl;
-import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
 import java.io.IOException;
@@ -29,8 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -61,7 +59,7 @@ public final class Demo implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Report report;
-    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final Resources started = new Resources();
     private volatile Path temporaryDirectory;
 
     private Demo(PrintStream out) {
@@ -188,10 +186,7 @@ public final class Demo implements AutoCloseable {
         });
         report.expectRefused("the api's certificate logging in to PostgreSQL as the worker", () -> {
             try (FileCredentialSource apiCertificate = zone2.credentials("api");
-                 PostgresMtlsDataSource asWorker = PostgresMtlsDataSource.builder()
-                         .host(zone2.address("postgres").getHostString()).port(zone2.address("postgres").getPort())
-                         .database(zone2.endpoint("postgres.database")).role("worker")
-                         .credentials(apiCertificate).auditLog(zone2.auditLog()).build()) {
+                 PostgresMtlsDataSource asWorker = zone2.postgres("worker", apiCertificate).build()) {
                 return "connected as " + asWorker.role();
             }
         });
@@ -258,10 +253,7 @@ public final class Demo implements AutoCloseable {
     }
 
     private static HardenedRedis redis(Deployment deployment, String service, FileCredentialSource credentials) {
-        return HardenedRedis.builder()
-                .host(deployment.address("redis").getHostString()).port(deployment.address("redis").getPort())
-                .user(service).password(deployment.redisPassword(service)).credentials(credentials)
-                .auditLog(deployment.auditLog()).build();
+        return deployment.redis(service, credentials).build();
     }
 
     /** Waits up to {@link #WAIT} for {@code condition}; whether it came true. */
@@ -284,29 +276,13 @@ public final class Demo implements AutoCloseable {
     }
 
     private <T extends AutoCloseable> T start(T resource) {
-        synchronized (started) {
-            started.push(resource);
-        }
-        return resource;
+        return started.add(resource);
     }
 
     /** Stops everything started, newest first, and deletes the deployment directory. Idempotent. */
     @Override
     public void close() {
-        while (true) {
-            AutoCloseable next;
-            synchronized (started) {
-                next = started.poll();
-            }
-            if (next == null) {
-                break;
-            }
-            try {
-                next.close();
-            } catch (Exception e) {
-                System.err.println("while stopping " + next + ": " + Report.describe(e));
-            }
-        }
+        started.close();
         if (temporaryDirectory != null) {
             deleteRecursively(temporaryDirectory);
             temporaryDirectory = null;

@@ -1,9 +1,12 @@
 package io.settler.zerotrust.examples;
 
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.FileCredentialSource;
+import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.token.JwksSource;
 import io.settler.zerotrust.token.KeySet;
@@ -145,6 +148,46 @@ public final class Deployment {
     public InetSocketAddress address(String name) {
         String host = endpoints.getProperty(name + ".host", "127.0.0.1").trim();
         return InetSocketAddress.createUnresolved(host, Integer.parseInt(endpoint(name + ".port")));
+    }
+
+    /**
+     * The port {@code <name>.port} to listen on: 0 (a free port) when it is missing.
+     *
+     * @throws IllegalStateException naming the file when it is not a port number
+     */
+    public int listenPort(String name) {
+        String port = endpoints.getProperty(name + ".port", "0").trim();
+        try {
+            int number = Integer.parseInt(port);
+            if (number < 0 || number > 65535) {
+                throw new NumberFormatException("out of range");
+            }
+            return number;
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException(name + ".port in " + directory.resolve("endpoints.properties")
+                    + " is not a port number: '" + port + "'", e);
+        }
+    }
+
+    /**
+     * A PostgreSQL pool builder for {@code service}: the database endpoint, the service's role (its
+     * certificate's CN, mapped by pg_ident.conf), its credentials and this deployment's audit log.
+     * Add pool settings, then {@code build()}.
+     */
+    public PostgresMtlsDataSource.Builder postgres(String service, CredentialSource credentials) {
+        InetSocketAddress postgres = address("postgres");
+        return PostgresMtlsDataSource.builder().host(postgres.getHostString()).port(postgres.getPort())
+                .database(endpoint("postgres.database")).role(service).credentials(credentials).auditLog(audit);
+    }
+
+    /**
+     * A Redis client builder for {@code service}: the Redis endpoint, the service's ACL user and
+     * password file, its credentials and this deployment's audit log. Then {@code build()}.
+     */
+    public HardenedRedis.Builder redis(String service, CredentialSource credentials) {
+        InetSocketAddress redis = address("redis");
+        return HardenedRedis.builder().host(redis.getHostString()).port(redis.getPort())
+                .user(service).password(redisPassword(service)).credentials(credentials).auditLog(audit);
     }
 
     /** The SPIFFE ID of a service of the policy, e.g. {@code spiffe://demo.settler.test/api}. */

@@ -91,9 +91,7 @@ class LocalZoneTest {
     void theApiIsARedisUserThatCannotReadTheQueueOrAnotherServicesKeys() {
         Deployment deployment = Deployment.at(directory);
         try (FileCredentialSource credentials = deployment.credentials("api");
-             HardenedRedis redis = HardenedRedis.builder()
-                     .host(deployment.endpoint("redis.host")).port(Integer.parseInt(deployment.endpoint("redis.port")))
-                     .user("api").password(deployment.redisPassword("api")).credentials(credentials).build();
+             HardenedRedis redis = deployment.redis("api", credentials).build();
              StatefulRedisConnection<String, String> connection = redis.connect()) {
             connection.sync().set("api:probe", "1");
             assertThatThrownBy(() -> connection.sync().xlen(RedisAcl.streamKey(LocalZone.QUEUE, "api")))
@@ -104,9 +102,6 @@ class LocalZoneTest {
     }
 
     private static PostgresMtlsDataSource pool(Deployment deployment, String role, FileCredentialSource credentials) {
-        return PostgresMtlsDataSource.builder()
-                .host(deployment.endpoint("postgres.host")).port(Integer.parseInt(deployment.endpoint("postgres.port")))
-                .database(deployment.endpoint("postgres.database")).role(role).credentials(credentials)
-                .maximumPoolSize(1).build();
+        return deployment.postgres(role, credentials).maximumPoolSize(1).build();
     }
 }

@@ -5,40 +5,23 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.examples.Deployment;
 import io.settler.zerotrust.examples.LocalZone;
+import io.settler.zerotrust.examples.Resources;
+import io.settler.zerotrust.examples.ServiceEndpoint;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.jdbc.TenantScope;
-import io.settler.zerotrust.netty.ConnectionExpiryHandler;
-import io.settler.zerotrust.netty.NettyMtls;
-import io.settler.zerotrust.netty.RateLimitHandler;
 import io.settler.zerotrust.netty.RouteScopes;
-import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
-import io.settler.zerotrust.netty.SourceNetworkFilter;
 import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.QueuePublisher;
 import io.settler.zerotrust.redis.HardenedRedis;
-import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.ServiceTokens;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -91,13 +74,12 @@ public final class ApiServer implements AutoCloseable {
     public static final String PORT_ENDPOINT = "api.port";
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
-    private static final String HOST = "127.0.0.1";
     /** Threads for the blocking database, Redis and queue calls, and as many database connections. */
     private static final int WORKERS = 4;
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
 
     private final Resources resources;
-    private final Channel listener;
+    private final ServiceEndpoint endpoint;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ApiServer(Deployment deployment, Resources resources) {
@@ -106,18 +88,9 @@ public final class ApiServer implements AutoCloseable {
         FileCredentialSource credentials = resources.add(deployment.credentials(SERVICE));
 
         // Zone 2: PostgreSQL as role api, Redis as ACL user api, jobs signed with the api's own key.
-        PostgresMtlsDataSource database = resources.add(PostgresMtlsDataSource.builder()
-                .host(deployment.endpoint("postgres.host"))
-                .port(Integer.parseInt(deployment.endpoint("postgres.port")))
-                .database(deployment.endpoint("postgres.database"))
-                .role(SERVICE).credentials(credentials).maximumPoolSize(WORKERS).auditLog(audit)
-                .build());
-        HardenedRedis redis = resources.add(HardenedRedis.builder()
-                .host(deployment.endpoint("redis.host"))
-                .port(Integer.parseInt(deployment.endpoint("redis.port")))
-                .user(SERVICE).password(deployment.redisPassword(SERVICE)).credentials(credentials)
-                .ioThreads(1).auditLog(audit)
-                .build());
+        PostgresMtlsDataSource database = resources.add(deployment.postgres(SERVICE, credentials)
+                .maximumPoolSize(WORKERS).build());
+        HardenedRedis redis = resources.add(deployment.redis(SERVICE, credentials).ioThreads(1).build());
         StatefulRedisConnection<String, String> cache = resources.add(redis.connect());
         ServiceTokens ownTokens = ServiceTokens.builder()
                 .identity(deployment.identity(SERVICE))
@@ -133,57 +106,22 @@ public final class ApiServer implements AutoCloseable {
                 .build();
         Orders orders = new Orders(TenantScope.of(database), cache.sync(), jobs, json);
 
-        // Zone 1: who may call, and with which token.
-        PeerAuthorizer callers = deployment.policy().authorizerFor(SERVICE);
-        NettyMtls tls = NettyMtls.builder(MtlsContext.server(credentials, callers).auditLog(audit).build())
-                .auditLog(audit).build();
-        SourceNetworkFilter network = SourceNetworkFilter.builder()
-                .allow("127.0.0.0/8").allow("::1/128")        // it listens on loopback only
-                .auditLog(audit).build();
-        // Closes connections whose certificate expires (the policy is read once: a new one needs a restart).
-        ConnectionExpiryHandler expiry = ConnectionExpiryHandler.builder(() -> callers).auditLog(audit).build();
-        RateLimitHandler rateLimit = RateLimitHandler.builder().auditLog(audit).build();
-        ServiceTokens callerTokens = ServiceTokens.builder()
-                .identity(deployment.identity(SERVICE))       // the one audience it accepts
-                .verificationKeys(deployment.publishedKeysOf(CALLER))
-                .trustIssuers(deployment.identity(CALLER))
-                .auditLog(audit)
-                .build();
-        RouteScopes routes = RouteScopes.builder()
-                .route(HttpMethod.POST, OrdersHandler.ORDERS, WRITE_SCOPE)
-                .route(HttpMethod.GET, OrdersHandler.ORDERS, READ_SCOPE)
-                .build();
-        ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(callerTokens, routes).auditLog(audit).build();
-
         ExecutorService work = Executors.newFixedThreadPool(WORKERS, new DefaultThreadFactory("api-work", true));
         resources.add(() -> {
             work.shutdown();
             work.awaitTermination(5, TimeUnit.SECONDS);
         });
-        OrdersHandler application = new OrdersHandler(orders, json, work, audit, Clock.systemUTC());
 
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("api-netty"),
-                NioIoHandler.newFactory());
-        resources.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
-        int port = configuredPort(deployment);
-        ChannelFuture bound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        channel.pipeline().addLast(network);  // before the handshake
-                        tls.addTo(channel);                   // TLS 1.3, the caller's identity
-                        channel.pipeline().addLast(expiry, new HttpServerCodec(),
-                                new HttpObjectAggregator(MAX_REQUEST_BYTES), rateLimit, tokens, application);
-                    }
-                })
-                .bind(HOST, port).awaitUninterruptibly();
-        if (!bound.isSuccess()) {
-            throw new IllegalStateException("cannot listen on " + HOST + ":" + port + " (" + bound.cause() + "); free the"
-                    + " port or set " + PORT_ENDPOINT + "=0 for a free one", bound.cause());
-        }
-        listener = bound.channel();
-        resources.add(() -> listener.close().syncUninterruptibly());
-        LOG.info("api listening on https://{}:{}", HOST, port());
+        // Zone 1: loopback only, mTLS with the policy's callers (the gateway), a token per route.
+        endpoint = resources.add(ServiceEndpoint.builder(deployment, SERVICE, CALLER, credentials)
+                .routes(RouteScopes.builder()
+                        .route(HttpMethod.POST, OrdersHandler.ORDERS, WRITE_SCOPE)
+                        .route(HttpMethod.GET, OrdersHandler.ORDERS, READ_SCOPE)
+                        .build())
+                .application(new OrdersHandler(orders, json, work, audit, Clock.systemUTC()))
+                .maxRequestBytes(MAX_REQUEST_BYTES)
+                .start());
+        LOG.info("api listening on https://127.0.0.1:{}", port());
     }
 
     /**
@@ -217,13 +155,13 @@ public final class ApiServer implements AutoCloseable {
         }
         ApiServer server = start(Deployment.at(Path.of(args[0])));
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "api-shutdown"));
-        System.out.println("api listening on https://" + HOST + ":" + server.port() + "; Ctrl-C stops it");
-        server.listener.closeFuture().await();
+        System.out.println("api listening on https://127.0.0.1:" + server.port() + "; Ctrl-C stops it");
+        server.endpoint.closeFuture().await();
     }
 
     /** The port it listens on (on 127.0.0.1). */
     public int port() {
-        return ((InetSocketAddress) listener.localAddress()).getPort();
+        return endpoint.port();
     }
 
     /** Stops listening, finishes or abandons requests in flight, and closes every connection it opened; idempotent. */
@@ -237,22 +175,6 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ApiServer[https://" + HOST + ":" + port() + "]";
-    }
-
-    /** {@value #PORT_ENDPOINT}, 0 (a free port) when missing. */
-    static int configuredPort(Deployment deployment) {
-        String port;
-        try {
-            port = deployment.endpoint(PORT_ENDPOINT);
-        } catch (IllegalStateException missing) {
-            return 0;
-        }
-        try {
-            return Integer.parseInt(port);
-        } catch (NumberFormatException e) {
-            throw new IllegalStateException(PORT_ENDPOINT + " in " + deployment.directory().resolve("endpoints.properties")
-                    + " is not a port number: '" + port + "'", e);
-        }
+        return "ApiServer[https://127.0.0.1:" + port() + "]";
     }
 }

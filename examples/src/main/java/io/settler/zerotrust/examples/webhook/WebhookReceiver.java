@@ -63,7 +63,7 @@ public final class WebhookReceiver implements AutoCloseable {
         this.signature = WebhookSignature.of(Clock.systemUTC(), deployment.webhookSigningSecret());
         Path directory = deployment.directory();
         TlsIdentity identity = TlsIdentity.fromPem(directory.resolve("receiver.crt"), directory.resolve("receiver.key"));
-        this.server = HttpsServer.create(new InetSocketAddress("127.0.0.1", configuredPort(deployment, "receiver")), 16);
+        this.server = HttpsServer.create(new InetSocketAddress("127.0.0.1", deployment.listenPort("receiver")), 16);
         server.setHttpsConfigurator(new HttpsConfigurator(WebhookTls.server(identity)) {
             @Override
             public void configure(HttpsParameters parameters) {
@@ -186,14 +186,5 @@ public final class WebhookReceiver implements AutoCloseable {
     private static byte[] readBody(InputStream in) throws IOException {
         byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
         return body.length > MAX_BODY_BYTES ? null : body;
-    }
-
-    /** The deployment's {@code <name>.port}; 0 (a free port) when it is missing. */
-    static int configuredPort(Deployment deployment, String name) {
-        try {
-            return Integer.parseInt(deployment.endpoint(name + ".port"));
-        } catch (IllegalStateException missing) {
-            return 0;
-        }
     }
 }

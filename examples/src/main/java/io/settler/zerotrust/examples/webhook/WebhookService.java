@@ -2,43 +2,30 @@ package io.settler.zerotrust.examples.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.examples.Deployment;
+import io.settler.zerotrust.examples.ServiceEndpoint;
 import io.settler.zerotrust.netty.ConnectionExpiryHandler;
-import io.settler.zerotrust.netty.NettyMtls;
 import io.settler.zerotrust.netty.RateLimitHandler;
 import io.settler.zerotrust.netty.RouteScopes;
 import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
 import io.settler.zerotrust.netty.SourceNetworkFilter;
-import io.settler.zerotrust.policy.Policy;
-import io.settler.zerotrust.tls.MtlsContext;
-import io.settler.zerotrust.token.ServiceTokens;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,7 +34,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,8 +79,7 @@ public final class WebhookService implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final FileCredentialSource credentials;
-    private final EventLoopGroup group;
-    private final Channel listener;
+    private final ServiceEndpoint endpoint;
     private final HttpClient receiverClient;
     private final URI receiver;
     private final WebhookSignature signature;
@@ -102,8 +87,6 @@ public final class WebhookService implements AutoCloseable {
 
     private WebhookService(Deployment deployment, FileCredentialSource credentials) {
         this.credentials = credentials;
-        Policy policy = deployment.policy();
-        AuditLog audit = deployment.auditLog();
         this.receiver = receiverUrl(deployment);
         this.signature = WebhookSignature.of(Clock.systemUTC(), deployment.webhookSigningSecret());
         this.receiverClient = HttpClient.newBuilder()
@@ -113,41 +96,12 @@ public final class WebhookService implements AutoCloseable {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
 
-        NettyMtls tls = NettyMtls.builder(MtlsContext.server(credentials, policy.authorizerFor(SERVICE))
-                .auditLog(audit).build()).auditLog(audit).build();
-        SourceNetworkFilter network = SourceNetworkFilter.builder().allow("127.0.0.0/8").allow("::1/128")
-                .auditLog(audit).build();
-        ConnectionExpiryHandler expiry = ConnectionExpiryHandler.builder(() -> policy.authorizerFor(SERVICE))
-                .auditLog(audit).build();
-        RateLimitHandler rateLimit = RateLimitHandler.builder().auditLog(audit).build();
-        ServiceTokens verifier = ServiceTokens.builder()
-                .identity(deployment.identity(SERVICE))             // the audience tokens must name
-                .verificationKeys(deployment.publishedKeysOf(CALLER))
-                .trustIssuers(deployment.identity(CALLER))
-                .requireCertificateBinding()
-                .auditLog(audit)
-                .build();
-        ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(verifier,
-                RouteScopes.builder().route(HttpMethod.POST, PATH, SCOPE).build()).auditLog(audit).build();
-
-        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try {
-            this.listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-                    .childHandler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel channel) {
-                            channel.pipeline().addLast(network);
-                            tls.addTo(channel);
-                            channel.pipeline().addLast(expiry, new HttpServerCodec(),
-                                    new HttpObjectAggregator(MAX_BODY_BYTES), rateLimit, tokens, new Deliver());
-                        }
-                    })
-                    .bind("127.0.0.1", WebhookReceiver.configuredPort(deployment, SERVICE))
-                    .syncUninterruptibly().channel();
-        } catch (RuntimeException e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw e;
-        }
+        this.endpoint = ServiceEndpoint.builder(deployment, SERVICE, CALLER, credentials)
+                .routes(RouteScopes.builder().route(HttpMethod.POST, PATH, SCOPE).build())
+                .requireCertificateBinding()              // a leaked token is useless without the worker's key
+                .application(new Deliver())
+                .maxRequestBytes(MAX_BODY_BYTES)
+                .start();
     }
 
     /**
@@ -184,7 +138,7 @@ public final class WebhookService implements AutoCloseable {
 
     /** The port it listens on. */
     public int port() {
-        return ((InetSocketAddress) listener.localAddress()).getPort();
+        return endpoint.port();
     }
 
     /** Stops listening, the event loop, the outbound client and the credential watcher; idempotent. */
@@ -192,8 +146,7 @@ public final class WebhookService implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             try {
-                listener.close().syncUninterruptibly();
-                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+                endpoint.close();
             } finally {
                 credentials.close();
             }
@@ -221,6 +174,7 @@ public final class WebhookService implements AutoCloseable {
     }
 
     /** The application: what reaches it passed mTLS, the token, its binding and its scope. */
+    @ChannelHandler.Sharable
     private final class Deliver extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {

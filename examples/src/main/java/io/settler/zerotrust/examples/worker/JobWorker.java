@@ -14,6 +14,7 @@ import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.examples.Deployment;
 import io.settler.zerotrust.examples.LocalZone;
+import io.settler.zerotrust.examples.Resources;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.jdbc.TenantScope;
@@ -34,8 +35,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -95,7 +94,7 @@ public final class JobWorker implements AutoCloseable {
     private static final String INSERT_RESULT = "INSERT INTO job_results (order_id, tenant_id, result)"
             + " VALUES (?, ?, 'processed') ON CONFLICT (order_id) DO NOTHING";
 
-    private final List<AutoCloseable> resources = new ArrayList<>(); // closed in reverse order
+    private final Resources resources = new Resources();
     private final AtomicLong handled = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final String webhookHost;
@@ -166,13 +165,7 @@ public final class JobWorker implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            try {
-                resources.get(i).close();
-            } catch (Exception e) {
-                LOG.warn("closing {} failed: {}", resources.get(i), e.toString());
-            }
-        }
+        resources.close();
     }
 
     @Override
@@ -184,12 +177,7 @@ public final class JobWorker implements AutoCloseable {
         AuditLog audit = deployment.auditLog();
         FileCredentialSource credentials = open(deployment.credentials(SERVICE));
 
-        PostgresMtlsDataSource database = open(PostgresMtlsDataSource.builder()
-                .host(deployment.endpoint("postgres.host"))
-                .port(Integer.parseInt(deployment.endpoint("postgres.port")))
-                .database(deployment.endpoint("postgres.database"))
-                .role(SERVICE).credentials(credentials).maximumPoolSize(2).auditLog(audit)
-                .build());
+        PostgresMtlsDataSource database = open(deployment.postgres(SERVICE, credentials).maximumPoolSize(2).build());
         this.tenants = TenantScope.of(database);
 
         // Tokens to the webhook service: signed with a key made now, bound to our certificate.
@@ -209,11 +197,7 @@ public final class JobWorker implements AutoCloseable {
                 .timeout(WEBHOOK_TIMEOUT)
                 .build());
 
-        HardenedRedis redis = open(HardenedRedis.builder()
-                .host(deployment.endpoint("redis.host")).port(Integer.parseInt(deployment.endpoint("redis.port")))
-                .user(SERVICE).password(deployment.redisPassword(SERVICE)).credentials(credentials)
-                .ioThreads(1).auditLog(audit)
-                .build());
+        HardenedRedis redis = open(deployment.redis(SERVICE, credentials).ioThreads(1).build());
         StatefulRedisConnection<String, String> connection = open(redis.connect());
 
         // The queue's envelopes: minted by the api for the queue's identity, checked here.
@@ -235,8 +219,7 @@ public final class JobWorker implements AutoCloseable {
     }
 
     private <T extends AutoCloseable> T open(T resource) {
-        resources.add(resource);
-        return resource;
+        return resources.add(resource);
     }
 
     private void pollUntilClosed() {

@@ -264,9 +264,9 @@ class ApiServerTest {
 
     @Test
     void listensOnTheConfiguredPortOrAFreeOne() {
-        assertThat(ApiServer.configuredPort(deployment)).as("api.port missing").isZero();
-        assertThat(ApiServer.configuredPort(deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "8443"))).isEqualTo(8443);
-        assertThatThrownBy(() -> ApiServer.configuredPort(deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "https")))
+        assertThat(deployment.listenPort(ApiServer.SERVICE)).as("api.port missing").isZero();
+        assertThat(deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "8443").listenPort(ApiServer.SERVICE)).isEqualTo(8443);
+        assertThatThrownBy(() -> deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "https").listenPort(ApiServer.SERVICE))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("api.port").hasMessageContaining("https");
     }
 

@@ -1,4 +1,4 @@
-package io.settler.zerotrust.examples.api;
+package io.settler.zerotrust.examples;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -6,11 +6,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a service started, closed in reverse order: by {@link ApiServer#close()}, and by
- * {@link ApiServer#start} when a later step fails, so a half-started server leaves nothing running.
- * Closing goes on past a failure (logged, never thrown) and happens once.
+ * What a service (or the demo) started, closed in reverse order: when it stops, and when a later
+ * step of its start fails, so a half-started service leaves nothing running. Closing goes on past
+ * a failure (logged, never thrown) and happens once. Thread-safe.
  */
-final class Resources implements AutoCloseable {
+public final class Resources implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Resources.class);
 
@@ -18,7 +18,7 @@ final class Resources implements AutoCloseable {
     private boolean closed;
 
     /** Registers {@code resource} to be closed before everything registered earlier; returns it. */
-    synchronized <T extends AutoCloseable> T add(T resource) {
+    public synchronized <T extends AutoCloseable> T add(T resource) {
         if (closed) {
             throw new IllegalStateException("already closed; cannot add " + resource);
         }
