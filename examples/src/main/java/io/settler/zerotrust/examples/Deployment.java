@@ -21,8 +21,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Properties;
 
@@ -51,6 +53,11 @@ public final class Deployment {
 
     /** The secret the webhook service signs outbound webhooks with, shared with the receiver. */
     public static final String WEBHOOK_SECRET_FILE = "webhook-signing.secret";
+
+    /** How many earlier keys of a service {@link #newTokenKeys} keeps published beside the new one. */
+    public static final int PUBLISHED_KEYS_KEPT = 3;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path directory;
     private final Policy policy;
@@ -226,25 +233,31 @@ public final class Deployment {
 
     /**
      * Generates the service's token signing key (Ed25519, in memory only) and publishes its public
-     * half as {@code jwks/<service>.json}, replacing what an earlier start published.
+     * half in {@code jwks/<service>.json}, in front of the {@value #PUBLISHED_KEYS_KEPT} newest keys
+     * published before: tokens signed by an earlier start (jobs still queued) or by another instance
+     * of the service keep verifying.
      *
      * @return the key set to sign with
      */
     public KeySet newTokenKeys(String service) {
-        KeySet keys = KeySet.builder()
-                .signingKey(TokenKey.generate(TokenAlgorithm.ED25519, service + "-" + Instant.now().getEpochSecond()))
-                .build();
+        TokenKey key = TokenKey.generate(TokenAlgorithm.ED25519,
+                service + "-" + Instant.now().getEpochSecond() + "-" + HexFormat.of().toHexDigits((short) RANDOM.nextInt()));
         try {
             Path jwks = directory.resolve("jwks");
             Files.createDirectories(jwks);
+            Path published = jwks.resolve(service + ".json");
+            KeySet.Builder keys = KeySet.builder().add(key.verifyOnly());
+            if (Files.exists(published)) {
+                KeySet.fromJwks(Files.readString(published, StandardCharsets.UTF_8)).keys().stream()
+                        .limit(PUBLISHED_KEYS_KEPT).forEach(keys::add);
+            }
             Path temporary = Files.createTempFile(jwks, service, ".tmp");
-            Files.writeString(temporary, keys.toJwks(), StandardCharsets.UTF_8);
-            Files.move(temporary, jwks.resolve(service + ".json"), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
+            Files.writeString(temporary, keys.build().toJwks(), StandardCharsets.UTF_8);
+            Files.move(temporary, published, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot publish the token keys of " + service + " in " + directory, e);
         }
-        return keys;
+        return KeySet.builder().signingKey(key).build();
     }
 
     /**
