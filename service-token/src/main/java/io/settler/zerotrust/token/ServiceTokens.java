@@ -81,6 +81,8 @@ public final class ServiceTokens {
     private final int maxTokenLength;
     private final boolean bindingRequired;
     private final AuditLog audit;
+    /** Connections present the same certificate object on every request: hash it once per object. */
+    private final ThumbprintCache peerThumbprints = new ThumbprintCache();
     private final SecureRandom random = new SecureRandom();
 
     private ServiceTokens(Builder builder) {
@@ -377,7 +379,7 @@ public final class ServiceTokens {
                         + " certificate was given; verify it with the connection's peer certificate");
             }
             byte[] expected = verified.certificateThumbprint().get().getBytes(StandardCharsets.US_ASCII);
-            if (!MessageDigest.isEqual(expected, thumbprint(peer).getBytes(StandardCharsets.US_ASCII))) {
+            if (!MessageDigest.isEqual(expected, peerThumbprints.thumbprint(peer).getBytes(StandardCharsets.US_ASCII))) {
                 throw reject(Reason.CERTIFICATE_MISMATCH, "the token is bound to another certificate than the"
                         + " peer's (" + CertificateFingerprint.sha256(peer) + ")");
             }
