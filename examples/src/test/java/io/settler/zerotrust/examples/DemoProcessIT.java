@@ -13,18 +13,31 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** Ctrl-C during the demo stops every server it started and removes its files. */
+/** The demo as a process: its exit status, and Ctrl-C stopping every server it started. */
 class DemoProcessIT {
 
     private static final Pattern DIRECTORY = Pattern.compile("deployment files in (\\S+)\\)");
 
     @Test
+    void exitsNonZeroWhenItCannotRunAndOnAWrongCommandLine(@TempDir Path empty) throws Exception {
+        Process missing = demo("--deployment", empty.resolve("missing").toString());
+        String output = new String(missing.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(missing.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(missing.exitValue()).as(output).isEqualTo(1);
+        assertThat(output).contains("The demo could not run");
+
+        Process usage = demo("--frobnicate");
+        String usageOutput = new String(usage.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(usage.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(usage.exitValue()).isEqualTo(2);
+        assertThat(usageOutput).contains("usage: demo");
+    }
+
+    @Test
     void ctrlCStopsEverythingTheDemoStarted() throws Exception {
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classPath, Demo.class.getName())
-                .redirectErrorStream(true).start();
+        Process demo = demo();
         CountDownLatch servicesStarting = new CountDownLatch(1);
         StringBuilder output = new StringBuilder();
         Path[] directory = new Path[1];
@@ -67,5 +80,13 @@ class DemoProcessIT {
             demo.destroyForcibly();
             reader.join(10_000);
         }
+    }
+
+    private static Process demo(String... args) throws java.io.IOException {
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath, Demo.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 }
