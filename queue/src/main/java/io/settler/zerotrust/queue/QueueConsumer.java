@@ -8,6 +8,7 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAutoClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
+import io.lettuce.core.XTrimArgs;
 import io.lettuce.core.api.sync.RedisStreamCommands;
 import io.lettuce.core.models.stream.PendingMessage;
 import io.settler.zerotrust.audit.AuditEvent;
@@ -30,6 +31,7 @@ import java.util.function.Supplier;
  * written to the dead-letter stream {@link RedisAcl#deadLetterKey} with their reason. Entries left
  * unacknowledged (handler failed, worker died) are reclaimed with {@code XAUTOCLAIM} after
  * {@link Builder#claimAfter} and dead-lettered after {@link Builder#maxDeliveries} deliveries.
+ * Entries every group acknowledged are trimmed; pending and undelivered ones never are.
  *
  * <p>Call {@link #poll()} from one thread per consumer (its own connection); not thread-safe.
  * The consumer group is created by {@link #createGroup}, an explicit setup step: a missing group
@@ -52,7 +54,8 @@ public final class QueueConsumer {
     private final Duration maxFuture;
     private final AuditLog audit;
     private final Clock clock;
-    private final Map<String, Long> lengths = new ConcurrentHashMap<>();
+    private final Map<String, Long> lost = new ConcurrentHashMap<>(); // stream -> entries reported lost
+    private final boolean trim;
     private final long housekeepingMillis;
     private long nextHousekeeping = Long.MIN_VALUE;
 
@@ -73,6 +76,7 @@ public final class QueueConsumer {
         this.audit = builder.audit;
         this.clock = builder.clock;
         this.housekeepingMillis = Math.min(claimAfter.toMillis(), 1_000);
+        this.trim = builder.trim;
     }
 
     /** Starts a consumer that verifies with {@code verifier} and runs {@code handler}. */
@@ -105,8 +109,10 @@ public final class QueueConsumer {
     }
 
     /**
-     * One round: reclaims entries idle longer than {@code claimAfter} and checks the stream
-     * lengths (at most every {@code min(claimAfter, 1 s)}, and on the first poll), then reads up to
+     * One round: housekeeping first (at most every {@code min(claimAfter, 1 s)}, and on the first
+     * poll): alerts ({@code queue.entries_lost}) when entries this group has not handled were
+     * trimmed or deleted by someone else, trims what every group acknowledged (see
+     * {@link Builder#trimAcknowledged}) and reclaims entries idle longer than {@code claimAfter}; then reads up to
      * {@code batchSize} new entries per stream (without blocking). Each entry is verified, then
      * handled and acknowledged, or dead-lettered.
      *
@@ -118,8 +124,8 @@ public final class QueueConsumer {
         long now = clock.millis();
         if (now >= nextHousekeeping) {
             nextHousekeeping = now + housekeepingMillis;
-            checkLengths();
             for (String stream : owners.keySet()) {
+                keepStream(stream);
                 processed += reclaim(stream);
             }
         }
@@ -197,16 +203,50 @@ public final class QueueConsumer {
         }
     }
 
-    private void checkLengths() {
-        for (String stream : owners.keySet()) {
-            long length = call(stream, () -> redis.xlen(stream));
-            Long before = lengths.put(stream, length);
-            if (before != null && length < before) {
-                audit.record(AuditEvent.builder(clock.instant(), "queue.stream_shrank", AuditEvent.Outcome.WARNING)
-                        .field("queue", verifier.queue()).field("stream", stream).field("before", before)
-                        .field("after", length).field("detail", "publishers never trim and workers never delete;"
-                                + " someone trimmed or deleted entries, possibly unhandled ones").build());
+    /**
+     * Alerts when entries this group has not finished with disappeared (a trim or delete by
+     * someone else), then trims what every group of the stream has acknowledged.
+     */
+    private void keepStream(String stream) {
+        StreamState state = call(stream, () -> StreamState.read(redis, stream));
+        StreamState.Group mine = state.group(group);
+        if (mine == null) {
+            throw noGroup(stream, null);
+        }
+        long unhandled = state.unhandled(mine);
+        long missing = Math.max(unhandled - state.length(), state.deletedUndelivered(mine) ? 1 : 0);
+        Long reported = lost.put(stream, missing);
+        if (missing > (reported == null ? 0 : reported)) {
+            audit.record(AuditEvent.builder(clock.instant(), "queue.entries_lost", AuditEvent.Outcome.WARNING)
+                    .field("queue", verifier.queue()).field("stream", stream).field("group", group)
+                    .field("unhandled", unhandled).field("length", state.length())
+                    .field("detail", "entries not yet handled by this group were trimmed or deleted, e.g. by XADD"
+                            + " MAXLEN with a publisher's credentials; they can no longer be run").build());
+        }
+        if (trim) {
+            trimAcknowledged(stream, state);
+        }
+    }
+
+    /**
+     * {@code XTRIM MINID} at the oldest entry some group still needs: its oldest pending entry, or
+     * its last delivered one (kept, so the stream never looks emptied). Entries read, delivered or
+     * acknowledged after {@code state} was taken all lie at or above that ID.
+     */
+    private void trimAcknowledged(String stream, StreamState state) {
+        String keep = null;
+        for (StreamState.Group other : state.groups()) {
+            String needed = other.pending() > 0
+                    ? call(stream, () -> redis.xpending(stream, other.name())).getMessageIds().getLower().getValue()
+                    : other.lastDeliveredId();
+            if (needed == null) {
+                return; // the group's pending entries were all acknowledged meanwhile: decide next round
             }
+            keep = keep == null || StreamState.compare(needed, keep) < 0 ? needed : keep;
+        }
+        if (keep != null && state.firstEntryId() != null && StreamState.compare(keep, state.firstEntryId()) > 0) {
+            String minId = keep;
+            call(stream, () -> redis.xtrim(stream, XTrimArgs.Builder.minId(minId)));
         }
     }
 
@@ -230,15 +270,22 @@ public final class QueueConsumer {
             return command.get();
         } catch (RedisCommandExecutionException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
-                String where = stream == null ? "the streams " + owners.keySet() : stream;
-                audit.record(AuditEvent.builder(clock.instant(), "queue.group_missing", AuditEvent.Outcome.REFUSED)
-                        .field("queue", verifier.queue()).field("group", group).field("stream", where).build());
-                throw new QueueException(QueueException.Reason.NO_GROUP, "consumer group '" + group + "' is missing on "
-                        + where + ": Redis lost it (a restart without persistence?) or the setup step never ran."
-                        + " Find out whether messages were lost, then run QueueConsumer.createGroup as the operator", e);
+                throw noGroup(stream, e);
+            }
+            if (stream != null && e.getMessage() != null && e.getMessage().startsWith("ERR no such key")) {
+                throw noGroup(stream, e); // XINFO on a stream Redis lost
             }
             throw e;
         }
+    }
+
+    private QueueException noGroup(String stream, RedisCommandExecutionException cause) {
+        String where = stream == null ? "the streams " + owners.keySet() : stream;
+        audit.record(AuditEvent.builder(clock.instant(), "queue.group_missing", AuditEvent.Outcome.REFUSED)
+                .field("queue", verifier.queue()).field("group", group).field("stream", where).build());
+        return new QueueException(QueueException.Reason.NO_GROUP, "consumer group '" + group + "' is missing on "
+                + where + ": Redis lost it (a restart without persistence?) or the setup step never ran."
+                + " Find out whether messages were lost, then run QueueConsumer.createGroup as the operator", cause);
     }
 
     private static Map<String, String> streams(EnvelopeVerifier verifier) {
@@ -266,6 +313,7 @@ public final class QueueConsumer {
         private Duration maxFuture = Duration.ofHours(1);
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
+        private boolean trim = true;
 
         private Builder(RedisStreamCommands<String, String> redis, EnvelopeVerifier verifier, MessageHandler handler) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -331,6 +379,18 @@ public final class QueueConsumer {
         /** The clock for poisoning checks and events. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Whether housekeeping trims entries that every consumer group of a stream has acknowledged
+         * (default {@code true}): {@code XTRIM MINID} at the oldest entry still pending in, or last
+         * delivered to, any group, so streams do not grow without bound and no entry a group still
+         * needs is dropped. A group created later starts after what was trimmed. Turn it off when
+         * something else trims, or to keep entries for inspection.
+         */
+        public Builder trimAcknowledged(boolean trim) {
+            this.trim = trim;
             return this;
         }
 

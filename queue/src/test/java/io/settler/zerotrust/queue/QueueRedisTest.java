@@ -251,21 +251,89 @@ class QueueRedisTest {
     }
 
     @Test
-    void streamLengthThatDropsSuddenlyIsAudited() {
-        QueueConsumer.createGroup(operator, verifier, "workers");
-        QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers").consumer("w1")
-                .claimAfter(Duration.ZERO).auditLog(fixtures.audit).build(); // checks lengths on every poll
+    void unhandledEntriesTrimmedByAPublishersCredentialsAreAlerted() {
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
         QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
         publisher.publish("a".getBytes(UTF_8));
         publisher.publish("b".getBytes(UTF_8));
         assertThat(consumer.poll()).isEqualTo(2);
-        assertThat(fixtures.audit.named("queue.stream_shrank")).isEmpty();
-        // A publisher's credentials in the wrong hands: XADD ... MAXLEN 1 drops all but the newest entry.
+        publisher.publish("c".getBytes(UTF_8));
+        publisher.publish("d".getBytes(UTF_8));
+        // A publisher's credentials in the wrong hands: XADD ... MAXLEN 1 drops c and d, never handled.
         api.xadd(API_STREAM, XAddArgs.Builder.maxlen(1), Map.of("job", "trim"));
         consumer.poll();
-        assertThat(fixtures.audit.named("queue.stream_shrank")).hasSize(1);
-        assertThat(fixtures.audit.named("queue.stream_shrank").get(0).fields()).containsEntry("before", "2")
-                .containsEntry("after", "1");
+        assertThat(fixtures.audit.named("queue.entries_lost")).hasSize(1);
+        assertThat(fixtures.audit.named("queue.entries_lost").get(0).fields()).containsEntry("unhandled", "3")
+                .containsEntry("length", "1");
+        consumer.poll();
+        assertThat(fixtures.audit.named("queue.entries_lost")).as("alerted once, not on every poll").hasSize(1);
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("a", "b");
+    }
+
+    @Test
+    void trimmingAcknowledgedEntriesIsNotAnAlert() {
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        publisher.publish("a".getBytes(UTF_8));
+        publisher.publish("b".getBytes(UTF_8));
+        consumer.poll();
+        api.xadd(API_STREAM, XAddArgs.Builder.maxlen(1), Map.of("job", "trim")); // drops a and b, both handled
+        consumer.poll();
+        assertThat(fixtures.audit.named("queue.entries_lost")).isEmpty();
+    }
+
+    @Test
+    void acknowledgedEntriesAreTrimmedButPendingAndUndeliveredOnesAreKept() {
+        QueueConsumer.createGroup(operator, verifier, "audit"); // a second group that has read nothing yet
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", message -> {
+            if (new String(message.payload(), UTF_8).equals("fails")) {
+                throw new IllegalStateException("handler down");
+            }
+            handled.add(message);
+        });
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        for (int i = 0; i < 5; i++) {
+            publisher.publish(("job-" + i).getBytes(UTF_8));
+        }
+        consumer.poll();
+        consumer.poll();
+        assertThat(operator.xlen(API_STREAM)).as("the audit group has not read them").isEqualTo(5);
+
+        operator.xgroupDestroy(API_STREAM, "audit");
+        consumer.poll();
+        assertThat(operator.xlen(API_STREAM)).as("all handled: only the last delivered entry stays").isEqualTo(1);
+
+        String pending = publisher.publish("fails".getBytes(UTF_8));
+        publisher.publish("later-1".getBytes(UTF_8));
+        publisher.publish("later-2".getBytes(UTF_8));
+        consumer.poll(); // handles later-1 and later-2; "fails" stays pending
+        consumer.poll(); // trims below the pending entry (and retries it, failing again)
+        assertThat(operator.xrange(API_STREAM, Range.create("-", "+"))).extracting(StreamMessage::getId)
+                .hasSize(3).first().isEqualTo(pending);
+        assertThat(handled).hasSize(7);
+        assertThat(fixtures.audit.named("queue.entries_lost")).isEmpty();
+    }
+
+    @Test
+    void trimmingCanBeTurnedOff() {
+        QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers").consumer("w1")
+                .claimAfter(Duration.ZERO).trimAcknowledged(false).auditLog(fixtures.audit).build();
+        QueueConsumer.createGroup(operator, verifier, "workers");
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        for (int i = 0; i < 3; i++) {
+            publisher.publish(("job-" + i).getBytes(UTF_8));
+        }
+        consumer.poll();
+        consumer.poll();
+        assertThat(handled).hasSize(3);
+        assertThat(operator.xlen(API_STREAM)).isEqualTo(3);
+    }
+
+    /** A consumer whose housekeeping (loss check, trim, reclaim) runs on every poll. */
+    private QueueConsumer everyPollKeepsTheStreams(String name, MessageHandler handler) {
+        QueueConsumer.createGroup(operator, verifier, "workers");
+        return QueueConsumer.builder(worker, verifier, handler).group("workers").consumer(name)
+                .claimAfter(Duration.ZERO).auditLog(fixtures.audit).build();
     }
 
     /** The quick start of the module's README.md, line for line (apiTokens etc. come from the fixtures). */

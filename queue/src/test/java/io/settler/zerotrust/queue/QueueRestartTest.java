@@ -97,6 +97,9 @@ class QueueRestartTest {
             assertThat(compareIds(entry.getBody().get("entry"), deliveredBefore)).isLessThanOrEqualTo(0);
         });
         assertThat(fixtures.audit.named("queue.handler_failed")).hasSize(1);
+        assertThat(fixtures.audit.named("queue.entries_lost")).isEmpty();
+        second.consumer.poll(); // housekeeping after the last entry was handled
+        assertThat(second.operator.xlen(RedisAcl.streamKey("jobs", "api"))).as("handled entries trimmed").isEqualTo(1);
     }
 
     private String lastDeliveredId() {

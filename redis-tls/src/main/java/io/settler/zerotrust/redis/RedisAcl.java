@@ -50,7 +50,8 @@ import java.util.regex.Pattern;
  *   <li>{@code queue:<q>:publish}: {@code XADD} to its own stream {@link #streamKey
  *       queue:{<q>}:<service>} only: no reads, no other publisher's stream;</li>
  *   <li>{@code queue:<q>:consume}: {@code XREADGROUP}, {@code XACK}, {@code XAUTOCLAIM},
- *       {@code XPENDING}, {@code XLEN} on {@code queue:{<q>}:*}; {@code XADD} only to the
+ *       {@code XPENDING}, {@code XINFO STREAM|GROUPS} and {@code XTRIM} (of acknowledged entries) on
+ *       {@code queue:{<q>}:*}; {@code XADD} only to the
  *       {@link #deadLetterKey dead-letter stream} (a selector), never to a publisher's stream;</li>
  *   <li>{@code redis:<ns>:read}: a named list of read commands ({@code GET}, {@code HGETALL}, ...)
  *       on {@code <ns>:*} (read-only key permission);</li>
@@ -470,7 +471,7 @@ public final class RedisAcl {
                 } else {
                     keys.add("~queue:{" + name + "}:*");
                     commands.addAll(List.of("+xreadgroup", "+xack", "+xautoclaim", "+xpending",
-                            "+xlen"));
+                            "+xinfo|stream", "+xinfo|groups", "+xtrim"));
                     // A selector: XADD to the dead-letter stream only, never to a publisher's stream.
                     selectors.add("(~" + deadLetterKey(name) + " resetchannels -@all +xadd)");
                 }
