@@ -39,6 +39,8 @@ import java.util.function.Supplier;
  */
 public final class QueueConsumer {
 
+    private static final String NOTHING_READ = "0-0";
+
     private final RedisStreamCommands<String, String> redis;
     private final EnvelopeVerifier verifier;
     private final MessageHandler handler;
@@ -54,7 +56,7 @@ public final class QueueConsumer {
     private final Duration maxFuture;
     private final AuditLog audit;
     private final Clock clock;
-    private final Map<String, Long> lost = new ConcurrentHashMap<>(); // stream -> entries reported lost
+    private final Map<String, Shrink> shrinks = new ConcurrentHashMap<>();
     private final boolean trim;
     private final long housekeepingMillis;
     private long nextHousekeeping = Long.MIN_VALUE;
@@ -110,8 +112,8 @@ public final class QueueConsumer {
 
     /**
      * One round: housekeeping first (at most every {@code min(claimAfter, 1 s)}, and on the first
-     * poll): alerts ({@code queue.entries_lost}) when entries this group has not handled were
-     * trimmed or deleted by someone else, trims what every group acknowledged (see
+     * poll): alerts ({@code queue.stream_shrank}) when someone else trimmed or deleted entries,
+     * counting those this group had not handled, trims what every group acknowledged (see
      * {@link Builder#trimAcknowledged}) and reclaims entries idle longer than {@code claimAfter}; then reads up to
      * {@code batchSize} new entries per stream (without blocking). Each entry is verified, then
      * handled and acknowledged, or dead-lettered.
@@ -204,8 +206,8 @@ public final class QueueConsumer {
     }
 
     /**
-     * Alerts when entries this group has not finished with disappeared (a trim or delete by
-     * someone else), then trims what every group of the stream has acknowledged.
+     * Alerts when someone else trimmed or deleted entries of the stream, and says how many of them
+     * this group had not handled; then trims what every group is done with.
      */
     private void keepStream(String stream) {
         StreamState state = call(stream, () -> StreamState.read(redis, stream));
@@ -213,41 +215,52 @@ public final class QueueConsumer {
         if (mine == null) {
             throw noGroup(stream, null);
         }
+        String keep = oldestNeeded(stream, state);
+        // Our own trims keep `keep`; its absence means a trim or delete we did not make.
+        boolean trimmedByOthers = keep != null && !keep.equals(NOTHING_READ)
+                && (state.firstEntryId() == null || StreamState.compare(keep, state.firstEntryId()) < 0);
         long unhandled = state.unhandled(mine);
-        long missing = Math.max(unhandled - state.length(), state.deletedUndelivered(mine) ? 1 : 0);
-        Long reported = lost.put(stream, missing);
-        if (missing > (reported == null ? 0 : reported)) {
-            audit.record(AuditEvent.builder(clock.instant(), "queue.entries_lost", AuditEvent.Outcome.WARNING)
+        long lostEntries = Math.max(unhandled - state.length(), state.deletedUndelivered(mine) ? 1 : 0);
+        Shrink before = shrinks.getOrDefault(stream, Shrink.NONE);
+        boolean report = trimmedByOthers && !Objects.equals(before.firstEntryId(), state.firstEntryId())
+                || lostEntries > before.lost();
+        shrinks.put(stream, new Shrink(report ? state.firstEntryId() : before.firstEntryId(), lostEntries));
+        if (report) {
+            audit.record(AuditEvent.builder(clock.instant(), "queue.stream_shrank", AuditEvent.Outcome.WARNING)
                     .field("queue", verifier.queue()).field("stream", stream).field("group", group)
-                    .field("unhandled", unhandled).field("length", state.length())
-                    .field("detail", "entries not yet handled by this group were trimmed or deleted, e.g. by XADD"
-                            + " MAXLEN with a publisher's credentials; they can no longer be run").build());
+                    .field("lost", lostEntries).field("length", state.length())
+                    .field("detail", "someone else trimmed or deleted entries (e.g. XADD MAXLEN with a publisher's"
+                            + " credentials); 'lost' counts those this group had not handled, which will never run")
+                    .build());
         }
-        if (trim) {
-            trimAcknowledged(stream, state);
+        if (trim && keep != null && state.firstEntryId() != null && StreamState.compare(keep, state.firstEntryId()) > 0) {
+            call(stream, () -> redis.xtrim(stream, XTrimArgs.Builder.minId(keep)));
         }
     }
 
     /**
-     * {@code XTRIM MINID} at the oldest entry some group still needs: its oldest pending entry, or
-     * its last delivered one (kept, so the stream never looks emptied). Entries read, delivered or
-     * acknowledged after {@code state} was taken all lie at or above that ID.
+     * The oldest entry some group still needs: its oldest pending entry, or its last delivered one
+     * (kept, so the stream never looks emptied); {@code null} to decide next round. Entries
+     * delivered or acknowledged after {@code state} was read all lie at or above it, so trimming
+     * below it ({@code XTRIM MINID}) drops nothing any group still needs.
      */
-    private void trimAcknowledged(String stream, StreamState state) {
+    private String oldestNeeded(String stream, StreamState state) {
         String keep = null;
         for (StreamState.Group other : state.groups()) {
             String needed = other.pending() > 0
                     ? call(stream, () -> redis.xpending(stream, other.name())).getMessageIds().getLower().getValue()
                     : other.lastDeliveredId();
             if (needed == null) {
-                return; // the group's pending entries were all acknowledged meanwhile: decide next round
+                return null; // its pending entries were all acknowledged meanwhile
             }
             keep = keep == null || StreamState.compare(needed, keep) < 0 ? needed : keep;
         }
-        if (keep != null && state.firstEntryId() != null && StreamState.compare(keep, state.firstEntryId()) > 0) {
-            String minId = keep;
-            call(stream, () -> redis.xtrim(stream, XTrimArgs.Builder.minId(minId)));
-        }
+        return keep;
+    }
+
+    /** What was last reported for a stream: where it began then, and how many unhandled entries were gone. */
+    private record Shrink(String firstEntryId, long lost) {
+        static final Shrink NONE = new Shrink("none", 0);
     }
 
     /** Acknowledges first, so a rejected entry is never delivered again; then records it. */

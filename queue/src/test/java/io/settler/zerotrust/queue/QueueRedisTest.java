@@ -262,16 +262,16 @@ class QueueRedisTest {
         // A publisher's credentials in the wrong hands: XADD ... MAXLEN 1 drops c and d, never handled.
         api.xadd(API_STREAM, XAddArgs.Builder.maxlen(1), Map.of("job", "trim"));
         consumer.poll();
-        assertThat(fixtures.audit.named("queue.entries_lost")).hasSize(1);
-        assertThat(fixtures.audit.named("queue.entries_lost").get(0).fields()).containsEntry("unhandled", "3")
+        assertThat(fixtures.audit.named("queue.stream_shrank")).hasSize(1);
+        assertThat(fixtures.audit.named("queue.stream_shrank").get(0).fields()).containsEntry("lost", "2")
                 .containsEntry("length", "1");
         consumer.poll();
-        assertThat(fixtures.audit.named("queue.entries_lost")).as("alerted once, not on every poll").hasSize(1);
+        assertThat(fixtures.audit.named("queue.stream_shrank")).as("alerted once, not on every poll").hasSize(1);
         assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("a", "b");
     }
 
     @Test
-    void trimmingAcknowledgedEntriesIsNotAnAlert() {
+    void aTrimByOthersIsAlertedEvenWhenItDroppedOnlyHandledEntries() {
         QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
         QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
         publisher.publish("a".getBytes(UTF_8));
@@ -279,7 +279,8 @@ class QueueRedisTest {
         consumer.poll();
         api.xadd(API_STREAM, XAddArgs.Builder.maxlen(1), Map.of("job", "trim")); // drops a and b, both handled
         consumer.poll();
-        assertThat(fixtures.audit.named("queue.entries_lost")).isEmpty();
+        assertThat(fixtures.audit.named("queue.stream_shrank")).singleElement()
+                .satisfies(event -> assertThat(event.fields()).containsEntry("lost", "0"));
     }
 
     @Test
@@ -311,7 +312,7 @@ class QueueRedisTest {
         assertThat(operator.xrange(API_STREAM, Range.create("-", "+"))).extracting(StreamMessage::getId)
                 .hasSize(3).first().isEqualTo(pending);
         assertThat(handled).hasSize(7);
-        assertThat(fixtures.audit.named("queue.entries_lost")).isEmpty();
+        assertThat(fixtures.audit.named("queue.stream_shrank")).as("our own trims are no alert").isEmpty();
     }
 
     @Test
