@@ -77,24 +77,21 @@ public final class LocalZone implements AutoCloseable {
         DevCertificateAuthority ca = rendered.ca();
         RedisAcl renderedAcl = rendered.acl();
         PostgresServerConfig postgresConfig = rendered.postgres();
-        progress.accept("starting TLS PostgreSQL on 127.0.0.1 with them");
-        LocalPostgres postgres = LocalPostgres.builder(ca).start();
+        progress.accept("starting TLS PostgreSQL on 127.0.0.1 with pg_hba.conf and pg_ident.conf");
+        LocalPostgres postgres = LocalPostgres.builder(ca)
+                .authentication(postgresConfig.hbaLines(), postgresConfig.identLines()).start();
         LocalRedis redis = null;
         try {
             postgres.createRole("orders_owner");
             postgres.createDatabase(DATABASE, "orders_owner");
             postgres.executeAsSuperuser(DATABASE, SCHEMA);
             postgres.executeAsSuperuser(DATABASE, postgresConfig.sql());
-            postgres.replaceAuthentication(postgresConfig.hbaLines(), postgresConfig.identLines());
 
             progress.accept("starting TLS Redis on 127.0.0.1 with users.acl (users " + renderedAcl.users() + ")");
-            redis = LocalRedis.builder(ca).appendOnly(true).start();
-            for (String user : renderedAcl.users()) {
-                List<String> command = new ArrayList<>(List.of("ACL", "SETUSER", user, "reset"));
-                command.addAll(renderedAcl.rules(user));
-                redis.executeAsAdmin(command.toArray(String[]::new));
-            }
-            redis.executeAsAdmin("ACL", "SAVE");
+            LocalRedis.Builder redisServer = LocalRedis.builder(ca).appendOnly(true);
+            renderedAcl.users().stream().filter(user -> !user.equals("default")) // the testkit's is off too
+                    .forEach(user -> redisServer.hashedUser(user, String.join(" ", renderedAcl.rules(user))));
+            redis = redisServer.start();
             for (ServicePolicy service : policy.services()) {
                 if (service.mayHold("queue:" + QUEUE + ":publish")) {
                     // The operator's setup step: workers may not create groups.

@@ -302,11 +302,7 @@ public final class LocalPostgres implements AutoCloseable {
         Objects.requireNonNull(identLines, "identLines");
         checkOpen();
         try {
-            Files.writeString(dataDirectory.resolve("pg_hba.conf"), superuserLines()
-                            + String.join("\n", hostLines) + "\n" + rejectLines(),
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-            Files.writeString(dataDirectory.resolve("pg_ident.conf"), String.join("\n", identLines) + "\n",
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+            writeAuthentication(hostLines, identLines);
         } catch (IOException e) {
             throw new TestkitException(TestkitException.Reason.IO_FAILED,
                     "cannot rewrite pg_hba.conf / pg_ident.conf in " + dataDirectory, e);
@@ -388,7 +384,7 @@ public final class LocalPostgres implements AutoCloseable {
         lifecycle.checkOpen(this);
     }
 
-    private void initialize() throws IOException {
+    private void initialize(List<String> hostLines, List<String> identLines) throws IOException {
         directory.createPrivateDirectory("tls");
         directory.createPrivateDirectory("socket");
         directory.createPrivateDirectory("data");
@@ -412,8 +408,7 @@ public final class LocalPostgres implements AutoCloseable {
         }
         // Appending to and truncating files initdb created keeps their owner (the server user).
         Files.writeString(dataDirectory.resolve("postgresql.conf"), serverSettings(), StandardOpenOption.APPEND);
-        Files.writeString(dataDirectory.resolve("pg_hba.conf"), hostBasedAuthentication(),
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        writeAuthentication(hostLines, identLines);
         directory.createPrivateDirectory("clients");
     }
 
@@ -446,11 +441,13 @@ public final class LocalPostgres implements AutoCloseable {
                 "");
     }
 
-    private String hostBasedAuthentication() {
-        return superuserLines() + String.join("\n",
-                "hostssl  all       all        127.0.0.1/32   cert",
-                "hostssl  all       all        ::1/128        cert",
-                "") + rejectLines();
+    /** Writes pg_hba.conf (superuser lines, {@code hostLines}, a final reject) and pg_ident.conf. */
+    private void writeAuthentication(List<String> hostLines, List<String> identLines) throws IOException {
+        Files.writeString(dataDirectory.resolve("pg_hba.conf"), superuserLines()
+                        + String.join("\n", hostLines) + "\n" + rejectLines(),
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        Files.writeString(dataDirectory.resolve("pg_ident.conf"), String.join("\n", identLines) + "\n",
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     }
 
     private String superuserLines() {
@@ -514,9 +511,29 @@ public final class LocalPostgres implements AutoCloseable {
     public static final class Builder {
         private final DevCertificateAuthority ca;
         private Duration startupTimeout = Duration.ofSeconds(60);
+        private List<String> hostLines = List.of(
+                "hostssl  all       all        127.0.0.1/32   cert",
+                "hostssl  all       all        ::1/128        cert");
+        private List<String> identLines = List.of();
 
         private Builder(DevCertificateAuthority ca) {
             this.ca = Objects.requireNonNull(ca, "ca");
+        }
+
+        /**
+         * Starts the server with these {@code pg_hba.conf} TCP lines and {@code pg_ident.conf} lines
+         * (e.g. rendered from a policy) from its first moment, instead of the default: any role,
+         * by a client certificate whose CN names it. The superuser lines stay in front and a final
+         * reject at the end, as with {@link LocalPostgres#replaceAuthentication}.
+         *
+         * @param hostLines {@code pg_hba.conf} lines for TCP connections
+         * @param identLines {@code pg_ident.conf} lines
+         * @return this builder
+         */
+        public Builder authentication(List<String> hostLines, List<String> identLines) {
+            this.hostLines = List.copyOf(hostLines);
+            this.identLines = List.copyOf(identLines);
+            return this;
         }
 
         /**
@@ -556,7 +573,7 @@ public final class LocalPostgres implements AutoCloseable {
             }
             postgres.startupTimeout = startupTimeout;
             try {
-                postgres.initialize();
+                postgres.initialize(hostLines, identLines);
                 postgres.launch(startupTimeout);
             } catch (IOException e) {
                 postgres.close();

@@ -76,6 +76,7 @@ public final class LocalRedis implements AutoCloseable {
     private final String adminPassword;
     private final SSLContext adminContext;
     private final ConcurrentMap<String, String> passwords = new ConcurrentHashMap<>();
+    private final Set<String> configuredUsers;
     private final ConcurrentMap<String, IssuedCertificate> clientCertificates = new ConcurrentHashMap<>();
     private final ServerLifecycle lifecycle;
     private volatile ServerProcess server;
@@ -92,6 +93,7 @@ public final class LocalRedis implements AutoCloseable {
         this.adminPassword = randomPassword();
         this.adminContext = ClientTls.context(Optional.of(clientCertificate(ADMIN_USER)), ca.rootCertificate());
         this.passwords.putAll(builder.passwords);
+        this.configuredUsers = Set.copyOf(builder.rules.keySet());
         this.lifecycle = new ServerLifecycle("Redis", directory, this::stopServer);
     }
 
@@ -154,11 +156,14 @@ public final class LocalRedis implements AutoCloseable {
 
     /** The ACL users this server was given (without the testkit's own administrative user). */
     public Set<String> users() {
-        return Set.copyOf(new TreeSet<>(passwords.keySet()));
+        Set<String> users = new TreeSet<>(configuredUsers);
+        users.addAll(passwords.keySet());
+        return Set.copyOf(users);
     }
 
     /**
-     * The password of an ACL user created by {@link Builder#user} or {@link #createUser}.
+     * The password of an ACL user created by {@link Builder#user} or {@link #createUser} (not
+     * {@link Builder#hashedUser}).
      *
      * @param user the user name
      * @return the password
@@ -316,8 +321,8 @@ public final class LocalRedis implements AutoCloseable {
         acl.append("user ").append(ADMIN_USER).append(" on #").append(sha256(adminPassword))
                 .append(" ~* &* +@all\n");
         for (Map.Entry<String, String> user : rules.entrySet()) {
-            acl.append("user ").append(user.getKey()).append(" on #").append(sha256(passwords.get(user.getKey())))
-                    .append(' ').append(String.join(" ", splitRules(user.getValue()))).append('\n');
+            acl.append("user ").append(user.getKey()).append(' ').append(String.join(" ", splitRules(user.getValue())))
+                    .append('\n');
         }
         writePrivate(directory.resolve("users.acl"), acl.toString());
 
@@ -455,6 +460,26 @@ public final class LocalRedis implements AutoCloseable {
         public Builder user(String name, String password, String rules) {
             checkUser(name, password, rules);
             passwords.put(name, password);
+            this.rules.put(name, "on #" + sha256(password) + " " + rules);
+            return this;
+        }
+
+        /**
+         * Adds an ACL user whose rules carry its password as a SHA-256 hash ({@code #<hex>}), such
+         * as a line rendered from a policy: the server starts with it, and the testkit never sees
+         * the password ({@link LocalRedis#password} does not know it).
+         *
+         * @param name the user name
+         * @param rules the whole ACL rules, e.g. {@code "on #5e88... ~jobs:* +@read"}
+         * @return this builder
+         */
+        public Builder hashedUser(String name, String rules) {
+            checkUser(name, "hashed", rules);
+            if (splitRules(rules).stream().noneMatch(rule -> rule.matches("#[0-9a-f]{64}"))) {
+                throw new IllegalArgumentException("the rules of Redis user '" + name
+                        + "' carry no password hash (#<64 lower-case hex digits>); use user(name, password, rules)"
+                        + " to give a password instead");
+            }
             this.rules.put(name, rules);
             return this;
         }

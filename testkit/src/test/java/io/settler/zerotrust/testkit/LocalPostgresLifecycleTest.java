@@ -75,23 +75,39 @@ class LocalPostgresLifecycleTest {
 
     @Test
     void replacedAuthenticationAdmitsOnlyTheGivenRoleThroughItsIdentMap() throws Exception {
-        DevCertificateAuthority ca = DevCertificateAuthority.create("lifecycle.test");
-        try (LocalPostgres postgres = LocalPostgres.builder(ca).start()) {
-            postgres.createRole("mapped");
-            postgres.createRole("unlisted");
-            postgres.createDatabase("hba", "mapped");
-            postgres.executeAsSuperuser("GRANT CONNECT ON DATABASE hba TO unlisted");
-
-            postgres.replaceAuthentication(List.of("hostssl hba mapped 127.0.0.1/32 cert map=testmap"),
-                    List.of("testmap mapped mapped"));
-
-            try (Connection connection = postgres.connect("hba", "mapped");
-                 ResultSet row = connection.createStatement().executeQuery("select current_user")) {
-                assertThat(row.next()).isTrue();
-                assertThat(row.getString(1)).isEqualTo("mapped");
-            }
-            assertThatThrownBy(() -> postgres.connect("hba", "unlisted").close())
-                    .isInstanceOf(SQLException.class).hasMessageContaining("pg_hba.conf rejects connection");
+        try (LocalPostgres postgres = LocalPostgres.builder(DevCertificateAuthority.create("lifecycle.test")).start()) {
+            createMappedAndUnlistedRoles(postgres);
+            postgres.replaceAuthentication(HBA, IDENT);
+            assertOnlyTheMappedRoleIsAdmitted(postgres);
         }
+    }
+
+    @Test
+    void startsWithTheGivenAuthenticationFromItsFirstMoment() throws Exception {
+        try (LocalPostgres postgres = LocalPostgres.builder(DevCertificateAuthority.create("lifecycle.test"))
+                .authentication(HBA, IDENT).start()) {
+            createMappedAndUnlistedRoles(postgres);
+            assertOnlyTheMappedRoleIsAdmitted(postgres);
+        }
+    }
+
+    private static final List<String> HBA = List.of("hostssl hba mapped 127.0.0.1/32 cert map=testmap");
+    private static final List<String> IDENT = List.of("testmap mapped mapped");
+
+    private static void createMappedAndUnlistedRoles(LocalPostgres postgres) {
+        postgres.createRole("mapped");
+        postgres.createRole("unlisted");
+        postgres.createDatabase("hba", "mapped");
+        postgres.executeAsSuperuser("GRANT CONNECT ON DATABASE hba TO unlisted");
+    }
+
+    private static void assertOnlyTheMappedRoleIsAdmitted(LocalPostgres postgres) throws SQLException {
+        try (Connection connection = postgres.connect("hba", "mapped");
+             ResultSet row = connection.createStatement().executeQuery("select current_user")) {
+            assertThat(row.next()).isTrue();
+            assertThat(row.getString(1)).isEqualTo("mapped");
+        }
+        assertThatThrownBy(() -> postgres.connect("hba", "unlisted").close())
+                .isInstanceOf(SQLException.class).hasMessageContaining("pg_hba.conf rejects connection");
     }
 }

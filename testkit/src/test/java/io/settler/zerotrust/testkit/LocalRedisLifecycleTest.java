@@ -8,8 +8,11 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -44,6 +47,29 @@ class LocalRedisLifecycleTest {
                 assertThat(connection.call("PING")).isEqualTo("PONG");
             }
         }
+    }
+
+    @Test
+    void startsWithAUserGivenByItsPasswordHashOnly() throws Exception {
+        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest("rendered-password".getBytes(StandardCharsets.UTF_8)));
+        try (LocalRedis redis = LocalRedis.builder(CA).hashedUser("rendered", "on #" + hash + " ~jobs:* +set").start()) {
+            assertThat(redis.users()).containsExactly("rendered");
+            assertThatThrownBy(() -> redis.password("rendered")).isInstanceOf(IllegalArgumentException.class);
+            try (Resp connection = RedisClients.authenticated(redis, "rendered", "rendered-password")) {
+                assertThat(connection.call("SET", "jobs:1", "x")).isEqualTo("OK");
+                assertThat(connection.call("GET", "jobs:1"))
+                        .isInstanceOfSatisfying(Resp.Error.class, e -> assertThat(e.message()).startsWith("NOPERM"));
+            }
+            assertThatThrownBy(() -> RedisClients.authenticated(redis, "rendered", "guessed").close())
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("AUTH as rendered failed");
+        }
+    }
+
+    @Test
+    void refusesAHashedUserWhoseRulesCarryNoHash() {
+        assertThatThrownBy(() -> LocalRedis.builder(CA).hashedUser("rendered", "on >plain ~* +@all"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no password hash");
     }
 
     @Test

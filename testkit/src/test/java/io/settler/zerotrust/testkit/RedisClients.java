@@ -25,8 +25,12 @@ final class RedisClients {
 
     /** A RESP connection over TLS 1.3 with a client certificate, authenticated as {@code user}. */
     static Resp authenticated(LocalRedis redis, String user) throws IOException {
+        return authenticated(redis, user, redis.password(user));
+    }
+
+    static Resp authenticated(LocalRedis redis, String user, String password) throws IOException {
         Resp connection = new Resp(socket(redis, Optional.of(redis.clientCertificate(user))));
-        Object reply = connection.call("AUTH", user, redis.password(user));
+        Object reply = connection.call("AUTH", user, password);
         if (!"OK".equals(reply)) {
             connection.close();
             throw new IllegalStateException("AUTH as " + user + " failed: " + reply);
