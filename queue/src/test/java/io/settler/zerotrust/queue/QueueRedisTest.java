@@ -253,10 +253,7 @@ class QueueRedisTest {
     @Test
     void unhandledEntriesTrimmedByAPublishersCredentialsAreAlerted() {
         QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
-        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
-        publisher.publish("a".getBytes(UTF_8));
-        publisher.publish("b".getBytes(UTF_8));
-        assertThat(consumer.poll()).isEqualTo(2);
+        QueuePublisher publisher = publishAndHandle(consumer, "a", "b");
         publisher.publish("c".getBytes(UTF_8));
         publisher.publish("d".getBytes(UTF_8));
         // A publisher's credentials in the wrong hands: XADD ... MAXLEN 1 drops c and d, never handled.
@@ -273,10 +270,7 @@ class QueueRedisTest {
     @Test
     void aTrimByOthersIsAlertedEvenWhenItDroppedOnlyHandledEntries() {
         QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
-        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
-        publisher.publish("a".getBytes(UTF_8));
-        publisher.publish("b".getBytes(UTF_8));
-        consumer.poll();
+        publishAndHandle(consumer, "a", "b");
         api.xadd(API_STREAM, XAddArgs.Builder.maxlen(1), Map.of("job", "trim")); // drops a and b, both handled
         consumer.poll();
         assertThat(fixtures.audit.named("queue.stream_shrank")).singleElement()
@@ -328,6 +322,15 @@ class QueueRedisTest {
         consumer.poll();
         assertThat(handled).hasSize(3);
         assertThat(operator.xlen(API_STREAM)).isEqualTo(3);
+    }
+
+    private QueuePublisher publishAndHandle(QueueConsumer consumer, String... payloads) {
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        for (String payload : payloads) {
+            publisher.publish(payload.getBytes(UTF_8));
+        }
+        assertThat(consumer.poll()).isEqualTo(payloads.length);
+        return publisher;
     }
 
     /** A consumer whose housekeeping (loss check, trim, reclaim) runs on every poll. */
