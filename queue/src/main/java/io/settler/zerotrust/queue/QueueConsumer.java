@@ -233,7 +233,8 @@ public final class QueueConsumer {
                             + " credentials); 'lost' counts those this group had not handled, which will never run")
                     .build());
         }
-        if (trim && keep != null && state.firstEntryId() != null && StreamState.compare(keep, state.firstEntryId()) > 0) {
+        if (trim && keep != null && state.firstEntryId() != null
+                && StreamState.compare(keep, state.firstEntryId()) > 0) {
             call(stream, () -> redis.xtrim(stream, XTrimArgs.Builder.minId(keep)));
         }
     }

@@ -94,7 +94,7 @@ class QueueRestartTest {
         var deadLetters = second.operator.xrange(RedisAcl.deadLetterKey("jobs"), Range.create("-", "+"));
         assertThat(deadLetters).allSatisfy(entry -> {
             assertThat(entry.getBody()).containsEntry("reason", "REPLAYED");
-            assertThat(compareIds(entry.getBody().get("entry"), deliveredBefore)).isLessThanOrEqualTo(0);
+            assertThat(StreamState.compare(entry.getBody().get("entry"), deliveredBefore)).isLessThanOrEqualTo(0);
         });
         assertThat(fixtures.audit.named("queue.handler_failed")).hasSize(1);
         // A rolled-back group may find its last delivered entry trimmed (reported), but nothing is lost.
@@ -107,13 +107,6 @@ class QueueRestartTest {
     private String lastDeliveredId() {
         List<String> info = List.of(redis.executeAsAdmin("XINFO", "GROUPS", RedisAcl.streamKey("jobs", "api")).split("\n"));
         return info.get(info.indexOf("last-delivered-id") + 1);
-    }
-
-    private static int compareIds(String a, String b) {
-        String[] x = a.split("-");
-        String[] y = b.split("-");
-        int ms = Long.compareUnsigned(Long.parseUnsignedLong(x[0]), Long.parseUnsignedLong(y[0]));
-        return ms != 0 ? ms : Long.compareUnsigned(Long.parseUnsignedLong(x[1]), Long.parseUnsignedLong(y[1]));
     }
 
     /** Fresh connections of api, worker and operator, as processes restarted after Redis. */
