@@ -2,6 +2,7 @@ package io.settler.zerotrust.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
@@ -214,31 +215,27 @@ public final class Demo implements AutoCloseable {
     /**
      * An attacker who stole the api's Redis password and certificate (but not its token signing
      * key, which never leaves the api's memory) writes a job signed with a key of their own.
-     * Refused when the worker dead-letters it instead of running it (the dead-letter audit event
-     * gives the reason).
+     * Refused when the worker dead-letters it (its audit event, which the report shows, gives the
+     * reason) instead of running it.
      */
     private String forgeJob(Deployment deployment, JobWorker worker) throws Exception {
-        String deadLetters = RedisAcl.deadLetterKey(LocalZone.QUEUE);
         ServiceTokens forger = ServiceTokens.builder().identity(deployment.identity("api"))
                 .keys(KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "stolen")).build())
                 .build();
+        long handled = worker.handled();
         try (FileCredentialSource apiCertificate = deployment.credentials("api");
-             FileCredentialSource workerCertificate = deployment.credentials("worker");
              HardenedRedis apiRedis = redis(deployment, "api", apiCertificate);
-             HardenedRedis workerRedis = redis(deployment, "worker", workerCertificate);
-             StatefulRedisConnection<String, String> stolen = apiRedis.connect();
-             StatefulRedisConnection<String, String> observer = workerRedis.connect()) {
-            long before = observer.sync().xlen(deadLetters);
-            long handled = worker.handled();
+             StatefulRedisConnection<String, String> stolen = apiRedis.connect()) {
             QueuePublisher.of(stolen.sync(), EnvelopeSigner.builder(forger, LocalZone.QUEUE).build())
                     .publish("{\"tenant\":\"acme\",\"orderId\":\"1\",\"item\":\"free money\"}"
                             .getBytes(StandardCharsets.UTF_8));
-            if (!await(() -> observer.sync().xlen(deadLetters) > before)) {
-                return "the forged job was not dead-lettered within " + WAIT.toSeconds() + " s";
-            }
-            if (worker.handled() != handled) {
-                return "the worker ran the forged job";
-            }
+        }
+        if (!await(() -> report.lastRefusal().map(AuditEvent::action).filter("queue.dead_lettered"::equals)
+                .isPresent())) {
+            return "the forged job was not dead-lettered within " + WAIT.toSeconds() + " s";
+        }
+        if (worker.handled() != handled) {
+            return "the worker ran the forged job";
         }
         throw new IOException("dead-lettered, never handled");
     }

@@ -5,6 +5,7 @@ import io.settler.zerotrust.audit.AuditLog;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -74,6 +75,11 @@ final class Report implements AuditLog {
     void fail(String what, String detail) {
         failures.add(what);
         out.println("  \u2718 " + what + ": " + detail);
+    }
+
+    /** The last refusal audited since the current {@link #expectRefused} began, if any. */
+    Optional<AuditEvent> lastRefusal() {
+        return Optional.ofNullable(lastRefusal.get());
     }
 
     List<String> failures() {
