@@ -225,6 +225,15 @@ class QueueRedisTest {
     }
 
     @Test
+    void aStreamRedisLostEntirelyIsTheSameLoudError() {
+        QueueConsumer consumer = consumer("w1", handled::add);
+        redis.executeAsAdmin("DEL", API_STREAM); // as after a restart without persistence
+        assertThatThrownBy(consumer::poll).isInstanceOfSatisfying(QueueException.class,
+                e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.NO_GROUP));
+        assertThat(fixtures.audit.named("queue.group_missing")).hasSize(1);
+    }
+
+    @Test
     @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
     void publisherTryingToReadTheQueueIsRefusedByRedis() {
         QueueConsumer.createGroup(operator, verifier, "workers");
