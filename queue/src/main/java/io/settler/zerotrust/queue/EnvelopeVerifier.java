@@ -71,15 +71,17 @@ public final class EnvelopeVerifier {
      * @throws QueueException a rejection, also recorded as an audit event
      */
     public VerifiedMessage verify(Envelope envelope) {
-        return verify(envelope, null, true);
+        return verify(envelope, null, null, true);
     }
 
     /**
      * Verifies {@code envelope}. {@code streamOwner}, if not null, is the service whose stream it
-     * was read from: the issuer must be that service. {@code checkReplay} is false only for a
-     * redelivery of the same transport entry, whose jti its first delivery recorded.
+     * was read from: the issuer must be that service. {@code group}, if not null, is the consumer
+     * group reading it: each group handles a message once, so the jti is recorded per group.
+     * {@code checkReplay} is false only for a redelivery of the same transport entry, whose jti its
+     * first delivery recorded.
      */
-    VerifiedMessage verify(Envelope envelope, String streamOwner, boolean checkReplay) {
+    VerifiedMessage verify(Envelope envelope, String streamOwner, String group, boolean checkReplay) {
         Objects.requireNonNull(envelope, "envelope");
         try {
             VerifiedToken token;
@@ -108,7 +110,9 @@ public final class EnvelopeVerifier {
                 throw new QueueException(QueueException.Reason.TAMPERED, "the payload does not match the digest"
                         + " its token " + LogSafe.text(token.jti()) + " was minted for");
             }
-            if (checkReplay && !replayGuard.firstUse(token.issuer(), token.jti(),
+            // Length-prefixed, so no group and jti pair can be read as another.
+            String use = group == null ? token.jti() : group.length() + ":" + group + ":" + token.jti();
+            if (checkReplay && !replayGuard.firstUse(token.issuer(), use,
                     token.expiresAt().plus(java.time.Duration.ofMinutes(5)))) {
                 throw new QueueException(QueueException.Reason.REPLAYED, "token " + LogSafe.text(token.jti()) + " of "
                         + LogSafe.text(token.issuer()) + " was already used by another message (or the replay"

@@ -168,7 +168,8 @@ public final class QueueConsumer {
         try {
             checkNotFromTheFuture(entry);
             // A redelivery of the same entry: its jti was recorded by the first delivery.
-            message = verifier.verify(Envelope.fromFields(entry.getBody()), owners.get(entry.getStream()), firstDelivery);
+            message = verifier.verify(Envelope.fromFields(entry.getBody()), owners.get(entry.getStream()), group,
+                    firstDelivery);
         } catch (QueueException e) {
             deadLetter(entry, e.reason(), e.getMessage());
             return;

@@ -57,6 +57,18 @@ class EnvelopeVerifierTest {
     }
 
     @Test
+    void eachConsumerGroupHandlesAMessageOnceAndRefusesItsReplay() {
+        Envelope envelope = fixtures.signer().seal("once per group".getBytes(UTF_8));
+        verifier.verify(envelope, "api", "workers", true);
+        verifier.verify(envelope, "api", "audit", true); // another group: its first use
+        for (String group : new String[] {"workers", "audit"}) {
+            assertThatThrownBy(() -> verifier.verify(envelope, "api", group, true))
+                    .isInstanceOfSatisfying(QueueException.class,
+                            e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.REPLAYED));
+        }
+    }
+
+    @Test
     void refusesExpiredMessage() {
         Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
         Envelope old = EnvelopeSigner.builder(fixtures.api(past), "jobs").lifetime(Duration.ofMinutes(5)).build()
@@ -81,7 +93,7 @@ class EnvelopeVerifierTest {
     @Test
     void refusesMessageFoundInAnotherPublishersStream() {
         Envelope envelope = fixtures.signer().seal("job".getBytes(UTF_8));
-        assertThatThrownBy(() -> verifier.verify(envelope, "billing", true))
+        assertThatThrownBy(() -> verifier.verify(envelope, "billing", null, true))
                 .isInstanceOfSatisfying(QueueException.class,
                         e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.WRONG_PUBLISHER));
     }

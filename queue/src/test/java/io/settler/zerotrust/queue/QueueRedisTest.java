@@ -209,6 +209,23 @@ class QueueRedisTest {
     }
 
     @Test
+    void twoConsumerGroupsSharingOneReplayGuardEachHandleAMessageOnce() {
+        QueueConsumer.createGroup(operator, verifier, "audit");
+        List<VerifiedMessage> audited = new CopyOnWriteArrayList<>();
+        QueueConsumer workers = consumer("w1", handled::add);
+        QueueConsumer audit = QueueConsumer.builder(worker, verifier, audited::add).group("audit").consumer("a1")
+                .auditLog(fixtures.audit).build();
+        Map<String, String> fields = fixtures.signer().seal("job".getBytes(UTF_8)).toFields();
+        api.xadd(API_STREAM, fields);
+        api.xadd(API_STREAM, fields); // a replayed copy
+        assertThat(workers.poll()).isEqualTo(2);
+        assertThat(audit.poll()).isEqualTo(2);
+        assertThat(handled).hasSize(1);
+        assertThat(audited).hasSize(1);
+        assertThat(deadLetterReasons()).containsExactly("REPLAYED", "REPLAYED");
+    }
+
+    @Test
     void missingConsumerGroupIsALoudErrorNotAnEmptyQueue() {
         QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers").consumer("w1")
                 .auditLog(fixtures.audit).build();
