@@ -114,8 +114,8 @@ public final class QueueConsumer {
      * One round: housekeeping first (at most every {@code min(claimAfter, 1 s)}, and on the first
      * poll): alerts ({@code queue.stream_shrank}) when someone else trimmed or deleted entries,
      * counting those this group had not handled, trims what every group acknowledged (see
-     * {@link Builder#trimAcknowledged}) and reclaims entries idle longer than {@code claimAfter}; then reads up to
-     * {@code batchSize} new entries per stream (without blocking). Each entry is verified, then
+     * {@link Builder#trimAcknowledged}) and reclaims entries idle longer than {@code claimAfter}.
+     * Then reads up to {@code batchSize} new entries per stream (without blocking). Each entry is verified, then
      * handled and acknowledged, or dead-lettered.
      *
      * @return how many entries were handled or dead-lettered
@@ -187,10 +187,9 @@ public final class QueueConsumer {
 
     private void checkNotFromTheFuture(StreamMessage<String, String> entry) {
         String id = entry.getId();
-        int dash = id.indexOf('-');
         long millis;
         try {
-            millis = Long.parseUnsignedLong(dash < 0 ? id : id.substring(0, dash));
+            millis = StreamState.millis(id);
         } catch (NumberFormatException e) {
             millis = Long.MAX_VALUE;
         }
@@ -217,15 +216,15 @@ public final class QueueConsumer {
             throw noGroup(stream, null);
         }
         String keep = oldestNeeded(stream, state);
-        // Our own trims keep `keep`; its absence means a trim or delete we did not make.
-        boolean trimmedByOthers = keep != null && !keep.equals(NOTHING_READ)
-                && (state.firstEntryId() == null || StreamState.compare(keep, state.firstEntryId()) < 0);
+        String first = state.firstEntryId();
+        // Below 0: `keep` lies before the stream's first entry. Our own trims keep it, so someone else removed it.
+        int keepVsFirst = keep == null || first == null ? 0 : StreamState.compare(keep, first);
+        boolean trimmedByOthers = keep != null && !keep.equals(NOTHING_READ) && (first == null || keepVsFirst < 0);
         long unhandled = state.unhandled(mine);
         long lostEntries = Math.max(unhandled - state.length(), state.deletedUndelivered(mine) ? 1 : 0);
         Shrink before = shrinks.getOrDefault(stream, Shrink.NONE);
-        boolean report = trimmedByOthers && !Objects.equals(before.firstEntryId(), state.firstEntryId())
-                || lostEntries > before.lost();
-        shrinks.put(stream, new Shrink(report ? state.firstEntryId() : before.firstEntryId(), lostEntries));
+        boolean report = trimmedByOthers && !Objects.equals(before.firstEntryId(), first) || lostEntries > before.lost();
+        shrinks.put(stream, new Shrink(report ? first : before.firstEntryId(), lostEntries));
         if (report) {
             audit.record(AuditEvent.builder(clock.instant(), "queue.stream_shrank", AuditEvent.Outcome.WARNING)
                     .field("queue", verifier.queue()).field("stream", stream).field("group", group)
@@ -234,8 +233,7 @@ public final class QueueConsumer {
                             + " credentials); 'lost' counts those this group had not handled, which will never run")
                     .build());
         }
-        if (trim && keep != null && state.firstEntryId() != null
-                && StreamState.compare(keep, state.firstEntryId()) > 0) {
+        if (trim && keepVsFirst > 0) {
             call(stream, () -> redis.xtrim(stream, XTrimArgs.Builder.minId(keep)));
         }
     }

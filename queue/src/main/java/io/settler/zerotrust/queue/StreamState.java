@@ -51,12 +51,23 @@ record StreamState(long length, long entriesAdded, String maxDeletedId, String f
 
     /** Orders stream IDs ({@code <ms>-<seq>}, unsigned) as Redis does. */
     static int compare(String a, String b) {
-        int dashA = a.indexOf('-');
-        int dashB = b.indexOf('-');
-        int byTime = Long.compareUnsigned(Long.parseUnsignedLong(a.substring(0, dashA)),
-                Long.parseUnsignedLong(b.substring(0, dashB)));
-        return byTime != 0 ? byTime : Long.compareUnsigned(Long.parseUnsignedLong(a.substring(dashA + 1)),
-                Long.parseUnsignedLong(b.substring(dashB + 1)));
+        int byTime = Long.compareUnsigned(millis(a), millis(b));
+        return byTime != 0 ? byTime : Long.compareUnsigned(sequence(a), sequence(b));
+    }
+
+    /**
+     * The time part of a stream ID, an unsigned number (compare with {@link Long#compareUnsigned}).
+     *
+     * @throws NumberFormatException if it is not one
+     */
+    static long millis(String id) {
+        int dash = id.indexOf('-');
+        return Long.parseUnsignedLong(dash < 0 ? id : id.substring(0, dash));
+    }
+
+    private static long sequence(String id) {
+        int dash = id.indexOf('-');
+        return dash < 0 ? 0 : Long.parseUnsignedLong(id.substring(dash + 1));
     }
 
     private static Map<String, Object> fields(List<?> reply) {

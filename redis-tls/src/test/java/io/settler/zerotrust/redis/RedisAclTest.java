@@ -78,7 +78,8 @@ class RedisAclTest {
                 .doesNotContain(PASSWORDS.get("api"));
         assertThat(acl.rules("billing")).contains("~queue:{jobs}:billing", "+xadd").doesNotContain("+xreadgroup");
         assertThat(acl.rules("worker")).contains("+xreadgroup", "+xack", "+xautoclaim", "+xpending",
-                "+xinfo|stream", "+xinfo|groups", "+xtrim", "(~queue:{jobs}:%dead-letter resetchannels -@all +xadd)").doesNotContain("+xadd");
+                "+xinfo|stream", "+xinfo|groups", "+xtrim", "(~queue:{jobs}:%dead-letter resetchannels -@all +xadd)")
+                .doesNotContain("+xadd");
         assertThat(RedisAcl.deadLetterKey("jobs")).isEqualTo("queue:{jobs}:%dead-letter")
                 .isNotEqualTo(RedisAcl.streamKey("jobs", "%dead-letter"));
     }

@@ -53,7 +53,8 @@ class LocalRedisLifecycleTest {
     void startsWithAUserGivenByItsPasswordHashOnly() throws Exception {
         String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest("rendered-password".getBytes(StandardCharsets.UTF_8)));
-        try (LocalRedis redis = LocalRedis.builder(CA).hashedUser("rendered", "on #" + hash + " ~jobs:* +set").start()) {
+        try (LocalRedis redis = LocalRedis.builder(CA).hashedUser("rendered", "on #" + hash + " ~jobs:* +set")
+                .start()) {
             assertThat(redis.users()).containsExactly("rendered");
             assertThatThrownBy(() -> redis.password("rendered")).isInstanceOf(IllegalArgumentException.class);
             try (Resp connection = RedisClients.authenticated(redis, "rendered", "rendered-password")) {
