@@ -26,9 +26,10 @@ import java.util.Set;
  * Authenticates each HTTP request with a service token: exactly one {@code Authorization: Bearer
  * <token>} header, verified with {@link ServiceTokens} against this channel's verified peer
  * certificate (so a certificate-bound token only works on the connection of the certificate it is
- * bound to), with the scopes {@link RouteScopes} requires for the request, and a token subject
- * ({@code sub}) equal to the peer's mTLS identity (so a token stolen from one service is useless on
- * another service's connection). A request that passes reaches the next handler with
+ * bound to), with the scopes {@link RouteScopes} requires for the request, and a calling service
+ * ({@link VerifiedToken#service()}: the token's issuer, whose pinned key signed it, and which its
+ * {@code sub} must equal) that is the peer's mTLS identity (so a token stolen from one service is
+ * useless on another service's connection, and no key can vouch for another service). A request that passes reaches the next handler with
  * {@link #VERIFIED_TOKEN} set on the channel.
  *
  * <p>Refusals have an empty body and are audited ({@code request.refused} with a reason; the token
@@ -57,7 +58,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         MISSING_TOKEN(HttpResponseStatus.UNAUTHORIZED),
         /** Several headers, another scheme, or not a single bearer token. */
         MALFORMED_AUTHORIZATION(HttpResponseStatus.UNAUTHORIZED),
-        /** The token's subject is not the peer's mTLS identity. */
+        /** The token's service (its issuer and subject) is not the peer's mTLS identity. */
         IDENTITY_MISMATCH(HttpResponseStatus.FORBIDDEN),
         /** No route covers the request (or its path is ambiguous). */
         NO_ROUTE(HttpResponseStatus.FORBIDDEN),

@@ -3,6 +3,7 @@ package io.settler.zerotrust.netty;
 import static io.settler.zerotrust.netty.TestPki.field;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jsonwebtoken.Jwts;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -21,10 +22,12 @@ import io.settler.zerotrust.token.TokenSource;
 import io.settler.zerotrust.token.VerifiedToken;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -298,6 +301,38 @@ class ServiceTokenAuthTest {
             // The intruder's own token for the same route passes: the refusal was about the stolen token.
             String own = intruder.mint(API_ID, List.of("jobs:read"));
             assertThat(get(server, TestPki.INTRUDER, "/jobs", "Bearer " + own).status()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * Issue 14, finding 1, end to end: the key pinned to the intruder signs a token whose {@code sub}
+     * says worker, and it is presented on the worker's own mTLS connection (the intruder handed it to
+     * a worker instance, or stole one's connection). The peer check alone would pass it; the token
+     * speaks only for its issuer, so it is refused.
+     */
+    @Test
+    void refusesTokenWhoseSubjectIsNotItsIssuerOnTheSubjectsConnection() throws Exception {
+        KeyPair intruderPair = Jwts.SIG.ES256.keyPair().build();
+        ServiceTokens verifier = ServiceTokens.builder().identity(API_ID)
+                .verificationKeys(KeySet.builder()
+                        .addAll(KeySet.fromJwks(WORKER_KEYS.toJwks()).pinnedTo(TestPki.WORKER_ID))
+                        .add(TokenKey.es256("intruder-2", intruderPair.getPublic()).forIssuers(INTRUDER_ID))
+                        .build())
+                .trustIssuers(TestPki.WORKER_ID, INTRUDER_ID).auditLog(pki.audit).build();
+        Instant now = Instant.now();
+        String asWorker = Jwts.builder().header().type(ServiceTokens.TYPE).keyId("intruder-2").and()
+                .issuer(INTRUDER_ID).subject(TestPki.WORKER_ID).claim("aud", API_ID)
+                .issuedAt(Date.from(now)).expiration(Date.from(now.plusSeconds(60))).id("forged-1")
+                .claim("scope", List.of("jobs:read")).signWith(intruderPair.getPrivate(), Jwts.SIG.ES256).compact();
+        try (TestServer server = server(verifier)) {
+            AuditEvent event = assertRefused(get(server, TestPki.WORKER, "/jobs", "Bearer " + asWorker), 401,
+                    "WRONG_ISSUER", TestPki.WORKER_ID, asWorker);
+            assertThat(event.fields().get("detail")).contains(TestPki.WORKER_ID).contains(INTRUDER_ID);
+            assertThat(pki.awaitEvent("token.rejected", field("reason", "WRONG_ISSUER")).fields().get("detail"))
+                    .contains("sub must equal iss");
+            // On the intruder's own connection it is the same refusal, not an identity mismatch.
+            assertRefused(get(server, TestPki.INTRUDER, "/jobs", "Bearer " + asWorker), 401, "WRONG_ISSUER",
+                    INTRUDER_ID, asWorker);
         }
     }
 

@@ -336,6 +336,16 @@ public final class ServiceTokens {
             throw reject(Reason.WRONG_ISSUER, "key '" + key.kid() + "' belongs to " + key.issuers()
                     + ", not to issuer '" + LogSafe.text(claims.iss()) + "'");
         }
+        if (key.issuers().isEmpty() && trustedIssuers.size() > 1) {
+            throw reject(Reason.WRONG_ISSUER, "key '" + key.kid() + "' is pinned to no issuer and this verifier"
+                    + " trusts " + trustedIssuers.size() + ", so it cannot tell whom the key speaks for; pin each"
+                    + " key to its issuer (TokenKey.forIssuers, KeySet.pinnedTo, JwksSource.Builder.pinnedTo)");
+        }
+        if (!claims.sub().equals(claims.iss())) {
+            throw reject(Reason.WRONG_ISSUER, "the token's subject '" + LogSafe.text(claims.sub())
+                    + "' is not its issuer '" + LogSafe.text(claims.iss()) + "'; a service token speaks only for the"
+                    + " service whose key signed it, so sub must equal iss");
+        }
         if (!claims.aud().equals(identity)) {
             throw reject(Reason.WRONG_AUDIENCE, "the token is for '" + LogSafe.text(claims.aud()) + "', not for "
                     + identity);
@@ -357,7 +367,8 @@ public final class ServiceTokens {
                     + Instant.ofEpochSecond(Math.max(iat, claims.nbf() == null ? iat : claims.nbf()))
                     + "; check the clocks of both services");
         }
-        return new VerifiedToken(claims.sub(), claims.iss(), claims.aud(), new LinkedHashSet<>(claims.scopes()),
+        // The caller is the issuer the key is pinned to (sub was checked equal to it above).
+        return new VerifiedToken(claims.iss(), claims.iss(), claims.aud(), new LinkedHashSet<>(claims.scopes()),
                 Instant.ofEpochSecond(iat), Instant.ofEpochSecond(exp), claims.jti(), key.kid(),
                 Optional.ofNullable(claims.thumbprint()), claims.extra());
     }
@@ -566,6 +577,13 @@ public final class ServiceTokens {
             }
             if (defaultLifetime.compareTo(maxLifetime) > 0) {
                 throw setting("the default lifetime " + defaultLifetime + " exceeds the maximum " + maxLifetime);
+            }
+            if (trustedIssuers.size() > 1 && verificationKeys instanceof KeySet set
+                    && set.keys().stream().anyMatch(key -> key.issuers().isEmpty())) {
+                throw setting("the verifier trusts " + trustedIssuers.size() + " issuers, so each verification key"
+                        + " must be pinned to the issuers it speaks for; unpinned: " + set.keys().stream()
+                        .filter(key -> key.issuers().isEmpty()).map(TokenKey::kid).toList()
+                        + " (use TokenKey.forIssuers or KeySet.pinnedTo)");
             }
             return new ServiceTokens(this);
         }

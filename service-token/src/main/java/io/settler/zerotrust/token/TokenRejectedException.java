@@ -31,7 +31,10 @@ public final class TokenRejectedException extends RuntimeException {
         LIFETIME_TOO_LONG,
         /** {@code aud} is not exactly this service. */
         WRONG_AUDIENCE,
-        /** {@code iss} is not trusted, or the key is not pinned to it. */
+        /**
+         * {@code iss} is not trusted, the key is not pinned to it (or to no issuer while several are
+         * trusted), or {@code sub} names another service than {@code iss}.
+         */
         WRONG_ISSUER,
         /** The header's {@code typ} is not {@code svc+jwt}. */
         WRONG_TYPE,

@@ -9,8 +9,13 @@ import java.util.Set;
 /**
  * A token that passed every check of {@link ServiceTokens#verify}.
  *
- * @param service the calling service ({@code sub}), e.g. {@code spiffe://example.org/api}
- * @param issuer who minted it ({@code iss}), a trusted issuer
+ * <p>The calling service is the token's issuer: a trusted {@code iss} whose key signed the token
+ * (the key pinned to that issuer), and the token's {@code sub} was refused unless it equals
+ * {@code iss}. So {@link #service()} and {@link #issuer()} are always the same identity, the one
+ * the key speaks for, never a name the token merely claims.
+ *
+ * @param service the calling service, e.g. {@code spiffe://example.org/api}: the issuer
+ * @param issuer who minted it ({@code iss}), a trusted issuer whose key signed it; equal to {@code service}
  * @param audience this service ({@code aud})
  * @param scopes every scope the token carries, in token order
  * @param issuedAt {@code iat}
@@ -34,6 +39,10 @@ public record VerifiedToken(String service, String issuer, String audience, Set<
         Objects.requireNonNull(jti, "jti");
         Objects.requireNonNull(keyId, "keyId");
         Objects.requireNonNull(certificateThumbprint, "certificateThumbprint");
+        if (!service.equals(issuer)) {
+            throw new IllegalArgumentException("a token speaks only for its issuer: service " + service
+                    + " must equal issuer " + issuer);
+        }
         scopes = java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(scopes));
         claims = Map.copyOf(claims);
     }

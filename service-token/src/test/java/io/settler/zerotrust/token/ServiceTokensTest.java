@@ -157,6 +157,74 @@ class ServiceTokensTest {
         assertThat(proxy.verify(minter(WORKER, workerKey).mint(PROXY, List.of("db:read"))).service()).isEqualTo(WORKER);
     }
 
+    /** The attack of issue 14, finding 1: the key pinned to reports signs a token whose sub says api. */
+    @Test
+    void refusesTokenWhoseSubjectIsNotItsIssuer() {
+        String reports = "spiffe://example.org/reports";
+        TokenKey reportsKey = TestKeys.ed25519("reports-1");
+        ServiceTokens proxy = verifier(KeySet.of(apiKey.verifyOnly().forIssuers(API),
+                reportsKey.verifyOnly().forIssuers(reports)), API, reports);
+        long now = clock.instant().getEpochSecond();
+        String asApi = TestKeys.forge(reportsKey, "{\"alg\":\"EdDSA\",\"kid\":\"reports-1\",\"typ\":\"svc+jwt\"}",
+                "{\"iss\":\"" + reports + "\",\"sub\":\"" + API + "\",\"aud\":\"" + PROXY + "\",\"iat\":" + now
+                        + ",\"exp\":" + (now + 60) + ",\"jti\":\"j-1\",\"scope\":[\"db:write\"]}");
+
+        assertRejected(() -> proxy.verify(asApi, "db:write"), Reason.WRONG_ISSUER, asApi);
+
+        assertThat(audit).singleElement().satisfies(event -> {
+            assertThat(event.action()).isEqualTo("token.rejected");
+            assertThat(event.fields()).containsEntry("reason", "WRONG_ISSUER");
+            assertThat(event.fields().get("detail")).contains("subject '" + API + "'").contains(reports);
+        });
+        // What reports may do: speak for itself, and the application sees reports, the key's issuer.
+        VerifiedToken own = proxy.verify(minter(reports, reportsKey).mint(PROXY, List.of("db:write")), "db:write");
+        assertThat(own.service()).isEqualTo(reports).isEqualTo(own.issuer());
+    }
+
+    @Test
+    void refusesSubjectOtherThanIssuerEvenWithTheIssuersOwnKey() {
+        long now = clock.instant().getEpochSecond();
+        String other = TestKeys.forge(apiKey, "{\"alg\":\"ES256\",\"kid\":\"api-1\",\"typ\":\"svc+jwt\"}",
+                "{\"iss\":\"" + API + "\",\"sub\":\"" + WORKER + "\",\"aud\":\"" + PROXY + "\",\"iat\":" + now
+                        + ",\"exp\":" + (now + 60) + ",\"jti\":\"j-1\",\"scope\":[]}");
+        assertRejected(() -> proxy().verify(other), Reason.WRONG_ISSUER, other);
+        assertThat(audit).singleElement().satisfies(event -> assertThat(event.fields()).containsEntry("reason",
+                "WRONG_ISSUER"));
+    }
+
+    /** An unpinned key could sign as any trusted issuer: with several trusted, it speaks for none. */
+    @Test
+    void refusesUnpinnedKeySigningAsOneOfSeveralTrustedIssuers() {
+        TokenKey workerKey = TestKeys.ed25519("worker-1");
+        KeySet unpinned = KeySet.of(apiKey.verifyOnly(), workerKey.verifyOnly());
+        KeySource dynamic = unpinned::key; // not a KeySet, so only verify can tell
+        ServiceTokens proxy = verifier(dynamic, API, WORKER);
+        String asWorker = minter(WORKER, apiKey).mint(PROXY, List.of("db:read"));
+
+        assertRejected(() -> proxy.verify(asWorker), Reason.WRONG_ISSUER, asWorker);
+        assertThat(audit).singleElement().satisfies(event -> assertThat(event.fields().get("detail"))
+                .contains("pinned to no issuer"));
+        assertThatThrownBy(() -> verifier(unpinned, API, WORKER)).isInstanceOfSatisfying(ServiceTokenException.class,
+                e -> assertThat(e.getMessage()).contains("api-1").contains("worker-1"));
+        // With one trusted issuer an unpinned key is that issuer's key.
+        assertThat(verifier(dynamic, API).verify(minter(API, apiKey).mint(PROXY, List.of())).service()).isEqualTo(API);
+    }
+
+    @Test
+    void minterAlwaysSetsSubjectToItsOwnIdentity() {
+        assertThatThrownBy(() -> TokenRequest.to(PROXY).claim("sub", WORKER))
+                .isInstanceOfSatisfying(ServiceTokenException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.INVALID_REQUEST));
+        assertThatThrownBy(() -> TokenRequest.to(PROXY).claim("iss", WORKER)).isInstanceOf(ServiceTokenException.class);
+    }
+
+    @Test
+    void verifiedTokenCannotNameAnotherServiceThanItsIssuer() {
+        assertThatThrownBy(() -> new VerifiedToken(WORKER, API, PROXY, java.util.Set.of(), clock.instant(),
+                clock.instant().plusSeconds(60), "j", "k", java.util.Optional.empty(), java.util.Map.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void refusesTokenWithoutTheRequiredScope() {
         String token = minter(API, apiKey).mint(PROXY, List.of("db:read"));
