@@ -66,6 +66,7 @@ public final class ServiceTokens {
 
     /** The header {@code typ} of a service token. */
     public static final String TYPE = "svc+jwt";
+    private static final String MEDIA_TYPE_PREFIX = "application/";
 
     private final String identity;
     private final TokenKey signingKey;
@@ -274,7 +275,7 @@ public final class ServiceTokens {
             throw reject(Reason.MALFORMED, "a token is three base64url segments separated by two dots");
         }
         TokenJson.Header header = TokenJson.header(segment(token, 0, first, "header"));
-        if (header.typ() == null || !(header.typ().equalsIgnoreCase(TYPE) || header.typ().equalsIgnoreCase("application/" + TYPE))) {
+        if (header.typ() == null || !isServiceTokenType(header.typ())) {
             throw reject(Reason.WRONG_TYPE, "the header typ is " + (header.typ() == null ? "absent" : "'"
                     + LogSafe.text(header.typ()) + "'") + "; a service token has typ " + TYPE);
         }
@@ -309,6 +310,28 @@ public final class ServiceTokens {
             throw reject(Reason.BAD_SIGNATURE, "the signature does not verify with key '" + key.kid() + "'");
         }
         return checkClaims(TokenJson.claims(payloadJson), key, now);
+    }
+
+    /**
+     * {@code typ} is a media type (RFC 7515, 4.1.9): {@code svc+jwt} or {@code application/svc+jwt},
+     * in any ASCII case. Only ASCII letters fold: {@code String.equalsIgnoreCase} would also match
+     * look-alikes such as U+017F (long s) for {@code s}.
+     */
+    static boolean isServiceTokenType(String typ) {
+        int offset = typ.length() == MEDIA_TYPE_PREFIX.length() + TYPE.length()
+                && asciiEqualsIgnoreCase(typ, 0, MEDIA_TYPE_PREFIX) ? MEDIA_TYPE_PREFIX.length() : 0;
+        return typ.length() - offset == TYPE.length() && asciiEqualsIgnoreCase(typ, offset, TYPE);
+    }
+
+    /** Whether {@code text} holds {@code lowerCase} at {@code offset}, ASCII letters in either case. */
+    private static boolean asciiEqualsIgnoreCase(String text, int offset, String lowerCase) {
+        for (int i = 0; i < lowerCase.length(); i++) {
+            char c = text.charAt(offset + i);
+            if ((c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c) != lowerCase.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static byte[] segment(String token, int from, int to, String name) {

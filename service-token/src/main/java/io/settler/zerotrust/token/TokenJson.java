@@ -34,6 +34,11 @@ final class TokenJson {
             .build();
     private static final ObjectMapper MAPPER = new ObjectMapper(FACTORY);
     private static final int MAX_SCOPES = 256;
+    /**
+     * The last second of year 9999. Every date claim is range-checked when read, so all later
+     * arithmetic ({@code exp - iat}, {@code exp + skew}) and every {@code Instant} stays in range.
+     */
+    static final long MAX_NUMERIC_DATE = 253_402_300_799L;
 
     private TokenJson() {
     }
@@ -180,7 +185,12 @@ final class TokenJson {
             throw new TokenRejectedException(Reason.MALFORMED, "claim '" + claim
                     + "' must be an integer number of seconds since the epoch (not a string or a fraction)");
         }
-        return parser.getLongValue();
+        long seconds = parser.getLongValue();
+        if (seconds < 0 || seconds > MAX_NUMERIC_DATE) {
+            throw new TokenRejectedException(Reason.MALFORMED, "claim '" + claim + "' is " + seconds
+                    + "; a date is 0 (1970) to " + MAX_NUMERIC_DATE + " (9999-12-31T23:59:59Z) seconds since the epoch");
+        }
+        return seconds;
     }
 
     private static String audience(JsonParser parser, JsonToken value) throws IOException {

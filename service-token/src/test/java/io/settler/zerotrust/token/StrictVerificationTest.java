@@ -14,6 +14,7 @@ import java.security.PrivateKey;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Each test forges a token the way an attacker or a lenient library would, and expects one reason. */
@@ -196,6 +197,63 @@ class StrictVerificationTest {
         assertRejected(() -> hsProxy.verify(fraction), Reason.MALFORMED, fraction);
         String huge = forge(hs, header("HS256", "hs-1"), claims("\"exp\":99999999999999999999999,\"iat\":" + now));
         assertRejected(() -> hsProxy.verify(huge), Reason.MALFORMED, huge);
+    }
+
+    /** Issue 14, finding 7: each value, in each date claim, of a correctly signed token. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "9223372036854775807", "-9223372036854775808", "-1", "-300", "253402300800", "9223372036854775808",
+        "-9223372036854775809", "1.5", "1.0", "1e3", "1e308", "-1e308", "1e400", "\"NOW\"", "\"1\"", "null", "true",
+        "[NOW]", "{}"})
+    void refusesCorrectlySignedTokenWithAnOutOfRangeOrNonIntegerDate(String hostile) {
+        long now = clock.instant().getEpochSecond();
+        String value = hostile.replace("NOW", String.valueOf(now));
+        for (String claim : new String[] {"iat", "nbf", "exp"}) {
+            java.util.List<io.settler.zerotrust.audit.AuditEvent> audit = new java.util.ArrayList<>();
+            ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(hs))
+                    .trustIssuers(API).clock(clock).auditLog(audit::add).build();
+            String times = "\"iat\":" + (claim.equals("iat") ? value : String.valueOf(now)) + ",\"exp\":"
+                    + (claim.equals("exp") ? value : String.valueOf(now + 300))
+                    + (claim.equals("nbf") ? ",\"nbf\":" + value : "");
+            String token = forge(hs, header("HS256", "hs-1"), claims(times));
+            assertRejected(() -> proxy.verify(token), Reason.MALFORMED, token);
+            assertThat(audit).as(claim + "=" + value).singleElement().satisfies(event -> {
+                assertThat(event.action()).isEqualTo("token.rejected");
+                assertThat(event.fields()).containsEntry("reason", "MALFORMED");
+            });
+        }
+    }
+
+    @Test
+    void refusesExtremeButInRangeDatesWithTheirOwnReasonAndNoOverflow() {
+        long last = TokenJson.MAX_NUMERIC_DATE;
+        long now = clock.instant().getEpochSecond();
+        String future = forge(hs, header("HS256", "hs-1"), claims("\"iat\":" + (last - 60) + ",\"exp\":" + last));
+        assertRejected(() -> hsProxy.verify(future), Reason.NOT_YET_VALID, future);
+        String farNbf = forge(hs, header("HS256", "hs-1"),
+                claims("\"iat\":" + now + ",\"exp\":" + (now + 60) + ",\"nbf\":" + last));
+        assertRejected(() -> hsProxy.verify(farNbf), Reason.NOT_YET_VALID, farNbf);
+        String epoch = forge(hs, header("HS256", "hs-1"), claims("\"iat\":0,\"exp\":60"));
+        assertRejected(() -> hsProxy.verify(epoch), Reason.EXPIRED, epoch);
+        String span = forge(hs, header("HS256", "hs-1"), claims("\"iat\":0,\"exp\":" + last));
+        assertRejected(() -> hsProxy.verify(span), Reason.LIFETIME_TOO_LONG, span);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"svc+jwt", "SVC+JWT", "Svc+Jwt", "application/svc+jwt", "APPLICATION/SVC+JWT"})
+    void acceptsTypAsAMediaTypeInAnyAsciiCase(String typ) {
+        String token = forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"" + typ + "\"}", claims());
+        assertThat(hsProxy.verify(token).jti()).isEqualTo("j-1");
+    }
+
+    /** {@code equalsIgnoreCase} folds U+017F (long s) to s and U+212A (Kelvin) to k: not a media type. */
+    @ParameterizedTest
+    @ValueSource(strings = {"\u017fvc+jwt", "application/\u017fvc+jwt", "svc+jwt ", " svc+jwt", "svc+jwt\\u0000",
+        "application/svc+jwtx", "text/svc+jwt", "applicationXsvc+jwt", "jwt", "svc+jwt;charset=utf-8",
+        "application/application/svc+jwt", ""})
+    void refusesTypThatIsNotExactlyTheMediaType(String typ) {
+        String token = forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"" + typ + "\"}", claims());
+        assertRejected(() -> hsProxy.verify(token), Reason.WRONG_TYPE, token);
     }
 
     @Test
