@@ -2,8 +2,8 @@ package io.settler.zerotrust.token;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.tls.MtlsContext;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,18 +13,36 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
  * Verification keys fetched as a JWKS and refreshed when a token names an unknown {@code kid}
- * (a peer rotated its key) or the keys are older than {@link Builder#maxAge}. Fetches are
- * single-flight and at most one per {@link Builder#cooldown}, so an attacker spraying random kids
- * cannot cause a fetch storm; a failed fetch keeps the last good keys.
+ * (a peer rotated its key) or the keys are older than {@link Builder#maxAge}. Fetches run in the
+ * background ({@link Builder#executor}), one at a time and at most one per {@link Builder#cooldown},
+ * so an attacker spraying random kids cannot cause a fetch storm; a failed fetch keeps the last
+ * good keys.
+ *
+ * <p>No lookup ever fetches on the caller's thread. {@link #heldKey} (what an event loop uses, e.g.
+ * {@code ServiceTokenAuthHandler} through {@link ServiceTokens#verifyWithoutWaiting}) answers from
+ * the keys held now and never waits. {@link #key} also starts a fetch for a kid it does not hold,
+ * then waits for that fetch at most {@link Builder#awaitFetch} (default 5 s), so a worker thread
+ * verifying a queue message signed with a just-rotated key still accepts it. Keys older than
+ * {@code maxAge} keep being used while their refetch runs in the background.
  *
  * <pre>{@code
  * JwksSource apiKeys = JwksSource.builder(JwksSource.https(URI.create("https://api.internal:8443/jwks"), client))
  *         .pinnedTo("spiffe://example.org/api")
  *         .build();
+ * apiKeys.refresh();                                   // at start-up: fetch once, fail loudly
  * ServiceTokens proxy = ServiceTokens.builder().identity(...).verificationKeys(apiKeys)
  *         .trustIssuers("spiffe://example.org/api").build();
  * }</pre>
@@ -34,24 +52,33 @@ import java.util.function.Supplier;
 public final class JwksSource implements KeySource {
 
     private static final int MAX_JWKS_BYTES = 256 * 1024;
+    private static final Duration HTTPS_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration HTTPS_DEADLINE = Duration.ofSeconds(10);
+
+    /** The keys of the last good fetch and when that fetch started. */
+    private record Held(KeySet keys, long fetchedAt) {
+    }
 
     private final Supplier<String> fetch;
     private final String[] issuers;
     private final long cooldownMillis;
     private final long maxAgeMillis;
+    private final long awaitFetchMillis;
+    private final Executor executor;
     private final Clock clock;
     private final AuditLog audit;
-    private final Object lock = new Object();
-    private volatile KeySet current;
-    private volatile long fetchedAt;
-    private volatile long nextFetch = Long.MIN_VALUE;
-    private volatile boolean fetching;
+    private final AtomicLong nextFetch = new AtomicLong(Long.MIN_VALUE);
+    /** The fetch under way, if any: at most one at a time. */
+    private final AtomicReference<CompletableFuture<Void>> inFlight = new AtomicReference<>();
+    private volatile Held held;
 
     private JwksSource(Builder builder) {
         this.fetch = builder.fetch;
         this.issuers = builder.issuers;
         this.cooldownMillis = builder.cooldown.toMillis();
         this.maxAgeMillis = builder.maxAge.toMillis();
+        this.awaitFetchMillis = builder.awaitFetch.toMillis();
+        this.executor = builder.executor;
         this.clock = builder.clock;
         this.audit = builder.audit;
     }
@@ -62,8 +89,10 @@ public final class JwksSource implements KeySource {
     }
 
     /**
-     * Fetches a JWKS over HTTPS with this mTLS client context (TLS 1.3, our peer verification),
-     * a 5-second timeout and a 256 KiB limit.
+     * Fetches a JWKS over HTTPS with this mTLS client context (TLS 1.3, our peer verification): a
+     * 5-second connect and response timeout, a 10-second deadline for the whole exchange, and a
+     * 256 KiB limit. Reading stops at the limit: the first byte beyond it closes the connection,
+     * so an endless or oversized body costs at most the limit (plus what the network buffered).
      */
     public static Supplier<String> https(URI uri, MtlsContext client) {
         Objects.requireNonNull(uri, "uri");
@@ -73,86 +102,184 @@ public final class JwksSource implements KeySource {
                     + " https only; got the scheme " + uri.getScheme());
         }
         HttpClient http = HttpClient.newBuilder().sslContext(client.sslContext()).sslParameters(client.sslParameters())
-                .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build();
-        return () -> {
-            try {
-                HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-                if (response.statusCode() != 200) {
-                    throw new ServiceTokenException(ServiceTokenException.Reason.KEY_SOURCE_FAILED, "the JWKS at "
-                            + uri + " answered HTTP " + response.statusCode());
-                }
-                if (response.body().length > MAX_JWKS_BYTES) {
-                    throw new ServiceTokenException(ServiceTokenException.Reason.KEY_SOURCE_FAILED, "the JWKS at "
-                            + uri + " is larger than " + MAX_JWKS_BYTES + " bytes");
-                }
-                return new String(response.body(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new ServiceTokenException(ServiceTokenException.Reason.KEY_SOURCE_FAILED, "cannot fetch the"
-                        + " JWKS at " + uri + ": " + e.getMessage(), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ServiceTokenException(ServiceTokenException.Reason.KEY_SOURCE_FAILED, "interrupted while"
-                        + " fetching the JWKS at " + uri, e);
-            }
-        };
+                .connectTimeout(HTTPS_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(HTTPS_TIMEOUT).GET().build();
+        return () -> fetchHttps(http, request, MAX_JWKS_BYTES, HTTPS_DEADLINE);
     }
 
-    @Override
-    public Optional<TokenKey> key(String kid) {
-        KeySet keys = current;
-        Optional<TokenKey> key = keys == null ? Optional.empty() : keys.key(kid);
-        long now = clock.millis();
-        if (key.isPresent() && now - fetchedAt < maxAgeMillis) {
-            return key;
+    /** One GET, its body read by a {@link CappedBody}, all of it within {@code deadline}. */
+    static String fetchHttps(HttpClient http, HttpRequest request, int maxBytes, Duration deadline) {
+        URI uri = request.uri();
+        CappedBody body = new CappedBody(maxBytes);
+        AtomicInteger status = new AtomicInteger();
+        CompletableFuture<HttpResponse<byte[]>> response = http.sendAsync(request, info -> {
+            status.set(info.statusCode());
+            return body;
+        });
+        try {
+            byte[] bytes = response.get(deadline.toMillis(), TimeUnit.MILLISECONDS).body();
+            if (status.get() != 200) {
+                throw failed("the JWKS at " + uri + " answered HTTP " + status.get(), null);
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof CappedBody.TooLarge) {
+                throw failed("the JWKS at " + uri + " is larger than " + maxBytes + " bytes"
+                        + (status.get() == 200 ? "" : " (HTTP " + status.get() + ")") + "; stopped reading there", null);
+            }
+            throw failed("cannot fetch the JWKS at " + uri + ": " + cause, cause);
+        } catch (TimeoutException e) {
+            throw failed("the JWKS at " + uri + " was not fetched within " + deadline + "; gave up", null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failed("interrupted while fetching the JWKS at " + uri, e);
+        } finally {
+            body.cancel(); // nothing more is read; a no-op once the body is complete
+            response.cancel(true);
         }
-        if (now >= nextFetch || fetching) {
-            refresh(false);
-        }
-        keys = current;
-        return keys == null ? Optional.empty() : keys.key(kid);
+    }
+
+    private static ServiceTokenException failed(String message, Throwable cause) {
+        return new ServiceTokenException(ServiceTokenException.Reason.KEY_SOURCE_FAILED, message, cause);
     }
 
     /**
-     * Fetches now, unless a fetch just happened (within the cooldown); e.g. at start-up.
+     * The key with this id. A kid that is not held starts a background fetch (unless one ran within
+     * the cooldown) and waits for the fetch under way at most {@link Builder#awaitFetch}; use
+     * {@link #heldKey} on threads that must never wait.
+     */
+    @Override
+    public Optional<TokenKey> key(String kid) {
+        Optional<TokenKey> key = heldKey(kid);
+        if (key.isPresent()) {
+            return key;
+        }
+        CompletableFuture<Void> running = inFlight.get();
+        if (running != null) {
+            try {
+                running.get(awaitFetchMillis, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // a failed or slow fetch: answer from the keys held (the failure was audited)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return lookup(kid);
+    }
+
+    /**
+     * The key with this id if it is held now; never waits. A miss, or keys older than
+     * {@link Builder#maxAge}, start a background fetch (unless one ran within the cooldown).
+     */
+    @Override
+    public Optional<TokenKey> heldKey(String kid) {
+        Held current = held;
+        Optional<TokenKey> key = current == null ? Optional.empty() : current.keys().key(kid);
+        if (key.isEmpty() || clock.millis() - current.fetchedAt() >= maxAgeMillis) {
+            fetchInBackground();
+            if (key.isEmpty()) {
+                key = lookup(kid); // an executor that runs inline has fetched already
+            }
+        }
+        return key;
+    }
+
+    /** Whether a fetch is under way. */
+    @Override
+    public boolean fetching() {
+        return inFlight.get() != null;
+    }
+
+    /**
+     * Fetches now on this thread, unless a fetch ran within the cooldown; if one is under way, waits
+     * for it. E.g. at start-up, so the first tokens find the keys.
      *
      * @throws ServiceTokenException if this fetch fails (the last good keys stay in use)
      */
     public void refresh() {
-        refresh(true);
+        CompletableFuture<Void> fetch = claimFetch();
+        if (fetch != null) {
+            runFetch(fetch);
+        } else {
+            fetch = inFlight.get();
+            if (fetch == null) {
+                return; // the cooldown holds
+            }
+        }
+        try {
+            fetch.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof ServiceTokenException cause ? cause
+                    : failed("cannot fetch the JWKS: " + e.getCause(), e.getCause());
+        }
     }
 
     /** The keys of the last good fetch, if any. */
     public Optional<KeySet> keys() {
-        return Optional.ofNullable(current);
+        Held current = held;
+        return current == null ? Optional.empty() : Optional.of(current.keys());
     }
 
-    private void refresh(boolean rethrow) {
-        synchronized (lock) {
-            long now = clock.millis();
-            if (now < nextFetch) {
-                return; // another thread fetched while this one waited, or the cooldown holds
-            }
-            nextFetch = now + cooldownMillis;
-            fetching = true;
-            try {
-                KeySet keys = KeySet.fromJwks(Objects.requireNonNull(fetch.get(), "the JWKS fetch returned null"));
-                current = issuers.length == 0 ? keys : keys.pinnedTo(issuers);
-                fetchedAt = now;
-                audit.record(AuditEvent.builder(clock.instant(), "token.keys_refreshed", AuditEvent.Outcome.INFO)
-                        .field("kids", current.keys().stream().map(TokenKey::kid).toList()).build());
-            } catch (RuntimeException e) {
-                audit.record(AuditEvent.builder(clock.instant(), "token.keys_refresh_failed", AuditEvent.Outcome.WARNING)
-                        .field("detail", e.getMessage()).field("keeping", current == null ? "none" : "last good keys")
-                        .build());
-                if (rethrow) {
-                    throw e instanceof ServiceTokenException ? (ServiceTokenException) e
-                            : new ServiceTokenException(ServiceTokenException.Reason.KEY_SOURCE_FAILED,
-                                    "cannot fetch the JWKS: " + e.getMessage(), e);
-                }
-            } finally {
-                fetching = false;
-            }
+    private Optional<TokenKey> lookup(String kid) {
+        Held current = held;
+        return current == null ? Optional.empty() : current.keys().key(kid);
+    }
+
+    private void fetchInBackground() {
+        CompletableFuture<Void> fetch = claimFetch();
+        if (fetch == null) {
+            return;
+        }
+        try {
+            executor.execute(() -> runFetch(fetch));
+        } catch (RuntimeException e) { // e.g. RejectedExecutionException: no fetch this time
+            finishFetch(fetch, failed("the JWKS fetch could not be started: " + e, e));
+        }
+    }
+
+    /** The new fetch if none is under way and the cooldown allows one; {@code null} otherwise. */
+    private CompletableFuture<Void> claimFetch() {
+        if (inFlight.get() != null) {
+            return null;
+        }
+        long now = clock.millis();
+        long due = nextFetch.get();
+        if (now < due || !nextFetch.compareAndSet(due, now + cooldownMillis)) {
+            return null;
+        }
+        CompletableFuture<Void> fetch = new CompletableFuture<>();
+        return inFlight.compareAndSet(null, fetch) ? fetch : null;
+    }
+
+    private void runFetch(CompletableFuture<Void> fetch) {
+        try {
+            long startedAt = clock.millis();
+            KeySet keys = KeySet.fromJwks(Objects.requireNonNull(this.fetch.get(), "the JWKS fetch returned null"));
+            held = new Held(issuers.length == 0 ? keys : keys.pinnedTo(issuers), startedAt);
+            audit.record(AuditEvent.builder(clock.instant(), "token.keys_refreshed", AuditEvent.Outcome.INFO)
+                    .field("kids", keys.keys().stream().map(TokenKey::kid).toList()).build());
+        } catch (RuntimeException e) {
+            finishFetch(fetch, e);
+            return;
+        } catch (Error e) {
+            finishFetch(fetch, failed("the JWKS fetch failed: " + e, e)); // free the slot, then let it propagate
+            throw e;
+        }
+        finishFetch(fetch, null);
+    }
+
+    private void finishFetch(CompletableFuture<Void> fetch, RuntimeException failure) {
+        if (failure != null) {
+            audit.record(AuditEvent.builder(clock.instant(), "token.keys_refresh_failed", AuditEvent.Outcome.WARNING)
+                    .field("detail", LogSafe.text(String.valueOf(failure.getMessage())))
+                    .field("keeping", held == null ? "none" : "last good keys").build());
+        }
+        inFlight.compareAndSet(fetch, null); // free the slot first, so waiters see a settled state
+        if (failure == null) {
+            fetch.complete(null);
+        } else {
+            fetch.completeExceptionally(failure);
         }
     }
 
@@ -162,6 +289,8 @@ public final class JwksSource implements KeySource {
         private String[] issuers = new String[0];
         private Duration cooldown = Duration.ofSeconds(30);
         private Duration maxAge = Duration.ofMinutes(15);
+        private Duration awaitFetch = Duration.ofSeconds(5);
+        private Executor executor = Builder::fetchThread;
         private Clock clock = Clock.systemUTC();
         private AuditLog audit = AuditLog.slf4j();
 
@@ -195,6 +324,34 @@ public final class JwksSource implements KeySource {
             return this;
         }
 
+        /**
+         * How long {@link JwksSource#key} waits for the fetch a kid it does not hold started
+         * (default 5 s; zero: never). {@link JwksSource#heldKey} never waits.
+         */
+        public Builder awaitFetch(Duration wait) {
+            if (wait == null || wait.isNegative()) {
+                throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING,
+                        "the time to wait for a fetch must be zero or positive");
+            }
+            this.awaitFetch = wait;
+            return this;
+        }
+
+        /**
+         * Where background fetches run (default: a new daemon thread per fetch; there is at most one
+         * fetch at a time, at most one per cooldown). {@link JwksSource#refresh} fetches on its caller.
+         */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        private static void fetchThread(Runnable fetch) {
+            Thread thread = new Thread(fetch, "zerotrust-jwks-fetch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
         /** The clock for cooldown and age (default: the system UTC clock). */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
@@ -207,7 +364,7 @@ public final class JwksSource implements KeySource {
             return this;
         }
 
-        /** The source; it fetches on first use, or when {@link #refresh()} is called. */
+        /** The source; it fetches on first use (in the background), or when {@link JwksSource#refresh()} is called. */
         public JwksSource build() {
             return new JwksSource(this);
         }

@@ -241,7 +241,48 @@ public final class ServiceTokens {
         return check(token, peerCertificate, requiredScopes);
     }
 
+    /**
+     * Verifies like {@link #verify(String, String...)} on a thread that must never block, such as a
+     * Netty event loop: keys are looked up with {@link KeySource#heldKey}, never waiting for a fetch.
+     * Empty when the token's key is not held yet but a fetch that may bring it is under way: then
+     * nothing was decided or recorded, and the caller verifies the token again with
+     * {@link #verify(String, String...)} on a thread that may wait. (A {@link ReplayGuard} that does
+     * I/O still runs on the calling thread.)
+     *
+     * @throws TokenRejectedException with the reason, also recorded as an audit event
+     */
+    public Optional<VerifiedToken> verifyWithoutWaiting(String token, String... requiredScopes) {
+        return Optional.ofNullable(check(token, null, requiredScopes, false));
+    }
+
+    /**
+     * Verifies like {@link #verify(String, X509Certificate, String...)} without ever waiting for a
+     * key fetch; empty when the key is not held yet but being fetched (see
+     * {@link #verifyWithoutWaiting(String, String...)}).
+     *
+     * @throws TokenRejectedException with the reason, also recorded as an audit event
+     */
+    public Optional<VerifiedToken> verifyWithoutWaiting(String token, X509Certificate peerCertificate,
+                                                       String... requiredScopes) {
+        Objects.requireNonNull(peerCertificate, "peerCertificate; use verifyWithoutWaiting(token, scopes)");
+        return Optional.ofNullable(check(token, peerCertificate, requiredScopes, false));
+    }
+
+    /** Thrown inside a verification that may not wait when the key is still being fetched; never escapes. */
+    private static final class KeyPending extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        KeyPending() {
+            super(null, null, false, false);
+        }
+    }
+
     private VerifiedToken check(String token, X509Certificate peer, String[] requiredScopes) {
+        return check(token, peer, requiredScopes, true);
+    }
+
+    /** The verified token; {@code null} only when {@code mayWait} is false and the key is being fetched. */
+    private VerifiedToken check(String token, X509Certificate peer, String[] requiredScopes, boolean mayWait) {
         try {
             if (token == null || token.isEmpty()) {
                 throw reject(Reason.MALFORMED, "no token was presented");
@@ -253,13 +294,15 @@ public final class ServiceTokens {
             long now = clock.instant().getEpochSecond();
             VerifiedToken verified = cache == null ? null : cache.get(token, now);
             if (verified == null) {
-                verified = verifyCold(token, now);
+                verified = verifyCold(token, now, mayWait);
                 if (cache != null) {
                     cache.put(token, verified, verified.expiresAt().getEpochSecond() + skewSeconds, now);
                 }
             }
             checkPerCall(verified, peer, requiredScopes);
             return verified;
+        } catch (KeyPending e) {
+            return null;
         } catch (TokenRejectedException e) {
             audit.record(AuditEvent.builder(clock.instant(), "token.rejected", AuditEvent.Outcome.REFUSED)
                     .field("audience", identity).field("reason", e.reason()).field("detail", e.getMessage()).build());
@@ -267,7 +310,7 @@ public final class ServiceTokens {
         }
     }
 
-    private VerifiedToken verifyCold(String token, long now) {
+    private VerifiedToken verifyCold(String token, long now, boolean mayWait) {
         int length = token.length();
         int first = token.indexOf('.');
         int second = first < 0 ? -1 : token.indexOf('.', first + 1);
@@ -290,7 +333,7 @@ public final class ServiceTokens {
         if (header.kid() == null) {
             throw reject(Reason.UNKNOWN_KEY, "the header has no kid; every service token names its key");
         }
-        TokenKey key = verificationKeys.key(header.kid()).orElseThrow(() -> reject(Reason.UNKNOWN_KEY, "no trusted key"
+        TokenKey key = findKey(header.kid(), mayWait).orElseThrow(() -> reject(Reason.UNKNOWN_KEY, "no trusted key"
                 + " has kid '" + LogSafe.text(header.kid()) + "'; publish it in the verifier's key set"));
         if (key.algorithm() != algorithm.get()) {
             throw reject(Reason.UNSUPPORTED_ALGORITHM, "key '" + key.kid() + "' is pinned to "
@@ -332,6 +375,21 @@ public final class ServiceTokens {
             }
         }
         return true;
+    }
+
+    private Optional<TokenKey> findKey(String kid, boolean mayWait) {
+        if (mayWait) {
+            return verificationKeys.key(kid);
+        }
+        boolean wasFetching = verificationKeys.fetching();
+        Optional<TokenKey> key = verificationKeys.heldKey(kid); // a miss may start a fetch
+        if (key.isPresent()) {
+            return key;
+        }
+        if (verificationKeys.fetching()) {
+            throw new KeyPending(); // that fetch may bring it: let the caller verify where it may wait
+        }
+        return wasFetching ? verificationKeys.heldKey(kid) : key; // a fetch ended in between: its keys are held
     }
 
     private static byte[] segment(String token, int from, int to, String name) {
