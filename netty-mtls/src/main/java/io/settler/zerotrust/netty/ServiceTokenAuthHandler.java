@@ -8,6 +8,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
@@ -17,10 +19,16 @@ import io.settler.zerotrust.token.TokenRejectedException;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Authenticates each HTTP request with a service token: exactly one {@code Authorization: Bearer
@@ -31,6 +39,15 @@ import java.util.Set;
  * {@code sub} must equal) that is the peer's mTLS identity (so a token stolen from one service is
  * useless on another service's connection, and no key can vouch for another service). A request that passes reaches the next handler with
  * {@link #VERIFIED_TOKEN} set on the channel.
+ *
+ * <p>The event loop never waits for keys: tokens are verified with
+ * {@link ServiceTokens#verifyWithoutWaiting}, against the keys held now. Only a token whose key is
+ * being fetched (a peer's first token, a rotated key) is verified on the
+ * {@link Builder#verificationExecutor verification executor}, where the key source may wait for
+ * its fetch (bounded); meanwhile the channel stops reading and holds what it already read, so
+ * requests stay in order, and other channels of the event loop go on. A full executor is a
+ * {@code 503}. (A {@link io.settler.zerotrust.token.ReplayGuard} that does I/O still runs on the
+ * event loop: give the verifier of this handler an in-memory one, or none.)
  *
  * <p>Refusals have an empty body and are audited ({@code request.refused} with a reason; the token
  * is never recorded): {@code 401} with {@code WWW-Authenticate: Bearer} for a missing, malformed,
@@ -74,17 +91,31 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
 
     private static final String BEARER = "Bearer";
     private static final String[] NO_SCOPES = new String[0];
+    /** Set while a request of the channel is verified off the event loop: what the channel read meanwhile. */
+    private static final AttributeKey<ArrayDeque<Object>> HELD = AttributeKey.valueOf(ServiceTokenAuthHandler.class,
+            "held");
 
     private final ServiceTokens verifier;
     private final RouteScopes routes;
     private final AuditLog audit;
     private final Clock clock;
+    private final Executor verificationExecutor;
 
     private ServiceTokenAuthHandler(Builder builder) {
         this.verifier = builder.verifier;
         this.routes = builder.routes;
         this.audit = builder.audit;
         this.clock = builder.clock;
+        this.verificationExecutor = builder.verificationExecutor != null ? builder.verificationExecutor
+                : defaultVerificationExecutor();
+    }
+
+    /** Four daemon threads at most, gone when idle; a queue of 1024 requests, beyond which requests get a 503. */
+    private static Executor defaultVerificationExecutor() {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024),
+                new DefaultThreadFactory("zerotrust-token-verify", true));
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
     }
 
     /**
@@ -104,49 +135,141 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest request) {
-            ctx.channel().attr(VERIFIED_TOKEN).set(null);
-            VerifiedToken token = authenticate(ctx, request);
-            if (token == null) {
-                return;
-            }
-            ctx.channel().attr(VERIFIED_TOKEN).set(token);
-        } else if (HttpRefusals.dropsBody(ctx, msg)) {
+        ArrayDeque<Object> held = ctx.channel().attr(HELD).get();
+        if (held != null) {
+            held.add(msg); // a request before it is still being verified
             return;
         }
-        ctx.fireChannelRead(msg);
+        handle(ctx, msg);
     }
 
-    /** The request's verified token, or null after refusing it. */
-    private VerifiedToken authenticate(ChannelHandlerContext ctx, HttpRequest request) {
+    private void handle(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            ctx.channel().attr(VERIFIED_TOKEN).set(null);
+            authenticate(ctx, request);
+            return;
+        }
+        if (!HttpRefusals.dropsBody(ctx, msg)) {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /** Passes the request on with its verified token, refuses it, or has its token verified off the loop. */
+    private void authenticate(ChannelHandlerContext ctx, HttpRequest request) {
         List<String> authorization = request.headers().getAll(HttpHeaderNames.AUTHORIZATION);
         if (authorization.isEmpty()) {
-            return refuse(ctx, request, Refusal.MISSING_TOKEN.name(), Refusal.MISSING_TOKEN.status,
+            refuse(ctx, request, Refusal.MISSING_TOKEN.name(), Refusal.MISSING_TOKEN.status,
                     "no Authorization header; send 'Authorization: Bearer <service token>'");
+            return;
         }
         String token = authorization.size() == 1 ? bearerToken(authorization.get(0)) : null;
         if (token == null) {
-            return refuse(ctx, request, Refusal.MALFORMED_AUTHORIZATION.name(), Refusal.MALFORMED_AUTHORIZATION.status,
+            refuse(ctx, request, Refusal.MALFORMED_AUTHORIZATION.name(), Refusal.MALFORMED_AUTHORIZATION.status,
                     authorization.size() + " Authorization header(s); expected exactly one 'Bearer <token>'");
+            return;
         }
         Optional<Set<String>> required = routes.requiredScopes(request);
         X509Certificate certificate = ctx.channel().attr(PeerIdentityHandler.PEER_CERTIFICATE).get();
-        ServiceIdentity peer = ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get();
-        VerifiedToken verified;
+        // Verified even when no route matches, so a bad token is a 401 whatever the path.
+        String[] scopes = required.map(set -> set.toArray(String[]::new)).orElse(NO_SCOPES);
+        Object outcome;
         try {
-            // Verified even when no route matches, so a bad token is a 401 whatever the path.
-            String[] scopes = required.map(set -> set.toArray(String[]::new)).orElse(NO_SCOPES);
-            verified = certificate == null ? verifier.verify(token, scopes) : verifier.verify(token, certificate, scopes);
-        } catch (TokenRejectedException e) {
+            Optional<VerifiedToken> now = certificate == null ? verifier.verifyWithoutWaiting(token, scopes)
+                    : verifier.verifyWithoutWaiting(token, certificate, scopes);
+            if (now.isEmpty()) {
+                verifyOffTheEventLoop(ctx, request, token, certificate, scopes, required);
+                return;
+            }
+            outcome = now.get();
+        } catch (RuntimeException e) {
+            outcome = e;
+        }
+        finish(ctx, request, outcome, required);
+    }
+
+    /**
+     * Verifies on the verification executor a token whose key is being fetched; the channel stops
+     * reading and holds what it read meanwhile, then resumes on its event loop.
+     */
+    private void verifyOffTheEventLoop(ChannelHandlerContext ctx, HttpRequest request, String token,
+                                       X509Certificate certificate, String[] scopes, Optional<Set<String>> required) {
+        ArrayDeque<Object> held = new ArrayDeque<>();
+        ctx.channel().attr(HELD).set(held);
+        ctx.channel().config().setAutoRead(false);
+        try {
+            verificationExecutor.execute(() -> {
+                Object outcome;
+                try {
+                    outcome = certificate == null ? verifier.verify(token, scopes)
+                            : verifier.verify(token, certificate, scopes);
+                } catch (RuntimeException e) {
+                    outcome = e;
+                }
+                Object result = outcome;
+                try {
+                    ctx.executor().execute(() -> resume(ctx, request, result, required, held));
+                } catch (RejectedExecutionException e) { // the event loop shut down: nobody will read these
+                    ReferenceCountUtil.release(request);
+                    held.forEach(ReferenceCountUtil::release);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            resume(ctx, request, e, required, held);
+        }
+    }
+
+    /** On the event loop: settles the request verified off it, then what the channel read meanwhile. */
+    private void resume(ChannelHandlerContext ctx, HttpRequest request, Object outcome, Optional<Set<String>> required,
+                        ArrayDeque<Object> held) {
+        ctx.channel().attr(HELD).set(null);
+        if (!ctx.channel().isActive()) {
+            ReferenceCountUtil.release(request);
+            held.forEach(ReferenceCountUtil::release);
+            return;
+        }
+        finish(ctx, request, outcome, required);
+        Object next;
+        while ((next = held.poll()) != null) {
+            ArrayDeque<Object> again = ctx.channel().attr(HELD).get();
+            if (again != null) {
+                again.add(next); // the next request went off the loop too: it resumes the rest
+            } else {
+                handle(ctx, next);
+            }
+        }
+        if (ctx.channel().attr(HELD).get() == null) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** Refuses the request, or passes it on with its token: {@code outcome} is a VerifiedToken or what verify threw. */
+    private void finish(ChannelHandlerContext ctx, HttpRequest request, Object outcome, Optional<Set<String>> required) {
+        VerifiedToken token = check(ctx, request, outcome, required);
+        if (token != null) {
+            ctx.channel().attr(VERIFIED_TOKEN).set(token);
+            ctx.fireChannelRead(request);
+        }
+    }
+
+    /** The request's verified token, or null after refusing it. */
+    private VerifiedToken check(ChannelHandlerContext ctx, HttpRequest request, Object outcome,
+                                Optional<Set<String>> required) {
+        if (outcome instanceof TokenRejectedException e) {
             HttpResponseStatus status = switch (e.reason()) {
                 case INSUFFICIENT_SCOPE, CERTIFICATE_MISMATCH -> HttpResponseStatus.FORBIDDEN;
                 default -> HttpResponseStatus.UNAUTHORIZED;
             };
             return refuse(ctx, request, e.reason().name(), status, e.getMessage());
-        } catch (RuntimeException e) {
-            return refuse(ctx, request, Refusal.VERIFIER_FAILED.name(), Refusal.VERIFIER_FAILED.status,
-                    "the token verifier failed: " + e.getClass().getSimpleName());
         }
+        if (outcome instanceof RejectedExecutionException) {
+            return refuse(ctx, request, Refusal.VERIFIER_FAILED.name(), Refusal.VERIFIER_FAILED.status,
+                    "too many tokens wait for their keys; the verification executor is full");
+        }
+        if (!(outcome instanceof VerifiedToken verified)) {
+            return refuse(ctx, request, Refusal.VERIFIER_FAILED.name(), Refusal.VERIFIER_FAILED.status,
+                    "the token verifier failed: " + outcome.getClass().getSimpleName());
+        }
+        ServiceIdentity peer = ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get();
         if (peer == null || !peer.toString().equals(verified.service())) {
             return refuse(ctx, request, Refusal.IDENTITY_MISMATCH.name(), Refusal.IDENTITY_MISMATCH.status,
                     "the token was minted by " + LogSafe.text(verified.service()) + " but the connection's certificate"
@@ -213,6 +336,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         private final RouteScopes routes;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
+        private Executor verificationExecutor;
 
         private Builder(ServiceTokens verifier, RouteScopes routes) {
             this.verifier = Objects.requireNonNull(verifier, "verifier");
@@ -228,6 +352,15 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         /** The clock that stamps refusals (the verifier has its own for token times). */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Where a token whose key is being fetched is verified, off the event loop (default: four
+         * daemon threads and a queue of 1024; when it refuses work the request gets a {@code 503}).
+         */
+        public Builder verificationExecutor(Executor executor) {
+            this.verificationExecutor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 

@@ -13,6 +13,7 @@ import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSnapshot;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.token.JwksSource;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
@@ -30,6 +31,7 @@ import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -333,6 +335,46 @@ class ServiceTokenAuthTest {
             // On the intruder's own connection it is the same refusal, not an identity mismatch.
             assertRefused(get(server, TestPki.INTRUDER, "/jobs", "Bearer " + asWorker), 401, "WRONG_ISSUER",
                     INTRUDER_ID, asWorker);
+        }
+    }
+
+    /**
+     * Issue 14, finding 11c, end to end: the api's JWKS fetch for the worker's keys hangs. The
+     * worker's request waits off the event loop for it, while the server's only event loop goes on
+     * answering another connection; when the keys arrive the waiting request is served.
+     */
+    @Test
+    void aHangingJwksFetchNeverBlocksTheEventLoop() throws Exception {
+        CountDownLatch fetchStarted = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        JwksSource workerKeys = JwksSource.builder(() -> {
+            fetchStarted.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return WORKER_KEYS.toJwks();
+        }).pinnedTo(TestPki.WORKER_ID).awaitFetch(Duration.ofMinutes(5)).auditLog(pki.audit).build();
+        ServiceTokens verifier = ServiceTokens.builder().identity(API_ID).verificationKeys(workerKeys)
+                .trustIssuers(TestPki.WORKER_ID).auditLog(pki.audit).build();
+        String token = worker.mint(API_ID, List.of("jobs:read"));
+        try (TestServer server = server(verifier);
+             MtlsHttpClient http = MtlsHttpClient.builder(pki.client(provider, TestPki.WORKER))
+                     .requestHeaders((request, headers) -> headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token))
+                     .build()) {
+            CompletableFuture<MtlsHttpClient.Response> waiting = http.get("127.0.0.1", server.port(), "/jobs");
+            fetchStarted.await(); // the request reached the handler, which started the fetch
+            try {
+                assertRefused(get(server, TestPki.WORKER, "/jobs"), 401, "MISSING_TOKEN", TestPki.WORKER_ID, null);
+                assertThat(waiting).as("still waiting for the worker's keys").isNotDone();
+                assertThat(workerKeys.fetching()).isTrue();
+            } finally {
+                answer.countDown();
+            }
+            MtlsHttpClient.Response served = waiting.get(60, TimeUnit.SECONDS);
+            assertThat(served.status()).isEqualTo(200);
+            assertThat(new String(served.body(), StandardCharsets.UTF_8)).isEqualTo(TestPki.WORKER_ID);
         }
     }
 
