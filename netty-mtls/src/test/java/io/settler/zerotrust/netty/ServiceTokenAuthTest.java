@@ -378,6 +378,22 @@ class ServiceTokenAuthTest {
         }
     }
 
+    /**
+     * The binding cannot lend an identity either: the intruder mints (as itself) a token bound to the
+     * worker's certificate; on the worker's connection the binding holds, but the token speaks for
+     * the intruder, not for the connection's peer.
+     */
+    @Test
+    void refusesTokenBoundToAnotherServicesCertificateWith403() throws Exception {
+        String lent = intruder.mint(TokenRequest.to(API_ID).scopes("jobs:read").boundTo(TestPki.WORKER.certificate())
+                .build());
+        try (TestServer server = server()) {
+            AuditEvent event = assertRefused(get(server, TestPki.WORKER, "/jobs", "Bearer " + lent), 403,
+                    "IDENTITY_MISMATCH", TestPki.WORKER_ID, lent);
+            assertThat(event.fields().get("detail")).contains(INTRUDER_ID);
+        }
+    }
+
     @Test
     void refusesRequestNoRouteCoversWith403() throws Exception {
         String token = worker.mint(API_ID, List.of("jobs:read"));

@@ -181,6 +181,22 @@ class ServiceTokensTest {
         assertThat(own.service()).isEqualTo(reports).isEqualTo(own.issuer());
     }
 
+    /** The cache holds only what passed every check: a refused forgery is refused, and audited, every time. */
+    @Test
+    void refusedSubjectForgeryIsNeverCached() {
+        long now = clock.instant().getEpochSecond();
+        String other = TestKeys.forge(apiKey, "{\"alg\":\"ES256\",\"kid\":\"api-1\",\"typ\":\"svc+jwt\"}",
+                "{\"iss\":\"" + API + "\",\"sub\":\"" + WORKER + "\",\"aud\":\"" + PROXY + "\",\"iat\":" + now
+                        + ",\"exp\":" + (now + 60) + ",\"jti\":\"j-1\",\"scope\":[]}");
+        ServiceTokens proxy = proxy();
+        for (int i = 0; i < 3; i++) {
+            assertRejected(() -> proxy.verify(other), Reason.WRONG_ISSUER, other);
+            assertRejected(() -> proxy.verifyWithoutWaiting(other), Reason.WRONG_ISSUER, other);
+        }
+        assertThat(audit).hasSize(6).allSatisfy(event -> assertThat(event.fields()).containsEntry("reason",
+                "WRONG_ISSUER"));
+    }
+
     @Test
     void refusesSubjectOtherThanIssuerEvenWithTheIssuersOwnKey() {
         long now = clock.instant().getEpochSecond();
