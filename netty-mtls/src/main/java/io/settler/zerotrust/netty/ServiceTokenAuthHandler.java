@@ -37,8 +37,8 @@ import java.util.concurrent.TimeUnit;
  * bound to), with the scopes {@link RouteScopes} requires for the request, and a calling service
  * ({@link VerifiedToken#service()}: the token's issuer, whose pinned key signed it, and which its
  * {@code sub} must equal) that is the peer's mTLS identity (so a token stolen from one service is
- * useless on another service's connection, and no key can vouch for another service). A request that passes reaches the next handler with
- * {@link #VERIFIED_TOKEN} set on the channel.
+ * useless on another service's connection, and no key can vouch for another service). A request
+ * that passes reaches the next handler with {@link #VERIFIED_TOKEN} set on the channel.
  *
  * <p>The event loop never waits for keys: tokens are verified with
  * {@link ServiceTokens#verifyWithoutWaiting}, against the keys held now. Only a token whose key is
@@ -110,7 +110,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
                 : defaultVerificationExecutor();
     }
 
-    /** Four daemon threads at most, gone when idle; a queue of 1024 requests, beyond which requests get a 503. */
+    /** Four daemon threads at most, gone when idle; a queue of 1024, beyond which requests get a 503. */
     private static Executor defaultVerificationExecutor() {
         ThreadPoolExecutor executor = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024),
                 new DefaultThreadFactory("zerotrust-token-verify", true));
@@ -242,8 +242,9 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         }
     }
 
-    /** Refuses the request, or passes it on with its token: {@code outcome} is a VerifiedToken or what verify threw. */
-    private void finish(ChannelHandlerContext ctx, HttpRequest request, Object outcome, Optional<Set<String>> required) {
+    /** Refuses the request or passes it on with its token; {@code outcome} is a VerifiedToken or what verify threw. */
+    private void finish(ChannelHandlerContext ctx, HttpRequest request, Object outcome,
+                        Optional<Set<String>> required) {
         VerifiedToken token = check(ctx, request, outcome, required);
         if (token != null) {
             ctx.channel().attr(VERIFIED_TOKEN).set(token);

@@ -168,7 +168,8 @@ class ServiceTokenAuthHandlerTest {
         refused.release();
         assertThat((Object) channel.readInbound()).isNull();
         assertThat(channel.config().isAutoRead()).isTrue();
-        assertThat(pki.events).anySatisfy(event -> assertThat(event.fields()).containsEntry("reason", "VERIFIER_FAILED"));
+        assertThat(pki.events).anySatisfy(event -> assertThat(event.fields())
+                .containsEntry("reason", "VERIFIER_FAILED"));
         channel.finishAndReleaseAll();
     }
 

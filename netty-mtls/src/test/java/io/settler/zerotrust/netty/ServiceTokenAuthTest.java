@@ -361,8 +361,8 @@ class ServiceTokenAuthTest {
         String token = worker.mint(API_ID, List.of("jobs:read"));
         try (TestServer server = server(verifier);
              MtlsHttpClient http = MtlsHttpClient.builder(pki.client(provider, TestPki.WORKER))
-                     .requestHeaders((request, headers) -> headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token))
-                     .build()) {
+                     .requestHeaders((request, headers) -> headers.set(HttpHeaderNames.AUTHORIZATION,
+                             "Bearer " + token)).build()) {
             CompletableFuture<MtlsHttpClient.Response> waiting = http.get("127.0.0.1", server.port(), "/jobs");
             fetchStarted.await(); // the request reached the handler, which started the fetch
             try {

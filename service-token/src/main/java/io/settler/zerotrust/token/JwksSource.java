@@ -125,8 +125,9 @@ public final class JwksSource implements KeySource {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof CappedBody.TooLarge) {
-                throw failed("the JWKS at " + uri + " is larger than " + maxBytes + " bytes"
-                        + (status.get() == 200 ? "" : " (HTTP " + status.get() + ")") + "; stopped reading there", null);
+                String answered = status.get() == 200 ? "" : " (HTTP " + status.get() + ")";
+                throw failed("the JWKS at " + uri + " is larger than " + maxBytes + " bytes" + answered
+                        + "; stopped reading there", null);
             }
             throw failed("cannot fetch the JWKS at " + uri + ": " + cause, cause);
         } catch (TimeoutException e) {

@@ -187,8 +187,8 @@ final class TokenJson {
         }
         long seconds = parser.getLongValue();
         if (seconds < 0 || seconds > MAX_NUMERIC_DATE) {
-            throw new TokenRejectedException(Reason.MALFORMED, "claim '" + claim + "' is " + seconds
-                    + "; a date is 0 (1970) to " + MAX_NUMERIC_DATE + " (9999-12-31T23:59:59Z) seconds since the epoch");
+            throw new TokenRejectedException(Reason.MALFORMED, "claim '" + claim + "' is " + seconds + "; a date is 0"
+                    + " (1970) to " + MAX_NUMERIC_DATE + " (9999-12-31T23:59:59Z) seconds since the epoch");
         }
         return seconds;
     }

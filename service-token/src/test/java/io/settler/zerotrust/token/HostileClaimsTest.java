@@ -61,7 +61,8 @@ class HostileClaimsTest {
         Map<TokenRejectedException.Reason, Integer> reasons = new EnumMap<>(TokenRejectedException.Reason.class);
         int accepted = 0;
         for (int round = 0; round < ROUNDS; round++) {
-            String token = TestKeys.forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"svc+jwt\"}", claims(random));
+            String token = TestKeys.forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"svc+jwt\"}",
+                    claims(random));
             X509Certificate certificate = random.nextBoolean() ? peer.certificate() : null;
             int events = audit.size();
             try {

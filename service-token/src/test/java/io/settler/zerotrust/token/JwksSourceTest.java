@@ -207,7 +207,8 @@ class JwksSourceTest {
                     .awaitFetch(Duration.ofMillis(200)).auditLog(audit::add).build();
             ServiceTokens verifier = ServiceTokens.builder().identity(PROXY).trustIssuers(API).verificationKeys(remote)
                     .auditLog(audit::add).build();
-            String token = ServiceTokens.builder().identity(API).signingKey(first).build().mint(PROXY, List.of("db:read"));
+            String token = ServiceTokens.builder().identity(API).signingKey(first).build()
+                    .mint(PROXY, List.of("db:read"));
 
             assertThat(verifier.verifyWithoutWaiting(token, "db:read")).as("not decided: its key is being fetched")
                     .isEmpty();
@@ -216,7 +217,8 @@ class JwksSourceTest {
             assertThat(audit).noneMatch(event -> event.action().equals("token.rejected"));
 
             assertThatThrownBy(() -> verifier.verify(token, "db:read")).isInstanceOfSatisfying(
-                    TokenRejectedException.class, e -> assertThat(e.reason()).isEqualTo(TokenRejectedException.Reason.UNKNOWN_KEY));
+                    TokenRejectedException.class,
+                    e -> assertThat(e.reason()).isEqualTo(TokenRejectedException.Reason.UNKNOWN_KEY));
             assertThat(remote.fetching()).as("verify gave up waiting; the fetch goes on").isTrue();
             assertThat(audit).anySatisfy(event -> assertThat(event.fields()).containsEntry("reason", "UNKNOWN_KEY"));
 
