@@ -2,11 +2,13 @@ package io.settler.zerotrust.jdbc;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.jdbc.ServerConfigException.Reason;
 import io.settler.zerotrust.network.Cidr;
 import io.settler.zerotrust.network.IpAddressLiteral;
 import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.policy.ReservedNames;
 import io.settler.zerotrust.policy.ServicePolicy;
 import java.net.InetAddress;
 import java.sql.Array;
@@ -55,6 +57,7 @@ public final class PostgresServerConfig {
     public static final String WRITE_SCOPE = "db:write";
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
     private static final String POLICY_NAME = "tenant_isolation";
+    private static final String SCHEMA = "\"public\"";
 
     private final String database;
     private final String identMap;
@@ -72,8 +75,15 @@ public final class PostgresServerConfig {
     /** One pg_hba.conf line we render. */
     private record HbaRule(String role, Optional<Cidr> network) {
         String line(String database, String map) {
-            return "hostssl " + database + " " + role + " " + network.map(Cidr::toString).orElse("all")
+            return "hostssl " + quoted(database) + " " + quoted(role) + " " + network.map(Cidr::toString).orElse("all")
                     + " cert map=" + map;
+        }
+    }
+
+    /** One pg_ident.conf line we render: the certificate's name, exactly, to one role. */
+    private record IdentMapping(String systemName, String role) {
+        String line(String map) {
+            return map + " " + quoted(systemName) + " " + quoted(role);
         }
     }
 
@@ -99,7 +109,10 @@ public final class PostgresServerConfig {
         return new Builder(policy, databaseService);
     }
 
-    /** The {@code pg_hba.conf} lines: one {@code hostssl ... cert} per role and network, then rejects for everyone else. */
+    /**
+     * The {@code pg_hba.conf} lines: one {@code hostssl ... cert} per role and network, then rejects for
+     * everyone else.
+     */
     public List<String> hbaLines() {
         List<String> lines = new ArrayList<>();
         for (HbaRule rule : rules) {
@@ -112,7 +125,11 @@ public final class PostgresServerConfig {
 
     /** The {@code pg_ident.conf} lines: each role's certificate CN (the service name) maps to that role only. */
     public List<String> identLines() {
-        return roles.keySet().stream().sorted().map(role -> identMap + " " + role + " " + role).toList();
+        return identMappings().stream().map(mapping -> mapping.line(identMap)).toList();
+    }
+
+    private List<IdentMapping> identMappings() {
+        return roles.keySet().stream().sorted().map(role -> new IdentMapping(role, role)).toList();
     }
 
     /**
@@ -122,38 +139,55 @@ public final class PostgresServerConfig {
      */
     public String sql() {
         StringBuilder sql = new StringBuilder();
-        for (String role : roles.keySet().stream().sorted().toList()) {
-            Access access = roles.get(role);
+        for (String name : roles.keySet().stream().sorted().toList()) {
+            Access access = roles.get(name);
+            String role = quoted(name);
             sql.append("DO $$ BEGIN CREATE ROLE ").append(role).append(" LOGIN;")
                     .append(" EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n")
                     .append("ALTER ROLE ").append(role)
                     .append(" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;\n")
-                    .append("GRANT CONNECT ON DATABASE ").append(database).append(" TO ").append(role).append(";\n")
-                    .append("GRANT USAGE ON SCHEMA public TO ").append(role).append(";\n");
+                    .append("GRANT CONNECT ON DATABASE ").append(quoted(database)).append(" TO ").append(role)
+                    .append(";\n")
+                    .append("GRANT USAGE ON SCHEMA ").append(SCHEMA).append(" TO ").append(role).append(";\n");
             for (String table : tenantTables) {
-                sql.append("REVOKE ALL ON ").append(table).append(" FROM ").append(role).append(";\n");
+                String qualified = qualified(table);
+                sql.append("REVOKE ALL ON ").append(qualified).append(" FROM ").append(role).append(";\n");
                 if (access.read() || access.write()) {
-                    sql.append("GRANT SELECT ON ").append(table).append(" TO ").append(role).append(";\n");
+                    sql.append("GRANT SELECT ON ").append(qualified).append(" TO ").append(role).append(";\n");
                 }
                 if (access.write()) {
-                    sql.append("GRANT INSERT, UPDATE, DELETE ON ").append(table).append(" TO ").append(role).append(";\n");
+                    sql.append("GRANT INSERT, UPDATE, DELETE ON ").append(qualified).append(" TO ").append(role)
+                            .append(";\n");
                 }
             }
             if (access.write()) {
-                sql.append("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ").append(role).append(";\n");
+                sql.append("GRANT USAGE ON ALL SEQUENCES IN SCHEMA ").append(SCHEMA).append(" TO ").append(role)
+                        .append(";\n");
             }
             sql.append("ALTER ROLE ").append(role).append(access.write()
                     ? " RESET default_transaction_read_only;\n" : " SET default_transaction_read_only = on;\n");
         }
         for (String table : tenantTables) {
-            String condition = "(" + tenantColumn + " = current_setting('" + TenantScope.SETTING + "', true))";
-            sql.append("ALTER TABLE ").append(table).append(" ENABLE ROW LEVEL SECURITY;\n")
-                    .append("ALTER TABLE ").append(table).append(" FORCE ROW LEVEL SECURITY;\n")
-                    .append("DROP POLICY IF EXISTS ").append(POLICY_NAME).append(" ON ").append(table).append(";\n")
-                    .append("CREATE POLICY ").append(POLICY_NAME).append(" ON ").append(table)
+            String qualified = qualified(table);
+            String condition = "(" + quoted(tenantColumn) + " = current_setting('" + TenantScope.SETTING + "', true))";
+            sql.append("ALTER TABLE ").append(qualified).append(" ENABLE ROW LEVEL SECURITY;\n")
+                    .append("ALTER TABLE ").append(qualified).append(" FORCE ROW LEVEL SECURITY;\n")
+                    .append("DROP POLICY IF EXISTS ").append(quoted(POLICY_NAME)).append(" ON ").append(qualified)
+                    .append(";\n")
+                    .append("CREATE POLICY ").append(quoted(POLICY_NAME)).append(" ON ").append(qualified)
                     .append(" USING ").append(condition).append(" WITH CHECK ").append(condition).append(";\n");
         }
         return sql.toString();
+    }
+
+    /** A checked name as a quoted identifier: never a key word, never more than one name. */
+    private static String quoted(String identifier) {
+        return '"' + identifier + '"';
+    }
+
+    /** A tenant table, schema-qualified so that no search_path can point the statements at another table. */
+    private static String qualified(String table) {
+        return SCHEMA + "." + quoted(table);
     }
 
     /** The roles this configuration admits. */
@@ -209,8 +243,9 @@ public final class PostgresServerConfig {
     private void checkHba(Connection admin, List<String> differences) throws SQLException {
         List<HbaRule> expected = new ArrayList<>(rules);
         try (Statement statement = admin.createStatement();
-             ResultSet rows = statement.executeQuery("select line_number, type, database, user_name, address, netmask,"
-                     + " auth_method, options, error from pg_hba_file_rules where type <> 'local' order by line_number")) {
+             ResultSet rows = statement.executeQuery("select line_number, type, database, user_name, address,"
+                     + " netmask, auth_method, options, error from pg_hba_file_rules where type <> 'local'"
+                     + " order by line_number")) {
             while (rows.next()) {
                 int line = rows.getInt(1);
                 if (rows.getString(9) != null) {
@@ -246,7 +281,7 @@ public final class PostgresServerConfig {
     }
 
     private void checkIdent(Connection admin, List<String> differences) throws SQLException {
-        List<String> expected = new ArrayList<>(identLines());
+        List<IdentMapping> expected = new ArrayList<>(identMappings());
         try (Statement statement = admin.createStatement();
              ResultSet rows = statement.executeQuery("select line_number, map_name, sys_name, pg_username, error"
                      + " from pg_ident_file_mappings order by line_number")) {
@@ -255,15 +290,18 @@ public final class PostgresServerConfig {
                     differences.add("pg_ident.conf line " + rows.getInt(1) + " has an error: " + rows.getString(5));
                     continue;
                 }
-                String line = rows.getString(2) + " " + rows.getString(3) + " " + rows.getString(4);
-                if (!expected.remove(line) && identMap.equals(rows.getString(2))) {
-                    differences.add("pg_ident.conf line " + rows.getInt(1) + " (" + line + ") maps a certificate"
-                            + " the policy does not map to that role");
+                if (!identMap.equals(rows.getString(2))) {
+                    continue;
+                }
+                IdentMapping found = new IdentMapping(rows.getString(3), rows.getString(4));
+                if (!expected.remove(found)) {
+                    differences.add("pg_ident.conf line " + rows.getInt(1) + " (" + LogSafe.text(found.line(identMap))
+                            + ") maps a certificate the policy does not map to that role");
                 }
             }
         }
-        for (String missing : expected) {
-            differences.add("pg_ident.conf lacks: " + missing);
+        for (IdentMapping missing : expected) {
+            differences.add("pg_ident.conf lacks: " + missing.line(identMap));
         }
     }
 
@@ -337,7 +375,7 @@ public final class PostgresServerConfig {
                      + " has_table_privilege(?, ?, 'INSERT') or has_table_privilege(?, ?, 'UPDATE')"
                      + " or has_table_privilege(?, ?, 'DELETE') or has_table_privilege(?, ?, 'TRUNCATE')")) {
             for (String table : tenantTables) {
-                select.setString(1, table);
+                select.setString(1, qualified(table));
                 try (ResultSet row = select.executeQuery()) {
                     if (!row.next()) {
                         differences.add("table " + table + " does not exist");
@@ -498,9 +536,13 @@ public final class PostgresServerConfig {
         private static String identifier(String name, String what) {
             Objects.requireNonNull(name, what);
             if (!IDENTIFIER.matcher(name).matches()) {
-                throw new ServerConfigException(Reason.INVALID_NAME, what + " '" + io.settler.zerotrust.audit.LogSafe
-                        .text(name) + "' is not a plain lower-case PostgreSQL identifier ([a-z_][a-z0-9_]*)");
+                throw new ServerConfigException(Reason.INVALID_NAME, what + " '" + LogSafe.text(name)
+                        + "' is not a plain lower-case PostgreSQL identifier ([a-z_][a-z0-9_]*, at most 63)");
             }
+            ReservedNames.reason(name).ifPresent(why -> {
+                throw new ServerConfigException(Reason.RESERVED_NAME, what + " '" + name + "' is " + why
+                        + "; choose another name");
+            });
             return name;
         }
     }

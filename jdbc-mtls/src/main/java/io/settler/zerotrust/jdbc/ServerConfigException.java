@@ -19,8 +19,14 @@ public final class ServerConfigException extends RuntimeException {
          * peer): it would admit more than the policy says.
          */
         UNSUPPORTED_RULE,
-        /** A service, database or table name that is not a plain PostgreSQL identifier. */
-        INVALID_NAME
+        /** A service, database, table or column name that is not a plain PostgreSQL identifier. */
+        INVALID_NAME,
+        /**
+         * A database, table, column or role name that pg_hba.conf, pg_ident.conf or SQL would read as
+         * more than one name ({@code all}, {@code public}, {@code sameuser}, a reserved word, {@code pg_*}):
+         * see {@link io.settler.zerotrust.policy.ReservedNames}.
+         */
+        RESERVED_NAME
     }
 
     private final Reason reason;
