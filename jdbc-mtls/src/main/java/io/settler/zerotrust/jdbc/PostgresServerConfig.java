@@ -4,6 +4,7 @@ import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.authz.PeerRule;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.jdbc.ServerConfigException.Reason;
 import io.settler.zerotrust.network.Cidr;
 import io.settler.zerotrust.network.IpAddressLiteral;
@@ -36,14 +37,16 @@ import java.util.regex.Pattern;
  * PostgresServerConfig config = PostgresServerConfig.builder(policy, "orders_db")
  *         .database("orders").tenantTable("orders").build();
  * config.hbaLines();    // hostssl orders api 10.0.0.0/8 cert map=zerotrust ... then reject
- * config.identLines();  // zerotrust api api
+ * config.identLines();  // zerotrust "spiffe://example.org/api" "api"
  * config.sql();         // roles, GRANTs, FORCE ROW LEVEL SECURITY and the tenant policy
  * config.drift(adminConnection).differences();
  * }</pre>
  *
  * <p>Each service the database service accepts by exact identity ({@code acceptService}) becomes a
  * login role of the same name, admitted by {@code hostssl ... cert} from the policy's networks
- * (all addresses if none), its client certificate's CN mapped to the role in {@code pg_ident.conf}.
+ * (all addresses if none); {@code pg_ident.conf} maps the certificate whose subject CN is exactly
+ * the service's SPIFFE ID to that role (PostgreSQL cannot read a URI SAN; a CN holds at most 64
+ * characters, so longer identities are refused).
  * Its scopes become privileges on the tenant tables: {@code db:read} is SELECT, {@code db:write}
  * adds INSERT, UPDATE and DELETE; a role with {@code db:read} only also defaults to read-only
  * transactions. Rules pg_hba.conf cannot express exactly (a trust domain, a path prefix) are
@@ -68,8 +71,8 @@ public final class PostgresServerConfig {
     private final AuditLog audit;
     private final Clock clock;
 
-    /** What one role may do. */
-    private record Access(boolean read, boolean write) {
+    /** Who one role is (the identity its certificate names) and what it may do. */
+    private record Access(ServiceIdentity identity, boolean read, boolean write) {
     }
 
     /** One pg_hba.conf line we render. */
@@ -123,13 +126,18 @@ public final class PostgresServerConfig {
         return List.copyOf(lines);
     }
 
-    /** The {@code pg_ident.conf} lines: each role's certificate CN (the service name) maps to that role only. */
+    /**
+     * The {@code pg_ident.conf} lines: the certificate whose CN is exactly a service's SPIFFE ID (quoted,
+     * so never a pattern or key word) maps to that service's role only, e.g.
+     * {@code zerotrust "spiffe://example.org/api" "api"}. {@code spiffe://example.org/dev/api} is
+     * another string and maps to nothing.
+     */
     public List<String> identLines() {
         return identMappings().stream().map(mapping -> mapping.line(identMap)).toList();
     }
 
     private List<IdentMapping> identMappings() {
-        return roles.keySet().stream().sorted().map(role -> new IdentMapping(role, role)).toList();
+        return roles().stream().map(role -> new IdentMapping(roles.get(role).identity().toString(), role)).toList();
     }
 
     /**
@@ -523,7 +531,11 @@ public final class PostgresServerConfig {
                         Reason.UNSUPPORTED_RULE, "service '" + databaseService + "' accepts "
                         + exact.identity() + ", which is not a service of the policy, so it has no role"));
                 String role = identifier(peer.name(), "service name (the role name)");
-                roles.put(role, new Access(peer.mayHold(READ_SCOPE), peer.mayHold(WRITE_SCOPE)));
+                CertificateRoleName.unrepresentable(peer.identity()).ifPresent(why -> {
+                    throw new ServerConfigException(Reason.UNMAPPABLE_IDENTITY, "service '" + databaseService
+                            + "' accepts '" + role + "', but " + why);
+                });
+                roles.put(role, new Access(peer.identity(), peer.mayHold(READ_SCOPE), peer.mayHold(WRITE_SCOPE)));
                 if (networks.isEmpty()) {
                     rules.add(new HbaRule(role, Optional.empty()));
                 } else {

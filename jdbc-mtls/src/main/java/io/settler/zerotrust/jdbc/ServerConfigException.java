@@ -26,7 +26,12 @@ public final class ServerConfigException extends RuntimeException {
          * more than one name ({@code all}, {@code public}, {@code sameuser}, a reserved word, {@code pg_*}):
          * see {@link io.settler.zerotrust.policy.ReservedNames}.
          */
-        RESERVED_NAME
+        RESERVED_NAME,
+        /**
+         * A service whose SPIFFE ID does not fit in a certificate's CN (64 characters), the only name
+         * PostgreSQL's {@code cert} authentication can map to a role.
+         */
+        UNMAPPABLE_IDENTITY
     }
 
     private final Reason reason;

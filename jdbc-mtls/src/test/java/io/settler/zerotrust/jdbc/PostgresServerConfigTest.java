@@ -31,6 +31,10 @@ class PostgresServerConfigTest {
             .service("intruder", intruder -> intruder.scopes("db:read", "db:write"))
             .build();
 
+    /** The drift check's own login, outside the policy: a separate map, which the check ignores. */
+    private static final String AUDITOR_HBA = "hostssl orders auditor 127.0.0.1/32 cert map=admin";
+    private static final String AUDITOR_IDENT = "admin \"spiffe://example.org/auditor\" auditor";
+
     private static PostgresServerConfig config() {
         return PostgresServerConfig.builder(POLICY, "orders_db").database("orders").tenantTable("orders").build();
     }
@@ -44,7 +48,8 @@ class PostgresServerConfigTest {
                 "hostssl all all all reject",
                 "host all all all reject");
         assertThat(config.identLines())
-                .containsExactly("zerotrust \"api\" \"api\"", "zerotrust \"reports\" \"reports\"");
+                .containsExactly("zerotrust \"spiffe://example.org/api\" \"api\"",
+                        "zerotrust \"spiffe://example.org/reports\" \"reports\"");
         assertThat(config.sql())
                 .contains("ALTER ROLE \"api\" LOGIN NOSUPERUSER NOBYPASSRLS")
                 .contains("GRANT INSERT, UPDATE, DELETE ON \"public\".\"orders\" TO \"api\";")
@@ -160,9 +165,11 @@ class PostgresServerConfigTest {
                     "GRANT SELECT ON pg_ident_file_mappings TO auditor;",
                     "GRANT EXECUTE ON FUNCTION pg_ident_file_mappings() TO auditor;"));
             postgres.executeAsSuperuser("orders", config.sql());
-            List<String> hba = new ArrayList<>(List.of("hostssl orders auditor 127.0.0.1/32 cert"));
+            List<String> hba = new ArrayList<>(List.of(AUDITOR_HBA));
             hba.addAll(config.hbaLines());
-            postgres.replaceAuthentication(hba, config.identLines());
+            List<String> ident = new ArrayList<>(config.identLines());
+            ident.add(AUDITOR_IDENT);
+            postgres.replaceAuthentication(hba, ident);
 
             try (PostgresMtlsDataSource api = pool(postgres, "api").build();
                  PostgresMtlsDataSource reports = pool(postgres, "reports").readOnly().build()) {
@@ -190,8 +197,7 @@ class PostgresServerConfigTest {
                         + " GRANT INSERT ON orders TO reports");
                 List<String> edited = new ArrayList<>(hba);
                 edited.add(1, "hostssl orders all 127.0.0.1/32 trust");
-                List<String> ident = new ArrayList<>(config.identLines());
-                ident.add("zerotrust reports api"); // the reports certificate could log in as api
+                ident.add("zerotrust \"spiffe://example.org/reports\" api"); // reports could log in as api
                 postgres.replaceAuthentication(edited, ident);
             }
             try (Connection auditor = postgres.connect("orders", "auditor")) {
@@ -203,7 +209,8 @@ class PostgresServerConfigTest {
                         .contains("table orders does not force row-level security")
                         .contains("role reports may write to orders")
                         .contains("trust) admits a connection the policy does not")
-                        .contains("(zerotrust \"reports\" \"api\") maps a certificate the policy does not map");
+                        .contains("(zerotrust \"spiffe://example.org/reports\" \"api\") maps a certificate the"
+                                + " policy does not map");
                 assertThat(audit.withAction("jdbc.config_drift")).hasSize(1);
             }
         }
