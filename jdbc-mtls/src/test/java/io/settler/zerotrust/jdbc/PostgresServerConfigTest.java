@@ -31,10 +31,6 @@ class PostgresServerConfigTest {
             .service("intruder", intruder -> intruder.scopes("db:read", "db:write"))
             .build();
 
-    /** The drift check's own login, outside the policy: a separate map, which the check ignores. */
-    private static final String AUDITOR_HBA = "hostssl orders auditor 127.0.0.1/32 cert map=admin";
-    private static final String AUDITOR_IDENT = "admin \"spiffe://example.org/auditor\" auditor";
-
     private static PostgresServerConfig config() {
         return PostgresServerConfig.builder(POLICY, "orders_db").database("orders").tenantTable("orders").build();
     }
@@ -160,15 +156,12 @@ class PostgresServerConfigTest {
                     "ALTER TABLE orders OWNER TO orders_owner;",
                     "INSERT INTO orders (tenant_id, item) VALUES ('tenant-a', 'apples'), ('tenant-b', 'bananas');",
                     "GRANT CONNECT ON DATABASE orders TO intruder, auditor;",
-                    "GRANT SELECT ON pg_hba_file_rules TO auditor;",
-                    "GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO auditor;",
-                    "GRANT SELECT ON pg_ident_file_mappings TO auditor;",
-                    "GRANT EXECUTE ON FUNCTION pg_ident_file_mappings() TO auditor;"));
+                    Fixtures.AUDITOR_GRANTS));
             postgres.executeAsSuperuser("orders", config.sql());
-            List<String> hba = new ArrayList<>(List.of(AUDITOR_HBA));
+            List<String> hba = new ArrayList<>(List.of(Fixtures.AUDITOR_HBA));
             hba.addAll(config.hbaLines());
             List<String> ident = new ArrayList<>(config.identLines());
-            ident.add(AUDITOR_IDENT);
+            ident.add(Fixtures.AUDITOR_IDENT);
             postgres.replaceAuthentication(hba, ident);
 
             try (PostgresMtlsDataSource api = pool(postgres, "api").build();
