@@ -5,20 +5,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.jdbc.InsecureDataSourceException.Reason;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.pki.PemFiles;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -106,6 +111,28 @@ class CertificateToRoleMappingTest {
                 .hasMessageContaining("has the CN [api], not its SPIFFE ID")
                 .hasMessageContaining("exactly one CN, spiffe://example.org/dev/api");
         assertRefusalAudited(audit, Reason.CERTIFICATE_NAME);
+    }
+
+    @Test
+    void reportsARotatedCertificateWhoseCommonNameIsNotItsSpiffeId(@TempDir Path directory) throws Exception {
+        Fixtures.Events audit = new Fixtures.Events();
+        PemFiles files = CA.leaf("api").client().issue().writePem(directory, "client");
+        try (FileCredentialSource credentials = FileCredentialSource.builder(files.chain(), files.privateKey(),
+                        files.caBundle()).start();
+             PostgresMtlsDataSource pool = PostgresMtlsDataSource.builder().host(postgres.host())
+                     .port(postgres.port()).database("orders").role("api").credentials(credentials)
+                     .maximumPoolSize(1).connectionTimeout(Duration.ofSeconds(2)).auditLog(audit).build()) {
+            assertThat(audit.withAction("jdbc.refused")).isEmpty();
+
+            CA.leaf("dev/api").commonName("api").client().issue().writePem(directory, "client");
+            assertThat(credentials.reload()).isTrue();
+
+            assertRefusalAudited(audit, Reason.CERTIFICATE_NAME);
+            assertThat(audit.withAction("jdbc.refused").get(0).fields().get("detail"))
+                    .contains("has the CN [api], not its SPIFFE ID");
+            assertThatThrownBy(() -> pool.getConnection().close()).as("the server maps CN=api to nothing now")
+                    .isInstanceOf(SQLException.class);
+        }
     }
 
     @Test
