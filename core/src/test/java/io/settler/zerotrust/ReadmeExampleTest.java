@@ -21,7 +21,7 @@ class ReadmeExampleTest {
         Path certs = workDir.resolve("certs");
         // --- README example starts (with Path.of("certs") for `certs`) ---
         DevCertificateAuthority ca = DevCertificateAuthority.create("example.org");
-        IssuedCertificate api = ca.leaf("api")                  // spiffe://example.org/api, CN=api
+        IssuedCertificate api = ca.leaf("api")                  // spiffe://example.org/api, also the CN
                 .serverAndClient()                              // EKU serverAuth + clientAuth
                 .dnsNames("localhost").ipAddresses("127.0.0.1")
                 .validity(Duration.ofHours(8))

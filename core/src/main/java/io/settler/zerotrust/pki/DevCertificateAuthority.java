@@ -48,8 +48,11 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * PemFiles files = api.writePem(dir, "api");
  * }</pre>
  *
- * <p>Each leaf carries the URI SAN {@code spiffe://<trust-domain>/<service>}, the subject
- * {@code CN=<service>}, {@code BasicConstraints cA=false}, a {@code digitalSignature} key usage
+ * <p>Each leaf carries the URI SAN {@code spiffe://<trust-domain>/<service>}, the same SPIFFE ID as
+ * its subject CN (PostgreSQL's {@code cert} authentication sees only the CN, and maps the whole ID,
+ * never a part of it, to a role; an ID longer than the 64 characters a CN may hold gets an empty
+ * subject and a critical SAN, as RFC 5280 asks), {@code BasicConstraints cA=false}, a
+ * {@code digitalSignature} key usage
  * (plus {@code keyEncipherment} for RSA) and the extended key usage its {@link CertificateUsage}
  * asks for. Leaves can also be issued with a {@link CertificateDefect} on purpose, so that tests
  * can prove each kind of bad certificate is refused.
@@ -65,6 +68,8 @@ public final class DevCertificateAuthority {
     private static final Duration BACKDATE = Duration.ofMinutes(5);
     private static final Duration DEFECT_OFFSET = Duration.ofDays(1);
     private static final String ORGANIZATION = "Settler Zero Trust (development only)";
+    /** RFC 5280 {@code ub-common-name}: a CN holds at most 64 characters. */
+    private static final int MAX_COMMON_NAME_LENGTH = 64;
 
     private final String trustDomain;
     private final KeyAlgorithm keyAlgorithm;
@@ -269,14 +274,15 @@ public final class DevCertificateAuthority {
         private CertificateUsage usage = CertificateUsage.SERVER_AND_CLIENT;
         private KeyAlgorithm leafKeyAlgorithm = KeyAlgorithm.EC_P256;
         private Duration validity = DEFAULT_LEAF_VALIDITY;
-        private String commonName;
+        private Optional<String> commonName;
         private final List<String> dnsNames = new ArrayList<>();
         private final List<InetAddress> ipAddresses = new ArrayList<>();
         private final Set<CertificateDefect> defects = EnumSet.noneOf(CertificateDefect.class);
 
         private LeafRequest(ServiceIdentity identity) {
             this.identity = identity;
-            this.commonName = identity.serviceName();
+            String spiffeId = identity.toString();
+            this.commonName = spiffeId.length() <= MAX_COMMON_NAME_LENGTH ? Optional.of(spiffeId) : Optional.empty();
         }
 
         /** For TLS servers only. */
@@ -322,9 +328,13 @@ public final class DevCertificateAuthority {
             return this;
         }
 
-        /** The subject common name (default: the service name). PostgreSQL maps it to a role. */
+        /**
+         * The subject common name (default: the SPIFFE ID, or none if it is longer than 64
+         * characters). PostgreSQL maps the CN to a role, so a CN other than the SPIFFE ID is for
+         * tests that prove such certificates are refused.
+         */
         public LeafRequest commonName(String commonName) {
-            this.commonName = Objects.requireNonNull(commonName, "commonName");
+            this.commonName = Optional.of(Objects.requireNonNull(commonName, "commonName"));
             return this;
         }
 
@@ -374,7 +384,7 @@ public final class DevCertificateAuthority {
             KeyPair keys = leafKeyAlgorithm.generate();
             X509v3CertificateBuilder builder = builder(
                     X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded()),
-                    new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build(),
+                    subject(),
                     keys.getPublic(), notBefore, notAfter);
             addLeafExtensions(builder, keys.getPublic(), issuer.certificate());
             X509Certificate leaf = sign(builder, issuer.keys(), issuer.algorithm());
@@ -385,6 +395,12 @@ public final class DevCertificateAuthority {
                 chain.add(issuer.certificate());
             }
             return new IssuedCertificate(identity, chain, keys.getPrivate(), root.certificate());
+        }
+
+        private X500Name subject() {
+            X500NameBuilder subject = new X500NameBuilder(BCStyle.INSTANCE);
+            commonName.ifPresent(cn -> subject.addRDN(BCStyle.CN, cn));
+            return subject.build();
         }
 
         private void addLeafExtensions(X509v3CertificateBuilder builder, PublicKey key, X509Certificate issuer) {
@@ -407,7 +423,8 @@ public final class DevCertificateAuthority {
                         ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment
                         : KeyUsage.digitalSignature));
                 builder.addExtension(Extension.extendedKeyUsage, false, extendedKeyUsage());
-                builder.addExtension(Extension.subjectAlternativeName, false,
+                // RFC 5280 4.2.1.6: with an empty subject, the SAN is critical.
+                builder.addExtension(Extension.subjectAlternativeName, commonName.isEmpty(),
                         new GeneralNames(names.toArray(GeneralName[]::new)));
                 builder.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(key));
                 builder.addExtension(Extension.authorityKeyIdentifier, false,

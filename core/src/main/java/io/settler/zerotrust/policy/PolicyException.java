@@ -22,7 +22,13 @@ public final class PolicyException extends RuntimeException {
         /** A rule names a service the policy does not define. */
         UNKNOWN_SERVICE,
         /** Two services share a name or an identity. */
-        DUPLICATE_SERVICE
+        DUPLICATE_SERVICE,
+        /**
+         * A service name the rendered server configuration would read as more than one service
+         * ({@code all}, {@code public}, {@code default}, a reserved word, a {@code pg_} name); see
+         * {@link ReservedNames}.
+         */
+        RESERVED_NAME
     }
 
     private final Reason reason;

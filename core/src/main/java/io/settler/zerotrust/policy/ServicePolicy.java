@@ -1,5 +1,6 @@
 package io.settler.zerotrust.policy;
 
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import java.util.List;
@@ -23,14 +24,21 @@ public record ServicePolicy(String name, ServiceIdentity identity, SortedSet<Str
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
     private static final Pattern SCOPE = Pattern.compile("[a-z0-9_-]+(:[a-z0-9_.-]+)*");
 
-    /** Validates the name and the scopes; copies the collections. */
+    /**
+     * Validates the name (see {@link ReservedNames} for the names refused) and the scopes; copies the
+     * collections.
+     */
     public ServicePolicy {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(identity, "identity");
         if (!NAME.matcher(name).matches()) {
-            throw new PolicyException(PolicyException.Reason.INVALID_VALUE, "service name '" + name
+            throw new PolicyException(PolicyException.Reason.INVALID_VALUE, "service name '" + LogSafe.text(name)
                     + "' must be lower case letters, digits, '-' or '_', starting with a letter (at most 63)");
         }
+        ReservedNames.reason(name).ifPresent(why -> {
+            throw new PolicyException(PolicyException.Reason.RESERVED_NAME, "service name '" + name + "' is " + why
+                    + "; the service becomes a database role and a Redis user of that name, so choose another");
+        });
         for (String scope : scopes) {
             checkScope(scope, "service " + name);
         }

@@ -60,7 +60,7 @@ class TlsIdentityRefusalTest {
         IssuedCertificate other = CA.leaf("api").issue();
         Path key = key(other);
         assertRefused(() -> TlsIdentity.fromPem(chain(API), key), Reason.KEY_MISMATCH, key,
-                "does not belong to", "CN=api");
+                "does not belong to", "CN=spiffe://example.org/api");
     }
 
     @Test

@@ -128,7 +128,8 @@ class TrustBundleTest {
     void refusesLeafAsAnchor() {
         IssuedCertificate api = CA.leaf("api").issue();
         Path file = TestPem.write(dir, "ca.pem", TestPem.certificates(List.of(api.certificate())));
-        assertRefused(() -> TrustBundle.fromPem(file), Reason.ANCHOR_NOT_CA, file, "CN=api", "not a CA certificate");
+        assertRefused(() -> TrustBundle.fromPem(file), Reason.ANCHOR_NOT_CA, file, "CN=spiffe://example.org/api",
+                "not a CA certificate");
     }
 
     @Test

@@ -49,7 +49,7 @@ class DevCertificateAuthorityTest {
         X509Certificate leaf = api.certificate();
 
         assertThat(sans(leaf, 6)).containsExactly("spiffe://example.org/api");
-        assertThat(leaf.getSubjectX500Principal().getName()).isEqualTo("CN=api");
+        assertThat(leaf.getSubjectX500Principal().getName()).isEqualTo("CN=spiffe://example.org/api");
         assertThat(leaf.getExtendedKeyUsage()).containsExactlyInAnyOrder(SERVER_AUTH, CLIENT_AUTH);
         assertThat(leaf.getBasicConstraints()).isEqualTo(-1);
         assertThat(leaf.getKeyUsage()[0]).as("digitalSignature").isTrue();
@@ -73,6 +73,30 @@ class DevCertificateAuthorityTest {
 
         assertThat(sans(leaf, 2)).containsExactly("localhost");
         assertThat(sans(leaf, 7)).containsExactlyInAnyOrder("127.0.0.1", "0:0:0:0:0:0:0:1");
+    }
+
+    @Test
+    void commonNameIsTheWholeSpiffeIdSoANestedPathNeverPassesForAnotherService() {
+        X509Certificate nested = ca.leaf("dev/api").issue().certificate();
+
+        assertThat(nested.getSubjectX500Principal().getName())
+                .as("PostgreSQL maps the CN to a role: 'api' would log in as the api service")
+                .isEqualTo("CN=spiffe://example.org/dev/api");
+    }
+
+    @Test
+    void leavesTheSubjectEmptyWhenTheSpiffeIdDoesNotFitInACommonName() throws Exception {
+        String path = "ns/" + "x".repeat(37) + "/api"; // spiffe://example.org/ns/xxx.../api: 65 characters
+        IssuedCertificate issued = ca.leaf(path).issue();
+        X509Certificate leaf = issued.certificate();
+
+        assertThat(leaf.getSubjectX500Principal().getName()).isEmpty();
+        assertThat(leaf.getCriticalExtensionOIDs()).as("RFC 5280: SAN critical when the subject is empty")
+                .contains("2.5.29.17");
+        assertThat(sans(leaf, 6)).containsExactly("spiffe://example.org/" + path);
+        assertThat(pkixValidates(issued)).isTrue();
+        assertThat(ca.leaf("ns/" + "x".repeat(36) + "/api").issue().certificate().getSubjectX500Principal().getName())
+                .as("64 characters still fit").isEqualTo("CN=spiffe://example.org/ns/" + "x".repeat(36) + "/api");
     }
 
     @Test

@@ -108,6 +108,52 @@ class PolicyTest {
                 .satisfies(e -> assertThat(((PolicyException) e).reason()).as(attack).isEqualTo(reason));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "all: pg_hba.conf admits every role, ALTER ROLE all makes the cluster read-only | all",
+        "public: GRANT ... TO public grants every role                                  | public",
+        "sameuser: pg_hba.conf matches the database named like the user                | sameuser",
+        "samerole: pg_hba.conf matches any database of a role the user is in            | samerole",
+        "samegroup: the old spelling of samerole                                        | samegroup",
+        "replication: pg_hba.conf admits replication connections                        | replication",
+        "default: the Redis built-in user                                               | default",
+        "pg_ prefix: a predefined role such as pg_read_all_data                         | pg_read_all_data",
+        "current_user: ALTER ROLE current_user changes whoever runs the SQL             | current_user",
+        "session_user: the same for the session's role                                  | session_user",
+        "user: a reserved word                                                          | user",
+        "none: a role name PostgreSQL reserves                                          | none",
+        "postgres: the bootstrap superuser of a default cluster                         | postgres",
+    })
+    void refusesServiceNamedLikeAKeywordTheServerConfigurationWouldWiden(String attack, String name) {
+        String json = "{\"trustDomain\":\"example.org\",\"services\":{\"db\":{\"accepts\":[{\"service\":\""
+                + name + "\"}]},\"" + name + "\":{\"scopes\":[\"db:read\"]}}}";
+
+        assertThatThrownBy(() -> Policy.fromJson(json))
+                .as(attack)
+                .isInstanceOfSatisfying(PolicyException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.RESERVED_NAME))
+                .hasMessageContaining("service name '" + name + "' is")
+                .hasMessageContaining("choose another");
+        assertThatThrownBy(() -> Policy.builder("example.org").service(name, s -> { }).build())
+                .as(attack + " (in code)")
+                .isInstanceOfSatisfying(PolicyException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.RESERVED_NAME));
+    }
+
+    @Test
+    void keepsOrdinaryNamesThatMerelyContainAKeyword() {
+        Policy policy = Policy.builder("example.org")
+                .service("all_orders", s -> { }).service("publicity", s -> { }).service("users", s -> { })
+                .service("pgbouncer", s -> { }).service("default-api", s -> { })
+                .build();
+
+        assertThat(policy.services()).hasSize(5);
+        assertThat(ReservedNames.reason("api")).isEmpty();
+        assertThat(ReservedNames.reason("ALL")).as("case does not matter to PostgreSQL's key words").isPresent();
+        assertThat(ReservedNames.reason("+admins")).isPresent();
+        assertThat(ReservedNames.reason("@roles.txt")).isPresent();
+    }
+
     @Test
     void refusesDeeplyNestedInput() {
         String deep = "{\"trustDomain\":\"example.org\",\"services\":{\"api\":" + "[".repeat(5000) + "]".repeat(5000) + "}}";

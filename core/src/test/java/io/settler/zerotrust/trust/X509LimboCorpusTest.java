@@ -92,8 +92,8 @@ class X509LimboCorpusTest {
     /**
      * CA/B Forum BR 7.1.4.3: a leaf's subject CN must repeat one of its SANs. It guards verifiers
      * that fall back to the CN; this one never reads the CN, and private certificates carry a
-     * service or role name there (the development CA writes CN=service next to a SPIFFE URI SAN;
-     * PostgreSQL maps the CN to a role), so the rule would refuse them for no gain.
+     * service or role name there (the development CA writes the SPIFFE ID, a URI, as the CN, which
+     * PostgreSQL maps to a role), so the rule would refuse them for no gain.
      */
     private static final String CN_MUST_BE_A_SAN = "webpki::cn::";
 

@@ -177,8 +177,9 @@ public final class Deployment {
     }
 
     /**
-     * A PostgreSQL pool builder for {@code service}: the database endpoint, the service's role (its
-     * certificate's CN, mapped by pg_ident.conf), its credentials and this deployment's audit log.
+     * A PostgreSQL pool builder for {@code service}: the database endpoint, the service's role (to
+     * which pg_ident.conf maps its certificate's CN, the whole SPIFFE ID), its credentials and this
+     * deployment's audit log.
      * Add pool settings, then {@code build()}.
      */
     public PostgresMtlsDataSource.Builder postgres(String service, CredentialSource credentials) {

@@ -51,8 +51,11 @@ class LocalZoneTest {
     void writesTheServerConfigurationItRenderedFromThePolicy() throws Exception {
         Path rendered = directory.resolve("rendered");
         assertThat(Files.readString(rendered.resolve("pg_hba.conf")))
-                .contains("hostssl orders api 127.0.0.1/32 cert", "hostssl orders worker 127.0.0.1/32 cert");
-        assertThat(Files.readString(rendered.resolve("pg_ident.conf"))).contains("api api", "worker worker");
+                .contains("hostssl \"orders\" \"api\" 127.0.0.1/32 cert",
+                        "hostssl \"orders\" \"worker\" 127.0.0.1/32 cert");
+        assertThat(Files.readString(rendered.resolve("pg_ident.conf")))
+                .contains("\"spiffe://demo.settler.test/api\" \"api\"",
+                        "\"spiffe://demo.settler.test/worker\" \"worker\"");
         assertThat(Files.readString(rendered.resolve("users.acl")))
                 .contains("user default off", "user api on #", "user worker on #")
                 .doesNotContain("user gateway", "user webhook");

@@ -36,7 +36,12 @@ public final class InsecureDataSourceException extends RuntimeException {
         /** The role is a superuser, has BYPASSRLS, or owns tables with row-level security that is not forced. */
         ROLE_PRIVILEGES,
         /** The read-only pool's role can write, or its sessions are not read-only by default. */
-        NOT_READ_ONLY
+        NOT_READ_ONLY,
+        /**
+         * The client certificate's CN is not exactly its own SPIFFE ID (or it has none, or the ID is
+         * longer than a CN may be): PostgreSQL maps the CN to a role, so it could log in as another's.
+         */
+        CERTIFICATE_NAME
     }
 
     private final Reason reason;

@@ -40,8 +40,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  * }</pre>
  *
  * <p>Building refuses, with an {@link InsecureDataSourceException} and an audit event, any property
- * or URL that would weaken this; then it connects once and checks with {@code pg_stat_ssl} that the
- * session is TLS 1.3 with our client certificate, and that the role is not a superuser, has no
+ * or URL that would weaken this, and a client certificate whose subject CN is not exactly its own
+ * SPIFFE ID (PostgreSQL maps the CN to a role; see {@link PostgresServerConfig#identLines()}); then
+ * it connects once and checks with {@code pg_stat_ssl} that the session is TLS 1.3 with our client certificate, and that the role is not a superuser, has no
  * BYPASSRLS and cannot become the owner of a table whose row-level security is not forced. When the
  * credential source rotates, connections are soft-evicted (idle ones now, busy ones when returned),
  * and once more after the connection timeout for connections whose handshake raced the rotation, so
@@ -139,6 +140,12 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
     }
 
     private void rotated(CredentialSnapshot snapshot) {
+        try {
+            CertificateRoleName.requireMappable(snapshot.identity());
+        } catch (InsecureDataSourceException e) {
+            // The server will refuse the new certificate's connections (or map them to no role): say why.
+            StartupChecks.refuse(audit, clock, getPoolName(), e);
+        }
         recycle(snapshot, "rotated");
         try {
             settler.schedule(() -> recycle(snapshot, "settled"), settleDelay.toMillis(), TimeUnit.MILLISECONDS);
@@ -225,7 +232,10 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             return this;
         }
 
-        /** The client certificate to present and the anchors the server must chain to; rotations are followed. */
+        /**
+         * The client certificate to present and the anchors the server must chain to; rotations are
+         * followed. The certificate's CN must be its SPIFFE ID (at most 64 characters).
+         */
         public Builder credentials(CredentialSource credentials) {
             this.credentials = Objects.requireNonNull(credentials, "credentials");
             return this;
@@ -389,7 +399,8 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             } catch (SQLException | RuntimeException e) {
                 dataSource.close();
                 throw StartupChecks.refuse(audit, clock, name, new InsecureDataSourceException(
-                        Reason.CONNECTION_FAILED, "the start-up checks could not run: " + LogSafe.text(rootMessage(e)), e));
+                        Reason.CONNECTION_FAILED, "the start-up checks could not run: "
+                        + LogSafe.text(rootMessage(e)), e));
             }
             audit.record(AuditEvent.builder(clock.instant(), "jdbc.pool_started", AuditEvent.Outcome.INFO)
                     .field("pool", name)
@@ -415,6 +426,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             if (!NAME.matcher(role).matches()) {
                 throw new IllegalArgumentException("role must be a plain PostgreSQL name; got " + LogSafe.text(role));
             }
+            CertificateRoleName.requireMappable(credentials.current().identity());
             if (Duration.between(clock.instant(), credentials.current().identity().notAfter())
                     .compareTo(LIFETIME_MARGIN.plus(HIKARI_MINIMUM_LIFETIME)) < 0) {
                 throw new InsecureDataSourceException(Reason.TLS_POSTURE, "the client certificate expires at "

@@ -2,11 +2,14 @@ package io.settler.zerotrust.jdbc;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.authz.PeerRule;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.jdbc.ServerConfigException.Reason;
 import io.settler.zerotrust.network.Cidr;
 import io.settler.zerotrust.network.IpAddressLiteral;
 import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.policy.ReservedNames;
 import io.settler.zerotrust.policy.ServicePolicy;
 import java.net.InetAddress;
 import java.sql.Array;
@@ -34,14 +37,16 @@ import java.util.regex.Pattern;
  * PostgresServerConfig config = PostgresServerConfig.builder(policy, "orders_db")
  *         .database("orders").tenantTable("orders").build();
  * config.hbaLines();    // hostssl orders api 10.0.0.0/8 cert map=zerotrust ... then reject
- * config.identLines();  // zerotrust api api
+ * config.identLines();  // zerotrust "spiffe://example.org/api" "api"
  * config.sql();         // roles, GRANTs, FORCE ROW LEVEL SECURITY and the tenant policy
  * config.drift(adminConnection).differences();
  * }</pre>
  *
  * <p>Each service the database service accepts by exact identity ({@code acceptService}) becomes a
  * login role of the same name, admitted by {@code hostssl ... cert} from the policy's networks
- * (all addresses if none), its client certificate's CN mapped to the role in {@code pg_ident.conf}.
+ * (all addresses if none); {@code pg_ident.conf} maps the certificate whose subject CN is exactly
+ * the service's SPIFFE ID to that role (PostgreSQL cannot read a URI SAN; a CN holds at most 64
+ * characters, so longer identities are refused).
  * Its scopes become privileges on the tenant tables: {@code db:read} is SELECT, {@code db:write}
  * adds INSERT, UPDATE and DELETE; a role with {@code db:read} only also defaults to read-only
  * transactions. Rules pg_hba.conf cannot express exactly (a trust domain, a path prefix) are
@@ -55,6 +60,31 @@ public final class PostgresServerConfig {
     public static final String WRITE_SCOPE = "db:write";
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
     private static final String POLICY_NAME = "tenant_isolation";
+    private static final String SCHEMA = "\"public\"";
+
+    /**
+     * Roles a managed role can become (pg_has_role MEMBER: directly or through other roles, whether or
+     * not it inherits) that get around row-level security or grants: superusers, BYPASSRLS, CREATEROLE
+     * (which may grant itself other roles), and the predefined roles that read or write everything or
+     * reach the server's files and programs.
+     */
+    /**
+     * A tenant table's policies, with the expression ours deparses to (quote_ident, as pg_get_expr
+     * does); parameters: the tenant column, the setting, the qualified table.
+     */
+    private static final String POLICIES = "select p.polname, p.polpermissive, p.polcmd::text,"
+            + " p.polroles = '{0}'::oid[], coalesce(pg_get_expr(p.polqual, p.polrelid), ''),"
+            + " coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''),"
+            + " format('(%s = current_setting(%L::text, true))', quote_ident(?), ?)"
+            + " from pg_policy p where p.polrelid = to_regclass(?) order by 1";
+
+    private static final String PRIVILEGED_MEMBERSHIPS = "select g.rolname, case when g.rolsuper then 'is a superuser'"
+            + " when g.rolbypassrls then 'has BYPASSRLS' when g.rolcreaterole then 'has CREATEROLE'"
+            + " else 'reads or writes all data or the server''s files' end"
+            + " from pg_roles r join pg_roles g on g.oid <> r.oid and pg_has_role(r.oid, g.oid, 'MEMBER')"
+            + " where r.rolname = ? and (g.rolsuper or g.rolbypassrls or g.rolcreaterole or g.rolname in"
+            + " ('pg_read_all_data', 'pg_write_all_data', 'pg_execute_server_program', 'pg_read_server_files',"
+            + " 'pg_write_server_files')) order by 1";
 
     private final String database;
     private final String identMap;
@@ -65,15 +95,22 @@ public final class PostgresServerConfig {
     private final AuditLog audit;
     private final Clock clock;
 
-    /** What one role may do. */
-    private record Access(boolean read, boolean write) {
+    /** Who one role is (the identity its certificate names) and what it may do. */
+    private record Access(ServiceIdentity identity, boolean read, boolean write) {
     }
 
     /** One pg_hba.conf line we render. */
     private record HbaRule(String role, Optional<Cidr> network) {
         String line(String database, String map) {
-            return "hostssl " + database + " " + role + " " + network.map(Cidr::toString).orElse("all")
+            return "hostssl " + quoted(database) + " " + quoted(role) + " " + network.map(Cidr::toString).orElse("all")
                     + " cert map=" + map;
+        }
+    }
+
+    /** One pg_ident.conf line we render: the certificate's name, exactly, to one role. */
+    private record IdentMapping(String systemName, String role) {
+        String line(String map) {
+            return map + " " + quoted(systemName) + " " + quoted(role);
         }
     }
 
@@ -99,7 +136,10 @@ public final class PostgresServerConfig {
         return new Builder(policy, databaseService);
     }
 
-    /** The {@code pg_hba.conf} lines: one {@code hostssl ... cert} per role and network, then rejects for everyone else. */
+    /**
+     * The {@code pg_hba.conf} lines: one {@code hostssl ... cert} per role and network, then rejects for
+     * everyone else.
+     */
     public List<String> hbaLines() {
         List<String> lines = new ArrayList<>();
         for (HbaRule rule : rules) {
@@ -110,9 +150,18 @@ public final class PostgresServerConfig {
         return List.copyOf(lines);
     }
 
-    /** The {@code pg_ident.conf} lines: each role's certificate CN (the service name) maps to that role only. */
+    /**
+     * The {@code pg_ident.conf} lines: the certificate whose CN is exactly a service's SPIFFE ID (quoted,
+     * so never a pattern or key word) maps to that service's role only, e.g.
+     * {@code zerotrust "spiffe://example.org/api" "api"}. {@code spiffe://example.org/dev/api} is
+     * another string and maps to nothing.
+     */
     public List<String> identLines() {
-        return roles.keySet().stream().sorted().map(role -> identMap + " " + role + " " + role).toList();
+        return identMappings().stream().map(mapping -> mapping.line(identMap)).toList();
+    }
+
+    private List<IdentMapping> identMappings() {
+        return roles().stream().map(role -> new IdentMapping(roles.get(role).identity().toString(), role)).toList();
     }
 
     /**
@@ -122,38 +171,55 @@ public final class PostgresServerConfig {
      */
     public String sql() {
         StringBuilder sql = new StringBuilder();
-        for (String role : roles.keySet().stream().sorted().toList()) {
-            Access access = roles.get(role);
+        for (String name : roles.keySet().stream().sorted().toList()) {
+            Access access = roles.get(name);
+            String role = quoted(name);
             sql.append("DO $$ BEGIN CREATE ROLE ").append(role).append(" LOGIN;")
                     .append(" EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n")
                     .append("ALTER ROLE ").append(role)
                     .append(" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;\n")
-                    .append("GRANT CONNECT ON DATABASE ").append(database).append(" TO ").append(role).append(";\n")
-                    .append("GRANT USAGE ON SCHEMA public TO ").append(role).append(";\n");
+                    .append("GRANT CONNECT ON DATABASE ").append(quoted(database)).append(" TO ").append(role)
+                    .append(";\n")
+                    .append("GRANT USAGE ON SCHEMA ").append(SCHEMA).append(" TO ").append(role).append(";\n");
             for (String table : tenantTables) {
-                sql.append("REVOKE ALL ON ").append(table).append(" FROM ").append(role).append(";\n");
+                String qualified = qualified(table);
+                sql.append("REVOKE ALL ON ").append(qualified).append(" FROM ").append(role).append(";\n");
                 if (access.read() || access.write()) {
-                    sql.append("GRANT SELECT ON ").append(table).append(" TO ").append(role).append(";\n");
+                    sql.append("GRANT SELECT ON ").append(qualified).append(" TO ").append(role).append(";\n");
                 }
                 if (access.write()) {
-                    sql.append("GRANT INSERT, UPDATE, DELETE ON ").append(table).append(" TO ").append(role).append(";\n");
+                    sql.append("GRANT INSERT, UPDATE, DELETE ON ").append(qualified).append(" TO ").append(role)
+                            .append(";\n");
                 }
             }
             if (access.write()) {
-                sql.append("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ").append(role).append(";\n");
+                sql.append("GRANT USAGE ON ALL SEQUENCES IN SCHEMA ").append(SCHEMA).append(" TO ").append(role)
+                        .append(";\n");
             }
             sql.append("ALTER ROLE ").append(role).append(access.write()
                     ? " RESET default_transaction_read_only;\n" : " SET default_transaction_read_only = on;\n");
         }
         for (String table : tenantTables) {
-            String condition = "(" + tenantColumn + " = current_setting('" + TenantScope.SETTING + "', true))";
-            sql.append("ALTER TABLE ").append(table).append(" ENABLE ROW LEVEL SECURITY;\n")
-                    .append("ALTER TABLE ").append(table).append(" FORCE ROW LEVEL SECURITY;\n")
-                    .append("DROP POLICY IF EXISTS ").append(POLICY_NAME).append(" ON ").append(table).append(";\n")
-                    .append("CREATE POLICY ").append(POLICY_NAME).append(" ON ").append(table)
+            String qualified = qualified(table);
+            String condition = "(" + quoted(tenantColumn) + " = current_setting('" + TenantScope.SETTING + "', true))";
+            sql.append("ALTER TABLE ").append(qualified).append(" ENABLE ROW LEVEL SECURITY;\n")
+                    .append("ALTER TABLE ").append(qualified).append(" FORCE ROW LEVEL SECURITY;\n")
+                    .append("DROP POLICY IF EXISTS ").append(quoted(POLICY_NAME)).append(" ON ").append(qualified)
+                    .append(";\n")
+                    .append("CREATE POLICY ").append(quoted(POLICY_NAME)).append(" ON ").append(qualified)
                     .append(" USING ").append(condition).append(" WITH CHECK ").append(condition).append(";\n");
         }
         return sql.toString();
+    }
+
+    /** A checked name as a quoted identifier: never a key word, never more than one name. */
+    private static String quoted(String identifier) {
+        return '"' + identifier + '"';
+    }
+
+    /** A tenant table, schema-qualified so that no search_path can point the statements at another table. */
+    private static String qualified(String table) {
+        return SCHEMA + "." + quoted(table);
     }
 
     /** The roles this configuration admits. */
@@ -206,38 +272,44 @@ public final class PostgresServerConfig {
         }
     }
 
+    /** One line of {@code pg_hba_file_rules}, read before anything else is asked on the connection. */
+    private record HbaRow(int line, String type, List<String> databases, List<String> users, String address,
+                          String netmask, String method, List<String> options, String error) {
+        String describe() {
+            return type + " " + databases + " " + users + (address == null ? "" : " " + address) + " " + method;
+        }
+    }
+
     private void checkHba(Connection admin, List<String> differences) throws SQLException {
-        List<HbaRule> expected = new ArrayList<>(rules);
+        List<HbaRow> lines = new ArrayList<>();
         try (Statement statement = admin.createStatement();
-             ResultSet rows = statement.executeQuery("select line_number, type, database, user_name, address, netmask,"
-                     + " auth_method, options, error from pg_hba_file_rules where type <> 'local' order by line_number")) {
+             ResultSet rows = statement.executeQuery("select line_number, type, database, user_name, address,"
+                     + " netmask, auth_method, options, error from pg_hba_file_rules order by line_number")) {
             while (rows.next()) {
-                int line = rows.getInt(1);
-                if (rows.getString(9) != null) {
-                    differences.add("pg_hba.conf line " + line + " has an error: " + rows.getString(9));
-                    continue;
-                }
-                List<String> databases = strings(rows.getArray(3));
-                List<String> users = strings(rows.getArray(4));
-                String method = rows.getString(7);
-                Optional<HbaRule> ours = expected.stream().filter(rule -> {
-                    try {
-                        return matches(rule, rows, databases, users, method);
-                    } catch (SQLException e) {
-                        return false;
-                    }
-                }).findFirst();
-                if (ours.isPresent()) {
-                    expected.remove(ours.get());
-                    continue;
-                }
-                boolean concernsUs = (databases.contains(database) || databases.contains("all"))
-                        && (users.contains("all") || users.stream().anyMatch(roles::containsKey));
-                if (concernsUs && !"reject".equals(method)) {
-                    differences.add("pg_hba.conf line " + line + " (" + rows.getString(2) + " " + databases + " "
-                            + users + " " + rows.getString(5) + " " + method + ") admits a connection the policy"
-                            + " does not");
-                }
+                lines.add(new HbaRow(rows.getInt(1), rows.getString(2), strings(rows.getArray(3)),
+                        strings(rows.getArray(4)), rows.getString(5), rows.getString(6), rows.getString(7),
+                        strings(rows.getArray(8)), rows.getString(9)));
+            }
+        }
+        List<HbaRule> expected = new ArrayList<>(rules);
+        for (HbaRow row : lines) {
+            if (row.error() != null) {
+                differences.add("pg_hba.conf line " + row.line() + " has an error: " + LogSafe.text(row.error()));
+                continue;
+            }
+            Optional<HbaRule> ours = expected.stream().filter(rule -> matches(rule, row)).findFirst();
+            if (ours.isPresent()) {
+                expected.remove(ours.get());
+                continue;
+            }
+            if ("reject".equals(row.method())) {
+                continue;
+            }
+            List<String> reached = reachedRoles(admin, row);
+            if (!reached.isEmpty()) {
+                differences.add("pg_hba.conf line " + row.line() + " (" + LogSafe.text(row.describe())
+                        + ") admits a connection the policy does not: it reaches the role(s) " + reached
+                        + "; remove it or limit it to other roles");
             }
         }
         for (HbaRule missing : expected) {
@@ -245,8 +317,47 @@ public final class PostgresServerConfig {
         }
     }
 
+    /**
+     * The managed roles an hba line reaches in our database: by name, through {@code all}, through
+     * {@code +group} (membership, direct or through other roles), and databases named {@code all},
+     * {@code sameuser}, {@code samerole} or {@code samegroup}.
+     */
+    private List<String> reachedRoles(Connection admin, HbaRow row) throws SQLException {
+        List<String> reached = new ArrayList<>();
+        for (String role : roles()) {
+            boolean database = row.databases().contains(this.database) || row.databases().contains("all")
+                    || row.databases().contains("sameuser") && role.equals(this.database)
+                    || (row.databases().contains("samerole") || row.databases().contains("samegroup"))
+                    && isMember(admin, role, this.database);
+            if (!database) {
+                continue;
+            }
+            boolean user = row.users().contains("all") || row.users().contains(role);
+            for (String name : row.users()) {
+                user = user || name.startsWith("+") && isMember(admin, role, name.substring(1));
+            }
+            if (user) {
+                reached.add(role);
+            }
+        }
+        return reached;
+    }
+
+    /** Whether {@code role} is a member of {@code group}, directly or through other roles (may SET ROLE to it). */
+    private static boolean isMember(Connection admin, String role, String group) throws SQLException {
+        try (PreparedStatement select = admin.prepareStatement("select exists (select 1 from pg_roles r, pg_roles g"
+                + " where r.rolname = ? and g.rolname = ? and pg_has_role(r.oid, g.oid, 'MEMBER'))")) {
+            select.setString(1, role);
+            select.setString(2, group);
+            try (ResultSet row = select.executeQuery()) {
+                row.next();
+                return row.getBoolean(1);
+            }
+        }
+    }
+
     private void checkIdent(Connection admin, List<String> differences) throws SQLException {
-        List<String> expected = new ArrayList<>(identLines());
+        List<IdentMapping> expected = new ArrayList<>(identMappings());
         try (Statement statement = admin.createStatement();
              ResultSet rows = statement.executeQuery("select line_number, map_name, sys_name, pg_username, error"
                      + " from pg_ident_file_mappings order by line_number")) {
@@ -255,36 +366,37 @@ public final class PostgresServerConfig {
                     differences.add("pg_ident.conf line " + rows.getInt(1) + " has an error: " + rows.getString(5));
                     continue;
                 }
-                String line = rows.getString(2) + " " + rows.getString(3) + " " + rows.getString(4);
-                if (!expected.remove(line) && identMap.equals(rows.getString(2))) {
-                    differences.add("pg_ident.conf line " + rows.getInt(1) + " (" + line + ") maps a certificate"
-                            + " the policy does not map to that role");
+                if (!identMap.equals(rows.getString(2))) {
+                    continue;
+                }
+                IdentMapping found = new IdentMapping(rows.getString(3), rows.getString(4));
+                if (!expected.remove(found)) {
+                    differences.add("pg_ident.conf line " + rows.getInt(1) + " (" + LogSafe.text(found.line(identMap))
+                            + ") maps a certificate the policy does not map to that role");
                 }
             }
         }
-        for (String missing : expected) {
-            differences.add("pg_ident.conf lacks: " + missing);
+        for (IdentMapping missing : expected) {
+            differences.add("pg_ident.conf lacks: " + missing.line(identMap));
         }
     }
 
-    private boolean matches(HbaRule rule, ResultSet row, List<String> databases, List<String> users, String method)
-            throws SQLException {
-        if (!"hostssl".equals(row.getString(2)) || !"cert".equals(method)
-                || !databases.equals(List.of(database)) || !users.equals(List.of(rule.role()))
-                || !strings(row.getArray(8)).contains("map=" + identMap)) {
+    private boolean matches(HbaRule rule, HbaRow row) {
+        if (!"hostssl".equals(row.type()) || !"cert".equals(row.method())
+                || !row.databases().equals(List.of(database)) || !row.users().equals(List.of(rule.role()))
+                || !row.options().contains("map=" + identMap)) {
             return false;
         }
-        String address = row.getString(5);
         if (rule.network().isEmpty()) {
-            return "all".equals(address);
+            return "all".equals(row.address());
         }
-        if (address == null || row.getString(6) == null) {
+        if (row.address() == null || row.netmask() == null) {
             return false;
         }
         try {
             Cidr network = rule.network().get();
-            return IpAddressLiteral.parse(address).equals(network.network())
-                    && prefixLength(IpAddressLiteral.parse(row.getString(6))) == network.prefixLength();
+            return IpAddressLiteral.parse(row.address()).equals(network.network())
+                    && prefixLength(IpAddressLiteral.parse(row.netmask())) == network.prefixLength();
         } catch (IllegalArgumentException e) {
             return false;
         }
@@ -300,8 +412,9 @@ public final class PostgresServerConfig {
 
     private void checkRoles(Connection admin, List<String> differences) throws SQLException {
         try (PreparedStatement select = admin.prepareStatement("select rolcanlogin, rolsuper, rolbypassrls,"
-                + " rolcreaterole, rolcreatedb, coalesce(array_to_string(rolconfig, ','), '') from pg_roles"
-                + " where rolname = ?")) {
+                + " rolcreaterole, rolcreatedb, rolreplication, coalesce(array_to_string(rolconfig, ','), '')"
+                + " from pg_roles where rolname = ?");
+             PreparedStatement memberships = admin.prepareStatement(PRIVILEGED_MEMBERSHIPS)) {
             for (String role : roles()) {
                 select.setString(1, role);
                 try (ResultSet row = select.executeQuery()) {
@@ -312,17 +425,25 @@ public final class PostgresServerConfig {
                     if (!row.getBoolean(1)) {
                         differences.add("role " + role + " cannot log in");
                     }
-                    String[] flags = {"SUPERUSER", "BYPASSRLS", "CREATEROLE", "CREATEDB"};
+                    String[] flags = {"SUPERUSER", "BYPASSRLS", "CREATEROLE", "CREATEDB", "REPLICATION"};
                     for (int i = 0; i < flags.length; i++) {
                         if (row.getBoolean(i + 2)) {
                             differences.add("role " + role + " has " + flags[i]);
                         }
                     }
-                    boolean readOnlyDefault = Arrays.asList(row.getString(6).split(","))
+                    boolean readOnlyDefault = Arrays.asList(row.getString(7).split(","))
                             .contains("default_transaction_read_only=on");
                     if (!roles.get(role).write() && !readOnlyDefault) {
                         differences.add("role " + role + " holds db:read only but does not default to read-only"
                                 + " transactions");
+                    }
+                }
+                memberships.setString(1, role);
+                try (ResultSet rows = memberships.executeQuery()) {
+                    while (rows.next()) {
+                        differences.add("role " + role + " is a member of " + LogSafe.text(rows.getString(1))
+                                + " (directly or through other roles, so it may SET ROLE to it), which "
+                                + rows.getString(2) + "; REVOKE that membership");
                     }
                 }
             }
@@ -331,13 +452,14 @@ public final class PostgresServerConfig {
 
     private void checkTables(Connection admin, List<String> differences) throws SQLException {
         try (PreparedStatement select = admin.prepareStatement("select c.relrowsecurity, c.relforcerowsecurity,"
-                + " pg_get_userbyid(c.relowner), exists (select 1 from pg_policy p where p.polrelid = c.oid"
-                + " and p.polname = '" + POLICY_NAME + "') from pg_class c where c.oid = to_regclass(?)");
+                + " pg_get_userbyid(c.relowner) from pg_class c where c.oid = to_regclass(?)");
+             PreparedStatement policies = admin.prepareStatement(POLICIES);
              PreparedStatement privilege = admin.prepareStatement("select has_table_privilege(?, ?, 'SELECT'),"
                      + " has_table_privilege(?, ?, 'INSERT') or has_table_privilege(?, ?, 'UPDATE')"
                      + " or has_table_privilege(?, ?, 'DELETE') or has_table_privilege(?, ?, 'TRUNCATE')")) {
             for (String table : tenantTables) {
-                select.setString(1, table);
+                select.setString(1, qualified(table));
+                String owner;
                 try (ResultSet row = select.executeQuery()) {
                     if (!row.next()) {
                         differences.add("table " + table + " does not exist");
@@ -349,17 +471,14 @@ public final class PostgresServerConfig {
                     if (!row.getBoolean(2)) {
                         differences.add("table " + table + " does not force row-level security on its owner");
                     }
-                    if (roles.containsKey(row.getString(3))) {
-                        differences.add("table " + table + " is owned by the application role " + row.getString(3));
-                    }
-                    if (!row.getBoolean(4)) {
-                        differences.add("table " + table + " lacks the policy " + POLICY_NAME);
-                    }
+                    owner = row.getString(3);
                 }
+                checkOwner(admin, table, owner, differences);
+                checkPolicies(policies, table, differences);
                 for (String role : roles()) {
                     for (int i = 1; i <= 10; i += 2) {
                         privilege.setString(i, role);
-                        privilege.setString(i + 1, table);
+                        privilege.setString(i + 1, qualified(table));
                     }
                     try (ResultSet row = privilege.executeQuery()) {
                         row.next();
@@ -374,6 +493,57 @@ public final class PostgresServerConfig {
                     }
                 }
             }
+        }
+    }
+
+    /** The owner is not a managed role, and no managed role can become it (the owner may turn RLS off). */
+    private void checkOwner(Connection admin, String table, String owner, List<String> differences)
+            throws SQLException {
+        if (roles.containsKey(owner)) {
+            differences.add("table " + table + " is owned by the application role " + owner);
+            return;
+        }
+        for (String role : roles()) {
+            if (isMember(admin, role, owner)) {
+                differences.add("role " + role + " is a member of " + LogSafe.text(owner) + ", the owner of table "
+                        + table + ", so it may SET ROLE to it and turn row-level security off; REVOKE that"
+                        + " membership");
+            }
+        }
+    }
+
+    /** Our policy exactly as rendered, and no other permissive policy (permissive policies are OR-ed). */
+    private void checkPolicies(PreparedStatement policies, String table, List<String> differences)
+            throws SQLException {
+        policies.setString(1, tenantColumn);
+        policies.setString(2, TenantScope.SETTING);
+        policies.setString(3, qualified(table));
+        boolean found = false;
+        try (ResultSet row = policies.executeQuery()) {
+            while (row.next()) {
+                String name = row.getString(1);
+                boolean permissive = row.getBoolean(2);
+                String using = row.getString(5);
+                String check = row.getString(6);
+                String expected = row.getString(7);
+                if (name.equals(POLICY_NAME)) {
+                    found = true;
+                    if (!permissive || !"*".equals(row.getString(3)) || !row.getBoolean(4)
+                            || !using.equals(expected) || !check.equals(expected)) {
+                        differences.add("the policy " + POLICY_NAME + " on table " + table + " is not the rendered"
+                                + " one (" + (permissive ? "permissive" : "restrictive") + ", for "
+                                + row.getString(3) + ", USING " + LogSafe.text(using) + ", WITH CHECK "
+                                + LogSafe.text(check) + "); run the rendered SQL again");
+                    }
+                } else if (permissive) {
+                    differences.add("table " + table + " has the extra permissive policy " + LogSafe.text(name)
+                            + " (USING " + LogSafe.text(using) + "), which widens what each tenant sees;"
+                            + " DROP POLICY it");
+                }
+            }
+        }
+        if (!found) {
+            differences.add("table " + table + " lacks the policy " + POLICY_NAME);
         }
     }
 
@@ -485,7 +655,11 @@ public final class PostgresServerConfig {
                         Reason.UNSUPPORTED_RULE, "service '" + databaseService + "' accepts "
                         + exact.identity() + ", which is not a service of the policy, so it has no role"));
                 String role = identifier(peer.name(), "service name (the role name)");
-                roles.put(role, new Access(peer.mayHold(READ_SCOPE), peer.mayHold(WRITE_SCOPE)));
+                CertificateRoleName.unrepresentable(peer.identity()).ifPresent(why -> {
+                    throw new ServerConfigException(Reason.UNMAPPABLE_IDENTITY, "service '" + databaseService
+                            + "' accepts '" + role + "', but " + why);
+                });
+                roles.put(role, new Access(peer.identity(), peer.mayHold(READ_SCOPE), peer.mayHold(WRITE_SCOPE)));
                 if (networks.isEmpty()) {
                     rules.add(new HbaRule(role, Optional.empty()));
                 } else {
@@ -498,9 +672,13 @@ public final class PostgresServerConfig {
         private static String identifier(String name, String what) {
             Objects.requireNonNull(name, what);
             if (!IDENTIFIER.matcher(name).matches()) {
-                throw new ServerConfigException(Reason.INVALID_NAME, what + " '" + io.settler.zerotrust.audit.LogSafe
-                        .text(name) + "' is not a plain lower-case PostgreSQL identifier ([a-z_][a-z0-9_]*)");
+                throw new ServerConfigException(Reason.INVALID_NAME, what + " '" + LogSafe.text(name)
+                        + "' is not a plain lower-case PostgreSQL identifier ([a-z_][a-z0-9_]*, at most 63)");
             }
+            ReservedNames.reason(name).ifPresent(why -> {
+                throw new ServerConfigException(Reason.RESERVED_NAME, what + " '" + name + "' is " + why
+                        + "; choose another name");
+            });
             return name;
         }
     }

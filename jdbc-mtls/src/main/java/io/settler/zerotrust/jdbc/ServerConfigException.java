@@ -19,8 +19,19 @@ public final class ServerConfigException extends RuntimeException {
          * peer): it would admit more than the policy says.
          */
         UNSUPPORTED_RULE,
-        /** A service, database or table name that is not a plain PostgreSQL identifier. */
-        INVALID_NAME
+        /** A service, database, table or column name that is not a plain PostgreSQL identifier. */
+        INVALID_NAME,
+        /**
+         * A database, table, column or role name that pg_hba.conf, pg_ident.conf or SQL would read as
+         * more than one name ({@code all}, {@code public}, {@code sameuser}, a reserved word, {@code pg_*}):
+         * see {@link io.settler.zerotrust.policy.ReservedNames}.
+         */
+        RESERVED_NAME,
+        /**
+         * A service whose SPIFFE ID does not fit in a certificate's CN (64 characters), the only name
+         * PostgreSQL's {@code cert} authentication can map to a role.
+         */
+        UNMAPPABLE_IDENTITY
     }
 
     private final Reason reason;

@@ -13,6 +13,20 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** Credentials and builders for the tests, against the shared testkit PostgreSQL. */
 final class Fixtures {
 
+    /**
+     * The drift check's own login to the database {@code orders} of a trust domain {@code example.org}
+     * server, outside the policy: a separate ident map, which the drift check ignores.
+     */
+    static final String AUDITOR_HBA = "hostssl orders auditor 127.0.0.1/32 cert map=admin";
+    /** The ident line for {@link #AUDITOR_HBA}. */
+    static final String AUDITOR_IDENT = "admin \"spiffe://example.org/auditor\" auditor";
+    /** What the drift check's role needs to read the configuration files' views. */
+    static final String AUDITOR_GRANTS = String.join("\n",
+            "GRANT SELECT ON pg_hba_file_rules TO auditor;",
+            "GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO auditor;",
+            "GRANT SELECT ON pg_ident_file_mappings TO auditor;",
+            "GRANT EXECUTE ON FUNCTION pg_ident_file_mappings() TO auditor;");
+
     private Fixtures() {
     }
 

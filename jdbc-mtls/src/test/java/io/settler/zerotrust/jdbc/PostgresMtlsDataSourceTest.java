@@ -57,7 +57,8 @@ class PostgresMtlsDataSourceTest {
             assertThat(row.next()).isTrue();
             assertThat(row.getString(1)).isEqualTo(APP);
             assertThat(row.getString(2)).isEqualTo("TLSv1.3");
-            assertThat(row.getString(3)).isEqualTo("/CN=" + APP);
+            assertThat(row.getString(3)).isEqualTo("/CN=spiffe://" + postgres.certificateAuthority().trustDomain()
+                    + "/" + APP);
         }
         assertThat(audit.withAction("jdbc.pool_started")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("sslmode", "verify-full"));

@@ -101,7 +101,7 @@ class StartupChecksTest {
                 .isInstanceOfSatisfying(InsecureDataSourceException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.TLS_POSTURE));
         assertThatCode(() -> StartupChecks.checkTls(true, "TLSv1.3",
-                ours.certificate().getSerialNumber().toString(), "/CN=jd_writer", ours.certificate()))
+                ours.certificate().getSerialNumber().toString(), "/CN=" + ours.identity(), ours.certificate()))
                 .doesNotThrowAnyException();
     }
 

@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ssl_min_protocol_version = TLSv1.3}, with a server certificate for
  *       {@code DNS:localhost} and {@code IP:127.0.0.1} issued by the CA;</li>
  *   <li>{@code pg_hba.conf}: every TCP connection must be {@code hostssl} with {@code cert}
- *       authentication (the certificate's CN is the role name); plaintext is rejected; the bootstrap
- *       superuser cannot log in over TCP at all;</li>
+ *       authentication; {@code pg_ident.conf} maps a certificate whose CN is the SPIFFE ID
+ *       {@code spiffe://<trust-domain>/<role>} (as the CA writes it) to that role and nothing else, so
+ *       {@code spiffe://<trust-domain>/dev/app} is not {@code app}; plaintext is rejected; the
+ *       bootstrap superuser cannot log in over TCP at all;</li>
  *   <li>administration ({@link #executeAsSuperuser(String)}) runs {@code psql} as the server's OS
  *       user over a Unix socket in the server's private directory (mode 0700), with {@code peer}
  *       authentication.</li>
@@ -57,6 +59,7 @@ public final class LocalPostgres implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalPostgres.class);
     private static final String HOST = "localhost";
+    private static final String DEFAULT_MAP = "testkit";
     private static final int PORT_ATTEMPTS = 5;
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -187,8 +190,9 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     /**
-     * The client certificate for {@code role}: issued once by the CA with {@code CN=<role>}
-     * (which {@code cert} authentication maps to the role), then reused.
+     * The client certificate for {@code role}: issued once by the CA for
+     * {@code spiffe://<trust-domain>/<role>}, which is also its CN (the default {@code pg_ident.conf}
+     * maps it to the role), then reused.
      *
      * @param role the role name
      * @return the certificate with its chain and private key
@@ -294,7 +298,7 @@ public final class LocalPostgres implements AutoCloseable {
      *
      * @param hostLines {@code pg_hba.conf} lines for TCP connections, e.g.
      *     {@code hostssl orders app 127.0.0.1/32 cert map=zerotrust}
-     * @param identLines {@code pg_ident.conf} lines, e.g. {@code zerotrust app app}
+     * @param identLines {@code pg_ident.conf} lines, e.g. {@code zerotrust "spiffe://example.org/app" app}
      * @throws TestkitException if the files cannot be written or the server does not reload
      */
     public synchronized void replaceAuthentication(List<String> hostLines, List<String> identLines) {
@@ -454,7 +458,7 @@ public final class LocalPostgres implements AutoCloseable {
         String superuser = serverUser.name();
         return String.join("\n",
                 "# settler testkit: the superuser only over the private Unix socket; TCP only with TLS and",
-                "# a client certificate whose CN names the role; everything else is rejected.",
+                "# a client certificate whose CN is the role's SPIFFE ID; everything else is rejected.",
                 "# TYPE   DATABASE  USER       ADDRESS        METHOD",
                 "local    all       " + superuser + "   peer",
                 "local    all       all        reject",
@@ -512,19 +516,22 @@ public final class LocalPostgres implements AutoCloseable {
         private final DevCertificateAuthority ca;
         private Duration startupTimeout = Duration.ofSeconds(60);
         private List<String> hostLines = List.of(
-                "hostssl  all       all        127.0.0.1/32   cert",
-                "hostssl  all       all        ::1/128        cert");
-        private List<String> identLines = List.of();
+                "hostssl  all       all        127.0.0.1/32   cert   map=" + DEFAULT_MAP,
+                "hostssl  all       all        ::1/128        cert   map=" + DEFAULT_MAP);
+        private List<String> identLines;
 
         private Builder(DevCertificateAuthority ca) {
             this.ca = Objects.requireNonNull(ca, "ca");
+            // The CN is the whole SPIFFE ID: exactly spiffe://<trust-domain>/<role>, one segment, to <role>.
+            this.identLines = List.of(DEFAULT_MAP + "  /^spiffe://" + ca.trustDomain().replace(".", "\\.")
+                    + "/([A-Za-z0-9_.-]+)$  \\1");
         }
 
         /**
          * Starts the server with these {@code pg_hba.conf} TCP lines and {@code pg_ident.conf} lines
          * (e.g. rendered from a policy) from its first moment, instead of the default: any role,
-         * by a client certificate whose CN names it. The superuser lines stay in front and a final
-         * reject at the end, as with {@link LocalPostgres#replaceAuthentication}.
+         * by a client certificate whose CN is {@code spiffe://<trust-domain>/<role>}. The superuser
+         * lines stay in front and a final reject at the end, as with {@link LocalPostgres#replaceAuthentication}.
          *
          * @param hostLines {@code pg_hba.conf} lines for TCP connections
          * @param identLines {@code pg_ident.conf} lines

@@ -92,7 +92,7 @@ class LocalPostgresLifecycleTest {
     }
 
     private static final List<String> HBA = List.of("hostssl hba mapped 127.0.0.1/32 cert map=testmap");
-    private static final List<String> IDENT = List.of("testmap mapped mapped");
+    private static final List<String> IDENT = List.of("testmap \"spiffe://lifecycle.test/mapped\" mapped");
 
     private static void createMappedAndUnlistedRoles(LocalPostgres postgres) {
         postgres.createRole("mapped");

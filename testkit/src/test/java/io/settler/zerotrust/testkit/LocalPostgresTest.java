@@ -62,7 +62,7 @@ class LocalPostgresTest {
             assertThat(row.getString(1)).isEqualTo(APP);
             assertThat(row.getBoolean(2)).isTrue();
             assertThat(row.getString(3)).isEqualTo("TLSv1.3");
-            assertThat(row.getString(4)).isEqualTo("/CN=" + APP);
+            assertThat(row.getString(4)).isEqualTo("/CN=spiffe://" + SharedServers.TRUST_DOMAIN + "/" + APP);
         }
     }
 
