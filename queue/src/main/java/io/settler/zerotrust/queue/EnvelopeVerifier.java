@@ -7,11 +7,14 @@ import io.settler.zerotrust.identity.InvalidServiceIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.redis.RedisReplayGuard;
 import io.settler.zerotrust.token.ReplayGuard;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,6 +35,8 @@ public final class EnvelopeVerifier {
     private final String scope;
     private final Map<String, String> publishers; // SPIFFE ID -> service name
     private final ReplayGuard replayGuard;
+    /** The same guard when it can bind a jti to the stream entry that carries it; else null. */
+    private final RedisReplayGuard entryGuard;
     private final AuditLog audit;
     private final Clock clock;
 
@@ -41,6 +46,7 @@ public final class EnvelopeVerifier {
         this.scope = Queues.publishScope(queue);
         this.publishers = Map.copyOf(builder.publishers);
         this.replayGuard = builder.replayGuard;
+        this.entryGuard = replayGuard instanceof RedisReplayGuard redisGuard ? redisGuard : null;
         this.audit = builder.audit;
         this.clock = builder.clock;
     }
@@ -68,21 +74,33 @@ public final class EnvelopeVerifier {
     /**
      * Verifies a freshly received envelope, including the replay check.
      *
-     * @throws QueueException a rejection, also recorded as an audit event
+     * @throws QueueException a rejection, also recorded as an audit event; or
+     *     {@link QueueException.Reason#REPLAY_CHECK_FAILED} when the replay guard fails (audited as
+     *     {@code queue.replay_check_failed}): the message was not accepted
      */
     public VerifiedMessage verify(Envelope envelope) {
-        return verify(envelope, null, null, true);
+        return verify(envelope, null, null, null, false);
+    }
+
+    /** Whether the replay guard binds each jti to the stream entry that carries it ({@link RedisReplayGuard}). */
+    boolean bindsEntries() {
+        return entryGuard != null;
     }
 
     /**
-     * Verifies {@code envelope}. {@code streamOwner}, if not null, is the service whose stream it
-     * was read from: the issuer must be that service. {@code group}, if not null, is the consumer
-     * group reading it: each group handles a message once, so the jti is recorded per group.
-     * {@code checkReplay} is false only for a redelivery of the same transport entry, whose jti its
-     * first delivery recorded.
+     * Verifies {@code envelope} read from a stream. {@code streamOwner}, if not null, is the service
+     * whose stream it was read from: the issuer must be that service. {@code group}, if not null, is
+     * the consumer group reading it: each group handles a message once, so the jti is recorded per
+     * group. {@code entry}, if not null, names the stream entry that carries it (needs
+     * {@link #bindsEntries()}): the record names the entry, and a {@code redelivery} of an entry
+     * (reclaimed) passes only if the record is missing or names this very entry; a first delivery
+     * passes only if there is no record at all. Without an entry, the plain replay check.
      */
-    VerifiedMessage verify(Envelope envelope, String streamOwner, String group, boolean checkReplay) {
+    VerifiedMessage verify(Envelope envelope, String streamOwner, String group, String entry, boolean redelivery) {
         Objects.requireNonNull(envelope, "envelope");
+        if (entry != null && entryGuard == null) {
+            throw new IllegalStateException("binding a jti to a stream entry needs a RedisReplayGuard");
+        }
         try {
             VerifiedToken token;
             try {
@@ -110,10 +128,7 @@ public final class EnvelopeVerifier {
                 throw new QueueException(QueueException.Reason.TAMPERED, "the payload does not match the digest"
                         + " its token " + LogSafe.text(token.jti()) + " was minted for");
             }
-            // Length-prefixed, so no group and jti pair can be read as another.
-            String use = group == null ? token.jti() : group.length() + ":" + group + ":" + token.jti();
-            if (checkReplay && !replayGuard.firstUse(token.issuer(), use,
-                    token.expiresAt().plus(java.time.Duration.ofMinutes(5)))) {
+            if (!firstUse(token, group, entry, redelivery)) {
                 throw new QueueException(QueueException.Reason.REPLAYED, "token " + LogSafe.text(token.jti()) + " of "
                         + LogSafe.text(token.issuer()) + " was already used by another message (or the replay"
                         + " guard cannot tell and fails closed)");
@@ -121,9 +136,36 @@ public final class EnvelopeVerifier {
             return new VerifiedMessage(queue, token.issuer(), service, token.jti(), token.issuedAt(),
                     envelope.payload());
         } catch (QueueException e) {
-            audit.record(AuditEvent.builder(clock.instant(), "queue.message_rejected", AuditEvent.Outcome.REFUSED)
-                    .field("queue", queue).field("reason", e.reason()).field("detail", e.getMessage()).build());
+            AuditEvent.Builder event = e.isRejection()
+                    ? AuditEvent.builder(clock.instant(), "queue.message_rejected", AuditEvent.Outcome.REFUSED)
+                    : AuditEvent.builder(clock.instant(), "queue.replay_check_failed", AuditEvent.Outcome.REFUSED)
+                            .field("entry", entry == null ? "none" : entry);
+            audit.record(event.field("queue", queue).field("reason", e.reason()).field("detail", e.getMessage())
+                    .build());
             throw e;
+        }
+    }
+
+    /**
+     * The replay check, last: after the payload, so a tampered copy cannot use up a genuine
+     * message's jti. A guard that fails is {@link QueueException.Reason#REPLAY_CHECK_FAILED}: the
+     * message is neither accepted nor rejected, and checked again on its next delivery.
+     */
+    private boolean firstUse(VerifiedToken token, String group, String entry, boolean redelivery) {
+        // Length-prefixed, so no group and jti pair can be read as another.
+        String use = group == null ? token.jti() : group.length() + ":" + group + ":" + token.jti();
+        Instant until = token.expiresAt().plus(Duration.ofMinutes(5));
+        try {
+            if (entry == null) {
+                return replayGuard.firstUse(token.issuer(), use, until);
+            }
+            return redelivery ? entryGuard.usedOnlyBy(token.issuer(), use, until, entry)
+                    : entryGuard.firstUse(token.issuer(), use, until, entry);
+        } catch (RuntimeException e) {
+            throw new QueueException(QueueException.Reason.REPLAY_CHECK_FAILED, "the replay guard could not check"
+                    + " token " + LogSafe.text(token.jti()) + " (" + e.getClass().getName() + ": "
+                    + LogSafe.text(String.valueOf(e.getMessage())) + "); the message was not accepted: fix the"
+                    + " guard's Redis (reachable, writable, the user allowed SET on its replay keys)", e);
         }
     }
 
@@ -183,7 +225,12 @@ public final class EnvelopeVerifier {
             return this;
         }
 
-        /** Required: remembers each issuer + jti (e.g. redis-tls's {@code RedisReplayGuard}, shared by all workers). */
+        /**
+         * Required: remembers each issuer + jti, shared by all workers. A {@link QueueConsumer}
+         * needs redis-tls's {@link RedisReplayGuard}, which binds each jti to the stream entry that
+         * carries it, so a reclaimed entry is checked too; {@link #verify(Envelope)} alone works
+         * with any guard.
+         */
         public Builder replayGuard(ReplayGuard replayGuard) {
             this.replayGuard = Objects.requireNonNull(replayGuard, "replayGuard");
             return this;

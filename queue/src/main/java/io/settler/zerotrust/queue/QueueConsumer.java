@@ -15,6 +15,7 @@ import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.redis.RedisAcl;
+import io.settler.zerotrust.redis.RedisReplayGuard;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -31,6 +32,8 @@ import java.util.function.Supplier;
  * written to the dead-letter stream {@link RedisAcl#deadLetterKey} with their reason. Entries left
  * unacknowledged (handler failed, worker died) are reclaimed with {@code XAUTOCLAIM} after
  * {@link Builder#claimAfter} and dead-lettered after {@link Builder#maxDeliveries} deliveries.
+ * Reclaimed entries are verified in full too: the replay check passes only if the group's record
+ * of the jti names this very entry, or there is none yet (a {@link RedisReplayGuard} is required).
  * Entries every group acknowledged are trimmed; pending and undelivered ones never are.
  *
  * <p>Call {@link #poll()} from one thread per consumer (its own connection); not thread-safe.
@@ -119,7 +122,9 @@ public final class QueueConsumer {
      * handled and acknowledged, or dead-lettered.
      *
      * @return how many entries were handled or dead-lettered
-     * @throws QueueException {@link QueueException.Reason#NO_GROUP} if the group is missing
+     * @throws QueueException {@link QueueException.Reason#NO_GROUP} if the group is missing;
+     *     {@link QueueException.Reason#REPLAY_CHECK_FAILED} if the replay guard failed: the entry and
+     *     the rest of the batch stay pending, and are checked again when reclaimed
      */
     public int poll() {
         int processed = 0;
@@ -135,7 +140,7 @@ public final class QueueConsumer {
         List<StreamMessage<String, String>> fresh = call(null, () -> redis.xreadgroup(consumer,
                 XReadArgs.Builder.count(batchSize), offsets));
         for (StreamMessage<String, String> message : fresh) {
-            process(message, true);
+            process(message, false);
             processed++;
         }
         return processed;
@@ -156,21 +161,32 @@ public final class QueueConsumer {
                 deadLetter(message, QueueException.Reason.TOO_MANY_DELIVERIES, "delivered " + deliveries
                         + " times; the handler failed each time (limit " + maxDeliveries + ")");
             } else {
-                process(message, false);
+                process(message, true);
             }
             processed++;
         }
         return processed;
     }
 
-    private void process(StreamMessage<String, String> entry, boolean firstDelivery) {
+    /**
+     * Verifies, handles and acknowledges one entry, or dead-letters it. Every delivery makes the
+     * replay check, bound to this entry: a reclaimed entry passes it only if this group's record of
+     * the jti is missing or names this very entry (a handler that failed, a worker that died),
+     * never because someone (a consumer that reads without verifying) delivered it before.
+     *
+     * @throws QueueException {@link QueueException.Reason#REPLAY_CHECK_FAILED} when the replay guard
+     *     fails: the entry and the rest of the batch stay pending and are checked when reclaimed
+     */
+    private void process(StreamMessage<String, String> entry, boolean redelivery) {
         VerifiedMessage message;
         try {
             checkNotFromTheFuture(entry);
-            // A redelivery of the same entry: its jti was recorded by the first delivery.
             message = verifier.verify(Envelope.fromFields(entry.getBody()), owners.get(entry.getStream()), group,
-                    firstDelivery);
+                    entry.getStream() + " " + entry.getId(), redelivery);
         } catch (QueueException e) {
+            if (!e.isRejection()) {
+                throw e; // audited by the verifier; nothing acknowledged
+            }
             deadLetter(entry, e.reason(), e.getMessage());
             return;
         }
@@ -411,6 +427,10 @@ public final class QueueConsumer {
         public QueueConsumer build() {
             if (group == null || group.isBlank() || consumer == null || consumer.isBlank()) {
                 throw invalid("set group(...) and consumer(...): the consumer group and this worker's stable name");
+            }
+            if (!verifier.bindsEntries()) {
+                throw invalid("the verifier's replay guard must be a RedisReplayGuard, shared by all workers: it"
+                        + " records which stream entry used each jti, so a reclaimed entry is checked too");
             }
             return new QueueConsumer(this);
         }

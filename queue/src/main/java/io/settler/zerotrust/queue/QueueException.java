@@ -32,6 +32,12 @@ public final class QueueException extends RuntimeException {
         TOO_MANY_DELIVERIES,
         /** A stream entry with an ID far in the future (it would block every later publish). */
         POISONED,
+        /**
+         * The replay guard failed (its Redis unreachable, read-only, or refusing the guard's user):
+         * the message was neither accepted nor rejected; a consumer leaves it pending, so it is
+         * checked again when reclaimed.
+         */
+        REPLAY_CHECK_FAILED,
         /** The consumer group does not exist (e.g. Redis restarted without persistence): run the setup step. */
         NO_GROUP,
         /** The queue, signer, verifier or consumer is configured wrongly. */

@@ -59,10 +59,10 @@ class EnvelopeVerifierTest {
     @Test
     void eachConsumerGroupHandlesAMessageOnceAndRefusesItsReplay() {
         Envelope envelope = fixtures.signer().seal("once per group".getBytes(UTF_8));
-        verifier.verify(envelope, "api", "workers", true);
-        verifier.verify(envelope, "api", "audit", true); // another group: its first use
+        verifier.verify(envelope, "api", "workers", null, false);
+        verifier.verify(envelope, "api", "audit", null, false); // another group: its first use
         for (String group : new String[] {"workers", "audit"}) {
-            assertThatThrownBy(() -> verifier.verify(envelope, "api", group, true))
+            assertThatThrownBy(() -> verifier.verify(envelope, "api", group, null, false))
                     .isInstanceOfSatisfying(QueueException.class,
                             e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.REPLAYED));
         }
@@ -93,7 +93,7 @@ class EnvelopeVerifierTest {
     @Test
     void refusesMessageFoundInAnotherPublishersStream() {
         Envelope envelope = fixtures.signer().seal("job".getBytes(UTF_8));
-        assertThatThrownBy(() -> verifier.verify(envelope, "billing", null, true))
+        assertThatThrownBy(() -> verifier.verify(envelope, "billing", null, null, false))
                 .isInstanceOfSatisfying(QueueException.class,
                         e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.WRONG_PUBLISHER));
     }

@@ -135,8 +135,8 @@ class QueueClusterTest {
         QueueConsumer.createGroup(operator, verifier, "others");
         QueueConsumer.createGroup(operator, verifier, "others"); // idempotent
         QueuePublisher.of(api, fixtures.signer()).publish("for both groups".getBytes(UTF_8));
-        // A second group needs its own replay namespace (see the README): here a fresh in-memory one.
-        QueueConsumer other = QueueConsumer.builder(worker, fixtures.verifier(), handled::add).group("others")
+        // The same replay guard: its records are per consumer group.
+        QueueConsumer other = QueueConsumer.builder(worker, verifier, handled::add).group("others")
                 .consumer("o1").auditLog(fixtures.audit).build();
         assertThat(other.poll()).isEqualTo(1);
         assertThat(handled).hasSize(1);

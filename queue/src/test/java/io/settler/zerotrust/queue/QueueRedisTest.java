@@ -85,7 +85,8 @@ class QueueRedisTest {
         api = connectAs("api");
         worker = connectAs("worker");
         operator = connectAs("operator");
-        verifier = fixtures.verifier();
+        verifier = fixtures.verifier(RedisReplayGuard.builder(worker, KeyNamespace.of("worker"))
+                .auditLog(fixtures.audit).build());
     }
 
     @AfterEach
@@ -192,6 +193,100 @@ class QueueRedisTest {
         assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
         assertThat(deadLetterReasons()).isEmpty();
         assertThat(fixtures.audit.named("queue.handler_failed")).hasSize(1);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
+    void fakeConsumerReadingAnAppendedCopyWithoutVerifyingCannotMakeTheJobRunTwice() {
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+        Map<String, String> fields = fixtures.signer().seal("charge 100".getBytes(UTF_8)).toFields();
+        String original = api.xadd(API_STREAM, fields);
+        assertThat(consumer.poll()).isEqualTo(1);
+        // The attack, with no signing key: the publisher's Redis password appends a copy, and a fake
+        // consumer with a worker's password reads it without verifying, so it is "delivered before".
+        String copy = api.xadd(API_STREAM, fields);
+        RedisCommands<String, String> fake = connectAs("worker");
+        assertThat(fake.xreadgroup(Consumer.from("workers", "fake"), XReadArgs.StreamOffset.lastConsumed(API_STREAM)))
+                .extracting(StreamMessage::getId).containsExactly(copy);
+
+        assertThat(consumer.poll()).as("the copy, reclaimed").isEqualTo(1);
+        assertThat(handled).extracting(VerifiedMessage::jti).hasSize(1);
+        assertThat(deadLetterReasons()).containsExactly("REPLAYED");
+        assertThat(fixtures.audit.named("queue.dead_lettered")).singleElement().satisfies(e -> assertThat(e.fields())
+                .containsEntry("entry", copy).containsEntry("reason", "REPLAYED"));
+        assertThat(fixtures.audit.named("queue.message_rejected")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("reason", "REPLAYED"));
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(original).isNotEqualTo(copy);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
+    void fakeConsumerHoldingTheOriginalAndACopyStillGetsTheJobRunOnce() {
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+        Map<String, String> fields = fixtures.signer().seal("charge 100".getBytes(UTF_8)).toFields();
+        String original = api.xadd(API_STREAM, fields);
+        String copy = api.xadd(API_STREAM, fields);
+        RedisCommands<String, String> fake = connectAs("worker");
+        assertThat(fake.xreadgroup(Consumer.from("workers", "fake"), XReadArgs.StreamOffset.lastConsumed(API_STREAM)))
+                .extracting(StreamMessage::getId).containsExactly(original, copy);
+
+        assertThat(consumer.poll()).as("both reclaimed, neither ever verified").isEqualTo(2);
+        assertThat(handled).hasSize(1);
+        assertThat(deadLetterReasons()).containsExactly("REPLAYED");
+        assertThat(fixtures.audit.named("queue.dead_lettered")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("entry", copy));
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+    }
+
+    @Test
+    void replayGuardFailingMidBatchLetsNoEntrySkipTheCheck() {
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        String first = publisher.publish("first".getBytes(UTF_8));
+        publisher.publish("second".getBytes(UTF_8));
+        Map<String, String> firstFields = operator.xrange(API_STREAM, Range.create(first, first)).get(0).getBody();
+        String copy = api.xadd(API_STREAM, firstFields); // a replayed copy, in the same batch
+        String third = publisher.publish("third".getBytes(UTF_8));
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", message -> {
+            handled.add(message);
+            if (new String(message.payload(), UTF_8).equals("second")) {
+                // From here on, the replay guard's Redis refuses its writes (NOPERM for SET).
+                redis.executeAsAdmin("ACL", "SETUSER", "worker", "-set");
+            }
+        });
+        try {
+            for (int round = 0; round < 2; round++) { // the batch, then a reclaim while the guard is still down
+                assertThatThrownBy(consumer::poll).isInstanceOfSatisfying(QueueException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(QueueException.Reason.REPLAY_CHECK_FAILED);
+                    assertThat(e.isRejection()).isFalse();
+                });
+                assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("first", "second");
+                assertThat(worker.xpending(API_STREAM, "workers").getCount()).as("the rest stays pending").isEqualTo(2);
+            }
+            assertThat(fixtures.audit.named("queue.replay_check_failed")).hasSize(2)
+                    .allSatisfy(e -> assertThat(e.fields()).containsEntry("entry", API_STREAM + " " + copy)
+                            .containsEntry("reason", "REPLAY_CHECK_FAILED"));
+            assertThat(deadLetterReasons()).isEmpty();
+        } finally {
+            redis.executeAsAdmin("ACL", "SETUSER", "worker", "+set");
+        }
+
+        assertThat(consumer.poll()).as("both reclaimed and checked").isEqualTo(2);
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("first", "second", "third");
+        assertThat(deadLetterReasons()).containsExactly("REPLAYED");
+        assertThat(fixtures.audit.named("queue.dead_lettered")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("entry", copy));
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(third).isNotBlank();
+    }
+
+    @Test
+    void consumerRefusesAReplayGuardThatCannotBindEntries() {
+        assertThatThrownBy(() -> QueueConsumer.builder(worker, fixtures.verifier(), handled::add).group("workers")
+                .consumer("w1").build()).isInstanceOfSatisfying(QueueException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(QueueException.Reason.INVALID_CONFIGURATION);
+                    assertThat(e.getMessage()).contains("RedisReplayGuard");
+                });
     }
 
     @Test

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  */
 public final class KeyNamespace {
 
-    private static final Pattern SERVICE = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+    /** A service name: also what {@link RedisAcl} accepts as an ACL user name. */
+    static final Pattern SERVICE = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
     /** Longer parts are a mistake (a payload used as a key); hash them first. */
     static final int MAX_PART_LENGTH = 512;
 

@@ -5,6 +5,7 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.StringListOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
+import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -62,6 +64,14 @@ import java.util.regex.Pattern;
  * </ul>
  * Services with none of these scopes get no user.
  *
+ * <p>Refused when built ({@link RedisTlsException} and a {@code redis.refused} audit event): a
+ * service named {@code default} that uses Redis (the {@code default} line always comes from the
+ * renderer, off), a password for {@code default}, and a {@code redis:<ns>:...} scope whose keys
+ * would reach the queue's keys ({@code redis:queue:write} would be {@code ~queue:*}, every queue's
+ * streams, groups and dead letters), all {@code RESERVED_NAME}. Key patterns are built from
+ * literal names and refuse glob syntax, spaces and control characters ({@code INVALID_KEY}); no
+ * user gets a Pub/Sub channel.
+ *
  * <p>For Redis Cluster, {@link Builder#forCluster()} adds the commands the cluster client needs
  * ({@link #clusterClientRules()}) to every user and renders the {@code redis:<ns>:...} key patterns
  * as {@code {<ns>}:*}, for keys of {@link KeyNamespace#clustered(String)}. Immutable and thread-safe.
@@ -103,6 +113,19 @@ public final class RedisAcl {
     private static final Set<String> IMPLICIT = Set.of("sanitize-payload", "skip-sanitize-payload");
 
     private static final Pattern QUEUE_NAME = Pattern.compile("[a-z0-9_.-]{1,128}");
+    /** The queue's keys: every stream, consumer group and dead letter ({@code queue:{<q>}:...}). */
+    private static final String QUEUE_PREFIX = "queue:";
+    /**
+     * Key prefixes no {@code redis:<ns>:...} scope may reach: a namespace whose keys would include
+     * one of them (or lie inside one) is refused, so {@code redis:queue:write} cannot become
+     * {@code ~queue:*}, the power to delete every queue stream, group and dead letter.
+     */
+    private static final List<String> RESERVED_KEY_PREFIXES = List.of(QUEUE_PREFIX);
+    /** Redis's own user: its line always comes from the renderer, never from a service. */
+    private static final String DEFAULT_USER = "default";
+    private static final String DEFAULT_RULES = "off resetchannels -@all";
+    /** What a key pattern treats as glob syntax: never taken literally from a name. */
+    private static final String GLOB = "*?[]\\";
 
     private final Map<String, String> lines;
     private final List<String> order;
@@ -121,11 +144,7 @@ public final class RedisAcl {
 
     /** The stream a publisher writes to: {@code queue:{<queue>}:<service>} (one hash slot per queue). */
     public static String streamKey(String queue, String service) {
-        if (queue == null || !QUEUE_NAME.matcher(queue).matches()) {
-            throw new RedisTlsException(RedisTlsException.Reason.INVALID_KEY, "a queue name is lower-case letters, "
-                    + "digits, '.', '-' or '_'; got '" + LogSafe.text(String.valueOf(queue)) + "'");
-        }
-        return "queue:{" + queue + "}:" + KeyNamespace.escape(service);
+        return queueKeys(queue) + KeyNamespace.escape(service);
     }
 
     /**
@@ -133,7 +152,16 @@ public final class RedisAcl {
      * {@link #streamKey} can be this key ({@code %} in a service name is escaped to {@code %25}).
      */
     public static String deadLetterKey(String queue) {
-        return streamKey(queue, "x").replaceFirst(":x$", ":%dead-letter");
+        return queueKeys(queue) + "%dead-letter";
+    }
+
+    /** What every key of a queue starts with: {@code queue:{<queue>}:}. */
+    private static String queueKeys(String queue) {
+        if (queue == null || !QUEUE_NAME.matcher(queue).matches()) {
+            throw new RedisTlsException(RedisTlsException.Reason.INVALID_KEY, "a queue name is lower-case letters, "
+                    + "digits, '.', '-' or '_'; got '" + LogSafe.text(String.valueOf(queue)) + "'");
+        }
+        return QUEUE_PREFIX + "{" + queue + "}:";
     }
 
     /**
@@ -153,9 +181,12 @@ public final class RedisAcl {
         return cluster;
     }
 
-    /** The ACL file: {@code user default off ...}, then one line per service, in policy order. */
+    /**
+     * The ACL file: {@code user default off ...}, then one line per service, in policy order.
+     * Nothing else: Redis 7.0 refuses to load an ACL file with a comment line.
+     */
     public String aclFile() {
-        StringBuilder file = new StringBuilder("# Rendered by Settler Zero Trust from the policy; do not edit by hand.\n");
+        StringBuilder file = new StringBuilder();
         for (String user : order) {
             file.append("user ").append(user).append(' ').append(lines.get(user)).append('\n');
         }
@@ -203,6 +234,10 @@ public final class RedisAcl {
     /**
      * The {@code redis.conf} directives of a TLS-only server: no plaintext port, TLS 1.3 only,
      * client certificates required, TLS for replication and the cluster bus, and the ACL file.
+     * Paths are written absolute and quoted, so a space, quote or backslash in one stays in it.
+     *
+     * @throws RedisTlsException {@code INVALID_CONFIGURATION} for a port outside 1..65535, or a
+     *     path with a line break or another control character (it could start a directive of its own)
      */
     public static String tlsDirectives(int tlsPort, Path certificate, Path privateKey, Path caBundle, Path aclFile) {
         if (tlsPort < 1 || tlsPort > 65535) {
@@ -213,9 +248,9 @@ public final class RedisAcl {
                 "# Rendered by Settler Zero Trust: TLS 1.3 with client certificates only, no plaintext port.",
                 "port 0",
                 "tls-port " + tlsPort,
-                "tls-cert-file " + certificate.toAbsolutePath(),
-                "tls-key-file " + privateKey.toAbsolutePath(),
-                "tls-ca-cert-file " + caBundle.toAbsolutePath(),
+                "tls-cert-file " + quoted(certificate),
+                "tls-key-file " + quoted(privateKey),
+                "tls-ca-cert-file " + quoted(caBundle),
                 "tls-auth-clients yes",
                 "tls-protocols \"TLSv1.3\"",
                 "tls-ciphersuites TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
@@ -223,8 +258,40 @@ public final class RedisAcl {
                 "tls-replication yes",
                 "tls-cluster yes",
                 "protected-mode yes",
-                "aclfile " + aclFile.toAbsolutePath(),
+                "aclfile " + quoted(aclFile),
                 "");
+    }
+
+    /** A path as a {@code redis.conf} argument: absolute, in double quotes, {@code \} and {@code "} escaped. */
+    private static String quoted(Path path) {
+        String text = path.toAbsolutePath().toString();
+        if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "the path '"
+                    + LogSafe.text(text) + "' has a line break or control character; redis.conf would read the"
+                    + " rest as a directive of its own: rename the file");
+        }
+        return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+
+    /**
+     * A key pattern for ACL rules: {@code permission + "~" + literal}, then {@code *} if
+     * {@code wildcard}. The literal comes from names, so it must hold no glob syntax
+     * ({@code * ? [ ] \}), spaces or control characters: it matches exactly what it says.
+     */
+    static String keyPattern(String permission, String literal, boolean wildcard) {
+        for (int i = 0; i < literal.length(); i++) {
+            char c = literal.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || GLOB.indexOf(c) >= 0) {
+                throw new RedisTlsException(RedisTlsException.Reason.INVALID_KEY, "the key pattern '"
+                        + LogSafe.text(literal) + "' has '" + LogSafe.character(c) + "', which an ACL key pattern"
+                        + " reads as glob syntax or a separator; names in keys are lower-case letters, digits, '-',"
+                        + " '_' and '.'");
+            }
+        }
+        if (literal.isEmpty()) {
+            throw new RedisTlsException(RedisTlsException.Reason.INVALID_KEY, "an empty key pattern literal");
+        }
+        return permission + "~" + literal + (wildcard ? "*" : "");
     }
 
     /**
@@ -360,6 +427,8 @@ public final class RedisAcl {
         private final Policy policy;
         private final Map<String, String> passwordHashes = new LinkedHashMap<>();
         private boolean cluster;
+        private AuditLog audit = AuditLog.slf4j();
+        private Clock clock = Clock.systemUTC();
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -380,11 +449,23 @@ public final class RedisAcl {
             return this;
         }
 
+        /** Where refusals are recorded as {@code redis.refused} events (default {@link AuditLog#slf4j()}). */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
+            return this;
+        }
+
+        /** The clock of audit events (default the system clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
         /** The password of a service's user; only its SHA-256 is kept and written. */
         public Builder password(String service, char[] password) {
             Objects.requireNonNull(password, "password");
             if (password.length == 0) {
-                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING,
+                throw refuse(RedisTlsException.Reason.PASSWORD_MISSING, service,
                         "the Redis password of service '" + service + "' is empty");
             }
             ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
@@ -403,6 +484,10 @@ public final class RedisAcl {
         /** The SHA-256 (64 lower-case hex digits) of a service's password, as the ACL file stores it. */
         public Builder passwordHash(String service, String sha256Hex) {
             Objects.requireNonNull(service, "service");
+            if (service.equals(DEFAULT_USER)) {
+                throw refuse(RedisTlsException.Reason.RESERVED_NAME, service, "the 'default' user is always"
+                        + " rendered off, without a password: give passwords to the services' own users");
+            }
             if (sha256Hex == null || !SHA256_HEX.matcher(sha256Hex).matches()) {
                 throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION,
                         "a password hash is 64 lower-case hex digits (SHA-256); check the value given for '" + service + "'");
@@ -414,11 +499,14 @@ public final class RedisAcl {
         /**
          * Renders the users.
          *
-         * @throws RedisTlsException {@code PASSWORD_MISSING} naming each service that uses Redis and has no password
+         * @throws RedisTlsException {@code PASSWORD_MISSING} naming each service that uses Redis and has no
+         *     password; {@code RESERVED_NAME} for a service named {@code default} that uses Redis, or a
+         *     {@code redis:<ns>:...} scope whose keys would reach the queue's keys ({@code queue:*});
+         *     {@code INVALID_CONFIGURATION} for a service name that is not a plain ACL user name
          */
         public RedisAcl build() {
             Map<String, String> lines = new LinkedHashMap<>();
-            lines.put("default", "off resetchannels -@all");
+            lines.put(DEFAULT_USER, DEFAULT_RULES);
             List<String> withoutPassword = new ArrayList<>();
             for (ServicePolicy service : policy.services()) {
                 Set<String> keys = new LinkedHashSet<>();
@@ -430,6 +518,7 @@ public final class RedisAcl {
                 if (commands.isEmpty()) {
                     continue;
                 }
+                checkUser(service.name());
                 String hash = passwordHashes.get(service.name());
                 if (hash == null) {
                     withoutPassword.add(service.name());
@@ -448,14 +537,15 @@ public final class RedisAcl {
                 lines.put(service.name(), String.join(" ", rules));
             }
             if (!withoutPassword.isEmpty()) {
-                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING, "services " + withoutPassword
-                        + " use Redis but have no password; give each password(...) or passwordHash(...)");
+                throw refuse(RedisTlsException.Reason.PASSWORD_MISSING, String.join(",", withoutPassword),
+                        "services " + withoutPassword + " use Redis but have no password; give each password(...) or"
+                                + " passwordHash(...)");
             }
             Set<String> unknown = new TreeSet<>(passwordHashes.keySet());
             unknown.removeAll(lines.keySet());
             if (!unknown.isEmpty()) {
-                throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "passwords given for "
-                        + unknown + ", which have no queue: or redis: scope in the policy");
+                throw refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, String.join(",", unknown),
+                        "passwords given for " + unknown + ", which have no queue: or redis: scope in the policy");
             }
             return new RedisAcl(lines, cluster);
         }
@@ -466,29 +556,69 @@ public final class RedisAcl {
             if (queue.matches()) {
                 String name = queue.group(1);
                 if (queue.group(2).equals("publish")) {
-                    keys.add("~" + streamKey(name, service));
+                    keys.add(keyPattern("", streamKey(name, service), false));
                     commands.add("+xadd");
                 } else {
-                    keys.add("~queue:{" + name + "}:*");
+                    keys.add(keyPattern("", queueKeys(name), true));
                     commands.addAll(List.of("+xreadgroup", "+xack", "+xautoclaim", "+xpending",
                             "+xinfo|stream", "+xinfo|groups", "+xtrim"));
                     // A selector: XADD to the dead-letter stream only, never to a publisher's stream.
-                    selectors.add("(~" + deadLetterKey(name) + " resetchannels -@all +xadd)");
+                    selectors.add("(" + keyPattern("", deadLetterKey(name), false) + " resetchannels -@all +xadd)");
                 }
                 return;
             }
             Matcher redis = REDIS_SCOPE.matcher(scope);
             if (redis.matches()) {
-                String prefix = (cluster ? KeyNamespace.clustered(redis.group(1)) : KeyNamespace.of(redis.group(1)))
-                        .prefix();
+                String namespace = redis.group(1);
+                checkNotReserved(service, scope, namespace);
+                String prefix = (cluster ? KeyNamespace.clustered(namespace) : KeyNamespace.of(namespace)).prefix();
                 READ.forEach(command -> commands.add("+" + command));
                 if (redis.group(2).equals("read")) {
-                    keys.add("%R~" + prefix + "*");
+                    keys.add(keyPattern("%R", prefix, true));
                 } else {
-                    keys.add("~" + prefix + "*");
+                    keys.add(keyPattern("", prefix, true));
                     WRITE.forEach(command -> commands.add("+" + command));
                 }
             }
+        }
+
+        /**
+         * Refuses a namespace whose keys, in either rendering ({@code <ns>:} or {@code {<ns>}:}),
+         * would overlap a reserved prefix: one is a prefix of the other.
+         */
+        private void checkNotReserved(String service, String scope, String namespace) {
+            List<String> renderings = List.of(KeyNamespace.of(namespace).prefix(),
+                    KeyNamespace.clustered(namespace).prefix());
+            for (String prefix : renderings) {
+                for (String reserved : RESERVED_KEY_PREFIXES) {
+                    if (prefix.startsWith(reserved) || reserved.startsWith(prefix)) {
+                        throw refuse(RedisTlsException.Reason.RESERVED_NAME, service, "scope '" + scope + "' of"
+                                + " service '" + service + "' would grant the keys " + prefix + "*, which reach the"
+                                + " reserved " + reserved + "* (every queue's streams, consumer groups and dead"
+                                + " letters); give the namespace another name, and use queue:<q>:publish|consume"
+                                + " scopes for queues");
+                    }
+                }
+            }
+        }
+
+        /** A service's ACL user name: never {@code default}, and a plain name (no spaces, globs, line breaks). */
+        private void checkUser(String service) {
+            if (service.equals(DEFAULT_USER)) {
+                throw refuse(RedisTlsException.Reason.RESERVED_NAME, service, "a service named 'default' would"
+                        + " replace Redis's default user (the one every unauthenticated connection is); rename"
+                        + " the service");
+            }
+            if (!KeyNamespace.SERVICE.matcher(service).matches()) {
+                throw refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, service, "the service name '"
+                        + LogSafe.text(service) + "' is no plain ACL user name: lower-case letters, digits, '-' or"
+                        + " '_', starting with a letter, at most 63");
+            }
+        }
+
+        /** Records a {@code redis.refused} event for the rendering and returns the exception to throw. */
+        private RedisTlsException refuse(RedisTlsException.Reason reason, String service, String message) {
+            return HardenedRedis.refuse(reason, message, null, "acl-rendering", LogSafe.text(service), audit, clock);
         }
     }
 }

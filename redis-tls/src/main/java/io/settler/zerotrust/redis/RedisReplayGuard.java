@@ -24,13 +24,20 @@ import java.util.Objects;
  * if (!guard.firstUse(token.issuer(), token.jti(), token.expiresAt())) { refuse as replayed }
  * }</pre>
  *
+ * <p>With a holder ({@link #firstUse(String, String, Instant, String)}, {@link #usedOnlyBy}), the
+ * record names what used the token, so a redelivery of that same thing can be told from a copy.
+ *
  * <p>The key is {@code <namespace>replay:<hex SHA-256 of issuer and jti>}: fixed length, and no
  * issuer or jti (with {@code :}, {@code {} or anything else in it) can collide with another pair
  * or pick the cluster slot. It expires with the token, so memory is bounded by the tokens still
- * valid. The ACL user needs {@code +set} on {@code <namespace>replay:*}. Works with a standalone
+ * valid. The ACL user needs {@code +set} on {@code <namespace>replay:*}, with read access too for the
+ * {@code holder} variants (their {@code SET ... GET} reads the record). Works with a standalone
  * or a cluster connection's sync commands. Thread-safe when the connection is.
  */
 public final class RedisReplayGuard implements ReplayGuard {
+
+    /** Marks a record made with a holder; the plain {@link #firstUse(String, String, Instant)} records "1". */
+    private static final String HOLDER = "by:";
 
     private final RedisStringCommands<String, String> redis;
     private final KeyNamespace namespace;
@@ -66,24 +73,72 @@ public final class RedisReplayGuard implements ReplayGuard {
      */
     @Override
     public boolean firstUse(String issuer, String jti, Instant expiresAt) {
+        if (!usable(issuer, jti, expiresAt)) {
+            return false;
+        }
+        String reply = redis.set(key(issuer, jti), "1", SetArgs.Builder.nx().pxAt(expiresAt.toEpochMilli()));
+        return "OK".equals(reply) || refuse("REPLAYED", issuer, jti);
+    }
+
+    /**
+     * Records the token as used by {@code holder}, the one thing that carries it (for a queue: the
+     * consumer group's stream entry), atomically: {@code SET <key> <holder> NX GET PXAT <expiry>}.
+     *
+     * @param issuer the token's issuer
+     * @param jti the token's unique id
+     * @param expiresAt the token's expiry; the record is kept until then
+     * @param holder what used the token, non-empty; kept in the record
+     * @return true only the first time this issuer and jti are seen, whoever the holder (as
+     *     {@link #firstUse(String, String, Instant)})
+     * @throws io.lettuce.core.RedisException if Redis cannot be reached: callers must refuse the token
+     */
+    public boolean firstUse(String issuer, String jti, Instant expiresAt, String holder) {
+        return use(issuer, jti, expiresAt, holder, false);
+    }
+
+    /**
+     * Records the token as used by {@code holder} unless something else used it first, atomically
+     * ({@code SET <key> <holder> NX GET PXAT <expiry>}): for a redelivery of the same holder, such
+     * as a queue entry reclaimed after its handler failed. It passes only when this call made the
+     * record, or when the record names this very holder; a copy of the token in another holder is
+     * a replay, whatever was or was not checked before.
+     *
+     * @param issuer the token's issuer
+     * @param jti the token's unique id
+     * @param expiresAt the token's expiry; the record is kept until then
+     * @param holder what carries the token, non-empty; kept in the record
+     * @return true when no other holder used this issuer and jti; false for a replay from another
+     *     holder, a token recorded by {@link #firstUse(String, String, Instant)} (no holder), and an
+     *     expired token
+     * @throws io.lettuce.core.RedisException if Redis cannot be reached: callers must refuse the token
+     */
+    public boolean usedOnlyBy(String issuer, String jti, Instant expiresAt, String holder) {
+        return use(issuer, jti, expiresAt, holder, true);
+    }
+
+    private boolean use(String issuer, String jti, Instant expiresAt, String holder, boolean sameHolderPasses) {
+        Objects.requireNonNull(holder, "holder");
+        if (holder.isEmpty()) {
+            throw new IllegalArgumentException("a holder names what carries the token; got an empty one");
+        }
+        if (!usable(issuer, jti, expiresAt)) {
+            return false;
+        }
+        // Prefixed, so no holder reads as the "1" that firstUse(issuer, jti, expiresAt) records.
+        String record = HOLDER + holder;
+        String previous = redis.setGet(key(issuer, jti), record, SetArgs.Builder.nx().pxAt(expiresAt.toEpochMilli()));
+        return previous == null || sameHolderPasses && previous.equals(record) || refuse("REPLAYED", issuer, jti);
+    }
+
+    /** Whether the ids are non-empty and the token has not expired; refusals are audited. */
+    private boolean usable(String issuer, String jti, Instant expiresAt) {
         Objects.requireNonNull(issuer, "issuer");
         Objects.requireNonNull(jti, "jti");
         Objects.requireNonNull(expiresAt, "expiresAt");
         if (issuer.isEmpty() || jti.isEmpty()) {
-            refuse("EMPTY_ID", issuer, jti);
-            return false;
+            return refuse("EMPTY_ID", issuer, jti);
         }
-        Instant now = clock.instant();
-        if (!expiresAt.isAfter(now)) {
-            refuse("EXPIRED", issuer, jti);
-            return false;
-        }
-        String reply = redis.set(key(issuer, jti), "1", SetArgs.Builder.nx().pxAt(expiresAt.toEpochMilli()));
-        if ("OK".equals(reply)) {
-            return true;
-        }
-        refuse("REPLAYED", issuer, jti);
-        return false;
+        return expiresAt.isAfter(clock.instant()) || refuse("EXPIRED", issuer, jti);
     }
 
     /** The Redis key for an issuer and jti. */
@@ -101,12 +156,14 @@ public final class RedisReplayGuard implements ReplayGuard {
         }
     }
 
-    private void refuse(String reason, String issuer, String jti) {
+    /** Records a {@code token.replay_refused} event; returns false, the answer to give. */
+    private boolean refuse(String reason, String issuer, String jti) {
         audit.record(AuditEvent.builder(clock.instant(), "token.replay_refused", AuditEvent.Outcome.REFUSED)
                 .field("reason", reason)
                 .field("issuer", LogSafe.text(issuer))
                 .field("jti", LogSafe.text(jti))
                 .build());
+        return false;
     }
 
     @Override

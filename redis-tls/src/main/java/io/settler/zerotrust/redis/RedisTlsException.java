@@ -36,7 +36,12 @@ public final class RedisTlsException extends RuntimeException {
         /** Connecting failed for another reason (refused, timed out, the check after connecting). */
         CONNECTION_FAILED,
         /** A key or key part that cannot be used safely (empty, control characters, too long). */
-        INVALID_KEY
+        INVALID_KEY,
+        /**
+         * A name or key pattern that would take something reserved: a service rendered as the
+         * {@code default} ACL user, or a scope whose keys would reach the queue's keys.
+         */
+        RESERVED_NAME
     }
 
     private final Reason reason;

@@ -1,6 +1,7 @@
 package io.settler.zerotrust.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.testkit.LocalRedis;
@@ -54,6 +55,35 @@ class RedisReplayGuardTest {
         assertThat(guard.firstUse("spiffe://t/api", "jti-1", expiry)).isTrue();
         assertThat(guard.firstUse("spiffe://t/api", "jti-1", expiry)).isFalse();
         assertThat(audit.named("token.replay_refused").get(0).fields()).containsEntry("reason", "REPLAYED");
+    }
+
+    @Test
+    void copyOfATokenInAnotherHolderIsAReplayEvenAsARedelivery() {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.firstUse("spiffe://t/api", "jti-h", expiry, "stream 1-0")).isTrue();
+        assertThat(guard.usedOnlyBy("spiffe://t/api", "jti-h", expiry, "stream 2-0")).isFalse();
+        assertThat(guard.firstUse("spiffe://t/api", "jti-h", expiry, "stream 2-0")).isFalse();
+        assertThat(audit.named("token.replay_refused")).hasSize(2)
+                .allSatisfy(e -> assertThat(e.fields()).containsEntry("reason", "REPLAYED"));
+    }
+
+    @Test
+    void redeliveryOfTheSameHolderPassesButNeverAsAFirstUse() {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.usedOnlyBy("spiffe://t/api", "jti-r", expiry, "stream 1-0")).as("no record yet").isTrue();
+        assertThat(guard.usedOnlyBy("spiffe://t/api", "jti-r", expiry, "stream 1-0")).isTrue();
+        assertThat(guard.firstUse("spiffe://t/api", "jti-r", expiry, "stream 1-0")).isFalse();
+        assertThat(guard.firstUse("spiffe://t/api", "jti-r", expiry)).isFalse();
+    }
+
+    @Test
+    void aHolderCannotPassForATokenRecordedWithoutOne() {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.firstUse("spiffe://t/api", "jti-p", expiry)).isTrue();
+        assertThat(guard.usedOnlyBy("spiffe://t/api", "jti-p", expiry, "1")).isFalse();
+        assertThat(guard.usedOnlyBy("spiffe://t/api", "jti-old", Instant.now().minusSeconds(1), "x")).isFalse();
+        assertThatThrownBy(() -> guard.usedOnlyBy("spiffe://t/api", "jti-p", expiry, ""))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

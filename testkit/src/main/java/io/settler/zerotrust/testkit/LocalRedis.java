@@ -50,6 +50,10 @@ import org.slf4j.LoggerFactory;
  * hashes only. An internal administrative user (reserved name {@value #ADMIN_USER}) with a random
  * password serves {@link #createUser}, {@link #executeAsAdmin} and readiness checks.
  *
+ * <p>To prove a rendered configuration, start the server from it: {@link Builder#aclFile} takes
+ * an ACL file as it is (its own {@code default} line included) and {@link Builder#tlsDirectives}
+ * the TLS directives; Redis refuses to start if either is invalid.
+ *
  * <p>With {@link Builder#appendOnly(boolean) appendOnly} the server writes an append-only file
  * with {@code appendfsync always}, so data survives {@link #restart()}; without it, a restart
  * starts empty. The server lives in {@code /tmp/settler-testkit-redis-*}; {@link #close()} stops it
@@ -73,6 +77,8 @@ public final class LocalRedis implements AutoCloseable {
     private final boolean appendOnly;
     private final boolean clusterNode;
     private final Duration startupTimeout;
+    private final String renderedAclFile;
+    private final TlsDirectives renderedTls;
     private final String adminPassword;
     private final SSLContext adminContext;
     private final ConcurrentMap<String, String> passwords = new ConcurrentHashMap<>();
@@ -90,6 +96,8 @@ public final class LocalRedis implements AutoCloseable {
         this.appendOnly = builder.appendOnly;
         this.clusterNode = builder.clusterNode;
         this.startupTimeout = builder.startupTimeout;
+        this.renderedAclFile = builder.aclFile;
+        this.renderedTls = builder.tlsDirectives;
         this.adminPassword = randomPassword();
         this.adminContext = ClientTls.context(Optional.of(clientCertificate(ADMIN_USER)), ca.rootCertificate());
         this.passwords.putAll(builder.passwords);
@@ -317,7 +325,14 @@ public final class LocalRedis implements AutoCloseable {
         (clusterNode ? leaf.serverAndClient() : leaf.server()).dnsNames(HOST).ipAddresses("127.0.0.1").issue().writePem(tls, "server");
 
         StringBuilder acl = new StringBuilder();
-        acl.append("user default off resetkeys resetchannels -@all\n");
+        if (renderedAclFile != null) {
+            acl.append(renderedAclFile); // as rendered: its own default line; only our administrator follows
+            if (!renderedAclFile.endsWith("\n")) {
+                acl.append('\n');
+            }
+        } else {
+            acl.append("user default off resetkeys resetchannels -@all\n");
+        }
         acl.append("user ").append(ADMIN_USER).append(" on #").append(sha256(adminPassword))
                 .append(" ~* &* +@all\n");
         for (Map.Entry<String, String> user : rules.entrySet()) {
@@ -325,19 +340,33 @@ public final class LocalRedis implements AutoCloseable {
                     .append('\n');
         }
         writePrivate(directory.resolve("users.acl"), acl.toString());
+    }
 
+    /**
+     * Writes {@code redis.conf} for a start on {@code tlsPort}: the testkit's own TLS lines, or
+     * those of {@link Builder#tlsDirectives} rendered for this port and these files.
+     */
+    private void writeConfiguration(int tlsPort) throws IOException {
+        Path tls = directory.resolve("tls");
+        Path aclFile = directory.resolve("users.acl");
+        String tlsLines = renderedTls != null
+                ? renderedTls.render(tlsPort, tls.resolve("server.crt"), tls.resolve("server.key"),
+                        tls.resolve("ca.crt"), aclFile)
+                : String.join("\n",
+                        "# settler testkit: TLS 1.3 with client certificates only, no plaintext port, ACL users only",
+                        "protected-mode yes",
+                        "port 0",
+                        "tls-cert-file " + tls.resolve("server.crt"),
+                        "tls-key-file " + tls.resolve("server.key"),
+                        "tls-ca-cert-file " + tls.resolve("ca.crt"),
+                        "tls-auth-clients yes",
+                        "tls-protocols \"TLSv1.3\"",
+                        "tls-replication " + (clusterNode ? "yes" : "no"),
+                        "tls-cluster " + (clusterNode ? "yes" : "no"),
+                        "aclfile " + aclFile);
         writePrivate(directory.resolve("redis.conf"), String.join("\n",
-                "# settler testkit: TLS 1.3 with client certificates only, no plaintext port, ACL users only",
+                "# settler testkit: only on loopback, in its own directory",
                 "bind 127.0.0.1",
-                "protected-mode yes",
-                "port 0",
-                "tls-cert-file " + tls.resolve("server.crt"),
-                "tls-key-file " + tls.resolve("server.key"),
-                "tls-ca-cert-file " + tls.resolve("ca.crt"),
-                "tls-auth-clients yes",
-                "tls-protocols \"TLSv1.3\"",
-                "tls-replication " + (clusterNode ? "yes" : "no"),
-                "tls-cluster " + (clusterNode ? "yes" : "no"),
                 "cluster-enabled " + (clusterNode ? "yes" : "no"),
                 "cluster-config-file " + directory.resolve("data").resolve("nodes.conf"),
                 "cluster-require-full-coverage yes",
@@ -346,27 +375,31 @@ public final class LocalRedis implements AutoCloseable {
                 "loglevel notice",
                 "logfile \"\"",
                 "dir " + directory.resolve("data"),
-                "aclfile " + directory.resolve("users.acl"),
                 "save \"\"",
                 "appendonly " + (appendOnly ? "yes" : "no"),
                 "appendfsync always",
+                tlsLines,
                 ""));
     }
 
     private List<String> command(int tlsPort, int busPort) {
         List<String> command = new ArrayList<>(List.of(redisServer.toString(),
-                directory.resolve("redis.conf").toString(), "--tls-port", Integer.toString(tlsPort)));
+                directory.resolve("redis.conf").toString()));
+        if (renderedTls == null) { // rendered directives carry the port themselves
+            command.addAll(List.of("--tls-port", Integer.toString(tlsPort)));
+        }
         if (clusterNode) {
             command.addAll(List.of("--cluster-port", Integer.toString(busPort)));
         }
         return List.copyOf(command);
     }
 
-    private void launch() {
+    private void launch() throws IOException {
         for (int attempt = 1; ; attempt++) {
             int candidate = FreePorts.pick();
             port = candidate;
             clusterBusPort = clusterNode ? FreePorts.pick() : 0;
+            writeConfiguration(candidate);
             ServerProcess started = ServerProcess.start("Redis", command(candidate, clusterBusPort), redisServer, directory,
                     directory.resolve("redis.log"), Map.of());
             server = started;
@@ -417,8 +450,10 @@ public final class LocalRedis implements AutoCloseable {
     }
 
     private static void writePrivate(Path file, String content) throws IOException {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, content);
+        if (!Files.exists(file)) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, content); // truncates: the configuration is rewritten for each port tried
     }
 
     static String sha256(String password) {
@@ -444,6 +479,8 @@ public final class LocalRedis implements AutoCloseable {
         private boolean appendOnly;
         private boolean clusterNode;
         private Duration startupTimeout = Duration.ofSeconds(30);
+        private String aclFile;
+        private TlsDirectives tlsDirectives;
 
         private Builder(DevCertificateAuthority ca) {
             this.ca = Objects.requireNonNull(ca, "ca");
@@ -459,6 +496,7 @@ public final class LocalRedis implements AutoCloseable {
          */
         public Builder user(String name, String password, String rules) {
             checkUser(name, password, rules);
+            checkNoAclFile();
             passwords.put(name, password);
             this.rules.put(name, "on #" + sha256(password) + " " + rules);
             return this;
@@ -475,12 +513,58 @@ public final class LocalRedis implements AutoCloseable {
          */
         public Builder hashedUser(String name, String rules) {
             checkUser(name, "hashed", rules);
+            checkNoAclFile();
             if (splitRules(rules).stream().noneMatch(rule -> rule.matches("#[0-9a-f]{64}"))) {
                 throw new IllegalArgumentException("the rules of Redis user '" + name
                         + "' carry no password hash (#<64 lower-case hex digits>); use user(name, password, rules)"
                         + " to give a password instead");
             }
             this.rules.put(name, rules);
+            return this;
+        }
+
+        /**
+         * Starts the server with this ACL file, exactly as given (e.g. rendered from a policy),
+         * instead of the testkit's {@code default} line and users: Redis loads every line of it
+         * at startup and refuses to start if one is invalid. The testkit appends only its own
+         * administrative user, which it needs to check readiness and for {@link #executeAsAdmin}.
+         *
+         * @param content the file; it must turn the {@code default} user off ({@code user default off ...})
+         *     and must not define the testkit's administrative user
+         * @return this builder
+         * @throws IllegalArgumentException if users were also given with {@link #user} or
+         *     {@link #hashedUser}, or the file leaves {@code default} on or defines the administrator
+         */
+        public Builder aclFile(String content) {
+            Objects.requireNonNull(content, "content");
+            if (!rules.isEmpty()) {
+                throw new IllegalArgumentException("give either aclFile(...) or user(...)/hashedUser(...), not both");
+            }
+            List<String> lines = content.lines().toList();
+            if (lines.stream().noneMatch(line -> line.matches("user default off( .*)?"))) {
+                throw new IllegalArgumentException("the ACL file must turn the default user off"
+                        + " (a line 'user default off ...'); without one Redis creates it on, with no password");
+            }
+            if (lines.stream().anyMatch(line -> line.matches("user " + ADMIN_USER + "( .*)?"))) {
+                throw new IllegalArgumentException("the ACL user name '" + ADMIN_USER + "' is reserved");
+            }
+            this.aclFile = content;
+            return this;
+        }
+
+        /**
+         * Starts the server with TLS directives rendered by {@code directives} (e.g. a method
+         * reference to a renderer under test) instead of the testkit's own: it is called with the
+         * port, the server certificate, key and CA files the testkit issued and the ACL file's
+         * path, and its output replaces the testkit's {@code port}, {@code tls-*},
+         * {@code protected-mode} and {@code aclfile} lines; the port is not repeated on the command
+         * line. The rest ({@code bind 127.0.0.1}, the data directory, logging, persistence) stays.
+         *
+         * @param directives renders the directives
+         * @return this builder
+         */
+        public Builder tlsDirectives(TlsDirectives directives) {
+            this.tlsDirectives = Objects.requireNonNull(directives, "directives");
             return this;
         }
 
@@ -520,6 +604,12 @@ public final class LocalRedis implements AutoCloseable {
             return this;
         }
 
+        private void checkNoAclFile() {
+            if (aclFile != null) {
+                throw new IllegalArgumentException("give either aclFile(...) or user(...)/hashedUser(...), not both");
+            }
+        }
+
         /**
          * Writes the TLS files, the ACL file and the configuration, starts {@code redis-server}
          * and waits until an authenticated TLS {@code PING} succeeds.
@@ -554,5 +644,21 @@ public final class LocalRedis implements AutoCloseable {
                     (System.nanoTime() - started) / 1_000_000, redis.directory());
             return redis;
         }
+    }
+
+    /** Renders the TLS directives of a server's {@code redis.conf}, for {@link Builder#tlsDirectives}. */
+    @FunctionalInterface
+    public interface TlsDirectives {
+        /**
+         * The directives.
+         *
+         * @param tlsPort the port to listen on (TLS)
+         * @param certificate the server certificate chain (PEM)
+         * @param privateKey its private key (PEM)
+         * @param caBundle the CA that client certificates must chain to (PEM)
+         * @param aclFile the ACL file to load
+         * @return {@code redis.conf} lines, separated by line breaks
+         */
+        String render(int tlsPort, Path certificate, Path privateKey, Path caBundle, Path aclFile);
     }
 }

@@ -50,6 +50,41 @@ class LocalRedisLifecycleTest {
     }
 
     @Test
+    void startsFromAGivenAclFileAndTlsDirectives() throws Exception {
+        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest("file-password".getBytes(StandardCharsets.UTF_8)));
+        String aclFile = "user default off resetchannels -@all\nuser filed on #" + hash + " ~jobs:* +set +get";
+        LocalRedis.TlsDirectives directives = (port, certificate, key, ca, acl) -> String.join("\n",
+                "port 0", "tls-port " + port, "tls-cert-file " + certificate, "tls-key-file " + key,
+                "tls-ca-cert-file " + ca, "tls-auth-clients yes", "tls-protocols \"TLSv1.3\"", "aclfile " + acl,
+                "maxclients 77");
+        try (LocalRedis redis = LocalRedis.builder(CA).aclFile(aclFile).tlsDirectives(directives).start()) {
+            assertThat(redis.executeAsAdmin("CONFIG", "GET", "maxclients")).isEqualTo("maxclients\n77");
+            assertThat(redis.executeAsAdmin("CONFIG", "GET", "bind")).isEqualTo("bind\n127.0.0.1");
+            assertThat(redis.executeAsAdmin("ACL", "LIST")).startsWith("user default off")
+                    .contains("user filed on #" + hash);
+            try (Resp connection = RedisClients.authenticated(redis, "filed", "file-password")) {
+                assertThat(connection.call("SET", "jobs:1", "x")).isEqualTo("OK");
+            }
+            redis.restart(); // the port stays the one rendered
+            try (Resp connection = RedisClients.authenticated(redis, "filed", "file-password")) {
+                assertThat(connection.call("GET", "jobs:1")).isNull();
+            }
+        }
+    }
+
+    @Test
+    void refusesAnAclFileThatLeavesTheDefaultUserOnOrTakesTheAdministrator() {
+        assertThatThrownBy(() -> LocalRedis.builder(CA).aclFile("user filed on nopass ~* +@all"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("default user off");
+        assertThatThrownBy(() -> LocalRedis.builder(CA)
+                .aclFile("user default off\nuser " + LocalRedis.ADMIN_USER + " on nopass ~* +@all"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reserved");
+        assertThatThrownBy(() -> LocalRedis.builder(CA).user(WORKER, PASSWORD, "~jobs:*")
+                .aclFile("user default off -@all")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void startsWithAUserGivenByItsPasswordHashOnly() throws Exception {
         String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest("rendered-password".getBytes(StandardCharsets.UTF_8)));
