@@ -28,6 +28,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * Verifies the peer in the handshake: PKIX against the current trust bundle (through
  * {@link PeerCertificateVerifier}), then the expected server name or, for clients of a server, the
  * {@link PeerAuthorizer}; every decision leaves an audit event.
+ *
+ * <p>It also invalidates each TLS 1.3 session it verifies, on both ends, so that the JDK issues
+ * and keeps no ticket for it: a resumed handshake would skip this class (see
+ * {@link SessionResumption}).
  */
 final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
@@ -66,11 +70,13 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        neverResumable(socket);
         checkClient(chain, remoteAddress(socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        neverResumable(engine);
         checkClient(chain, remoteAddress(engine == null ? null : engine.getPeerHost()));
     }
 
@@ -81,11 +87,13 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        neverResumable(socket);
         checkServer(chain, peerHost(socket), remoteAddress(socket));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        neverResumable(engine);
         String host = engine == null ? null : engine.getPeerHost();
         checkServer(chain, host, remoteAddress(host));
     }
@@ -178,6 +186,18 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
             return CertificateFingerprint.sha256(certificate);
         } catch (IllegalArgumentException e) {
             return "unavailable";
+        }
+    }
+
+    private static void neverResumable(Socket socket) {
+        if (socket instanceof SSLSocket ssl) {
+            SessionResumption.neverResumable(ssl.getHandshakeSession());
+        }
+    }
+
+    private static void neverResumable(SSLEngine engine) {
+        if (engine != null) {
+            SessionResumption.neverResumable(engine.getHandshakeSession());
         }
     }
 

@@ -25,6 +25,8 @@ import javax.net.ssl.SSLServerSocketFactory;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Real handshakes over 127.0.0.1 between our contexts, and against plain JDK peers. */
 class MtlsContextTest {
@@ -56,6 +58,15 @@ class MtlsContextTest {
 
     /** A JDK client that presents {@code issued} (or nothing) and trusts our CA, without any of our checks. */
     private static SSLSocketFactory plainJdkClient(IssuedCertificate issued, String protocol) throws Exception {
+        return plainJdk(issued, protocol).getSocketFactory();
+    }
+
+    /**
+     * A JDK context with none of our checks: presents {@code issued} (or nothing), trusts our CA,
+     * and keeps and offers sessions (TLS 1.3 tickets, TLS 1.2 session IDs and tickets) as the JDK
+     * does by default.
+     */
+    private static SSLContext plainJdk(IssuedCertificate issued, String protocol) throws Exception {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
@@ -70,7 +81,7 @@ class MtlsContextTest {
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance(protocol);
         context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return context.getSocketFactory();
+        return context;
     }
 
     private Reason serverRefusal(Loopback.Outcome outcome) {
@@ -264,13 +275,46 @@ class MtlsContextTest {
         assertThat(server().sslContext().createSSLEngine().getNeedClientAuth()).isTrue();
     }
 
-    @Test
-    void boundsSessionResumptionSoAllowListChangesTakeEffect() {
-        MtlsContext context = server();
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void serverVerifiesAuthorizesAndAuditsEveryConnectionOfAClientThatOffersItsSession(String protocol)
+            throws Exception {
+        MtlsContext server = MtlsContext.server(credentials(SERVER), PeerAuthorizer.builder()
+                .allowIdentities(WORKER).build()).allowTls12().auditLog(auditLog).build();
+        List<Loopback.Outcome> outcomes = Loopback.exchanges(server.serverSocketFactory(), server::handshake,
+                plainJdkClient(CA.leaf("worker").issue(), protocol), "localhost", 3);
 
-        assertThat(context.sslContext().getServerSessionContext().getSessionTimeout()).isEqualTo(300);
-        assertThat(MtlsContext.client(credentials(SERVER)).sessionTimeout(java.time.Duration.ofSeconds(30))
-                .auditLog(auditLog).build().sslContext().getClientSessionContext().getSessionTimeout()).isEqualTo(30);
+        assertThat(outcomes).allMatch(Loopback.Outcome::succeeded);
+        assertThat(audit).filteredOn(event -> event.action().equals("peer.accepted"))
+                .as("a resumed handshake would skip verification, authorization and this event")
+                .hasSize(3)
+                .allMatch(event -> WORKER.equals(event.fields().get("identity")));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void clientVerifiesEveryServerItReconnectsToThoughTheServerOffersResumption(String protocol) throws Exception {
+        SSLContext plainServer = plainJdk(SERVER, protocol);
+        MtlsContext client = MtlsContext.client(credentials(CA.leaf("worker").issue())).allowTls12()
+                .auditLog(auditLog).build();
+        List<Loopback.Outcome> outcomes = Loopback.exchanges(plainServer.getServerSocketFactory(), socket -> {
+            socket.setNeedClientAuth(true);
+            socket.startHandshake();
+        }, client.socketFactory(), "localhost", 3);
+
+        assertThat(outcomes).allMatch(Loopback.Outcome::succeeded);
+        assertThat(audit).filteredOn(event -> event.action().equals("peer.accepted"))
+                .as("each connection verified the server again")
+                .hasSize(3)
+                .allMatch(event -> "server".equals(event.fields().get("role")));
+    }
+
+    @Test
+    void postureSaysSessionsAreNeverResumed() {
+        server();
+        assertThat(audit).filteredOn(event -> event.action().equals("tls.posture"))
+                .singleElement()
+                .satisfies(event -> assertThat(event.fields()).containsEntry("session_resumption", "refused"));
     }
 
     @Test
