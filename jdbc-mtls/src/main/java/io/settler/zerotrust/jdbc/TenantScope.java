@@ -7,26 +7,40 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import org.postgresql.PGConnection;
 
 /**
  * Runs work for one tenant in one transaction whose {@code app.tenant_id} is set with
- * {@code set_config('app.tenant_id', ?, true)}: transaction-local, so it ends with the transaction
- * and never reaches the next borrower of the pooled connection. Row-level security policies read
- * it with {@code current_setting('app.tenant_id', true)}.
+ * {@code set_config('app.tenant_id', ?, true)}: transaction-local, so it ends with the transaction.
+ * Row-level security policies read it with {@code current_setting('app.tenant_id', true)}.
  *
  * <pre>{@code
  * TenantScope tenants = TenantScope.of(dataSource);
  * List<Order> orders = tenants.call("tenant-42", connection -> loadOrders(connection));
  * }</pre>
  *
- * <p>Session-level tenant settings are refused: a borrowed connection that already carries one
- * (someone ran {@code SET app.tenant_id} outside a scope) is evicted and the call refused before
- * any work runs; work that changes the setting inside the scope is rolled back and refused; and
- * the session value is reset in the commit's own round trip, so even a {@code SET} of the same
- * tenant inside the scope ends with the transaction. Work must not commit, roll back or change
- * auto-commit itself. A failed or throwing work is rolled back. Immutable and
- * thread-safe; each call uses its own connection.
+ * <p>Nothing of a session survives a scope, in either direction. Each scope starts, in the round trip
+ * that sets the tenant, and ends, in the commit's round trip, with the session state a work could
+ * leave behind reset: role ({@code SET ROLE NONE}), settings ({@code RESET ALL}: {@code search_path},
+ * {@code set_config(..., false)}, ...), cursors ({@code CLOSE ALL}, including {@code WITH HOLD}),
+ * temporary tables and functions ({@code DISCARD TEMP}), sequence state ({@code DISCARD SEQUENCES}),
+ * {@code LISTEN}s, session advisory locks and prepared statements ({@code DEALLOCATE ALL}, which
+ * pgjdbc follows). That is {@code DISCARD ALL} but for its plans (which hold no tenant data), split
+ * into statements a transaction allows. A work that fails is rolled back and its connection reset
+ * with {@code DISCARD ALL}; if that fails too, the connection is evicted, never reused. Deferred
+ * constraints are checked before the reset ({@code SET CONSTRAINTS ALL IMMEDIATE}), while the tenant
+ * is still set.
+ *
+ * <p>Refused with a {@link TenantScopeException} and a {@code jdbc.tenant_refused} audit event, the
+ * connection evicted: a borrowed connection that carries a session-level tenant or runs as another
+ * role than it logged in as; a work that leaves another tenant set than its own when it ends; a work
+ * that ended the scope's transaction itself (commit, rollback, closing the connection). What is
+ * checked is the state at the end: a work that switches to another tenant and back inside the scope
+ * is not detected, nor can it be from the client; such code holds the role's privileges anyway.
+ * Immutable and thread-safe; each call uses its own connection.
  */
 public final class TenantScope {
 
@@ -35,27 +49,48 @@ public final class TenantScope {
 
     private static final int MAX_TENANT_LENGTH = 200;
 
-    /**
-     * Sets the tenant for this transaction, but only if the session carries no tenant of its own.
-     * Functions are schema-qualified, so a {@code currentSchema} cannot substitute others.
-     */
-    private static final String BEGIN = "select pg_catalog.set_config('" + SETTING + "', ?, true)"
-            + " from (select pg_catalog.current_setting('" + SETTING + "', true) as previous offset 0) p"
-            + " where coalesce(p.previous, '') = ''";
+    /** A transaction-local setting holding a per-call nonce: it vanishes if the work ends the transaction. */
+    private static final String SCOPE_SETTING = "settler.tenant_scope";
 
-    /** A setting that never exists: reading it is how the commit statement fails on purpose. */
-    private static final String CHANGED_MARKER = "settler.tenant_changed_inside_tenant_scope";
+    /** What a refusal raised on the server says; followed by the {@link Reason}'s name. */
+    private static final String REFUSAL = "settler tenant scope refused: ";
 
     /**
-     * One round trip that ends the scope: if the work left another tenant (or none), reading the
-     * marker setting raises an error, so the transaction aborts and the COMMIT behind it is never
-     * run; otherwise the session value is reset (so a SET inside the scope ends with it) and the
-     * transaction commits.
+     * Session state a work can leave on a pooled connection, reset by statements a transaction
+     * allows. {@code SET SESSION AUTHORIZATION} is not listed: it needs a superuser login, which the
+     * start-up proof refuses. {@code DEALLOCATE ALL} is last but one: pgjdbc notices it and prepares
+     * its statements again.
      */
-    private static final String VERIFY_RESET_COMMIT = "select case when p.seen is distinct from ?"
-            + " then pg_catalog.current_setting('" + CHANGED_MARKER + "')"
-            + " else pg_catalog.set_config('" + SETTING + "', '', false) end"
-            + " from (select pg_catalog.current_setting('" + SETTING + "', true) as seen offset 0) p; commit";
+    private static final String RESET = "close all; set role none; reset all; discard temp; discard sequences;"
+            + " unlisten *; select pg_catalog.pg_advisory_unlock_all(); deallocate all";
+
+    /**
+     * Refuses a connection that carries a session-level tenant or another role, resets the session,
+     * then sets the tenant and the nonce for this transaction. Functions are schema-qualified, so a
+     * {@code search_path} cannot substitute others.
+     */
+    private static final String BEGIN = "select case"
+            + " when coalesce(pg_catalog.current_setting('" + SETTING + "', true), '') <> '' then "
+            + raise(Reason.SESSION_TENANT_SETTING)
+            + " when current_user <> session_user then " + raise(Reason.SESSION_ROLE) + " end; "
+            + RESET + "; select pg_catalog.set_config('" + SETTING + "', ?, true),"
+            + " pg_catalog.set_config('" + SCOPE_SETTING + "', ?, true)";
+
+    /**
+     * One round trip that ends the scope: fire deferred constraints while the tenant is set; raise
+     * if the transaction is no longer the scope's (the nonce is gone) or another tenant is set, which
+     * aborts the transaction so nothing behind it runs; otherwise reset the session and commit.
+     */
+    private static final String END = "set constraints all immediate; select case"
+            + " when p.scope is distinct from p.nonce then " + raise(Reason.TRANSACTION_ENDED)
+            + " when p.seen is distinct from p.tenant then " + raise(Reason.TENANT_CHANGED) + " end"
+            + " from (select ?::text as tenant, ?::text as nonce,"
+            + " pg_catalog.current_setting('" + SCOPE_SETTING + "', true) as scope,"
+            + " pg_catalog.current_setting('" + SETTING + "', true) as seen offset 0) p; "
+            + RESET + "; commit";
+
+    /** After a failure: outside the (rolled back) transaction, so all of it at once. */
+    private static final String DISCARD_ALL = "discard all";
 
     private final PostgresMtlsDataSource dataSource;
 
@@ -100,43 +135,31 @@ public final class TenantScope {
      * @param work the work
      * @return what the work returned
      * @throws SQLException what the work or the database threw, after rollback
-     * @throws TenantScopeException if the tenant could leak (see the class comment), after rollback
+     * @throws TenantScopeException if the tenant or the session could leak (see the class comment), after rollback
      */
     public <T> T call(String tenant, Work<T> work) throws SQLException {
         checkTenant(tenant);
         Objects.requireNonNull(work, "work");
+        String nonce = Long.toHexString(ThreadLocalRandom.current().nextLong());
         Connection connection = dataSource.getConnection();
         boolean evict = false;
         try {
             connection.setAutoCommit(false);
-            try (PreparedStatement begin = connection.prepareStatement(BEGIN)) {
-                begin.setString(1, tenant);
-                try (ResultSet row = begin.executeQuery()) {
-                    if (!row.next()) {
-                        evict = true;
-                        throw refused(Reason.SESSION_TENANT_SETTING, tenant, "a borrowed connection already carried"
-                                + " a session-level " + SETTING + " (SET or set_config(..., false) outside a"
-                                + " TenantScope); the connection was evicted. Set the tenant only through TenantScope");
-                    }
-                }
-            }
+            forgetNotifications(connection);
+            runChecked(connection, BEGIN, tenant, nonce);
             T result = work.apply(connection);
-            try (PreparedStatement end = connection.prepareStatement(VERIFY_RESET_COMMIT)) {
-                end.setString(1, tenant);
-                end.execute();
-            } catch (SQLException e) {
-                if (String.valueOf(e.getMessage()).contains(CHANGED_MARKER)) {
-                    evict = true;
-                    TenantScopeException refusal = refused(Reason.TENANT_CHANGED, tenant, "the work changed "
-                            + SETTING + " inside the scope; it was rolled back. Open one scope per tenant instead");
-                    refusal.addSuppressed(e);
-                    throw refusal;
-                }
-                throw e;
+            if (connection.isClosed()) {
+                throw refused(Reason.TRANSACTION_ENDED, tenant);
             }
+            runChecked(connection, END, tenant, nonce);
+            forgetNotifications(connection);
             return result;
-        } catch (SQLException | RuntimeException | Error e) {
+        } catch (TenantScopeException e) {
+            evict = true;
             rollback(connection, e);
+            throw e;
+        } catch (SQLException | RuntimeException | Error e) {
+            evict = !(rollback(connection, e) && discardAll(connection, e));
             throw e;
         } finally {
             if (evict) {
@@ -160,29 +183,98 @@ public final class TenantScope {
         });
     }
 
-    private TenantScopeException refused(Reason reason, String tenant, String message) {
+    /**
+     * Runs one of our statements with the tenant and the nonce as its parameters; a refusal it
+     * raises on the server becomes a {@link TenantScopeException}.
+     */
+    private void runChecked(Connection connection, String sql, String tenant, String nonce) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setString(1, tenant);
+            statement.setString(2, nonce);
+            statement.execute();
+        } catch (SQLException e) {
+            for (Reason reason : Reason.values()) {
+                if (String.valueOf(e.getMessage()).contains(REFUSAL + reason.name())) {
+                    TenantScopeException refusal = refused(reason, tenant);
+                    refusal.addSuppressed(e);
+                    throw refusal;
+                }
+            }
+            throw e;
+        }
+    }
+
+    private TenantScopeException refused(Reason reason, String tenant) {
         dataSource.auditLog().record(AuditEvent.builder(dataSource.clock().instant(), "jdbc.tenant_refused",
                         AuditEvent.Outcome.REFUSED)
                 .field("pool", dataSource.getPoolName())
                 .field("tenant", tenant)
                 .field("reason", reason)
                 .build());
-        return new TenantScopeException(reason, message);
+        return new TenantScopeException(reason, message(reason));
+    }
+
+    private static String message(Reason reason) {
+        switch (reason) {
+            case INVALID_TENANT:
+                return "a tenant id is 1 to " + MAX_TENANT_LENGTH + " printable ASCII characters";
+            case SESSION_TENANT_SETTING:
+                return "a borrowed connection already carried a session-level " + SETTING + " (SET or"
+                        + " set_config(..., false) outside a TenantScope); the connection was evicted. Set the tenant"
+                        + " only through TenantScope";
+            case SESSION_ROLE:
+                return "a borrowed connection ran as another role than it logged in as (SET ROLE outside a"
+                        + " TenantScope, or ALTER ROLE ... SET role); the connection was evicted. Remove the role"
+                        + " setting (ALTER ROLE ... RESET role) and do not SET ROLE on pooled connections";
+            case TENANT_CHANGED:
+                return "the work changed " + SETTING + " inside the scope; it was rolled back and the connection"
+                        + " evicted. Open one scope per tenant instead";
+            case TRANSACTION_ENDED:
+                return "the work ended the scope's transaction itself (commit, rollback, auto-commit or closing the"
+                        + " connection); what it committed before stays committed, the rest was rolled back and the"
+                        + " connection evicted. Let TenantScope commit, and throw to roll back";
+            default:
+                throw new IllegalStateException("no message for " + reason);
+        }
+    }
+
+    /** Rolls back and resets the session outside any transaction; false if that failed. */
+    private static boolean discardAll(Connection connection, Throwable failure) {
+        try (Statement statement = connection.createStatement()) {
+            connection.setAutoCommit(true);
+            statement.execute(DISCARD_ALL);
+            forgetNotifications(connection);
+            return true;
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
+            return false;
+        }
+    }
+
+    /** Drops notifications pgjdbc has received but nobody read: they were for an earlier borrower. */
+    private static void forgetNotifications(Connection connection) throws SQLException {
+        connection.unwrap(PGConnection.class).getNotifications();
+    }
+
+    /** An expression that fails naming {@code reason}; a stable function, so never folded before it runs. */
+    private static String raise(Reason reason) {
+        return "pg_catalog.concat('" + REFUSAL + reason.name() + "')::int4";
     }
 
     private void checkTenant(String tenant) {
         Objects.requireNonNull(tenant, "tenant");
         if (tenant.isEmpty() || tenant.length() > MAX_TENANT_LENGTH || !LogSafe.text(tenant).equals(tenant)) {
-            throw refused(Reason.INVALID_TENANT, LogSafe.text(tenant), "a tenant id is 1 to " + MAX_TENANT_LENGTH
-                    + " printable ASCII characters");
+            throw refused(Reason.INVALID_TENANT, LogSafe.text(tenant));
         }
     }
 
-    private static void rollback(Connection connection, Throwable failure) {
+    private static boolean rollback(Connection connection, Throwable failure) {
         try {
             connection.rollback();
+            return true;
         } catch (SQLException e) {
             failure.addSuppressed(e);
+            return false;
         }
     }
 }

@@ -3,9 +3,9 @@ package io.settler.zerotrust.jdbc;
 import java.util.Objects;
 
 /**
- * A {@link TenantScope} refused to run or to commit work, because the tenant could have leaked
- * between borrowers of a pooled connection. The transaction was rolled back; the message says what
- * to fix. Every refusal is also an audit event.
+ * A {@link TenantScope} refused to run or to commit work, because a tenant or other session state
+ * could have crossed between borrowers of a pooled connection. The transaction was rolled back; the
+ * message says what to fix. Every refusal is also an audit event.
  */
 public final class TenantScopeException extends RuntimeException {
 
@@ -20,8 +20,21 @@ public final class TenantScopeException extends RuntimeException {
          * {@code SET} or {@code set_config(..., false)} outside a scope); it was evicted from the pool.
          */
         SESSION_TENANT_SETTING,
-        /** The work changed {@code app.tenant_id} inside the scope; rolled back and the connection evicted. */
-        TENANT_CHANGED
+        /**
+         * The borrowed connection ran as another role than it logged in as (a {@code SET ROLE}
+         * outside a scope, or {@code ALTER ROLE ... SET role}); it was evicted from the pool.
+         */
+        SESSION_ROLE,
+        /**
+         * When the work ended, another {@code app.tenant_id} than the scope's was set; rolled back and
+         * the connection evicted.
+         */
+        TENANT_CHANGED,
+        /**
+         * The work ended the scope's transaction itself (commit, rollback, auto-commit, closing the
+         * connection); the rest was rolled back and the connection evicted.
+         */
+        TRANSACTION_ENDED
     }
 
     private final Reason reason;
