@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * PostgresServerConfig config = PostgresServerConfig.builder(policy, "orders_db")
  *         .database("orders").tenantTable("orders").build();
- * config.hbaLines();    // hostssl orders api 10.0.0.0/8 cert map=zerotrust ... then reject
+ * config.hbaLines();    // hostssl "orders" "api" 10.0.0.0/8 cert map=zerotrust ... then reject
  * config.identLines();  // zerotrust "spiffe://example.org/api" "api"
  * config.sql();         // roles, GRANTs, FORCE ROW LEVEL SECURITY and the tenant policy
  * config.drift(adminConnection).differences();
@@ -50,7 +50,12 @@ import java.util.regex.Pattern;
  * Its scopes become privileges on the tenant tables: {@code db:read} is SELECT, {@code db:write}
  * adds INSERT, UPDATE and DELETE; a role with {@code db:read} only also defaults to read-only
  * transactions. Rules pg_hba.conf cannot express exactly (a trust domain, a path prefix) are
- * refused rather than widened. Immutable and thread-safe.
+ * refused rather than widened.
+ *
+ * <p>Every identifier in the rendered files and SQL is quoted, and tables are qualified with
+ * {@code "public"}; database, table and column names that would be key words anyway ({@code all},
+ * {@code sameuser}, {@code public}, reserved words, {@code pg_*}: see {@link ReservedNames}) are
+ * refused, as service names are when the policy is loaded. Immutable and thread-safe.
  */
 public final class PostgresServerConfig {
 
@@ -63,12 +68,6 @@ public final class PostgresServerConfig {
     private static final String SCHEMA = "\"public\"";
 
     /**
-     * Roles a managed role can become (pg_has_role MEMBER: directly or through other roles, whether or
-     * not it inherits) that get around row-level security or grants: superusers, BYPASSRLS, CREATEROLE
-     * (which may grant itself other roles), and the predefined roles that read or write everything or
-     * reach the server's files and programs.
-     */
-    /**
      * A tenant table's policies, with the expression ours deparses to (quote_ident, as pg_get_expr
      * does); parameters: the tenant column, the setting, the qualified table.
      */
@@ -78,6 +77,12 @@ public final class PostgresServerConfig {
             + " format('(%s = current_setting(%L::text, true))', quote_ident(?), ?)"
             + " from pg_policy p where p.polrelid = to_regclass(?) order by 1";
 
+    /**
+     * Roles a managed role can become (pg_has_role MEMBER: directly or through other roles, whether or
+     * not it inherits) that get around row-level security or grants: superusers, BYPASSRLS, CREATEROLE
+     * (which may grant itself other roles), and the predefined roles that read or write everything or
+     * reach the server's files and programs.
+     */
     private static final String PRIVILEGED_MEMBERSHIPS = "select g.rolname, case when g.rolsuper then 'is a superuser'"
             + " when g.rolbypassrls then 'has BYPASSRLS' when g.rolcreaterole then 'has CREATEROLE'"
             + " else 'reads or writes all data or the server''s files' end"
@@ -230,9 +235,12 @@ public final class PostgresServerConfig {
     /**
      * Compares this configuration with a live server: the pg_hba.conf rules and pg_ident.conf
      * mappings in its files ({@code pg_hba_file_rules}, {@code pg_ident_file_mappings}, PostgreSQL
-     * 15 or newer), the roles' flags and defaults, the tenant tables' row-level
-     * security and owners, and the roles' privileges. A difference is recorded as a WARNING audit
-     * event.
+     * 15 or newer), including other lines that reach a managed role through {@code all},
+     * {@code +group} or a {@code local} socket; the roles' flags and defaults, and their membership
+     * (direct or transitive) in superuser, BYPASSRLS, CREATEROLE or all-data roles or in a tenant
+     * table's owner; the tenant tables' row-level security (enabled, forced, our policy unchanged, no
+     * other permissive policy) and owners; and the roles' privileges. A difference is recorded as a
+     * WARNING audit event.
      *
      * @param admin a connection to the database whose role may read {@code pg_hba_file_rules} and
      *     {@code pg_ident_file_mappings} (a superuser, or one granted SELECT on both views and

@@ -37,9 +37,10 @@ class CertificateToRoleMappingTest {
     private static final DevCertificateAuthority CA = DevCertificateAuthority.create("example.org");
     private static final Policy POLICY = Policy.builder("example.org")
             .service("orders_db", db -> db.acceptService("api", "127.0.0.1/32")
-                    .acceptService("reports", "127.0.0.1/32"))
+                    .acceptService("reports", "127.0.0.1/32").acceptService("dev_api", "127.0.0.1/32"))
             .service("api", api -> api.scopes("db:read", "db:write"))
             .service("reports", reports -> reports.scopes("db:read"))
+            .service("dev_api", "dev/api", devApi -> devApi.scopes("db:read")) // same last segment as api
             .build();
     private static final PostgresServerConfig CONFIG = PostgresServerConfig.builder(POLICY, "orders_db")
             .database("orders").tenantTable("orders").build();
@@ -62,7 +63,7 @@ class CertificateToRoleMappingTest {
         postgres.close();
     }
 
-    /** Every identity of the trust domain that is not api itself, but looks like it somewhere. */
+    /** Identities of the trust domain that are not api or reports (dev/api is dev_api), but look like them. */
     @ParameterizedTest(name = "spiffe://example.org/{0}")
     @ValueSource(strings = {"dev/api", "prod/api", "reports/api", "api/api", "api/dev", "API", "Api", "apis", "ap",
         "api_", "api.", "api-", "x/y/z/api"})
@@ -87,6 +88,21 @@ class CertificateToRoleMappingTest {
         }
         assertThatThrownBy(() -> rawLogin("reports", api).close()).isInstanceOf(SQLException.class);
         assertThatThrownBy(() -> rawLogin("api", reports).close()).isInstanceOf(SQLException.class);
+    }
+
+    @Test
+    void servicesWhoseIdentitiesEndInTheSameSegmentKeepTheirOwnRoles() throws SQLException {
+        assertThat(CONFIG.identLines()).contains("zerotrust \"spiffe://example.org/api\" \"api\"",
+                "zerotrust \"spiffe://example.org/dev/api\" \"dev_api\"");
+        IssuedCertificate devApi = CA.leaf("dev/api").client().issue();
+        try (Connection connection = rawLogin("dev_api", devApi);
+             ResultSet row = connection.createStatement().executeQuery("select current_user")) {
+            row.next();
+            assertThat(row.getString(1)).isEqualTo("dev_api");
+        }
+        assertThatThrownBy(() -> rawLogin("api", devApi).close()).isInstanceOf(SQLException.class);
+        assertThatThrownBy(() -> rawLogin("dev_api", CA.leaf("api").client().issue()).close())
+                .isInstanceOf(SQLException.class);
     }
 
     @Test

@@ -138,6 +138,16 @@ class PostgresServerConfigTest {
             try (Connection api = postgres.connect("orders", "api")) {
                 assertThat(api.isValid(5)).isTrue();
             }
+
+            // Baseline: the unquoted rendering of a read-only service named 'all' set every role read-only.
+            postgres.executeAsSuperuser("ALTER ROLE all SET default_transaction_read_only = on");
+            assertThat(postgres.executeAsSuperuser("orders", "show default_transaction_read_only"))
+                    .as("even the superuser's new sessions").isEqualTo("on");
+            postgres.executeAsSuperuser("SET default_transaction_read_only = off;"
+                    + " ALTER ROLE ALL RESET default_transaction_read_only");
+            assertThatThrownBy(() -> postgres.executeAsSuperuser("ALTER ROLE \"all\" SET default_transaction_read_only"
+                    + " = on")).as("quoted, it names one role, which does not exist")
+                    .hasMessageContaining("role \"all\" does not exist");
         }
     }
 
