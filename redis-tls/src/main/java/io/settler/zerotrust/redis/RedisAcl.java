@@ -68,7 +68,8 @@ import java.util.regex.Pattern;
  * service named {@code default} that uses Redis (the {@code default} line always comes from the
  * renderer, off), a password for {@code default}, and a {@code redis:<ns>:...} scope whose keys
  * would reach the queue's keys ({@code redis:queue:write} would be {@code ~queue:*}, every queue's
- * streams, groups and dead letters), all {@code RESERVED_NAME}. Key patterns are built from
+ * streams, groups and dead letters), and {@code redis:<other service>:write} (that service's
+ * {@link RedisReplayGuard} records live there), all {@code RESERVED_NAME}. Key patterns are built from
  * literal names and refuse glob syntax, spaces and control characters ({@code INVALID_KEY}); no
  * user gets a Pub/Sub channel.
  *
@@ -501,7 +502,8 @@ public final class RedisAcl {
          *
          * @throws RedisTlsException {@code PASSWORD_MISSING} naming each service that uses Redis and has no
          *     password; {@code RESERVED_NAME} for a service named {@code default} that uses Redis, or a
-         *     {@code redis:<ns>:...} scope whose keys would reach the queue's keys ({@code queue:*});
+         *     {@code redis:<ns>:...} scope whose keys would reach the queue's keys ({@code queue:*}), or
+         *     {@code redis:<ns>:write} where {@code <ns>} is another service of the policy;
          *     {@code INVALID_CONFIGURATION} for a service name that is not a plain ACL user name
          */
         public RedisAcl build() {
@@ -571,6 +573,9 @@ public final class RedisAcl {
             if (redis.matches()) {
                 String namespace = redis.group(1);
                 checkNotReserved(service, scope, namespace);
+                if (redis.group(2).equals("write")) {
+                    checkOwnNamespace(service, scope, namespace);
+                }
                 String prefix = (cluster ? KeyNamespace.clustered(namespace) : KeyNamespace.of(namespace)).prefix();
                 READ.forEach(command -> commands.add("+" + command));
                 if (redis.group(2).equals("read")) {
@@ -599,6 +604,23 @@ public final class RedisAcl {
                                 + " scopes for queues");
                     }
                 }
+            }
+        }
+
+        /**
+         * Refuses write access to the namespace of another service of the policy: it holds that
+         * service's replay records ({@code <ns>:replay:*}, {@link RedisReplayGuard}), and deleting
+         * them would open its one-time tokens to replay. A key pattern cannot leave them out.
+         */
+        private void checkOwnNamespace(String service, String scope, String namespace) {
+            boolean another = !namespace.equals(service)
+                    && policy.services().stream().anyMatch(other -> other.name().equals(namespace));
+            if (another) {
+                throw refuse(RedisTlsException.Reason.RESERVED_NAME, service, "scope '" + scope + "' of service '"
+                        + service + "' would let it write the keys of service '" + namespace + "', the replay records"
+                        + " of its RedisReplayGuard included, and so replay its one-time tokens; only '" + namespace
+                        + "' may hold it (redis:" + namespace + ":read is allowed), or share a namespace named after"
+                        + " no service");
             }
         }
 

@@ -151,6 +151,27 @@ class RedisAclFileTest {
     }
 
     @Test
+    void refusesWriteScopeOnAnotherServicesNamespaceWhereItsReplayRecordsLive() {
+        Policy policy = Policy.builder("aclfile.test")
+                .service("api", api -> api.scopes("redis:worker:write"))
+                .service("worker", worker -> worker.scopes("redis:worker:write"))
+                .build();
+        assertThatThrownBy(() -> withPasswords(RedisAcl.builder(policy)).auditLog(audit).build())
+                .isInstanceOfSatisfying(RedisTlsException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(RedisTlsException.Reason.RESERVED_NAME);
+                    assertThat(e.getMessage()).contains("redis:worker:write", "'api'", "replay");
+                });
+        assertThat(audit.named("redis.refused")).singleElement().satisfies(event -> assertThat(event.fields())
+                .containsEntry("reason", "RESERVED_NAME").containsEntry("user", "api"));
+        // Reading another service's keys, and writing a namespace named after no service, stay allowed.
+        RedisAcl shared = withPasswords(RedisAcl.builder(Policy.builder("aclfile.test")
+                .service("api", api -> api.scopes("redis:worker:read", "redis:shared:write"))
+                .service("worker", worker -> worker.scopes("redis:worker:write", "redis:shared:write"))
+                .build())).build();
+        assertThat(shared.rules("api")).contains("%R~worker:*", "~shared:*");
+    }
+
+    @Test
     void keyPatternsTakeNoGlobSyntaxSpacesOrLineBreaksFromNames() {
         for (String literal : List.of("a*", "a?", "a[b]", "a\\b", "a b", "a\nb", "a\rb", "\u00e9")) {
             assertThatThrownBy(() -> RedisAcl.keyPattern("", literal, true)).as(literal)
