@@ -54,9 +54,10 @@ import javax.crypto.SecretKey;
  * <p>Verification is strict before it is fast: a size cap before any parsing, exactly three
  * segments of canonical base64url, a header of only {@code alg}, {@code kid} and {@code typ}, the
  * algorithm pinned to the key (and the key to its issuers), exact signature lengths, JSON without
- * duplicate members, integer {@code exp} and {@code iat}, a maximum lifetime, exactly this
- * audience, a trusted issuer and exact scopes. Signatures are checked with the JDK's {@code Mac}
- * and {@code Signature} on the raw bytes. A bounded cache of verified tokens (keyed on the exact
+ * duplicate members, integer {@code exp}, {@code iat} and {@code nbf} within years 1970 to 9999, a
+ * maximum lifetime, exactly this audience, a trusted issuer whose pinned key signed the token and
+ * which {@code sub} equals (a token speaks only for its issuer), and exact scopes. Signatures are
+ * checked with the JDK's {@code Mac} and {@code Signature} on the raw bytes. A bounded cache of verified tokens (keyed on the exact
  * token text, expiring with the token) makes the usual repeated token cheap; scopes, replay and
  * the certificate binding are checked on every call.
  *
@@ -244,10 +245,10 @@ public final class ServiceTokens {
     /**
      * Verifies like {@link #verify(String, String...)} on a thread that must never block, such as a
      * Netty event loop: keys are looked up with {@link KeySource#heldKey}, never waiting for a fetch.
-     * Empty when the token's key is not held yet but a fetch that may bring it is under way: then
-     * nothing was decided or recorded, and the caller verifies the token again with
-     * {@link #verify(String, String...)} on a thread that may wait. (A {@link ReplayGuard} that does
-     * I/O still runs on the calling thread.)
+     * Empty when the token's key is not held yet but a fetch that may bring it is under way (never
+     * with a {@link KeySet}): then nothing was decided or recorded, and the caller verifies the token
+     * again with {@link #verify(String, String...)} on a thread that may wait. (A {@link ReplayGuard}
+     * that does I/O still runs on the calling thread.)
      *
      * @throws TokenRejectedException with the reason, also recorded as an audit event
      */
