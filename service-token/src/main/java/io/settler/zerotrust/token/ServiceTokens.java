@@ -57,9 +57,9 @@ import javax.crypto.SecretKey;
  * duplicate members, integer {@code exp}, {@code iat} and {@code nbf} within years 1970 to 9999, a
  * maximum lifetime, exactly this audience, a trusted issuer whose pinned key signed the token and
  * which {@code sub} equals (a token speaks only for its issuer), and exact scopes. Signatures are
- * checked with the JDK's {@code Mac} and {@code Signature} on the raw bytes. A bounded cache of verified tokens (keyed on the exact
- * token text, expiring with the token) makes the usual repeated token cheap; scopes, replay and
- * the certificate binding are checked on every call.
+ * checked with the JDK's {@code Mac} and {@code Signature} on the raw bytes. A bounded cache of
+ * verified tokens (keyed on the exact token text, expiring with the token) makes the usual
+ * repeated token cheap; scopes, replay and the certificate binding are checked on every call.
  *
  * <p>Immutable and thread-safe. Every rejection and refused mint is an audit event.
  */
