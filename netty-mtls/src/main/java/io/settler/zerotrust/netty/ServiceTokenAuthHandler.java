@@ -40,14 +40,17 @@ import java.util.concurrent.TimeUnit;
  * useless on another service's connection, and no key can vouch for another service). A request
  * that passes reaches the next handler with {@link #VERIFIED_TOKEN} set on the channel.
  *
- * <p>The event loop never waits for keys: tokens are verified with
- * {@link ServiceTokens#verifyWithoutWaiting}, against the keys held now. Only a token whose key is
- * being fetched (a peer's first token, a rotated key) is verified on the
+ * <p>The event loop never blocks on a token: tokens are verified with
+ * {@link ServiceTokens#verifyWithoutWaiting}, against the keys held now, and without asking a
+ * {@link io.settler.zerotrust.token.ReplayGuard} that {@linkplain
+ * io.settler.zerotrust.token.ReplayGuard#mayBlock may block} (any but the in-memory one, e.g. the
+ * Redis one). A token that call cannot settle, because its key is being fetched (a peer's first
+ * token, a rotated key) or because only such a replay check is left, is verified on the
  * {@link Builder#verificationExecutor verification executor}, where the key source may wait for
- * its fetch (bounded); meanwhile the channel stops reading and holds what it already read, so
- * requests stay in order, and other channels of the event loop go on. A full executor is a
- * {@code 503}. (A {@link io.settler.zerotrust.token.ReplayGuard} that does I/O still runs on the
- * event loop: give the verifier of this handler an in-memory one, or none.)
+ * its fetch (bounded) and the replay guard for its store; meanwhile the channel stops reading and
+ * holds what it already read, so requests stay in order, and other channels of the event loop go
+ * on. A full executor is a {@code 503}. A token rejected for another reason is refused on the
+ * event loop, without asking the replay guard.
  *
  * <p>Refusals have an empty body and are audited ({@code request.refused} with a reason; the token
  * is never recorded): {@code 401} with {@code WWW-Authenticate: Bearer} for a missing, malformed,
@@ -188,8 +191,9 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
     }
 
     /**
-     * Verifies on the verification executor a token whose key is being fetched; the channel stops
-     * reading and holds what it read meanwhile, then resumes on its event loop.
+     * Verifies on the verification executor a token whose key is being fetched or whose replay guard
+     * may block; the channel stops reading and holds what it read meanwhile, then resumes on its event
+     * loop.
      */
     private void verifyOffTheEventLoop(ChannelHandlerContext ctx, HttpRequest request, String token,
                                        X509Certificate certificate, String[] scopes, Optional<Set<String>> required) {
@@ -264,7 +268,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         }
         if (outcome instanceof RejectedExecutionException) {
             return refuse(ctx, request, Refusal.VERIFIER_FAILED.name(), Refusal.VERIFIER_FAILED.status,
-                    "too many tokens wait for their keys; the verification executor is full");
+                    "too many tokens wait for their keys or replay checks; the verification executor is full");
         }
         if (!(outcome instanceof VerifiedToken verified)) {
             return refuse(ctx, request, Refusal.VERIFIER_FAILED.name(), Refusal.VERIFIER_FAILED.status,
@@ -357,8 +361,10 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         }
 
         /**
-         * Where a token whose key is being fetched is verified, off the event loop (default: four
-         * daemon threads and a queue of 1024; when it refuses work the request gets a {@code 503}).
+         * Where a token whose key is being fetched, or whose verifier's replay guard may block, is
+         * verified, off the event loop (default: four daemon threads and a queue of 1024; when it
+         * refuses work the request gets a {@code 503}). Size it for the replay store's latency when
+         * the verifier has such a guard: every token is checked here then.
          */
         public Builder verificationExecutor(Executor executor) {
             this.verificationExecutor = Objects.requireNonNull(executor, "executor");

@@ -55,7 +55,8 @@ class ServiceTokenAuthHandlerTest {
                 .verificationKeys(KeySet.fromJwks(keys.toJwks()).pinnedTo(TestPki.WORKER_ID))
                 .trustIssuers(TestPki.WORKER_ID).auditLog(pki.audit).build();
         ServiceTokenAuthHandler auth = ServiceTokenAuthHandler.builder(verifier,
-                RouteScopes.builder().route(HttpMethod.POST, "/jobs", "jobs:write").build()).auditLog(pki.audit).build();
+                RouteScopes.builder().route(HttpMethod.POST, "/jobs", "jobs:write").build())
+                .auditLog(pki.audit).build();
         EmbeddedChannel channel = new EmbeddedChannel(auth);
         channel.attr(PeerIdentityHandler.PEER_CERTIFICATE).set(TestPki.WORKER.certificate());
         channel.attr(PeerIdentityHandler.PEER_IDENTITY).set(ServiceIdentity.parse(TestPki.WORKER_ID));
@@ -153,6 +154,25 @@ class ServiceTokenAuthHandlerTest {
                 .executor(fetch -> { }).auditLog(pki.audit).build();
         ServiceTokens verifier = ServiceTokens.builder().identity("spiffe://example.org/api")
                 .verificationKeys(neverFetched).trustIssuers(TestPki.WORKER_ID).auditLog(pki.audit).build();
+        assertRefusedWith503WhenTheExecutorIsFull(verifier, token);
+    }
+
+    /** Issue 14, finding 11c: a replay guard that may block is asked on the executor too, with the same 503. */
+    @Test
+    void refusesWith503WhenTheVerificationExecutorIsFullForABlockingReplayCheck() {
+        KeySet keys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "worker-1")).build();
+        String token = ServiceTokens.builder().identity(TestPki.WORKER_ID).keys(keys).build()
+                .mint("spiffe://example.org/api", List.of("jobs:write"));
+        List<String> asked = new ArrayList<>();
+        ServiceTokens verifier = ServiceTokens.builder().identity("spiffe://example.org/api")
+                .verificationKeys(KeySet.fromJwks(keys.toJwks()).pinnedTo(TestPki.WORKER_ID))
+                .trustIssuers(TestPki.WORKER_ID).replayGuard((issuer, jti, expiresAt) -> asked.add(jti))
+                .auditLog(pki.audit).build();
+        assertRefusedWith503WhenTheExecutorIsFull(verifier, token);
+        assertThat(asked).as("the replay guard was never asked on the event loop").isEmpty();
+    }
+
+    private void assertRefusedWith503WhenTheExecutorIsFull(ServiceTokens verifier, String token) {
         ServiceTokenAuthHandler auth = ServiceTokenAuthHandler.builder(verifier,
                 RouteScopes.builder().route(HttpMethod.POST, "/jobs", "jobs:write").build())
                 .verificationExecutor(work -> {

@@ -13,8 +13,10 @@ import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSnapshot;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.token.InMemoryReplayGuard;
 import io.settler.zerotrust.token.JwksSource;
 import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.ReplayGuard;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
@@ -31,6 +33,7 @@ import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -53,7 +56,8 @@ class ServiceTokenAuthTest {
     static final String INTRUDER_ID = "spiffe://example.org/intruder";
     /** Another certificate of the worker identity (another instance), with its own key. */
     static final IssuedCertificate WORKER_2 = TestPki.CA.leaf("worker").serverAndClient().issue();
-    static final KeySet WORKER_KEYS = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "worker-1")).build();
+    static final KeySet WORKER_KEYS = KeySet.builder()
+            .signingKey(TokenKey.generate(TokenAlgorithm.ES256, "worker-1")).build();
     static final KeySet INTRUDER_KEYS = KeySet.builder()
             .signingKey(TokenKey.generate(TokenAlgorithm.ES256, "intruder-1")).build();
 
@@ -92,7 +96,8 @@ class ServiceTokenAuthTest {
                 .route(HttpMethod.GET, "/admin", "admin:write")
                 .build();
         ServiceTokenAuthHandler auth = ServiceTokenAuthHandler.builder(verifier, routes).auditLog(pki.audit).build();
-        PeerAuthorizer workerAndIntruder = PeerAuthorizer.builder().allowIdentities(TestPki.WORKER_ID, INTRUDER_ID).build();
+        PeerAuthorizer workerAndIntruder = PeerAuthorizer.builder().allowIdentities(TestPki.WORKER_ID, INTRUDER_ID)
+                .build();
         return TestServer.start(pki.server(provider, TestPki.credentials(TestPki.API), workerAndIntruder),
                 c -> { }, c -> { }, c -> c.pipeline().addLast(auth));
     }
@@ -197,7 +202,8 @@ class ServiceTokenAuthTest {
         String token = worker.mint(API_ID, List.of("jobs:read"));
         CompletableFuture<VerifiedToken> seen = new CompletableFuture<>();
         RouteScopes routes = RouteScopes.builder().anyMethod("/jobs", "jobs:read").build();
-        ServiceTokenAuthHandler auth = ServiceTokenAuthHandler.builder(apiVerifier(), routes).auditLog(pki.audit).build();
+        ServiceTokenAuthHandler auth = ServiceTokenAuthHandler.builder(apiVerifier(), routes).auditLog(pki.audit)
+                .build();
         try (TestServer server = TestServer.start(pki.server(provider), c -> { }, c -> { },
                 c -> c.pipeline().addLast(auth, new ChannelInboundHandlerAdapter() {
                     @Override
@@ -375,6 +381,56 @@ class ServiceTokenAuthTest {
             MtlsHttpClient.Response served = waiting.get(60, TimeUnit.SECONDS);
             assertThat(served.status()).isEqualTo(200);
             assertThat(new String(served.body(), StandardCharsets.UTF_8)).isEqualTo(TestPki.WORKER_ID);
+        }
+    }
+
+    /**
+     * Issue 14, finding 11c, the replay half: the api accepts each token once, and its replay guard
+     * waits on a store (as {@code RedisReplayGuard} waits for Redis; here the store answers when the
+     * test says). The worker's request waits for its replay check off the event loop, while the
+     * server's only event loop goes on answering another connection; once the store answers, the
+     * request is served, and the same token presented again is refused as a replay.
+     */
+    @Test
+    void aHangingReplayCheckNeverBlocksTheEventLoopAndAReplayIsStillRefused() throws Exception {
+        InMemoryReplayGuard store = InMemoryReplayGuard.create(100);
+        CountDownLatch checkStarted = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        List<String> checkedOn = new CopyOnWriteArrayList<>();
+        ReplayGuard remote = (issuer, jti, expiresAt) -> { // may block: the default of ReplayGuard.mayBlock()
+            checkedOn.add(Thread.currentThread().getName());
+            checkStarted.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            return store.firstUse(issuer, jti, expiresAt);
+        };
+        String token = worker.mint(API_ID, List.of("jobs:read"));
+        try (TestServer server = server(apiVerifierBuilder().replayGuard(remote).build());
+             MtlsHttpClient http = MtlsHttpClient.builder(pki.client(provider, TestPki.WORKER))
+                     .requestHeaders((request, headers) -> headers.set(HttpHeaderNames.AUTHORIZATION,
+                             "Bearer " + token)).build()) {
+            CompletableFuture<MtlsHttpClient.Response> waiting = http.get("127.0.0.1", server.port(), "/jobs");
+            assertThat(checkStarted.await(30, TimeUnit.SECONDS)).as("the replay check started").isTrue();
+            try {
+                assertRefused(get(server, TestPki.WORKER, "/jobs"), 401, "MISSING_TOKEN", TestPki.WORKER_ID, null);
+                assertThat(waiting).as("still waiting for the replay store").isNotDone();
+            } finally {
+                answer.countDown();
+            }
+            MtlsHttpClient.Response served = waiting.get(60, TimeUnit.SECONDS);
+            assertThat(served.status()).isEqualTo(200);
+            assertThat(new String(served.body(), StandardCharsets.UTF_8)).isEqualTo(TestPki.WORKER_ID);
+
+            assertRefused(get(server, TestPki.WORKER, "/jobs", "Bearer " + token), 401, "REPLAYED",
+                    TestPki.WORKER_ID, token);
+            assertThat(pki.awaitEvent("token.rejected", field("reason", "REPLAYED")).fields().get("detail"))
+                    .contains("already used");
+            assertThat(checkedOn).as("both checks ran on the verification executor, never on the event loop")
+                    .hasSize(2).allSatisfy(thread -> assertThat(thread).startsWith("zerotrust-token-verify"));
         }
     }
 

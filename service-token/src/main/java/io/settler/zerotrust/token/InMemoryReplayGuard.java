@@ -41,4 +41,10 @@ public final class InMemoryReplayGuard implements ReplayGuard {
         return uses.putIfAbsent(new Use(issuer, jti), Boolean.TRUE, expiresAt.getEpochSecond(),
                 clock.instant().getEpochSecond()) == ExpiringMap.Insert.ADDED;
     }
+
+    /** {@code false}: an in-process map, no I/O, so it is checked even on an event loop. */
+    @Override
+    public boolean mayBlock() {
+        return false;
+    }
 }

@@ -54,11 +54,12 @@ import javax.crypto.SecretKey;
  * <p>Verification is strict before it is fast: a size cap before any parsing, exactly three
  * segments of canonical base64url, a header of only {@code alg}, {@code kid} and {@code typ}, the
  * algorithm pinned to the key (and the key to its issuers), exact signature lengths, JSON without
- * duplicate members, integer {@code exp} and {@code iat}, a maximum lifetime, exactly this
- * audience, a trusted issuer and exact scopes. Signatures are checked with the JDK's {@code Mac}
- * and {@code Signature} on the raw bytes. A bounded cache of verified tokens (keyed on the exact
- * token text, expiring with the token) makes the usual repeated token cheap; scopes, replay and
- * the certificate binding are checked on every call.
+ * duplicate members, integer {@code exp}, {@code iat} and {@code nbf} within years 1970 to 9999, a
+ * maximum lifetime, exactly this audience, a trusted issuer whose pinned key signed the token and
+ * which {@code sub} equals (a token speaks only for its issuer), and exact scopes. Signatures are
+ * checked with the JDK's {@code Mac} and {@code Signature} on the raw bytes. A bounded cache of
+ * verified tokens (keyed on the exact token text, expiring with the token) makes the usual
+ * repeated token cheap; scopes, replay and the certificate binding are checked on every call.
  *
  * <p>Immutable and thread-safe. Every rejection and refused mint is an audit event.
  */
@@ -243,11 +244,13 @@ public final class ServiceTokens {
 
     /**
      * Verifies like {@link #verify(String, String...)} on a thread that must never block, such as a
-     * Netty event loop: keys are looked up with {@link KeySource#heldKey}, never waiting for a fetch.
-     * Empty when the token's key is not held yet but a fetch that may bring it is under way: then
-     * nothing was decided or recorded, and the caller verifies the token again with
-     * {@link #verify(String, String...)} on a thread that may wait. (A {@link ReplayGuard} that does
-     * I/O still runs on the calling thread.)
+     * Netty event loop: keys are looked up with {@link KeySource#heldKey}, never waiting for a fetch,
+     * and a {@link ReplayGuard} that {@linkplain ReplayGuard#mayBlock may block} is never called.
+     * Empty when the token's key is not held yet but a fetch that may bring it is under way (never
+     * with a {@link KeySet}), or when the token passed every other check and only such a replay guard
+     * is left to ask: then nothing was decided or recorded (the token was not used up), and the
+     * caller verifies the token again with {@link #verify(String, String...)} on a thread that may
+     * wait. A rejection for any other reason is decided here.
      *
      * @throws TokenRejectedException with the reason, also recorded as an audit event
      */
@@ -256,9 +259,9 @@ public final class ServiceTokens {
     }
 
     /**
-     * Verifies like {@link #verify(String, X509Certificate, String...)} without ever waiting for a
-     * key fetch; empty when the key is not held yet but being fetched (see
-     * {@link #verifyWithoutWaiting(String, String...)}).
+     * Verifies like {@link #verify(String, X509Certificate, String...)} without ever blocking; empty
+     * when the key is not held yet but being fetched, or only a replay guard that may block is left
+     * to ask (see {@link #verifyWithoutWaiting(String, String...)}).
      *
      * @throws TokenRejectedException with the reason, also recorded as an audit event
      */
@@ -268,11 +271,14 @@ public final class ServiceTokens {
         return Optional.ofNullable(check(token, peerCertificate, requiredScopes, false));
     }
 
-    /** Thrown inside a verification that may not wait when the key is still being fetched; never escapes. */
-    private static final class KeyPending extends RuntimeException {
+    /**
+     * Thrown inside a verification that may not wait when it would have to: the key is still being
+     * fetched, or only a replay guard that may block is left to ask. Never escapes.
+     */
+    private static final class MustWait extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        KeyPending() {
+        MustWait() {
             super(null, null, false, false);
         }
     }
@@ -281,7 +287,7 @@ public final class ServiceTokens {
         return check(token, peer, requiredScopes, true);
     }
 
-    /** The verified token; {@code null} only when {@code mayWait} is false and the key is being fetched. */
+    /** The verified token; {@code null} only when {@code mayWait} is false and deciding would have to wait. */
     private VerifiedToken check(String token, X509Certificate peer, String[] requiredScopes, boolean mayWait) {
         try {
             if (token == null || token.isEmpty()) {
@@ -299,9 +305,9 @@ public final class ServiceTokens {
                     cache.put(token, verified, verified.expiresAt().getEpochSecond() + skewSeconds, now);
                 }
             }
-            checkPerCall(verified, peer, requiredScopes);
+            checkPerCall(verified, peer, requiredScopes, mayWait);
             return verified;
-        } catch (KeyPending e) {
+        } catch (MustWait e) {
             return null;
         } catch (TokenRejectedException e) {
             audit.record(AuditEvent.builder(clock.instant(), "token.rejected", AuditEvent.Outcome.REFUSED)
@@ -387,7 +393,7 @@ public final class ServiceTokens {
             return key;
         }
         if (verificationKeys.fetching()) {
-            throw new KeyPending(); // that fetch may bring it: let the caller verify where it may wait
+            throw new MustWait(); // that fetch may bring it: let the caller verify where it may wait
         }
         return wasFetching ? verificationKeys.heldKey(kid) : key; // a fetch ended in between: its keys are held
     }
@@ -454,7 +460,8 @@ public final class ServiceTokens {
                 Optional.ofNullable(claims.thumbprint()), claims.extra());
     }
 
-    private void checkPerCall(VerifiedToken verified, X509Certificate peer, String[] requiredScopes) {
+    private void checkPerCall(VerifiedToken verified, X509Certificate peer, String[] requiredScopes,
+                              boolean mayWait) {
         for (String scope : requiredScopes) {
             if (!verified.scopes().contains(scope)) {
                 throw reject(Reason.INSUFFICIENT_SCOPE, "the token of " + LogSafe.text(verified.service())
@@ -471,20 +478,26 @@ public final class ServiceTokens {
                         + " certificate was given; verify it with the connection's peer certificate");
             }
             byte[] expected = verified.certificateThumbprint().get().getBytes(StandardCharsets.US_ASCII);
-            if (!MessageDigest.isEqual(expected, peerThumbprints.thumbprint(peer).getBytes(StandardCharsets.US_ASCII))) {
+            byte[] actual = peerThumbprints.thumbprint(peer).getBytes(StandardCharsets.US_ASCII);
+            if (!MessageDigest.isEqual(expected, actual)) {
                 throw reject(Reason.CERTIFICATE_MISMATCH, "the token is bound to another certificate than the"
                         + " peer's (" + CertificateFingerprint.sha256(peer) + ")");
             }
         }
+        if (replayGuard != null && !mayWait && replayGuard.mayBlock()) {
+            throw new MustWait(); // the last check, and it may do I/O: let the caller ask where it may wait
+        }
         if (replayGuard != null && !firstUse(verified)) {
-            throw reject(Reason.REPLAYED, "token " + LogSafe.text(verified.jti()) + " of " + LogSafe.text(verified.issuer())
+            throw reject(Reason.REPLAYED, "token " + LogSafe.text(verified.jti()) + " of "
+                    + LogSafe.text(verified.issuer())
                     + " was already used (or the replay guard is full and fails closed)");
         }
     }
 
     private boolean firstUse(VerifiedToken verified) {
         try {
-            return replayGuard.firstUse(verified.issuer(), verified.jti(), verified.expiresAt().plusSeconds(skewSeconds));
+            return replayGuard.firstUse(verified.issuer(), verified.jti(),
+                    verified.expiresAt().plusSeconds(skewSeconds));
         } catch (RuntimeException e) {
             throw reject(Reason.REPLAY_CHECK_FAILED, "the replay guard could not record token "
                     + LogSafe.text(verified.jti()) + " (" + e.getClass().getSimpleName() + ": "
@@ -530,7 +543,10 @@ public final class ServiceTokens {
         private Builder() {
         }
 
-        /** This service, e.g. {@code spiffe://example.org/api}: {@code iss} and {@code sub} when minting, the one accepted {@code aud}. */
+        /**
+         * This service, e.g. {@code spiffe://example.org/api}: {@code iss} and {@code sub} when minting,
+         * the one accepted {@code aud}.
+         */
         public Builder identity(String spiffeId) {
             this.identity = ServiceIdentity.parse(Objects.requireNonNull(spiffeId, "spiffeId")).toString();
             return this;
@@ -611,7 +627,11 @@ public final class ServiceTokens {
             return this;
         }
 
-        /** Accept each issuer and jti only once (off by default; for one-time tokens). */
+        /**
+         * Accept each issuer and jti only once (off by default; for one-time tokens). A guard that
+         * {@linkplain ReplayGuard#mayBlock may block} is never called by {@code verifyWithoutWaiting}, which
+         * then answers empty for a token that passed every other check.
+         */
         public Builder replayGuard(ReplayGuard guard) {
             this.replayGuard = Objects.requireNonNull(guard, "guard");
             return this;

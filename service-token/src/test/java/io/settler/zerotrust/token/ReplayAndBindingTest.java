@@ -6,6 +6,7 @@ import static io.settler.zerotrust.token.TestKeys.PROXY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.security.MessageDigest;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 class ReplayAndBindingTest {
@@ -52,6 +54,47 @@ class ReplayAndBindingTest {
         ServiceTokens proxy = proxy().replayGuard(unreachable).build();
         String token = api.mint(PROXY, List.of());
         assertRejected(() -> proxy.verify(token), Reason.REPLAY_CHECK_FAILED, token);
+    }
+
+    /**
+     * Issue 14, finding 11c: a guard that may block (here: any but the in-memory one) is never asked
+     * on a thread that must not wait. {@code verifyWithoutWaiting} refuses a bad token itself, but
+     * leaves a good one undecided, unrecorded and unused, for {@code verify} to settle where it may wait.
+     */
+    @Test
+    void verifyWithoutWaitingNeverAsksAReplayGuardThatMayBlock() {
+        InMemoryReplayGuard store = InMemoryReplayGuard.create(100, clock);
+        List<String> asked = new CopyOnWriteArrayList<>();
+        ReplayGuard remote = (issuer, jti, expiresAt) -> {
+            asked.add(jti);
+            return store.firstUse(issuer, jti, expiresAt);
+        };
+        List<AuditEvent> events = new CopyOnWriteArrayList<>();
+        ServiceTokens proxy = proxy().replayGuard(remote).auditLog(events::add).build();
+        String token = api.mint(PROXY, List.of("db:read"));
+
+        assertThat(remote.mayBlock()).as("the default").isTrue();
+        assertThat(proxy.verifyWithoutWaiting(token, "db:read")).isEmpty();
+        assertThat(proxy.verifyWithoutWaiting(token, apiCert.certificate(), "db:read")).isEmpty();
+        assertRejected(() -> proxy.verifyWithoutWaiting(token, "db:write"), Reason.INSUFFICIENT_SCOPE, token);
+        assertThat(asked).as("never asked without waiting").isEmpty();
+        assertThat(events).singleElement().satisfies(event -> assertThat(event.fields())
+                .containsEntry("reason", "INSUFFICIENT_SCOPE"));
+
+        assertThat(proxy.verify(token, "db:read").service()).isEqualTo(API);
+        assertRejected(() -> proxy.verify(token, "db:read"), Reason.REPLAYED, token);
+        assertThat(asked).hasSize(2);
+    }
+
+    @Test
+    void verifyWithoutWaitingStillRefusesReplaysWithTheInMemoryGuard() {
+        InMemoryReplayGuard guard = InMemoryReplayGuard.create(100, clock);
+        ServiceTokens proxy = proxy().replayGuard(guard).build();
+        String token = api.mint(PROXY, List.of());
+        assertThat(guard.mayBlock()).isFalse();
+        assertThat(proxy.verifyWithoutWaiting(token)).get().satisfies(verified -> assertThat(verified.service())
+                .isEqualTo(API));
+        assertRejected(() -> proxy.verifyWithoutWaiting(token), Reason.REPLAYED, token);
     }
 
     @Test
