@@ -125,20 +125,42 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
     private void checkServer(X509Certificate[] chain, String peerHost, Optional<InetAddress> remote)
             throws CertificateException {
-        Optional<PeerName> expected;
-        try {
-            expected = serverNames.expectedFor(peerHost);
-        } catch (IllegalArgumentException e) {
-            expected = Optional.empty();
-        }
+        Optional<PeerName> expected = expectedServer(peerHost);
         if (expected.isEmpty()) {
-            String reason = "no expected server name: connect by host name or configure the expected server identity";
-            refuse("server", chain, remote, "NAME_MISMATCH", reason);
-            throw new PeerVerificationException(PeerVerificationException.Reason.NAME_MISMATCH, reason);
+            refuse("server", chain, remote, "NAME_MISMATCH", NO_EXPECTED_NAME);
+            throw new PeerVerificationException(PeerVerificationException.Reason.NAME_MISMATCH, NO_EXPECTED_NAME);
         }
         PeerName name = expected.get();
         VerifiedPeer peer = verify(chain, remote, "server", presented -> verifier.get().verifyServer(presented, name));
         accept("server", peer, remote, "expected-server=" + name);
+    }
+
+    private static final String NO_EXPECTED_NAME =
+            "no expected server name: connect by host name or configure the expected server identity";
+
+    private Optional<PeerName> expectedServer(String peerHost) {
+        try {
+            return serverNames.expectedFor(peerHost);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Verifies the chain of a peer connected earlier as a new handshake would now: PKIX against the
+     * current trust bundle, then (clients) the expected server name. No authorization and no audit
+     * event: the caller decides what a refusal means for its connection and records that.
+     *
+     * @param chain the peer's chain as its handshake presented it
+     * @param peerHost the host a client connected to (null when unknown)
+     */
+    VerifiedPeer verifyAgain(List<X509Certificate> chain, String peerHost) throws PeerVerificationException {
+        if (clientAuthorizer.isPresent()) {
+            return verifier.get().verifyClient(chain);
+        }
+        PeerName name = expectedServer(peerHost).orElseThrow(() -> new PeerVerificationException(
+                PeerVerificationException.Reason.NAME_MISMATCH, NO_EXPECTED_NAME));
+        return verifier.get().verifyServer(chain, name);
     }
 
     @FunctionalInterface

@@ -310,6 +310,32 @@ class MtlsContextTest {
     }
 
     @Test
+    void verifiesAnEstablishedPeerAgainstTheTrustBundleAfterRotation() throws Exception {
+        SwappableSource serverTrust = new SwappableSource(credentials(SERVER).current());
+        SwappableSource clientTrust = new SwappableSource(credentials(CA.leaf("worker").issue()).current());
+        MtlsContext server = MtlsContext.server(serverTrust, PeerAuthorizer.builder().allowIdentities(WORKER).build())
+                .auditLog(auditLog).build();
+        MtlsContext client = MtlsContext.client(clientTrust).auditLog(auditLog).build();
+        Loopback.Sessions sessions = Loopback.handshake(server, client, "localhost");
+
+        assertThat(server.verifyAgain(sessions.server()).identity()).hasValueSatisfying(
+                identity -> assertThat(identity.toString()).isEqualTo(WORKER));
+        assertThat(client.verifyAgain(sessions.client()).identity()).hasValueSatisfying(
+                identity -> assertThat(identity.toString()).isEqualTo("spiffe://example.org/api"));
+
+        // The CA is re-keyed on both ends: a new root of the same name replaces the one that issued the peers.
+        TrustBundle rekeyed = TrustBundle.of(List.of(DevCertificateAuthority.create("example.org").rootCertificate()));
+        serverTrust.swapTrust(rekeyed);
+        clientTrust.swapTrust(rekeyed);
+        assertThatThrownBy(() -> server.verifyAgain(sessions.server()))
+                .isInstanceOfSatisfying(PeerVerificationException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE));
+        assertThatThrownBy(() -> client.verifyAgain(sessions.client()))
+                .isInstanceOfSatisfying(PeerVerificationException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE));
+    }
+
+    @Test
     void postureSaysSessionsAreNeverResumed() {
         server();
         assertThat(audit).filteredOn(event -> event.action().equals("tls.posture"))
