@@ -29,9 +29,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * {@link PeerCertificateVerifier}), then the expected server name or, for clients of a server, the
  * {@link PeerAuthorizer}; every decision leaves an audit event.
  *
- * <p>It also invalidates each TLS 1.3 session it verifies, on both ends, so that the JDK issues
- * and keeps no ticket for it: a resumed handshake would skip this class (see
- * {@link SessionResumption}).
+ * <p>It also invalidates the sessions it verifies (all of a client's, a server's TLS 1.3 ones), so
+ * that the JDK issues and keeps no ticket or session for them: a resumed handshake would skip this
+ * class (see {@link SessionResumption}).
  */
 final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
@@ -211,15 +211,15 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
         }
     }
 
-    private static void neverResumable(Socket socket) {
+    private void neverResumable(Socket socket) {
         if (socket instanceof SSLSocket ssl) {
-            SessionResumption.neverResumable(ssl.getHandshakeSession());
+            SessionResumption.neverResumable(ssl.getHandshakeSession(), clientAuthorizer.isEmpty());
         }
     }
 
-    private static void neverResumable(SSLEngine engine) {
+    private void neverResumable(SSLEngine engine) {
         if (engine != null) {
-            SessionResumption.neverResumable(engine.getHandshakeSession());
+            SessionResumption.neverResumable(engine.getHandshakeSession(), clientAuthorizer.isEmpty());
         }
     }
 
