@@ -8,11 +8,15 @@ import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.trust.PeerCertificateVerifier;
 import io.settler.zerotrust.trust.PeerName;
 import io.settler.zerotrust.trust.PeerVerificationException;
+import io.settler.zerotrust.trust.VerifiedPeer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.security.GeneralSecurityException;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -21,7 +25,9 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
@@ -60,7 +66,7 @@ public final class MtlsContext {
     private final AuditLog audit;
     private final Clock clock;
     private final X509ExtendedKeyManager keyManager;
-    private final X509ExtendedTrustManager trustManager;
+    private final VerifyingTrustManager trustManager;
 
     /** Which end of the connection a context is for. */
     public enum Role {
@@ -187,6 +193,38 @@ public final class MtlsContext {
     /** Server sockets for a server; each requires client certificates. */
     public SSLServerSocketFactory serverSocketFactory() {
         return sslContext.getServerSocketFactory();
+    }
+
+    /**
+     * Verifies the peer of an established connection again, as a new handshake would now: PKIX
+     * against the trust bundle current now (after any rotation) at the builder's clock, then
+     * (clients) the expected server name. For connections that outlive a rotation, which a new
+     * trust bundle only reaches at their next handshake: netty-mtls's {@code ConnectionExpiryHandler}
+     * closes those that fail. Authorization is not re-run here (a policy change brings its own
+     * authorizer) and nothing is audited: the caller records what it does about a refusal.
+     *
+     * @param session the session of a connection whose handshake with this context completed
+     * @return the peer as verified now
+     * @throws PeerVerificationException with the reason a handshake now would refuse the peer
+     * @throws IllegalArgumentException if the session has no verified peer certificate chain
+     */
+    public VerifiedPeer verifyAgain(SSLSession session) throws PeerVerificationException {
+        Objects.requireNonNull(session, "session");
+        Certificate[] presented;
+        try {
+            presented = session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            throw new IllegalArgumentException("the session has no verified peer: pass the session of a connection"
+                    + " whose handshake completed", e);
+        }
+        List<X509Certificate> chain = new ArrayList<>(presented.length);
+        for (Certificate certificate : presented) {
+            if (!(certificate instanceof X509Certificate x509)) {
+                throw new IllegalArgumentException("the session's peer presented a non-X.509 certificate");
+            }
+            chain.add(x509);
+        }
+        return trustManager.verifyAgain(chain, session.getPeerHost());
     }
 
     /**

@@ -13,11 +13,15 @@ import javax.net.ssl.SSLSocket;
  * session; chained TLS 1.3 tickets extend that indefinitely. Two per-connection mechanisms:
  *
  * <ul>
- *   <li>{@link #neverResumable(SSLSession)}: the trust manager invalidates each TLS 1.3 session it
- *       verifies. The JDK then sends no NewSessionTicket for it and caches it nowhere (the
- *       connection itself carries on). Not done for TLS 1.2, where the JDK promises a ticket in the
- *       ServerHello before the trust manager runs and would then break the handshake by not
- *       sending it.</li>
+ *   <li>{@link #neverResumable(SSLSession, boolean)}: the trust manager invalidates each session it
+ *       verifies. The JDK then caches it nowhere and, as a TLS 1.3 server, sends no
+ *       NewSessionTicket for it (the connection itself carries on). A server leaves TLS 1.2
+ *       sessions alone: there the JDK promises a ticket in the ServerHello before the trust manager
+ *       runs and would break the handshake by not sending it. A client invalidates every session,
+ *       which keeps clients that build their own engines from our managers (Lettuce) and set
+ *       their own endpoint identification algorithm from resuming TLS 1.2 sessions; the TLS 1.3
+ *       tickets such a client receives are stored as new sessions, which only the second
+ *       mechanism refuses.</li>
  *   <li>{@link #refuseResumption(SSLParameters)}: every engine and socket gets an endpoint
  *       identification algorithm of its own. The JDK resumes a session (session ID, TLS 1.2 ticket
  *       or TLS 1.3 PSK) only into a connection with the algorithm the session was made with, so no
@@ -46,9 +50,12 @@ final class SessionResumption {
         socket.setSSLParameters(refuseResumption(socket.getSSLParameters()));
     }
 
-    /** Invalidates a TLS 1.3 session being negotiated, so it is neither cached nor sent as a ticket. */
-    static void neverResumable(SSLSession handshakeSession) {
-        if (handshakeSession != null && TlsProtocols.TLS13.equals(handshakeSession.getProtocol())) {
+    /**
+     * Invalidates a session being negotiated, so it is neither cached nor sent as a ticket: any
+     * session on a client, TLS 1.3 sessions on a server.
+     */
+    static void neverResumable(SSLSession handshakeSession, boolean client) {
+        if (handshakeSession != null && (client || TlsProtocols.TLS13.equals(handshakeSession.getProtocol()))) {
             handshakeSession.invalidate();
         }
     }

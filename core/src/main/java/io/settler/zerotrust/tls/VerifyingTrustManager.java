@@ -29,9 +29,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * {@link PeerCertificateVerifier}), then the expected server name or, for clients of a server, the
  * {@link PeerAuthorizer}; every decision leaves an audit event.
  *
- * <p>It also invalidates each TLS 1.3 session it verifies, on both ends, so that the JDK issues
- * and keeps no ticket for it: a resumed handshake would skip this class (see
- * {@link SessionResumption}).
+ * <p>It also invalidates the sessions it verifies (all of a client's, a server's TLS 1.3 ones), so
+ * that the JDK issues and keeps no ticket or session for them: a resumed handshake would skip this
+ * class (see {@link SessionResumption}).
  */
 final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
@@ -125,20 +125,42 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
     private void checkServer(X509Certificate[] chain, String peerHost, Optional<InetAddress> remote)
             throws CertificateException {
-        Optional<PeerName> expected;
-        try {
-            expected = serverNames.expectedFor(peerHost);
-        } catch (IllegalArgumentException e) {
-            expected = Optional.empty();
-        }
+        Optional<PeerName> expected = expectedServer(peerHost);
         if (expected.isEmpty()) {
-            String reason = "no expected server name: connect by host name or configure the expected server identity";
-            refuse("server", chain, remote, "NAME_MISMATCH", reason);
-            throw new PeerVerificationException(PeerVerificationException.Reason.NAME_MISMATCH, reason);
+            refuse("server", chain, remote, "NAME_MISMATCH", NO_EXPECTED_NAME);
+            throw new PeerVerificationException(PeerVerificationException.Reason.NAME_MISMATCH, NO_EXPECTED_NAME);
         }
         PeerName name = expected.get();
         VerifiedPeer peer = verify(chain, remote, "server", presented -> verifier.get().verifyServer(presented, name));
         accept("server", peer, remote, "expected-server=" + name);
+    }
+
+    private static final String NO_EXPECTED_NAME =
+            "no expected server name: connect by host name or configure the expected server identity";
+
+    private Optional<PeerName> expectedServer(String peerHost) {
+        try {
+            return serverNames.expectedFor(peerHost);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Verifies the chain of a peer connected earlier as a new handshake would now: PKIX against the
+     * current trust bundle, then (clients) the expected server name. No authorization and no audit
+     * event: the caller decides what a refusal means for its connection and records that.
+     *
+     * @param chain the peer's chain as its handshake presented it
+     * @param peerHost the host a client connected to (null when unknown)
+     */
+    VerifiedPeer verifyAgain(List<X509Certificate> chain, String peerHost) throws PeerVerificationException {
+        if (clientAuthorizer.isPresent()) {
+            return verifier.get().verifyClient(chain);
+        }
+        PeerName name = expectedServer(peerHost).orElseThrow(() -> new PeerVerificationException(
+                PeerVerificationException.Reason.NAME_MISMATCH, NO_EXPECTED_NAME));
+        return verifier.get().verifyServer(chain, name);
     }
 
     @FunctionalInterface
@@ -189,15 +211,15 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
         }
     }
 
-    private static void neverResumable(Socket socket) {
+    private void neverResumable(Socket socket) {
         if (socket instanceof SSLSocket ssl) {
-            SessionResumption.neverResumable(ssl.getHandshakeSession());
+            SessionResumption.neverResumable(ssl.getHandshakeSession(), clientAuthorizer.isEmpty());
         }
     }
 
-    private static void neverResumable(SSLEngine engine) {
+    private void neverResumable(SSLEngine engine) {
         if (engine != null) {
-            SessionResumption.neverResumable(engine.getHandshakeSession());
+            SessionResumption.neverResumable(engine.getHandshakeSession(), clientAuthorizer.isEmpty());
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -105,6 +106,35 @@ final class Loopback {
             return new Outcome(server.get(15, TimeUnit.SECONDS), client);
         } catch (ExecutionException e) {
             return new Outcome(Optional.of(e.getCause()), client);
+        }
+    }
+
+    /** Both ends' sessions of a completed handshake. */
+    record Sessions(SSLSession server, SSLSession client) {
+    }
+
+    /** One handshake between our server and our client contexts; the sessions stay readable after the close. */
+    static Sessions handshake(MtlsContext server, MtlsContext client, String host) throws Exception {
+        try (SSLServerSocket listener = (SSLServerSocket) server.serverSocketFactory().createServerSocket(0, 1,
+                InetAddress.getLoopbackAddress())) {
+            listener.setSoTimeout(10_000);
+            CompletableFuture<SSLSession> accepted = CompletableFuture.supplyAsync(() -> {
+                try (SSLSocket socket = (SSLSocket) listener.accept()) {
+                    socket.setSoTimeout(10_000);
+                    server.handshake(socket);
+                    socket.getOutputStream().write(socket.getInputStream().read());
+                    return socket.getSession();
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (SSLSocket socket = (SSLSocket) client.socketFactory().createSocket(host, listener.getLocalPort())) {
+                socket.setSoTimeout(10_000);
+                socket.startHandshake();
+                socket.getOutputStream().write(42);
+                socket.getInputStream().read();
+                return new Sessions(accepted.get(15, TimeUnit.SECONDS), socket.getSession());
+            }
         }
     }
 

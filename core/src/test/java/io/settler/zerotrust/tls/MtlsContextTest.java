@@ -19,10 +19,12 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocketFactory;
 import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -307,6 +309,61 @@ class MtlsContextTest {
                 .as("each connection verified the server again")
                 .hasSize(3)
                 .allMatch(event -> "server".equals(event.fields().get("role")));
+    }
+
+    @Test
+    void clientBuiltElsewhereFromOurManagersVerifiesEveryServerItReconnectsToOverTls12() throws Exception {
+        // As Lettuce does: its own JDK context from our key and trust managers, and its own parameters.
+        // (Over TLS 1.3 the JDK there keeps the server's tickets: see refuseResumption(engine).)
+        MtlsContext ours = MtlsContext.client(credentials(CA.leaf("worker").issue())).allowTls12()
+                .auditLog(auditLog).build();
+        SSLContext elsewhere = SSLContext.getInstance("TLSv1.2");
+        elsewhere.init(new KeyManager[] {ours.keyManager()}, new TrustManager[] {ours.trustManager()}, null);
+        SSLContext plainServer = plainJdk(SERVER, "TLSv1.2");
+        List<Loopback.Outcome> outcomes = Loopback.exchanges(plainServer.getServerSocketFactory(), socket -> {
+            socket.setNeedClientAuth(true);
+            socket.startHandshake();
+        }, elsewhere.getSocketFactory(), "localhost", 3);
+
+        assertThat(outcomes).allMatch(Loopback.Outcome::succeeded);
+        assertThat(audit).filteredOn(event -> event.action().equals("peer.accepted"))
+                .as("each connection verified the server again")
+                .hasSize(3);
+    }
+
+    @Test
+    void serverThatHandshakesImplicitlyStillIssuesNoTls13Ticket() throws Exception {
+        List<Loopback.Outcome> outcomes = Loopback.exchanges(server().serverSocketFactory(), socket -> { },
+                plainJdkClient(CA.leaf("worker").issue(), "TLSv1.3"), "localhost", 3);
+
+        assertThat(outcomes).allMatch(Loopback.Outcome::succeeded);
+        assertThat(audit).filteredOn(event -> event.action().equals("peer.accepted")).hasSize(3);
+    }
+
+    @Test
+    void verifiesAnEstablishedPeerAgainstTheTrustBundleAfterRotation() throws Exception {
+        SwappableSource serverTrust = new SwappableSource(credentials(SERVER).current());
+        SwappableSource clientTrust = new SwappableSource(credentials(CA.leaf("worker").issue()).current());
+        MtlsContext server = MtlsContext.server(serverTrust, PeerAuthorizer.builder().allowIdentities(WORKER).build())
+                .auditLog(auditLog).build();
+        MtlsContext client = MtlsContext.client(clientTrust).auditLog(auditLog).build();
+        Loopback.Sessions sessions = Loopback.handshake(server, client, "localhost");
+
+        assertThat(server.verifyAgain(sessions.server()).identity()).hasValueSatisfying(
+                identity -> assertThat(identity.toString()).isEqualTo(WORKER));
+        assertThat(client.verifyAgain(sessions.client()).identity()).hasValueSatisfying(
+                identity -> assertThat(identity.toString()).isEqualTo("spiffe://example.org/api"));
+
+        // The CA is re-keyed on both ends: a new root of the same name replaces the one that issued the peers.
+        TrustBundle rekeyed = TrustBundle.of(List.of(DevCertificateAuthority.create("example.org").rootCertificate()));
+        serverTrust.swapTrust(rekeyed);
+        clientTrust.swapTrust(rekeyed);
+        assertThatThrownBy(() -> server.verifyAgain(sessions.server()))
+                .isInstanceOfSatisfying(PeerVerificationException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE));
+        assertThatThrownBy(() -> client.verifyAgain(sessions.client()))
+                .isInstanceOfSatisfying(PeerVerificationException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE));
     }
 
     @Test

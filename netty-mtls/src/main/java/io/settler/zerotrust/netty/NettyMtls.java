@@ -14,6 +14,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
 import io.netty.internal.tcnative.SSL;
+import io.netty.util.AttributeKey;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
@@ -69,6 +70,12 @@ public final class NettyMtls {
      * room for twice that many, aliases it no longer knows are evicted before the cache is full.
      */
     private static final int CACHED_KEY_MATERIAL = 32;
+
+    /**
+     * The core context a channel's TLS was added from by {@link #addTo}: what
+     * {@link ConnectionExpiryHandler} verifies the peer again with after a rotation.
+     */
+    static final AttributeKey<MtlsContext> CONTEXT = AttributeKey.valueOf(NettyMtls.class, "mtlsContext");
 
     private final MtlsContext mtls;
     private final Provider provider;
@@ -139,6 +146,7 @@ public final class NettyMtls {
     }
 
     private void add(ChannelPipeline pipeline, SslHandler ssl) {
+        pipeline.channel().attr(CONTEXT).set(mtls);
         pipeline.addLast(HandlerNames.TLS, ssl);
         pipeline.addLast(HandlerNames.PEER_IDENTITY, new PeerIdentityHandler(mtls));
     }
