@@ -178,7 +178,7 @@ class ServiceTokenAuthTest {
             assertThat(http.get("127.0.0.1", server.port(), "/jobs").join().status()).isEqualTo(200);
             assertThat(pki.events).noneMatch(event -> event.action().equals("request.refused"));
             if (provider == NettyMtls.Provider.JDK) {
-                // The next connection resumes the session of the old certificate; the JDK reports it.
+                // The next connection is a full handshake with the rotated certificate; the JDK reports it.
                 // (Netty's OpenSSL engine does not report a client's own certificate: see BearerTokens.)
                 current.set(snapshot(2, WORKER_2));
                 assertThat(http.get("127.0.0.1", server.port(), "/jobs").join().status())
