@@ -68,7 +68,8 @@ class LocalZoneTest {
         assertThat(prepared.resolve("orders-db-server.crt")).exists();
         assertThat(prepared.resolve("redis-server.key")).exists();
         assertThat(Files.readString(prepared.resolve("rendered/redis.conf")))
-                .contains("port 0", "tls-port 6380", "tls-auth-clients yes", "aclfile " + prepared.resolve("rendered/users.acl"));
+                .contains("port 0", "tls-port 6380", "tls-auth-clients yes",
+                        "aclfile \"" + prepared.resolve("rendered/users.acl") + "\"");
         assertThat(Files.readString(prepared.resolve("rendered/schema.sql"))).contains("CREATE TABLE orders");
         Deployment deployment = Deployment.at(prepared);
         assertThat(deployment.address("redis").getPort()).isEqualTo(6380);
