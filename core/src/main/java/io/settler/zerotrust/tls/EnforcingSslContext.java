@@ -22,6 +22,9 @@ import javax.net.ssl.TrustManager;
  * An {@link SSLContext} that applies our {@link SSLParameters} to every engine and socket it
  * creates, so code that takes the context and ignores the parameters (a driver, a framework) still
  * gets TLS 1.3, our suites and required client authentication rather than the JDK's defaults.
+ * Each engine and client socket also refuses to resume any session
+ * ({@link SessionResumption#refuseResumption(SSLParameters)}); sockets accepted by a server socket
+ * get that from {@link MtlsContext#handshake}.
  */
 final class EnforcingSslContext extends SSLContext {
 
@@ -95,7 +98,7 @@ final class EnforcingSslContext extends SSLContext {
         }
 
         private SSLEngine apply(SSLEngine engine) {
-            engine.setSSLParameters(copy(parameters));
+            engine.setSSLParameters(SessionResumption.refuseResumption(copy(parameters)));
             return engine;
         }
     }
@@ -110,7 +113,7 @@ final class EnforcingSslContext extends SSLContext {
         }
 
         private Socket apply(Socket socket) {
-            ((SSLSocket) socket).setSSLParameters(copy(parameters));
+            ((SSLSocket) socket).setSSLParameters(SessionResumption.refuseResumption(copy(parameters)));
             return socket;
         }
 

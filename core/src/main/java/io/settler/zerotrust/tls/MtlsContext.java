@@ -8,12 +8,15 @@ import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.trust.PeerCertificateVerifier;
 import io.settler.zerotrust.trust.PeerName;
 import io.settler.zerotrust.trust.PeerVerificationException;
+import io.settler.zerotrust.trust.VerifiedPeer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.security.GeneralSecurityException;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,7 +25,9 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
@@ -48,8 +53,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * by PKIX against the current trust bundle at the builder's clock, then (servers) authorized by
  * the {@link PeerAuthorizer} or (clients) matched against the expected server name, by DNS/IP SAN
  * or SPIFFE identity, never the subject CN. Rotation in the credential source reaches new
- * handshakes without rebuilding the context. Every decision leaves an audit event, and building
- * the context records a posture event. Immutable and thread-safe.
+ * handshakes without rebuilding the context. No TLS session is ever resumed, on either end: a
+ * resumed handshake would skip verification, authorization and audit, so every connection gets a
+ * full handshake (no TLS 1.3 tickets are issued or kept). Every decision leaves an audit event,
+ * and building the context records a posture event. Immutable and thread-safe.
  */
 public final class MtlsContext {
 
@@ -59,7 +66,7 @@ public final class MtlsContext {
     private final AuditLog audit;
     private final Clock clock;
     private final X509ExtendedKeyManager keyManager;
-    private final X509ExtendedTrustManager trustManager;
+    private final VerifyingTrustManager trustManager;
 
     /** Which end of the connection a context is for. */
     public enum Role {
@@ -93,11 +100,6 @@ public final class MtlsContext {
         try {
             SSLContext context = SSLContext.getInstance(TlsProtocols.TLS13);
             context.init(new KeyManager[] {keyManager}, new TrustManager[] {trustManager}, null);
-            // A resumed session skips verification and authorization: bound how long one lives so a
-            // peer removed from the allow-list, or a rotated trust bundle, takes effect within it.
-            int seconds = (int) Math.min(Integer.MAX_VALUE, builder.sessionTimeout.toSeconds());
-            context.getServerSessionContext().setSessionTimeout(seconds);
-            context.getClientSessionContext().setSessionTimeout(seconds);
             this.sslContext = new EnforcingSslContext(context, parameters);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK cannot create a TLS 1.3 context", e);
@@ -162,6 +164,20 @@ public final class MtlsContext {
         return sslContext.getDefaultSSLParameters();
     }
 
+    /**
+     * Keeps an engine built elsewhere from {@link #keyManager()} and {@link #trustManager()} on the
+     * JDK (Netty's JDK provider) from resuming any earlier session, as engines made by
+     * {@link #sslContext()} already are: a resumed handshake would skip verification,
+     * authorization and audit. Call it once per engine, before its handshake.
+     *
+     * @param engine a JDK engine of this context's role
+     * @return the same engine
+     */
+    public SSLEngine refuseResumption(SSLEngine engine) {
+        SessionResumption.refuseResumption(Objects.requireNonNull(engine, "engine"));
+        return engine;
+    }
+
     /** A server engine, or a client engine that verifies by its peer host name. */
     public SSLEngine newEngine(String peerHost, int peerPort) {
         SSLEngine engine = sslContext.createSSLEngine(peerHost, peerPort);
@@ -180,16 +196,50 @@ public final class MtlsContext {
     }
 
     /**
+     * Verifies the peer of an established connection again, as a new handshake would now: PKIX
+     * against the trust bundle current now (after any rotation) at the builder's clock, then
+     * (clients) the expected server name. For connections that outlive a rotation, which a new
+     * trust bundle only reaches at their next handshake: netty-mtls's {@code ConnectionExpiryHandler}
+     * closes those that fail. Authorization is not re-run here (a policy change brings its own
+     * authorizer) and nothing is audited: the caller records what it does about a refusal.
+     *
+     * @param session the session of a connection whose handshake with this context completed
+     * @return the peer as verified now
+     * @throws PeerVerificationException with the reason a handshake now would refuse the peer
+     * @throws IllegalArgumentException if the session has no verified peer certificate chain
+     */
+    public VerifiedPeer verifyAgain(SSLSession session) throws PeerVerificationException {
+        Objects.requireNonNull(session, "session");
+        Certificate[] presented;
+        try {
+            presented = session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            throw new IllegalArgumentException("the session has no verified peer: pass the session of a connection"
+                    + " whose handshake completed", e);
+        }
+        List<X509Certificate> chain = new ArrayList<>(presented.length);
+        for (Certificate certificate : presented) {
+            if (!(certificate instanceof X509Certificate x509)) {
+                throw new IllegalArgumentException("the session's peer presented a non-X.509 certificate");
+            }
+            chain.add(x509);
+        }
+        return trustManager.verifyAgain(chain, session.getPeerHost());
+    }
+
+    /**
      * Completes the handshake of a socket made by this context, and audits a refusal that the JDK
      * makes before our verification runs (no client certificate, a protocol version we do not
      * enable, no common cipher suite). Refusals by our own verification are audited where they
-     * happen. Servers built on JDK sockets call this right after {@code accept()}.
+     * happen. Servers built on JDK sockets call this right after {@code accept()}: it also keeps
+     * the socket from resuming a TLS 1.2 session (TLS 1.3 sessions are never resumable anyway).
      *
      * @param socket an accepted or connected socket of this context
      * @throws SSLException the handshake failure, unchanged
      */
     public void handshake(SSLSocket socket) throws IOException {
         try {
+            SessionResumption.refuseResumption(socket);
             socket.startHandshake();
         } catch (SSLException e) {
             recordHandshakeFailure(e, Optional.ofNullable(socket.getInetAddress()));
@@ -244,7 +294,7 @@ public final class MtlsContext {
                 .field("protocols", String.join(",", parameters.getProtocols()))
                 .field("cipher_suites", String.join(",", parameters.getCipherSuites()))
                 .field("client_auth", role == Role.SERVER ? "required" : "presented")
-                .field("session_timeout", builder.sessionTimeout)
+                .field("session_resumption", "refused")
                 .field("identity", snapshot.identity().identity().map(Object::toString).orElse("none"))
                 .field("fingerprint", snapshot.identity().fingerprint())
                 .field("trust_anchors", String.join(",", snapshot.trust().fingerprints()));
@@ -298,7 +348,6 @@ public final class MtlsContext {
         private Clock clock = Clock.systemUTC();
         private AuditLog audit = AuditLog.slf4j();
         private boolean allowTls12;
-        private Duration sessionTimeout = Duration.ofMinutes(5);
 
         private Builder(Role role, CredentialSource credentials, PeerAuthorizer authorizer) {
             this.role = role;
@@ -336,20 +385,6 @@ public final class MtlsContext {
          */
         public Builder allowTls12() {
             this.allowTls12 = true;
-            return this;
-        }
-
-        /**
-         * How long a TLS session may be resumed (default 5 minutes; the JDK's default is 24 hours).
-         * A resumed handshake is not verified or authorized again, so this bounds how long a peer
-         * that was removed from the allow-list, or whose trust anchor was rotated out, can go on.
-         */
-        public Builder sessionTimeout(Duration sessionTimeout) {
-            Objects.requireNonNull(sessionTimeout, "sessionTimeout");
-            if (sessionTimeout.isNegative() || sessionTimeout.isZero()) {
-                throw new IllegalArgumentException("sessionTimeout must be positive; got " + sessionTimeout);
-            }
-            this.sessionTimeout = sessionTimeout;
             return this;
         }
 

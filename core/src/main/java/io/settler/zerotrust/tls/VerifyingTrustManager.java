@@ -28,6 +28,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * Verifies the peer in the handshake: PKIX against the current trust bundle (through
  * {@link PeerCertificateVerifier}), then the expected server name or, for clients of a server, the
  * {@link PeerAuthorizer}; every decision leaves an audit event.
+ *
+ * <p>It also invalidates the sessions it verifies (all of a client's, a server's TLS 1.3 ones), so
+ * that the JDK issues and keeps no ticket or session for them: a resumed handshake would skip this
+ * class (see {@link SessionResumption}).
  */
 final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
@@ -66,11 +70,13 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        neverResumable(socket);
         checkClient(chain, remoteAddress(socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        neverResumable(engine);
         checkClient(chain, remoteAddress(engine == null ? null : engine.getPeerHost()));
     }
 
@@ -81,11 +87,13 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        neverResumable(socket);
         checkServer(chain, peerHost(socket), remoteAddress(socket));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        neverResumable(engine);
         String host = engine == null ? null : engine.getPeerHost();
         checkServer(chain, host, remoteAddress(host));
     }
@@ -117,20 +125,42 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
 
     private void checkServer(X509Certificate[] chain, String peerHost, Optional<InetAddress> remote)
             throws CertificateException {
-        Optional<PeerName> expected;
-        try {
-            expected = serverNames.expectedFor(peerHost);
-        } catch (IllegalArgumentException e) {
-            expected = Optional.empty();
-        }
+        Optional<PeerName> expected = expectedServer(peerHost);
         if (expected.isEmpty()) {
-            String reason = "no expected server name: connect by host name or configure the expected server identity";
-            refuse("server", chain, remote, "NAME_MISMATCH", reason);
-            throw new PeerVerificationException(PeerVerificationException.Reason.NAME_MISMATCH, reason);
+            refuse("server", chain, remote, "NAME_MISMATCH", NO_EXPECTED_NAME);
+            throw new PeerVerificationException(PeerVerificationException.Reason.NAME_MISMATCH, NO_EXPECTED_NAME);
         }
         PeerName name = expected.get();
         VerifiedPeer peer = verify(chain, remote, "server", presented -> verifier.get().verifyServer(presented, name));
         accept("server", peer, remote, "expected-server=" + name);
+    }
+
+    private static final String NO_EXPECTED_NAME =
+            "no expected server name: connect by host name or configure the expected server identity";
+
+    private Optional<PeerName> expectedServer(String peerHost) {
+        try {
+            return serverNames.expectedFor(peerHost);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Verifies the chain of a peer connected earlier as a new handshake would now: PKIX against the
+     * current trust bundle, then (clients) the expected server name. No authorization and no audit
+     * event: the caller decides what a refusal means for its connection and records that.
+     *
+     * @param chain the peer's chain as its handshake presented it
+     * @param peerHost the host a client connected to (null when unknown)
+     */
+    VerifiedPeer verifyAgain(List<X509Certificate> chain, String peerHost) throws PeerVerificationException {
+        if (clientAuthorizer.isPresent()) {
+            return verifier.get().verifyClient(chain);
+        }
+        PeerName name = expectedServer(peerHost).orElseThrow(() -> new PeerVerificationException(
+                PeerVerificationException.Reason.NAME_MISMATCH, NO_EXPECTED_NAME));
+        return verifier.get().verifyServer(chain, name);
     }
 
     @FunctionalInterface
@@ -178,6 +208,18 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
             return CertificateFingerprint.sha256(certificate);
         } catch (IllegalArgumentException e) {
             return "unavailable";
+        }
+    }
+
+    private void neverResumable(Socket socket) {
+        if (socket instanceof SSLSocket ssl) {
+            SessionResumption.neverResumable(ssl.getHandshakeSession(), clientAuthorizer.isEmpty());
+        }
+    }
+
+    private void neverResumable(SSLEngine engine) {
+        if (engine != null) {
+            SessionResumption.neverResumable(engine.getHandshakeSession(), clientAuthorizer.isEmpty());
         }
     }
 

@@ -19,12 +19,16 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocketFactory;
 import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Real handshakes over 127.0.0.1 between our contexts, and against plain JDK peers. */
 class MtlsContextTest {
@@ -56,6 +60,15 @@ class MtlsContextTest {
 
     /** A JDK client that presents {@code issued} (or nothing) and trusts our CA, without any of our checks. */
     private static SSLSocketFactory plainJdkClient(IssuedCertificate issued, String protocol) throws Exception {
+        return plainJdk(issued, protocol).getSocketFactory();
+    }
+
+    /**
+     * A JDK context with none of our checks: presents {@code issued} (or nothing), trusts our CA,
+     * and keeps and offers sessions (TLS 1.3 tickets, TLS 1.2 session IDs and tickets) as the JDK
+     * does by default.
+     */
+    private static SSLContext plainJdk(IssuedCertificate issued, String protocol) throws Exception {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
@@ -70,7 +83,7 @@ class MtlsContextTest {
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance(protocol);
         context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return context.getSocketFactory();
+        return context;
     }
 
     private Reason serverRefusal(Loopback.Outcome outcome) {
@@ -264,13 +277,101 @@ class MtlsContextTest {
         assertThat(server().sslContext().createSSLEngine().getNeedClientAuth()).isTrue();
     }
 
-    @Test
-    void boundsSessionResumptionSoAllowListChangesTakeEffect() {
-        MtlsContext context = server();
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void serverVerifiesAuthorizesAndAuditsEveryConnectionOfAClientThatOffersItsSession(String protocol)
+            throws Exception {
+        MtlsContext server = MtlsContext.server(credentials(SERVER), PeerAuthorizer.builder()
+                .allowIdentities(WORKER).build()).allowTls12().auditLog(auditLog).build();
+        List<Loopback.Outcome> outcomes = Loopback.exchanges(server.serverSocketFactory(), server::handshake,
+                plainJdkClient(CA.leaf("worker").issue(), protocol), "localhost", 3);
 
-        assertThat(context.sslContext().getServerSessionContext().getSessionTimeout()).isEqualTo(300);
-        assertThat(MtlsContext.client(credentials(SERVER)).sessionTimeout(java.time.Duration.ofSeconds(30))
-                .auditLog(auditLog).build().sslContext().getClientSessionContext().getSessionTimeout()).isEqualTo(30);
+        assertThat(outcomes).allMatch(Loopback.Outcome::succeeded);
+        assertThat(audit).filteredOn(event -> event.action().equals("peer.accepted"))
+                .as("a resumed handshake would skip verification, authorization and this event")
+                .hasSize(3)
+                .allMatch(event -> WORKER.equals(event.fields().get("identity")));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void clientVerifiesEveryServerItReconnectsToThoughTheServerOffersResumption(String protocol) throws Exception {
+        SSLContext plainServer = plainJdk(SERVER, protocol);
+        MtlsContext client = MtlsContext.client(credentials(CA.leaf("worker").issue())).allowTls12()
+                .auditLog(auditLog).build();
+        List<Loopback.Outcome> outcomes = Loopback.exchanges(plainServer.getServerSocketFactory(), socket -> {
+            socket.setNeedClientAuth(true);
+            socket.startHandshake();
+        }, client.socketFactory(), "localhost", 3);
+
+        assertThat(outcomes).allMatch(Loopback.Outcome::succeeded);
+        assertThat(audit).filteredOn(event -> event.action().equals("peer.accepted"))
+                .as("each connection verified the server again")
+                .hasSize(3)
+                .allMatch(event -> "server".equals(event.fields().get("role")));
+    }
+
+    @Test
+    void clientBuiltElsewhereFromOurManagersVerifiesEveryServerItReconnectsToOverTls12() throws Exception {
+        // As Lettuce does: its own JDK context from our key and trust managers, and its own parameters.
+        // (Over TLS 1.3 the JDK there keeps the server's tickets: see refuseResumption(engine).)
+        MtlsContext ours = MtlsContext.client(credentials(CA.leaf("worker").issue())).allowTls12()
+                .auditLog(auditLog).build();
+        SSLContext elsewhere = SSLContext.getInstance("TLSv1.2");
+        elsewhere.init(new KeyManager[] {ours.keyManager()}, new TrustManager[] {ours.trustManager()}, null);
+        SSLContext plainServer = plainJdk(SERVER, "TLSv1.2");
+        List<Loopback.Outcome> outcomes = Loopback.exchanges(plainServer.getServerSocketFactory(), socket -> {
+            socket.setNeedClientAuth(true);
+            socket.startHandshake();
+        }, elsewhere.getSocketFactory(), "localhost", 3);
+
+        assertThat(outcomes).allMatch(Loopback.Outcome::succeeded);
+        assertThat(audit).filteredOn(event -> event.action().equals("peer.accepted"))
+                .as("each connection verified the server again")
+                .hasSize(3);
+    }
+
+    @Test
+    void serverThatHandshakesImplicitlyStillIssuesNoTls13Ticket() throws Exception {
+        List<Loopback.Outcome> outcomes = Loopback.exchanges(server().serverSocketFactory(), socket -> { },
+                plainJdkClient(CA.leaf("worker").issue(), "TLSv1.3"), "localhost", 3);
+
+        assertThat(outcomes).allMatch(Loopback.Outcome::succeeded);
+        assertThat(audit).filteredOn(event -> event.action().equals("peer.accepted")).hasSize(3);
+    }
+
+    @Test
+    void verifiesAnEstablishedPeerAgainstTheTrustBundleAfterRotation() throws Exception {
+        SwappableSource serverTrust = new SwappableSource(credentials(SERVER).current());
+        SwappableSource clientTrust = new SwappableSource(credentials(CA.leaf("worker").issue()).current());
+        MtlsContext server = MtlsContext.server(serverTrust, PeerAuthorizer.builder().allowIdentities(WORKER).build())
+                .auditLog(auditLog).build();
+        MtlsContext client = MtlsContext.client(clientTrust).auditLog(auditLog).build();
+        Loopback.Sessions sessions = Loopback.handshake(server, client, "localhost");
+
+        assertThat(server.verifyAgain(sessions.server()).identity()).hasValueSatisfying(
+                identity -> assertThat(identity.toString()).isEqualTo(WORKER));
+        assertThat(client.verifyAgain(sessions.client()).identity()).hasValueSatisfying(
+                identity -> assertThat(identity.toString()).isEqualTo("spiffe://example.org/api"));
+
+        // The CA is re-keyed on both ends: a new root of the same name replaces the one that issued the peers.
+        TrustBundle rekeyed = TrustBundle.of(List.of(DevCertificateAuthority.create("example.org").rootCertificate()));
+        serverTrust.swapTrust(rekeyed);
+        clientTrust.swapTrust(rekeyed);
+        assertThatThrownBy(() -> server.verifyAgain(sessions.server()))
+                .isInstanceOfSatisfying(PeerVerificationException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE));
+        assertThatThrownBy(() -> client.verifyAgain(sessions.client()))
+                .isInstanceOfSatisfying(PeerVerificationException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE));
+    }
+
+    @Test
+    void postureSaysSessionsAreNeverResumed() {
+        server();
+        assertThat(audit).filteredOn(event -> event.action().equals("tls.posture"))
+                .singleElement()
+                .satisfies(event -> assertThat(event.fields()).containsEntry("session_resumption", "refused"));
     }
 
     @Test

@@ -24,8 +24,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
@@ -43,33 +41,6 @@ class RotationTortureTest {
     private static final int HANDSHAKES = 200;
     private static final int MIN_ROTATIONS = 100;
     private static final int CLIENTS = 4;
-
-    /** A source whose snapshot a test can swap at will. */
-    private static final class SwappableSource implements CredentialSource {
-        private final AtomicReference<CredentialSnapshot> current;
-        private final List<Consumer<CredentialSnapshot>> listeners = new CopyOnWriteArrayList<>();
-
-        SwappableSource(CredentialSnapshot first) {
-            this.current = new AtomicReference<>(first);
-        }
-
-        @Override
-        public CredentialSnapshot current() {
-            return current.get();
-        }
-
-        @Override
-        public AutoCloseable onRotation(Consumer<CredentialSnapshot> listener) {
-            listeners.add(listener);
-            return () -> listeners.remove(listener);
-        }
-
-        void swap(TlsIdentity identity, TrustBundle trust) {
-            CredentialSnapshot next = new CredentialSnapshot(current.get().generation() + 1, identity, trust, Instant.now());
-            current.set(next);
-            listeners.forEach(l -> l.accept(next));
-        }
-    }
 
     @Test
     void handshakesNeverFailWhileCredentialsRotate() throws Exception {

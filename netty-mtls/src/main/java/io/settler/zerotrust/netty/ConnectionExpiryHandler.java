@@ -3,6 +3,7 @@ package io.settler.zerotrust.netty;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -13,6 +14,8 @@ import io.settler.zerotrust.authz.Peer;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.trust.PeerVerificationException;
 import java.net.InetAddress;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -24,12 +27,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Closes a connection when its peer's certificate expires, or when the current authorizer no
- * longer admits the peer (its identity was revoked in the policy), instead of keeping it alive
- * for hours. Checks on the channel's event loop every {@link Builder#checkEvery(Duration)} after
- * the handshake; each close is audited ({@code connection.closed}, reason
- * {@code CERTIFICATE_EXPIRED} or {@code REVOKED}). Placed after the {@link PeerIdentityHandler}.
- * {@link ChannelHandler.Sharable}.
+ * Closes a connection when its peer's certificate expires, when the peer no longer verifies
+ * against the current trust bundle (a rotation removed its CA), or when the current authorizer no
+ * longer admits the peer (its identity was revoked in the policy), instead of keeping it alive for
+ * hours: a rotation or a policy change otherwise only reaches new handshakes. Checks on the
+ * channel's event loop every {@link Builder#checkEvery(Duration)} after the handshake; each close
+ * is audited ({@code connection.closed}, reason {@code CERTIFICATE_EXPIRED}, {@code NO_LONGER_TRUSTED}
+ * with a detail that starts with the verifier's reason, or {@code REVOKED}; failing closed with
+ * {@code VERIFIER_FAILED} or {@code AUTHORIZER_FAILED} when a check cannot be made). The peer is
+ * verified again with the {@code MtlsContext} the channel's TLS was added from by
+ * {@link NettyMtls#addTo}, at that context's clock; a channel whose TLS was set up otherwise
+ * cannot be verified again and is closed ({@code VERIFIER_FAILED}). Placed after the
+ * {@link PeerIdentityHandler}. {@link ChannelHandler.Sharable}.
  *
  * <pre>{@code
  * AtomicReference<Policy> policy = ...;   // swapped when the policy file changes
@@ -94,6 +103,18 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
             close(ctx, certificate, identity, remote, "CERTIFICATE_EXPIRED", "the peer's certificate expired at " + notAfter);
             return;
         }
+        Optional<String> untrusted;
+        try {
+            untrusted = stillTrusted(ctx);
+        } catch (RuntimeException e) {
+            // Fail closed: a connection we cannot verify again is not kept.
+            close(ctx, certificate, identity, remote, "VERIFIER_FAILED", "verifying the peer again failed: " + e);
+            return;
+        }
+        if (untrusted.isPresent()) {
+            close(ctx, certificate, identity, remote, "NO_LONGER_TRUSTED", untrusted.get());
+            return;
+        }
         AuthorizationDecision decision;
         try {
             decision = authorizer.get().authorize(new Peer(identity, remote));
@@ -104,6 +125,27 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
         }
         if (!decision.allowed()) {
             close(ctx, certificate, identity, remote, "REVOKED", decision.reason());
+        }
+    }
+
+    /**
+     * Verifies the peer's chain, as its handshake presented it, against the trust bundle current
+     * now; empty when it still passes, else why not.
+     *
+     * @throws IllegalStateException when the channel has no context or TLS handler to verify with
+     */
+    private static Optional<String> stillTrusted(ChannelHandlerContext ctx) {
+        MtlsContext mtls = ctx.channel().attr(NettyMtls.CONTEXT).get();
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (mtls == null || ssl == null) {
+            throw new IllegalStateException("this channel's TLS was not added by NettyMtls.addTo, so its peer cannot"
+                    + " be verified against the current trust bundle; build the pipeline with NettyMtls.addTo");
+        }
+        try {
+            mtls.verifyAgain(ssl.engine().getSession());
+            return Optional.empty();
+        } catch (PeerVerificationException e) {
+            return Optional.of(e.reason() + ": " + e.getMessage());
         }
     }
 
@@ -136,7 +178,8 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
 
         /**
          * How often each connection is checked (default 30 seconds): the longest a connection
-         * outlives its certificate or its identity's revocation.
+         * outlives its certificate, the removal of its CA from the trust bundle, or its identity's
+         * revocation.
          */
         public Builder checkEvery(Duration interval) {
             if (interval.isNegative() || interval.isZero()) {

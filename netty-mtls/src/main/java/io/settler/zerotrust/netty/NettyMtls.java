@@ -3,13 +3,18 @@ package io.settler.zerotrust.netty;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.DelegatingSslContext;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
+import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
+import io.netty.internal.tcnative.SSL;
+import io.netty.util.AttributeKey;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
@@ -19,6 +24,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 
@@ -36,10 +42,16 @@ import javax.net.ssl.SSLParameters;
  * <p>Takes from the {@code MtlsContext}: its key manager (each credential rotation under a new
  * alias, so new connections present the new certificate without a restart, also where OpenSSL
  * caches key material per alias), its trust manager (PKIX, identity, authorizer and audit events),
- * its protocols (TLS 1.3 unless it allows TLS 1.2) and explicit cipher suites, and its session
- * timeout. Servers require a client certificate. Netty 4.2's default HTTPS host name check on
- * clients is turned off because our trust manager matches the expected name itself, URI SANs
- * (SPIFFE IDs) included. Immutable and thread-safe.
+ * its protocols (TLS 1.3 unless it allows TLS 1.2) and explicit cipher suites. Servers require a
+ * client certificate. Netty 4.2's default HTTPS host name check on clients is turned off because
+ * our trust manager matches the expected name itself, URI SANs (SPIFFE IDs) included.
+ *
+ * <p>No TLS session is resumed, with either provider, on servers or clients: a resumed handshake
+ * would skip our trust manager, so verification against the current trust bundle, authorization
+ * and audit. Every engine {@link #sslContext()} makes is prepared for that: OpenSSL engines issue
+ * no session tickets ({@code SSL_OP_NO_TICKET}, which Netty clears for TLS 1.3 by default) and the
+ * context keeps no session cache; JDK engines refuse to resume as the core {@code MtlsContext}'s
+ * own engines do ({@link MtlsContext#refuseResumption(SSLEngine)}). Immutable and thread-safe.
  */
 public final class NettyMtls {
 
@@ -58,6 +70,12 @@ public final class NettyMtls {
      * room for twice that many, aliases it no longer knows are evicted before the cache is full.
      */
     private static final int CACHED_KEY_MATERIAL = 32;
+
+    /**
+     * The core context a channel's TLS was added from by {@link #addTo}: what
+     * {@link ConnectionExpiryHandler} verifies the peer again with after a rotation.
+     */
+    static final AttributeKey<MtlsContext> CONTEXT = AttributeKey.valueOf(NettyMtls.class, "mtlsContext");
 
     private final MtlsContext mtls;
     private final Provider provider;
@@ -128,6 +146,7 @@ public final class NettyMtls {
     }
 
     private void add(ChannelPipeline pipeline, SslHandler ssl) {
+        pipeline.channel().attr(CONTEXT).set(mtls);
         pipeline.addLast(HandlerNames.TLS, ssl);
         pipeline.addLast(HandlerNames.PEER_IDENTITY, new PeerIdentityHandler(mtls));
     }
@@ -176,12 +195,9 @@ public final class NettyMtls {
                     : SslContextBuilder.forClient().keyManager(mtls.keyManager());
             builder.sslProvider(SslProvider.JDK);
         }
-        int sessionSeconds = server ? mtls.sslContext().getServerSessionContext().getSessionTimeout()
-                : mtls.sslContext().getClientSessionContext().getSessionTimeout();
         builder.trustManager(mtls.trustManager())
                 .protocols(parameters.getProtocols())
                 .ciphers(List.of(parameters.getCipherSuites()))
-                .sessionTimeout(sessionSeconds)
                 // Our trust manager matches the expected name (URI, DNS and IP SANs); Netty 4.2's
                 // default HTTPS check would refuse SPIFFE-only certificates and check twice.
                 .endpointIdentificationAlgorithm(null);
@@ -189,10 +205,37 @@ public final class NettyMtls {
             builder.clientAuth(ClientAuth.REQUIRE);
         }
         try {
-            return builder.build();
+            SslContext built = builder.build();
+            if (built.sessionContext() instanceof OpenSslSessionContext sessions) {
+                sessions.setSessionCacheEnabled(false);
+            }
+            return new NoResumption(built, mtls);
         } catch (SSLException e) {
             throw new NettyMtlsException(NettyMtlsException.Reason.CONTEXT_FAILED,
                     "Netty could not build a " + provider + " context from " + mtls + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Prepares every engine of the Netty context, however it is made ({@code newHandler},
+     * {@code newEngine}), so that no session is ever resumed: OpenSSL engines send no session
+     * tickets, JDK engines get the core context's refusal.
+     */
+    private static final class NoResumption extends DelegatingSslContext {
+        private final MtlsContext mtls;
+
+        NoResumption(SslContext context, MtlsContext mtls) {
+            super(context);
+            this.mtls = mtls;
+        }
+
+        @Override
+        protected void initEngine(SSLEngine engine) {
+            if (engine instanceof ReferenceCountedOpenSslEngine openSsl) {
+                SSL.setOptions(openSsl.sslPointer(), SSL.SSL_OP_NO_TICKET);
+            } else {
+                mtls.refuseResumption(engine);
+            }
         }
     }
 
