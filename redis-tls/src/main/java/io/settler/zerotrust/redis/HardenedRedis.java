@@ -80,7 +80,7 @@ public final class HardenedRedis implements AutoCloseable {
         this.audit = builder.audit;
         this.clock = builder.clock;
         this.allowedProtocols = builder.allowedProtocols();
-        this.guard = new TlsHandshakeGuard(allowedProtocols, audit, clock);
+        this.guard = new TlsHandshakeGuard(allowedProtocols, tls, audit, clock);
         this.resources = builder.resources(guard);
         this.client = RedisClient.create(resources, builder.redisUri());
         client.setOptions(builder.applyClientOptions(ClientOptions.builder(), tls).build());

@@ -58,7 +58,7 @@ public final class HardenedRedisCluster implements AutoCloseable {
         this.audit = builder.audit;
         this.clock = builder.clock;
         this.allowedProtocols = builder.allowedProtocols();
-        this.guard = new TlsHandshakeGuard(allowedProtocols, audit, clock);
+        this.guard = new TlsHandshakeGuard(allowedProtocols, tls, audit, clock);
         this.resources = builder.resources(guard);
         this.client = RedisClusterClient.create(resources, builder.redisUri());
         ClusterClientOptions.Builder options = builder.applyClientOptions(ClusterClientOptions.builder(), tls);

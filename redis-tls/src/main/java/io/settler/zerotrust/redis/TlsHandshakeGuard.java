@@ -9,6 +9,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
+import io.settler.zerotrust.tls.MtlsContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
@@ -18,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 
@@ -27,6 +29,16 @@ import javax.net.ssl.SSLSession;
  * completed handshake is audited with the protocol and both certificates' fingerprints. The last
  * handshake of each open channel is kept by local port, so a connection can be matched to its
  * channel through {@code CLIENT INFO}.
+ *
+ * <p>It also keeps every engine Lettuce makes from resuming a TLS session, through core's
+ * {@link MtlsContext#refuseResumption(SSLEngine)}: Lettuce sets {@code HTTPS} as the engine's
+ * endpoint identification algorithm, which replaces the value of its own that core gives each of
+ * its engines, and a Redis server sends TLS 1.3 session tickets that a JDK client keeps. A resumed
+ * handshake would skip core's trust manager, so a reconnect would not verify the server against
+ * the trust bundle current then. Lettuce 7.7 builds a new JDK context, with an empty session
+ * cache, for every channel, so today it resumes nothing; this keeps it that way if a Lettuce
+ * version reuses a context. Lettuce calls {@link #afterChannelInitialized(Channel)} after the
+ * engine's parameters are set and before the channel connects, so before the handshake starts.
  */
 final class TlsHandshakeGuard implements NettyCustomizer {
 
@@ -37,10 +49,12 @@ final class TlsHandshakeGuard implements NettyCustomizer {
     private final Set<String> allowedProtocols;
     private final AuditLog audit;
     private final Clock clock;
+    private final MtlsContext tls;
     private final ConcurrentMap<Integer, Handshake> byLocalPort = new ConcurrentHashMap<>();
 
-    TlsHandshakeGuard(Set<String> allowedProtocols, AuditLog audit, Clock clock) {
+    TlsHandshakeGuard(Set<String> allowedProtocols, MtlsContext tls, AuditLog audit, Clock clock) {
         this.allowedProtocols = Set.copyOf(allowedProtocols);
+        this.tls = tls;
         this.audit = audit;
         this.clock = clock;
     }
@@ -54,6 +68,7 @@ final class TlsHandshakeGuard implements NettyCustomizer {
             channel.close();
             return;
         }
+        tls.refuseResumption(((SslHandler) ssl.handler()).engine());
         channel.pipeline().addAfter(ssl.name(), "settler-tls-guard", new Guard());
     }
 

@@ -6,7 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.tls.MtlsContext;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -23,7 +30,7 @@ class TlsHandshakeGuardTest {
     @Test
     void refusesChannelThatDidNotNegotiateAnAllowedProtocol() throws Exception {
         RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
-        TlsHandshakeGuard guard = new TlsHandshakeGuard(Set.of(HardenedRedis.TLS13), audit, Clock.systemUTC());
+        TlsHandshakeGuard guard = guard(audit);
         SSLEngine engine = SSLContext.getDefault().createSSLEngine("localhost", 6380);
         engine.setUseClientMode(true);
         EmbeddedChannel channel = new EmbeddedChannel();
@@ -43,10 +50,18 @@ class TlsHandshakeGuardTest {
     @Test
     void refusesChannelWithoutTls() {
         RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
-        TlsHandshakeGuard guard = new TlsHandshakeGuard(Set.of(HardenedRedis.TLS13), audit, Clock.systemUTC());
+        TlsHandshakeGuard guard = guard(audit);
         EmbeddedChannel channel = new EmbeddedChannel();
         guard.afterChannelInitialized(channel);
         assertThat(channel.isOpen()).isFalse();
         assertThat(audit.named("redis.tls.refused")).hasSize(1);
+    }
+
+    private static TlsHandshakeGuard guard(RedisTestSupport.Audit audit) {
+        DevCertificateAuthority ca = DevCertificateAuthority.create("guard.test");
+        IssuedCertificate client = ca.leaf("guard").client().issue();
+        MtlsContext tls = MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
+                TrustBundle.of(List.of(ca.rootCertificate())))).auditLog(audit).build();
+        return new TlsHandshakeGuard(Set.of(HardenedRedis.TLS13), tls, audit, Clock.systemUTC());
     }
 }
