@@ -236,7 +236,7 @@ final class StartupChecks {
         List<String> names = new ArrayList<>();
         try (ResultSet rows = statement.executeQuery(sql)) {
             while (rows.next()) {
-                names.add(rows.getString(1));
+                names.add(LogSafe.text(rows.getString(1))); // object names are anyone's text
             }
         }
         return names;
