@@ -272,6 +272,26 @@ class StartupChecksTest {
     }
 
     @Test
+    void tenantScopeResetsTheSessionInsideAReadOnlyTransaction() throws SQLException {
+        try (PostgresMtlsDataSource readOnly = builder("jd_reader").readOnly().build()) {
+            TenantScope scope = TenantScope.of(readOnly);
+            scope.run("tenant-a", c -> {
+                try (Statement statement = c.createStatement()) {
+                    statement.execute("set default_transaction_read_only = off");
+                }
+            });
+            String seen = scope.call("tenant-b", c -> {
+                try (Statement statement = c.createStatement();
+                     ResultSet row = statement.executeQuery("show default_transaction_read_only")) {
+                    row.next();
+                    return row.getString(1);
+                }
+            });
+            assertThat(seen).isEqualTo("on");
+        }
+    }
+
+    @Test
     void refusesReadOnlyPoolWhoseRoleCanWrite() {
         assertRefused(builder("jd_writer").readOnly(), Reason.NOT_READ_ONLY, "public.reports");
     }
