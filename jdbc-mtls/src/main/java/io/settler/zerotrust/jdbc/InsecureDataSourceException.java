@@ -33,7 +33,12 @@ public final class InsecureDataSourceException extends RuntimeException {
         CONNECTION_FAILED,
         /** {@code pg_stat_ssl} did not show TLS 1.3 with our client certificate. */
         TLS_POSTURE,
-        /** The role is a superuser, has BYPASSRLS, or owns tables with row-level security that is not forced. */
+        /**
+         * The role, or a role it is a member of or can SET ROLE to, is a superuser or has BYPASSRLS,
+         * REPLICATION, CREATEROLE or server file access; it starts as another role; it owns (or can
+         * become the owner of) a table with row-level security; it can use a table whose policies
+         * are not enforced, or read one through a view that does not apply them.
+         */
         ROLE_PRIVILEGES,
         /** The read-only pool's role can write, or its sessions are not read-only by default. */
         NOT_READ_ONLY,

@@ -42,8 +42,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  * <p>Building refuses, with an {@link InsecureDataSourceException} and an audit event, any property
  * or URL that would weaken this, and a client certificate whose subject CN is not exactly its own
  * SPIFFE ID (PostgreSQL maps the CN to a role; see {@link PostgresServerConfig#identLines()}); then
- * it connects once and checks with {@code pg_stat_ssl} that the session is TLS 1.3 with our client certificate, and that the role is not a superuser, has no
- * BYPASSRLS and cannot become the owner of a table whose row-level security is not forced. When the
+ * it connects once and checks with {@code pg_stat_ssl} that the session is TLS 1.3 with our client
+ * certificate, and that the role cannot get around row-level security, neither itself nor through a
+ * role it can become (see the module README). When the
  * credential source rotates, connections are soft-evicted (idle ones now, busy ones when returned),
  * and once more after the connection timeout for connections whose handshake raced the rotation, so
  * new connections present the new certificate; {@code maxLifetime} never outlives the certificate.

@@ -23,24 +23,25 @@ import org.postgresql.PGConnection;
  * }</pre>
  *
  * <p>Nothing of a session survives a scope, in either direction. Each scope starts, in the round trip
- * that sets the tenant, and ends, in the commit's round trip, with the session state a work could
- * leave behind reset: role ({@code SET ROLE NONE}), settings ({@code RESET ALL}: {@code search_path},
+ * that sets the tenant, and ends, in the commit's round trip, by resetting the session state a work
+ * could leave behind: role ({@code SET ROLE NONE}), settings ({@code RESET ALL}: {@code search_path},
  * {@code set_config(..., false)}, ...), cursors ({@code CLOSE ALL}, including {@code WITH HOLD}),
  * temporary tables and functions ({@code DISCARD TEMP}), sequence state ({@code DISCARD SEQUENCES}),
- * {@code LISTEN}s, session advisory locks and prepared statements ({@code DEALLOCATE ALL}, which
- * pgjdbc follows). That is {@code DISCARD ALL} but for its plans (which hold no tenant data), split
- * into statements a transaction allows. A work that fails is rolled back and its connection reset
- * with {@code DISCARD ALL}; if that fails too, the connection is evicted, never reused. Deferred
- * constraints are checked before the reset ({@code SET CONSTRAINTS ALL IMMEDIATE}), while the tenant
- * is still set.
+ * {@code LISTEN}s and session advisory locks: {@code DISCARD ALL} but for plans (which hold no
+ * tenant data) and prepared statements, split into statements a transaction allows. A statement
+ * prepared with SQL {@code PREPARE} is refused instead (pgjdbc prepares through the protocol). A
+ * work that fails is rolled back and its connection reset with {@code DISCARD ALL}; if that fails
+ * too, the connection is evicted, never reused. Deferred constraints are checked before the reset
+ * ({@code SET CONSTRAINTS ALL IMMEDIATE}), while the tenant is still set.
  *
  * <p>Refused with a {@link TenantScopeException} and a {@code jdbc.tenant_refused} audit event, the
- * connection evicted: a borrowed connection that carries a session-level tenant or runs as another
- * role than it logged in as; a work that leaves another tenant set than its own when it ends; a work
- * that ended the scope's transaction itself (commit, rollback, closing the connection). What is
- * checked is the state at the end: a work that switches to another tenant and back inside the scope
- * is not detected, nor can it be from the client; such code holds the role's privileges anyway.
- * Immutable and thread-safe; each call uses its own connection.
+ * connection evicted: a borrowed connection that carries a session-level tenant, runs as another
+ * role than it logged in as, or holds an SQL-prepared statement; a work that leaves another tenant
+ * set than its own, or an SQL-prepared statement, when it ends; a work that ended the scope's
+ * transaction itself (commit, rollback, closing the connection). What is checked is the state at
+ * the end: a work that switches to another tenant and back inside the scope is not detected, nor
+ * can it be from the client; such code holds the role's privileges anyway. Immutable and
+ * thread-safe; each call uses its own connection.
  */
 public final class TenantScope {
 
@@ -58,32 +59,43 @@ public final class TenantScope {
     /**
      * Session state a work can leave on a pooled connection, reset by statements a transaction
      * allows. {@code SET SESSION AUTHORIZATION} is not listed: it needs a superuser login, which the
-     * start-up proof refuses. {@code DEALLOCATE ALL} is last but one: pgjdbc notices it and prepares
-     * its statements again.
+     * start-up proof refuses. Prepared statements are refused instead ({@code PREPARED}):
+     * {@code DEALLOCATE ALL} in every scope would make pgjdbc prepare every statement again and
+     * more than doubled the cost of a scope.
      */
-    private static final String RESET = "close all; set role none; reset all; discard temp; discard sequences;"
-            + " unlisten *; select pg_catalog.pg_advisory_unlock_all(); deallocate all";
+    private static final String RESET = "set role none; reset all; close all; discard temp; discard sequences;"
+            + " unlisten *; select pg_catalog.pg_advisory_unlock_all()";
 
     /**
-     * Refuses a connection that carries a session-level tenant or another role, resets the session,
-     * then sets the tenant and the nonce for this transaction. Functions are schema-qualified, so a
-     * {@code search_path} cannot substitute others.
+     * Whether the session holds a statement prepared with SQL {@code PREPARE}, which survives the
+     * transaction and could stand in for one of pgjdbc's own (a {@code DEALLOCATE} and a
+     * {@code PREPARE} under its name). pgjdbc prepares through the protocol, never with SQL.
+     */
+    private static final String PREPARED = "exists (select from pg_catalog.pg_prepared_statements where from_sql)";
+
+    /**
+     * Refuses a connection that carries a session-level tenant, another role or an SQL-prepared
+     * statement, resets the session, then sets the tenant and the nonce for this transaction.
+     * Functions are schema-qualified, so a {@code search_path} cannot substitute others.
      */
     private static final String BEGIN = "select case"
             + " when coalesce(pg_catalog.current_setting('" + SETTING + "', true), '') <> '' then "
             + raise(Reason.SESSION_TENANT_SETTING)
-            + " when current_user <> session_user then " + raise(Reason.SESSION_ROLE) + " end; "
+            + " when current_user <> session_user then " + raise(Reason.SESSION_ROLE)
+            + " when " + PREPARED + " then " + raise(Reason.PREPARED_STATEMENT) + " end; "
             + RESET + "; select pg_catalog.set_config('" + SETTING + "', ?, true),"
             + " pg_catalog.set_config('" + SCOPE_SETTING + "', ?, true)";
 
     /**
      * One round trip that ends the scope: fire deferred constraints while the tenant is set; raise
-     * if the transaction is no longer the scope's (the nonce is gone) or another tenant is set, which
-     * aborts the transaction so nothing behind it runs; otherwise reset the session and commit.
+     * if the transaction is no longer the scope's (the nonce is gone), another tenant is set or a
+     * statement was prepared with SQL, which aborts the transaction so nothing behind it runs;
+     * otherwise reset the session and commit.
      */
     private static final String END = "set constraints all immediate; select case"
             + " when p.scope is distinct from p.nonce then " + raise(Reason.TRANSACTION_ENDED)
-            + " when p.seen is distinct from p.tenant then " + raise(Reason.TENANT_CHANGED) + " end"
+            + " when p.seen is distinct from p.tenant then " + raise(Reason.TENANT_CHANGED)
+            + " when " + PREPARED + " then " + raise(Reason.PREPARED_STATEMENT) + " end"
             + " from (select ?::text as tenant, ?::text as nonce,"
             + " pg_catalog.current_setting('" + SCOPE_SETTING + "', true) as scope,"
             + " pg_catalog.current_setting('" + SETTING + "', true) as seen offset 0) p; "
@@ -229,6 +241,10 @@ public final class TenantScope {
             case TENANT_CHANGED:
                 return "the work changed " + SETTING + " inside the scope; it was rolled back and the connection"
                         + " evicted. Open one scope per tenant instead";
+            case PREPARED_STATEMENT:
+                return "the session held a statement prepared with SQL PREPARE, which outlives the scope and"
+                        + " could stand in for the driver's own statements in the next one; the connection was"
+                        + " evicted. Use JDBC PreparedStatements instead";
             case TRANSACTION_ENDED:
                 return "the work ended the scope's transaction itself (commit, rollback, auto-commit or closing the"
                         + " connection); what it committed before stays committed, the rest was rolled back and the"

@@ -26,6 +26,12 @@ public final class TenantScopeException extends RuntimeException {
          */
         SESSION_ROLE,
         /**
+         * The session held a statement prepared with SQL {@code PREPARE} (when the scope began or
+         * ended): it outlives the scope and could stand in for the driver's own statements in the
+         * next one; rolled back and the connection evicted.
+         */
+        PREPARED_STATEMENT,
+        /**
          * When the work ended, another {@code app.tenant_id} than the scope's was set; rolled back and
          * the connection evicted.
          */

@@ -206,31 +206,47 @@ class TenantScopeSessionTest {
     }
 
     @Test
-    void statementPreparedInTenantAScopeIsGoneInTenantBScope() throws SQLException {
-        int pid = plantAsTenantA(c -> execute(c, "prepare planted as select item from orders"));
-        assertThat(tenantBSees(pid, "select count(*) from pg_prepared_statements where from_sql"))
-                .containsExactly("0");
-        assertThatThrownBy(() -> tenantBSeesRows(pid, "execute planted"))
+    void refusesStatementPreparedInsideAScope() throws SQLException {
+        assertThatThrownBy(() -> plantAsTenantA(c -> execute(c, "prepare planted as select item from orders")))
+                .isInstanceOfSatisfying(TenantScopeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.PREPARED_STATEMENT));
+        assertRefused(Reason.PREPARED_STATEMENT);
+        assertThatThrownBy(() -> scopedRows("tenant-b", "execute planted"))
                 .isInstanceOf(SQLException.class).hasMessageContaining("prepared statement \"planted\" does not exist");
     }
 
     @Test
-    void tenantAScopeCannotSubstituteTheDriversPreparedStatementInTenantBScope() throws SQLException {
+    void refusesSubstitutingTheDriversPreparedStatement() throws SQLException {
         String query = "select item from orders where item <> ?";
         for (int i = 0; i < 8; i++) { // past pgjdbc's prepareThreshold: the driver names it on the server
             tenants.call("tenant-b", c -> itemsOtherThan(c, query, "none"));
         }
-        int pid = plantAsTenantA(c -> {
-            List<String> names = column(c, "select name from pg_prepared_statements where not from_sql");
-            for (String name : names) {
+        // Tenant A puts its own SQL under the driver's name of tenant B's statement.
+        assertThatThrownBy(() -> plantAsTenantA(c -> {
+            String onTheServer = query.replace("?", "$1");
+            for (String name : column(c, "select name from pg_prepared_statements where statement = '"
+                    + onTheServer + "'")) {
                 execute(c, "deallocate \"" + name + "\"",
                         "prepare \"" + name + "\" (text) as select 'planted by tenant-a' where $1 is not null");
             }
-        });
+        })).isInstanceOfSatisfying(TenantScopeException.class,
+                e -> assertThat(e.reason()).isEqualTo(Reason.PREPARED_STATEMENT));
+        assertRefused(Reason.PREPARED_STATEMENT);
         for (int i = 0; i < 8; i++) {
             List<String> items = tenants.call("tenant-b", c -> itemsOtherThan(c, query, "none"));
             assertThat(items).containsExactly("bananas");
         }
+    }
+
+    @Test
+    void refusesConnectionCarryingAStatementPreparedOutsideAScope() throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            execute(connection, "prepare planted as select item from orders"); // an unscoped borrower
+        }
+        assertThatThrownBy(() -> scopedRows("tenant-b", "execute planted"))
+                .isInstanceOfSatisfying(TenantScopeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.PREPARED_STATEMENT));
+        assertRefused(Reason.PREPARED_STATEMENT);
     }
 
     private static List<String> itemsOtherThan(Connection connection, String query, String item) throws SQLException {

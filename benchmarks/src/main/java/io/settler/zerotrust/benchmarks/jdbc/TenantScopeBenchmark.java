@@ -20,8 +20,9 @@ import org.openjdk.jmh.annotations.Threads;
  * One transaction with one indexed SELECT, on our data source (pool of 8, 8 threads).
  *
  * <p>{@code baseline}: a plain transaction (auto-commit off, SELECT, commit). {@code tenantScope}:
- * the same work in {@link TenantScope#call}, which adds the checked {@code set_config} and the
- * verify-and-reset sent with the commit (one round trip more in all). The ratio is the per-transaction cost of tenant
+ * the same work in {@link TenantScope#call}, which adds the checked {@code set_config} with a session
+ * reset in front of it, and the verify and the same reset sent with the commit (one round trip more
+ * in all, and the reset's server work twice). The ratio is the per-transaction cost of tenant
  * isolation. Lower is better (microseconds per transaction).
  */
 @State(Scope.Benchmark)
