@@ -226,9 +226,12 @@ final class PathSearch {
         }
         CertificateView current = path.get(path.size() - 1);
         if (role == Role.INTERMEDIATE && !anchored.contains(issuer)) {
-            record(new PeerVerificationException(Reason.UNTRUSTED_ISSUER, role.describe(issuer) + ", the issuer of "
-                    + describe(current, path.size() == 1) + ", is not signed by a trust anchor nor by a CA that is;"
-                    + " the peer must send the intermediates that lead to a CA this side trusts"), path.size() + 1);
+            if (path.size() + 1 > bestScore) { // a peer may present dozens: build the message only when it counts
+                record(new PeerVerificationException(Reason.UNTRUSTED_ISSUER, role.describe(issuer) + ", the issuer"
+                        + " of " + describe(current, path.size() == 1) + ", is not signed by a trust anchor nor by a"
+                        + " CA that is; the peer must send the intermediates that lead to a CA this side trusts"),
+                        path.size() + 1);
+            }
             return false;
         }
         Optional<Boolean> verifies = signatureVerifies(current, issuer);
