@@ -15,15 +15,29 @@ public final class LogSafe {
 
     /** The text with control and non-ASCII characters escaped, cut after {@link #MAX_LENGTH} characters. */
     public static String text(String text) {
+        return escape(text, MAX_LENGTH);
+    }
+
+    /**
+     * The whole text with control and non-ASCII characters escaped, not cut: for a message built
+     * by this library, whose outside values went through {@link #text(String)} already, so that
+     * one it missed still cannot break the line. Escaping is idempotent: escaped text is printable
+     * ASCII and passes unchanged.
+     */
+    public static String line(String text) {
+        return escape(text, Integer.MAX_VALUE);
+    }
+
+    private static String escape(String text, int maxLength) {
         if (text == null) {
             return "null";
         }
-        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_LENGTH) + 8);
-        int end = Math.min(text.length(), MAX_LENGTH);
+        int end = Math.min(text.length(), maxLength);
+        StringBuilder out = new StringBuilder(end + 8);
         for (int i = 0; i < end; i++) {
             out.append(character(text.charAt(i)));
         }
-        if (text.length() > MAX_LENGTH) {
+        if (text.length() > maxLength) {
             out.append("...");
         }
         return out.toString();

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.trust;
 
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.trust.PeerVerificationException.Reason;
 import java.io.IOException;
 import java.security.cert.X509Certificate;
@@ -81,8 +82,8 @@ final class CertificateView {
         try {
             parse();
         } catch (RuntimeException | IOException | java.security.cert.CertificateEncodingException e) {
-            malformed = new PeerVerificationException(Reason.MALFORMED, "certificate '" + subject.getName()
-                    + "' is not a well-formed X.509 certificate (" + e.getMessage()
+            malformed = new PeerVerificationException(Reason.MALFORMED, "certificate '" + name()
+                    + "' is not a well-formed X.509 certificate (" + LogSafe.text(e.getMessage())
                     + "); the issuing CA must re-issue it", e);
         }
     }
@@ -98,9 +99,16 @@ final class CertificateView {
         }
     }
 
+    /** The subject for messages: escaped and cut ({@link LogSafe#text(String)}), as the peer chose it. */
     String name() {
         String name = subject.getName();
-        return name.isEmpty() ? "(empty subject, serial " + certificate.getSerialNumber().toString(16) + ")" : name;
+        return name.isEmpty() ? "(empty subject, serial " + certificate.getSerialNumber().toString(16) + ")"
+                : LogSafe.text(name);
+    }
+
+    /** A name for messages: escaped and cut ({@link LogSafe#text(String)}). */
+    static String printable(X500Principal name) {
+        return LogSafe.text(name.getName());
     }
 
     boolean hasKeyUsage(int bit) {

@@ -30,7 +30,7 @@ final class DnsNames {
                     + problem.get() + ")");
         }
         if (looksLikeIpLiteral(canonical)) {
-            throw new IllegalArgumentException("'" + name + "' is an IP address: use PeerName.ip(...)");
+            throw new IllegalArgumentException("'" + printable(name) + "' is an IP address: use PeerName.ip(...)");
         }
         return canonical;
     }

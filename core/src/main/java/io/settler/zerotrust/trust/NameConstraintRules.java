@@ -1,5 +1,6 @@
 package io.settler.zerotrust.trust;
 
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.trust.PeerVerificationException.Reason;
 import java.util.ArrayList;
 import java.util.List;
@@ -194,7 +195,8 @@ final class NameConstraintRules {
                     }
                 }
             } catch (RuntimeException e) {
-                throw invalid(who.apply(i), "has name constraints that cannot be processed (" + e.getMessage() + ")");
+                throw invalid(who.apply(i), "has name constraints that cannot be processed ("
+                        + LogSafe.text(e.getMessage()) + ")");
             }
         }
     }
@@ -225,10 +227,11 @@ final class NameConstraintRules {
                 }
             }
         } catch (NameConstraintValidatorException e) {
-            throw violation(who, "is outside the name constraints of a CA above it: " + e.getMessage());
+            throw violation(who, "is outside the name constraints of a CA above it: "
+                    + LogSafe.text(e.getMessage()));
         } catch (RuntimeException e) {
             throw violation(who, "has names that cannot be checked against the name constraints above it ("
-                    + e.getMessage() + ")");
+                    + LogSafe.text(e.getMessage()) + ")");
         }
     }
 

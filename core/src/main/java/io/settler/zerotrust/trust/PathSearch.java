@@ -1,5 +1,6 @@
 package io.settler.zerotrust.trust;
 
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.trust.CertificateRules.Purpose;
 import io.settler.zerotrust.trust.CertificateRules.Role;
 import io.settler.zerotrust.trust.PeerVerificationException.Reason;
@@ -13,9 +14,12 @@ import java.security.cert.PKIXReason;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -30,7 +34,19 @@ import javax.security.auth.x500.X500Principal;
  * intermediates, trying every alternative issuer (by name, preferring matching key identifiers and
  * currently valid certificates) until a complete path passes every check. Each complete candidate
  * is checked by this verifier's own rules and then by the JDK's PKIX {@link CertPathValidator}.
- * The walk is bounded in depth and in work, so a hostile pile of intermediates cannot stall it.
+ *
+ * <p>The peer is not authenticated yet, so the work it can cause is bounded:
+ * <ul>
+ *   <li>before the walk, the presented certificates whose signatures chain to a trust anchor are
+ *       found from the anchors down ({@link #markAnchored}); the walk uses no other presented
+ *       certificate as an issuer. So a signature is only ever checked with the key of an anchor
+ *       or of a certificate an anchor certified: the peer's own keys never verify anything,
+ *       however many CAs it invents;</li>
+ *   <li>at most {@link #MAX_CANDIDATES} issuers are checked for one certificate, and at most as
+ *       many certificates under one issuer;</li>
+ *   <li>every signature check, the JDK validator's included, is charged to the
+ *       {@link Budget}; the walk's steps and the JDK validations are capped as well.</li>
+ * </ul>
  * Not thread-safe: one instance per verification.
  */
 final class PathSearch {
@@ -40,16 +56,27 @@ final class PathSearch {
     /** Most issuer candidates examined in one search. */
     private static final int MAX_STEPS = 1_000;
     /** Most complete paths handed to the JDK validator in one search. */
-    private static final int MAX_FULL_VALIDATIONS = 32;
+    private static final int MAX_FULL_VALIDATIONS = 4;
+    /**
+     * Most issuers whose signature is checked for one certificate, and most certificates checked
+     * under one issuer: cross-signing and key rollover need two or three.
+     */
+    static final int MAX_CANDIDATES = 4;
 
     private final Map<X500Principal, List<Anchor>> anchors;
     private final Map<X500Principal, List<CertificateView>> intermediates = new HashMap<>();
+    private final Map<X500Principal, List<CertificateView>> intermediatesByIssuer = new HashMap<>();
+    /** Presented certificates whose signature chains to a trust anchor, found before the walk. */
+    private final Set<CertificateView> anchored = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Instant now;
     private final Purpose purpose;
     private final int maxIntermediates;
     private final Map<CertificateView, Optional<PeerVerificationException>> caChecks = new IdentityHashMap<>();
     private final Map<CertificateView, Optional<NameConstraintRules.Constraints>> constraints = new IdentityHashMap<>();
     private final Map<List<Object>, Boolean> signatures = new HashMap<>();
+    private final Map<CertificateView, Integer> issuersChecked = new IdentityHashMap<>();
+    private final Map<CertificateView, Integer> childrenChecked = new IdentityHashMap<>();
+    private final Budget budget;
     private int steps;
     private int fullValidations;
     private PeerVerificationException bestFailure;
@@ -60,19 +87,63 @@ final class PathSearch {
     record Anchor(CertificateView view, TrustAnchor trustAnchor) {
     }
 
+    /**
+     * The signature checks one verification may make, the JDK validator's included; a backstop
+     * behind the limits above, which bound a refusal to a few checks. Counts what was spent, for
+     * tests. Not thread-safe: one per verification.
+     */
+    static final class Budget {
+        private final int limit;
+        private int spent;
+
+        Budget(int limit) {
+            this.limit = limit;
+        }
+
+        /**
+         * The budget for a verifier allowing {@code maxIntermediates}: the longest path checked
+         * twice (here and by the JDK), with room for an alternative issuer, plus one check per
+         * certificate a peer may present for finding which of them an anchor certified.
+         */
+        static Budget forPathsUpTo(int maxIntermediates, int maxPresented) {
+            return new Budget(2 * (maxIntermediates + 2) + maxPresented);
+        }
+
+        void charge(int signatureChecks) throws PeerVerificationException {
+            spent += signatureChecks;
+            if (spent > limit) {
+                throw new PeerVerificationException(Reason.PATH_SEARCH_LIMIT, "verifying the presented chain needs"
+                        + " more than " + limit + " signature checks; the peer should send only its own chain");
+            }
+        }
+
+        /** Signature checks charged so far. */
+        int spent() {
+            return spent;
+        }
+
+        /** Signature checks allowed. */
+        int limit() {
+            return limit;
+        }
+    }
+
     PathSearch(Map<X500Principal, List<Anchor>> anchors, List<CertificateView> presentedIntermediates,
-               Instant now, Purpose purpose, int maxIntermediates) {
+               Instant now, Purpose purpose, int maxIntermediates, Budget budget) {
         this.anchors = anchors;
         this.now = now;
         this.purpose = purpose;
         this.maxIntermediates = maxIntermediates;
+        this.budget = budget;
         for (CertificateView view : presentedIntermediates) {
             intermediates.computeIfAbsent(view.subject, k -> new ArrayList<>()).add(view);
+            intermediatesByIssuer.computeIfAbsent(view.issuer, k -> new ArrayList<>()).add(view);
         }
     }
 
     /** The validated path (leaf first, anchor last), or the most telling reason none exists. */
     List<X509Certificate> find(CertificateView leaf) throws PeerVerificationException {
+        markAnchored(leaf);
         List<CertificateView> path = new ArrayList<>();
         path.add(leaf);
         Optional<List<X509Certificate>> found = extend(path);
@@ -84,7 +155,8 @@ final class PathSearch {
         }
         CertificateView missing = deepestUnissued == null ? leaf : deepestUnissued;
         throw new PeerVerificationException(Reason.UNTRUSTED_ISSUER, "no trust anchor or presented intermediate"
-                + " is the issuer '" + missing.issuer.getName() + "' of " + describe(missing, missing == leaf)
+                + " is the issuer '" + CertificateView.printable(missing.issuer) + "' of "
+                + describe(missing, missing == leaf)
                 + "; the peer must send its intermediate certificates, or this side must trust its CA");
     }
 
@@ -141,21 +213,78 @@ final class PathSearch {
         return Optional.empty();
     }
 
-    /** Per-certificate checks of a would-be issuer, then its signature on the current certificate. */
-    private boolean acceptIssuer(List<CertificateView> path, CertificateView issuer, Role role) {
+    /**
+     * Per-certificate checks of a would-be issuer, then (for a presented CA, only if an anchor
+     * certified it) its signature on the current certificate.
+     */
+    private boolean acceptIssuer(List<CertificateView> path, CertificateView issuer, Role role)
+            throws PeerVerificationException {
         Optional<PeerVerificationException> problem = caChecks.computeIfAbsent(issuer, v -> checkIssuer(v, role));
         if (problem.isPresent()) {
             record(problem.get(), path.size() + 1);
             return false;
         }
         CertificateView current = path.get(path.size() - 1);
-        if (!signatureVerifies(current, issuer)) {
-            record(new PeerVerificationException(Reason.BAD_SIGNATURE, "the signature on "
-                    + describe(current, path.size() == 1) + " does not verify with the key of "
-                    + role.describe(issuer) + "; it was issued by another CA with the same name"), path.size() + 1);
+        if (role == Role.INTERMEDIATE && !anchored.contains(issuer)) {
+            if (path.size() + 1 > bestScore) { // a peer may present dozens: build the message only when it counts
+                record(new PeerVerificationException(Reason.UNTRUSTED_ISSUER, role.describe(issuer) + ", the issuer"
+                        + " of " + describe(current, path.size() == 1) + ", is not signed by a trust anchor nor by a"
+                        + " CA that is; the peer must send the intermediates that lead to a CA this side trusts"),
+                        path.size() + 1);
+            }
+            return false;
+        }
+        Optional<Boolean> verifies = signatureVerifies(current, issuer);
+        if (verifies.isEmpty()) {
+            record(new PeerVerificationException(Reason.PATH_SEARCH_LIMIT, describe(current, path.size() == 1)
+                    + " or " + role.describe(issuer) + " has more than " + MAX_CANDIDATES + " candidates of the same"
+                    + " name; the peer should send only its own chain"), path.size() + 1);
+            return false;
+        }
+        if (!verifies.get()) {
+            record(badSignature(current, path.size() == 1, role.describe(issuer)), path.size() + 1);
             return false;
         }
         return true;
+    }
+
+    /**
+     * Finds, from the trust anchors down, the presented certificates whose signature verifies with
+     * the key of an anchor or of a certificate found before, so that no signature is ever checked
+     * with a key the peer chose: every key used was certified by a trust anchor (whether that
+     * certificate may issue is for the walk to judge). Each issuer checks at most
+     * {@link #MAX_CANDIDATES} of the certificates naming it. The leaf is not a candidate: the
+     * walk checks its issuers.
+     */
+    private void markAnchored(CertificateView leaf) throws PeerVerificationException {
+        Deque<CertificateView> issuers = new ArrayDeque<>();
+        for (X500Principal issuerName : intermediatesByIssuer.keySet()) {
+            anchors.getOrDefault(issuerName, List.of()).forEach(anchor -> issuers.add(anchor.view()));
+        }
+        while (!issuers.isEmpty()) {
+            CertificateView issuer = issuers.poll();
+            List<CertificateView> children = new ArrayList<>(
+                    intermediatesByIssuer.getOrDefault(issuer.subject, List.of()));
+            children.removeIf(c -> anchored.contains(c) || c == leaf || c.certificate.equals(issuer.certificate)
+                    || isAnchor(c));
+            children.sort(Comparator.comparingInt(c -> preference(c, issuer)));
+            for (CertificateView child : children) {
+                if (signatureVerifies(child, issuer).orElse(false)) {
+                    anchored.add(child);
+                    issuers.add(child);
+                }
+            }
+        }
+    }
+
+    private boolean isAnchor(CertificateView view) {
+        return anchors.getOrDefault(view.subject, List.of()).stream()
+                .anyMatch(a -> a.view().certificate.equals(view.certificate));
+    }
+
+    private static PeerVerificationException badSignature(CertificateView child, boolean leaf, String issuer) {
+        return new PeerVerificationException(Reason.BAD_SIGNATURE, "the signature on " + describe(child, leaf)
+                + " does not verify with the key of " + issuer + "; it was issued by another CA with the same name");
     }
 
     private Optional<PeerVerificationException> checkIssuer(CertificateView view, Role role) {
@@ -180,16 +309,34 @@ final class PathSearch {
         return parsed;
     }
 
-    private boolean signatureVerifies(CertificateView child, CertificateView issuer) {
+    /**
+     * Whether {@code issuer}'s key verifies {@code child}'s signature; each pair is checked (and
+     * charged) once. Empty, unchecked, once {@link #MAX_CANDIDATES} issuers were checked for
+     * {@code child} or as many children under {@code issuer}.
+     */
+    private Optional<Boolean> signatureVerifies(CertificateView child, CertificateView issuer)
+            throws PeerVerificationException {
         List<Object> key = List.of(child, issuer);
-        return signatures.computeIfAbsent(key, k -> {
-            try {
-                child.certificate.verify(issuer.certificate.getPublicKey());
-                return true;
-            } catch (GeneralSecurityException | RuntimeException e) {
-                return false;
-            }
-        });
+        Boolean known = signatures.get(key);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        if (issuersChecked.getOrDefault(child, 0) >= MAX_CANDIDATES
+                || childrenChecked.getOrDefault(issuer, 0) >= MAX_CANDIDATES) {
+            return Optional.empty();
+        }
+        issuersChecked.merge(child, 1, Integer::sum);
+        childrenChecked.merge(issuer, 1, Integer::sum);
+        budget.charge(1);
+        boolean verifies;
+        try {
+            child.certificate.verify(issuer.certificate.getPublicKey());
+            verifies = true;
+        } catch (GeneralSecurityException | RuntimeException e) {
+            verifies = false;
+        }
+        signatures.put(key, verifies);
+        return Optional.of(verifies);
     }
 
     /** The checks that need the whole path, then the JDK's RFC 5280 validation. */
@@ -225,6 +372,8 @@ final class PathSearch {
         if (++fullValidations > MAX_FULL_VALIDATIONS) {
             throw limit();
         }
+        // The JDK checks every signature below the anchor again.
+        budget.charge(last);
         jdkValidate(path, anchor.trustAnchor());
     }
 
@@ -253,7 +402,7 @@ final class PathSearch {
                 String who = index >= 0 && index < anchorIndex
                         ? roleOf(index, path.size() - 1).describe(path.get(index)) : "the path";
                 throw new PeerVerificationException(reasonOf(e), "PKIX validation failed at " + who + ": "
-                        + e.getMessage(), e);
+                        + LogSafe.text(e.getMessage()), e);
             }
         }
     }
@@ -272,7 +421,7 @@ final class PathSearch {
             throw e;
         } catch (GeneralSecurityException e) {
             throw new PeerVerificationException(Reason.MALFORMED, "the JDK cannot validate this path: "
-                    + e.getMessage(), e);
+                    + LogSafe.text(e.getMessage()), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.trust;
 
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
 import io.settler.zerotrust.identity.InvalidServiceIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
@@ -67,9 +68,14 @@ import javax.security.auth.x500.X500Principal;
  */
 public final class PeerCertificateVerifier {
 
-    /** Most certificates a peer may present. */
-    private static final int MAX_PRESENTED = 64;
-    private static final int DEFAULT_MAX_INTERMEDIATES = 8;
+    /**
+     * Most certificates a peer may present, refused before any is parsed: a chain is a handful;
+     * the largest path-building tests (BetterTLS, cross-signed CAs in every direction) present 36.
+     */
+    static final int MAX_PRESENTED = 40;
+    /** Most bytes of DER a peer may present, all certificates together (BoringSSL's own limit is 100 KiB). */
+    static final int MAX_PRESENTED_BYTES = 64 * 1024;
+    static final int DEFAULT_MAX_INTERMEDIATES = 8;
 
     private final Map<X500Principal, List<PathSearch.Anchor>> anchors;
     private final Clock clock;
@@ -108,7 +114,7 @@ public final class PeerCertificateVerifier {
     public VerifiedPeer verifyServer(List<X509Certificate> presented, PeerName expected)
             throws PeerVerificationException {
         Objects.requireNonNull(expected, "expected");
-        return verify(presented, Purpose.SERVER, Optional.of(expected));
+        return verify(presented, Purpose.SERVER, Optional.of(expected), newBudget());
     }
 
     /**
@@ -120,18 +126,40 @@ public final class PeerCertificateVerifier {
      * @throws PeerVerificationException if the chain is refused; {@link PeerVerificationException#reason()} says why
      */
     public VerifiedPeer verifyClient(List<X509Certificate> presented) throws PeerVerificationException {
-        return verify(presented, Purpose.CLIENT, Optional.empty());
+        return verifyClient(presented, newBudget());
     }
 
-    private VerifiedPeer verify(List<X509Certificate> presented, Purpose purpose, Optional<PeerName> expected)
+    /** {@link #verifyClient(List)} charging its signature checks to {@code budget}, for tests. */
+    VerifiedPeer verifyClient(List<X509Certificate> presented, PathSearch.Budget budget)
             throws PeerVerificationException {
+        return verify(presented, Purpose.CLIENT, Optional.empty(), budget);
+    }
+
+    /** A fresh signature-check budget for one verification. */
+    PathSearch.Budget newBudget() {
+        return PathSearch.Budget.forPathsUpTo(maxIntermediates, MAX_PRESENTED);
+    }
+
+
+    private VerifiedPeer verify(List<X509Certificate> presented, Purpose purpose, Optional<PeerName> expected,
+                                PathSearch.Budget budget) throws PeerVerificationException {
         Objects.requireNonNull(presented, "presented");
         if (presented.isEmpty()) {
             throw new PeerVerificationException(Reason.UNTRUSTED_ISSUER, "the peer presented no certificate");
         }
+        // Before any parsing or signature check: a chain longer or larger than any allowed path.
         if (presented.size() > MAX_PRESENTED) {
             throw new PeerVerificationException(Reason.PATH_SEARCH_LIMIT, "the peer presented " + presented.size()
-                    + " certificates; at most " + MAX_PRESENTED + " are accepted");
+                    + " certificates; at most " + MAX_PRESENTED + " are accepted; the peer should send only its own"
+                    + " chain");
+        }
+        long bytes = 0;
+        for (X509Certificate certificate : presented) {
+            bytes += encodedLength(Objects.requireNonNull(certificate, "certificate"));
+        }
+        if (bytes > MAX_PRESENTED_BYTES) {
+            throw new PeerVerificationException(Reason.PATH_SEARCH_LIMIT, "the peer presented " + bytes
+                    + " bytes of certificates; at most " + MAX_PRESENTED_BYTES + " are accepted");
         }
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         CertificateView leaf = CertificateView.of(Objects.requireNonNull(presented.get(0), "certificate"));
@@ -148,7 +176,8 @@ public final class PeerCertificateVerifier {
         }
         List<CertificateView> intermediates = new ArrayList<>();
         others.forEach(c -> intermediates.add(CertificateView.of(c)));
-        List<X509Certificate> path = new PathSearch(anchors, intermediates, now, purpose, maxIntermediates).find(leaf);
+        List<X509Certificate> path = new PathSearch(anchors, intermediates, now, purpose, maxIntermediates, budget)
+                .find(leaf);
 
         if (expected.isPresent()) {
             requireName(leaf, identity, expected.get());
@@ -173,7 +202,7 @@ public final class PeerCertificateVerifier {
             return Optional.of(ServiceIdentity.parse(spiffe.get(0)));
         } catch (InvalidServiceIdentityException e) {
             throw new PeerVerificationException(Reason.MALFORMED, who + " carries an invalid SPIFFE ID: "
-                    + e.getMessage(), e);
+                    + LogSafe.text(e.getMessage()), e);
         }
     }
 
@@ -207,6 +236,14 @@ public final class PeerCertificateVerifier {
 
     private static List<String> printable(List<String> names) {
         return names.stream().map(DnsNames::printable).map(n -> n.toLowerCase(Locale.ROOT)).toList();
+    }
+
+    private static int encodedLength(X509Certificate certificate) throws PeerVerificationException {
+        try {
+            return certificate.getEncoded().length;
+        } catch (CertificateEncodingException e) {
+            throw new PeerVerificationException(Reason.MALFORMED, "a presented certificate cannot be encoded", e);
+        }
     }
 
     private static String fingerprint(X509Certificate certificate) throws PeerVerificationException {

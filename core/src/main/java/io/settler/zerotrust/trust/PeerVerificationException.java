@@ -1,5 +1,6 @@
 package io.settler.zerotrust.trust;
 
+import io.settler.zerotrust.audit.LogSafe;
 import java.security.cert.CertificateException;
 import java.util.Objects;
 
@@ -7,6 +8,11 @@ import java.util.Objects;
  * A peer's certificate chain was refused. It extends {@link CertificateException} so that an
  * {@link javax.net.ssl.X509TrustManager} can throw it unchanged; {@link #reason()} says what kind
  * of fault it was and the message says which certificate and what to fix.
+ *
+ * <p>The message names certificates the peer chose, so it is always one line of printable ASCII:
+ * control and non-ASCII characters are escaped ({@link LogSafe#line(String)}), whoever built it,
+ * and each name in it is cut at {@link LogSafe#MAX_LENGTH} characters. Logging it cannot forge
+ * log lines.
  */
 public final class PeerVerificationException extends CertificateException {
 
@@ -64,7 +70,7 @@ public final class PeerVerificationException extends CertificateException {
      * @param message which certificate and what to fix
      */
     public PeerVerificationException(Reason reason, String message) {
-        super(message);
+        super(LogSafe.line(message));
         this.reason = Objects.requireNonNull(reason, "reason");
     }
 
@@ -76,7 +82,7 @@ public final class PeerVerificationException extends CertificateException {
      * @param cause the underlying exception
      */
     public PeerVerificationException(Reason reason, String message, Throwable cause) {
-        super(message, cause);
+        super(LogSafe.line(message), cause);
         this.reason = Objects.requireNonNull(reason, "reason");
     }
 

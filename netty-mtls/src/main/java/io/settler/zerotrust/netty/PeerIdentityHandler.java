@@ -18,6 +18,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
@@ -28,7 +29,10 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * passes this handler, on the event loop, just after the {@code SslHandler}'s handshake future
  * completes: read them from handlers or event-loop tasks, not from a listener on that future.
  * A failed handshake is audited (once: a refusal by our own
- * verification was audited where it happened) and the channel closed.
+ * verification was audited where it happened) and the channel closed; the exception the
+ * {@code SslHandler} raises for it ends here, so a refused peer leaves its audit event and nothing
+ * else: no warning with a stack trace at the end of the pipeline, which a peer could otherwise
+ * repeat at will past any limit on the audit log. Every other exception passes on.
  */
 @ChannelHandler.Sharable
 public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
@@ -60,6 +64,33 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireUserEventTriggered(event);
+    }
+
+    /**
+     * Ends the exception of a failed handshake here (it was audited and the channel is closing);
+     * passes every other exception on.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (handshakeFailed(ctx) && isTlsFailure(cause)) {
+            ctx.close();
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
+    }
+
+    private static boolean handshakeFailed(ChannelHandlerContext ctx) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        return ssl != null && ssl.handshakeFuture().isDone() && !ssl.handshakeFuture().isSuccess();
+    }
+
+    private static boolean isTlsFailure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SSLException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void publish(ChannelHandlerContext ctx) throws SSLPeerUnverifiedException {

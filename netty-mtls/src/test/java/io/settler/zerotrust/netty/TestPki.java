@@ -12,6 +12,8 @@ import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.tls.MtlsContext;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -59,13 +61,20 @@ final class TestPki {
     /** A Netty client with none of our checks: trusts the CA, presents {@code issued} if not null, speaks {@code protocol}. */
     static SslContext plainClient(NettyMtls.Provider provider, IssuedCertificate issued, String protocol)
             throws SSLException {
+        return issued == null ? plainClient(provider, null, List.of(), protocol)
+                : plainClient(provider, issued.privateKey(), issued.chain(), protocol);
+    }
+
+    /** A Netty client with none of our checks: trusts the CA, presents any {@code chain} with {@code key}. */
+    static SslContext plainClient(NettyMtls.Provider provider, PrivateKey key, List<X509Certificate> chain,
+                                  String protocol) throws SSLException {
         SslContextBuilder builder = SslContextBuilder.forClient()
                 .sslProvider(provider == NettyMtls.Provider.OPENSSL ? SslProvider.OPENSSL : SslProvider.JDK)
                 .trustManager(CA.rootCertificate())
                 .protocols(protocol)
                 .endpointIdentificationAlgorithm(null);
-        if (issued != null) {
-            builder.keyManager(issued.privateKey(), issued.chain());
+        if (key != null) {
+            builder.keyManager(key, chain);
         }
         return builder.build();
     }
