@@ -64,6 +64,14 @@ import javax.security.auth.x500.X500Principal;
  * common name; a wildcard only as the entire left-most label of a name of three or more labels,
  * matching exactly one label; never a wildcard for an IP address.
  *
+ * <p>The peer has proved nothing yet when its chain is verified, so the work it can cause is
+ * bounded ({@link PeerVerificationException.Reason#PATH_SEARCH_LIMIT} beyond): more than 40
+ * certificates or 64 KiB are refused before any is parsed; a signature is only ever checked with
+ * the key of a trust anchor or of a certificate an anchor certified, never with a key the peer
+ * chose; at most 4 issuers are checked per certificate and 4 certificates per issuer; and every
+ * signature check, the JDK validator's included, counts against a per-verification budget.
+ * Refusal messages escape every name the peer chose, so they cannot forge log lines.
+ *
  * <p>Instances are immutable and thread-safe.
  */
 public final class PeerCertificateVerifier {
