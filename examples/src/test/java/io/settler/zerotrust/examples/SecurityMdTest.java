@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class SecurityMdTest {
 
-    private static final Pattern NAME = Pattern.compile("`([A-Z]\\w*(?:Test|IT))?(?:#(\\w+))?`");
+    private static final Pattern NAME = Pattern.compile("`([A-Z][a-z]\\w*(?:Test|IT))?(?:#(\\w+))?`");
     private static final Pattern METHOD = Pattern.compile("\\b(?:void|Stream<[\\w<>?, ]+>) (\\w+)\\(");
 
     @Test
