@@ -22,6 +22,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,9 +45,19 @@ final class Fixtures {
             .service("worker", worker -> worker.scopes("queue:jobs:consume", "redis:worker:write"))
             .build();
 
-    final TokenKey apiKey = TokenKey.generate(TokenAlgorithm.ED25519, "api-1").forIssuers(API);
+    /** api's genuine key pair, kept so a test can play a stolen api key that signs what no minter would. */
+    final KeyPair apiKeyPair = ed25519();
+    final TokenKey apiKey = TokenKey.ed25519("api-1", apiKeyPair).forIssuers(API);
     final TokenKey billingKey = TokenKey.generate(TokenAlgorithm.ED25519, "billing-1").forIssuers(BILLING);
     final Audit audit = new Audit();
+
+    private static KeyPair ed25519() {
+        try {
+            return KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every JDK 17 has Ed25519", e);
+        }
+    }
 
     ServiceTokens api() {
         return api(Clock.systemUTC());

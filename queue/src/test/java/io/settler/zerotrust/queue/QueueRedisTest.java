@@ -26,14 +26,17 @@ import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
 import io.settler.zerotrust.token.TokenRequest;
 import java.nio.file.Path;
+import java.security.Signature;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
@@ -42,6 +45,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The queue on a real TLS Redis of its own, whose users are the ACL rendered from the policy:
@@ -166,6 +171,58 @@ class QueueRedisTest {
     void malformedEntryIsDeadLetteredAndNeverHandled() {
         api.xadd(API_STREAM, Map.of("job", "unsigned"));
         assertDeadLetteredAndNotHandled(QueueException.Reason.MALFORMED);
+    }
+
+    /**
+     * Issue 14, finding 7, in the queue: api's genuine key (stolen, or a minter with a broken clock)
+     * signs dates out of range. Before the fix, the first four made {@code ServiceTokens.verify}
+     * throw {@code DateTimeException} ({@code Instant.ofEpochSecond} past {@code Instant.MAX}, or
+     * after {@code exp + skew} or {@code exp - iat} overflowed), which {@code EnvelopeVerifier} and
+     * {@code QueueConsumer} do not catch: it escaped {@code poll()} unaudited, and the entry stayed
+     * pending, to throw again when reclaimed. (The last two were refused before too, as EXPIRED and
+     * as a fraction.) Now each is a MALFORMED token: dead-lettered, audited, never handled.
+     */
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', value = {
+        "exp | \"exp\":9223372036854775807,\"iat\":9223372036854775747",
+        "nbf | \"iat\":NOW,\"nbf\":9223372036854775807,\"exp\":LATER",
+        "iat | \"iat\":40000000000000000,\"exp\":40000000000000060",
+        "iat | \"iat\":-9223372036854775808,\"exp\":LATER",
+        "exp | \"iat\":NOW,\"exp\":9223372036854775807",
+        "exp | \"iat\":NOW,\"exp\":1e300"})
+    void messageSignedWithAnOutOfRangeDateIsDeadLetteredNotThrownFromPoll(String claim, String dates)
+            throws Exception {
+        long now = Instant.now().getEpochSecond();
+        byte[] payload = "rm -rf".getBytes(UTF_8);
+        Envelope sane = Envelope.of(payload, signedWithApisKey("\"iat\":" + now + ",\"exp\":" + (now + 300), payload));
+        assertThat(fixtures.verifier().verify(sane).publisherService()).as("the hand-made token is otherwise valid")
+                .isEqualTo("api");
+        String hostile = dates.replace("NOW", String.valueOf(now)).replace("LATER", String.valueOf(now + 300));
+        api.xadd(API_STREAM, Envelope.of(payload, signedWithApisKey(hostile, payload)).toFields());
+
+        assertDeadLetteredAndNotHandled(QueueException.Reason.MALFORMED); // poll() returns 1: it did not throw
+        for (String action : new String[] {"token.rejected", "queue.message_rejected"}) {
+            assertThat(fixtures.audit.named(action)).as(action).singleElement().satisfies(event -> {
+                assertThat(event.fields()).containsEntry("reason", "MALFORMED");
+                assertThat(event.fields().get("detail")).contains("claim '" + claim + "'");
+            });
+        }
+    }
+
+    /** A token for the jobs queue, with these date members, signed as the minter would but by hand. */
+    private String signedWithApisKey(String dates, byte[] payload) throws Exception {
+        Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
+        String header = "{\"alg\":\"EdDSA\",\"kid\":\"api-1\",\"typ\":\"" + ServiceTokens.TYPE + "\"}";
+        String claims = "{\"iss\":\"" + Fixtures.API + "\",\"sub\":\"" + Fixtures.API + "\",\"aud\":\""
+                + Fixtures.QUEUE_ID + "\"," + dates + ",\"jti\":\"" + UUID.randomUUID() + "\",\"scope\":[\""
+                + Queues.publishScope("jobs") + "\"],\"" + Queues.PAYLOAD_DIGEST_CLAIM + "\":\""
+                + Queues.digest(payload) + "\"}";
+        String input = base64.encodeToString(header.getBytes(UTF_8)) + "."
+                + base64.encodeToString(claims.getBytes(UTF_8));
+        Signature ed25519 = Signature.getInstance("Ed25519");
+        ed25519.initSign(fixtures.apiKeyPair.getPrivate());
+        ed25519.update(input.getBytes(StandardCharsets.US_ASCII));
+        return input + "." + base64.encodeToString(ed25519.sign());
     }
 
     @Test
