@@ -157,14 +157,13 @@ public final class TenantScope {
         boolean evict = false;
         try {
             connection.setAutoCommit(false);
-            forgetNotifications(connection);
             runChecked(connection, BEGIN, tenant, nonce);
+            forgetNotifications(connection);
             T result = work.apply(connection);
             if (connection.isClosed()) {
                 throw refused(Reason.TRANSACTION_ENDED, tenant);
             }
             runChecked(connection, END, tenant, nonce);
-            forgetNotifications(connection);
             return result;
         } catch (TenantScopeException e) {
             evict = true;
@@ -267,7 +266,12 @@ public final class TenantScope {
         }
     }
 
-    /** Drops notifications pgjdbc has received but nobody read: they were for an earlier borrower. */
+    /**
+     * Drops notifications pgjdbc has received but nobody read: they were for an earlier borrower. In
+     * a scope this runs inside the transaction, after BEGIN's round trip, which read whatever the server
+     * had sent before it; pgjdbc then only hands over what it holds. Outside a transaction it would
+     * also wait up to a millisecond on the socket for more, which measured 1.7 ms per scope.
+     */
     private static void forgetNotifications(Connection connection) throws SQLException {
         connection.unwrap(PGConnection.class).getNotifications();
     }

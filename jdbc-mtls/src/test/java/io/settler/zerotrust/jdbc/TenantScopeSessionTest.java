@@ -363,4 +363,21 @@ class TenantScopeSessionTest {
         }
         assertThat(scopedRows("tenant-b", "select item from orders")).containsExactly("bananas");
     }
+
+    @Test
+    void notificationReceivedForAnUnscopedBorrowerIsNotHandedToAScope() throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            execute(connection, "listen tenant_a_orders");
+            postgres.executeAsSuperuser(DATABASE, "NOTIFY tenant_a_orders, 'order 3 of tenant-a'");
+            execute(connection, "select 1");   // pgjdbc reads the notification with this answer and keeps it
+        }
+        List<String> seen = tenants.call("tenant-b", c -> {
+            List<String> payloads = new java.util.ArrayList<>();
+            for (PGNotification notification : c.unwrap(PGConnection.class).getNotifications()) {
+                payloads.add(notification.getParameter());
+            }
+            return payloads;
+        });
+        assertThat(seen).isEmpty();
+    }
 }
