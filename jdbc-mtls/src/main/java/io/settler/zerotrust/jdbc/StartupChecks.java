@@ -14,9 +14,6 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
 
 /**
  * What a new pool proves on its first connection: the session is TLS 1.3 and the server saw our
@@ -164,7 +161,7 @@ final class StartupChecks {
                     + LogSafe.text(String.valueOf(version))
                     + ", not TLSv1.3; set ssl_min_protocol_version = 'TLSv1.3'");
         }
-        String expectedCn = commonName(ours);
+        String expectedCn = CertificateRoleName.commonNames(ours).stream().findFirst().orElse("");
         if (serial == null || !new BigInteger(serial).equals(ours.getSerialNumber())
                 || clientDn == null || !clientDn.endsWith("/CN=" + expectedCn)) {
             throw new InsecureDataSourceException(Reason.TLS_POSTURE, "pg_stat_ssl shows client certificate "
@@ -217,19 +214,6 @@ final class StartupChecks {
                 .field("detail", e.getMessage())
                 .build());
         return e;
-    }
-
-    private static String commonName(X509Certificate certificate) {
-        try {
-            for (Rdn rdn : new LdapName(certificate.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return String.valueOf(rdn.getValue());
-                }
-            }
-        } catch (InvalidNameException e) {
-            throw new IllegalStateException("our own certificate has an unparsable subject", e);
-        }
-        return "";
     }
 
     private static List<String> names(Statement statement, String sql) throws SQLException {
