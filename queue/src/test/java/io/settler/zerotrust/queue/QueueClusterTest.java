@@ -10,7 +10,11 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.redis.HardenedRedisCluster;
 import io.settler.zerotrust.redis.KeyNamespace;
 import io.settler.zerotrust.redis.RedisAcl;
@@ -148,7 +152,11 @@ class QueueClusterTest {
     }
 
     private RedisAdvancedClusterCommands<String, String> connectAs(String user, Path dir) {
+        IssuedCertificate certificate = cluster.clientCertificate(user);
         HardenedRedisCluster client = Fixtures.redisClient(cluster.nodes().get(0), user, PASSWORDS.get(user), dir)
+                .credentials(CredentialSource.fixed(TlsIdentity.of(certificate.privateKey(), certificate.chain()),
+                        TrustBundle.of(List.of(cluster.nodeCertificateAuthority().rootCertificate()))))
+                .expectedServer(cluster.nodeIdentity()) // the cluster's node CA and node identity
                 .buildCluster();
         open.add(client);
         StatefulRedisClusterConnection<String, String> connection = client.connect();

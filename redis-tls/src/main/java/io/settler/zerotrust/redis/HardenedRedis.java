@@ -257,7 +257,7 @@ public final class HardenedRedis implements AutoCloseable {
         String user;
         private PasswordSource passwords;
         private CredentialSource credentials;
-        private Optional<String> expectedServer = Optional.empty();
+        Optional<String> expectedServer = Optional.empty();
         private boolean allowTls12;
         private Duration commandTimeout = Duration.ofSeconds(5);
         private Duration connectTimeout = Duration.ofSeconds(5);

@@ -8,10 +8,12 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.resource.ClientResources;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * A Lettuce Redis Cluster client with exactly the settings and checks of {@link HardenedRedis}:
@@ -25,15 +27,21 @@ import java.util.Set;
  * <pre>{@code
  * HardenedRedisCluster cluster = HardenedRedis.builder()
  *         .uri("rediss://cache-0.internal:6380")          // any node; the others are discovered
+ *         .expectedServer("spiffe://example.org/redis")    // required: what every node certificate carries
  *         .user("api").password(passwords).credentials(credentials)
  *         .buildCluster();
  * StatefulRedisClusterConnection<String, String> connection = cluster.connect();
  * }</pre>
  *
  * <p>Cluster defaults on top of {@link HardenedRedis}'s: the topology is refreshed every
- * 30 seconds and on MOVED/ASK redirects and reconnects; at most 5 redirects per command. The
- * nodes must name the addresses they announce in their certificates (or use
- * {@link HardenedRedis.Builder#expectedServer(String)} with an identity all nodes share).
+ * 30 seconds and on MOVED/ASK redirects and reconnects; at most 5 redirects per command.
+ *
+ * <p><b>Node identity is required:</b> {@link HardenedRedis.Builder#expectedServer(String)} must be
+ * the SPIFFE ID every node certificate carries (e.g. {@code spiffe://example.org/redis}), or
+ * {@code buildCluster()} refuses ({@code INVALID_CONFIGURATION}). Core's trust manager checks it on
+ * every handshake: the seed, the nodes learned from the topology or a MOVED/ASK redirect, and
+ * reconnects. A certificate that merely names the announced address (any workload's may) is refused
+ * ({@code HANDSHAKE_FAILED}, {@code redis.tls.refused}).
  * Immutable and thread-safe; {@link #close()} shuts the client and its threads down.
  */
 public final class HardenedRedisCluster implements AutoCloseable {
@@ -44,6 +52,7 @@ public final class HardenedRedisCluster implements AutoCloseable {
     private final String host;
     private final int port;
     private final String user;
+    private final String identity;
     private final Set<String> allowedProtocols;
     private final AuditLog audit;
     private final Clock clock;
@@ -52,6 +61,7 @@ public final class HardenedRedisCluster implements AutoCloseable {
     private final RedisClusterClient client;
 
     HardenedRedisCluster(HardenedRedis.Builder builder, MtlsContext tls) {
+        this.identity = requireNodeIdentity(builder);
         this.host = builder.host;
         this.port = builder.port;
         this.user = builder.user;
@@ -72,6 +82,34 @@ public final class HardenedRedisCluster implements AutoCloseable {
     }
 
     /**
+     * Refuses a cluster client without a SPIFFE ID for the nodes: the nodes it talks to come from
+     * the topology, which the nodes themselves gossip, and any certificate of the trust domain may
+     * name the address a node announces (127.0.0.1, a pod IP). Only the identity that the node CA
+     * issues to Redis nodes tells a node from a workload that joined the cluster.
+     */
+    private static String requireNodeIdentity(HardenedRedis.Builder builder) {
+        String identity = builder.expectedServer.orElse("");
+        String problem = null;
+        if (!identity.startsWith("spiffe://")) {
+            problem = identity.isEmpty() ? "no node identity is set"
+                    : "expectedServer is a host name or address, which any certificate of the trust domain may name";
+        } else {
+            try {
+                ServiceIdentity.parse(identity);
+            } catch (RuntimeException e) {
+                problem = "expectedServer is not a valid SPIFFE ID";
+            }
+        }
+        if (problem != null) {
+            throw HardenedRedis.refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, "a Redis Cluster client must "
+                    + "verify every node's identity: " + problem + "; set expectedServer(\"spiffe://<trust-domain>/"
+                    + "<redis>\") to the SPIFFE ID the node certificates carry (issued by the node CA only)",
+                    null, builder.host + ":" + builder.port, builder.user, builder.audit, builder.clock);
+        }
+        return identity;
+    }
+
+    /**
      * Connects to the cluster with string keys and values, and proves the connection.
      *
      * @throws RedisTlsException if the handshake, the login or the proof fails
@@ -81,10 +119,13 @@ public final class HardenedRedisCluster implements AutoCloseable {
         try {
             connection = client.connect();
         } catch (RuntimeException e) {
+            RedisTlsException.Reason reason = classify(e);
             String hint = refusedByAcl(e) ? "the ACL user '" + user + "' may not run what the cluster client needs"
                     + " (NOPERM): render its ACL with RedisAcl.builder(policy).forCluster(), or grant"
-                    + " RedisAcl.clusterClientRules(), on every node; " : "";
-            throw HardenedRedis.refuse(HardenedRedis.classify(e), "cannot connect to " + this + ": " + hint
+                    + " RedisAcl.clusterClientRules(), on every node; "
+                    : reason == RedisTlsException.Reason.HANDSHAKE_FAILED ? "the seed's certificate must carry "
+                            + identity + " and chain to the trusted node CA (see redis.tls.refused); " : "";
+            throw HardenedRedis.refuse(reason, "cannot connect to " + this + ": " + hint
                     + HardenedRedis.describe(e), e, host + ":" + port, user, audit, clock);
         }
         try {
@@ -92,10 +133,17 @@ public final class HardenedRedisCluster implements AutoCloseable {
             // connection is still opening would be rejected (REJECT_COMMANDS), and each node is a
             // separate TLS channel and login to check.
             for (RedisClusterNode node : connection.getPartitions()) {
-                // By host and port: the connection that slot routing uses for writes.
-                StatefulRedisConnection<String, String> nodeConnection =
-                        connection.getConnection(node.getUri().getHost(), node.getUri().getPort());
                 String server = node.getUri().getHost() + ":" + node.getUri().getPort();
+                StatefulRedisConnection<String, String> nodeConnection;
+                try {
+                    // By host and port: the connection that slot routing uses for writes.
+                    nodeConnection = connection.getConnection(node.getUri().getHost(), node.getUri().getPort());
+                } catch (RuntimeException e) {
+                    throw HardenedRedis.refuse(HardenedRedis.classify(e), "cannot connect to node " + server
+                            + " of " + this + " (a node the topology names; its certificate must carry " + identity
+                            + " and chain to the trusted node CA): " + HardenedRedis.describe(e), e, server, user,
+                            audit, clock);
+                }
                 HardenedRedis.prove(nodeConnection.sync()::aclWhoami, nodeConnection.sync()::clientInfo,
                         toString() + " node " + server, server, user, allowedProtocols, guard, audit, clock);
             }
@@ -108,17 +156,29 @@ public final class HardenedRedisCluster implements AutoCloseable {
 
     /** Whether a NOPERM reply sits in the chain (Lettuce puts each seed node's failure in the message). */
     private static boolean refusedByAcl(Throwable e) {
+        return failures(e).anyMatch(t -> String.valueOf(t.getMessage()).contains("NOPERM"));
+    }
+
+    /**
+     * The reason of a failed cluster connect: Lettuce reports each seed node's failure (e.g. the
+     * handshake) as a suppressed exception of a generic one, so those are read as well.
+     */
+    private static RedisTlsException.Reason classify(Throwable e) {
+        return failures(e).map(HardenedRedis::classify)
+                .filter(reason -> reason != RedisTlsException.Reason.CONNECTION_FAILED)
+                .findFirst().orElse(RedisTlsException.Reason.CONNECTION_FAILED);
+    }
+
+    /** {@code e}, its causes and the exceptions suppressed by any of them. */
+    private static Stream<Throwable> failures(Throwable e) {
+        Stream.Builder<Throwable> all = Stream.builder();
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (String.valueOf(t.getMessage()).contains("NOPERM")) {
-                return true;
-            }
+            all.add(t);
             for (Throwable suppressed : t.getSuppressed()) {
-                if (String.valueOf(suppressed.getMessage()).contains("NOPERM")) {
-                    return true;
-                }
+                all.add(suppressed);
             }
         }
-        return false;
+        return all.build();
     }
 
     /** The underlying cluster client; its connections are not proven by {@link #connect()}. */
@@ -138,9 +198,9 @@ public final class HardenedRedisCluster implements AutoCloseable {
         resources.shutdown();
     }
 
-    /** Seed node and user; never the password. */
+    /** Seed node, node identity and user; never the password. */
     @Override
     public String toString() {
-        return "HardenedRedisCluster[rediss://" + host + ":" + port + ", user=" + user + "]";
+        return "HardenedRedisCluster[rediss://" + host + ":" + port + ", nodes=" + identity + ", user=" + user + "]";
     }
 }

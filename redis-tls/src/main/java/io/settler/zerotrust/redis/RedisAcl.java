@@ -9,12 +9,14 @@ import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.tls.ClientAuthOnlyTrust;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -230,6 +232,33 @@ public final class RedisAcl {
             tokens.add(selector.toString());
         }
         return List.copyOf(tokens);
+    }
+
+    /**
+     * The {@code tls-ca-cert-file} of a Redis Cluster node, so that only nodes can join the cluster.
+     * Redis 7 has one CA file for everything: clients, replication and the cluster bus. If it held
+     * the services' CA as a plain certificate, any workload with a service certificate could run its
+     * own {@code redis-server}, {@code CLUSTER MEET} the cluster over the bus and take slots over.
+     * So the node CAs (which issue node certificates and nothing else) are trusted for everything,
+     * and the services' CAs only for TLS clients (an OpenSSL {@code TRUSTED CERTIFICATE} with
+     * {@code clientAuth} trusted and {@code serverAuth} rejected, {@link ClientAuthOnlyTrust}):
+     * services still log in with their certificates, but no node completes a cluster bus or
+     * replication connection to a server presenting a service certificate, and joining the cluster
+     * needs exactly that (the node that learns of a new one connects to it). Node certificates need
+     * both {@code serverAuth} and {@code clientAuth}, or no extended key usage.
+     *
+     * @param nodeCas the CA certificates that issue node certificates
+     * @param clientCas the CA certificates of the services (the trust domain); none of the node CAs
+     * @return the PEM file's content
+     * @throws RedisTlsException {@code INVALID_CONFIGURATION} if either list is empty or they share a CA
+     */
+    public static String clusterCaBundle(List<X509Certificate> nodeCas, List<X509Certificate> clientCas) {
+        if (nodeCas.isEmpty() || clientCas.isEmpty() || clientCas.stream().anyMatch(nodeCas::contains)) {
+            throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "a cluster CA bundle needs "
+                    + "at least one node CA and one services' CA, and the node CA must be a CA of its own that signs "
+                    + "node certificates only (a node CA that also signs services lets any service join the cluster)");
+        }
+        return ClientAuthOnlyTrust.bundle(nodeCas, clientCas);
     }
 
     /**

@@ -10,7 +10,6 @@ import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
-import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.LocalRedisCluster;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -55,8 +54,7 @@ class HardenedRedisClusterTest {
     }
 
     private HardenedRedis.Builder builder() throws IOException {
-        LocalRedis seed = cluster.nodes().get(0);
-        return RedisTestSupport.builder(seed, USER, RedisTestSupport.passwordFile(dir, PASSWORD), audit);
+        return RedisTestSupport.clusterBuilder(cluster, USER, RedisTestSupport.passwordFile(dir, PASSWORD), audit);
     }
 
     @Test

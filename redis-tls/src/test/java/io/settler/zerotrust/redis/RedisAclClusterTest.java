@@ -263,7 +263,7 @@ class RedisAclClusterTest {
         try {
             Path file = Files.createTempFile(dir, user, ".password");
             Files.writeString(file, PASSWORDS.get(user));
-            return RedisTestSupport.builder(cluster.nodes().get(0), user, file, audit).buildCluster();
+            return RedisTestSupport.clusterBuilder(cluster, user, file, audit).buildCluster();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -2,6 +2,7 @@ package io.settler.zerotrust.testkit;
 
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.tls.ClientAuthOnlyTrust;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,6 +77,8 @@ public final class LocalRedis implements AutoCloseable {
     private final ServerDirectory directory;
     private final boolean appendOnly;
     private final boolean clusterNode;
+    private final DevCertificateAuthority serverCa;
+    private final String serverIdentity;
     private final Duration startupTimeout;
     private final String renderedAclFile;
     private final TlsDirectives renderedTls;
@@ -95,11 +98,13 @@ public final class LocalRedis implements AutoCloseable {
         this.directory = directory;
         this.appendOnly = builder.appendOnly;
         this.clusterNode = builder.clusterNode;
+        this.serverCa = builder.serverCa == null ? builder.ca : builder.serverCa;
+        this.serverIdentity = builder.serverIdentity;
         this.startupTimeout = builder.startupTimeout;
         this.renderedAclFile = builder.aclFile;
         this.renderedTls = builder.tlsDirectives;
         this.adminPassword = randomPassword();
-        this.adminContext = ClientTls.context(Optional.of(clientCertificate(ADMIN_USER)), ca.rootCertificate());
+        this.adminContext = ClientTls.context(Optional.of(clientCertificate(ADMIN_USER)), serverCa.rootCertificate());
         this.passwords.putAll(builder.passwords);
         this.configuredUsers = Set.copyOf(builder.rules.keySet());
         this.lifecycle = new ServerLifecycle("Redis", directory, this::stopServer);
@@ -272,7 +277,7 @@ public final class LocalRedis implements AutoCloseable {
     }
 
     /** The cluster bus port (TLS) of a cluster node; 0 when the server is not a cluster node. */
-    int clusterBusPort() {
+    public int clusterBusPort() {
         return clusterBusPort;
     }
 
@@ -321,8 +326,13 @@ public final class LocalRedis implements AutoCloseable {
         Path tls = directory.createPrivateDirectory("tls");
         directory.createPrivateDirectory("data");
         // A cluster node also presents its certificate as a TLS client on the cluster bus.
-        DevCertificateAuthority.LeafRequest leaf = ca.leaf("redis");
+        DevCertificateAuthority.LeafRequest leaf = serverCa.leaf(serverIdentity);
         (clusterNode ? leaf.serverAndClient() : leaf.server()).dnsNames(HOST).ipAddresses("127.0.0.1").issue().writePem(tls, "server");
+        if (serverCa != ca) {
+            // The node CA for everything; the services' CA only for clients (LocalRedisCluster).
+            writePrivate(tls.resolve("ca.crt"), ClientAuthOnlyTrust.bundle(
+                    List.of(serverCa.rootCertificate()), List.of(ca.rootCertificate())));
+        }
 
         StringBuilder acl = new StringBuilder();
         if (renderedAclFile != null) {
@@ -478,6 +488,8 @@ public final class LocalRedis implements AutoCloseable {
         private final Map<String, String> rules = new LinkedHashMap<>();
         private boolean appendOnly;
         private boolean clusterNode;
+        private DevCertificateAuthority serverCa;
+        private String serverIdentity = "redis";
         private Duration startupTimeout = Duration.ofSeconds(30);
         private String aclFile;
         private TlsDirectives tlsDirectives;
@@ -582,9 +594,21 @@ public final class LocalRedis implements AutoCloseable {
 
         /**
          * Makes the server a Redis Cluster node ({@code cluster-enabled yes}) whose cluster bus and
-         * replication also use TLS; {@link LocalRedisCluster} forms the cluster.
+         * replication also use TLS, not part of any cluster yet ({@link LocalRedisCluster} forms
+         * one). Its certificate comes from {@code nodeCa} and carries
+         * {@code spiffe://<trust-domain>/<identity>}, {@code localhost} and {@code 127.0.0.1}. When
+         * {@code nodeCa} is not the builder's CA, the node trusts {@code nodeCa} for everything and
+         * the builder's CA (which issues {@link #clientCertificate client certificates}) for TLS
+         * clients only ({@link ClientAuthOnlyTrust}), so only {@code nodeCa}'s certificates can serve
+         * the cluster bus or replication to it.
+         *
+         * @param nodeCa issues the node certificate; may be the builder's CA (e.g. for an intruder)
+         * @param identity the service name in the node certificate's SPIFFE ID, e.g. {@code redis}
+         * @return this builder
          */
-        Builder clusterNode() {
+        public Builder clusterNode(DevCertificateAuthority nodeCa, String identity) {
+            this.serverCa = Objects.requireNonNull(nodeCa, "nodeCa");
+            this.serverIdentity = Objects.requireNonNull(identity, "identity");
             this.clusterNode = true;
             return this;
         }

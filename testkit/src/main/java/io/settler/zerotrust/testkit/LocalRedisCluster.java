@@ -4,6 +4,7 @@ import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,14 @@ import org.slf4j.LoggerFactory;
  * {@code 127.0.0.1} with the same hardening (TLS 1.3 only, client certificates, no plaintext port,
  * ACL users only), plus {@code cluster-enabled yes}, {@code tls-cluster yes} (the cluster bus is
  * TLS with the node's certificate) and {@code tls-replication yes}.
+ *
+ * <p>Only nodes can join: the node certificates come from a node CA of their own
+ * ({@link #nodeCertificateAuthority()}, same trust domain, SPIFFE ID {@link #nodeIdentity()}),
+ * which each node trusts for everything, while the CA given to the builder (which issues the
+ * {@link #clientCertificate client certificates}) is trusted for TLS clients only. A node
+ * therefore refuses a cluster bus or replication peer whose certificate comes from the services'
+ * CA, and a workload holding a service certificate cannot join the cluster. Clients verify the
+ * nodes with the node CA and should expect {@link #nodeIdentity()}.
  *
  * <pre>{@code
  * try (LocalRedisCluster cluster = LocalRedisCluster.builder(ca)
@@ -40,10 +49,15 @@ public final class LocalRedisCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalRedisCluster.class);
     private static final int NODES = 3;
 
-    private final List<LocalRedis> nodes;
+    /** The service name in the node certificates' SPIFFE ID. */
+    static final String NODE_SERVICE = "redis";
 
-    private LocalRedisCluster(List<LocalRedis> nodes) {
+    private final List<LocalRedis> nodes;
+    private final DevCertificateAuthority nodeCa;
+
+    private LocalRedisCluster(List<LocalRedis> nodes, DevCertificateAuthority nodeCa) {
         this.nodes = List.copyOf(nodes);
+        this.nodeCa = nodeCa;
     }
 
     /**
@@ -61,7 +75,7 @@ public final class LocalRedisCluster implements AutoCloseable {
         return nodes;
     }
 
-    /** The host name to connect to: {@code localhost}, which every node certificate names. */
+    /** The host name to connect to: {@code localhost}, which every node certificate names (as well as {@code 127.0.0.1}). */
     public String host() {
         return nodes.get(0).host();
     }
@@ -71,9 +85,19 @@ public final class LocalRedisCluster implements AutoCloseable {
         return nodes.stream().map(LocalRedis::uri).toList();
     }
 
-    /** The CA that issued the node certificates and issues client certificates. */
+    /** The CA given to the builder: it issues client certificates; nodes trust it for TLS clients only. */
     public DevCertificateAuthority certificateAuthority() {
         return nodes.get(0).certificateAuthority();
+    }
+
+    /** The CA that issued the node certificates (and nothing else): what clients trust to verify nodes. */
+    public DevCertificateAuthority nodeCertificateAuthority() {
+        return nodeCa;
+    }
+
+    /** The SPIFFE ID the node certificates carry, {@code spiffe://<trust-domain>/redis}: what clients expect. */
+    public String nodeIdentity() {
+        return "spiffe://" + nodeCa.trustDomain() + "/" + NODE_SERVICE;
     }
 
     /**
@@ -174,6 +198,7 @@ public final class LocalRedisCluster implements AutoCloseable {
     public static final class Builder {
         private final DevCertificateAuthority ca;
         private final Map<String, String[]> users = new LinkedHashMap<>();
+        private final Map<Integer, String> nodeIdentities = new HashMap<>();
         private Duration startupTimeout = Duration.ofSeconds(30);
 
         private Builder(DevCertificateAuthority ca) {
@@ -191,6 +216,20 @@ public final class LocalRedisCluster implements AutoCloseable {
         public Builder user(String name, String password, String rules) {
             LocalRedis.builder(ca).user(name, password, rules); // the same checks as a single server
             users.put(name, new String[] {password, rules});
+            return this;
+        }
+
+        /**
+         * Gives one node a certificate for another SPIFFE ID than {@code spiffe://<trust-domain>/redis}
+         * (still from the node CA), to test that clients refuse a node that is not who they expect.
+         *
+         * @param node the node's index, 0 to 2
+         * @param service the service name in its certificate's SPIFFE ID
+         * @return this builder
+         */
+        public Builder nodeIdentity(int node, String service) {
+            Objects.checkIndex(node, NODES);
+            nodeIdentities.put(node, Objects.requireNonNull(service, "service"));
             return this;
         }
 
@@ -216,13 +255,16 @@ public final class LocalRedisCluster implements AutoCloseable {
         public LocalRedisCluster start() {
             long started = System.nanoTime();
             List<LocalRedis> nodes = new ArrayList<>();
+            DevCertificateAuthority nodeCa = DevCertificateAuthority.create(ca.trustDomain());
             try {
                 for (int i = 0; i < NODES; i++) {
-                    LocalRedis.Builder node = LocalRedis.builder(ca).clusterNode().startupTimeout(startupTimeout);
+                    LocalRedis.Builder node = LocalRedis.builder(ca)
+                            .clusterNode(nodeCa, nodeIdentities.getOrDefault(i, NODE_SERVICE))
+                            .startupTimeout(startupTimeout);
                     users.forEach((name, secret) -> node.user(name, secret[0], secret[1]));
                     nodes.add(node.start());
                 }
-                LocalRedisCluster cluster = new LocalRedisCluster(nodes);
+                LocalRedisCluster cluster = new LocalRedisCluster(nodes, nodeCa);
                 cluster.form();
                 LOG.info("Redis Cluster of {} nodes ready in {} ms: {}", NODES,
                         (System.nanoTime() - started) / 1_000_000, cluster);

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,7 +74,9 @@ class LocalRedisClusterTest {
     @Test
     void authenticatedClientReachesEveryNode() throws IOException {
         for (LocalRedis node : cluster.nodes()) {
-            try (Resp connection = new Resp(RedisClients.socket(node, Optional.of(cluster.clientCertificate(WORKER))))) {
+            SSLContext client = ClientTls.context(Optional.of(cluster.clientCertificate(WORKER)),
+                    cluster.nodeCertificateAuthority().rootCertificate());
+            try (Resp connection = new Resp(ClientTls.connect(client, node.host(), node.tlsPort(), RedisClients.TIMEOUT))) {
                 assertThat(connection.call("AUTH", WORKER, WORKER_PASSWORD)).isEqualTo("OK");
                 assertThat(connection.call("PING")).isEqualTo("PONG");
             }
