@@ -414,11 +414,13 @@ public final class HardenedRedis implements AutoCloseable {
         }
 
         ClientResources resources(TlsHandshakeGuard guard) {
-            return DefaultClientResources.builder()
+            ClientResources resources = DefaultClientResources.builder()
                     .ioThreadPoolSize(ioThreads)
                     .computationThreadPoolSize(ioThreads)
                     .nettyCustomizer(guard)
                     .build();
+            ReconnectAudit.subscribe(resources, user, audit, clock); // a refused login on reconnect
+            return resources;
         }
 
         RedisURI redisUri() {

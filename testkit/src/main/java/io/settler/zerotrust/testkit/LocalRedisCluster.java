@@ -141,6 +141,22 @@ public final class LocalRedisCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Restarts one node ({@link LocalRedis#restart()}: same port, bus port and files, so it keeps
+     * its node ID, slots and the users of its ACL file) and waits until every node reports the
+     * cluster healthy again. Users created with {@link #createUser} are in the ACL file
+     * ({@code ACL SAVE}); users set with {@code ACL SETUSER} alone are gone, as in production.
+     *
+     * @param node the node's index, 0 to 2
+     * @throws TestkitException if the node does not come back or the cluster does not heal in time
+     */
+    public void restart(int node) {
+        nodes.get(Objects.checkIndex(node, NODES)).restart();
+        for (LocalRedis member : nodes) {
+            member.awaitReady(() -> formed(member.executeAsAdmin("CLUSTER", "INFO")));
+        }
+    }
+
     /** Stops every node and deletes its directory. Idempotent. */
     @Override
     public void close() {
@@ -199,6 +215,7 @@ public final class LocalRedisCluster implements AutoCloseable {
         private final DevCertificateAuthority ca;
         private final Map<String, String[]> users = new LinkedHashMap<>();
         private final Map<Integer, String> nodeIdentities = new HashMap<>();
+        private String aclFile;
         private Duration startupTimeout = Duration.ofSeconds(30);
 
         private Builder(DevCertificateAuthority ca) {
@@ -215,7 +232,28 @@ public final class LocalRedisCluster implements AutoCloseable {
          */
         public Builder user(String name, String password, String rules) {
             LocalRedis.builder(ca).user(name, password, rules); // the same checks as a single server
+            if (aclFile != null) {
+                throw new IllegalArgumentException("give either aclFile(...) or user(...), not both");
+            }
             users.put(name, new String[] {password, rules});
+            return this;
+        }
+
+        /**
+         * Starts every node from this ACL file, e.g. {@code RedisAcl.builder(policy).forCluster()...
+         * .build().aclFile()}: each node keeps its own copy, loads it at every start and writes it
+         * on {@code ACL SAVE}. The same checks as {@link LocalRedis.Builder#aclFile(String)}.
+         *
+         * @param content the file; it must turn the {@code default} user off
+         * @return this builder
+         * @throws IllegalArgumentException if users were also given with {@link #user}
+         */
+        public Builder aclFile(String content) {
+            LocalRedis.builder(ca).aclFile(content); // the same checks as a single server
+            if (!users.isEmpty()) {
+                throw new IllegalArgumentException("give either aclFile(...) or user(...), not both");
+            }
+            this.aclFile = content;
             return this;
         }
 
@@ -262,6 +300,9 @@ public final class LocalRedisCluster implements AutoCloseable {
                             .clusterNode(nodeCa, nodeIdentities.getOrDefault(i, NODE_SERVICE))
                             .startupTimeout(startupTimeout);
                     users.forEach((name, secret) -> node.user(name, secret[0], secret[1]));
+                    if (aclFile != null) {
+                        node.aclFile(aclFile);
+                    }
                     nodes.add(node.start());
                 }
                 LocalRedisCluster cluster = new LocalRedisCluster(nodes, nodeCa);
