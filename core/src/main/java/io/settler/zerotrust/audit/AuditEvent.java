@@ -20,8 +20,13 @@ import java.util.regex.Pattern;
  * @param action what happened, dotted lower case, e.g. {@code peer.refused}
  * @param outcome how it ended
  * @param fields details in a stable order
+ * @param authenticatedPeer whether the event is about a peer whose certificate chain verified
+ *     against the trust bundle (e.g. the refusal of an identity the allow-list does not name): only
+ *     the holder of a certificate from a trusted CA can cause it, so a rate-limited log
+ *     ({@link AuditLog#limitedTo}) always records it
  */
-public record AuditEvent(Instant time, String action, Outcome outcome, Map<String, String> fields) {
+public record AuditEvent(Instant time, String action, Outcome outcome, Map<String, String> fields,
+                         boolean authenticatedPeer) {
 
     private static final Pattern ACTION = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*");
     private static final Pattern FIELD = Pattern.compile("[a-z][a-z_0-9]*");
@@ -56,6 +61,11 @@ public record AuditEvent(Instant time, String action, Outcome outcome, Map<Strin
         fields = Collections.unmodifiableMap(cleaned);
     }
 
+    /** An event about no authenticated peer (see {@link #authenticatedPeer()}). */
+    public AuditEvent(Instant time, String action, Outcome outcome, Map<String, String> fields) {
+        this(time, action, outcome, fields, false);
+    }
+
     /** Starts an event with the given action and outcome, at the given time. */
     public static Builder builder(Instant time, String action, Outcome outcome) {
         return new Builder(time, action, outcome);
@@ -71,6 +81,7 @@ public record AuditEvent(Instant time, String action, Outcome outcome, Map<Strin
         private final String action;
         private final Outcome outcome;
         private final Map<String, String> fields = new LinkedHashMap<>();
+        private boolean authenticatedPeer;
 
         private Builder(Instant time, String action, Outcome outcome) {
             this.time = time;
@@ -84,9 +95,18 @@ public record AuditEvent(Instant time, String action, Outcome outcome, Map<Strin
             return this;
         }
 
+        /**
+         * Marks the event as about a peer whose certificate chain has verified against the trust
+         * bundle; set it only after that verification succeeded (see {@link AuditEvent#authenticatedPeer()}).
+         */
+        public Builder authenticatedPeer() {
+            this.authenticatedPeer = true;
+            return this;
+        }
+
         /** The event. */
         public AuditEvent build() {
-            return new AuditEvent(time, action, outcome, fields);
+            return new AuditEvent(time, action, outcome, fields, authenticatedPeer);
         }
     }
 }

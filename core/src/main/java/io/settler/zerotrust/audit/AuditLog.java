@@ -21,17 +21,31 @@ public interface AuditLog {
     }
 
     /**
-     * This log, passing at most {@code limit} events of each action and outcome per {@code window}
-     * and counting the rest: when such a window is over, the next event first records one
-     * {@code audit.suppressed} event (WARNING) with the action and how many were not recorded.
-     * Use it where an attacker can cause events at will, e.g.
+     * This log, passing at most {@code limit} events per {@code window} for each action, outcome,
+     * {@code reason} field and source network (the IPv4 /24 or IPv6 /64 of the {@code remote}
+     * field), and counting the rest: when such a window is over, the next event first records one
+     * {@code audit.suppressed} event (WARNING) saying which action, reason and source, and how many
+     * were not recorded. A flood of junk connections thus uses up its own allowance, not that of
+     * another reason or source; and an event about a peer whose certificate verified against the
+     * trust bundle ({@link AuditEvent#authenticatedPeer()}, e.g. a refused identity) is always
+     * recorded. At most 512 buckets are tracked; beyond, new sources share one. Use it where an
+     * attacker can cause events at will, e.g.
      * {@code ServiceTokens.builder().auditLog(AuditLog.slf4j().limitedTo(20, Duration.ofSeconds(1)))}.
      *
-     * @param limit events per action and outcome per window, at least 1
+     * @param limit events per bucket per window, at least 1
      * @param window a positive duration
      */
     default AuditLog limitedTo(int limit, java.time.Duration window) {
-        return new RateLimitedAuditLog(this, limit, window, System::currentTimeMillis);
+        return limitedTo(limit, window, java.time.Clock.systemUTC());
+    }
+
+    /**
+     * {@link #limitedTo(int, java.time.Duration)} with the clock that decides when windows end,
+     * e.g. a fixed clock in tests.
+     */
+    default AuditLog limitedTo(int limit, java.time.Duration window, java.time.Clock clock) {
+        java.util.Objects.requireNonNull(clock, "clock");
+        return new RateLimitedAuditLog(this, limit, window, clock::millis);
     }
 
     /** Events as SLF4J key-value pairs on the logger {@value Slf4jAuditLog#LOGGER_NAME}. */

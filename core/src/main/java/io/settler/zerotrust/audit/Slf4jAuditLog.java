@@ -26,6 +26,9 @@ final class Slf4jAuditLog implements AuditLog {
                 .addKeyValue("action", event.action())
                 .addKeyValue("outcome", event.outcome());
         event.fields().forEach(builder::addKeyValue);
+        if (event.authenticatedPeer()) {
+            builder.addKeyValue("authenticated_peer", true);
+        }
         builder.log("{} {}", event.action(), event.outcome());
     }
 }

@@ -4,7 +4,6 @@ import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.network.Cidr;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
@@ -52,29 +51,36 @@ public sealed interface PeerRule {
         return new PathPrefix(ServiceIdentity.of(trustDomain, prefix));
     }
 
-    /** Peers whose address lies in one of the networks (IPv4 or IPv6 CIDR); combine with an identity rule. */
+    /**
+     * Peers whose address lies in one of the networks (IPv4 or IPv6 CIDR); combine with an identity rule.
+     *
+     * @throws IllegalArgumentException if a network is not valid CIDR, or none is given: no list of
+     *     networks, anyOf or allOf may be empty (an empty list never means "any")
+     */
     static PeerRule fromNetworks(String... cidrs) {
-        if (cidrs.length == 0) {
-            throw new IllegalArgumentException("fromNetworks needs at least one network");
-        }
         return new Networks(Arrays.stream(cidrs).map(Cidr::parse).toList());
     }
 
     /** Satisfied when any of the rules is. */
     static PeerRule anyOf(PeerRule... rules) {
-        return new AnyOf(nonEmpty(rules, "anyOf"));
+        return new AnyOf(Arrays.asList(rules));
     }
 
     /** Satisfied when all of the rules are. */
     static PeerRule allOf(PeerRule... rules) {
-        return new AllOf(nonEmpty(rules, "allOf"));
+        return new AllOf(Arrays.asList(rules));
     }
 
-    private static List<PeerRule> nonEmpty(PeerRule[] rules, String name) {
-        if (rules.length == 0) {
-            throw new IllegalArgumentException(name + " needs at least one rule");
+    /**
+     * A copy of a rule's list, which may not be empty: an empty list (a template that rendered
+     * nothing) would mean no networks or no rules, and an empty {@code allOf} matches every peer.
+     */
+    private static <T> List<T> nonEmpty(List<T> items, String what, String instead) {
+        List<T> copy = List.copyOf(items);
+        if (copy.isEmpty()) {
+            throw new IllegalArgumentException(what + " is empty; an empty list never means \"any\": " + instead);
         }
-        return Arrays.stream(rules).map(r -> Objects.requireNonNull(r, "rule")).toList();
+        return copy;
     }
 
     /** Exactly one identity. */
@@ -134,9 +140,10 @@ public sealed interface PeerRule {
 
     /** Source networks. */
     record Networks(List<Cidr> networks) implements PeerRule {
-        /** Copies the list. */
+        /** Copies the list; refuses an empty one. */
         public Networks {
-            networks = List.copyOf(networks);
+            networks = nonEmpty(networks, "the list of networks", "name at least one network, or leave the"
+                    + " network rule out (write 0.0.0.0/0 and ::/0 if every address is really meant)");
         }
 
         @Override
@@ -157,9 +164,9 @@ public sealed interface PeerRule {
 
     /** Any of several rules. */
     record AnyOf(List<PeerRule> rules) implements PeerRule {
-        /** Copies the list. */
+        /** Copies the list; refuses an empty one. */
         public AnyOf {
-            rules = List.copyOf(rules);
+            rules = nonEmpty(rules, "anyOf's list of rules", "give it at least one rule");
         }
 
         @Override
@@ -180,9 +187,9 @@ public sealed interface PeerRule {
 
     /** All of several rules. */
     record AllOf(List<PeerRule> rules) implements PeerRule {
-        /** Copies the list. */
+        /** Copies the list; refuses an empty one, which would match every peer. */
         public AllOf {
-            rules = List.copyOf(rules);
+            rules = nonEmpty(rules, "allOf's list of rules", "give it at least one rule");
         }
 
         @Override

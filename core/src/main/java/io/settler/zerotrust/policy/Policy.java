@@ -54,7 +54,9 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  * Each {@code accepts} entry names exactly one of {@code service}, {@code identity},
- * {@code pathPrefix} or {@code trustDomain}, optionally limited to {@code networks}.
+ * {@code pathPrefix} or {@code trustDomain}, optionally limited to {@code networks}. A
+ * {@code networks} key must list at least one network: {@code "networks": []} (a template that
+ * rendered nothing) is refused ({@code EMPTY_LIST}), never read as "from any address".
  *
  * <p>Immutable and thread-safe.
  */
@@ -240,8 +242,36 @@ public final class Policy {
             return this;
         }
 
-        /** Accepts connections from another service of the policy, optionally only from these networks. */
-        public ServiceBuilder acceptService(String serviceName, String... networks) {
+        /** Accepts connections from another service of the policy, from any address. */
+        public ServiceBuilder acceptService(String serviceName) {
+            return acceptService(serviceName, Optional.empty());
+        }
+
+        /** Accepts connections from another service of the policy, only from these networks (CIDR). */
+        public ServiceBuilder acceptService(String serviceName, String network, String... moreNetworks) {
+            List<String> networks = new ArrayList<>(1 + moreNetworks.length);
+            networks.add(network);
+            networks.addAll(List.of(moreNetworks));
+            return acceptService(serviceName, networks);
+        }
+
+        /**
+         * Accepts connections from another service of the policy, only from these networks (CIDR),
+         * e.g. a list read from configuration.
+         *
+         * @throws PolicyException ({@code EMPTY_LIST}) if the list is empty: an empty list never
+         *     means "any network"; call {@link #acceptService(String)} for that
+         */
+        public ServiceBuilder acceptService(String serviceName, List<String> networks) {
+            Objects.requireNonNull(networks, "networks");
+            if (networks.isEmpty()) {
+                throw emptyNetworks("accepting '" + serviceName + "'",
+                        "call acceptService(\"" + serviceName + "\")");
+            }
+            return acceptService(serviceName, Optional.of(List.copyOf(networks)));
+        }
+
+        private ServiceBuilder acceptService(String serviceName, Optional<List<String>> networks) {
             Objects.requireNonNull(serviceName, "serviceName");
             accepts.add(identities -> {
                 ServiceIdentity peer = identities.get(serviceName);
@@ -250,7 +280,8 @@ public final class Policy {
                             + "' accepts '" + serviceName + "', which the policy does not define; defined: "
                             + identities.keySet());
                 }
-                return withNetworks(PeerRule.identity(peer), networks);
+                return networks.map(cidrs -> withNetworks(PeerRule.identity(peer), cidrs))
+                        .orElseGet(() -> PeerRule.identity(peer));
             });
             return this;
         }
@@ -262,16 +293,27 @@ public final class Policy {
             return this;
         }
 
-        private PeerRule withNetworks(PeerRule rule, String... networks) {
-            if (networks.length == 0) {
-                return rule;
-            }
+        private PeerRule withNetworks(PeerRule rule, List<String> networks) {
             try {
-                return PeerRule.allOf(rule, PeerRule.fromNetworks(networks));
+                return PeerRule.allOf(rule, PeerRule.fromNetworks(networks.toArray(String[]::new)));
             } catch (IllegalArgumentException e) {
                 throw new PolicyException(PolicyException.Reason.INVALID_VALUE, "service '" + name + "': "
                         + e.getMessage(), e);
             }
+        }
+
+        /**
+         * The refusal of an empty list of networks: a template that rendered no networks must not
+         * widen a rule to every address.
+         *
+         * @param where what the list limits, e.g. {@code accepting 'gateway'}
+         * @param instead how to say "from any address" if that is meant, e.g. {@code call acceptService("gateway")}
+         */
+        PolicyException emptyNetworks(String where, String instead) {
+            return new PolicyException(PolicyException.Reason.EMPTY_LIST, "service '" + name + "', " + where
+                    + ": the list of networks is empty, and an empty list never means any network; list the"
+                    + " networks, or, if every address is really meant, " + instead + " or list 0.0.0.0/0 and ::/0"
+                    + " explicitly");
         }
 
         private ServicePolicy build(Map<String, ServiceIdentity> identities) {

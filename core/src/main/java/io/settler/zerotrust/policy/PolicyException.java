@@ -21,6 +21,12 @@ public final class PolicyException extends RuntimeException {
         INVALID_VALUE,
         /** A rule names a service the policy does not define. */
         UNKNOWN_SERVICE,
+        /**
+         * A list that limits a rule is empty, e.g. {@code "networks": []} from a template that
+         * rendered nothing: an empty list never means "any", so it is refused rather than read as
+         * no limit. Leave the key out, or list what is meant ({@code 0.0.0.0/0} and {@code ::/0}).
+         */
+        EMPTY_LIST,
         /** Two services share a name or an identity. */
         DUPLICATE_SERVICE,
         /**

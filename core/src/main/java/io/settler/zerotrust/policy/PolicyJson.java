@@ -112,9 +112,15 @@ final class PolicyJson {
         for (JsonNode network : array(accept.get("networks"), at + ".networks")) {
             networks.add(text(network, at + ".networks[]"));
         }
-        String[] cidrs = networks.toArray(String[]::new);
+        if (accept.has("networks") && networks.isEmpty()) {
+            throw service.emptyNetworks(at + ".networks", "leave the 'networks' key out");
+        }
         if (kind.equals("service")) {
-            service.acceptService(value, cidrs);
+            if (networks.isEmpty()) {
+                service.acceptService(value);
+            } else {
+                service.acceptService(value, networks);
+            }
             return;
         }
         PeerRule rule;
@@ -124,7 +130,8 @@ final class PolicyJson {
                 case "pathPrefix" -> PeerRule.pathPrefix(service.trustDomain(), value);
                 default -> PeerRule.trustDomain(value);
             };
-            service.accept(cidrs.length == 0 ? rule : PeerRule.allOf(rule, PeerRule.fromNetworks(cidrs)));
+            service.accept(networks.isEmpty() ? rule
+                    : PeerRule.allOf(rule, PeerRule.fromNetworks(networks.toArray(String[]::new))));
         } catch (IllegalArgumentException e) { // includes InvalidServiceIdentityException
             throw new PolicyException(PolicyException.Reason.INVALID_VALUE, at + ": " + e.getMessage(), e);
         }

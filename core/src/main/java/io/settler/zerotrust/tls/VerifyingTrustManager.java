@@ -116,7 +116,7 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
         VerifiedPeer peer = verify(chain, remote, "client", presented -> verifier.get().verifyClient(presented));
         AuthorizationDecision decision = authorizer.authorize(new Peer(peer.identity(), remote));
         if (!decision.allowed()) {
-            refuse("client", chain, remote, "NOT_AUTHORIZED", decision.reason());
+            refuse("client", chain, Optional.of(peer), remote, "NOT_AUTHORIZED", decision.reason());
             throw new PeerVerificationException(PeerVerificationException.Reason.NOT_AUTHORIZED,
                     decision.reason() + "; add the identity to the server's allow-list if it should connect");
         }
@@ -127,7 +127,7 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
             throws CertificateException {
         Optional<PeerName> expected = expectedServer(peerHost);
         if (expected.isEmpty()) {
-            refuse("server", chain, remote, "NAME_MISMATCH", NO_EXPECTED_NAME);
+            refuse("server", chain, Optional.empty(), remote, "NAME_MISMATCH", NO_EXPECTED_NAME);
             throw new PeerVerificationException(PeerVerificationException.Reason.NAME_MISMATCH, NO_EXPECTED_NAME);
         }
         PeerName name = expected.get();
@@ -171,13 +171,13 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     private VerifiedPeer verify(X509Certificate[] chain, Optional<InetAddress> remote, String role,
                                 Verification verification) throws CertificateException {
         if (chain == null || chain.length == 0) {
-            refuse(role, chain, remote, "NO_CERTIFICATE", "the peer presented no certificate");
+            refuse(role, chain, Optional.empty(), remote, "NO_CERTIFICATE", "the peer presented no certificate");
             throw new CertificateException("the " + role + " presented no certificate");
         }
         try {
             return verification.verify(List.of(chain));
         } catch (PeerVerificationException e) {
-            refuse(role, chain, remote, e.reason().name(), e.getMessage());
+            refuse(role, chain, Optional.empty(), remote, e.reason().name(), e.getMessage());
             throw e;
         }
     }
@@ -192,10 +192,19 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
                 .build());
     }
 
-    private void refuse(String role, X509Certificate[] chain, Optional<InetAddress> remote, String reason,
-                        String detail) {
-        audit.record(AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
-                .field("role", role)
+    /**
+     * Records a refusal. {@code verified} is the peer when its chain has verified against the trust
+     * bundle (the authorizer refused it): the event then names its identity and is marked
+     * {@link AuditEvent#authenticatedPeer()}, so that no flood of unauthenticated refusals can keep
+     * a rate-limited audit log from recording it.
+     */
+    private void refuse(String role, X509Certificate[] chain, Optional<VerifiedPeer> verified,
+                        Optional<InetAddress> remote, String reason, String detail) {
+        AuditEvent.Builder event = AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
+                .field("role", role);
+        verified.ifPresent(peer -> event.authenticatedPeer()
+                .field("identity", peer.identity().map(Object::toString).orElse("none")));
+        audit.record(event
                 .field("fingerprint", chain == null || chain.length == 0 ? "none" : fingerprint(chain[0]))
                 .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
                 .field("reason", reason)

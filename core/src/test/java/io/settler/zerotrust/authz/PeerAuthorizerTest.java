@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.network.IpAddressLiteral;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -98,6 +99,27 @@ class PeerAuthorizerTest {
                 .hasMessageContaining("insecureAllowAnyAuthenticatedPeer");
         assertThatThrownBy(() -> PeerAuthorizer.builder().allow(
                 PeerRule.anyOf(PeerRule.identity("spiffe://example.org/a"), PeerRule.fromNetworks("10.0.0.0/8"))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void emptyNetworkListNeverMeansAnyNetwork() {
+        assertThatThrownBy(() -> new PeerRule.Networks(List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("never means \"any\"")
+                .hasMessageContaining("0.0.0.0/0");
+        assertThatThrownBy(() -> PeerRule.fromNetworks(new String[0]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("networks is empty");
+    }
+
+    @Test
+    void emptyAllOfDoesNotDropTheNetworkLimit() {
+        // allOf(identity, allOf(<network rules a template rendered, none>)) must not become the identity alone
+        assertThatThrownBy(() -> PeerRule.allOf(PeerRule.identity("spiffe://example.org/a"),
+                new PeerRule.AllOf(List.of())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("allOf's list of rules is empty");
+        assertThatThrownBy(() -> new PeerRule.AnyOf(List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("anyOf's list of rules is empty");
+        assertThatThrownBy(() -> PeerRule.allOf())
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

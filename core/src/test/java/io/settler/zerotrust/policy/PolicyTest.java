@@ -10,6 +10,7 @@ import io.settler.zerotrust.network.IpAddressLiteral;
 import io.settler.zerotrust.policy.PolicyException.Reason;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -171,6 +172,64 @@ class PolicyTest {
         assertThatThrownBy(() -> Policy.fromJson(file))
                 .hasMessageStartingWith(file.toString())
                 .hasMessageContaining("ghost");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "service       | {\"service\": \"gateway\", \"networks\": []}",
+        "identity      | {\"identity\": \"spiffe://example.org/gateway\", \"networks\": []}",
+        "pathPrefix    | {\"pathPrefix\": \"gateway\", \"networks\": []}",
+        "trustDomain   | {\"trustDomain\": \"example.org\", \"networks\": []}",
+    })
+    void emptyTemplatedNetworkListDoesNotAdmitFromEveryAddress(String kind, String accept) {
+        String json = "{\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[" + accept
+                + "]},\"gateway\":{}}}";
+
+        assertThatThrownBy(() -> Policy.fromJson(json))
+                .as(kind)
+                .isInstanceOfSatisfying(PolicyException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.EMPTY_LIST))
+                .hasMessageContaining("$.services.api.accepts[0].networks")
+                .hasMessageContaining("never means any network")
+                .hasMessageContaining("leave the 'networks' key out")
+                .hasMessageContaining("0.0.0.0/0");
+    }
+
+    @Test
+    void emptyNetworkListInCodeDoesNotAdmitFromEveryAddress() {
+        List<String> rendered = List.of();
+
+        assertThatThrownBy(() -> Policy.builder("example.org")
+                .service("api", api -> api.acceptService("gateway", rendered))
+                .service("gateway", gateway -> { }))
+                .isInstanceOfSatisfying(PolicyException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.EMPTY_LIST))
+                .hasMessageContaining("call acceptService(\"gateway\")");
+    }
+
+    @Test
+    void emptyScopeAndAcceptsListsGrantNothing() {
+        Policy policy = Policy.fromJson("{\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"scopes\":[],"
+                + "\"accepts\":[]}}}");
+
+        assertThat(policy.service("api").orElseThrow().scopes()).isEmpty();
+        assertThat(policy.service("api").orElseThrow().mayHold("db:read")).isFalse();
+        assertThatThrownBy(() -> policy.authorizerFor("api"))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("accepts no peers");
+    }
+
+    @Test
+    void anyAddressStaysExpressibleExplicitly() {
+        Policy policy = Policy.fromJson("{\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":["
+                + "{\"service\":\"gateway\",\"networks\":[\"0.0.0.0/0\",\"::/0\"]},{\"service\":\"worker\"}]},"
+                + "\"gateway\":{},\"worker\":{}}}");
+        PeerAuthorizer api = policy.authorizerFor("api");
+
+        assertThat(api.authorize(peer("spiffe://example.org/gateway", "192.0.2.7")).allowed()).isTrue();
+        assertThat(api.authorize(peer("spiffe://example.org/worker", "2001:db8::1")).allowed()).isTrue();
+        assertThat(Policy.builder("example.org").service("api", s -> s.acceptService("gateway", List.of("10.0.0.0/8")))
+                .service("gateway", s -> { }).build().authorizerFor("api")
+                .authorize(peer("spiffe://example.org/gateway", "192.0.2.7")).allowed()).isFalse();
     }
 
     @Test
