@@ -28,6 +28,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.Future;
+import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.trust.VerifiedPeer;
 import java.io.IOException;
@@ -165,11 +166,12 @@ public final class MtlsHttpClient implements AutoCloseable {
         Objects.requireNonNull(request, "request");
         CompletableFuture<Response> result = new CompletableFuture<>();
         Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Durations.toIntMillisRoundedUp(timeout))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
                         tls.addTo(channel, host, port);
+                        channel.pipeline().get(SslHandler.class).setHandshakeTimeoutMillis(timeout.toMillis());
                         channel.pipeline().addLast(new ReadTimeoutHandler(timeout.toMillis(), TimeUnit.MILLISECONDS),
                                 new HttpClientCodec(), new HttpObjectAggregator(maxResponseBytes),
                                 new ResponseHandler(result));
@@ -282,12 +284,12 @@ public final class MtlsHttpClient implements AutoCloseable {
             return this;
         }
 
-        /** How long to wait for a connection, and then for each read (default 10 seconds). */
+        /**
+         * How long to wait for a connection, its handshake, and then for each read (default 10
+         * seconds); rounded up to whole milliseconds, so a small value never means "no limit".
+         */
         public Builder timeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive; got " + timeout);
-            }
-            this.timeout = timeout;
+            this.timeout = Duration.ofMillis(Durations.toMillisRoundedUp(Durations.requirePositive("timeout", timeout)));
             return this;
         }
 
