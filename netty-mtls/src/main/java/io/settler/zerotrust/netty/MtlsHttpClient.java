@@ -51,6 +51,9 @@ import javax.net.ssl.SSLSession;
  * }
  * }</pre>
  *
+ * <p>Hooks get the {@link Connection}: its TLS session and the server as verified on it, so
+ * {@link BearerTokens} attaches a token only when the server proves the token's audience.
+ *
  * <p>Each request gets its own connection (and handshake), so a credential rotation or a revoked
  * server reaches the next request; there is no pooling yet. Thread-safe; {@link #close()} stops its
  * event loop.
