@@ -16,6 +16,7 @@ import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.netty.ConnectionExpiryHandler;
+import io.settler.zerotrust.netty.ConnectionLimits;
 import io.settler.zerotrust.netty.NettyMtls;
 import io.settler.zerotrust.netty.RateLimitHandler;
 import io.settler.zerotrust.netty.RouteScopes;
@@ -31,7 +32,10 @@ import java.util.concurrent.TimeUnit;
  * How an example service listens. Every request passes, in this order:
  * <ol>
  *   <li>a source-network allow-list: loopback only, refused before any TLS byte;</li>
- *   <li>mutual TLS 1.3 admitting only the identities the policy lets call the service;</li>
+ *   <li>mutual TLS 1.3 admitting only the identities the policy lets call the service, with the
+ *       {@link ConnectionLimits} defaults: a handshake within 10 s, each request head within 10 s
+ *       of its first byte, no connection idle for 30 s between requests, at most 64 connections
+ *       per caller identity and 10,000 in all (each close audited);</li>
  *   <li>a check that closes connections whose certificate expired;</li>
  *   <li>a rate limit per caller;</li>
  *   <li>a service token for this service (the audience), signed with the keys its one caller
@@ -63,6 +67,7 @@ public final class ServiceEndpoint implements AutoCloseable {
         this.service = builder.service;
         PeerAuthorizer callers = deployment.policy().authorizerFor(service);
         NettyMtls tls = NettyMtls.builder(MtlsContext.server(builder.credentials, callers).auditLog(audit).build())
+                .connectionLimits(ConnectionLimits.builder().auditLog(audit).build())   // timeouts, caps: defaults
                 .auditLog(audit).build();
         SourceNetworkFilter network = SourceNetworkFilter.builder().allow("127.0.0.0/8").allow("::1/128")
                 .auditLog(audit).build();
@@ -90,7 +95,7 @@ public final class ServiceEndpoint implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel channel) {
                         channel.pipeline().addLast(network);       // before the handshake
-                        tls.addTo(channel);                        // TLS 1.3, the caller's identity
+                        tls.addTo(channel);                        // TLS 1.3, the caller's identity, limits
                         channel.pipeline().addLast(expiry, new HttpServerCodec(),
                                 new HttpObjectAggregator(maxRequestBytes), rateLimit, tokens, application);
                     }

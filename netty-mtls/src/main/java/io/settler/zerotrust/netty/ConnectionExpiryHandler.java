@@ -14,6 +14,7 @@ import io.settler.zerotrust.authz.Peer;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.trust.PeerVerificationException;
 import java.net.InetAddress;
@@ -74,9 +75,9 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof SslHandshakeCompletionEvent completion && completion.isSuccess()) {
-            long nanos = interval.toNanos();
+            long millis = interval.toMillis();
             ctx.channel().attr(CHECK).set(ctx.executor().scheduleAtFixedRate(
-                    () -> check(ctx), nanos, nanos, TimeUnit.NANOSECONDS));
+                    () -> check(ctx), millis, millis, TimeUnit.MILLISECONDS));
         }
         ctx.fireUserEventTriggered(event);
     }
@@ -179,13 +180,11 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
         /**
          * How often each connection is checked (default 30 seconds): the longest a connection
          * outlives its certificate, the removal of its CA from the trust bundle, or its identity's
-         * revocation.
+         * revocation. Rounded up to whole milliseconds.
          */
         public Builder checkEvery(Duration interval) {
-            if (interval.isNegative() || interval.isZero()) {
-                throw new IllegalArgumentException("checkEvery must be positive; got " + interval);
-            }
-            this.interval = interval;
+            this.interval = Duration.ofMillis(Durations.toMillisRoundedUp(Durations.requirePositive("checkEvery",
+                    interval)));
             return this;
         }
 

@@ -28,7 +28,9 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.Future;
+import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.trust.VerifiedPeer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -48,6 +50,9 @@ import javax.net.ssl.SSLSession;
  *     MtlsHttpClient.Response response = http.get("api.internal", 8443, "/jobs").join();
  * }
  * }</pre>
+ *
+ * <p>Hooks get the {@link Connection}: its TLS session and the server as verified on it, so
+ * {@link BearerTokens} attaches a token only when the server proves the token's audience.
  *
  * <p>Each request gets its own connection (and handshake), so a credential rotation or a revoked
  * server reaches the next request; there is no pooling yet. Thread-safe; {@link #close()} stops its
@@ -70,14 +75,33 @@ public final class MtlsHttpClient implements AutoCloseable {
 
         /**
          * What the client calls: {@link #addTo(HttpRequest, HttpHeaders)} unless overridden by a
-         * hook that needs the connection's TLS session, e.g. to bind a token to the certificate this
-         * connection presented (which, on a resumed session, is the one of the original handshake).
+         * hook that needs the connection, e.g. to attach a token only when the verified server is
+         * the token's audience, or to bind it to the certificate this connection presented.
          *
-         * @param session the established TLS session of the connection the request goes out on
-         * @throws Exception fails this request, not the client
+         * @param connection the established connection the request goes out on
+         * @throws Exception fails this request (it is not sent), not the client
          */
-        default void addTo(HttpRequest request, HttpHeaders headers, SSLSession session) throws Exception {
+        default void addTo(HttpRequest request, HttpHeaders headers, Connection connection) throws Exception {
             addTo(request, headers);
+        }
+    }
+
+    /**
+     * The connection a request goes out on, after its handshake.
+     *
+     * @param host the host the client connected to, as given to {@link #send}
+     * @param port the port
+     * @param session the connection's TLS session
+     * @param server the server as verified on this connection by the client context (PKIX against
+     *     its trust bundle, the expected name); {@link VerifiedPeer#identity()} is the SPIFFE ID of
+     *     the server's certificate, read by core's {@code PeerCertificateVerifier}
+     */
+    public record Connection(String host, int port, SSLSession session, VerifiedPeer server) {
+        /** Requires every component. */
+        public Connection {
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(session, "session");
+            Objects.requireNonNull(server, "server");
         }
     }
 
@@ -136,18 +160,21 @@ public final class MtlsHttpClient implements AutoCloseable {
      * {@code Connection: close} and the hook's headers. Takes ownership of the request.
      *
      * @return the response; fails with the handshake's {@code SSLException} when either side
-     *     refused, or an {@code IOException} when the connection closed or timed out first
+     *     refused, with the hook's exception when it refused to add its headers (e.g. a
+     *     {@link TokenWithheldException}: then nothing is sent), or an {@code IOException} when the
+     *     connection closed or timed out first
      */
     public CompletableFuture<Response> send(String host, int port, FullHttpRequest request) {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(request, "request");
         CompletableFuture<Response> result = new CompletableFuture<>();
         Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Durations.toIntMillisRoundedUp(timeout))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
                         tls.addTo(channel, host, port);
+                        channel.pipeline().get(SslHandler.class).setHandshakeTimeoutMillis(timeout.toMillis());
                         channel.pipeline().addLast(new ReadTimeoutHandler(timeout.toMillis(), TimeUnit.MILLISECONDS),
                                 new HttpClientCodec(), new HttpObjectAggregator(maxResponseBytes),
                                 new ResponseHandler(result));
@@ -181,7 +208,10 @@ public final class MtlsHttpClient implements AutoCloseable {
             headers.set(HttpHeaderNames.HOST, port == 443 ? host : host + ":" + port);
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             HttpUtil.setContentLength(request, request.content().readableBytes());
-            requestHeaders.addTo(request, headers, session);
+            // The server as verified on this connection (the handshake's checks, run again on its
+            // chain), so that hooks such as BearerTokens can tell which service they talk to.
+            VerifiedPeer server = tls.mtlsContext().verifyAgain(session);
+            requestHeaders.addTo(request, headers, new Connection(host, port, session, server));
         } catch (Exception e) {
             request.release();
             result.completeExceptionally(e);
@@ -257,12 +287,12 @@ public final class MtlsHttpClient implements AutoCloseable {
             return this;
         }
 
-        /** How long to wait for a connection, and then for each read (default 10 seconds). */
+        /**
+         * How long to wait for a connection, its handshake, and then for each read (default 10
+         * seconds); rounded up to whole milliseconds, so a small value never means "no limit".
+         */
         public Builder timeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive; got " + timeout);
-            }
-            this.timeout = timeout;
+            this.timeout = Duration.ofMillis(Durations.toMillisRoundedUp(Durations.requirePositive("timeout", timeout)));
             return this;
         }
 

@@ -13,6 +13,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
 import io.settler.zerotrust.audit.AuditEvent;
@@ -24,6 +25,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -36,7 +38,7 @@ import javax.net.ssl.SSLParameters;
  * <pre>{@code
  * NettyMtls tls = NettyMtls.builder(MtlsContext.server(credentials, authorizer).build()).build();
  * // in a ChannelInitializer:
- * tls.addTo(channel);   // SslHandler (engine knows the peer address) + PeerIdentityHandler
+ * tls.addTo(channel);   // SslHandler (engine knows the peer address) + PeerIdentityHandler + ConnectionLimits
  * }</pre>
  *
  * <p>Takes from the {@code MtlsContext}: its key manager (each credential rotation under a new
@@ -80,11 +82,14 @@ public final class NettyMtls {
     private final MtlsContext mtls;
     private final Provider provider;
     private final SslContext sslContext;
+    private final ConnectionLimits limits;
 
     private NettyMtls(Builder builder) {
         this.mtls = builder.mtls;
         this.provider = resolve(builder.provider);
         this.sslContext = build(mtls, provider);
+        this.limits = builder.limits != null ? builder.limits
+                : ConnectionLimits.builder().auditLog(builder.audit).clock(builder.clock).build();
         builder.audit.record(AuditEvent.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
                 .field("role", mtls.role())
                 .field("provider", provider)
@@ -115,6 +120,11 @@ public final class NettyMtls {
         return mtls;
     }
 
+    /** The timeouts and connection caps {@link #addTo(Channel)} applies to server connections. */
+    public ConnectionLimits connectionLimits() {
+        return limits;
+    }
+
     /** The Netty context, for pipelines built by hand; prefer {@link #addTo(Channel)}. */
     public SslContext sslContext() {
         return sslContext;
@@ -122,9 +132,12 @@ public final class NettyMtls {
 
     /**
      * Servers: adds to the end of the channel's pipeline an {@link SslHandler} whose engine knows
-     * the peer's address (so authorizer rules on source networks apply) and a
-     * {@link PeerIdentityHandler} that publishes the verified peer and audits refusals the TLS
-     * stack made before our checks.
+     * the peer's address (so authorizer rules on source networks apply) and whose handshake must
+     * complete within {@link ConnectionLimits#handshakeTimeout()}, a {@link PeerIdentityHandler}
+     * that publishes the verified peer and audits refusals the TLS stack made before our checks,
+     * and the {@link ConnectionLimits}: Netty's {@code IdleStateHandler} and a handler that caps
+     * connections per server and per peer identity and times request heads once an HTTP codec
+     * follows (see {@link ConnectionLimits}).
      */
     public void addTo(Channel channel) {
         requireRole(MtlsContext.Role.SERVER, "addTo(channel)", "addTo(channel, host, port)");
@@ -132,7 +145,11 @@ public final class NettyMtls {
         SslHandler ssl = remote instanceof InetSocketAddress peer
                 ? sslContext.newHandler(channel.alloc(), peer.getAddress().getHostAddress(), peer.getPort())
                 : sslContext.newHandler(channel.alloc());
+        ssl.setHandshakeTimeoutMillis(limits.handshakeTimeout().toMillis());
         add(channel.pipeline(), ssl);
+        channel.pipeline().addLast(HandlerNames.CONNECTION_IDLE,
+                new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        channel.pipeline().addLast(HandlerNames.CONNECTION_LIMITS, new ConnectionGuard(limits));
     }
 
     /**
@@ -245,6 +262,7 @@ public final class NettyMtls {
         private Provider provider = Provider.AUTO;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
+        private ConnectionLimits limits;
 
         private Builder(MtlsContext mtls) {
             this.mtls = Objects.requireNonNull(mtls, "mtls");
@@ -256,7 +274,19 @@ public final class NettyMtls {
             return this;
         }
 
-        /** Where the event naming the provider in use goes (default {@link AuditLog#slf4j()}). */
+        /**
+         * The timeouts and connection caps of server connections (default
+         * {@code ConnectionLimits.builder().build()}, recording to this builder's audit log).
+         */
+        public Builder connectionLimits(ConnectionLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * Where the event naming the provider in use goes, and the default connection limits'
+         * events (default {@link AuditLog#slf4j()}).
+         */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
             return this;

@@ -8,8 +8,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.identity.ServiceIdentity;
-import java.net.InetAddress;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
@@ -56,7 +54,7 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            String peer = peerKey(ctx);
+            String peer = ConnectionGuard.peerKey(ctx);
             TokenBucket bucket = bucketFor(peer);
             if (!bucket.tryTake()) {
                 long retryAfter = bucket.secondsUntilNext();
@@ -90,14 +88,6 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
             }
         }
         return buckets.computeIfAbsent(peer, key -> new TokenBucket(burst, perSecond, nanoTime));
-    }
-
-    private static String peerKey(ChannelHandlerContext ctx) {
-        ServiceIdentity identity = ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get();
-        if (identity != null) {
-            return identity.toString();
-        }
-        return PeerIdentityHandler.remoteAddress(ctx).map(InetAddress::getHostAddress).orElse("unknown");
     }
 
     /** Builds a {@link RateLimitHandler}. */

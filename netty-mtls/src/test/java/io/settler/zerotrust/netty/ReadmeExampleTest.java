@@ -33,6 +33,7 @@ import io.settler.zerotrust.token.TokenSource;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,7 +69,13 @@ class ReadmeExampleTest {
         try (FileCredentialSource credentials = FileCredentialSource.builder(
                 tlsDirectory.resolve("tls.crt"), tlsDirectory.resolve("tls.key"), tlsDirectory.resolve("ca.crt")).start()) {
             PeerAuthorizer authorizer = PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build();
-            NettyMtls tls = NettyMtls.builder(MtlsContext.server(credentials, authorizer).build()).build();
+            NettyMtls tls = NettyMtls.builder(MtlsContext.server(credentials, authorizer).build())  // AUTO provider
+                    .connectionLimits(ConnectionLimits.builder()                // these are the defaults
+                            .handshakeTimeout(Duration.ofSeconds(10))           // the TLS handshake
+                            .requestHeadTimeout(Duration.ofSeconds(10))         // a request head, from its first byte
+                            .idleTimeout(Duration.ofSeconds(30))                // between requests
+                            .maxConnectionsPerIdentity(64).maxConnections(10_000).build())
+                    .build();
 
             SourceNetworkFilter network = SourceNetworkFilter.builder().allow("127.0.0.0/8").build();
             ConnectionExpiryHandler expiry = ConnectionExpiryHandler.builder(() -> authorizer).build();
