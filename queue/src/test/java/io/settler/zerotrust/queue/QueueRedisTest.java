@@ -512,6 +512,50 @@ class QueueRedisTest {
     }
 
     /** A consumer whose housekeeping (loss check, trim, reclaim) runs on every poll. */
+    @Test
+    void deliveriesRedisDroppedFromThePendingListAreFoundHandledOnceAndNotTrimmedUnseen() {
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        publisher.publish("before".getBytes(UTF_8));
+        assertThat(consumer.poll()).isEqualTo(1);
+        for (int i = 0; i < 5; i++) {
+            publisher.publish(("in-flight-" + i).getBytes(UTF_8));
+        }
+        // A worker had them delivered when Redis crashed; the reloaded AOF lost the deliveries (as Redis
+        // 7.0 does when the default user may not EXEC): delivered, not pending, never handled.
+        List<String> inFlight = worker.xreadgroup(Consumer.from("workers", "w1"), XReadArgs.Builder.count(5),
+                XReadArgs.StreamOffset.lastConsumed(API_STREAM)).stream().map(StreamMessage::getId).toList();
+        List<String> xack = new ArrayList<>(List.of("XACK", API_STREAM, "workers"));
+        xack.addAll(inFlight);
+        redis.executeAsAdmin(xack.toArray(String[]::new));
+
+        assertThat(consumer.poll()).isEqualTo(5);
+        assertThat(consumer.poll()).isZero();
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("before",
+                "in-flight-0", "in-flight-1", "in-flight-2", "in-flight-3", "in-flight-4");
+        assertThat(fixtures.audit.named("queue.deliveries_lost")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("lost", "5").containsEntry("first", inFlight.get(0)));
+        assertThat(deadLetterReasons()).isEmpty();
+        assertThat(operator.xlen(API_STREAM)).as("trimmed once handled").isEqualTo(1);
+    }
+
+    @Test
+    void entriesRedeliveredAfterRedisRolledTheGroupBackAreAcknowledgedNotRunOrDeadLetteredAgain() {
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        for (int i = 0; i < 3; i++) {
+            publisher.publish(("job-" + i).getBytes(UTF_8));
+        }
+        consumer.poll();
+        redis.executeAsAdmin("XGROUP", "SETID", API_STREAM, "workers", "0"); // Redis forgot the group's progress
+
+        consumer.poll();
+        consumer.poll();
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("job-0", "job-1", "job-2");
+        assertThat(deadLetterReasons()).isEmpty();
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+    }
+
     private QueueConsumer everyPollKeepsTheStreams(String name, MessageHandler handler) {
         QueueConsumer.createGroup(operator, verifier, "workers");
         return QueueConsumer.builder(worker, verifier, handler).group("workers").consumer(name)
