@@ -92,6 +92,7 @@ class QueueRedisTest {
         operator = connectAs("operator");
         verifier = fixtures.verifier(RedisReplayGuard.builder(worker, KeyNamespace.of("worker"))
                 .auditLog(fixtures.audit).build());
+        QueueConsumer.createGroup(operator, verifier, "workers"); // the setup step: publishers need the streams
     }
 
     @AfterEach
@@ -379,6 +380,7 @@ class QueueRedisTest {
 
     @Test
     void missingConsumerGroupIsALoudErrorNotAnEmptyQueue() {
+        operator.xgroupDestroy(API_STREAM, "workers"); // the stream is there, its group is not
         QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers").consumer("w1")
                 .auditLog(fixtures.audit).build();
         QueuePublisher.of(api, fixtures.signer()).publish("job".getBytes(UTF_8));
@@ -513,6 +515,28 @@ class QueueRedisTest {
 
     /** A consumer whose housekeeping (loss check, trim, reclaim) runs on every poll. */
     @Test
+    void publisherRefusesAStreamRedisLostInsteadOfRecreatingItWithoutItsGroup() {
+        QueuePublisher publisher = QueuePublisher.builder(api, fixtures.signer()).auditLog(fixtures.audit).build();
+        publisher.publish("kept".getBytes(UTF_8));
+        redis.executeAsAdmin("DEL", API_STREAM); // the node holding the queue came back without its data
+
+        assertThatThrownBy(() -> publisher.publish("unseen".getBytes(UTF_8)))
+                .isInstanceOfSatisfying(QueueException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(QueueException.Reason.NO_STREAM);
+                    assertThat(e.isRejection()).isFalse();
+                    assertThat(e.getMessage()).contains(API_STREAM, "QueueConsumer.createGroup");
+                });
+        assertThat(redis.executeAsAdmin("EXISTS", API_STREAM)).as("not re-created without its group").isEqualTo("0");
+        assertThat(fixtures.audit.named("queue.stream_missing")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("stream", API_STREAM));
+
+        QueueConsumer.createGroup(operator, verifier, "workers"); // the explicit setup step
+        assertThat(publisher.publish("after setup".getBytes(UTF_8))).isNotBlank();
+        QueueConsumer consumer = consumer("w1", handled::add);
+        assertThat(consumer.poll()).isEqualTo(1);
+    }
+
+    @Test
     void deliveriesRedisDroppedFromThePendingListAreFoundHandledOnceAndNotTrimmedUnseen() {
         QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
         QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
@@ -575,11 +599,6 @@ class QueueRedisTest {
         MessageHandler resize = message -> resized.add(message.jti());
 
         // --- README quick start begins ---
-        // The API server (publisher): its ServiceTokens signs, the policy must grant it queue:jobs:publish.
-        EnvelopeSigner signer = EnvelopeSigner.builder(apiTokens, "jobs").lifetime(Duration.ofMinutes(15)).build();
-        QueuePublisher publisher = QueuePublisher.of(apiRedis, signer);      // XADD to queue:{jobs}:api only
-        String entryId = publisher.publish("{\"resize\":42}".getBytes(StandardCharsets.UTF_8));
-
         // A worker: verifies as the queue's identity, trusting only the publishers' keys.
         ServiceTokens queueTokens = ServiceTokens.builder()
                 .identity("spiffe://queue.test/queue/jobs")                // the audience publishers mint for
@@ -590,7 +609,13 @@ class QueueRedisTest {
                 .policy(policy)                                            // who may publish to this queue
                 .replayGuard(RedisReplayGuard.builder(workerRedis, KeyNamespace.of("worker")).build())
                 .build();
-        QueueConsumer.createGroup(operatorRedis, verifier, "workers");      // setup step, as the operator
+        QueueConsumer.createGroup(operatorRedis, verifier, "workers");      // setup step, as the operator: streams + group
+
+        // The API server (publisher): its ServiceTokens signs, the policy must grant it queue:jobs:publish.
+        EnvelopeSigner signer = EnvelopeSigner.builder(apiTokens, "jobs").lifetime(Duration.ofMinutes(15)).build();
+        QueuePublisher publisher = QueuePublisher.of(apiRedis, signer);      // XADD NOMKSTREAM to queue:{jobs}:api only
+        String entryId = publisher.publish("{\"resize\":42}".getBytes(StandardCharsets.UTF_8));
+
         QueueConsumer consumer = QueueConsumer.builder(workerRedis, verifier, resize)  // idempotent by jti
                 .group("workers").consumer("worker-1")
                 .build();
