@@ -87,6 +87,11 @@ public final class EnvelopeVerifier {
         return entryGuard != null;
     }
 
+    /** The {@link RedisReplayGuard}, where a consumer also records the entries it handled; null without one. */
+    RedisReplayGuard records() {
+        return entryGuard;
+    }
+
     /**
      * Verifies {@code envelope} read from a stream. {@code streamOwner}, if not null, is the service
      * whose stream it was read from: the issuer must be that service. {@code group}, if not null, is

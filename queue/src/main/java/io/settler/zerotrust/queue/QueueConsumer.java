@@ -18,12 +18,18 @@ import io.settler.zerotrust.redis.RedisAcl;
 import io.settler.zerotrust.redis.RedisReplayGuard;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * A worker of one queue: reads, with a consumer group, the stream of every publisher its
@@ -43,6 +49,14 @@ import java.util.function.Supplier;
 public final class QueueConsumer {
 
     private static final String NOTHING_READ = "0-0";
+    /**
+     * How long the record that a group handled an entry is kept, from the entry's time: entries
+     * older than that (less a minute) are outside the proof of {@link #proveHandled}.
+     */
+    static final Duration HANDLED_RECORDS = Duration.ofMinutes(30);
+    private static final Duration PROOF_MARGIN = Duration.ofMinutes(1);
+    /** Entries checked per stream, group and housekeeping round. */
+    private static final int PROOF_BATCH = 1_000;
 
     private final RedisStreamCommands<String, String> redis;
     private final EnvelopeVerifier verifier;
@@ -60,6 +74,13 @@ public final class QueueConsumer {
     private final AuditLog audit;
     private final Clock clock;
     private final Map<String, Shrink> shrinks = new ConcurrentHashMap<>();
+    private final RedisReplayGuard records;
+    /** Per stream and group: every delivered entry up to this one is recorded as handled. */
+    private final Map<String, String> proven = new HashMap<>();
+    /** Records of handled entries the guard's Redis refused, kept to be written again (holder -> until). */
+    private final Map<String, Instant> unrecorded = new LinkedHashMap<>();
+    /** Deliveries Redis lost (see {@link #proveHandled}) and how often this worker ran them again. */
+    private final Map<String, Integer> lostAttempts = new HashMap<>();
     private final boolean trim;
     private final long housekeepingMillis;
     private long nextHousekeeping = Long.MIN_VALUE;
@@ -82,6 +103,7 @@ public final class QueueConsumer {
         this.clock = builder.clock;
         this.housekeepingMillis = Math.min(claimAfter.toMillis(), 1_000);
         this.trim = builder.trim;
+        this.records = verifier.records();
     }
 
     /** Starts a consumer that verifies with {@code verifier} and runs {@code handler}. */
@@ -131,28 +153,116 @@ public final class QueueConsumer {
         long now = clock.millis();
         if (now >= nextHousekeeping) {
             nextHousekeeping = now + housekeepingMillis;
+            recordAgain();
             for (String stream : owners.keySet()) {
-                keepStream(stream);
+                processed += keepStream(stream);
                 processed += reclaim(stream);
             }
         }
         @SuppressWarnings("unchecked")
         List<StreamMessage<String, String>> fresh = call(null, () -> redis.xreadgroup(consumer,
                 XReadArgs.Builder.count(batchSize), offsets));
-        for (StreamMessage<String, String> message : fresh) {
-            process(message, false);
+        List<Boolean> done = handled(group, fresh);
+        for (int i = 0; i < fresh.size(); i++) {
+            processUnlessHandled(fresh.get(i), done.get(i));
             processed++;
         }
         return processed;
     }
 
+    /**
+     * Processes an entry, or only acknowledges it when this group's record says it was handled
+     * already: delivered again because Redis lost the acknowledgement or rolled the group back.
+     */
+    private void processUnlessHandled(StreamMessage<String, String> entry, boolean handled) {
+        if (handled) {
+            call(entry.getStream(), () -> redis.xack(entry.getStream(), group, entry.getId()));
+        } else {
+            process(entry);
+        }
+    }
+
+    /**
+     * For each entry, whether {@code group} recorded it as handled or dead-lettered (one round
+     * trip), or this worker handled it and could not record it yet.
+     */
+    private List<Boolean> handled(String group, List<StreamMessage<String, String>> entries) {
+        List<String> holders = entries.stream().map(entry -> holder(group, entry.getStream(), entry.getId())).toList();
+        List<Boolean> done;
+        try {
+            done = records.done(holders);
+        } catch (RuntimeException e) {
+            throw recordsFailed(e);
+        }
+        return IntStream.range(0, holders.size()).mapToObj(i -> done.get(i) || unrecorded.containsKey(holders.get(i)))
+                .toList();
+    }
+
+    /**
+     * Records that this group is done with an entry (handled or dead-lettered), before it is
+     * acknowledged. If the guard's Redis refuses, the record is kept here and written again at
+     * the next housekeeping (audit {@code queue.handled_record_failed}): the entry's work is done.
+     */
+    private void recordHandled(StreamMessage<String, String> entry) {
+        long now = clock.millis();
+        long time;
+        try {
+            time = Math.max(now, Math.min(StreamState.millis(entry.getId()), now + maxFuture.toMillis()));
+        } catch (NumberFormatException e) {
+            time = now;
+        }
+        String holder = holder(group, entry.getStream(), entry.getId());
+        unrecorded.put(holder, Instant.ofEpochMilli(time).plus(HANDLED_RECORDS));
+        if (!recordAgain()) {
+            audit.record(AuditEvent.builder(clock.instant(), "queue.handled_record_failed", AuditEvent.Outcome.WARNING)
+                    .field("queue", verifier.queue()).field("stream", entry.getStream()).field("entry", entry.getId())
+                    .field("group", group).field("detail", "the replay guard's Redis refused the record that the"
+                            + " entry was handled; kept in memory and written again at the next housekeeping")
+                    .build());
+        }
+    }
+
+    /** Writes the records kept in memory; false if the guard's Redis still refuses. */
+    private boolean recordAgain() {
+        for (var iterator = unrecorded.entrySet().iterator(); iterator.hasNext(); ) {
+            Map.Entry<String, Instant> record = iterator.next();
+            try {
+                records.recordDone(record.getKey(), record.getValue());
+            } catch (RuntimeException e) {
+                return false;
+            }
+            iterator.remove();
+        }
+        return true;
+    }
+
+    /** The name of a group's record of an entry: length-prefixed, so no group and entry read as another. */
+    private static String holder(String group, String stream, String id) {
+        return group.length() + ":" + group + ":" + stream + " " + id;
+    }
+
+    private QueueException recordsFailed(RuntimeException e) {
+        audit.record(AuditEvent.builder(clock.instant(), "queue.replay_check_failed", AuditEvent.Outcome.REFUSED)
+                .field("queue", verifier.queue()).field("group", group).field("detail", "handled records").build());
+        return new QueueException(QueueException.Reason.REPLAY_CHECK_FAILED, "the replay guard's Redis could not read"
+                + " or write the records of handled entries (" + e.getClass().getName() + "); nothing was"
+                + " acknowledged: fix the guard's Redis (reachable, writable, its user allowed SET and MGET)", e);
+    }
+
     private int reclaim(String stream) {
         List<StreamMessage<String, String>> claimed = call(stream, () -> redis.xautoclaim(stream,
                 XAutoClaimArgs.Builder.xautoclaim(consumer, claimAfter, "0-0").count(batchSize)).getMessages());
+        List<StreamMessage<String, String>> present = claimed.stream()
+                .filter(message -> message.getBody() != null && !message.getBody().isEmpty()) // not deleted
+                .toList();
+        List<Boolean> done = handled(group, present);
         int processed = 0;
-        for (StreamMessage<String, String> message : claimed) {
-            if (message.getBody() == null || message.getBody().isEmpty()) {
-                continue; // deleted while pending
+        for (int i = 0; i < present.size(); i++) {
+            StreamMessage<String, String> message = present.get(i);
+            if (done.get(i)) {
+                processUnlessHandled(message, true);
+                processed++;
+                continue;
             }
             List<PendingMessage> pending = call(stream, () -> redis.xpending(stream, group,
                     Range.create(message.getId(), message.getId()), Limit.from(1)));
@@ -161,7 +271,7 @@ public final class QueueConsumer {
                 deadLetter(message, QueueException.Reason.TOO_MANY_DELIVERIES, "delivered " + deliveries
                         + " times; the handler failed each time (limit " + maxDeliveries + ")");
             } else {
-                process(message, true);
+                process(message);
             }
             processed++;
         }
@@ -169,20 +279,22 @@ public final class QueueConsumer {
     }
 
     /**
-     * Verifies, handles and acknowledges one entry, or dead-letters it. Every delivery makes the
-     * replay check, bound to this entry: a reclaimed entry passes it only if this group's record of
-     * the jti is missing or names this very entry (a handler that failed, a worker that died),
-     * never because someone (a consumer that reads without verifying) delivered it before.
+     * Verifies, handles, records and acknowledges one entry, or dead-letters it. Every delivery
+     * makes the replay check, bound to this entry: it passes only if this group's record of the jti
+     * is missing or names this very entry (a handler that failed, a worker that died, a delivery
+     * Redis lost or repeated), never because someone (a consumer that reads without verifying)
+     * delivered it before. The record that the group handled the entry is written before the
+     * acknowledgement, so an entry that is not pending is either recorded or was never handled.
      *
      * @throws QueueException {@link QueueException.Reason#REPLAY_CHECK_FAILED} when the replay guard
      *     fails: the entry and the rest of the batch stay pending and are checked when reclaimed
      */
-    private void process(StreamMessage<String, String> entry, boolean redelivery) {
+    private void process(StreamMessage<String, String> entry) {
         VerifiedMessage message;
         try {
             checkNotFromTheFuture(entry);
             message = verifier.verify(Envelope.fromFields(entry.getBody()), owners.get(entry.getStream()), group,
-                    entry.getStream() + " " + entry.getId(), redelivery);
+                    entry.getStream() + " " + entry.getId(), true);
         } catch (QueueException e) {
             if (!e.isRejection()) {
                 throw e; // audited by the verifier; nothing acknowledged
@@ -198,6 +310,7 @@ public final class QueueConsumer {
                     .field("jti", message.jti()).field("error", e.getClass().getName()).build());
             return; // not acknowledged: reclaimed after claimAfter
         }
+        recordHandled(entry);
         call(entry.getStream(), () -> redis.xack(entry.getStream(), group, entry.getId()));
     }
 
@@ -223,9 +336,12 @@ public final class QueueConsumer {
 
     /**
      * Alerts when someone else trimmed or deleted entries of the stream, and says how many of them
-     * this group had not handled; then trims what every group is done with.
+     * this group had not handled; finds deliveries Redis lost and runs this group's again; then
+     * trims what every group is done with and recorded as handled.
+     *
+     * @return how many lost deliveries were handled or dead-lettered
      */
-    private void keepStream(String stream) {
+    private int keepStream(String stream) {
         StreamState state = call(stream, () -> StreamState.read(redis, stream));
         StreamState.Group mine = state.group(group);
         if (mine == null) {
@@ -249,9 +365,123 @@ public final class QueueConsumer {
                             + " credentials); 'lost' counts those this group had not handled, which will never run")
                     .build());
         }
-        if (trim && keepVsFirst > 0) {
-            call(stream, () -> redis.xtrim(stream, XTrimArgs.Builder.minId(keep)));
+        int processed = 0;
+        String trimAt = keep;
+        for (StreamState.Group each : state.groups()) {
+            Proof proof = proveHandled(stream, each);
+            trimAt = trimAt == null || proof.firstUnproven() == null
+                    || StreamState.compare(trimAt, proof.firstUnproven()) <= 0 ? trimAt : proof.firstUnproven();
+            if (each.name().equals(group)) {
+                processed += runLost(stream, proof.lost());
+            }
         }
+        String minId = trimAt;
+        if (trim && minId != null && first != null && StreamState.compare(minId, first) > 0) {
+            call(stream, () -> redis.xtrim(stream, XTrimArgs.Builder.minId(minId)));
+        }
+        return processed;
+    }
+
+    /**
+     * Which entries {@code of} the group delivered (up to its last delivered ID) that are neither
+     * pending nor recorded as handled by it: deliveries Redis lost. Redis 7.0 drops a group's
+     * deliveries when it reloads an append-only file whose {@code MULTI}/{@code EXEC} the
+     * {@code default} user may not run, and the group's read counter with them, so the counts of
+     * {@link StreamState} cannot see it. The pending list is read before the records, and an entry
+     * is recorded before it is acknowledged, so an entry handled meanwhile is never taken as lost.
+     * Checks entries younger than {@link #HANDLED_RECORDS}, from where the last round proved all
+     * handled; {@link Proof#firstUnproven} is where trimming must stop.
+     */
+    private Proof proveHandled(String stream, StreamState.Group of) {
+        String last = of.lastDeliveredId();
+        if (last == null || last.equals(NOTHING_READ)) {
+            return Proof.NONE;
+        }
+        String cursorKey = stream + " " + of.name();
+        String windowStart = (clock.millis() - HANDLED_RECORDS.minus(PROOF_MARGIN).toMillis()) + "-0";
+        String from = proven.get(cursorKey);
+        Range.Boundary<String> lower = from == null || StreamState.compare(from, windowStart) < 0
+                ? Range.Boundary.including(windowStart) : Range.Boundary.excluding(from);
+        List<StreamMessage<String, String>> entries = call(stream, () -> redis.xrange(stream,
+                Range.from(lower, Range.Boundary.including(last)), Limit.from(PROOF_BATCH)));
+        if (entries.isEmpty()) {
+            proven.put(cursorKey, last);
+            return Proof.NONE;
+        }
+        String lastChecked = entries.get(entries.size() - 1).getId();
+        Set<String> pending = new HashSet<>();
+        call(stream, () -> redis.xpending(stream, of.name(), Range.create(entries.get(0).getId(), lastChecked),
+                Limit.from(entries.size() + of.pending()))).forEach(message -> pending.add(message.getId()));
+        List<Boolean> done = handled(of.name(), entries);
+        String cursor = from;
+        boolean cursorMoves = true;
+        List<StreamMessage<String, String>> lost = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            StreamMessage<String, String> entry = entries.get(i);
+            boolean recorded = done.get(i);
+            if (!recorded && !pending.contains(entry.getId())) {
+                lost.add(entry);
+            }
+            cursorMoves &= recorded;
+            cursor = cursorMoves ? entry.getId() : cursor;
+        }
+        if (cursor != null) {
+            proven.put(cursorKey, cursor);
+        }
+        if (!lost.isEmpty()) {
+            return new Proof(lost.get(0).getId(), lost);
+        }
+        // Not all checked yet: nothing after the last one checked is proven.
+        return entries.size() == PROOF_BATCH ? new Proof(lastChecked, List.of()) : Proof.NONE;
+    }
+
+    /** What {@link #proveHandled} found: the first entry not proven handled, and the lost deliveries. */
+    private record Proof(String firstUnproven, List<StreamMessage<String, String>> lost) {
+        static final Proof NONE = new Proof(null, List.of());
+    }
+
+    /**
+     * Reports deliveries Redis lost ({@code queue.deliveries_lost}) and runs them again, each
+     * through the full verification; one worker of the group takes each for {@code claimAfter}
+     * (at least 1 s; a claim record), as long as an idle pending entry is left alone. After {@code maxDeliveries} failed runs an entry is dead-lettered.
+     */
+    private int runLost(String stream, List<StreamMessage<String, String>> lost) {
+        List<String> names = lost.stream().map(entry -> holder(group, stream, entry.getId())).toList();
+        long fresh = names.stream().filter(name -> !lostAttempts.containsKey(name)).count();
+        lostAttempts.keySet().removeIf(name -> name.startsWith(holder(group, stream, "")) && !names.contains(name));
+        if (fresh > 0) {
+            audit.record(AuditEvent.builder(clock.instant(), "queue.deliveries_lost", AuditEvent.Outcome.WARNING)
+                    .field("queue", verifier.queue()).field("stream", stream).field("group", group)
+                    .field("lost", fresh).field("first", lost.get(0).getId())
+                    .field("detail", "Redis lost deliveries of this group: delivered, never acknowledged after"
+                            + " handling, no longer pending (an append-only file reloaded without them? give the"
+                            + " default user the ACL RedisAcl renders); they are delivered again")
+                    .build());
+        }
+        int processed = 0;
+        Instant lease = clock.instant().plus(claimAfter.compareTo(Duration.ofSeconds(1)) < 0
+                ? Duration.ofSeconds(1) : claimAfter);
+        for (int i = 0; i < lost.size(); i++) {
+            StreamMessage<String, String> entry = lost.get(i);
+            boolean mine;
+            try {
+                mine = records.claim(names.get(i), lease);
+            } catch (RuntimeException e) {
+                throw recordsFailed(e);
+            }
+            if (!mine) {
+                continue; // another worker of the group runs it, or a failed run waits for its lease to end
+            }
+            int attempts = lostAttempts.merge(names.get(i), 1, Integer::sum);
+            if (attempts > maxDeliveries) {
+                deadLetter(entry, QueueException.Reason.TOO_MANY_DELIVERIES, "a delivery Redis lost was run again "
+                        + (attempts - 1) + " times; the handler failed each time (limit " + maxDeliveries + ")");
+            } else {
+                process(entry);
+            }
+            processed++;
+        }
+        return processed;
     }
 
     /**
@@ -279,9 +509,11 @@ public final class QueueConsumer {
         static final Shrink NONE = new Shrink("none", 0);
     }
 
-    /** Acknowledges first, so a rejected entry is never delivered again; then records it. */
+    /**
+     * Writes the dead letter, records the entry as done, then acknowledges it: a crash in between
+     * delivers it again (a second dead letter), never loses the record of a rejection.
+     */
     private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason, String detail) {
-        call(entry.getStream(), () -> redis.xack(entry.getStream(), group, entry.getId()));
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("reason", reason.name());
         fields.put("stream", entry.getStream());
@@ -289,6 +521,8 @@ public final class QueueConsumer {
         fields.put("group", group);
         fields.put("detail", LogSafe.text(detail));
         call(deadLetter, () -> redis.xadd(deadLetter, fields));
+        recordHandled(entry);
+        call(entry.getStream(), () -> redis.xack(entry.getStream(), group, entry.getId()));
         audit.record(AuditEvent.builder(clock.instant(), "queue.dead_lettered", AuditEvent.Outcome.REFUSED)
                 .field("queue", verifier.queue()).field("stream", entry.getStream()).field("entry", entry.getId())
                 .field("reason", reason).build());

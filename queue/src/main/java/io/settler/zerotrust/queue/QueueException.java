@@ -40,6 +40,11 @@ public final class QueueException extends RuntimeException {
         REPLAY_CHECK_FAILED,
         /** The consumer group does not exist (e.g. Redis restarted without persistence): run the setup step. */
         NO_GROUP,
+        /**
+         * The stream a publisher writes to does not exist (Redis lost it, or the setup step never
+         * ran): the publisher does not re-create it without its consumer group; run the setup step.
+         */
+        NO_STREAM,
         /** The queue, signer, verifier or consumer is configured wrongly. */
         INVALID_CONFIGURATION;
 

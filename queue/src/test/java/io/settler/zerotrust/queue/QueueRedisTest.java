@@ -92,6 +92,7 @@ class QueueRedisTest {
         operator = connectAs("operator");
         verifier = fixtures.verifier(RedisReplayGuard.builder(worker, KeyNamespace.of("worker"))
                 .auditLog(fixtures.audit).build());
+        QueueConsumer.createGroup(operator, verifier, "workers"); // the setup step: publishers need the streams
     }
 
     @AfterEach
@@ -379,6 +380,7 @@ class QueueRedisTest {
 
     @Test
     void missingConsumerGroupIsALoudErrorNotAnEmptyQueue() {
+        operator.xgroupDestroy(API_STREAM, "workers"); // the stream is there, its group is not
         QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers").consumer("w1")
                 .auditLog(fixtures.audit).build();
         QueuePublisher.of(api, fixtures.signer()).publish("job".getBytes(UTF_8));
@@ -512,6 +514,72 @@ class QueueRedisTest {
     }
 
     /** A consumer whose housekeeping (loss check, trim, reclaim) runs on every poll. */
+    @Test
+    void publisherRefusesAStreamRedisLostInsteadOfRecreatingItWithoutItsGroup() {
+        QueuePublisher publisher = QueuePublisher.builder(api, fixtures.signer()).auditLog(fixtures.audit).build();
+        publisher.publish("kept".getBytes(UTF_8));
+        redis.executeAsAdmin("DEL", API_STREAM); // the node holding the queue came back without its data
+
+        assertThatThrownBy(() -> publisher.publish("unseen".getBytes(UTF_8)))
+                .isInstanceOfSatisfying(QueueException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(QueueException.Reason.NO_STREAM);
+                    assertThat(e.isRejection()).isFalse();
+                    assertThat(e.getMessage()).contains(API_STREAM, "QueueConsumer.createGroup");
+                });
+        assertThat(redis.executeAsAdmin("EXISTS", API_STREAM)).as("not re-created without its group").isEqualTo("0");
+        assertThat(fixtures.audit.named("queue.stream_missing")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("stream", API_STREAM));
+
+        QueueConsumer.createGroup(operator, verifier, "workers"); // the explicit setup step
+        assertThat(publisher.publish("after setup".getBytes(UTF_8))).isNotBlank();
+        QueueConsumer consumer = consumer("w1", handled::add);
+        assertThat(consumer.poll()).isEqualTo(1);
+    }
+
+    @Test
+    void deliveriesRedisDroppedFromThePendingListAreFoundHandledOnceAndNotTrimmedUnseen() {
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        publisher.publish("before".getBytes(UTF_8));
+        assertThat(consumer.poll()).isEqualTo(1);
+        for (int i = 0; i < 5; i++) {
+            publisher.publish(("in-flight-" + i).getBytes(UTF_8));
+        }
+        // A worker had them delivered when Redis crashed; the reloaded AOF lost the deliveries (as Redis
+        // 7.0 does when the default user may not EXEC): delivered, not pending, never handled.
+        List<String> inFlight = worker.xreadgroup(Consumer.from("workers", "w1"), XReadArgs.Builder.count(5),
+                XReadArgs.StreamOffset.lastConsumed(API_STREAM)).stream().map(StreamMessage::getId).toList();
+        List<String> xack = new ArrayList<>(List.of("XACK", API_STREAM, "workers"));
+        xack.addAll(inFlight);
+        redis.executeAsAdmin(xack.toArray(String[]::new));
+
+        assertThat(consumer.poll()).isEqualTo(5);
+        assertThat(consumer.poll()).isZero();
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("before",
+                "in-flight-0", "in-flight-1", "in-flight-2", "in-flight-3", "in-flight-4");
+        assertThat(fixtures.audit.named("queue.deliveries_lost")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("lost", "5").containsEntry("first", inFlight.get(0)));
+        assertThat(deadLetterReasons()).isEmpty();
+        assertThat(operator.xlen(API_STREAM)).as("trimmed once handled").isEqualTo(1);
+    }
+
+    @Test
+    void entriesRedeliveredAfterRedisRolledTheGroupBackAreAcknowledgedNotRunOrDeadLetteredAgain() {
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        for (int i = 0; i < 3; i++) {
+            publisher.publish(("job-" + i).getBytes(UTF_8));
+        }
+        consumer.poll();
+        redis.executeAsAdmin("XGROUP", "SETID", API_STREAM, "workers", "0"); // Redis forgot the group's progress
+
+        consumer.poll();
+        consumer.poll();
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("job-0", "job-1", "job-2");
+        assertThat(deadLetterReasons()).isEmpty();
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+    }
+
     private QueueConsumer everyPollKeepsTheStreams(String name, MessageHandler handler) {
         QueueConsumer.createGroup(operator, verifier, "workers");
         return QueueConsumer.builder(worker, verifier, handler).group("workers").consumer(name)
@@ -531,11 +599,6 @@ class QueueRedisTest {
         MessageHandler resize = message -> resized.add(message.jti());
 
         // --- README quick start begins ---
-        // The API server (publisher): its ServiceTokens signs, the policy must grant it queue:jobs:publish.
-        EnvelopeSigner signer = EnvelopeSigner.builder(apiTokens, "jobs").lifetime(Duration.ofMinutes(15)).build();
-        QueuePublisher publisher = QueuePublisher.of(apiRedis, signer);      // XADD to queue:{jobs}:api only
-        String entryId = publisher.publish("{\"resize\":42}".getBytes(StandardCharsets.UTF_8));
-
         // A worker: verifies as the queue's identity, trusting only the publishers' keys.
         ServiceTokens queueTokens = ServiceTokens.builder()
                 .identity("spiffe://queue.test/queue/jobs")                // the audience publishers mint for
@@ -546,7 +609,13 @@ class QueueRedisTest {
                 .policy(policy)                                            // who may publish to this queue
                 .replayGuard(RedisReplayGuard.builder(workerRedis, KeyNamespace.of("worker")).build())
                 .build();
-        QueueConsumer.createGroup(operatorRedis, verifier, "workers");      // setup step, as the operator
+        QueueConsumer.createGroup(operatorRedis, verifier, "workers");      // setup step, as the operator: streams + group
+
+        // The API server (publisher): its ServiceTokens signs, the policy must grant it queue:jobs:publish.
+        EnvelopeSigner signer = EnvelopeSigner.builder(apiTokens, "jobs").lifetime(Duration.ofMinutes(15)).build();
+        QueuePublisher publisher = QueuePublisher.of(apiRedis, signer);      // XADD NOMKSTREAM to queue:{jobs}:api only
+        String entryId = publisher.publish("{\"resize\":42}".getBytes(StandardCharsets.UTF_8));
+
         QueueConsumer consumer = QueueConsumer.builder(workerRedis, verifier, resize)  // idempotent by jti
                 .group("workers").consumer("worker-1")
                 .build();

@@ -54,7 +54,8 @@ import java.util.regex.Pattern;
  *   <li>{@code queue:<q>:publish}: {@code XADD} to its own stream {@link #streamKey
  *       queue:{<q>}:<service>} only: no reads, no other publisher's stream;</li>
  *   <li>{@code queue:<q>:consume}: {@code XREADGROUP}, {@code XACK}, {@code XAUTOCLAIM},
- *       {@code XPENDING}, {@code XINFO STREAM|GROUPS} and {@code XTRIM} (of acknowledged entries) on
+ *       {@code XPENDING}, {@code XRANGE}, {@code XINFO STREAM|GROUPS} and {@code XTRIM} (of
+ *       acknowledged entries) on
  *       {@code queue:{<q>}:*}; {@code XADD} only to the
  *       {@link #deadLetterKey dead-letter stream} (a selector), never to a publisher's stream;</li>
  *   <li>{@code redis:<ns>:read}: a named list of read commands ({@code GET}, {@code HGETALL}, ...)
@@ -126,7 +127,13 @@ public final class RedisAcl {
     private static final List<String> RESERVED_KEY_PREFIXES = List.of(QUEUE_PREFIX);
     /** Redis's own user: its line always comes from the renderer, never from a service. */
     private static final String DEFAULT_USER = "default";
-    private static final String DEFAULT_RULES = "off resetchannels -@all";
+    /**
+     * Off and without a password, so nobody can log in as it; all commands, keys and channels, because
+     * Redis 7.0 checks every {@code MULTI}/{@code EXEC} of an append-only file against {@code default}
+     * while loading it: with less, the transactions it refuses ({@code -NOPERM ... EXEC}, e.g. consumer
+     * group deliveries) silently vanish on a restart.
+     */
+    private static final String DEFAULT_RULES = "off ~* &* +@all";
     /** What a key pattern treats as glob syntax: never taken literally from a name. */
     private static final String GLOB = "*?[]\\";
 
@@ -591,8 +598,9 @@ public final class RedisAcl {
                     commands.add("+xadd");
                 } else {
                     keys.add(keyPattern("", queueKeys(name), true));
+                    // XRANGE: the consumer checks that entries no longer pending were recorded as handled.
                     commands.addAll(List.of("+xreadgroup", "+xack", "+xautoclaim", "+xpending",
-                            "+xinfo|stream", "+xinfo|groups", "+xtrim"));
+                            "+xinfo|stream", "+xinfo|groups", "+xtrim", "+xrange"));
                     // A selector: XADD to the dead-letter stream only, never to a publisher's stream.
                     selectors.add("(" + keyPattern("", deadLetterKey(name), false) + " resetchannels -@all +xadd)");
                 }

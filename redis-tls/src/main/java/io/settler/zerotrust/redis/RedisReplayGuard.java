@@ -1,5 +1,6 @@
 package io.settler.zerotrust.redis;
 
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.sync.RedisStringCommands;
 import io.settler.zerotrust.audit.AuditEvent;
@@ -13,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -26,6 +28,10 @@ import java.util.Objects;
  *
  * <p>With a holder ({@link #firstUse(String, String, Instant, String)}, {@link #usedOnlyBy}), the
  * record names what used the token, so a redelivery of that same thing can be told from a copy.
+ *
+ * <p>{@link #recordDone}/{@link #done} and {@link #claim} keep records of other things under the
+ * same namespace ({@code done:*}, {@code claim:*}), e.g. which queue entries a consumer group has
+ * handled; the ACL user then needs {@code +mget} there too.
  *
  * <p>The key is {@code <namespace>replay:<hex SHA-256 of issuer and jti>}: fixed length, and no
  * issuer or jti (with {@code :}, {@code {} or anything else in it) can collide with another pair
@@ -130,6 +136,56 @@ public final class RedisReplayGuard implements ReplayGuard {
         return previous == null || sameHolderPasses && previous.equals(record) || refuse("REPLAYED", issuer, jti);
     }
 
+    /**
+     * Records that {@code holder} is done (for a queue: a consumer group handled or dead-lettered a
+     * stream entry), until {@code until}: {@code SET <namespace>done:<hex SHA-256 of holder> 1 PXAT}.
+     * Nothing is written when {@code until} has passed.
+     *
+     * @throws io.lettuce.core.RedisException if Redis cannot be reached
+     */
+    public void recordDone(String holder, Instant until) {
+        Objects.requireNonNull(until, "until");
+        if (until.isAfter(clock.instant())) {
+            redis.set(recordKey("done", holder), "1", SetArgs.Builder.pxAt(until.toEpochMilli()));
+        }
+    }
+
+    /**
+     * For each holder, in order, whether {@link #recordDone} recorded it (and the record has not
+     * expired): one {@code MGET}.
+     *
+     * @throws io.lettuce.core.RedisException if Redis cannot be reached
+     */
+    public List<Boolean> done(List<String> holders) {
+        if (holders.isEmpty()) {
+            return List.of();
+        }
+        String[] keys = holders.stream().map(holder -> recordKey("done", holder)).toArray(String[]::new);
+        return redis.mget(keys).stream().map(KeyValue::hasValue).toList();
+    }
+
+    /**
+     * Takes {@code holder} for the caller until {@code until} unless someone else holds it, atomically
+     * ({@code SET <namespace>claim:<hex SHA-256 of holder> 1 NX PXAT}): so of several workers that
+     * find the same work, one does it.
+     *
+     * @return whether the caller took it
+     * @throws io.lettuce.core.RedisException if Redis cannot be reached
+     */
+    public boolean claim(String holder, Instant until) {
+        Objects.requireNonNull(until, "until");
+        return "OK".equals(redis.set(recordKey("claim", holder), "1",
+                SetArgs.Builder.nx().pxAt(until.toEpochMilli())));
+    }
+
+    private String recordKey(String kind, String holder) {
+        Objects.requireNonNull(holder, "holder");
+        if (holder.isEmpty()) {
+            throw new IllegalArgumentException("a holder names what is recorded; got an empty one");
+        }
+        return namespace.key(kind, sha256(holder.getBytes(StandardCharsets.UTF_8)));
+    }
+
     /** Whether the ids are non-empty and the token has not expired; refusals are audited. */
     private boolean usable(String issuer, String jti, Instant expiresAt) {
         Objects.requireNonNull(issuer, "issuer");
@@ -143,14 +199,19 @@ public final class RedisReplayGuard implements ReplayGuard {
 
     /** The Redis key for an issuer and jti. */
     String key(String issuer, String jti) {
+        byte[] issuerBytes = issuer.getBytes(StandardCharsets.UTF_8);
+        // Length-prefixed, so ("a:b", "c") and ("a", "b:c") hash differently.
+        return namespace.key("replay", sha256(ByteBuffer.allocate(4).putInt(issuerBytes.length).array(), issuerBytes,
+                jti.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static String sha256(byte[]... parts) {
         try {
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            byte[] issuerBytes = issuer.getBytes(StandardCharsets.UTF_8);
-            // Length-prefixed, so ("a:b", "c") and ("a", "b:c") hash differently.
-            sha256.update(ByteBuffer.allocate(4).putInt(issuerBytes.length).array());
-            sha256.update(issuerBytes);
-            sha256.update(jti.getBytes(StandardCharsets.UTF_8));
-            return namespace.key("replay", HexFormat.of().formatHex(sha256.digest()));
+            for (byte[] part : parts) {
+                sha256.update(part);
+            }
+            return HexFormat.of().formatHex(sha256.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JDK", e);
         }

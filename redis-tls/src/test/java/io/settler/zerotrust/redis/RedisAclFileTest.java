@@ -68,7 +68,7 @@ class RedisAclFileTest {
 
     @Test
     void serverStartsFromTheRenderedAclFileWithExactlyItsUsers() {
-        assertThat(acl.aclFile()).startsWith("user default off resetchannels -@all\n").doesNotContain("#  ", "\n#");
+        assertThat(acl.aclFile()).startsWith("user default off ~* &* +@all\n").doesNotContain("#  ", "\n#");
         RedisAcl.Drift drift = acl.drift(List.of(redis.executeAsAdmin("ACL", "LIST").split("\n")),
                 category -> Set.of(redis.executeAsAdmin("ACL", "CAT", category).split("\n")), "testkit-admin");
         assertThat(drift.inSync()).as(drift.toString()).isTrue();
@@ -178,8 +178,9 @@ class RedisAclFileTest {
                     .isInstanceOfSatisfying(RedisTlsException.class,
                             e -> assertThat(e.reason()).isEqualTo(RedisTlsException.Reason.INVALID_KEY));
         }
-        // Every key pattern rendered is a plain literal, then at most one trailing '*'.
-        for (String user : acl.users()) {
+        // Every key pattern rendered for a service is a plain literal, then at most one trailing '*'
+        // (the default user, off, may do everything: Redis 7.0 reloads the append-only file as it).
+        for (String user : acl.users().stream().filter(user -> !user.equals("default")).toList()) {
             for (String token : String.join(" ", acl.rules(user)).replace("(", "").replace(")", "").split(" ")) {
                 if (token.contains("~")) {
                     String literal = token.substring(token.indexOf('~') + 1).replaceFirst("\\*$", "");

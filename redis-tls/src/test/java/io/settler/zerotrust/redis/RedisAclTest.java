@@ -73,7 +73,7 @@ class RedisAclTest {
     void rendersOneUserPerServiceThatUsesRedis() {
         String file = acl.aclFile();
         assertThat(acl.users()).containsExactly("default", "api", "billing", "worker");
-        assertThat(file).contains("user default off resetchannels -@all\n")
+        assertThat(file).contains("user default off ~* &* +@all\n")
                 .contains("~queue:{jobs}:api ").contains("%R~cache:* ").doesNotContain("gateway")
                 .doesNotContain(PASSWORDS.get("api"));
         assertThat(acl.rules("billing")).contains("~queue:{jobs}:billing", "+xadd").doesNotContain("+xreadgroup");

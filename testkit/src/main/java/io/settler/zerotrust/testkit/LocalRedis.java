@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What the server enforces: no plaintext listener at all ({@code port 0}), only
  * {@code tls-port}; {@code tls-protocols TLSv1.3}; {@code tls-auth-clients yes}; the
- * {@code default} user is off, so every connection must {@code AUTH} as a named user. Redis 7.0
+ * {@code default} user is off and has no password, so every connection must {@code AUTH} as a
+ * named user (its permissions are all, so Redis 7.0 can reload the append-only file). Redis 7.0
  * cannot map a client certificate to an ACL user, so any certificate from the CA passes the
  * handshake and the ACL password decides who the client is. The ACL file stores SHA-256 password
  * hashes only. An internal administrative user (reserved name {@value #ADMIN_USER}) with a random
@@ -65,6 +66,13 @@ public final class LocalRedis implements AutoCloseable {
 
     /** The reserved name of the testkit's own administrative ACL user. */
     static final String ADMIN_USER = "testkit-admin";
+
+    /**
+     * Off and without a password (nobody can log in as it), but allowed everything: Redis 7.0
+     * checks each {@code MULTI}/{@code EXEC} of the append-only file against {@code default} while
+     * loading it, and drops those it refuses (consumer group deliveries among them).
+     */
+    static final String DEFAULT_USER_LINE = "user default off ~* &* +@all";
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalRedis.class);
     private static final String HOST = "localhost";
@@ -237,8 +245,8 @@ public final class LocalRedis implements AutoCloseable {
     }
 
     /**
-     * Stops the server (SIGTERM, then SIGKILL after 10 seconds) and starts it again on the same
-     * port with the same files. With {@link Builder#appendOnly(boolean) appendOnly} the data is
+     * Stops the server (SIGTERM, then SIGKILL after 10 seconds; nothing if {@link #kill()} ended it)
+     * and starts it again on the same port with the same files. With {@link Builder#appendOnly(boolean) appendOnly} the data is
      * still there; without it the server starts empty.
      *
      * @throws TestkitException if the server does not come back
@@ -252,6 +260,17 @@ public final class LocalRedis implements AutoCloseable {
         server = restarted;
         restarted.awaitReady(startupTimeout, this::ping);
         LOG.info("Redis restarted on {}:{} in {} ms", HOST, port, (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /**
+     * Kills the server at once with SIGKILL, like a crash: no shutdown, no final write of the
+     * append-only file beyond what {@code appendfsync always} already wrote. {@link #restart()}
+     * starts it again on the same port with the same files.
+     */
+    public synchronized void kill() {
+        checkOpen();
+        server.kill();
+        LOG.info("Redis on {}:{} killed (SIGKILL)", HOST, port);
     }
 
     /** Stops the server (SIGTERM, then SIGKILL after 10 seconds) and deletes its directory. Idempotent. */
@@ -341,7 +360,7 @@ public final class LocalRedis implements AutoCloseable {
                 acl.append('\n');
             }
         } else {
-            acl.append("user default off resetkeys resetchannels -@all\n");
+            acl.append(DEFAULT_USER_LINE).append('\n');
         }
         acl.append("user ").append(ADMIN_USER).append(" on #").append(sha256(adminPassword))
                 .append(" ~* &* +@all\n");
