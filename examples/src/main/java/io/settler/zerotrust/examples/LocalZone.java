@@ -47,7 +47,7 @@ public final class LocalZone implements AutoCloseable {
             "CREATE TABLE orders (id bigserial PRIMARY KEY, tenant_id text NOT NULL, item text NOT NULL,",
             "    created_at timestamptz NOT NULL DEFAULT now());",
             "CREATE TABLE job_results (order_id bigint PRIMARY KEY, tenant_id text NOT NULL, result text NOT NULL,",
-            "    finished_at timestamptz NOT NULL DEFAULT now());",
+            "    finished_at timestamptz NOT NULL DEFAULT now(), notified_at timestamptz);",
             "ALTER TABLE orders OWNER TO orders_owner;",
             "ALTER TABLE job_results OWNER TO orders_owner;");
 
