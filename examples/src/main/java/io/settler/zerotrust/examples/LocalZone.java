@@ -53,7 +53,7 @@ public final class LocalZone implements AutoCloseable {
 
     private static final String SCHEMA = String.join("\n",
             "CREATE TABLE orders (id bigserial PRIMARY KEY, tenant_id text NOT NULL, item text NOT NULL,",
-            "    caller text NOT NULL, idempotency_key text, created_at timestamptz NOT NULL DEFAULT now(),",
+            "    caller text, idempotency_key text, created_at timestamptz NOT NULL DEFAULT now(),",
             "    UNIQUE (tenant_id, caller, idempotency_key));",
             "CREATE TABLE outbox (id bigserial PRIMARY KEY, tenant_id text NOT NULL,",
             "    order_id bigint NOT NULL UNIQUE REFERENCES orders (id), created_at timestamptz NOT NULL DEFAULT now(),",
