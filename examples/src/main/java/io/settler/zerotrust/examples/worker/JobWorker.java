@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
  *       {@value #WEBHOOK_SCOPE}, bound to the certificate the worker presents on that connection.
  *       A reply other than 2xx fails the job: the queue redelivers it after a while and
  *       dead-letters it after too many failures. After a 2xx it sets {@code notified_at}; a crash
- *       just before that sends the webhook again (webhooks are at least once; the receiver
+ *       just before that sends the webhook again (webhooks are at least once; a receiver
  *       deduplicates by order id).</li>
  * </ol>
  *
