@@ -128,16 +128,23 @@ final class OutboxRelay implements AutoCloseable {
     }
 
     private void relayUntilClosed() {
+        boolean failing = false; // a failure is logged once per outage, its end too
         while (!closed.get()) {
             try {
                 int published = publishPending();
-                if (published > 0) {
-                    LOG.debug("published {} jobs from the outbox", published);
+                if (failing) {
+                    LOG.info("the outbox relay works again: published {} jobs", published);
                 }
+                failing = false;
             } catch (SQLException | RuntimeException e) {
                 if (!closed.get()) {
-                    LOG.warn("publishing the outbox failed; the jobs stay in it, retrying within {}: {}", interval,
-                            e.toString());
+                    if (failing) {
+                        LOG.debug("publishing the outbox failed again: {}", e.toString());
+                    } else {
+                        LOG.warn("publishing the outbox failed; the jobs stay in it, retrying every {}: {}", interval,
+                                e.toString());
+                    }
+                    failing = true;
                 }
             }
             try {
