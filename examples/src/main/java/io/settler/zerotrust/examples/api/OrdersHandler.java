@@ -55,8 +55,8 @@ import org.slf4j.LoggerFactory;
  * Without a key every request creates an order: a client that may retry must send one.
  *
  * <p>The token and the body are read on the event loop (the next request on the connection
- * replaces {@link ServiceTokenAuthHandler#VERIFIED_TOKEN}); the database, Redis and queue calls
- * block, so they run on {@code work}, one request of a connection after the other. Sharable.
+ * replaces {@link ServiceTokenAuthHandler#VERIFIED_TOKEN}); the database calls block, so they run
+ * on {@code work}, one request of a connection after the other. Sharable.
  */
 @ChannelHandler.Sharable
 final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -78,7 +78,8 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final int MAX_KEY_LENGTH = 100;
 
     /** A request as read on the event loop; {@code idempotencyKeys} as sent (any number). */
-    private record Call(HttpMethod method, String path, byte[] body, VerifiedToken token, List<String> idempotencyKeys) {
+    private record Call(HttpMethod method, String path, byte[] body, VerifiedToken token,
+                        List<String> idempotencyKeys) {
     }
 
     /** An answer: a status, a JSON object (empty for none) and extra headers. */
