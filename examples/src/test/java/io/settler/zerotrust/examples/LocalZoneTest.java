@@ -135,7 +135,7 @@ class LocalZoneTest {
         }
     }
 
-    /** The first column of every row {@code query} returns on a connection of {@code pool}, outside any tenant's scope. */
+    /** The first column of every row {@code query} returns on a connection of {@code pool}, outside any scope. */
     private static List<String> unscoped(PostgresMtlsDataSource pool, String query) throws SQLException {
         try (Connection connection = pool.getConnection()) {
             return strings(connection, query);

@@ -82,9 +82,9 @@ final class Orders {
      */
     Created create(String tenant, String caller, Optional<String> idempotencyKey, String item) throws SQLException {
         Created created = tenants.call(tenant, connection -> {
-            try (PreparedStatement insert = connection.prepareStatement("insert into orders (tenant_id, item, caller,"
-                    + " idempotency_key) values (?, ?, ?, ?) on conflict (tenant_id, caller, idempotency_key) do nothing"
-                    + " returning id")) {
+            try (PreparedStatement insert = connection.prepareStatement("insert into orders"
+                    + " (tenant_id, item, caller, idempotency_key) values (?, ?, ?, ?)"
+                    + " on conflict (tenant_id, caller, idempotency_key) do nothing returning id")) {
                 insert.setString(1, tenant);
                 insert.setString(2, item);
                 insert.setString(3, caller);
@@ -128,7 +128,8 @@ final class Orders {
                 if (!row.next()) {
                     throw new SQLException("the insert conflicted on an idempotency key whose order is not visible");
                 }
-                return new Created(row.getLong(1), row.getString(2).equals(item) ? Outcome.REPLAYED : Outcome.KEY_REUSED);
+                Outcome outcome = row.getString(2).equals(item) ? Outcome.REPLAYED : Outcome.KEY_REUSED;
+                return new Created(row.getLong(1), outcome);
             }
         }
     }

@@ -178,7 +178,8 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         Orders.Created created = orders.create(tenant, call.token().service(), key, item(call.body()));
         return switch (created.outcome()) {
             case CREATED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()));
-            case REPLAYED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()), Map.of(REPLAYED, "true"));
+            case REPLAYED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()),
+                    Map.of(REPLAYED, "true"));
             case KEY_REUSED -> Reply.error(HttpResponseStatus.UNPROCESSABLE_ENTITY, "this " + IDEMPOTENCY_KEY
                     + " was sent before with another order; use a new key for a new order");
         };

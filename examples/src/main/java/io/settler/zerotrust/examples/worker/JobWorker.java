@@ -155,7 +155,7 @@ public final class JobWorker implements AutoCloseable {
         System.out.println("job worker polling queue " + LocalZone.QUEUE + "; Ctrl-C stops it");
     }
 
-    /** How many orders were handled successfully (result written, webhook accepted); a job handled twice counts once. */
+    /** How many orders were handled successfully (result written, webhook accepted), each once. */
     public long handled() {
         return handled.get();
     }

@@ -120,7 +120,8 @@ class OrderOutboxTest {
         assertThat(id(retried)).as("the retry gets the first order").isEqualTo(id);
         await(() -> deliveriesOf(id) == 1, "the order's webhook once the queue is back");
         assertThat(sql("select count(*) from orders where tenant_id = 'tenant-down'")).as("orders").isEqualTo("1");
-        assertThat(sql("select count(*) from outbox where published_at is not null and order_id = " + id)).isEqualTo("1");
+        assertThat(sql("select count(*) from outbox where published_at is not null and order_id = " + id))
+                .isEqualTo("1");
         assertThat(sql("select tenant_id || '|' || result from job_results where order_id = " + id))
                 .isEqualTo("tenant-down|processed");
         Thread.sleep(1_500); // another relay pass: nothing more to publish
@@ -258,7 +259,8 @@ class OrderOutboxTest {
         long jobs = 0;
         for (int i = 0; i + 1 < lines.size(); i++) {
             if (lines.get(i).equals("pld")) {
-                JsonNode job = parse(new String(Base64.getUrlDecoder().decode(lines.get(i + 1)), StandardCharsets.UTF_8));
+                byte[] payload = Base64.getUrlDecoder().decode(lines.get(i + 1));
+                JsonNode job = parse(new String(payload, StandardCharsets.UTF_8));
                 jobs += job.path("orderId").asLong() == orderId ? 1 : 0;
             }
         }
