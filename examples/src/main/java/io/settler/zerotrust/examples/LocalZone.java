@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.stream.Collectors;
 import java.util.function.Consumer;
 
 /**
@@ -25,10 +26,14 @@ import java.util.function.Consumer;
  * are all rendered from the one {@code policy.json} (and written to {@code rendered/} in the
  * directory, for a reader or an operator of real servers). Closing it stops both servers.
  *
- * <p>Tables (database {@value #DATABASE}, both tenant tables under row-level security):
- * {@code orders(id, tenant_id, item, created_at)} and
- * {@code job_results(order_id, tenant_id, result, finished_at)}. Queue {@value #QUEUE}: the
- * consumer group {@value #GROUP} exists on every publisher's stream.
+ * <p>Tables (database {@value #DATABASE}, all tenant tables under row-level security):
+ * {@code orders(id, tenant_id, item, caller, idempotency_key, created_at)}, unique per tenant,
+ * caller and idempotency key; {@code outbox(id, tenant_id, order_id, created_at, published_at)},
+ * the jobs the api still has to publish, written in the order's transaction; and
+ * {@code job_results(order_id, tenant_id, result, finished_at, notified_at)}. The function
+ * {@value #PENDING_TENANTS_FUNCTION} tells the services that publish to the queue which tenants have
+ * unpublished jobs (and nothing else). Queue {@value #QUEUE}: the consumer group {@value #GROUP}
+ * exists on every publisher's stream.
  */
 public final class LocalZone implements AutoCloseable {
 
@@ -43,13 +48,33 @@ public final class LocalZone implements AutoCloseable {
     /** The workers' consumer group. */
     public static final String GROUP = "workers";
 
+    /** The function the api's outbox relay calls to find the tenants with jobs still to publish. */
+    public static final String PENDING_TENANTS_FUNCTION = "public.outbox_pending_tenants()";
+
     private static final String SCHEMA = String.join("\n",
             "CREATE TABLE orders (id bigserial PRIMARY KEY, tenant_id text NOT NULL, item text NOT NULL,",
-            "    created_at timestamptz NOT NULL DEFAULT now());",
+            "    caller text, idempotency_key text, created_at timestamptz NOT NULL DEFAULT now(),",
+            "    UNIQUE (tenant_id, caller, idempotency_key));",
+            "CREATE TABLE outbox (id bigserial PRIMARY KEY, tenant_id text NOT NULL,",
+            "    order_id bigint NOT NULL UNIQUE REFERENCES orders (id),",
+            "    created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz);",
+            "CREATE INDEX outbox_pending ON outbox (tenant_id, id) WHERE published_at IS NULL;",
             "CREATE TABLE job_results (order_id bigint PRIMARY KEY, tenant_id text NOT NULL, result text NOT NULL,",
-            "    finished_at timestamptz NOT NULL DEFAULT now());",
+            "    finished_at timestamptz NOT NULL DEFAULT now(), notified_at timestamptz);",
             "ALTER TABLE orders OWNER TO orders_owner;",
-            "ALTER TABLE job_results OWNER TO orders_owner;");
+            "ALTER TABLE outbox OWNER TO orders_owner;",
+            "ALTER TABLE job_results OWNER TO orders_owner;",
+            "-- The outbox relay's one look across tenants: which tenants have unpublished jobs, nothing else.",
+            "-- Run by a role that bypasses row-level security, cannot log in, and may read two columns.",
+            "CREATE ROLE outbox_reader NOLOGIN BYPASSRLS;",
+            "GRANT SELECT (tenant_id, published_at) ON public.outbox TO outbox_reader;",
+            "CREATE FUNCTION " + PENDING_TENANTS_FUNCTION + " RETURNS SETOF text LANGUAGE sql STABLE SECURITY DEFINER",
+            "    SET search_path = pg_catalog, pg_temp",
+            "    AS 'SELECT DISTINCT tenant_id FROM public.outbox WHERE published_at IS NULL';",
+            "ALTER FUNCTION " + PENDING_TENANTS_FUNCTION + " OWNER TO outbox_reader;",
+            "REVOKE ALL ON FUNCTION " + PENDING_TENANTS_FUNCTION + " FROM PUBLIC;");
+
+    private static final String RELAY_GRANTS_FILE = "outbox-relay.sql";
 
     private final DevCertificateAuthority ca;
     private final Deployment deployment;
@@ -85,6 +110,7 @@ public final class LocalZone implements AutoCloseable {
             postgres.createDatabase(DATABASE, "orders_owner");
             postgres.executeAsSuperuser(DATABASE, SCHEMA);
             postgres.executeAsSuperuser(DATABASE, postgresConfig.sql());
+            postgres.executeAsSuperuser(DATABASE, rendered.relayGrants());
 
             progress.accept("starting TLS Redis on 127.0.0.1 with users.acl (users " + renderedAcl.users() + ")");
             LocalRedis.Builder redisServer = LocalRedis.builder(ca).appendOnly(true);
@@ -143,6 +169,7 @@ public final class LocalZone implements AutoCloseable {
                 "  1. ssl = on, ssl_min_protocol_version = 'TLSv1.3', ssl_cert_file / ssl_key_file = "
                         + DATABASE_SERVICE + "-server.crt / .key, ssl_ca_file = ca.crt (from " + directory + ")",
                 "  2. psql -f rendered/schema.sql, then psql -d " + DATABASE + " -f rendered/" + DATABASE_SERVICE + ".sql",
+                "     and psql -d " + DATABASE + " -f rendered/" + RELAY_GRANTS_FILE,
                 "  3. put rendered/pg_hba.conf (before any other host line) and rendered/pg_ident.conf in place; reload",
                 "Redis (7 or newer): redis-server rendered/redis.conf, then as an operator, for the queue:",
                 "  XGROUP CREATE " + RedisAcl.streamKey(QUEUE, "api") + " " + GROUP + " 0 MKSTREAM",
@@ -173,19 +200,28 @@ public final class LocalZone implements AutoCloseable {
         }
         RedisAcl renderedAcl = acl.build();
         PostgresServerConfig postgresConfig = PostgresServerConfig.builder(policy, DATABASE_SERVICE)
-                .database(DATABASE).tenantTable("orders").tenantTable("job_results").build();
+                .database(DATABASE).tenantTable("orders").tenantTable("outbox").tenantTable("job_results").build();
+        // Who relays an outbox to the queue: a service that writes the database and publishes jobs.
+        String relayGrants = policy.services().stream()
+                .filter(service -> service.mayHold(PostgresServerConfig.WRITE_SCOPE)
+                        && service.mayHold("queue:" + QUEUE + ":publish"))
+                .map(service -> "GRANT EXECUTE ON FUNCTION " + PENDING_TENANTS_FUNCTION + " TO \"" + service.name()
+                        + "\";\n")
+                .collect(Collectors.joining());
 
         Path rendered = directory.resolve("rendered");
         write(rendered.resolve("pg_hba.conf"), String.join("\n", postgresConfig.hbaLines()) + "\n");
         write(rendered.resolve("pg_ident.conf"), String.join("\n", postgresConfig.identLines()) + "\n");
         write(rendered.resolve(DATABASE_SERVICE + ".sql"), postgresConfig.sql());
+        write(rendered.resolve(RELAY_GRANTS_FILE), relayGrants);
         write(rendered.resolve("users.acl"), renderedAcl.aclFile());
-        progress.accept("rendered pg_hba.conf, pg_ident.conf, " + DATABASE_SERVICE + ".sql and users.acl from the policy"
-                + " into " + rendered);
-        return new Rendered(policy, ca, renderedAcl, postgresConfig);
+        progress.accept("rendered pg_hba.conf, pg_ident.conf, " + DATABASE_SERVICE + ".sql, " + RELAY_GRANTS_FILE
+                + " and users.acl from the policy into " + rendered);
+        return new Rendered(policy, ca, renderedAcl, postgresConfig, relayGrants);
     }
 
-    private record Rendered(Policy policy, DevCertificateAuthority ca, RedisAcl acl, PostgresServerConfig postgres) {
+    private record Rendered(Policy policy, DevCertificateAuthority ca, RedisAcl acl, PostgresServerConfig postgres,
+                            String relayGrants) {
     }
 
     /** The deployment: policy, credentials, endpoints of both servers. */

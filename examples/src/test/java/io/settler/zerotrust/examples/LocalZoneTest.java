@@ -8,11 +8,17 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.jdbc.InsecureDataSourceException;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
+import io.settler.zerotrust.jdbc.TenantScope;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.RedisAcl;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,6 +108,48 @@ class LocalZoneTest {
                     .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("NOPERM");
             assertThatThrownBy(() -> connection.sync().get("worker:probe"))
                     .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("NOPERM");
+        }
+    }
+
+    @Test
+    void theOutboxIsTenantScopedAndOnlyTheApiLearnsWhichTenantsHaveJobsToPublish() throws Exception {
+        zone.postgres().executeAsSuperuser(LocalZone.DATABASE, "with o as (insert into orders (tenant_id, item)"
+                + " values ('tenant-x', 'x'), ('tenant-y', 'y') returning id, tenant_id)"
+                + " insert into outbox (tenant_id, order_id) select tenant_id, id from o");
+        Deployment deployment = Deployment.at(directory);
+        try (FileCredentialSource api = deployment.credentials("api");
+             PostgresMtlsDataSource pool = pool(deployment, "api", api)) {
+            List<String> scoped = TenantScope.of(pool).call("tenant-x", connection -> strings(connection,
+                    "select o.tenant_id || ' ' || r.item from outbox o join orders r on r.id = o.order_id"));
+            assertThat(scoped).as("tenant-x's outbox").containsExactly("tenant-x x");
+            assertThat(unscoped(pool, "select count(*)::text from outbox"))
+                    .as("outside a tenant's scope").containsExactly("0");
+            assertThat(unscoped(pool, "select * from " + LocalZone.PENDING_TENANTS_FUNCTION))
+                    .as("the relay's one look across tenants: tenant ids").contains("tenant-x", "tenant-y");
+        }
+        try (FileCredentialSource worker = deployment.credentials("worker");
+             PostgresMtlsDataSource pool = pool(deployment, "worker", worker)) {
+            assertThatThrownBy(() -> unscoped(pool, "select * from " + LocalZone.PENDING_TENANTS_FUNCTION))
+                    .as("not granted to a service that does not publish jobs")
+                    .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+        }
+    }
+
+    /** The first column of every row {@code query} returns on a connection of {@code pool}, outside any scope. */
+    private static List<String> unscoped(PostgresMtlsDataSource pool, String query) throws SQLException {
+        try (Connection connection = pool.getConnection()) {
+            return strings(connection, query);
+        }
+    }
+
+    /** The first column of every row {@code query} returns. */
+    private static List<String> strings(Connection connection, String query) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(query)) {
+            List<String> values = new ArrayList<>();
+            while (rows.next()) {
+                values.add(rows.getString(1));
+            }
+            return values;
         }
     }
 

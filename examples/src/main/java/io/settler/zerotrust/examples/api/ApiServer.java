@@ -22,6 +22,7 @@ import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.token.ServiceTokens;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -40,15 +41,19 @@ import org.slf4j.LoggerFactory;
  * identity) carrying the route's scope:
  *
  * <pre>
- * POST /orders       orders:write   {"item": "..."}  -&gt; 201 {"id": N}
+ * POST /orders       orders:write   {"item": "..."}  -&gt; 201 {"id": N}; 422 for a reused Idempotency-Key
  * GET  /orders/{id}  orders:read                     -&gt; 200 {"id", "item", "status": "queued" | "done"}, or 404
  * </pre>
  *
  * <p>The tenant is the token's {@value #TENANT_CLAIM} claim. A new order is inserted as
  * PostgreSQL role {@code api} inside a {@link TenantScope} (row-level security: another tenant's
- * orders are a 404), cached in Redis as ACL user {@code api} under {@code api:order:<id>}, and
- * published as a signed job ({@code {"tenant", "orderId", "item"}}) on the api's own stream of
- * queue {@value LocalZone#QUEUE}. Everything comes from the {@link Deployment}: policy, certificate
+ * orders are a 404) together with its job in the {@code outbox} table, in one transaction; it is
+ * then cached in Redis as ACL user {@code api} under {@code api:order:<id>} (best effort). The
+ * {@link OutboxRelay} publishes the job as a signed envelope ({@code {"tenant", "orderId", "item"}})
+ * on the api's own stream of queue {@value LocalZone#QUEUE}, at least once: a Redis outage delays
+ * jobs, it loses none. A client that retries sends an {@code Idempotency-Key} header
+ * ({@link OrdersHandler#IDEMPOTENCY_KEY}): the retry gets the first order back instead of a second
+ * one. Everything comes from the {@link Deployment}: policy, certificate
  * (re-read when it rotates), Redis password, endpoints; the token signing key is generated at start
  * and only its public half published.
  *
@@ -74,8 +79,10 @@ public final class ApiServer implements AutoCloseable {
     public static final String PORT_ENDPOINT = "api.port";
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
-    /** Threads for the blocking database, Redis and queue calls, and as many database connections. */
+    /** Threads for the blocking database and Redis calls, and as many database connections (plus the relay's). */
     private static final int WORKERS = 4;
+    /** How often the outbox relay looks for jobs it was not woken for, and retries after a failure. */
+    private static final Duration RELAY_INTERVAL = Duration.ofSeconds(1);
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
 
     private final Resources resources;
@@ -89,7 +96,7 @@ public final class ApiServer implements AutoCloseable {
 
         // Zone 2: PostgreSQL as role api, Redis as ACL user api, jobs signed with the api's own key.
         PostgresMtlsDataSource database = resources.add(deployment.postgres(SERVICE, credentials)
-                .maximumPoolSize(WORKERS).build());
+                .maximumPoolSize(WORKERS + 1).build());
         HardenedRedis redis = resources.add(deployment.redis(SERVICE, credentials).ioThreads(1).build());
         StatefulRedisConnection<String, String> cache = resources.add(redis.connect());
         ServiceTokens ownTokens = ServiceTokens.builder()
@@ -98,13 +105,15 @@ public final class ApiServer implements AutoCloseable {
                 .policy(deployment.policy())                  // it cannot mint a scope the policy does not grant it
                 .auditLog(audit)
                 .build();
-        QueuePublisher jobs = QueuePublisher.of(cache.sync(),
-                EnvelopeSigner.builder(ownTokens, LocalZone.QUEUE).build());
         ObjectMapper json = JsonMapper.builder()
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .build();
-        Orders orders = new Orders(TenantScope.of(database), cache.sync(), jobs, json);
+        // Jobs go to the outbox with their order; the relay publishes them, signed, once Redis takes them.
+        QueuePublisher jobs = QueuePublisher.of(cache.sync(),
+                EnvelopeSigner.builder(ownTokens, LocalZone.QUEUE).build());
+        OutboxRelay relay = resources.add(new OutboxRelay(database, jobs, json, RELAY_INTERVAL)).start();
+        Orders orders = new Orders(TenantScope.of(database), cache.async(), relay, json);
 
         ExecutorService work = Executors.newFixedThreadPool(WORKERS, new DefaultThreadFactory("api-work", true));
         resources.add(() -> {

@@ -3,12 +3,11 @@ package io.settler.zerotrust.examples.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.sync.RedisStringCommands;
+import io.lettuce.core.api.async.RedisStringAsyncCommands;
 import io.settler.zerotrust.jdbc.TenantScope;
-import io.settler.zerotrust.queue.QueuePublisher;
 import io.settler.zerotrust.redis.KeyNamespace;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,14 +16,19 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the API does with an order, for one tenant at a time: PostgreSQL under row-level security
  * (every statement inside a {@link TenantScope}, so another tenant's rows do not exist for it),
- * a copy in Redis under the api's own key namespace, and a signed job on the api's own stream.
+ * the order's job written to the outbox in the order's own transaction (the {@link OutboxRelay}
+ * publishes it), and a best-effort copy in Redis under the api's own key namespace.
  * Thread-safe; the calls block (run them off the event loop).
  */
 final class Orders {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Orders.class);
 
     /** The api's Redis keys: {@code api:order:<id>}, the only keys its ACL user may write. */
     static final KeyNamespace CACHE = KeyNamespace.of(ApiServer.SERVICE);
@@ -36,43 +40,98 @@ final class Orders {
     record Order(long id, String item, boolean done) {
     }
 
+    /** What {@link #create} did with a request. */
+    enum Outcome {
+        /** A new order, its job in the outbox. */
+        CREATED,
+        /** The idempotency key named an order with the same item: that order, nothing new. */
+        REPLAYED,
+        /** The idempotency key named an order with another item: nothing new. */
+        KEY_REUSED
+    }
+
+    /** The order a request created or named, and which. */
+    record Created(long id, Outcome outcome) {
+    }
+
     private final TenantScope tenants;
-    private final RedisStringCommands<String, String> cache;
-    private final QueuePublisher jobs;
+    private final RedisStringAsyncCommands<String, String> cache;
+    private final OutboxRelay relay;
     private final ObjectMapper json;
 
-    Orders(TenantScope tenants, RedisStringCommands<String, String> cache, QueuePublisher jobs, ObjectMapper json) {
+    Orders(TenantScope tenants, RedisStringAsyncCommands<String, String> cache, OutboxRelay relay, ObjectMapper json) {
         this.tenants = Objects.requireNonNull(tenants, "tenants");
         this.cache = Objects.requireNonNull(cache, "cache");
-        this.jobs = Objects.requireNonNull(jobs, "jobs");
+        this.relay = Objects.requireNonNull(relay, "relay");
         this.json = Objects.requireNonNull(json, "json");
     }
 
     /**
-     * Stores a new order of {@code tenant}, caches it and queues its job.
+     * Stores a new order of {@code tenant} and its job, in one transaction: the order and its
+     * outbox row commit together or not at all, so no order is ever without its job, whatever
+     * Redis does. Then wakes the relay and caches the order (best effort: a Redis failure is only
+     * logged; the job is published when Redis is back).
      *
-     * <p>Not atomic: if Redis fails after the insert, the order exists but no job was queued (it
-     * stays {@code queued}); a production service would write the job to an outbox table in the
-     * same transaction.
+     * <p>With an idempotency key, the unique constraint on (tenant, caller, key) decides: of two
+     * requests with the same key, concurrent or not, one inserts and the other waits for it and
+     * then finds its order ({@link Outcome#REPLAYED}, or {@link Outcome#KEY_REUSED} for another
+     * item). No check-then-insert: the insert is the check.
      *
-     * @return the order's id
+     * @param caller the calling service (the token's subject), part of the key's scope
+     * @param idempotencyKey the client's key for this order, if it sent one
      */
-    long create(String tenant, String item) throws SQLException {
-        long id = tenants.call(tenant, connection -> {
-            try (PreparedStatement insert = connection.prepareStatement(
-                    "insert into orders (tenant_id, item) values (?, ?) returning id")) {
+    Created create(String tenant, String caller, Optional<String> idempotencyKey, String item) throws SQLException {
+        Created created = tenants.call(tenant, connection -> {
+            try (PreparedStatement insert = connection.prepareStatement("insert into orders"
+                    + " (tenant_id, item, caller, idempotency_key) values (?, ?, ?, ?)"
+                    + " on conflict (tenant_id, caller, idempotency_key) do nothing returning id")) {
                 insert.setString(1, tenant);
                 insert.setString(2, item);
+                insert.setString(3, caller);
+                insert.setString(4, idempotencyKey.orElse(null));
                 try (ResultSet row = insert.executeQuery()) {
-                    row.next();
-                    return row.getLong(1);
+                    if (!row.next()) { // only with a key: its order exists (committed, as the insert waited for it)
+                        return existing(connection, tenant, caller, idempotencyKey.orElseThrow(), item);
+                    }
+                    long id = row.getLong(1);
+                    try (PreparedStatement outbox = connection.prepareStatement(
+                            "insert into outbox (tenant_id, order_id) values (?, ?)")) {
+                        outbox.setString(1, tenant);
+                        outbox.setLong(2, id);
+                        outbox.executeUpdate();
+                    }
+                    return new Created(id, Outcome.CREATED);
                 }
             }
         });
-        cache.set(CACHE.key("order", Long.toString(id)),
-                text(Map.of("id", id, "item", item, "tenant", tenant)), SetArgs.Builder.ex(CACHE_TTL));
-        jobs.publish(bytes(Map.of("tenant", tenant, "orderId", id, "item", item)));
-        return id;
+        if (created.outcome() == Outcome.CREATED) {
+            relay.wake();
+            cache.set(CACHE.key("order", Long.toString(created.id())),
+                    text(Map.of("id", created.id(), "item", item, "tenant", tenant)), SetArgs.Builder.ex(CACHE_TTL))
+                    .exceptionally(failure -> {
+                        LOG.warn("order {} not cached: {}", created.id(), failure.toString());
+                        return null;
+                    });
+        }
+        return created;
+    }
+
+    /** The order an idempotency key already names. */
+    private static Created existing(Connection connection, String tenant, String caller, String idempotencyKey,
+                                    String item) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "select id, item from orders where tenant_id = ? and caller = ? and idempotency_key = ?")) {
+            select.setString(1, tenant);
+            select.setString(2, caller);
+            select.setString(3, idempotencyKey);
+            try (ResultSet row = select.executeQuery()) {
+                if (!row.next()) {
+                    throw new SQLException("the insert conflicted on an idempotency key whose order is not visible");
+                }
+                Outcome outcome = row.getString(2).equals(item) ? Outcome.REPLAYED : Outcome.KEY_REUSED;
+                return new Created(row.getLong(1), outcome);
+            }
+        }
     }
 
     /** The order {@code id} if {@code tenant} can see it (its own), else empty. */
@@ -96,9 +155,5 @@ final class Orders {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("cannot write " + fields.keySet() + " as JSON", e);
         }
-    }
-
-    private byte[] bytes(Map<String, Object> fields) {
-        return text(fields).getBytes(StandardCharsets.UTF_8);
     }
 }

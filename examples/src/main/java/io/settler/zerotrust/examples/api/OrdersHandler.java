@@ -27,9 +27,12 @@ import io.settler.zerotrust.jdbc.TenantScopeException;
 import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.io.IOException;
+import java.sql.SQLException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -44,9 +47,16 @@ import org.slf4j.LoggerFactory;
  * token without one is refused ({@code 403}, audited). Bad JSON or a bad id is a {@code 400}; a
  * failure is a {@code 500} whose body says nothing about it (the log does).
  *
+ * <p>{@code POST /orders} takes an optional {@value #IDEMPOTENCY_KEY} header (1 to
+ * {@value #MAX_KEY_LENGTH} visible ASCII characters, e.g. a UUID the client makes once per order
+ * and sends again with every retry of it). Its scope is the tenant and the calling service: the
+ * same key again with the same item answers {@code 201} with the first order's id and
+ * {@code Idempotent-Replayed: true}, creating nothing; with another item it is a {@code 422}.
+ * Without a key every request creates an order: a client that may retry must send one.
+ *
  * <p>The token and the body are read on the event loop (the next request on the connection
- * replaces {@link ServiceTokenAuthHandler#VERIFIED_TOKEN}); the database, Redis and queue calls
- * block, so they run on {@code work}, one request of a connection after the other. Sharable.
+ * replaces {@link ServiceTokenAuthHandler#VERIFIED_TOKEN}); the database calls block, so they run
+ * on {@code work}, one request of a connection after the other. Sharable.
  */
 @ChannelHandler.Sharable
 final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -60,13 +70,24 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             AttributeKey.valueOf(OrdersHandler.class, "previous");
     /** The longest item accepted, in characters. */
     static final int MAX_ITEM_LENGTH = 200;
+    /** The request header naming an order across the client's retries. */
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    /** The response header of a {@code POST} answered with the order an earlier one created. */
+    static final String REPLAYED = "Idempotent-Replayed";
+    /** The longest idempotency key accepted, in characters. */
+    static final int MAX_KEY_LENGTH = 100;
 
-    /** A request as read on the event loop. */
-    private record Call(HttpMethod method, String path, byte[] body, VerifiedToken token) {
+    /** A request as read on the event loop; {@code idempotencyKeys} as sent (any number). */
+    private record Call(HttpMethod method, String path, byte[] body, VerifiedToken token,
+                        List<String> idempotencyKeys) {
     }
 
-    /** An answer: a status and a JSON object (empty for none). */
-    private record Reply(HttpResponseStatus status, Map<String, Object> body) {
+    /** An answer: a status, a JSON object (empty for none) and extra headers. */
+    private record Reply(HttpResponseStatus status, Map<String, Object> body, Map<String, String> headers) {
+        Reply(HttpResponseStatus status, Map<String, Object> body) {
+            this(status, body, Map.of());
+        }
+
         static Reply error(HttpResponseStatus status, String message) {
             return new Reply(status, Map.of("error", message));
         }
@@ -106,7 +127,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         Call call = new Call(request.method(), new QueryStringDecoder(request.uri()).rawPath(),
-                ByteBufUtil.getBytes(request.content()), token);
+                ByteBufUtil.getBytes(request.content()), token, request.headers().getAll(IDEMPOTENCY_KEY));
         // After the connection's previous request: HTTP/1.1 answers pipelined requests in order.
         CompletableFuture<Void> previous = ctx.channel().attr(PREVIOUS).get();
         CompletableFuture<Void> next = (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
@@ -129,8 +150,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         try {
             if (call.method().equals(HttpMethod.POST) && call.path().equals(ORDERS)) {
-                long id = orders.create(tenant, item(call.body()));
-                return new Reply(HttpResponseStatus.CREATED, Map.of("id", id));
+                return create(call, tenant);
             }
             if (call.method().equals(HttpMethod.GET) && call.path().startsWith(ORDERS + "/")) {
                 long id = id(call.path().substring(ORDERS.length() + 1));
@@ -151,6 +171,32 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (Exception e) {
             return failed(call, e);
         }
+    }
+
+    private Reply create(Call call, String tenant) throws BadRequest, SQLException {
+        Optional<String> key = idempotencyKey(call.idempotencyKeys());
+        Orders.Created created = orders.create(tenant, call.token().service(), key, item(call.body()));
+        return switch (created.outcome()) {
+            case CREATED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()));
+            case REPLAYED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()),
+                    Map.of(REPLAYED, "true"));
+            case KEY_REUSED -> Reply.error(HttpResponseStatus.UNPROCESSABLE_ENTITY, "this " + IDEMPOTENCY_KEY
+                    + " was sent before with another order; use a new key for a new order");
+        };
+    }
+
+    /** The request's idempotency key: none, or one of 1 to {@value #MAX_KEY_LENGTH} visible ASCII characters. */
+    private static Optional<String> idempotencyKey(List<String> sent) throws BadRequest {
+        if (sent.isEmpty()) {
+            return Optional.empty();
+        }
+        String key = sent.get(0);
+        if (sent.size() > 1 || key.isEmpty() || key.length() > MAX_KEY_LENGTH
+                || !key.chars().allMatch(c -> c > ' ' && c < 0x7f)) {
+            throw new BadRequest("send one " + IDEMPOTENCY_KEY + " of 1 to " + MAX_KEY_LENGTH
+                    + " visible ASCII characters, e.g. a UUID");
+        }
+        return Optional.of(key);
     }
 
     /** The item of a body {@code {"item": "..."}}, nothing more and nothing less. */
@@ -211,6 +257,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, reply.status(),
                 Unpooled.wrappedBuffer(body));
+        reply.headers().forEach(response.headers()::set);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);

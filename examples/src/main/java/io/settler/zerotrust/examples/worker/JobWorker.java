@@ -34,6 +34,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -55,13 +57,18 @@ import org.slf4j.LoggerFactory;
  *       dead-lettered with its reason by the queue.</li>
  *   <li>Writes {@code job_results} for the payload's tenant inside a {@link TenantScope} (row-level
  *       security; role {@value #SERVICE}), {@code ON CONFLICT DO NOTHING}, so a redelivered job does
- *       not write twice.</li>
+ *       not write twice. Idempotent by order id: the api publishes at least once (its outbox relay
+ *       publishes a job again if it crashed before recording the publish; that copy is a new
+ *       envelope, which the replay guard cannot recognise), so a job whose order was already
+ *       notified ({@code notified_at} set) is acknowledged without running again.</li>
  *   <li>POSTs {@code {"tenant","orderId","event":"order.processed"}} to the webhook service at
  *       {@code webhook.host}/{@code webhook.port}, path {@code /send}, over mTLS (the server must
  *       prove the webhook identity) with a token for the webhook service, scope
  *       {@value #WEBHOOK_SCOPE}, bound to the certificate the worker presents on that connection.
  *       A reply other than 2xx fails the job: the queue redelivers it after a while and
- *       dead-letters it after too many failures.</li>
+ *       dead-letters it after too many failures. After a 2xx it sets {@code notified_at}; a crash
+ *       just before that sends the webhook again (webhooks are at least once; a receiver
+ *       deduplicates by order id).</li>
  * </ol>
  *
  * <pre>{@code
@@ -93,6 +100,8 @@ public final class JobWorker implements AutoCloseable {
     private static final Duration WEBHOOK_TIMEOUT = Duration.ofSeconds(15);
     private static final String INSERT_RESULT = "INSERT INTO job_results (order_id, tenant_id, result)"
             + " VALUES (?, ?, 'processed') ON CONFLICT (order_id) DO NOTHING";
+    private static final String NOTIFIED = "SELECT notified_at IS NOT NULL FROM job_results WHERE order_id = ?";
+    private static final String MARK_NOTIFIED = "UPDATE job_results SET notified_at = now() WHERE order_id = ?";
 
     private final Resources resources = new Resources();
     private final AtomicLong handled = new AtomicLong();
@@ -146,7 +155,7 @@ public final class JobWorker implements AutoCloseable {
         System.out.println("job worker polling queue " + LocalZone.QUEUE + "; Ctrl-C stops it");
     }
 
-    /** How many jobs were handled successfully (result written, webhook accepted). */
+    /** How many orders were handled successfully (result written, webhook accepted), each once. */
     public long handled() {
         return handled.get();
     }
@@ -249,13 +258,26 @@ public final class JobWorker implements AutoCloseable {
     /** Runs one verified job; throwing leaves it pending, to be redelivered. */
     private void handle(VerifiedMessage message) throws Exception {
         Job job = Job.parse(message.payload());
-        tenants.run(job.tenant(), connection -> {
-            try (PreparedStatement insert = connection.prepareStatement(INSERT_RESULT)) {
+        boolean notified = tenants.call(job.tenant(), connection -> {
+            try (PreparedStatement insert = connection.prepareStatement(INSERT_RESULT);
+                 PreparedStatement select = connection.prepareStatement(NOTIFIED)) {
                 insert.setLong(1, job.orderId());
                 insert.setString(2, job.tenant());
                 insert.executeUpdate();
+                select.setLong(1, job.orderId());
+                try (ResultSet row = select.executeQuery()) {
+                    if (!row.next()) { // RLS: the order's result belongs to another tenant
+                        throw new SQLException("order " + job.orderId() + " has a result of another tenant");
+                    }
+                    return row.getBoolean(1);
+                }
             }
         });
+        if (notified) {
+            LOG.info("order {} of tenant {} was processed already; message {} is a second publish of its job",
+                    job.orderId(), job.tenant(), message.jti());
+            return;
+        }
         ObjectNode event = JSON.createObjectNode()
                 .put("tenant", job.tenant()).put("orderId", job.orderId()).put("event", "order.processed");
         DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
@@ -267,6 +289,12 @@ public final class JobWorker implements AutoCloseable {
             throw new IllegalStateException("the webhook service answered " + response.status() + " for order "
                     + job.orderId() + " (message " + message.jti() + "); the job will be retried");
         }
+        tenants.run(job.tenant(), connection -> {
+            try (PreparedStatement mark = connection.prepareStatement(MARK_NOTIFIED)) {
+                mark.setLong(1, job.orderId());
+                mark.executeUpdate();
+            }
+        });
         handled.incrementAndGet();
         LOG.info("order {} of tenant {} processed (message {})", job.orderId(), job.tenant(), message.jti());
     }

@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
@@ -135,7 +136,7 @@ class ApiServerTest {
         long id = createOrder("tenant-c", "cached");
 
         String key = "api:order:" + id;
-        assertThat(zone.redis().executeAsAdmin("EXISTS", key)).isEqualTo("1");
+        await(() -> zone.redis().executeAsAdmin("EXISTS", key).equals("1"), "the order is cached"); // after the 201
         assertThat(JSON.readTree(zone.redis().executeAsAdmin("GET", key)))
                 .isEqualTo(JSON.readTree("{\"id\":" + id + ",\"item\":\"cached\",\"tenant\":\"tenant-c\"}"));
         assertThat(Long.parseLong(zone.redis().executeAsAdmin("TTL", key))).isPositive();
@@ -148,7 +149,8 @@ class ApiServerTest {
 
         long id = createOrder("tenant-d", "queued work");
 
-        assertThat(Long.parseLong(zone.redis().executeAsAdmin("XLEN", stream))).isEqualTo(before + 1);
+        // The outbox relay publishes it right after the order's transaction commits.
+        await(() -> Long.parseLong(zone.redis().executeAsAdmin("XLEN", stream)) == before + 1, "the job is published");
         Envelope envelope = Envelope.fromFields(newestEntry(stream));
         // Verified as a worker would: the queue's audience, the keys the api published, the policy.
         EnvelopeVerifier verifier = EnvelopeVerifier.builder(ServiceTokens.builder()
@@ -297,6 +299,14 @@ class ApiServerTest {
         assertThat(zone.postgres().executeAsSuperuser(LocalZone.DATABASE, apiConnections).strip())
                 .as("PostgreSQL connections of role api").isEqualTo(postgresBefore);
         assertThat(redisConnectionsOfApi()).as("Redis connections of user api").isEqualTo(redisBefore);
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("within 10 s: " + what).isLessThan(deadline);
+            Thread.sleep(20);
+        }
     }
 
     /** Creates an order as the gateway for {@code tenant}; returns its id. */

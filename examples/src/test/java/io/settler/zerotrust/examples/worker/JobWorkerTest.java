@@ -132,6 +132,22 @@ class JobWorkerTest {
         assertThat(deliveriesOf(301)).isEqualTo(1);
     }
 
+    @Test
+    void handlesAnOrdersJobPublishedTwiceOnce() throws Exception {
+        long handled = worker.handled();
+
+        // What the api's outbox relay does when it dies after publishing and before recording it:
+        // the same job again, in a new envelope (a new jti, so the replay guard cannot know it).
+        publisher.publish(job("tenant-c", 401));
+        publisher.publish(job("tenant-c", 401));
+        publisher.publish(job("tenant-c", 402)); // behind both: once it is handled, so are they
+
+        await(() -> deliveriesOf(402) == 1 && worker.handled() >= handled + 2, "the job behind the copies is handled");
+        assertThat(worker.handled()).as("orders handled").isEqualTo(handled + 2);
+        assertThat(jobResult(401)).isEqualTo("tenant-c|processed");
+        assertThat(deliveriesOf(401)).isEqualTo(1);
+    }
+
     private static byte[] job(String tenant, long orderId) {
         return JSON.createObjectNode().put("tenant", tenant).put("orderId", orderId).put("item", "book")
                 .toString().getBytes(StandardCharsets.UTF_8);
