@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -127,5 +128,89 @@ class FileCredentialSourceTest {
                 .isInstanceOf(CredentialException.class)
                 .satisfies(e -> assertThat(((CredentialException) e).reason())
                         .isEqualTo(CredentialException.Reason.KEY_MISMATCH));
+    }
+
+    @Test
+    void halfWrittenPairIsNotAppliedAndIsRetriedOnTheNextChange() throws Exception {
+        IssuedCertificate first = CA.leaf("api").issue();
+        IssuedCertificate second = CA.leaf("api").issue();
+        write(first, dir);
+        try (FileCredentialSource source = start(dir)) {
+            List<CredentialSnapshot> notified = new CopyOnWriteArrayList<>();
+            source.onRotation(notified::add);
+
+            Files.writeString(dir.resolve("tls.crt"), second.chainPem()); // the key follows later
+            awaitEvent("credentials.rotation_refused", "KEY_MISMATCH");
+            assertThat(source.current().identity().certificate()).isEqualTo(first.certificate());
+            assertThat(notified).isEmpty();
+
+            Files.writeString(dir.resolve("tls.key"), second.privateKeyPem());
+            awaitEvent("credentials.rotated", null);
+            assertThat(source.current().identity().certificate()).isEqualTo(second.certificate());
+            assertThat(notified).singleElement().satisfies(s -> assertThat(s.generation()).isEqualTo(2));
+        }
+    }
+
+    @Test
+    void chainWrittenWithoutItsIntermediateIsRefused() throws Exception {
+        DevCertificateAuthority withIntermediate = DevCertificateAuthority.builder("example.org")
+                .withIntermediate().build();
+        IssuedCertificate first = withIntermediate.leaf("api").issue();
+        write(first, dir);
+        try (FileCredentialSource source = start(dir)) {
+            IssuedCertificate second = withIntermediate.leaf("api").issue();
+            // The leaf is written, its intermediate not yet: peers could not build a path.
+            Files.writeString(dir.resolve("tls.crt"), TestPem.certificates(List.of(second.certificate())));
+            Files.writeString(dir.resolve("tls.key"), second.privateKeyPem());
+
+            Refusals.assertRefused(source::reloadOrThrow, CredentialException.Reason.UNTRUSTED_CHAIN,
+                    dir.resolve("tls.crt"), "does not chain to the trust bundle in " + dir.resolve("ca.crt"));
+            assertThat(source.current().identity().certificate()).isEqualTo(first.certificate());
+            assertThat(audit).filteredOn(e -> e.action().equals("credentials.rotation_refused")).singleElement()
+                    .satisfies(e -> assertThat(e.fields()).containsEntry("reason", "UNTRUSTED_CHAIN"));
+
+            Files.writeString(dir.resolve("tls.crt"), second.chainPem());
+            assertThat(source.reloadOrThrow()).isTrue();
+            assertThat(source.current().identity().certificate()).isEqualTo(second.certificate());
+        }
+    }
+
+    @Test
+    void pairOfANewCaWrittenBeforeItsTrustBundleIsAppliedOnlyWithTheBundle() throws Exception {
+        write(CA.leaf("api").issue(), dir);
+        DevCertificateAuthority successor = DevCertificateAuthority.create("example.org");
+        IssuedCertificate next = successor.leaf("api").issue();
+        try (FileCredentialSource source = start(dir)) {
+            Files.writeString(dir.resolve("tls.crt"), next.chainPem());
+            Files.writeString(dir.resolve("tls.key"), next.privateKeyPem());
+
+            Refusals.assertRefused(source::reloadOrThrow, CredentialException.Reason.UNTRUSTED_CHAIN,
+                    dir.resolve("tls.crt"), "another CA is not a rotation");
+            assertThat(source.current().generation()).isEqualTo(1);
+
+            Files.writeString(dir.resolve("ca.crt"), CA.caBundlePem() + successor.caBundlePem());
+            assertThat(source.reloadOrThrow()).isTrue();
+            assertThat(source.current().identity().certificate()).isEqualTo(next.certificate());
+        }
+    }
+
+    @Test
+    void refusesToStartWithAPairTheTrustBundleDoesNotAnchor() throws Exception {
+        write(CA.leaf("api").issue(), dir);
+        Files.writeString(dir.resolve("ca.crt"), DevCertificateAuthority.create("example.org").caBundlePem());
+
+        Refusals.assertRefused(() -> start(dir), CredentialException.Reason.UNTRUSTED_CHAIN, dir.resolve("tls.crt"),
+                "does not chain to the trust bundle in " + dir.resolve("ca.crt"));
+    }
+
+    /** Waits for the watcher to record {@code action} (with {@code reason}, unless null). */
+    private void awaitEvent(String action, String reason) throws InterruptedException {
+        Predicate<AuditEvent> wanted = e -> e.action().equals(action)
+                && (reason == null || reason.equals(e.fields().get("reason")));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (audit.stream().noneMatch(wanted) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(audit).as("audit events").anyMatch(wanted);
     }
 }
