@@ -3,6 +3,7 @@ package io.settler.zerotrust.credentials;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.time.Durations;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.ClosedWatchServiceException;
@@ -279,6 +280,8 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
 
     /** Builds a {@link FileCredentialSource}. */
     public static final class Builder {
+        private static final Duration MAX_QUIET_PERIOD = Duration.ofHours(1);
+        private static final Duration MAX_RECHECK_INTERVAL = Duration.ofDays(1);
         private final Path chainFile;
         private final Path keyFile;
         private final Path trustFile;
@@ -300,15 +303,18 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
             return this;
         }
 
-        /** How long the files must stay unchanged before they are read (default 500 ms). */
+        /** How long the files must stay unchanged before they are read (default 500 ms; positive, at most 1 hour). */
         public Builder quietPeriod(Duration quietPeriod) {
-            this.quietPeriod = positive(quietPeriod, "quietPeriod");
+            this.quietPeriod = Durations.requireBetween("quietPeriod", quietPeriod, MAX_QUIET_PERIOD);
             return this;
         }
 
-        /** How often to re-read the files even without a watch event (default 1 minute). */
+        /**
+         * How often to re-read the files even without a watch event (default 1 minute; positive, at
+         * most 1 day).
+         */
         public Builder recheckInterval(Duration recheckInterval) {
-            this.recheckInterval = positive(recheckInterval, "recheckInterval");
+            this.recheckInterval = Durations.requireBetween("recheckInterval", recheckInterval, MAX_RECHECK_INTERVAL);
             return this;
         }
 
@@ -331,14 +337,6 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
          */
         public FileCredentialSource start() {
             return new FileCredentialSource(this);
-        }
-
-        private static Duration positive(Duration duration, String name) {
-            Objects.requireNonNull(duration, name);
-            if (duration.isZero() || duration.isNegative()) {
-                throw new IllegalArgumentException(name + " must be positive; got " + duration);
-            }
-            return duration;
         }
     }
 }

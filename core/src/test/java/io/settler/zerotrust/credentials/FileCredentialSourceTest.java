@@ -29,9 +29,18 @@ class FileCredentialSourceTest {
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
 
     private FileCredentialSource start(Path directory) {
+        return start(directory, Duration.ofMillis(100));
+    }
+
+    /** A quiet period of an hour keeps the watcher out of tests that call reload themselves. */
+    private FileCredentialSource startReloadedByHand(Path directory) {
+        return start(directory, Duration.ofHours(1));
+    }
+
+    private FileCredentialSource start(Path directory, Duration quietPeriod) {
         return FileCredentialSource.builder(directory.resolve("tls.crt"), directory.resolve("tls.key"),
                         directory.resolve("ca.crt"))
-                .quietPeriod(Duration.ofMillis(100)).auditLog(AuditLog.slf4j().alsoTo(audit::add)).start();
+                .quietPeriod(quietPeriod).auditLog(AuditLog.slf4j().alsoTo(audit::add)).start();
     }
 
     private static void write(IssuedCertificate issued, Path directory) {
@@ -157,7 +166,7 @@ class FileCredentialSourceTest {
                 .withIntermediate().build();
         IssuedCertificate first = withIntermediate.leaf("api").issue();
         write(first, dir);
-        try (FileCredentialSource source = start(dir)) {
+        try (FileCredentialSource source = startReloadedByHand(dir)) {
             IssuedCertificate second = withIntermediate.leaf("api").issue();
             // The leaf is written, its intermediate not yet: peers could not build a path.
             Files.writeString(dir.resolve("tls.crt"), TestPem.certificates(List.of(second.certificate())));
@@ -180,7 +189,7 @@ class FileCredentialSourceTest {
         write(CA.leaf("api").issue(), dir);
         DevCertificateAuthority successor = DevCertificateAuthority.create("example.org");
         IssuedCertificate next = successor.leaf("api").issue();
-        try (FileCredentialSource source = start(dir)) {
+        try (FileCredentialSource source = startReloadedByHand(dir)) {
             Files.writeString(dir.resolve("tls.crt"), next.chainPem());
             Files.writeString(dir.resolve("tls.key"), next.privateKeyPem());
 
@@ -212,5 +221,22 @@ class FileCredentialSourceTest {
             Thread.sleep(20);
         }
         assertThat(audit).as("audit events").anyMatch(wanted);
+    }
+
+    @Test
+    void zeroNegativeOrUnboundedWatchDurationsAreRefused() {
+        FileCredentialSource.Builder builder = FileCredentialSource.builder(dir.resolve("tls.crt"),
+                dir.resolve("tls.key"), dir.resolve("ca.crt"));
+        for (Duration bad : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
+            assertThatThrownBy(() -> builder.quietPeriod(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("quietPeriod must be positive");
+            assertThatThrownBy(() -> builder.recheckInterval(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("recheckInterval must be positive");
+        }
+        // Beyond these the watcher's nanosecond arithmetic would overflow; no one means them.
+        assertThatThrownBy(() -> builder.quietPeriod(Duration.ofDays(1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("quietPeriod must be at most PT1H");
+        assertThatThrownBy(() -> builder.recheckInterval(Duration.ofDays(365 * 300L)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("recheckInterval must be at most");
     }
 }
