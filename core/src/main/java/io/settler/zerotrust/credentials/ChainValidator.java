@@ -8,14 +8,24 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
+import java.security.cert.CertPathBuilder;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertStore;
 import java.security.cert.CertificateParsingException;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXBuilderParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +74,41 @@ final class ChainValidator {
         checkKeyMatches(key, leaf, leafPhrase, origin);
         checkValidity(chain, now, leafPhrase, origin);
         return serviceIdentity(leaf, leafPhrase);
+    }
+
+    /**
+     * Checks that the leaf of {@code chain} leads, through the chain's own certificates, to an anchor
+     * of {@code trust} at {@code now}, as a peer holding the same bundle would find it: PKIX
+     * signatures, validity and CA constraints along the path (no revocation). Certificates the path
+     * does not need, such as a cross-signed root at the end, are ignored.
+     *
+     * @param trustPhrase e.g. {@code the trust bundle in /etc/tls/ca.crt}
+     * @throws CredentialException {@link Reason#UNTRUSTED_CHAIN} if no such path exists
+     */
+    static void checkAnchored(List<X509Certificate> chain, TrustBundle trust, Instant now, Origin origin,
+                              String trustPhrase) {
+        X509Certificate leaf = chain.get(0);
+        Set<TrustAnchor> anchors = new HashSet<>();
+        for (X509Certificate anchor : trust.anchors()) {
+            anchors.add(new TrustAnchor(anchor, null));
+        }
+        X509CertSelector target = new X509CertSelector();
+        target.setCertificate(leaf);
+        try {
+            PKIXBuilderParameters parameters = new PKIXBuilderParameters(anchors, target);
+            parameters.setRevocationEnabled(false);
+            parameters.setDate(Date.from(now));
+            parameters.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(chain)));
+            CertPathBuilder.getInstance("PKIX").build(parameters);
+        } catch (CertPathBuilderException e) {
+            throw new CredentialException(Reason.UNTRUSTED_CHAIN, "the leaf certificate " + Certificates.describe(leaf)
+                    + " (first in " + origin.chain() + ") does not chain to " + trustPhrase + " at " + now + " ("
+                    + Certificates.printable(String.valueOf(e.getMessage())) + "): write a certificate and key issued"
+                    + " by a CA in that bundle, with its intermediates (a certificate from another CA is not a"
+                    + " rotation), or add the new CA to the bundle first");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JVM cannot build PKIX certificate paths", e);
+        }
     }
 
     private static void checkLinked(List<X509Certificate> chain, Origin origin) {

@@ -55,7 +55,17 @@ public final class CredentialException extends RuntimeException {
         /** A trust anchor is not a CA certificate (a v3 certificate without {@code cA=true}). */
         ANCHOR_NOT_CA,
         /** A private key where only certificates belong, such as in a trust bundle. */
-        UNEXPECTED_PRIVATE_KEY
+        UNEXPECTED_PRIVATE_KEY,
+        /**
+         * The leaf does not chain to an anchor of the trust bundle it was loaded with: a certificate
+         * from another CA, a missing intermediate, or a new bundle that no longer holds the leaf's CA.
+         */
+        UNTRUSTED_CHAIN,
+        /**
+         * A rotation would change the service's identity: the new leaf's SPIFFE ID (or its absence)
+         * differs from the current one's. A rotation renews the same identity.
+         */
+        IDENTITY_CHANGED
     }
 
     private final Reason reason;

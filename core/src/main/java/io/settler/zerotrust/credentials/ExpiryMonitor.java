@@ -2,6 +2,7 @@ package io.settler.zerotrust.credentials;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.time.Durations;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -101,11 +102,13 @@ public final class ExpiryMonitor implements AutoCloseable {
      * Runs {@link #check()} now and then every {@code interval} on a daemon thread, until
      * {@link #close()}.
      *
+     * @param interval positive; rounded up to whole milliseconds
      * @return this monitor
+     * @throws IllegalArgumentException if {@code interval} is zero or negative
      * @throws IllegalStateException if already started
      */
     public synchronized ExpiryMonitor start(Duration interval) {
-        Objects.requireNonNull(interval, "interval");
+        long intervalMillis = Durations.toMillisRoundedUp(Durations.requirePositive("interval", interval));
         if (scheduler != null) {
             throw new IllegalStateException("already started");
         }
@@ -114,7 +117,7 @@ public final class ExpiryMonitor implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        scheduler.scheduleWithFixedDelay(this::check, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::check, 0, intervalMillis, TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -151,6 +154,8 @@ public final class ExpiryMonitor implements AutoCloseable {
 
     /** Builds an {@link ExpiryMonitor}. */
     public static final class Builder {
+        /** Far enough for any CA; keeps {@code now + anchorWarning} well inside {@link Instant}'s range. */
+        private static final Duration MAX_ANCHOR_WARNING = Duration.ofDays(3650);
         private final CredentialSource source;
         private Clock clock = Clock.systemUTC();
         private AuditLog audit = AuditLog.slf4j();
@@ -187,9 +192,9 @@ public final class ExpiryMonitor implements AutoCloseable {
             return this;
         }
 
-        /** How long before a trust anchor expires to warn (default 30 days). */
+        /** How long before a trust anchor expires to warn (default 30 days; positive, at most 10 years). */
         public Builder anchorWarning(Duration anchorWarning) {
-            this.anchorWarning = Objects.requireNonNull(anchorWarning, "anchorWarning");
+            this.anchorWarning = Durations.requireBetween("anchorWarning", anchorWarning, MAX_ANCHOR_WARNING);
             return this;
         }
 

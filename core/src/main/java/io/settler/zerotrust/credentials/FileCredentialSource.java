@@ -2,6 +2,8 @@ package io.settler.zerotrust.credentials;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.time.Durations;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.ClosedWatchServiceException;
@@ -12,9 +14,11 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -38,10 +42,14 @@ import org.slf4j.LoggerFactory;
  * updates (which swap a {@code ..data} symlink atomically) and editors that replace files. After a
  * change it waits for a quiet period, so a key and certificate written one after the other are
  * read together, then loads and validates the whole set. A valid set becomes the new immutable
- * {@link CredentialSnapshot} in one atomic step and listeners are told; an invalid set (a key that
- * no longer matches the certificate because only one of them was written yet, a broken file) is
- * refused with a WARNING audit event and the last good snapshot stays in use. A periodic check
- * catches changes on file systems that do not deliver watch events.
+ * {@link CredentialSnapshot} in one atomic step and listeners are told. A set is valid when the
+ * leaf matches its key, is valid now and chains to the trust bundle read with it (checked at
+ * {@link Builder#start()} too), and, for a rotation, carries the same SPIFFE ID as the current leaf:
+ * a rotation renews an identity. Anything else (a key not written yet, a pair from another CA, a
+ * certificate for another service, a trust bundle that dropped the leaf's CA, a broken file) is
+ * refused with a WARNING {@code credentials.rotation_refused} audit event, listeners are not told,
+ * the last good snapshot stays in use and the files stay watched, so the next change is tried
+ * again. A periodic check catches changes on file systems that do not deliver watch events.
  *
  * <p>Thread-safe. {@link #close()} stops the watcher thread.
  */
@@ -122,26 +130,46 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
      * The watcher calls this after each quiet period; call it yourself to rotate on a signal.
      *
      * @return true if a new snapshot was published; false if nothing changed or the new set was
-     *     refused (the current snapshot stays)
+     *     refused (audited as {@code credentials.rotation_refused}; the current snapshot stays)
+     * @see #reloadOrThrow()
      */
     public synchronized boolean reload() {
+        try {
+            return reloadOrThrow();
+        } catch (CredentialException refused) {
+            return false; // audited; the last good set stays
+        }
+    }
+
+    /**
+     * As {@link #reload()}, but a refused set throws, so a caller rotating on a signal learns why.
+     * A set is a rotation of the current one only if its leaf chains to its trust bundle, is valid
+     * now and matches its key, and carries the same SPIFFE ID as the current leaf (or, like it,
+     * none); a new trust bundle must still anchor the leaf.
+     *
+     * @return true if a new snapshot was published; false if nothing changed
+     * @throws CredentialException if the new set is refused ({@link CredentialException#reason()}, e.g.
+     *     {@code KEY_MISMATCH} for a half-written pair, {@code UNTRUSTED_CHAIN} for another CA's
+     *     pair, {@code IDENTITY_CHANGED}); it is audited and the current snapshot stays
+     */
+    public synchronized boolean reloadOrThrow() {
         CredentialSnapshot before = current;
         CredentialSnapshot next;
         try {
             next = load(before.generation() + 1);
-        } catch (CredentialException | UncheckedIOException e) {
-            audit.record(AuditEvent.builder(clock.instant(), "credentials.rotation_refused", AuditEvent.Outcome.WARNING)
-                    .field("chain_file", chainFile).field("key_file", keyFile).field("trust_file", trustFile)
-                    .field("reason", e instanceof CredentialException ce ? ce.reason() : "FILE_UNREADABLE")
-                    .field("detail", e.getMessage())
-                    .field("kept_fingerprint", before.identity().fingerprint())
-                    .build());
-            return false;
-        }
-        if (next.identity().fingerprint().equals(before.identity().fingerprint())
-                && next.identity().privateKey().equals(before.identity().privateKey())
-                && next.trust().equals(before.trust())) {
-            return false;
+            if (unchanged(before, next)) {
+                return false;
+            }
+            requireSameIdentity(before, next);
+        } catch (CredentialException e) {
+            refused(before, e);
+            throw e;
+        } catch (UncheckedIOException e) {
+            CredentialException unreadable = new CredentialException(CredentialException.Reason.FILE_UNREADABLE,
+                    "cannot read " + chainFile + ", " + keyFile + " or " + trustFile + " (" + e.getMessage()
+                            + "): check that the files exist and this process may read them", e);
+            refused(before, unreadable);
+            throw unreadable;
         }
         current = next;
         audit.record(AuditEvent.builder(clock.instant(), "credentials.rotated", AuditEvent.Outcome.INFO)
@@ -173,10 +201,43 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
         }
     }
 
+    /** Loads and checks the files: each on its own, then the leaf against the trust bundle. */
     private CredentialSnapshot load(long generation) {
         TlsIdentity identity = identityLoader.fromPem(chainFile, keyFile);
         TrustBundle trust = trustLoader.fromPem(trustFile);
-        return new CredentialSnapshot(generation, identity, trust, clock.instant());
+        Instant now = clock.instant();
+        ChainValidator.checkAnchored(identity.chain(), trust, now,
+                new ChainValidator.Origin("the chain in " + chainFile, "the private key in " + keyFile),
+                "the trust bundle in " + trustFile);
+        return new CredentialSnapshot(generation, identity, trust, now);
+    }
+
+    private static boolean unchanged(CredentialSnapshot before, CredentialSnapshot next) {
+        return next.identity().fingerprint().equals(before.identity().fingerprint())
+                && next.identity().privateKey().equals(before.identity().privateKey())
+                && next.trust().equals(before.trust());
+    }
+
+    /** A rotation renews the service's identity; a certificate for another one is not a rotation. */
+    private void requireSameIdentity(CredentialSnapshot before, CredentialSnapshot next) {
+        Optional<ServiceIdentity> was = before.identity().identity();
+        Optional<ServiceIdentity> now = next.identity().identity();
+        if (!was.equals(now)) {
+            throw new CredentialException(CredentialException.Reason.IDENTITY_CHANGED, "the leaf certificate in "
+                    + chainFile + " is for " + now.map(Object::toString).orElse("no SPIFFE ID") + " but this service"
+                    + " is " + was.map(Object::toString).orElse("without a SPIFFE ID") + ": a rotation renews the"
+                    + " same identity; write a certificate for that identity, or restart the service to change it");
+        }
+    }
+
+    private void refused(CredentialSnapshot kept, CredentialException e) {
+        audit.record(AuditEvent.builder(clock.instant(), "credentials.rotation_refused", AuditEvent.Outcome.WARNING)
+                .field("chain_file", chainFile).field("key_file", keyFile).field("trust_file", trustFile)
+                .field("reason", e.reason())
+                .field("detail", e.getMessage())
+                .field("kept_generation", kept.generation())
+                .field("kept_fingerprint", kept.identity().fingerprint())
+                .build());
     }
 
     private void watch() {
@@ -219,6 +280,8 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
 
     /** Builds a {@link FileCredentialSource}. */
     public static final class Builder {
+        private static final Duration MAX_QUIET_PERIOD = Duration.ofHours(1);
+        private static final Duration MAX_RECHECK_INTERVAL = Duration.ofDays(1);
         private final Path chainFile;
         private final Path keyFile;
         private final Path trustFile;
@@ -240,15 +303,18 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
             return this;
         }
 
-        /** How long the files must stay unchanged before they are read (default 500 ms). */
+        /** How long the files must stay unchanged before they are read (default 500 ms; positive, at most 1 hour). */
         public Builder quietPeriod(Duration quietPeriod) {
-            this.quietPeriod = positive(quietPeriod, "quietPeriod");
+            this.quietPeriod = Durations.requireBetween("quietPeriod", quietPeriod, MAX_QUIET_PERIOD);
             return this;
         }
 
-        /** How often to re-read the files even without a watch event (default 1 minute). */
+        /**
+         * How often to re-read the files even without a watch event (default 1 minute; positive, at
+         * most 1 day).
+         */
         public Builder recheckInterval(Duration recheckInterval) {
-            this.recheckInterval = positive(recheckInterval, "recheckInterval");
+            this.recheckInterval = Durations.requireBetween("recheckInterval", recheckInterval, MAX_RECHECK_INTERVAL);
             return this;
         }
 
@@ -271,14 +337,6 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
          */
         public FileCredentialSource start() {
             return new FileCredentialSource(this);
-        }
-
-        private static Duration positive(Duration duration, String name) {
-            Objects.requireNonNull(duration, name);
-            if (duration.isZero() || duration.isNegative()) {
-                throw new IllegalArgumentException(name + " must be positive; got " + duration);
-            }
-            return duration;
         }
     }
 }

@@ -2,6 +2,7 @@ package io.settler.zerotrust.pki;
 
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.network.IpAddressLiteral;
+import io.settler.zerotrust.time.Durations;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.EnumSet;
@@ -67,6 +69,8 @@ public final class DevCertificateAuthority {
     /** Certificates start slightly in the past so peers with a clock a little behind accept them. */
     private static final Duration BACKDATE = Duration.ofMinutes(5);
     private static final Duration DEFECT_OFFSET = Duration.ofDays(1);
+    /** Longest validity asked for: a century, far from the end of {@link Instant}'s range. */
+    private static final Duration MAX_VALIDITY = Duration.ofDays(36_500);
     private static final String ORGANIZATION = "Settler Zero Trust (development only)";
     /** RFC 5280 {@code ub-common-name}: a CN holds at most 64 characters. */
     private static final int MAX_COMMON_NAME_LENGTH = 64;
@@ -84,7 +88,7 @@ public final class DevCertificateAuthority {
         this.clock = builder.clock;
         this.random = new SecureRandom();
         Instant notBefore = clock.instant().minus(BACKDATE);
-        Instant notAfter = clock.instant().plus(builder.validity);
+        Instant notAfter = end(clock.instant(), builder.validity);
         this.root = selfSignedRoot(rootName(), notBefore, notAfter, builder.withIntermediate ? 1 : 0);
         this.intermediate = builder.withIntermediate
                 ? Optional.of(subordinate(root, name("Settler Dev Intermediate CA " + trustDomain), notBefore, notAfter))
@@ -244,9 +248,12 @@ public final class DevCertificateAuthority {
             return this;
         }
 
-        /** Lifetime of the CA certificates (default 30 days). */
+        /**
+         * Lifetime of the CA certificates (default 30 days; positive, at most 100 years; rounded up to
+         * whole seconds, the resolution of certificate times).
+         */
         public Builder validity(Duration validity) {
-            this.validity = positive(validity, "validity");
+            this.validity = Durations.requireBetween("validity", validity, MAX_VALIDITY);
             return this;
         }
 
@@ -344,9 +351,12 @@ public final class DevCertificateAuthority {
             return this;
         }
 
-        /** The lifetime (default 24 hours); it must end before the issuing CA's does. */
+        /**
+         * The lifetime (default 24 hours; positive, at most 100 years; rounded up to whole seconds, the
+         * resolution of certificate times); it must end before the issuing CA's does.
+         */
         public LeafRequest validity(Duration validity) {
-            this.validity = positive(validity, "validity");
+            this.validity = Durations.requireBetween("validity", validity, MAX_VALIDITY);
             return this;
         }
 
@@ -368,7 +378,7 @@ public final class DevCertificateAuthority {
             Issuer issuer = defects.contains(CertificateDefect.UNKNOWN_CA) ? impostorOf(leafIssuer()) : leafIssuer();
             Instant now = clock.instant();
             Instant notBefore = now.minus(BACKDATE);
-            Instant notAfter = now.plus(validity);
+            Instant notAfter = end(now, validity);
             if (defects.contains(CertificateDefect.EXPIRED)) {
                 notBefore = now.minus(validity).minus(DEFECT_OFFSET);
                 notAfter = now.minus(DEFECT_OFFSET);
@@ -454,11 +464,12 @@ public final class DevCertificateAuthority {
         }
     }
 
-    private static Duration positive(Duration duration, String name) {
-        Objects.requireNonNull(duration, name);
-        if (duration.isNegative() || duration.isZero()) {
-            throw new IllegalArgumentException(name + " must be positive; got " + duration);
-        }
-        return duration;
+    /**
+     * When a certificate valid for {@code validity} from {@code start} ends, rounded up to the whole
+     * second a certificate can hold: truncated, a validity under a second would end before it began.
+     */
+    private static Instant end(Instant start, Duration validity) {
+        Instant end = start.plus(validity);
+        return end.getNano() == 0 ? end : end.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
     }
 }

@@ -1,6 +1,7 @@
 package io.settler.zerotrust.credentials;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
@@ -13,6 +14,8 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class ExpiryMonitorTest {
@@ -98,5 +101,44 @@ class ExpiryMonitorTest {
         assertThat(monitor.check()).extracting(AuditEvent::action).contains("trust.anchor_expiring");
         assertThat(audit).filteredOn(e -> e.action().equals("trust.anchor_expiring")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsKey("fingerprint").containsKey("not_after"));
+    }
+
+    @Test
+    void checkIntervalUnderAMillisecondRunsEveryMillisecondNotFails() throws Exception {
+        AtomicInteger checks = new AtomicInteger();
+        CredentialSource counting = new CredentialSource() {
+            @Override
+            public CredentialSnapshot current() {
+                checks.incrementAndGet();
+                return source.current();
+            }
+
+            @Override
+            public AutoCloseable onRotation(java.util.function.Consumer<CredentialSnapshot> listener) {
+                return source.onRotation(listener);
+            }
+        };
+        try (ExpiryMonitor monitor = ExpiryMonitor.builder(counting).auditLog(event -> { }).build()
+                .start(Duration.ofNanos(500_000))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (checks.get() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        }
+        assertThat(checks.get()).as("periodic checks").isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void zeroOrNegativeDurationsAreRefused() {
+        for (Duration bad : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
+            ExpiryMonitor unstarted = ExpiryMonitor.builder(source).build();
+            assertThatThrownBy(() -> unstarted.start(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("interval must be positive");
+            unstarted.close();
+            assertThatThrownBy(() -> ExpiryMonitor.builder(source).anchorWarning(bad))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("anchorWarning must be positive");
+        }
+        assertThatThrownBy(() -> ExpiryMonitor.builder(source).anchorWarning(Duration.ofDays(4000)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("anchorWarning must be at most");
     }
 }

@@ -3,6 +3,7 @@ package io.settler.zerotrust.pki;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.identity.InvalidServiceIdentityException;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
@@ -294,5 +295,32 @@ class DevCertificateAuthorityTest {
     private static List<X509Certificate> readCertificates(Path file) throws Exception {
         return (List<X509Certificate>) (List<?>) List.copyOf(CertificateFactory.getInstance("X.509")
                 .generateCertificates(new ByteArrayInputStream(Files.readAllBytes(file))));
+    }
+
+    @Test
+    void validityUnderASecondEndsAfterIssueRoundedUpToTheNextSecond() {
+        Instant now = Instant.parse("2026-12-06T12:00:00.200Z");
+        Clock clock = Clock.fixed(now, ZoneOffset.UTC);
+        Instant nextSecond = Instant.parse("2026-12-06T12:00:01Z");
+
+        DevCertificateAuthority ca = DevCertificateAuthority.builder("example.org").clock(clock)
+                .validity(Duration.ofMillis(500)).build();
+        IssuedCertificate leaf = ca.leaf("api").validity(Duration.ofMillis(300)).issue();
+
+        assertThat(ca.rootCertificate().getNotAfter().toInstant()).isEqualTo(nextSecond);
+        assertThat(leaf.certificate().getNotAfter().toInstant()).isEqualTo(nextSecond);
+        assertThat(TlsIdentity.loader().clock(clock).of(leaf.privateKey(), leaf.chain()).notAfter()).isAfter(now);
+    }
+
+    @Test
+    void zeroNegativeOrCenturiesLongValidityIsRefused() {
+        for (Duration bad : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
+            assertThatThrownBy(() -> DevCertificateAuthority.builder("example.org").validity(bad))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("validity must be positive");
+            assertThatThrownBy(() -> DevCertificateAuthority.create("example.org").leaf("api").validity(bad))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("validity must be positive");
+        }
+        assertThatThrownBy(() -> DevCertificateAuthority.builder("example.org").validity(Duration.ofDays(40_000)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("validity must be at most");
     }
 }

@@ -3,6 +3,7 @@ package io.settler.zerotrust.token;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -75,9 +76,9 @@ public final class JwksSource implements KeySource {
     private JwksSource(Builder builder) {
         this.fetch = builder.fetch;
         this.issuers = builder.issuers;
-        this.cooldownMillis = builder.cooldown.toMillis();
-        this.maxAgeMillis = builder.maxAge.toMillis();
-        this.awaitFetchMillis = builder.awaitFetch.toMillis();
+        this.cooldownMillis = Durations.toMillisRoundedUp(builder.cooldown);
+        this.maxAgeMillis = Durations.toMillisRoundedUp(builder.maxAge);
+        this.awaitFetchMillis = Durations.toMillisRoundedUp(builder.awaitFetch);
         this.executor = builder.executor;
         this.clock = builder.clock;
         this.audit = builder.audit;
@@ -117,7 +118,7 @@ public final class JwksSource implements KeySource {
             return body;
         });
         try {
-            byte[] bytes = response.get(deadline.toMillis(), TimeUnit.MILLISECONDS).body();
+            byte[] bytes = response.get(Durations.toMillisRoundedUp(deadline), TimeUnit.MILLISECONDS).body();
             if (status.get() != 200) {
                 throw failed("the JWKS at " + uri + " answered HTTP " + status.get(), null);
             }
@@ -305,36 +306,33 @@ public final class JwksSource implements KeySource {
             return this;
         }
 
-        /** The least time between two fetches (default 30 s). */
+        /**
+         * The least time between two fetches (default 30 s; positive, so tokens with unknown kids
+         * cannot make this source fetch without pause; rounded up to whole milliseconds).
+         */
         public Builder cooldown(Duration cooldown) {
-            if (cooldown == null || cooldown.isNegative()) {
-                throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING,
-                        "the cooldown must be zero or positive");
-            }
-            this.cooldown = cooldown;
+            this.cooldown = TokenDurations.positive(ServiceTokenException.Reason.INVALID_SETTING, "cooldown", cooldown);
             return this;
         }
 
-        /** Refetch keys older than this on the next lookup (default 15 min), so removed keys go away. */
+        /**
+         * Refetch keys older than this on the next lookup (default 15 min; positive, rounded up to
+         * whole milliseconds), so removed keys go away.
+         */
         public Builder maxAge(Duration maxAge) {
-            if (maxAge == null || maxAge.isNegative() || maxAge.isZero()) {
-                throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING,
-                        "the maximum key age must be positive");
-            }
-            this.maxAge = maxAge;
+            this.maxAge = TokenDurations.positive(ServiceTokenException.Reason.INVALID_SETTING, "maxAge", maxAge);
             return this;
         }
 
         /**
          * How long {@link JwksSource#key} waits for the fetch a kid it does not hold started
-         * (default 5 s; zero: never). {@link JwksSource#heldKey} never waits.
+         * (default 5 s; zero: never; rounded up to whole milliseconds). {@link JwksSource#heldKey} never
+         * waits.
          */
         public Builder awaitFetch(Duration wait) {
-            if (wait == null || wait.isNegative()) {
-                throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING,
-                        "the time to wait for a fetch must be zero or positive");
-            }
-            this.awaitFetch = wait;
+            Objects.requireNonNull(wait, "awaitFetch");
+            this.awaitFetch = wait.isZero() ? wait
+                    : TokenDurations.positive(ServiceTokenException.Reason.INVALID_SETTING, "awaitFetch", wait);
             return this;
         }
 

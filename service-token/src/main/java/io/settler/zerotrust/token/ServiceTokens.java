@@ -9,6 +9,7 @@ import io.settler.zerotrust.credentials.CertificateFingerprint;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -94,7 +95,7 @@ public final class ServiceTokens {
         this.trustedIssuers = Set.copyOf(builder.trustedIssuers);
         this.policy = builder.policy;
         this.clock = builder.clock;
-        this.skewSeconds = builder.skew.getSeconds();
+        this.skewSeconds = Durations.toSecondsRoundedUp(builder.skew);
         this.defaultLifetime = builder.defaultLifetime;
         this.maxLifetime = builder.maxLifetime;
         this.replayGuard = builder.replayGuard;
@@ -602,28 +603,32 @@ public final class ServiceTokens {
             return this;
         }
 
-        /** How far the peers' clocks may differ (default 30 s, at most 5 min). */
+        /**
+         * How far the peers' clocks may differ (default 30 s; zero for none, at most 5 min; rounded up
+         * to whole seconds, the unit of token times).
+         */
         public Builder clockSkew(Duration skew) {
             Objects.requireNonNull(skew, "skew");
-            if (skew.isNegative() || skew.compareTo(MAX_SKEW) > 0) {
-                throw setting("the clock skew must be between 0 and " + MAX_SKEW + "; got " + skew);
-            }
-            this.skew = skew;
+            this.skew = skew.isZero() ? skew : TokenDurations.between(ServiceTokenException.Reason.INVALID_SETTING,
+                    "clockSkew", skew, MAX_SKEW);
             return this;
         }
 
-        /** The lifetime of minted tokens unless a request asks otherwise (default 5 min). */
+        /**
+         * The lifetime of minted tokens unless a request asks otherwise (default 5 min; positive, at
+         * most 24 h and the maximum lifetime; rounded up to whole seconds).
+         */
         public Builder defaultLifetime(Duration lifetime) {
-            this.defaultLifetime = positive(lifetime, "default lifetime");
+            this.defaultLifetime = lifetime(lifetime, "defaultLifetime");
             return this;
         }
 
-        /** The longest lifetime minted or accepted, {@code exp - iat} (default 1 h, at most 24 h). */
+        /**
+         * The longest lifetime minted or accepted, {@code exp - iat} (default 1 h; positive, at most
+         * 24 h; rounded up to whole seconds).
+         */
         public Builder maxLifetime(Duration lifetime) {
-            if (positive(lifetime, "maximum lifetime").compareTo(LONGEST_LIFETIME) > 0) {
-                throw setting("the maximum lifetime may be at most " + LONGEST_LIFETIME + "; got " + lifetime);
-            }
-            this.maxLifetime = lifetime;
+            this.maxLifetime = lifetime(lifetime, "maxLifetime");
             return this;
         }
 
@@ -689,12 +694,9 @@ public final class ServiceTokens {
             return new ServiceTokens(this);
         }
 
-        private static Duration positive(Duration duration, String what) {
-            Objects.requireNonNull(duration, what);
-            if (duration.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw setting("the " + what + " must be at least one second; got " + duration);
-            }
-            return duration;
+        private static Duration lifetime(Duration lifetime, String option) {
+            return TokenDurations.wholeSecondsRoundedUp(TokenDurations.between(
+                    ServiceTokenException.Reason.INVALID_SETTING, option, lifetime, LONGEST_LIFETIME));
         }
 
         private static ServiceTokenException setting(String message) {

@@ -101,12 +101,10 @@ public final class TokenRequest {
             return this;
         }
 
-        /** The lifetime, at most the minter's maximum. */
+        /** The lifetime: positive, at most the minter's maximum; rounded up to whole seconds. */
         public Builder lifetime(Duration lifetime) {
-            if (lifetime == null || lifetime.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw invalid("a token lifetime is at least one second");
-            }
-            this.lifetime = lifetime;
+            this.lifetime = TokenDurations.wholeSecondsRoundedUp(TokenDurations.positive(
+                    ServiceTokenException.Reason.INVALID_REQUEST, "lifetime", lifetime));
             return this;
         }
 

@@ -161,9 +161,13 @@ public final class TokenSource {
             return this;
         }
 
-        /** The lifetime to ask for (default: the minter's default lifetime). */
+        /**
+         * The lifetime to ask for (default: the minter's default lifetime); positive, rounded up to
+         * whole seconds, at most the minter's maximum (checked when a token is minted).
+         */
         public Builder lifetime(Duration lifetime) {
-            this.lifetime = Objects.requireNonNull(lifetime, "lifetime");
+            this.lifetime = TokenDurations.wholeSecondsRoundedUp(TokenDurations.positive(
+                    ServiceTokenException.Reason.INVALID_SETTING, "lifetime", lifetime));
             return this;
         }
 
