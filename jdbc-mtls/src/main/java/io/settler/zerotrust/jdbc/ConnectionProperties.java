@@ -20,7 +20,7 @@ final class ConnectionProperties {
 
     /** Performance and behaviour settings that cannot weaken TLS, authentication or isolation. */
     private static final Set<String> HARMLESS = Set.of(
-            "applicationname", "connecttimeout", "sockettimeout", "logintimeout", "tcpkeepalive", "tcpnodelay",
+            "applicationname", "tcpkeepalive", "tcpnodelay",
             "preparethreshold", "preparedstatementcachequeries", "preparedstatementcachesizemib",
             "defaultrowfetchsize", "rewritebatchedinserts", "rewritebatchedinsertssize", "binarytransfer",
             "binarytransferenable", "binarytransferdisable", "stringtype", "currentschema", "autosave",
@@ -41,6 +41,8 @@ final class ConnectionProperties {
             "sslnegotiation", "localsocketaddress", "connectexecutor", "connectexecutorarg", "replication",
             "protocolversion", "classloaderstrategy", "xmlfactoryfactory", "options", "groupstartupparameters",
             "loggerlevel", "loggerfile");
+    /** Seconds, where 0 means "no limit": every wait is a builder setting, checked and rounded up. */
+    private static final Set<String> TIMEOUTS = Set.of("connecttimeout", "sockettimeout", "logintimeout");
     private static final Set<String> ADDRESSING = Set.of("user", "pgdbname", "pghost", "pgport", "targetservertype",
             "loadbalancehosts", "hostrecheckseconds", "readonly", "querytimeout", "cancelsignaltimeout");
 
@@ -120,6 +122,11 @@ final class ConnectionProperties {
         if (TRANSPORT.contains(key)) {
             throw refused(Reason.TRANSPORT, name, "the transport (socket factory, GSS encryption, startup"
                     + " options) is set by this data source; use the builder's settings instead");
+        }
+        if (TIMEOUTS.contains(key)) {
+            throw refused(Reason.TRANSPORT, name, "the data source bounds every wait itself (0 here would mean no"
+                    + " limit): use the builder's statementTimeout(Duration), socketTimeout(Duration) and"
+                    + " connectionTimeout(Duration)");
         }
         if (ADDRESSING.contains(key)) {
             throw refused(Reason.URL, name, "host, port, database, role and read-only mode are builder settings");

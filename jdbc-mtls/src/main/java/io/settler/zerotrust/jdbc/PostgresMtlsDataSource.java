@@ -2,12 +2,14 @@ package io.settler.zerotrust.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSnapshot;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.jdbc.InsecureDataSourceException.Reason;
+import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -54,6 +56,15 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
 
     private static final Duration LIFETIME_MARGIN = Duration.ofMinutes(1);
     private static final Duration HIKARI_MINIMUM_LIFETIME = Duration.ofSeconds(30);
+    /** How much longer than the statement timeout the client waits for an answer. */
+    static final Duration STATEMENT_TIMEOUT_MARGIN = Duration.ofSeconds(1);
+    /** The client's wait for an answer when no statement timeout is set. */
+    static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(60);
+    /** HikariCP refuses shorter connection and validation timeouts. */
+    private static final Duration HIKARI_TIMEOUT_FLOOR = Duration.ofMillis(250);
+    private static final Duration MAX_VALIDATION_TIMEOUT = Duration.ofSeconds(5);
+    /** pgjdbc multiplies its second-valued timeouts into an int of milliseconds. */
+    private static final Duration MAX_TIMEOUT = Duration.ofDays(24);
 
     private final String registryKey;
     private final AuditLog audit;
@@ -62,6 +73,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
     private final boolean readOnlyRole;
     private final String role;
     private final Duration settleDelay;
+    private final Duration socketTimeout;
     private final ScheduledExecutorService settler;
     private volatile AutoCloseable rotationHandle = () -> { };
 
@@ -77,6 +89,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         // eviction; HikariCP bounds every attempt by a login timeout of connectionTimeout + 0.5 s,
         // so a second eviction after it catches such stragglers.
         this.settleDelay = builder.connectionTimeout.plusSeconds(2);
+        this.socketTimeout = builder.effectiveSocketTimeout();
         String threadName = config.getPoolName() + " rotation";
         this.settler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, threadName);
@@ -93,6 +106,15 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
     /** The role every connection logs in as. */
     public String role() {
         return role;
+    }
+
+    /**
+     * How long a call waits for the server to answer before it fails (pgjdbc's {@code socketTimeout},
+     * whole seconds): {@link Builder#socketTimeout}, else the statement timeout plus one second
+     * rounded up, else 60 seconds.
+     */
+    public Duration socketTimeout() {
+        return socketTimeout;
     }
 
     /** Whether this pool is the read-only kind ({@link Builder#readOnly()}). */
@@ -171,6 +193,15 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                 .build());
     }
 
+    /** A connection whose socket timed out is left mid-protocol: evict it, whatever its SQLState. */
+    private static final class EvictTimedOut implements SQLExceptionOverride {
+        @java.lang.Override
+        public SQLExceptionOverride.Override adjudicate(SQLException failure) {
+            return PostgresTimeoutException.findIn(failure).isPresent()
+                    ? SQLExceptionOverride.Override.MUST_EVICT : SQLExceptionOverride.Override.CONTINUE_EVICT;
+        }
+    }
+
     /** {@code maxLifetime}, but ending a margin before the client certificate expires. */
     static Duration cappedLifetime(Duration wanted, CredentialSnapshot snapshot, Clock clock) {
         Duration remaining = Duration.between(clock.instant(), snapshot.identity().notAfter()).minus(LIFETIME_MARGIN);
@@ -199,6 +230,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         private Duration connectionTimeout = Duration.ofSeconds(30);
         private Duration maxLifetime = Duration.ofMinutes(30);
         private Optional<Duration> statementTimeout = Optional.empty();
+        private Optional<Duration> socketTimeout = Optional.empty();
         private boolean readOnly;
         private final Map<String, String> properties = new LinkedHashMap<>();
         private InsecureDataSourceException pending;
@@ -323,9 +355,19 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             return this;
         }
 
-        /** How long a borrower waits for a connection (default 30 seconds). */
+        /**
+         * How long a borrower waits for a connection (default 30 seconds; at least 250 ms, HikariCP's
+         * floor). Also bounds opening a connection: TCP connect (whole seconds, rounded up) and login,
+         * TLS handshake included. A borrow returns within this plus the validation of an idle
+         * connection (at most 5 seconds).
+         */
         public Builder connectionTimeout(Duration timeout) {
-            this.connectionTimeout = positive(timeout, "connectionTimeout");
+            Durations.requireBetween("connectionTimeout", timeout, MAX_TIMEOUT);
+            if (timeout.compareTo(HIKARI_TIMEOUT_FLOOR) < 0) {
+                throw new IllegalArgumentException("connectionTimeout must be at least " + HIKARI_TIMEOUT_FLOOR
+                        + " (HikariCP's floor); got " + timeout);
+            }
+            this.connectionTimeout = timeout;
             return this;
         }
 
@@ -334,17 +376,31 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
          * the client certificate expires.
          */
         public Builder maxLifetime(Duration maxLifetime) {
-            this.maxLifetime = positive(maxLifetime, "maxLifetime");
+            this.maxLifetime = Durations.requirePositive("maxLifetime", maxLifetime);
             return this;
         }
 
         /**
-         * A server-side {@code statement_timeout} for every session. Use it instead of
-         * {@code Statement.setQueryTimeout}: pgjdbc cancels queries over cleartext, which this
-         * data source refuses.
+         * A server-side {@code statement_timeout} for every session (whole milliseconds, rounded up;
+         * at most 24 days). Use it instead of {@code Statement.setQueryTimeout}: pgjdbc cancels queries
+         * over cleartext, which this data source refuses. The client waits for an answer one second
+         * longer (see {@link #socketTimeout}), so a statement on a server that does not answer at all
+         * fails too.
          */
         public Builder statementTimeout(Duration timeout) {
-            this.statementTimeout = Optional.of(positive(timeout, "statementTimeout"));
+            this.statementTimeout = Optional.of(Durations.requireBetween("statementTimeout", timeout, MAX_TIMEOUT));
+            return this;
+        }
+
+        /**
+         * How long a call waits for the server to send anything (pgjdbc's {@code socketTimeout}, whole
+         * seconds, rounded up; at most 24 days), TLS handshake and login included. A call that waits
+         * longer fails with SQLState {@code 08006} caused by a {@link PostgresTimeoutException}, and
+         * its connection is closed and evicted from the pool. Default: the statement timeout plus one
+         * second, or 60 seconds without a statement timeout. Must be longer than the statement timeout.
+         */
+        public Builder socketTimeout(Duration timeout) {
+            this.socketTimeout = Optional.of(Durations.requireBetween("socketTimeout", timeout, MAX_TIMEOUT));
             return this;
         }
 
@@ -411,14 +467,31 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                     .field("protocols", "TLSv1.3")
                     .field("read_only", readOnly)
                     .field("max_lifetime", Duration.ofMillis(config.getMaxLifetime()))
+                    .field("connection_timeout", connectionTimeout)
+                    .field("statement_timeout", statementTimeout.map(Duration::toString).orElse("none"))
+                    .field("socket_timeout", effectiveSocketTimeout())
                     .field("fingerprint", credentials.current().identity().fingerprint())
                     .build());
             return dataSource;
         }
 
+        /** The client's read bound, in the whole seconds pgjdbc takes. */
+        Duration effectiveSocketTimeout() {
+            Duration wanted = socketTimeout.orElseGet(() -> statementTimeout
+                    .map(t -> t.plus(STATEMENT_TIMEOUT_MARGIN)).orElse(DEFAULT_SOCKET_TIMEOUT));
+            return Duration.ofSeconds(Durations.toSecondsRoundedUp(wanted));
+        }
+
         private void checkSettings() {
             if (pending != null) {
                 throw pending;
+            }
+            if (socketTimeout.isPresent() && statementTimeout.isPresent()
+                    && effectiveSocketTimeout().compareTo(statementTimeout.get()) <= 0) {
+                throw new IllegalArgumentException("socketTimeout (" + effectiveSocketTimeout() + ") must be longer"
+                        + " than statementTimeout (" + statementTimeout.get() + "), or the client gives up on"
+                        + " statements the server still runs and loses their connections; raise socketTimeout or"
+                        + " leave it unset (statementTimeout + 1 s)");
             }
             Objects.requireNonNull(host, "host is required");
             Objects.requireNonNull(database, "database is required");
@@ -448,7 +521,11 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             driver.setSocketFactory(SingleConnectionSocketFactory.class.getName());
             driver.setSocketFactoryArg(key);
             driver.setGssEncMode("disable");
-            statementTimeout.ifPresent(t -> driver.setOptions("-c statement_timeout=" + t.toMillis()));
+            statementTimeout.ifPresent(t -> driver.setOptions("-c statement_timeout=" + Durations.toMillisRoundedUp(t)));
+            // Every wait bounded: pgjdbc's socketTimeout (0 = forever) also bounds the TLS handshake and
+            // login; its connectTimeout the TCP connect; HikariCP sets loginTimeout from connectionTimeout.
+            driver.setSocketTimeout((int) effectiveSocketTimeout().toSeconds());
+            driver.setConnectTimeout((int) Durations.toSecondsRoundedUp(connectionTimeout));
             properties.forEach((k, v) -> {
                 try {
                     driver.setProperty(k, v);
@@ -463,20 +540,16 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             config.setDataSource(driver);
             config.setMaximumPoolSize(maximumPoolSize);
             config.setMinimumIdle(minimumIdle.orElse(maximumPoolSize));
-            config.setConnectionTimeout(connectionTimeout.toMillis());
+            config.setConnectionTimeout(Durations.toMillisRoundedUp(connectionTimeout));
+            config.setValidationTimeout(Durations.toMillisRoundedUp(
+                    connectionTimeout.compareTo(MAX_VALIDATION_TIMEOUT) < 0 ? connectionTimeout : MAX_VALIDATION_TIMEOUT));
+            // A call whose socket timed out left the connection mid-protocol: never hand it out again.
+            config.setExceptionOverride(new EvictTimedOut());
             config.setMaxLifetime(cappedLifetime(maxLifetime, credentials.current(), clock).toMillis());
             config.setAutoCommit(true);
             config.setReadOnly(readOnly);
             config.setInitializationFailTimeout(1);
             return config;
-        }
-
-        private static Duration positive(Duration duration, String name) {
-            Objects.requireNonNull(duration, name);
-            if (duration.isNegative() || duration.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive; got " + duration);
-            }
-            return duration;
         }
 
         private static String rootMessage(Throwable e) {

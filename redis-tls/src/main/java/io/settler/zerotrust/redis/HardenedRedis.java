@@ -17,6 +17,7 @@ import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,8 +56,12 @@ import javax.net.ssl.SSLParameters;
  * handshake, on connect or reconnect, is also recorded as {@code redis.tls.refused}.
  *
  * <p>Client defaults: commands are rejected while disconnected, the request queue is bounded,
- * commands and connects time out. Immutable and thread-safe; {@link #close()} shuts the client
- * and its threads down.
+ * and every wait is bounded: a command returns within {@code commandTimeout} (5 s), failing with
+ * Lettuce's {@code RedisCommandTimeoutException} if the server does not answer; {@link #connect()}
+ * within {@code connectTimeout} for the TCP connect plus {@code connectTimeout} for the TLS handshake
+ * plus {@code commandTimeout} for each of its three round trips (AUTH/HELLO, {@code ACL WHOAMI},
+ * {@code CLIENT INFO}), failing with a {@link RedisTlsException}. Immutable and thread-safe;
+ * {@link #close()} shuts the client and its threads down.
  */
 public final class HardenedRedis implements AutoCloseable {
 
@@ -66,6 +71,8 @@ public final class HardenedRedis implements AutoCloseable {
     private final String host;
     private final int port;
     private final String user;
+    private final Duration commandTimeout;
+    private final Duration connectTimeout;
     private final Set<String> allowedProtocols;
     private final AuditLog audit;
     private final Clock clock;
@@ -77,6 +84,8 @@ public final class HardenedRedis implements AutoCloseable {
         this.host = builder.host;
         this.port = builder.port;
         this.user = builder.user;
+        this.commandTimeout = builder.commandTimeout;
+        this.connectTimeout = builder.connectTimeout;
         this.audit = builder.audit;
         this.clock = builder.clock;
         this.allowedProtocols = builder.allowedProtocols();
@@ -116,7 +125,9 @@ public final class HardenedRedis implements AutoCloseable {
         try {
             connection = client.connect(codec);
         } catch (RuntimeException e) {
-            throw refuse(classify(e), "cannot connect to " + this + ": " + describe(e), e);
+            throw refuse(classify(e), "cannot connect to " + this + " within its bounds (connectTimeout "
+                    + connectTimeout + " for the TCP connect and again for the TLS handshake, commandTimeout "
+                    + commandTimeout + " per round trip): " + describe(e), e);
         }
         try {
             prove(connection);
@@ -259,8 +270,8 @@ public final class HardenedRedis implements AutoCloseable {
         private CredentialSource credentials;
         Optional<String> expectedServer = Optional.empty();
         private boolean allowTls12;
-        private Duration commandTimeout = Duration.ofSeconds(5);
-        private Duration connectTimeout = Duration.ofSeconds(5);
+        Duration commandTimeout = Duration.ofSeconds(5);
+        Duration connectTimeout = Duration.ofSeconds(5);
         private int requestQueueSize = 10_000;
         private int ioThreads = 2;
         AuditLog audit = AuditLog.slf4j();
@@ -323,15 +334,22 @@ public final class HardenedRedis implements AutoCloseable {
             return this;
         }
 
-        /** How long a command may take (default 5 seconds). */
+        /**
+         * How long a command may wait for its reply (default 5 seconds; whole milliseconds, rounded
+         * up). A command on a server that does not answer fails after it with Lettuce's
+         * {@code RedisCommandTimeoutException}; the connection stays usable once the server answers.
+         */
         public Builder commandTimeout(Duration commandTimeout) {
-            this.commandTimeout = positive(commandTimeout, "commandTimeout");
+            this.commandTimeout = milliseconds(commandTimeout, "commandTimeout");
             return this;
         }
 
-        /** How long connecting, TLS handshake included, may take (default 5 seconds). */
+        /**
+         * How long the TCP connect may take, and again the TLS handshake (default 5 seconds; whole
+         * milliseconds, rounded up: Netty reads 0 as "no limit").
+         */
         public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = positive(connectTimeout, "connectTimeout");
+            this.connectTimeout = milliseconds(connectTimeout, "connectTimeout");
             return this;
         }
 
@@ -546,12 +564,13 @@ public final class HardenedRedis implements AutoCloseable {
             }
         }
 
-        private static Duration positive(Duration duration, String name) {
-            Objects.requireNonNull(duration, name);
-            if (duration.isNegative() || duration.isZero()) {
-                throw invalid(name + " must be positive; got " + duration);
+        /** A positive duration as whole milliseconds, rounded up, so that none becomes 0 ("no limit"). */
+        private static Duration milliseconds(Duration duration, String name) {
+            try {
+                return Duration.ofMillis(Durations.toMillisRoundedUp(Durations.requirePositive(name, duration)));
+            } catch (IllegalArgumentException e) {
+                throw invalid(e.getMessage());
             }
-            return duration;
         }
 
         private static RedisTlsException invalid(String message) {

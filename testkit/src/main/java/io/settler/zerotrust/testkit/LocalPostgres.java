@@ -2,6 +2,7 @@ package io.settler.zerotrust.testkit;
 
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.time.Durations;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -52,8 +53,10 @@ import org.slf4j.LoggerFactory;
  * <p>The cluster lives in {@code /tmp/settler-testkit-postgres-*}. When this JVM runs as root the
  * server runs as the OS user {@code postgres} (PostgreSQL refuses root). {@link #close()} stops the
  * server and deletes the directory; a JVM shutdown hook does the same if the JVM exits first, and
- * the next start cleans up after a JVM that was killed. Durability settings ({@code fsync=off}) are
- * for tests only.
+ * the next start cleans up after a JVM that was killed. The server is durable by default
+ * ({@code fsync}, {@code synchronous_commit} and {@code full_page_writes} on): a transaction whose
+ * commit returned survives {@link #crash()} and {@link #restart()}; {@link Builder#nonDurable()} is
+ * the opt-out for speed.
  */
 public final class LocalPostgres implements AutoCloseable {
 
@@ -79,6 +82,7 @@ public final class LocalPostgres implements AutoCloseable {
     private volatile ServerProcess server;
     private volatile int port;
     private volatile Duration startupTimeout = Duration.ofSeconds(60);
+    private volatile boolean durable = true;
 
     private LocalPostgres(DevCertificateAuthority ca, Binaries.Postgres binaries, ServerUser serverUser,
                           ServerDirectory directory) {
@@ -272,22 +276,48 @@ public final class LocalPostgres implements AutoCloseable {
 
     /**
      * Stops the server ({@code pg_ctl stop -m fast}: open connections are cut) and starts it again
-     * on the same port with the same files, roles and data.
+     * on the same port with the same files, roles and data. After {@link #crash()} the new server
+     * first recovers from its write-ahead log. Returns once the new server answers a query (not
+     * when a {@code postmaster.pid} left by a crashed server says "ready").
      *
-     * @throws TestkitException if the server does not come back
+     * @throws TestkitException if the server does not come back within the startup timeout
      */
     public synchronized void restart() {
         checkOpen();
         long started = System.nanoTime();
         stopServer();
-        int samePort = port;
-        ServerProcess restarted = ServerProcess.start("PostgreSQL", serverUser.command(List.of(
-                        binaries.postgres().toString(), "-D", dataDirectory.toString(),
-                        "-p", Integer.toString(samePort))), binaries.postgres(),
-                directory, directory.resolve("postgres.log"), Map.of());
-        server = restarted;
-        restarted.awaitReady(startupTimeout, () -> acceptingConnections(samePort));
-        LOG.info("PostgreSQL restarted on {}:{} in {} ms", HOST, samePort, (System.nanoTime() - started) / 1_000_000);
+        launchOn(port, startupTimeout);
+        LOG.info("PostgreSQL restarted on {}:{} in {} ms", HOST, port, (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /**
+     * Kills the server with SIGKILL, every process of it at once, as a crash (or the OOM killer)
+     * would: nothing is flushed or shut down. {@link #restart()} brings it back; with the default
+     * durable settings every transaction whose commit was acknowledged is still there.
+     *
+     * @throws TestkitException if a process survives SIGKILL
+     */
+    public synchronized void crash() {
+        checkOpen();
+        server.crash();
+        LOG.info("PostgreSQL on {}:{} killed with SIGKILL", HOST, port);
+    }
+
+    /**
+     * Freezes the server with SIGSTOP (the postmaster and every backend): connections stay open and
+     * nothing answers, until the returned handle is closed (SIGCONT). For testing that clients bound
+     * their waits; always close the handle, e.g. in try-with-resources.
+     *
+     * @return the frozen server; close it to resume
+     */
+    public synchronized FrozenServer freeze() {
+        checkOpen();
+        return server.freeze();
+    }
+
+    /** Whether the server runs with the durable settings (the default); see {@link Builder#nonDurable()}. */
+    public boolean durable() {
+        return durable;
     }
 
     /**
@@ -419,7 +449,7 @@ public final class LocalPostgres implements AutoCloseable {
     private String serverSettings() {
         return String.join("\n",
                 "",
-                "# --- settler testkit: TLS 1.3 and client certificates only; small and fast, for tests ---",
+                "# --- settler testkit: TLS 1.3 and client certificates only; small, for tests ---",
                 "listen_addresses = '127.0.0.1'",
                 "unix_socket_directories = '" + socketDirectory + "'",
                 "unix_socket_permissions = 0700",
@@ -431,9 +461,7 @@ public final class LocalPostgres implements AutoCloseable {
                 "password_encryption = 'scram-sha-256'",
                 "max_connections = 50",
                 "shared_buffers = 16MB",
-                "fsync = off",
-                "synchronous_commit = off",
-                "full_page_writes = off",
+                durabilitySettings(),
                 "wal_level = minimal",
                 "max_wal_senders = 0",
                 "autovacuum = off",
@@ -443,6 +471,18 @@ public final class LocalPostgres implements AutoCloseable {
                 "log_connections = on",
                 "lc_messages = 'C'",
                 "");
+    }
+
+    /**
+     * Durable by default: a commit returns once its WAL is flushed to disk, so acknowledged
+     * transactions survive a crash of the server (and of the machine). {@link Builder#nonDurable()}
+     * trades that for speed.
+     */
+    private String durabilitySettings() {
+        return durable
+                ? String.join("\n", "fsync = on", "synchronous_commit = on", "full_page_writes = on")
+                : String.join("\n", "# NOT DURABLE (Builder.nonDurable()): a crash loses acknowledged commits",
+                        "fsync = off", "synchronous_commit = off", "full_page_writes = off");
     }
 
     /** Writes pg_hba.conf (superuser lines, {@code hostLines}, a final reject) and pg_ident.conf. */
@@ -477,17 +517,11 @@ public final class LocalPostgres implements AutoCloseable {
     private void launch(Duration timeout) {
         for (int attempt = 1; ; attempt++) {
             int candidate = FreePorts.pick();
-            port = candidate;
-            ServerProcess started = ServerProcess.start("PostgreSQL", serverUser.command(List.of(
-                            binaries.postgres().toString(), "-D", dataDirectory.toString(),
-                            "-p", Integer.toString(candidate))), binaries.postgres(),
-                    directory, directory.resolve("postgres.log"), Map.of());
-            server = started;
             try {
-                started.awaitReady(timeout, () -> acceptingConnections(candidate));
+                launchOn(candidate, timeout);
                 return;
             } catch (TestkitException e) {
-                if (attempt < PORT_ATTEMPTS && started.lostPortRace()) {
+                if (attempt < PORT_ATTEMPTS && server.lostPortRace()) {
                     LOG.debug("Port {} was taken before PostgreSQL could bind it; trying another", candidate);
                     continue;
                 }
@@ -496,15 +530,35 @@ public final class LocalPostgres implements AutoCloseable {
         }
     }
 
-    /** postmaster.pid says the server is ready (the way pg_ctl tells) and listens on our port. */
-    private boolean acceptingConnections(int expectedPort) throws IOException {
+    /** Starts the postmaster on {@code candidate} and waits until it answers a query. */
+    private void launchOn(int candidate, Duration timeout) {
+        port = candidate;
+        ServerProcess started = ServerProcess.start("PostgreSQL", serverUser.command(List.of(
+                        binaries.postgres().toString(), "-D", dataDirectory.toString(),
+                        "-p", Integer.toString(candidate))), binaries.postgres(),
+                directory, directory.resolve("postgres.log"), Map.of());
+        server = started;
+        started.awaitReady(timeout, () -> readyAccordingTo(started, candidate) && answersQueries());
+    }
+
+    /**
+     * postmaster.pid was written by {@code started} (not left behind by a crashed server, whose file
+     * also says "ready"), says the server is ready (the way pg_ctl tells) and listens on our port.
+     */
+    private boolean readyAccordingTo(ServerProcess started, int expectedPort) throws IOException {
         Path pidFile = dataDirectory.resolve("postmaster.pid");
         if (!Files.exists(pidFile)) {
             return false;
         }
         List<String> lines = Files.readAllLines(pidFile, StandardCharsets.US_ASCII);
-        return lines.size() >= 8 && lines.get(3).trim().equals(Integer.toString(expectedPort))
+        return lines.size() >= 8 && lines.get(0).trim().equals(Long.toString(started.pid()))
+                && lines.get(3).trim().equals(Integer.toString(expectedPort))
                 && lines.get(7).trim().equals("ready");
+    }
+
+    /** One real round trip: {@code select 1} through psql (throws while the server cannot answer). */
+    private boolean answersQueries() {
+        return executeAsSuperuser("select 1").equals("1");
     }
 
     private static String urlEncode(String value) {
@@ -515,6 +569,7 @@ public final class LocalPostgres implements AutoCloseable {
     public static final class Builder {
         private final DevCertificateAuthority ca;
         private Duration startupTimeout = Duration.ofSeconds(60);
+        private boolean durable = true;
         private List<String> hostLines = List.of(
                 "hostssl  all       all        127.0.0.1/32   cert   map=" + DEFAULT_MAP,
                 "hostssl  all       all        ::1/128        cert   map=" + DEFAULT_MAP);
@@ -550,11 +605,20 @@ public final class LocalPostgres implements AutoCloseable {
          * @return this builder
          */
         public Builder startupTimeout(Duration startupTimeout) {
-            Objects.requireNonNull(startupTimeout, "startupTimeout");
-            if (startupTimeout.isNegative() || startupTimeout.isZero()) {
-                throw new IllegalArgumentException("startupTimeout must be positive; got " + startupTimeout);
-            }
-            this.startupTimeout = startupTimeout;
+            this.startupTimeout = Durations.requirePositive("startupTimeout", startupTimeout);
+            return this;
+        }
+
+        /**
+         * Gives up durability for speed: {@code fsync=off}, {@code synchronous_commit=off},
+         * {@code full_page_writes=off}. A commit then returns before its WAL is written, and a crash
+         * ({@link LocalPostgres#crash()}) loses transactions the server already acknowledged. Only
+         * for tests that never look at data across a crash; the default is durable.
+         *
+         * @return this builder
+         */
+        public Builder nonDurable() {
+            this.durable = false;
             return this;
         }
 
@@ -579,6 +643,7 @@ public final class LocalPostgres implements AutoCloseable {
                 throw e;
             }
             postgres.startupTimeout = startupTimeout;
+            postgres.durable = durable;
             try {
                 postgres.initialize(hostLines, identLines);
                 postgres.launch(startupTimeout);

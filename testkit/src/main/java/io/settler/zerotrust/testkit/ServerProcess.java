@@ -4,16 +4,20 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** A long-running server process whose output goes to a log file, with readiness polling. */
 final class ServerProcess {
 
     private static final long POLL_MILLIS = 25;
     private static final int LOG_TAIL_LINES = 40;
+    private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(10);
 
     private final Process process;
     private final Path log;
@@ -131,5 +135,56 @@ final class ServerProcess {
         process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         awaitExit(Duration.ofSeconds(5));
+    }
+
+    /**
+     * A crash: SIGSTOP first (so the server starts nothing new and reacts to nothing), then SIGKILL
+     * for the process and everything it started; returns once all of them are gone.
+     */
+    void crash() {
+        ProcessHandle root = process.toHandle();
+        signal("STOP", List.of(root));
+        List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
+        all.add(0, root);
+        signal("KILL", all);
+        for (ProcessHandle each : all) {
+            try {
+                each.onExit().get(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException e) {
+                throw new TestkitException(TestkitException.Reason.COMMAND_FAILED,
+                        name + " process " + each.pid() + " survived SIGKILL for " + EXIT_TIMEOUT);
+            }
+        }
+    }
+
+    /**
+     * SIGSTOP for the process, then for everything it started: the server is frozen (connections
+     * stay open, nothing answers) until {@link FrozenServer#close()} sends SIGCONT.
+     */
+    FrozenServer freeze() {
+        ProcessHandle root = process.toHandle();
+        signal("STOP", List.of(root));
+        List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
+        all.add(0, root);
+        signal("STOP", all);
+        return new FrozenServer(name, all);
+    }
+
+    /** {@code kill -<signal>} for {@code processes}; processes that are gone already are skipped. */
+    static void signal(String signal, List<ProcessHandle> processes) {
+        List<String> command = new ArrayList<>(List.of(killCommand().toString(), "-" + signal));
+        processes.stream().filter(ProcessHandle::isAlive).forEach(p -> command.add(Long.toString(p.pid())));
+        if (command.size() == 2) {
+            return;
+        }
+        // A process that exits between the filter and the kill makes kill complain; that is fine.
+        Commands.run(command, Path.of("/"), Map.of(), "", EXIT_TIMEOUT);
+    }
+
+    private static Path killCommand() {
+        return Binaries.find("kill", "procps", List.of(Path.of("/usr/bin"), Path.of("/bin")), "in /usr/bin or /bin");
     }
 }

@@ -1,0 +1,43 @@
+package io.settler.zerotrust.testkit;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A test server frozen with SIGSTOP (every one of its processes): its sockets stay open and accept
+ * bytes, but nothing answers, as with a server that hangs or a network that drops everything
+ * silently. {@link #close()} resumes it (SIGCONT); always close it, e.g. in try-with-resources.
+ *
+ * <pre>{@code
+ * try (FrozenServer frozen = postgres.freeze()) {
+ *     // calls must fail within their configured bound
+ * }
+ * // the server answers again
+ * }</pre>
+ */
+public final class FrozenServer implements AutoCloseable {
+
+    private final String name;
+    private final List<ProcessHandle> processes;
+    private final AtomicBoolean resumed = new AtomicBoolean();
+
+    FrozenServer(String name, List<ProcessHandle> processes) {
+        this.name = name;
+        this.processes = List.copyOf(processes);
+    }
+
+    /** Resumes every frozen process (SIGCONT); idempotent. */
+    @Override
+    public void close() {
+        if (resumed.compareAndSet(false, true)) {
+            ServerProcess.signal("CONT", processes);
+        }
+    }
+
+    /** Names the server and how many processes are frozen. */
+    @Override
+    public String toString() {
+        return "FrozenServer[" + name + ", " + processes.size() + " processes" + (resumed.get() ? ", resumed" : "")
+                + "]";
+    }
+}
