@@ -167,9 +167,13 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     /** Sees decoded request heads and the responses written, for the guard's timers. */
     private final class RequestTracker extends ChannelDuplexHandler {
+        /**
+         * A decoded head starts a request; one the codec failed to decode does not (the codec drops
+         * what follows, and the application may never answer it), so its head timer runs on.
+         */
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof HttpRequest) {
+            if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
                 inProgress++;
                 cancelHeadTimer();
             }
