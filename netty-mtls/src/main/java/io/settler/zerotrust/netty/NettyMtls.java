@@ -90,11 +90,14 @@ public final class NettyMtls {
         this.sslContext = build(mtls, provider);
         this.limits = builder.limits != null ? builder.limits
                 : ConnectionLimits.builder().auditLog(builder.audit).clock(builder.clock).build();
-        builder.audit.record(AuditEvent.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
+        AuditEvent.Builder event = AuditEvent.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
                 .field("role", mtls.role())
                 .field("provider", provider)
-                .field("protocols", String.join(",", mtls.sslParameters().getProtocols()))
-                .build());
+                .field("protocols", String.join(",", mtls.sslParameters().getProtocols()));
+        if (mtls.role() == MtlsContext.Role.SERVER) {
+            event.field("connection_limits", limits);
+        }
+        builder.audit.record(event.build());
     }
 
     /**

@@ -196,6 +196,8 @@ class ConnectionLimitsTest {
             assertThat(TestClient.handshake(third)).isFalse();
             AuditEvent refused = pki.awaitEvent("connection.refused", field("reason", "CONNECTION_LIMIT"));
             assertThat(refused.fields()).containsEntry("identity", "none").containsEntry("remote", "127.0.0.1");
+            assertThat(pki.awaitEvent("tls.netty", field("role", "SERVER")).fields().get("connection_limits"))
+                    .as("the limits in force are on record").contains("total=2");
         }
     }
 
