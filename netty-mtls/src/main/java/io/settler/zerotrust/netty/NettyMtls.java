@@ -13,7 +13,6 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
 import io.settler.zerotrust.audit.AuditEvent;
@@ -25,7 +24,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -138,9 +136,9 @@ public final class NettyMtls {
      * the peer's address (so authorizer rules on source networks apply) and whose handshake must
      * complete within {@link ConnectionLimits#handshakeTimeout()}, a {@link PeerIdentityHandler}
      * that publishes the verified peer and audits refusals the TLS stack made before our checks,
-     * and the {@link ConnectionLimits}: Netty's {@code IdleStateHandler} and a handler that caps
-     * connections per server and per peer identity and times request heads once an HTTP codec
-     * follows (see {@link ConnectionLimits}).
+     * and the {@link ConnectionLimits}: a handler that caps connections per server and per peer
+     * identity, and once the handshake completed adds Netty's {@code IdleStateHandler} and times
+     * request heads behind the HTTP codec (see {@link ConnectionLimits}).
      */
     public void addTo(Channel channel) {
         requireRole(MtlsContext.Role.SERVER, "addTo(channel)", "addTo(channel, host, port)");
@@ -150,8 +148,6 @@ public final class NettyMtls {
                 : sslContext.newHandler(channel.alloc());
         ssl.setHandshakeTimeoutMillis(limits.handshakeTimeout().toMillis());
         add(channel.pipeline(), ssl);
-        channel.pipeline().addLast(HandlerNames.CONNECTION_IDLE,
-                new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         channel.pipeline().addLast(HandlerNames.CONNECTION_LIMITS, new ConnectionGuard(limits));
     }
 

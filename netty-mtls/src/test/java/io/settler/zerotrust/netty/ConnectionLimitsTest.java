@@ -159,6 +159,27 @@ class ConnectionLimitsTest {
         }
     }
 
+    /** Idleness counts only between requests: a request the application takes long to answer is not cut off. */
+    @Test
+    void keepsAConnectionWhoseRequestTheApplicationIsStillAnswering() throws Exception {
+        try (TestServer server = server(limits().idleTimeout(Duration.ofMillis(200)).build(),
+                c -> c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ctx.executor().schedule(() -> ctx.fireChannelRead(msg), 1, TimeUnit.SECONDS); // slow work
+                    }
+                }))) {
+            StringBuffer received = new StringBuffer();
+            Channel channel = connect(server, received);
+            send(channel, "GET /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            awaitContains(received, TestPki.WORKER_ID);
+            assertThat(received.toString()).startsWith("HTTP/1.1 200 OK");
+            assertThat(pki.events).noneMatch(e -> "IDLE_TIMEOUT".equals(e.fields().get("reason")));
+            assertThat(channel.closeFuture().await(3, TimeUnit.SECONDS)).as("then closed once idle").isTrue();
+            pki.awaitEvent("connection.closed", field("reason", "IDLE_TIMEOUT"));
+        }
+    }
+
     @Test
     void refusesTheConnectionBeyondTheIdentitysCapWhileAnotherIdentityConnects() throws Exception {
         try (TestServer server = server(limits().maxConnectionsPerIdentity(2).build());
