@@ -126,7 +126,10 @@ public final class NettyMtls {
         return limits;
     }
 
-    /** The Netty context, for pipelines built by hand; prefer {@link #addTo(Channel)}. */
+    /**
+     * The Netty context, for pipelines built by hand; prefer {@link #addTo(Channel)}, which also
+     * applies the {@link ConnectionLimits} (a hand-built pipeline has none).
+     */
     public SslContext sslContext() {
         return sslContext;
     }
