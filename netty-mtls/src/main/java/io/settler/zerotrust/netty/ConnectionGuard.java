@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import java.net.InetAddress;
@@ -25,12 +26,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Enforces {@link ConnectionLimits} on one server connection; {@link NettyMtls#addTo} adds it
- * after the {@link PeerIdentityHandler} and Netty's {@code IdleStateHandler}, and sets the
- * {@code SslHandler}'s handshake timeout. Counts the connection against the server's cap when it
- * becomes active and against its peer's cap when the handshake completes (a refused peer's
- * handshake event goes no further); once the handshake completed, puts a {@link RequestTracker}
- * right after the HTTP codec, which tells it when a request head is complete and when its response
- * was written. The first byte read while no request is in progress starts the request-head timer; an
+ * after the {@link PeerIdentityHandler}, and sets the {@code SslHandler}'s handshake timeout.
+ * Counts the connection against the server's cap when it becomes active and against its peer's
+ * cap when the handshake completes (a refused peer's handshake event goes no further); once the
+ * handshake completed, puts Netty's {@code IdleStateHandler} before itself (so idleness counts from
+ * then: the handshake's bytes never pass it) and a {@link RequestTracker} right after the HTTP
+ * codec, which tells it when a request head is complete and when its response was written. The first byte read while no request is in progress starts the request-head timer; an
  * idle event while no request is in progress and no head is under way closes the connection. All on
  * the channel's event loop.
  */
@@ -76,6 +77,8 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
                     return; // the handlers behind never see the connection admitted
                 }
                 admitted = peer;
+                ctx.pipeline().addBefore(ctx.name(), HandlerNames.CONNECTION_IDLE,
+                        new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
                 tracked = addTracker(ctx.pipeline());
             } else if (completion.cause() instanceof SslHandshakeTimeoutException) {
                 limits.record("connection.closed", "none", remote(ctx), "HANDSHAKE_TIMEOUT",
@@ -167,9 +170,13 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     /** Sees decoded request heads and the responses written, for the guard's timers. */
     private final class RequestTracker extends ChannelDuplexHandler {
+        /**
+         * A decoded head starts a request; one the codec failed to decode does not (the codec drops
+         * what follows, and the application may never answer it), so its head timer runs on.
+         */
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof HttpRequest) {
+            if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
                 inProgress++;
                 cancelHeadTimer();
             }

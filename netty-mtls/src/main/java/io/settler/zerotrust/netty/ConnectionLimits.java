@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@link Builder#requestHeadTimeout requestHeadTimeout} (10 s): a whole HTTP request head
  *       (request line and headers), from its first byte: trickling bytes does not extend it;
  *   <li>{@link Builder#idleTimeout idleTimeout} (30 s): no byte read or written while no request is
- *       in progress: after the handshake, between requests (Netty's {@code IdleStateHandler});
+ *       in progress: from the handshake's completion, between requests (Netty's
+ *       {@code IdleStateHandler});
  *   <li>{@link Builder#maxConnectionsPerIdentity maxConnectionsPerIdentity} (64): open connections
  *       of one verified peer (its SPIFFE ID; its source address without one), checked when its
  *       handshake completes;

@@ -13,7 +13,6 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
 import io.settler.zerotrust.audit.AuditEvent;
@@ -25,7 +24,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -90,11 +88,14 @@ public final class NettyMtls {
         this.sslContext = build(mtls, provider);
         this.limits = builder.limits != null ? builder.limits
                 : ConnectionLimits.builder().auditLog(builder.audit).clock(builder.clock).build();
-        builder.audit.record(AuditEvent.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
+        AuditEvent.Builder event = AuditEvent.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
                 .field("role", mtls.role())
                 .field("provider", provider)
-                .field("protocols", String.join(",", mtls.sslParameters().getProtocols()))
-                .build());
+                .field("protocols", String.join(",", mtls.sslParameters().getProtocols()));
+        if (mtls.role() == MtlsContext.Role.SERVER) {
+            event.field("connection_limits", limits);
+        }
+        builder.audit.record(event.build());
     }
 
     /**
@@ -125,7 +126,10 @@ public final class NettyMtls {
         return limits;
     }
 
-    /** The Netty context, for pipelines built by hand; prefer {@link #addTo(Channel)}. */
+    /**
+     * The Netty context, for pipelines built by hand; prefer {@link #addTo(Channel)}, which also
+     * applies the {@link ConnectionLimits} (a hand-built pipeline has none).
+     */
     public SslContext sslContext() {
         return sslContext;
     }
@@ -135,9 +139,9 @@ public final class NettyMtls {
      * the peer's address (so authorizer rules on source networks apply) and whose handshake must
      * complete within {@link ConnectionLimits#handshakeTimeout()}, a {@link PeerIdentityHandler}
      * that publishes the verified peer and audits refusals the TLS stack made before our checks,
-     * and the {@link ConnectionLimits}: Netty's {@code IdleStateHandler} and a handler that caps
-     * connections per server and per peer identity and times request heads once an HTTP codec
-     * follows (see {@link ConnectionLimits}).
+     * and the {@link ConnectionLimits}: a handler that caps connections per server and per peer
+     * identity, and once the handshake completed adds Netty's {@code IdleStateHandler} and times
+     * request heads behind the HTTP codec (see {@link ConnectionLimits}).
      */
     public void addTo(Channel channel) {
         requireRole(MtlsContext.Role.SERVER, "addTo(channel)", "addTo(channel, host, port)");
@@ -147,8 +151,6 @@ public final class NettyMtls {
                 : sslContext.newHandler(channel.alloc());
         ssl.setHandshakeTimeoutMillis(limits.handshakeTimeout().toMillis());
         add(channel.pipeline(), ssl);
-        channel.pipeline().addLast(HandlerNames.CONNECTION_IDLE,
-                new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         channel.pipeline().addLast(HandlerNames.CONNECTION_LIMITS, new ConnectionGuard(limits));
     }
 

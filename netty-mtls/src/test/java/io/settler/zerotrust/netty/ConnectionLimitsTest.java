@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.ReferenceCountUtil;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.authz.PeerAuthorizer;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
@@ -56,12 +58,16 @@ class ConnectionLimitsTest {
 
     /** The server pipeline of the README: our TLS (with the limits), then HTTP, then the application. */
     private TestServer server(ConnectionLimits limits) {
+        return server(limits, c -> { });
+    }
+
+    private TestServer server(ConnectionLimits limits, Consumer<Channel> beforeApp) {
         PeerAuthorizer workerAndIntruder = PeerAuthorizer.builder().allowIdentities(TestPki.WORKER_ID, INTRUDER_ID)
                 .build();
         NettyMtls tls = NettyMtls.builder(MtlsContext.server(TestPki.credentials(TestPki.API), workerAndIntruder)
                         .auditLog(pki.audit).build())
                 .provider(provider).auditLog(pki.audit).connectionLimits(limits).build();
-        return TestServer.start(tls);
+        return TestServer.start(tls, c -> { }, c -> { }, beforeApp);
     }
 
     /** A connection with our client context, completed handshake, whose received bytes are kept in {@code received}. */
@@ -103,6 +109,38 @@ class ConnectionLimitsTest {
         }
     }
 
+    /**
+     * A head the HTTP codec cannot decode (a header line beyond its 8 KiB) is no request in
+     * progress: the trickle that follows is still timed, even by an application that never answers
+     * such a request.
+     */
+    @Test
+    void closesSlowlorisWhoseRequestHeadTheCodecRefusedAfterTheHeadTimeout() throws Exception {
+        try (TestServer server = server(limits().requestHeadTimeout(Duration.ofMillis(500)).build(),
+                c -> c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof HttpObject http && http.decoderResult().isFailure()) {
+                            ReferenceCountUtil.release(msg); // not answered
+                            return;
+                        }
+                        ctx.fireChannelRead(msg);
+                    }
+                }))) {
+            Channel channel = connect(server, new StringBuffer());
+            long start = System.nanoTime();
+            send(channel, "GET /jobs HTTP/1.1\r\nX-Long: " + "a".repeat(10_000) + "\r\n");
+            for (int i = 0; i < 60 && channel.isActive(); i++) {
+                send(channel, "X");
+                Thread.sleep(50);
+            }
+            assertThat(channel.closeFuture().await(1, TimeUnit.SECONDS)).as("closed while still trickling").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2500));
+            pki.awaitEvent("connection.closed", field("reason", "REQUEST_HEAD_TIMEOUT")
+                    .and(field("identity", TestPki.WORKER_ID)));
+        }
+    }
+
     @Test
     void closesAnIdleAdmittedConnectionBetweenRequests() throws Exception {
         try (TestServer server = server(limits().idleTimeout(Duration.ofMillis(400)).build())) {
@@ -118,6 +156,27 @@ class ConnectionLimitsTest {
             assertThat(Duration.ofNanos(System.nanoTime() - answered)).isGreaterThanOrEqualTo(Duration.ofMillis(350));
             AuditEvent closed = pki.awaitEvent("connection.closed", field("reason", "IDLE_TIMEOUT"));
             assertThat(closed.fields()).containsEntry("identity", TestPki.WORKER_ID);
+        }
+    }
+
+    /** Idleness counts only between requests: a request the application takes long to answer is not cut off. */
+    @Test
+    void keepsAConnectionWhoseRequestTheApplicationIsStillAnswering() throws Exception {
+        try (TestServer server = server(limits().idleTimeout(Duration.ofMillis(200)).build(),
+                c -> c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ctx.executor().schedule(() -> ctx.fireChannelRead(msg), 1, TimeUnit.SECONDS); // slow work
+                    }
+                }))) {
+            StringBuffer received = new StringBuffer();
+            Channel channel = connect(server, received);
+            send(channel, "GET /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            awaitContains(received, TestPki.WORKER_ID);
+            assertThat(received.toString()).startsWith("HTTP/1.1 200 OK");
+            assertThat(pki.events).noneMatch(e -> "IDLE_TIMEOUT".equals(e.fields().get("reason")));
+            assertThat(channel.closeFuture().await(3, TimeUnit.SECONDS)).as("then closed once idle").isTrue();
+            pki.awaitEvent("connection.closed", field("reason", "IDLE_TIMEOUT"));
         }
     }
 
@@ -158,6 +217,8 @@ class ConnectionLimitsTest {
             assertThat(TestClient.handshake(third)).isFalse();
             AuditEvent refused = pki.awaitEvent("connection.refused", field("reason", "CONNECTION_LIMIT"));
             assertThat(refused.fields()).containsEntry("identity", "none").containsEntry("remote", "127.0.0.1");
+            assertThat(pki.awaitEvent("tls.netty", field("role", "SERVER")).fields().get("connection_limits"))
+                    .as("the limits in force are on record").contains("total=2");
         }
     }
 
