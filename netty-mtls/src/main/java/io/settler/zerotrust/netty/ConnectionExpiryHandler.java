@@ -158,6 +158,7 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
                 .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
                 .field("reason", reason)
                 .field("detail", detail)
+                .authenticatedPeer()
                 .build());
         ScheduledFuture<?> check = ctx.channel().attr(CHECK).getAndSet(null);
         if (check != null) {

@@ -68,6 +68,8 @@ class ConnectionExpiryHandlerTest {
             AuditEvent closed = pki.awaitEvent("connection.closed", field("reason", "NO_LONGER_TRUSTED")
                     .and(field("identity", TestPki.WORKER_ID)));
             assertThat(closed.fields().get("detail")).startsWith("BAD_SIGNATURE");
+            // It was admitted by its certificate: no flood may hold this event back (AuditLog.limitedTo).
+            assertThat(closed.authenticatedPeer()).isTrue();
         }
     }
 
