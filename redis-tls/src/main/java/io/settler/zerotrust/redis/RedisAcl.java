@@ -2,6 +2,7 @@ package io.settler.zerotrust.redis;
 
 import io.lettuce.core.api.sync.BaseRedisCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.output.StringListOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
@@ -329,6 +330,29 @@ public final class RedisAcl {
             throw new RedisTlsException(RedisTlsException.Reason.INVALID_KEY, "an empty key pattern literal");
         }
         return permission + "~" + literal + (wildcard ? "*" : "");
+    }
+
+    /**
+     * Sets the rendered users on a live server at run time ({@code ACL SETUSER <user> reset ...},
+     * every user but {@code default}, whose line only the file sets) and then runs {@code ACL SAVE},
+     * so that the server's aclfile holds them and a restart keeps them: users set without
+     * {@code ACL SAVE} are gone after a restart, and clients then fail with {@code WRONGPASS} on
+     * reconnect. On Redis Cluster, call it for every node (ACLs are per node). Users the server has
+     * and the file does not are left alone (see {@link #drift}).
+     *
+     * @param redis a connection allowed {@code ACL SETUSER} and {@code ACL SAVE} (an operator account)
+     * @throws io.lettuce.core.RedisCommandExecutionException if the server refuses a user or cannot
+     *     save its aclfile (e.g. it was started without one)
+     */
+    public void applyAndSave(BaseRedisCommands<String, String> redis) {
+        for (String user : order) {
+            if (!user.equals("default")) {
+                CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8).add("SETUSER").add(user).add("reset");
+                rules(user).forEach(args::add);
+                redis.dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), args);
+            }
+        }
+        redis.dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), new CommandArgs<>(StringCodec.UTF8).add("SAVE"));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.settler.zerotrust.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.testkit.LocalRedis;
@@ -8,6 +9,7 @@ import io.settler.zerotrust.testkit.LocalRedisCluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -94,6 +96,18 @@ class ClusterBusIntruderTest {
                     .isEqualTo(rendered);
         }
         assertThat(rendered).contains("-----BEGIN TRUSTED CERTIFICATE-----");
+    }
+
+    @Test
+    void clusterCaBundleRefusesANodeCaThatAlsoSignsServices() {
+        List<X509Certificate> services = List.of(SERVICES.rootCertificate());
+        for (List<X509Certificate> nodeCas : List.of(services, List.<X509Certificate>of())) {
+            assertThatThrownBy(() -> RedisAcl.clusterCaBundle(nodeCas, services))
+                    .isInstanceOfSatisfying(RedisTlsException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(RedisTlsException.Reason.INVALID_CONFIGURATION);
+                        assertThat(e.getMessage()).contains("node CA");
+                    });
+        }
     }
 
     private static void meet(LocalRedis from, LocalRedis to) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClusterRestartTest {
 
-    private static final Map<String, String> PASSWORDS = Map.of("api", "rs-api-secret-3f1a",
-            "worker", "rs-worker-secret-8d2c", "late", "rs-late-secret-61b0");
+    private static final Map<String, String> PASSWORDS = new ConcurrentHashMap<>(Map.of("api", "rs-api-secret-3f1a",
+            "worker", "rs-worker-secret-8d2c", "late", "rs-late-secret-61b0"));
     private static final Policy POLICY = Policy.builder("restart.test")
             .service("api", api -> api.scopes("redis:api:write"))
             .service("worker", worker -> worker.scopes("redis:worker:write"))
@@ -44,7 +46,8 @@ class ClusterRestartTest {
     private static final Duration RECONNECT = Duration.ofSeconds(20);
 
     private static LocalRedisCluster cluster;
-    private static RedisAcl acl;
+    /** What the nodes should hold: the rendered users (a test below rotates a password). */
+    private static volatile RedisAcl acl;
 
     @TempDir
     Path dir;
@@ -84,7 +87,8 @@ class ClusterRestartTest {
         }
         LocalRedis restarted = cluster.nodes().get(owner);
         RedisAcl.Drift drift = acl.drift(List.of(restarted.executeAsAdmin("ACL", "LIST").split("\n")),
-                category -> Set.of(restarted.executeAsAdmin("ACL", "CAT", category).split("\n")), "testkit-admin");
+                category -> Set.of(restarted.executeAsAdmin("ACL", "CAT", category).split("\n")), "testkit-admin",
+                "operator");
         assertThat(drift.inSync()).as("the restarted node's users: %s", drift).isTrue();
         assertThat(audit.named("redis.refused")).isEmpty();
     }
@@ -112,6 +116,41 @@ class ClusterRestartTest {
         assertThat(refused.fields()).containsEntry("user", "late");
         assertThat(String.valueOf(refused.fields().get("detail")))
                 .contains("WRONGPASS", "ACL SAVE").doesNotContain(PASSWORDS.get("late"));
+    }
+
+    @Test
+    void usersChangedAtRunTimeWithApplyAndSaveSurviveARestart() throws IOException {
+        String operatorRules = "+acl|setuser +acl|save +acl|whoami +client|info +@connection "
+                + String.join(" ", RedisAcl.clusterClientRules());
+        PASSWORDS.put("operator", "rs-operator-secret-0d4e");
+        cluster.createUser("operator", PASSWORDS.get("operator"), operatorRules);
+        // A rotation: worker gets a new password, set on every node at run time.
+        PASSWORDS.put("worker", "rs-worker-rotated-77aa");
+        RedisAcl rotated = RedisAcl.builder(POLICY).forCluster()
+                .password("api", PASSWORDS.get("api").toCharArray())
+                .password("worker", PASSWORDS.get("worker").toCharArray())
+                .build();
+        try (HardenedRedisCluster operator = connectAs("operator");
+             StatefulRedisClusterConnection<String, String> connection = operator.connect()) {
+            for (RedisClusterNode node : connection.getPartitions()) {
+                rotated.applyAndSave(connection.getConnection(node.getNodeId()).sync());
+            }
+        }
+        KeyNamespace keys = KeyNamespace.clustered("worker");
+        int owner = ownerOf(keys);
+        cluster.restart(owner);
+        LocalRedis restarted = cluster.nodes().get(owner);
+        acl = rotated;
+        RedisAcl.Drift drift = rotated.drift(List.of(restarted.executeAsAdmin("ACL", "LIST").split("\n")),
+                category -> Set.of(restarted.executeAsAdmin("ACL", "CAT", category).split("\n")),
+                "testkit-admin", "operator");
+        assertThat(drift.inSync()).as("the restarted node's users: %s", drift).isTrue();
+        try (HardenedRedisCluster worker = connectAs("worker");
+             StatefulRedisClusterConnection<String, String> connection = worker.connect()) {
+            connection.sync().set(keys.key("rotated"), "ok");
+            assertThat(connection.sync().get(keys.key("rotated"))).isEqualTo("ok");
+        }
+        assertThat(audit.named("redis.refused")).isEmpty();
     }
 
     private List<AuditEvent> refusedLogins(LocalRedis node) {

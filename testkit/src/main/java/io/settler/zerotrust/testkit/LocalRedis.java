@@ -617,7 +617,7 @@ public final class LocalRedis implements AutoCloseable {
          * one). Its certificate comes from {@code nodeCa} and carries
          * {@code spiffe://<trust-domain>/<identity>}, {@code localhost} and {@code 127.0.0.1}. When
          * {@code nodeCa} is not the builder's CA, the node trusts {@code nodeCa} for everything and
-         * the builder's CA (which issues {@link #clientCertificate client certificates}) for TLS
+         * the builder's CA (which issues {@link LocalRedis#clientCertificate client certificates}) for TLS
          * clients only ({@link ClientAuthOnlyTrust}), so only {@code nodeCa}'s certificates can serve
          * the cluster bus or replication to it.
          *

@@ -85,6 +85,26 @@ class LocalRedisClusterTest {
     }
 
     @Test
+    void restartedNodeRejoinsWithItsSavedUsers() throws IOException {
+        cluster.createUser("kit_saved", "saved-secret-2", "+@connection"); // ACL SAVE on every node
+        for (LocalRedis node : cluster.nodes()) {
+            node.executeAsAdmin("ACL", "SETUSER", "kit_unsaved", "on", ">unsaved-secret-3", "+@connection");
+        }
+        String before = cluster.nodes().get(1).executeAsAdmin("CLUSTER", "MYID");
+        cluster.restart(1);
+        LocalRedis node = cluster.nodes().get(1);
+        assertThat(node.executeAsAdmin("CLUSTER", "MYID")).isEqualTo(before);
+        assertThat(node.executeAsAdmin("CLUSTER", "INFO")).contains("cluster_state:ok", "cluster_known_nodes:3");
+        assertThat(node.executeAsAdmin("ACL", "USERS").split("\n")).contains("kit_saved", WORKER)
+                .doesNotContain("kit_unsaved");
+        SSLContext client = ClientTls.context(Optional.of(cluster.clientCertificate("kit_saved")),
+                cluster.nodeCertificateAuthority().rootCertificate());
+        try (Resp connection = new Resp(ClientTls.connect(client, node.host(), node.tlsPort(), RedisClients.TIMEOUT))) {
+            assertThat(connection.call("AUTH", "kit_saved", "saved-secret-2")).isEqualTo("OK");
+        }
+    }
+
+    @Test
     void refusesPlaintextConnection() throws IOException {
         for (LocalRedis node : cluster.nodes()) {
             assertThat(node.executeAsAdmin("CONFIG", "GET", "port")).isEqualTo("port\n0");
