@@ -250,7 +250,7 @@ public final class DevCertificateAuthority {
 
         /**
          * Lifetime of the CA certificates (default 30 days; positive, at most 100 years; rounded up to
-         * whole seconds, the resolution of certificate times).
+         * whole seconds, the resolution of certificate times, from the second of issue).
          */
         public Builder validity(Duration validity) {
             this.validity = Durations.requireBetween("validity", validity, MAX_VALIDITY);
@@ -465,11 +465,11 @@ public final class DevCertificateAuthority {
     }
 
     /**
-     * When a certificate valid for {@code validity} from {@code start} ends, rounded up to the whole
-     * second a certificate can hold: truncated, a validity under a second would end before it began.
+     * When a certificate valid for {@code validity} from {@code start} ends, in the whole seconds a
+     * certificate holds: {@code start} truncated (as encoded) plus the validity rounded up, so it ends
+     * after {@code start} however short the validity, and never later than asked for.
      */
     private static Instant end(Instant start, Duration validity) {
-        Instant end = start.plus(validity);
-        return end.getNano() == 0 ? end : end.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+        return start.truncatedTo(ChronoUnit.SECONDS).plusSeconds(Durations.toSecondsRoundedUp(validity));
     }
 }
