@@ -300,8 +300,17 @@ public final class JwksSource implements KeySource {
             this.fetch = Objects.requireNonNull(fetch, "fetch");
         }
 
-        /** Pins every fetched key to these issuers (normally the one service that publishes the JWKS). */
+        /**
+         * Pins every fetched key to these issuers (normally the one service that publishes the JWKS).
+         *
+         * @throws ServiceTokenException {@code INVALID_SETTING} if {@code issuers} is empty, which would
+         *         otherwise leave the keys unpinned
+         */
         public Builder pinnedTo(String... issuers) {
+            if (issuers.length == 0) {
+                throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING,
+                        "pin the JWKS keys to at least one issuer; an empty list would leave them unpinned");
+            }
             this.issuers = issuers.clone();
             return this;
         }

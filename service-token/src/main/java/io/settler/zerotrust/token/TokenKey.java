@@ -107,8 +107,17 @@ public final class TokenKey {
         }
     }
 
-    /** This key, usable only by tokens whose {@code iss} is one of {@code issuers}. */
+    /**
+     * This key, usable only by tokens whose {@code iss} is one of {@code issuers}.
+     *
+     * @throws ServiceTokenException {@code INVALID_SETTING} if {@code issuers} is empty: an empty list
+     *         (say, a templated one that rendered empty) would leave the key speaking for any issuer
+     */
     public TokenKey forIssuers(String... issuers) {
+        if (issuers.length == 0) {
+            throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING, "key '" + kid
+                    + "': pin it to at least one issuer; an empty list would let it speak for any issuer");
+        }
         Set<String> pinned = new LinkedHashSet<>();
         for (String issuer : issuers) {
             if (issuer == null || issuer.isBlank()) {

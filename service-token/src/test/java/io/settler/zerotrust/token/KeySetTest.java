@@ -38,6 +38,21 @@ class KeySetTest {
     }
 
     @Test
+    void emptyTemplatedIssuerListNeverLeavesAKeyUnpinned() {
+        String[] rendered = List.<String>of().toArray(new String[0]);
+
+        for (Runnable pinning : List.<Runnable>of(
+                () -> ed.forIssuers(rendered),
+                () -> KeySet.of(ed.verifyOnly()).pinnedTo(rendered),
+                () -> JwksSource.builder(() -> KeySet.of(ed.verifyOnly()).toJwks()).pinnedTo(rendered))) {
+            assertThatThrownBy(pinning::run).isInstanceOfSatisfying(ServiceTokenException.class, e -> {
+                assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.INVALID_SETTING);
+                assertThat(e.getMessage()).contains("at least one issuer");
+            });
+        }
+    }
+
+    @Test
     void refusesDuplicateKids() {
         assertThatThrownBy(() -> KeySet.of(es, TestKeys.ed25519("es-1")))
                 .isInstanceOfSatisfying(ServiceTokenException.class, e -> assertThat(e.getMessage()).contains("es-1"));
