@@ -511,7 +511,9 @@ public final class QueueConsumer {
 
     /**
      * Writes the dead letter, records the entry as done, then acknowledges it: a crash in between
-     * delivers it again (a second dead letter), never loses the record of a rejection.
+     * delivers it again (a second dead letter), never loses the record of a rejection. For a
+     * message that may be genuine ({@link DeadLetters#keepsMessage}) the dead letter keeps its
+     * envelope fields, so an operator can replay it ({@link DeadLetters#replay}).
      */
     private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason, String detail) {
         Map<String, String> fields = new LinkedHashMap<>();
@@ -520,6 +522,10 @@ public final class QueueConsumer {
         fields.put("entry", entry.getId());
         fields.put("group", group);
         fields.put("detail", LogSafe.text(detail));
+        if (DeadLetters.keepsMessage(reason)) {
+            Envelope.FIELDS.stream().filter(entry.getBody()::containsKey)
+                    .forEach(field -> fields.put(field, entry.getBody().get(field)));
+        }
         call(deadLetter, () -> redis.xadd(deadLetter, fields));
         recordHandled(entry);
         call(entry.getStream(), () -> redis.xack(entry.getStream(), group, entry.getId()));
