@@ -3,6 +3,7 @@ package io.settler.zerotrust.queue;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -23,6 +24,8 @@ public final class Envelope {
     static final String TOKEN_FIELD = "tok";
     static final String PAYLOAD_FIELD = "pld";
     static final String VERSION = "1";
+    /** The fields of an envelope on a stream entry. */
+    static final List<String> FIELDS = List.of(VERSION_FIELD, TOKEN_FIELD, PAYLOAD_FIELD);
 
     private final byte[] payload;
     private final String token;

@@ -1,5 +1,7 @@
 package io.settler.zerotrust.queue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
@@ -12,10 +14,12 @@ import io.settler.zerotrust.token.ReplayGuard;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
 import io.settler.zerotrust.token.VerifiedToken;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -148,6 +152,69 @@ public final class EnvelopeVerifier {
             audit.record(event.field("queue", queue).field("reason", e.reason()).field("detail", e.getMessage())
                     .build());
             throw e;
+        }
+    }
+
+    /**
+     * Verifies a dead-lettered envelope before it is replayed: signature, issuer (the owner of
+     * {@code streamOwner}'s stream), audience, scope and payload digest, all as {@link #verify}
+     * does, but not the token's validity window (a message dead-lettered as {@code EXPIRED} is the
+     * case) and no replay check (the replay is a new message). An expired token's claims are read
+     * only after its signature, issuer and audience verified: the verifier checks those first.
+     *
+     * @throws QueueException {@code FORGED}, {@code TAMPERED}, {@code WRONG_*}, {@code MALFORMED}
+     */
+    VerifiedMessage verifyForReplay(Envelope envelope, String streamOwner) {
+        String issuer;
+        String jti;
+        Instant issuedAt;
+        String digest;
+        boolean scoped;
+        try {
+            VerifiedToken token = tokens.verify(envelope.token());
+            issuer = token.issuer();
+            jti = token.jti();
+            issuedAt = token.issuedAt();
+            digest = token.claims().get(Queues.PAYLOAD_DIGEST_CLAIM);
+            scoped = token.scopes().contains(scope);
+        } catch (TokenRejectedException e) {
+            if (e.reason() != TokenRejectedException.Reason.EXPIRED
+                    && e.reason() != TokenRejectedException.Reason.NOT_YET_VALID) {
+                throw new QueueException(map(e.reason()), "the dead letter's token was rejected (" + e.reason() + "): "
+                        + e.getMessage());
+            }
+            JsonNode claims = signedClaims(envelope.token());
+            issuer = claims.path("iss").asText();
+            jti = claims.path("jti").asText();
+            issuedAt = Instant.ofEpochSecond(claims.path("iat").asLong());
+            digest = claims.path(Queues.PAYLOAD_DIGEST_CLAIM).isTextual()
+                    ? claims.path(Queues.PAYLOAD_DIGEST_CLAIM).asText() : null;
+            scoped = false;
+            for (JsonNode granted : claims.path("scope")) { // an array of strings
+                scoped |= scope.equals(granted.asText());
+            }
+        }
+        if (!scoped) {
+            throw new QueueException(QueueException.Reason.WRONG_SCOPE, "the dead letter's token lacks " + scope);
+        }
+        if (!streamOwner.equals(publishers.get(issuer))) {
+            throw new QueueException(QueueException.Reason.WRONG_PUBLISHER, "the dead letter's token was issued by "
+                    + LogSafe.text(issuer) + ", not by the owner of " + LogSafe.text(streamOwner) + "'s stream");
+        }
+        if (digest == null || !Queues.sameAscii(digest, Queues.digest(envelope.payloadUnsafe()))) {
+            throw new QueueException(QueueException.Reason.TAMPERED, "the dead letter's payload is not the one its"
+                    + " token " + LogSafe.text(jti) + " was minted for");
+        }
+        return new VerifiedMessage(queue, issuer, streamOwner, jti, issuedAt, envelope.payload());
+    }
+
+    /** The claims of a token whose signature, issuer and audience {@link ServiceTokens} verified. */
+    private static JsonNode signedClaims(String token) {
+        try {
+            String payload = token.substring(token.indexOf('.') + 1, token.lastIndexOf('.'));
+            return new ObjectMapper().readTree(Base64.getUrlDecoder().decode(payload));
+        } catch (IOException | RuntimeException e) {
+            throw new QueueException(QueueException.Reason.MALFORMED, "the dead letter's token claims are not JSON");
         }
     }
 

@@ -34,13 +34,17 @@ import java.util.stream.IntStream;
 /**
  * A worker of one queue: reads, with a consumer group, the stream of every publisher its
  * {@link EnvelopeVerifier} allows; verifies each entry before the handler sees anything; and
- * acknowledges an entry only after the handler returned. Rejected entries are acknowledged and
- * written to the dead-letter stream {@link RedisAcl#deadLetterKey} with their reason. Entries left
+ * acknowledges an entry only after the handler returned and the group's record that it handled the
+ * entry was written. Rejected entries are written to the dead-letter stream
+ * {@link RedisAcl#deadLetterKey} with their reason (and, when they may be genuine, the message:
+ * {@link DeadLetters}), recorded and acknowledged. Entries left
  * unacknowledged (handler failed, worker died) are reclaimed with {@code XAUTOCLAIM} after
  * {@link Builder#claimAfter} and dead-lettered after {@link Builder#maxDeliveries} deliveries.
  * Reclaimed entries are verified in full too: the replay check passes only if the group's record
  * of the jti names this very entry, or there is none yet (a {@link RedisReplayGuard} is required).
- * Entries every group acknowledged are trimmed; pending and undelivered ones never are.
+ * Housekeeping finds deliveries Redis lost (delivered, not pending, not recorded as handled) and
+ * runs them again. Entries every group acknowledged and recorded are trimmed; pending, undelivered
+ * and unproven ones never are.
  *
  * <p>Call {@link #poll()} from one thread per consumer (its own connection); not thread-safe.
  * The consumer group is created by {@link #createGroup}, an explicit setup step: a missing group
@@ -366,11 +370,13 @@ public final class QueueConsumer {
                     .build());
         }
         int processed = 0;
-        String trimAt = keep;
+        String trimAt = keep; // null: decide next round
         for (StreamState.Group each : state.groups()) {
             Proof proof = proveHandled(stream, each);
-            trimAt = trimAt == null || proof.firstUnproven() == null
-                    || StreamState.compare(trimAt, proof.firstUnproven()) <= 0 ? trimAt : proof.firstUnproven();
+            String unproven = proof.firstUnproven();
+            if (trimAt != null && unproven != null && StreamState.compare(unproven, trimAt) < 0) {
+                trimAt = unproven;
+            }
             if (each.name().equals(group)) {
                 processed += runLost(stream, proof.lost());
             }
@@ -511,7 +517,9 @@ public final class QueueConsumer {
 
     /**
      * Writes the dead letter, records the entry as done, then acknowledges it: a crash in between
-     * delivers it again (a second dead letter), never loses the record of a rejection.
+     * delivers it again (a second dead letter), never loses the record of a rejection. For a
+     * message that may be genuine ({@link DeadLetters#keepsMessage}) the dead letter keeps its
+     * envelope fields, so an operator can replay it ({@link DeadLetters#replay}).
      */
     private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason, String detail) {
         Map<String, String> fields = new LinkedHashMap<>();
@@ -520,6 +528,10 @@ public final class QueueConsumer {
         fields.put("entry", entry.getId());
         fields.put("group", group);
         fields.put("detail", LogSafe.text(detail));
+        if (DeadLetters.keepsMessage(reason)) {
+            Envelope.FIELDS.stream().filter(entry.getBody()::containsKey)
+                    .forEach(field -> fields.put(field, entry.getBody().get(field)));
+        }
         call(deadLetter, () -> redis.xadd(deadLetter, fields));
         recordHandled(entry);
         call(entry.getStream(), () -> redis.xack(entry.getStream(), group, entry.getId()));

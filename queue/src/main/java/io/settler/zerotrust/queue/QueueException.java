@@ -45,6 +45,11 @@ public final class QueueException extends RuntimeException {
          * ran): the publisher does not re-create it without its consumer group; run the setup step.
          */
         NO_STREAM,
+        /**
+         * A dead letter that cannot be replayed: it kept no message (only metadata, e.g. for a forged
+         * or tampered one), it is missing, or it belongs to another publisher's stream.
+         */
+        NOT_REPLAYABLE,
         /** The queue, signer, verifier or consumer is configured wrongly. */
         INVALID_CONFIGURATION;
 

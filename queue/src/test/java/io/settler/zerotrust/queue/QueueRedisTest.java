@@ -515,6 +515,63 @@ class QueueRedisTest {
 
     /** A consumer whose housekeeping (loss check, trim, reclaim) runs on every poll. */
     @Test
+    void messageRefusedAsExpiredBecauseThePublishersClockRanAheadIsKeptAndReplayedOnceByTheOperator() {
+        Clock ahead = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10));
+        QueuePublisher.of(api, EnvelopeSigner.builder(fixtures.api(ahead), "jobs").build()).publish("order 42".getBytes(UTF_8));
+        QueueConsumer consumer = consumer("w1", handled::add);
+        assertThat(consumer.poll()).isEqualTo(1);
+        assertThat(handled).isEmpty();
+        StreamMessage<String, String> letter = operator.xrange(DEAD, Range.create("-", "+")).get(0);
+        assertThat(letter.getBody()).containsEntry("reason", "EXPIRED").containsKeys("v", "tok", "pld");
+
+        DeadLetters deadLetters = DeadLetters.builder(operator, verifier).auditLog(fixtures.audit).build();
+        String replayed = deadLetters.replay(letter.getId(), QueuePublisher.of(api, fixtures.signer()));
+
+        assertThat(consumer.poll()).isEqualTo(1);
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("order 42");
+        assertThat(fixtures.audit.named("queue.dead_letter_replayed")).singleElement().satisfies(e ->
+                assertThat(e.fields()).containsEntry("dead_letter", letter.getId()).containsEntry("entry", replayed)
+                        .containsEntry("reason", "EXPIRED"));
+    }
+
+    @Test
+    void forgedMessagesDeadLetterKeepsOnlyMetadataAndCannotBeReplayed() {
+        ServiceTokens forger = ServiceTokens.builder().identity(Fixtures.API)
+                .signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "api-1")).build();
+        api.xadd(API_STREAM, EnvelopeSigner.builder(forger, "jobs").build().seal("rm -rf".getBytes(UTF_8)).toFields());
+        consumer("w1", handled::add).poll();
+        StreamMessage<String, String> letter = operator.xrange(DEAD, Range.create("-", "+")).get(0);
+        assertThat(letter.getBody()).containsEntry("reason", "FORGED").doesNotContainKeys("tok", "pld");
+
+        long before = operator.xlen(API_STREAM);
+        assertThatThrownBy(() -> DeadLetters.builder(operator, verifier).auditLog(fixtures.audit).build()
+                .replay(letter.getId(), QueuePublisher.of(api, fixtures.signer())))
+                .isInstanceOfSatisfying(QueueException.class,
+                        e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.NOT_REPLAYABLE));
+        assertThat(fixtures.audit.named("queue.replay_refused")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("reason", "NOT_REPLAYABLE"));
+        assertThat(operator.xlen(API_STREAM)).as("nothing published").isEqualTo(before);
+    }
+
+    @Test
+    void deadLetterFakedWithAWorkersCredentialsCannotMakeThePublisherSignItsPayload() {
+        Map<String, String> genuine = fixtures.signer().seal("pay 10".getBytes(UTF_8)).toFields();
+        Map<String, String> fake = new java.util.LinkedHashMap<>(Map.of("reason", "EXPIRED", "stream", API_STREAM,
+                "entry", "1-0", "group", "workers", "detail", "expired"));
+        fake.putAll(genuine);
+        fake.put("pld", Envelope.encode("pay 10000".getBytes(UTF_8)));
+        String id = worker.xadd(DEAD, fake); // a worker may write dead letters
+
+        assertThatThrownBy(() -> DeadLetters.builder(operator, verifier).auditLog(fixtures.audit).build()
+                .replay(id, QueuePublisher.of(api, fixtures.signer())))
+                .isInstanceOfSatisfying(QueueException.class,
+                        e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.TAMPERED));
+        assertThat(fixtures.audit.named("queue.replay_refused")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("reason", "TAMPERED"));
+        assertThat(operator.xlen(API_STREAM)).as("nothing published").isZero();
+    }
+
+    @Test
     void publisherRefusesAStreamRedisLostInsteadOfRecreatingItWithoutItsGroup() {
         QueuePublisher publisher = QueuePublisher.builder(api, fixtures.signer()).auditLog(fixtures.audit).build();
         publisher.publish("kept".getBytes(UTF_8));

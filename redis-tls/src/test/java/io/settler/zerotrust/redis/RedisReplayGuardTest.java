@@ -9,6 +9,7 @@ import io.settler.zerotrust.testkit.TlsRedis;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +48,26 @@ class RedisReplayGuardTest {
     void close() {
         connection.close();
         client.close();
+    }
+
+    @Test
+    void doneRecordsAnswerPerHolderInOrderAndAClaimIsTakenOnce(LocalRedis redis) throws Exception {
+        String password = "rg-records-secret-7c1";
+        redis.createUser("rg_records", password, "~rg:done:* ~rg:claim:* +set +mget +@connection +acl|whoami"
+                + " +client|info");
+        try (HardenedRedis records = RedisTestSupport.builder(redis, "rg_records",
+                RedisTestSupport.passwordFile(dir, password), audit).build();
+             StatefulRedisConnection<String, String> recordsConnection = records.connect()) {
+            RedisReplayGuard guard = RedisReplayGuard.builder(recordsConnection.sync(), KeyNamespace.of("rg")).build();
+            Instant later = Instant.now().plus(Duration.ofMinutes(5));
+            guard.recordDone("7:workers:queue:{jobs}:api 1-0", later);
+            guard.recordDone("7:workers:queue:{jobs}:api 3-0", Instant.now().minusSeconds(1)); // passed: not written
+            assertThat(guard.done(List.of("7:workers:queue:{jobs}:api 1-0", "7:workers:queue:{jobs}:api 2-0",
+                    "7:workers:queue:{jobs}:api 3-0"))).containsExactly(true, false, false);
+            assertThat(guard.done(List.of())).isEmpty();
+            assertThat(guard.claim("7:workers:queue:{jobs}:api 2-0", later)).isTrue();
+            assertThat(guard.claim("7:workers:queue:{jobs}:api 2-0", later)).as("taken").isFalse();
+        }
     }
 
     @Test
