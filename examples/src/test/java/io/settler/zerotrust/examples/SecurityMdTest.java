@@ -18,7 +18,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps {@code SECURITY.md} true: every test it names as the attack on an invariant exists. A row's
+ * Keeps {@code SECURITY.md} and {@code RELIABILITY.md} true: every test they name as the attack on an
+ * invariant, or as the fault a guarantee survives, exists. A row's
  * {@code `Class#method`} names a method of that test class, and a later {@code `#method`} in the same
  * cell a method of the class last named; a bare {@code `SomeTest`} names a whole test class. (A method
  * is any method the class declares, which is what a reader of the table can look up.)
@@ -30,10 +31,19 @@ class SecurityMdTest {
 
     @Test
     void everyTestNamedInSecurityMdExists() throws IOException {
+        assertEveryNamedTestExists("SECURITY.md", 50);
+    }
+
+    @Test
+    void everyTestNamedInReliabilityMdExists() throws IOException {
+        assertEveryNamedTestExists("RELIABILITY.md", 15);
+    }
+
+    private static void assertEveryNamedTestExists(String document, int atLeast) throws IOException {
         Map<String, Set<String>> tests = testMethodsByClass(Path.of(".."));
         List<String> missing = new ArrayList<>();
         int named = 0;
-        for (String line : Files.readAllLines(Path.of("..", "SECURITY.md"))) {
+        for (String line : Files.readAllLines(Path.of("..", document))) {
             for (String cell : line.split("\\|")) {
                 String currentClass = null;
                 Matcher name = NAME.matcher(cell);
@@ -53,8 +63,8 @@ class SecurityMdTest {
                 }
             }
         }
-        assertThat(named).as("tests named in SECURITY.md").isGreaterThan(50);
-        assertThat(missing).as("tests SECURITY.md names that do not exist").isEmpty();
+        assertThat(named).as("tests named in " + document).isGreaterThan(atLeast);
+        assertThat(missing).as("tests " + document + " names that do not exist").isEmpty();
     }
 
     /** Test classes of every module of the repository, by simple name, with their test methods. */
