@@ -51,6 +51,11 @@ import org.postgresql.ds.PGSimpleDataSource;
  * and once more after the connection timeout for connections whose handshake raced the rotation, so
  * new connections present the new certificate; {@code maxLifetime} never outlives the certificate.
  * Connections are validated with one real round trip ({@link Connection#isValid(int)}).
+ *
+ * <p>Every wait is bounded: a call on a server that does not answer fails within
+ * {@link #socketTimeout()} (the statement timeout plus one second by default) with SQLState
+ * {@code 08006} caused by a {@link PostgresTimeoutException}, and its connection is evicted; a borrow
+ * within the connection timeout plus at most five seconds of validation.
  */
 public final class PostgresMtlsDataSource extends HikariDataSource {
 

@@ -11,9 +11,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +24,10 @@ class FrozenServerTest {
 
     private static final String DATABASE = "jd_frozen";
     private static final String APP = "jd_frozen_app";
-    /** Long enough that a call bounded only by the freeze is told apart from one bounded by the pool. */
+    /**
+     * Long enough that a call bounded only by the freeze is told apart from one bounded by the pool;
+     * the server resumes after it even if the call under test never returns by itself (the old code).
+     */
     private static final Duration FREEZE = Duration.ofSeconds(6);
     /** Well before the freeze ends; the bound under test is 2 s. */
     private static final Duration WELL_BEFORE_THE_FREEZE_ENDS = Duration.ofMillis(4500);
@@ -60,7 +60,7 @@ class FrozenServerTest {
                 backendBefore = backendPid(connection);
                 long started;
                 SQLException failure;
-                try (FrozenServer frozen = postgres.freeze(); Thaw thaw = new Thaw(frozen)) {
+                try (FrozenServer frozen = postgres.freeze().resumingAfter(FREEZE)) {
                     started = System.nanoTime();
                     failure = catchSqlException(() -> backendPid(connection));
                 }
@@ -134,27 +134,13 @@ class FrozenServerTest {
             assertThat(dataSource.socketTimeout()).isEqualTo(Duration.ofSeconds(1));
             SQLException failure;
             long started;
-            try (FrozenServer frozen = postgres.freeze(); Thaw thaw = new Thaw(frozen)) {
+            try (FrozenServer frozen = postgres.freeze().resumingAfter(FREEZE)) {
                 started = System.nanoTime();
                 failure = catchSqlException(() -> backendPid(connection));
             }
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(WELL_BEFORE_THE_FREEZE_ENDS);
             assertThat(PostgresTimeoutException.findIn(failure)).hasValueSatisfying(
                     timeout -> assertThat(timeout.bound()).isEqualTo(Duration.ofSeconds(1)));
-        }
-    }
-
-    /** SIGCONT after {@link #FREEZE} even if the call under test never returns by itself (the old behaviour). */
-    private static final class Thaw implements AutoCloseable {
-        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-
-        Thaw(FrozenServer frozen) {
-            timer.schedule(frozen::close, FREEZE.toMillis(), TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public void close() {
-            timer.shutdownNow();
         }
     }
 

@@ -1,6 +1,9 @@
 package io.settler.zerotrust.testkit;
 
+import io.settler.zerotrust.time.Durations;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -9,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * silently. {@link #close()} resumes it (SIGCONT); always close it, e.g. in try-with-resources.
  *
  * <pre>{@code
- * try (FrozenServer frozen = postgres.freeze()) {
+ * try (FrozenServer frozen = postgres.freeze().resumingAfter(Duration.ofSeconds(6))) {
  *     // calls must fail within their configured bound
  * }
  * // the server answers again
@@ -24,6 +27,28 @@ public final class FrozenServer implements AutoCloseable {
     FrozenServer(String name, List<ProcessHandle> processes) {
         this.name = name;
         this.processes = List.copyOf(processes);
+    }
+
+    /**
+     * Resumes the server after {@code limit} at the latest, even if nobody closes this handle first
+     * (e.g. while the call under test blocks the closing thread for good).
+     *
+     * @param limit how long the server may stay frozen; positive
+     * @return this handle
+     */
+    public FrozenServer resumingAfter(Duration limit) {
+        long millis = Durations.toMillisRoundedUp(Durations.requirePositive("limit", limit));
+        Thread timer = new Thread(() -> {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            close();
+        }, "settler-testkit-" + name.toLowerCase(Locale.ROOT) + "-resume");
+        timer.setDaemon(true);
+        timer.start();
+        return this;
     }
 
     /** Resumes every frozen process (SIGCONT); idempotent. */
