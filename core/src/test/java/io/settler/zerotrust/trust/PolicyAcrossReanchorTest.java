@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -128,6 +129,57 @@ class PolicyAcrossReanchorTest {
         assertRefusedForPolicy(chain, cn);
     }
 
+    /** The JDK reads an intermediate's CN as a DNS name too: CA 1's, under CA 0's constraints. */
+    @ParameterizedTest
+    @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
+    void requireExplicitPolicyHoldsWhateverAnIntermediatesCommonName(String cn) throws Exception {
+        List<X509Certificate> chain = line(PLAIN_CN, "spiffe://example.org/api", i -> i == 1 ? cn : "CA " + i,
+                List.of(
+                        ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, anyPolicy()); nameConstraints(ca); },
+                        ca -> policies(ca, anyPolicy())),
+                Optional.empty());
+
+        assertRefusedForPolicy(chain, cn);
+    }
+
+    // ------------------------------------------------------------------ the rest of what a CA above says
+
+    @ParameterizedTest
+    @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
+    void pathLengthAboveTheNameConstrainedCaIsHonoured(String cn) throws Exception {
+        List<X509Certificate> chain = line(cn, List.of(
+                ca -> replace(ca, Extension.basicConstraints, true, new BasicConstraints(0)),
+                PolicyAcrossReanchorTest::nameConstraints),
+                Optional.empty());
+
+        assertRefused(chain, Reason.PATH_TOO_LONG);
+    }
+
+    /** CA 0 permits SPIFFE IDs of example.org only; the leaf's is in example.net. */
+    @ParameterizedTest
+    @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
+    void nameConstraintsAboveTheNameConstrainedCaAreHonoured(String cn) throws Exception {
+        List<X509Certificate> chain = line(cn, "spiffe://example.net/api", List.of(
+                ca -> add(ca, Extension.nameConstraints, true, new NameConstraints(new GeneralSubtree[] {
+                        new GeneralSubtree(new GeneralName(GeneralName.uniformResourceIdentifier, "example.org"))},
+                        null)),
+                PolicyAcrossReanchorTest::nameConstraints),
+                Optional.empty());
+
+        assertRefused(chain, Reason.NAME_CONSTRAINTS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
+    void keyUsageAboveTheNameConstrainedCaIsHonoured(String cn) throws Exception {
+        List<X509Certificate> chain = line(cn, List.of(
+                ca -> replace(ca, Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature)),
+                PolicyAcrossReanchorTest::nameConstraints),
+                Optional.empty());
+
+        assertRefused(chain, Reason.WRONG_KEY_USAGE);
+    }
+
     // ------------------------------------------------------------------ what must still pass
 
     @ParameterizedTest
@@ -149,15 +201,17 @@ class PolicyAcrossReanchorTest {
     // ------------------------------------------------------------------ helpers
 
     private void assertRefusedForPolicy(List<X509Certificate> chain, String cn) throws Exception {
-        assertThatThrownBy(() -> verifier.verifyClient(chain))
-                .isInstanceOfSatisfying(PeerVerificationException.class, e -> {
-                    assertThat(e.reason()).as(e.getMessage()).isEqualTo(Reason.POLICY);
-                    assertThat(e.getMessage()).contains("polic");
-                });
+        assertRefused(chain, Reason.POLICY);
         if (cn.equals(PLAIN_CN)) {
             assertThat(jdkRefusal(chain)).as("the JDK's verdict").isPresent();
             assertThat(bcRefusal(chain)).as("Bouncy Castle's verdict").isPresent();
         }
+    }
+
+    private void assertRefused(List<X509Certificate> chain, Reason reason) {
+        assertThatThrownBy(() -> verifier.verifyClient(chain))
+                .isInstanceOfSatisfying(PeerVerificationException.class,
+                        e -> assertThat(e.reason()).as(e.getMessage()).isEqualTo(reason));
     }
 
     private Optional<String> jdkRefusal(List<X509Certificate> chain) throws GeneralSecurityException {
@@ -187,12 +241,23 @@ class PolicyAcrossReanchorTest {
      */
     private List<X509Certificate> line(String cn, List<Consumer<X509v3CertificateBuilder>> cas,
                                        Optional<ASN1ObjectIdentifier> leafPolicy) {
+        return line(cn, "spiffe://example.org/api", cas, leafPolicy);
+    }
+
+    private List<X509Certificate> line(String cn, String spiffeId, List<Consumer<X509v3CertificateBuilder>> cas,
+                                       Optional<ASN1ObjectIdentifier> leafPolicy) {
+        return line(cn, spiffeId, i -> "CA " + i, cas, leafPolicy);
+    }
+
+    private List<X509Certificate> line(String cn, String spiffeId, IntFunction<String> caCn,
+                                       List<Consumer<X509v3CertificateBuilder>> cas,
+                                       Optional<ASN1ObjectIdentifier> leafPolicy) {
         List<X509Certificate> chain = new ArrayList<>();
         String issuer = "CN=Root";
         KeyPair issuerKeys = rootKeys;
         for (int i = 0; i < cas.size(); i++) {
             KeyPair keys = ec();
-            String subject = "CN=CA " + i;
+            String subject = "CN=" + caCn.apply(i);
             chain.add(0, certificate(subject, keys, issuer, issuerKeys, true, cas.get(i)));
             issuer = subject;
             issuerKeys = keys;
@@ -200,7 +265,7 @@ class PolicyAcrossReanchorTest {
         X509Certificate leaf = certificate("CN=" + cn, ec(), issuer, issuerKeys, false, b -> {
             leafPolicy.ifPresent(p -> policies(b, p));
             add(b, Extension.subjectAlternativeName, false,
-                    new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, "spiffe://example.org/api")));
+                    new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId)));
             add(b, Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
         });
         chain.add(0, leaf);
@@ -236,6 +301,15 @@ class PolicyAcrossReanchorTest {
     private static void nameConstraints(X509v3CertificateBuilder b) {
         add(b, Extension.nameConstraints, true, new NameConstraints(
                 new GeneralSubtree[] {new GeneralSubtree(new GeneralName(GeneralName.dNSName, "example.org"))}, null));
+    }
+
+    private static void replace(X509v3CertificateBuilder b, ASN1ObjectIdentifier oid, boolean critical,
+                                ASN1Encodable value) {
+        try {
+            b.replaceExtension(oid, critical, value);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static void add(X509v3CertificateBuilder b, ASN1ObjectIdentifier oid, boolean critical, ASN1Encodable value) {
