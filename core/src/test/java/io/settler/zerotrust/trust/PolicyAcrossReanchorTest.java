@@ -1,54 +1,38 @@
 package io.settler.zerotrust.trust;
 
+import static io.settler.zerotrust.trust.PolicyChains.ANY_POLICY;
+import static io.settler.zerotrust.trust.PolicyChains.P1;
+import static io.settler.zerotrust.trust.PolicyChains.P2;
+import static io.settler.zerotrust.trust.PolicyChains.P3;
+import static io.settler.zerotrust.trust.PolicyChains.add;
+import static io.settler.zerotrust.trust.PolicyChains.anyPolicy;
+import static io.settler.zerotrust.trust.PolicyChains.mapping;
+import static io.settler.zerotrust.trust.PolicyChains.policies;
+import static io.settler.zerotrust.trust.PolicyChains.replace;
+import static io.settler.zerotrust.trust.PolicyChains.requireExplicitPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.trust.PeerVerificationException.Reason;
-import java.math.BigInteger;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.Provider;
 import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
-import java.util.function.IntFunction;
-import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.CertPolicyId;
-import org.bouncycastle.asn1.x509.CertificatePolicies;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.GeneralSubtree;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.NameConstraints;
-import org.bouncycastle.asn1.x509.PolicyConstraints;
-import org.bouncycastle.asn1.x509.PolicyInformation;
-import org.bouncycastle.asn1.x509.PolicyMappings;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -64,18 +48,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PolicyAcrossReanchorTest {
 
     /** A CN the JDK checks against DNS name constraints (outside them), and one it does not. */
-    private static final String DNS_LIKE_CN = "evil.example.net";
-    private static final String PLAIN_CN = "api server";
-    private static final ASN1ObjectIdentifier P1 = new ASN1ObjectIdentifier("1.3.6.1.4.1.55555.1");
-    private static final ASN1ObjectIdentifier P2 = new ASN1ObjectIdentifier("1.3.6.1.4.1.55555.2");
-    private static final ASN1ObjectIdentifier P3 = new ASN1ObjectIdentifier("1.3.6.1.4.1.55555.3");
-    private static final ASN1ObjectIdentifier ANY_POLICY = new ASN1ObjectIdentifier("2.5.29.32.0");
-    private static final Instant NOW = Instant.now();
+    static final String DNS_LIKE_CN = "evil.example.net";
+    static final String PLAIN_CN = "api server";
     private static final Provider BC = new BouncyCastleProvider();
-    private final AtomicLong serial = new AtomicLong(1);
 
-    private final KeyPair rootKeys = ec();
-    private final X509Certificate root = certificate("CN=Root", rootKeys, "CN=Root", rootKeys, true, b -> { });
+    private final PolicyChains chains = new PolicyChains();
+    private final X509Certificate root = chains.root();
     private final PeerCertificateVerifier verifier = PeerCertificateVerifier.builder().trustAnchors(List.of(root)).build();
 
     // ------------------------------------------------------------------ the attacks
@@ -83,9 +61,9 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void leafWithoutPolicyUnderRequireExplicitPolicyIsRefusedWhateverItsCommonName(String cn) throws Exception {
-        List<X509Certificate> chain = line(cn, List.of(
-                ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, anyPolicy()); nameConstraints(ca); }),
-                Optional.empty());
+        List<X509Certificate> chain = chains.line(cn, List.of(
+                ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, anyPolicy()); PolicyChains.nameConstraints(ca); }),
+                Optional.empty()).certificates();
 
         assertRefusedForPolicy(chain, cn);
     }
@@ -93,10 +71,10 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void requireExplicitPolicyAboveTheNameConstrainedCaIsHonoured(String cn) throws Exception {
-        List<X509Certificate> chain = line(cn, List.of(
+        List<X509Certificate> chain = chains.line(cn, List.of(
                 ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, anyPolicy()); },
-                ca -> { policies(ca, anyPolicy()); nameConstraints(ca); }),
-                Optional.empty());
+                ca -> { policies(ca, anyPolicy()); PolicyChains.nameConstraints(ca); }),
+                Optional.empty()).certificates();
 
         assertRefusedForPolicy(chain, cn);
     }
@@ -105,14 +83,14 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void inhibitAnyPolicyAboveTheNameConstrainedCaIsHonoured(String cn) throws Exception {
-        List<X509Certificate> chain = line(cn, List.of(
+        List<X509Certificate> chain = chains.line(cn, List.of(
                 ca -> {
                     requireExplicitPolicy(ca, 0, null);
                     policies(ca, anyPolicy());
                     add(ca, Extension.inhibitAnyPolicy, true, new ASN1Integer(1));
                 },
-                ca -> { policies(ca, anyPolicy()); nameConstraints(ca); }),
-                Optional.of(ANY_POLICY));
+                ca -> { policies(ca, anyPolicy()); PolicyChains.nameConstraints(ca); }),
+                Optional.of(ANY_POLICY)).certificates();
 
         assertRefusedForPolicy(chain, cn);
     }
@@ -121,10 +99,10 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void inhibitPolicyMappingAboveTheNameConstrainedCaIsHonoured(String cn) throws Exception {
-        List<X509Certificate> chain = line(cn, List.of(
+        List<X509Certificate> chain = chains.line(cn, List.of(
                 ca -> { requireExplicitPolicy(ca, 0, 0); policies(ca, P1, P3); },
-                ca -> { policies(ca, P1, P3); mapping(ca, P1, P2); nameConstraints(ca); }),
-                Optional.of(P2));
+                ca -> { policies(ca, P1, P3); mapping(ca, P1, P2); PolicyChains.nameConstraints(ca); }),
+                Optional.of(P2)).certificates();
 
         assertRefusedForPolicy(chain, cn);
     }
@@ -133,11 +111,11 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void requireExplicitPolicyHoldsWhateverAnIntermediatesCommonName(String cn) throws Exception {
-        List<X509Certificate> chain = line(PLAIN_CN, "spiffe://example.org/api", i -> i == 1 ? cn : "CA " + i,
+        List<X509Certificate> chain = chains.line(PLAIN_CN, "spiffe://example.org/api", i -> i == 1 ? cn : "CA " + i,
                 List.of(
-                        ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, anyPolicy()); nameConstraints(ca); },
+                        ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, anyPolicy()); PolicyChains.nameConstraints(ca); },
                         ca -> policies(ca, anyPolicy())),
-                Optional.empty());
+                Optional.empty()).certificates();
 
         assertRefusedForPolicy(chain, cn);
     }
@@ -147,10 +125,10 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void pathLengthAboveTheNameConstrainedCaIsHonoured(String cn) throws Exception {
-        List<X509Certificate> chain = line(cn, List.of(
+        List<X509Certificate> chain = chains.line(cn, List.of(
                 ca -> replace(ca, Extension.basicConstraints, true, new BasicConstraints(0)),
-                PolicyAcrossReanchorTest::nameConstraints),
-                Optional.empty());
+                PolicyChains::nameConstraints),
+                Optional.empty()).certificates();
 
         assertRefused(chain, Reason.PATH_TOO_LONG);
     }
@@ -159,12 +137,12 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void nameConstraintsAboveTheNameConstrainedCaAreHonoured(String cn) throws Exception {
-        List<X509Certificate> chain = line(cn, "spiffe://example.net/api", List.of(
+        List<X509Certificate> chain = chains.line(cn, "spiffe://example.net/api", List.of(
                 ca -> add(ca, Extension.nameConstraints, true, new NameConstraints(new GeneralSubtree[] {
                         new GeneralSubtree(new GeneralName(GeneralName.uniformResourceIdentifier, "example.org"))},
                         null)),
-                PolicyAcrossReanchorTest::nameConstraints),
-                Optional.empty());
+                PolicyChains::nameConstraints),
+                Optional.empty()).certificates();
 
         assertRefused(chain, Reason.NAME_CONSTRAINTS);
     }
@@ -172,10 +150,10 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void keyUsageAboveTheNameConstrainedCaIsHonoured(String cn) throws Exception {
-        List<X509Certificate> chain = line(cn, List.of(
+        List<X509Certificate> chain = chains.line(cn, List.of(
                 ca -> replace(ca, Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature)),
-                PolicyAcrossReanchorTest::nameConstraints),
-                Optional.empty());
+                PolicyChains::nameConstraints),
+                Optional.empty()).certificates();
 
         assertRefused(chain, Reason.WRONG_KEY_USAGE);
     }
@@ -185,11 +163,11 @@ class PolicyAcrossReanchorTest {
     @ParameterizedTest
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void leafWithTheRequiredPolicyIsAcceptedWhateverItsCommonName(String cn) throws Exception {
-        List<X509Certificate> chain = line(cn, List.of(
+        List<X509Certificate> chain = chains.line(cn, List.of(
                 ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, P1); },
                 ca -> { policies(ca, P1); mapping(ca, P1, P2); },
-                ca -> { policies(ca, P2); nameConstraints(ca); }),
-                Optional.of(P2));
+                ca -> { policies(ca, P2); PolicyChains.nameConstraints(ca); }),
+                Optional.of(P2)).certificates();
 
         verifier.verifyClient(chain);
         if (cn.equals(PLAIN_CN)) {
@@ -229,125 +207,8 @@ class PolicyAcrossReanchorTest {
         try {
             validator.validate(CertificateFactory.getInstance("X.509").generateCertPath(chain), parameters);
             return Optional.empty();
-        } catch (java.security.cert.CertPathValidatorException e) {
+        } catch (CertPathValidatorException e) {
             return Optional.of(String.valueOf(e.getMessage()));
-        }
-    }
-
-    /**
-     * Leaf first: CAs issued from the root down, each customised by one of {@code cas}, then a
-     * client leaf whose only name is a SPIFFE ID (no DNS name: so the JDK checks its CN against
-     * DNS name constraints).
-     */
-    private List<X509Certificate> line(String cn, List<Consumer<X509v3CertificateBuilder>> cas,
-                                       Optional<ASN1ObjectIdentifier> leafPolicy) {
-        return line(cn, "spiffe://example.org/api", cas, leafPolicy);
-    }
-
-    private List<X509Certificate> line(String cn, String spiffeId, List<Consumer<X509v3CertificateBuilder>> cas,
-                                       Optional<ASN1ObjectIdentifier> leafPolicy) {
-        return line(cn, spiffeId, i -> "CA " + i, cas, leafPolicy);
-    }
-
-    private List<X509Certificate> line(String cn, String spiffeId, IntFunction<String> caCn,
-                                       List<Consumer<X509v3CertificateBuilder>> cas,
-                                       Optional<ASN1ObjectIdentifier> leafPolicy) {
-        List<X509Certificate> chain = new ArrayList<>();
-        String issuer = "CN=Root";
-        KeyPair issuerKeys = rootKeys;
-        for (int i = 0; i < cas.size(); i++) {
-            KeyPair keys = ec();
-            String subject = "CN=" + caCn.apply(i);
-            chain.add(0, certificate(subject, keys, issuer, issuerKeys, true, cas.get(i)));
-            issuer = subject;
-            issuerKeys = keys;
-        }
-        X509Certificate leaf = certificate("CN=" + cn, ec(), issuer, issuerKeys, false, b -> {
-            leafPolicy.ifPresent(p -> policies(b, p));
-            add(b, Extension.subjectAlternativeName, false,
-                    new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId)));
-            add(b, Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
-        });
-        chain.add(0, leaf);
-        return chain;
-    }
-
-    private static PolicyInformation[] anyPolicy() {
-        return new PolicyInformation[] {new PolicyInformation(ANY_POLICY)};
-    }
-
-    private static void policies(X509v3CertificateBuilder b, ASN1ObjectIdentifier... oids) {
-        PolicyInformation[] info = new PolicyInformation[oids.length];
-        for (int i = 0; i < oids.length; i++) {
-            info[i] = new PolicyInformation(oids[i]);
-        }
-        policies(b, info);
-    }
-
-    private static void policies(X509v3CertificateBuilder b, PolicyInformation[] info) {
-        add(b, Extension.certificatePolicies, false, new CertificatePolicies(info));
-    }
-
-    private static void requireExplicitPolicy(X509v3CertificateBuilder b, int require, Integer inhibitMapping) {
-        add(b, Extension.policyConstraints, true, new PolicyConstraints(BigInteger.valueOf(require),
-                inhibitMapping == null ? null : BigInteger.valueOf(inhibitMapping)));
-    }
-
-    private static void mapping(X509v3CertificateBuilder b, ASN1ObjectIdentifier from, ASN1ObjectIdentifier to) {
-        add(b, Extension.policyMappings, true, new PolicyMappings(CertPolicyId.getInstance(from),
-                CertPolicyId.getInstance(to)));
-    }
-
-    private static void nameConstraints(X509v3CertificateBuilder b) {
-        add(b, Extension.nameConstraints, true, new NameConstraints(
-                new GeneralSubtree[] {new GeneralSubtree(new GeneralName(GeneralName.dNSName, "example.org"))}, null));
-    }
-
-    private static void replace(X509v3CertificateBuilder b, ASN1ObjectIdentifier oid, boolean critical,
-                                ASN1Encodable value) {
-        try {
-            b.replaceExtension(oid, critical, value);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static void add(X509v3CertificateBuilder b, ASN1ObjectIdentifier oid, boolean critical, ASN1Encodable value) {
-        try {
-            b.addExtension(oid, critical, value);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private X509Certificate certificate(String subject, KeyPair keys, String issuer, KeyPair issuerKeys, boolean ca,
-                                        Consumer<X509v3CertificateBuilder> customise) {
-        try {
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name(issuer),
-                    BigInteger.valueOf(serial.getAndIncrement()), Date.from(NOW.minus(Duration.ofHours(1))),
-                    Date.from(NOW.plus(Duration.ofDays(1))), new X500Name(subject), keys.getPublic());
-            JcaX509ExtensionUtils ids = new JcaX509ExtensionUtils();
-            b.addExtension(Extension.subjectKeyIdentifier, false, ids.createSubjectKeyIdentifier(keys.getPublic()));
-            b.addExtension(Extension.authorityKeyIdentifier, false,
-                    ids.createAuthorityKeyIdentifier(issuerKeys.getPublic()));
-            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(ca
-                    ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature));
-            customise.accept(b);
-            return new JcaX509CertificateConverter().getCertificate(b.build(
-                    new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKeys.getPrivate())));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static KeyPair ec() {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
-            return generator.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
