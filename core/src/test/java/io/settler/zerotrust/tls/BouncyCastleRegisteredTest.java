@@ -47,8 +47,9 @@ class BouncyCastleRegisteredTest {
     enum Format { PEM, PKCS12 }
 
     /**
-     * Not Ed25519: with BC first, BC's certificate factory parses the chain and names an Ed25519
-     * public key {@code Ed25519} where JSSE requires {@code EdDSA} (a known limit, see core/README.md).
+     * Not Ed25519: with BC first, every certificate parser (the JDK's too) takes the leaf's public
+     * key from BC's key factory, named {@code Ed25519} where JSSE requires {@code EdDSA} (a known
+     * limit, see core/README.md).
      */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"EC_P256, PEM", "EC_P384, PKCS12", "RSA_2048, PEM"})
