@@ -28,7 +28,8 @@ final class Pkcs12Reader {
      * The key entry of a PKCS#12 file.
      *
      * @param alias the entry's alias
-     * @param key its private key
+     * @param key its private key, as a key object of the standard algorithm name (whichever
+     *     provider's PKCS12 store read it)
      * @param chain its certificate chain, leaf first, as stored
      */
     record Entry(String alias, PrivateKey key, List<X509Certificate> chain) {
@@ -111,7 +112,7 @@ final class Pkcs12Reader {
                 }
                 chain.add(x509);
             }
-            return new Entry(alias, privateKey, chain);
+            return new Entry(alias, PrivateKeyReader.standardKey(privateKey), chain);
         } catch (GeneralSecurityException e) {
             throw new CredentialException(Reason.MALFORMED_PKCS12, file + " is a PKCS#12 key store whose entries"
                     + " cannot be read (" + e.getClass().getSimpleName() + "): re-export it", e);

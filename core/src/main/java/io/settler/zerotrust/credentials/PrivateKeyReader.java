@@ -2,15 +2,22 @@ package io.settler.zerotrust.credentials;
 
 import io.settler.zerotrust.credentials.CredentialException.Reason;
 import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.Provider;
+import java.security.Security;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Null;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
@@ -19,7 +26,6 @@ import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
 import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
 import org.bouncycastle.operator.InputDecryptorProvider;
@@ -32,13 +38,24 @@ import org.bouncycastle.pkcs.PKCSException;
  * PKCS#1 RSA and SEC1 EC (plain or legacy OpenSSL-encrypted). All parsing and decryption is Bouncy
  * Castle's; the BC provider is used as an explicit instance, never registered globally.
  *
- * <p>The resulting key object is made by the JDK's own key factories, not BC's: JSSE and the JDK's
- * signature providers refuse BC's EC key objects, and callers must not need BC registered to use
- * the key.
+ * <p>The key object is made by a JCA {@link KeyFactory} for the algorithm's standard name, never by
+ * Bouncy Castle's converter: that asks for an {@code ECDSA} factory, which only BC has, so with BC
+ * registered (as many applications do) an EC key came out named {@code ECDSA}, which JSSE matches
+ * to no key type, and every handshake failed. JSSE uses a key only if its algorithm name is
+ * exactly {@code RSA}, {@code EC} or {@code EdDSA}, so the factory is the first in the JCA's
+ * order whose key carries that name (BC's Ed25519 keys are named {@code Ed25519}; the JDK's, which
+ * follow, {@code EdDSA}).
  */
 final class PrivateKeyReader {
 
     private static final Provider BC = new BouncyCastleProvider();
+    /** The standard JCA names of the key algorithms {@link KeyPolicy} allows. */
+    private static final Map<ASN1ObjectIdentifier, String> STANDARD_NAMES = Map.of(
+            PKCSObjectIdentifiers.rsaEncryption, "RSA",
+            X9ObjectIdentifiers.id_ecPublicKey, "EC",
+            EdECObjectIdentifiers.id_Ed25519, "Ed25519");
+    /** The key algorithm names JSSE matches to its key types (it compares them exactly). */
+    private static final Set<String> JSSE_NAMES = Set.of("RSA", "EC", "EdDSA");
 
     private PrivateKeyReader() {
     }
@@ -58,8 +75,8 @@ final class PrivateKeyReader {
             // parses the key.
             KeyPolicy.checkAlgorithm(info.getPrivateKeyAlgorithm(), "the private key in " + where);
             try {
-                return new JcaPEMKeyConverter().getPrivateKey(info);
-            } catch (IOException | RuntimeException e) {
+                return keyObject(info);
+            } catch (GeneralSecurityException | IOException | RuntimeException e) {
                 throw new CredentialException(Reason.MALFORMED_PEM, where + " holds " + block.format()
                         + " that does not form a valid key (" + e.getClass().getSimpleName()
                         + "): the file is corrupt; replace it");
@@ -70,20 +87,51 @@ final class PrivateKeyReader {
     }
 
     /**
-     * The same key as a JDK key object when it has a PKCS#8 encoding (a Bouncy Castle key object,
-     * say, which JSSE cannot use); otherwise (a key in a hardware token) the key itself.
+     * The same key as a key object of the standard algorithm name, made as {@link #read} makes one
+     * (from a Bouncy Castle key object, say, or an {@code ECDSA} key a provider made), when it has a
+     * PKCS#8 encoding; otherwise (a key in a hardware token) the key itself.
      */
-    static PrivateKey toJdkKey(PrivateKey key) {
+    static PrivateKey standardKey(PrivateKey key) {
         byte[] encoded = "PKCS#8".equalsIgnoreCase(key.getFormat()) ? key.getEncoded() : null;
         if (encoded == null) {
             return key;
         }
         try {
-            return new JcaPEMKeyConverter().getPrivateKey(PrivateKeyInfo.getInstance(encoded));
-        } catch (IOException | RuntimeException e) {
+            return keyObject(PrivateKeyInfo.getInstance(encoded));
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
             return key; // an algorithm the JDK lacks: the key policy names and refuses it next
         } finally {
             Arrays.fill(encoded, (byte) 0);
+        }
+    }
+
+    /**
+     * The key object for {@code info}: from the first key factory, in the JCA's order, of the
+     * algorithm's standard name whose key JSSE can use (named as {@link #JSSE_NAMES} says), else
+     * from the first one. The algorithm must be one {@link KeyPolicy} allows; the DER copy is
+     * wiped afterwards.
+     */
+    private static PrivateKey keyObject(PrivateKeyInfo info) throws GeneralSecurityException, IOException {
+        ASN1ObjectIdentifier oid = info.getPrivateKeyAlgorithm().getAlgorithm();
+        String algorithm = STANDARD_NAMES.get(oid);
+        if (algorithm == null) {
+            throw new NoSuchAlgorithmException("no standard key factory for " + oid.getId());
+        }
+        byte[] der = info.getEncoded();
+        try {
+            PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
+            PrivateKey first = null;
+            Provider[] providers = Security.getProviders("KeyFactory." + algorithm);
+            for (Provider provider : providers == null ? new Provider[0] : providers) {
+                PrivateKey key = KeyFactory.getInstance(algorithm, provider).generatePrivate(spec);
+                if (JSSE_NAMES.contains(key.getAlgorithm())) {
+                    return key;
+                }
+                first = first == null ? key : first;
+            }
+            return first != null ? first : KeyFactory.getInstance(algorithm).generatePrivate(spec);
+        } finally {
+            Arrays.fill(der, (byte) 0);
         }
     }
 

@@ -288,7 +288,7 @@ public final class TlsIdentity {
             Objects.requireNonNull(privateKey, "privateKey");
             Objects.requireNonNull(chain, "chain");
             chain.forEach(certificate -> Objects.requireNonNull(certificate, "chain holds a null certificate"));
-            return new TlsIdentity(PrivateKeyReader.toJdkKey(privateKey), chain, clock.instant(),
+            return new TlsIdentity(PrivateKeyReader.standardKey(privateKey), chain, clock.instant(),
                     new Origin("the given chain", "the given private key"));
         }
 

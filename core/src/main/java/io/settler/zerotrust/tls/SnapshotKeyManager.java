@@ -4,8 +4,12 @@ import java.net.Socket;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECKey;
+import java.security.interfaces.EdECKey;
+import java.security.interfaces.RSAKey;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -63,18 +67,42 @@ final class SnapshotKeyManager extends X509ExtendedKeyManager {
      */
     private String aliasFor(String... keyTypes) {
         KeyMaterial now = current.get();
-        String algorithm = now.key().getAlgorithm();
+        String ours = keyTypeOf(now.key());
         for (String keyType : keyTypes) {
             if (keyType == null) {
                 continue;
             }
             int underscore = keyType.indexOf('_');
-            if ((underscore < 0 ? keyType : keyType.substring(0, underscore)).equalsIgnoreCase(algorithm)) {
+            if ((underscore < 0 ? keyType : keyType.substring(0, underscore)).equalsIgnoreCase(ours)) {
                 handedOut.putIfAbsent(now.alias(), now);
                 return now.alias();
             }
         }
         return null;
+    }
+
+    /**
+     * The JSSE key type of {@code key}, from what the key is rather than the name its provider
+     * gave it: Bouncy Castle, registered as a provider, names its EC keys {@code ECDSA}, and a
+     * provider may call Ed25519 keys {@code Ed25519} or {@code EdDSA}.
+     */
+    static String keyTypeOf(PrivateKey key) {
+        if (key instanceof ECKey) {
+            return "EC";
+        }
+        if (key instanceof EdECKey) {
+            return "EdDSA";
+        }
+        String algorithm = key.getAlgorithm();
+        if (key instanceof RSAKey && !"RSASSA-PSS".equalsIgnoreCase(algorithm)) {
+            return "RSA";
+        }
+        // A key without these interfaces (in a hardware token, say): its provider's name.
+        return switch (algorithm == null ? "" : algorithm.toUpperCase(Locale.ROOT)) {
+            case "ECDSA", "EC" -> "EC";
+            case "ED25519", "EDDSA" -> "EdDSA";
+            default -> algorithm;
+        };
     }
 
     private String[] aliasesFor(String keyType) {

@@ -5,6 +5,8 @@ import io.settler.zerotrust.trust.CertificateRules.Purpose;
 import io.settler.zerotrust.trust.CertificateRules.Role;
 import io.settler.zerotrust.trust.PeerVerificationException.Reason;
 import java.security.GeneralSecurityException;
+import java.security.NoSuchAlgorithmException;
+import java.security.Provider;
 import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
@@ -28,6 +30,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 /**
  * One path search: a depth-first walk from the leaf towards the trust anchors over the presented
@@ -62,6 +66,11 @@ final class PathSearch {
      * under one issuer: cross-signing and key rollover need two or three.
      */
     static final int MAX_CANDIDATES = 4;
+    /** Processes certificate policies over a whole path after a re-anchoring; never registered. */
+    private static final Provider POLICY_VALIDATOR = new BouncyCastleProvider();
+    /** The extensions that can make a path fail for its certificate policies (RFC 5280 4.2.1.11, .5, .14). */
+    private static final List<String> POLICY_EXTENSIONS = List.of(Extension.policyConstraints.getId(),
+            Extension.policyMappings.getId(), Extension.inhibitAnyPolicy.getId());
 
     private final Map<X500Principal, List<Anchor>> anchors;
     private final Map<X500Principal, List<CertificateView>> intermediates = new HashMap<>();
@@ -383,6 +392,10 @@ final class PathSearch {
      * verifier never takes a name from the common name and has checked every name form itself, so
      * such a refusal at certificate {@code i} is set aside and the JDK validates the rest of the
      * path, certificate {@code i} included, from the CA right above it (whose own checks passed).
+     * That CA and those above it are then validated already (the JDK works from the anchor down),
+     * and their path length, name constraints and key usage are this verifier's own checks of the
+     * whole path; their certificate policy state is not, so {@link #checkPolicies} processes the
+     * policies of the whole path once more.
      */
     private void jdkValidate(List<CertificateView> path, TrustAnchor anchor)
             throws PeerVerificationException {
@@ -390,7 +403,10 @@ final class PathSearch {
         TrustAnchor trustAnchor = anchor;
         while (true) {
             try {
-                jdkValidateOnce(path.subList(0, anchorIndex), trustAnchor);
+                pkixValidate(CertPathValidator.getInstance("PKIX"), path.subList(0, anchorIndex), trustAnchor);
+                if (anchorIndex < path.size() - 1) {
+                    checkPolicies(path, anchor);
+                }
                 return;
             } catch (CertPathValidatorException e) {
                 int index = e.getIndex();
@@ -403,11 +419,48 @@ final class PathSearch {
                         ? roleOf(index, path.size() - 1).describe(path.get(index)) : "the path";
                 throw new PeerVerificationException(reasonOf(e), "PKIX validation failed at " + who + ": "
                         + LogSafe.text(e.getMessage()), e);
+            } catch (NoSuchAlgorithmException e) {
+                throw new PeerVerificationException(Reason.MALFORMED, "this JVM has no PKIX validator", e);
             }
         }
     }
 
-    private void jdkValidateOnce(List<CertificateView> certificates, TrustAnchor anchor)
+    /**
+     * RFC 5280 policy processing (6.1.3 (d)-(f), 6.1.4 (a)-(b), (h)-(j), 6.1.5) over the whole path
+     * from the real trust anchor, after the JDK validated part of it from a CA below: that lost the
+     * policy state of every CA above (explicit policy required, mappings and anyPolicy inhibited,
+     * the valid policy tree). Only a policy constraints extension can make a path fail for its
+     * policies when, as here, any initial policy is acceptable; when no certificate has one (or
+     * policy mappings or inhibitAnyPolicy) there is nothing to check. Otherwise Bouncy Castle's PKIX
+     * validator (an explicit instance, never registered) processes the whole path: unlike the
+     * JDK's, it does not read a subject common name as a DNS name.
+     */
+    private void checkPolicies(List<CertificateView> path, TrustAnchor anchor) throws PeerVerificationException {
+        List<CertificateView> belowAnchor = path.subList(0, path.size() - 1);
+        if (belowAnchor.stream().noneMatch(PathSearch::constrainsPolicies)) {
+            return;
+        }
+        budget.charge(belowAnchor.size());
+        try {
+            pkixValidate(CertPathValidator.getInstance("PKIX", POLICY_VALIDATOR), belowAnchor, anchor);
+        } catch (CertPathValidatorException e) {
+            int index = e.getIndex();
+            String who = index >= 0 && index < belowAnchor.size()
+                    ? roleOf(index, path.size() - 1).describe(belowAnchor.get(index)) : "the path";
+            throw new PeerVerificationException(Reason.POLICY, "the certificate policies of the path do not hold"
+                    + " at " + who + " (" + LogSafe.text(e.getMessage()) + "): every CA's policy constraints"
+                    + " apply to the certificates below it; the CA must issue the certificate with a policy"
+                    + " its issuers require", e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new PeerVerificationException(Reason.MALFORMED, "Bouncy Castle has no PKIX validator", e);
+        }
+    }
+
+    private static boolean constrainsPolicies(CertificateView view) {
+        return POLICY_EXTENSIONS.stream().anyMatch(oid -> view.certificate.getExtensionValue(oid) != null);
+    }
+
+    private void pkixValidate(CertPathValidator validator, List<CertificateView> certificates, TrustAnchor anchor)
             throws CertPathValidatorException, PeerVerificationException {
         List<X509Certificate> list = new ArrayList<>();
         certificates.forEach(v -> list.add(v.certificate));
@@ -416,7 +469,7 @@ final class PathSearch {
             PKIXParameters parameters = new PKIXParameters(Set.of(anchor));
             parameters.setRevocationEnabled(false);
             parameters.setDate(Date.from(now));
-            CertPathValidator.getInstance("PKIX").validate(certPath, parameters);
+            validator.validate(certPath, parameters);
         } catch (CertPathValidatorException e) {
             throw e;
         } catch (GeneralSecurityException e) {

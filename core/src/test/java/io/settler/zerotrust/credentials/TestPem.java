@@ -176,6 +176,15 @@ final class TestPem {
         return generate("EC", new ECGenParameterSpec("secp256r1"));
     }
 
+    /**
+     * Whether {@code key} is named as JSSE requires ({@code RSA}, {@code EC}, {@code EdDSA}: it
+     * compares the name exactly), whichever providers are registered; never Bouncy Castle's
+     * {@code ECDSA} or {@code Ed25519}.
+     */
+    static boolean hasJsseAlgorithmName(PrivateKey key) {
+        return List.of("RSA", "EC", "EdDSA").contains(key.getAlgorithm());
+    }
+
     /** Whether {@code key} signs what {@code publicKey} verifies. */
     static boolean signsFor(PrivateKey key, PublicKey publicKey) {
         String algorithm = switch (publicKey.getAlgorithm()) {

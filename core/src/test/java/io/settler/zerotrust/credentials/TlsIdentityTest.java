@@ -168,13 +168,14 @@ class TlsIdentityTest {
     }
 
     @Test
-    void normalizesABouncyCastleKeyObjectToAJdkKey() throws Exception {
-        var bcKey = KeyFactory.getInstance("EC", TestPem.BC)
+    void normalizesABouncyCastleKeyObjectToAStandardKey() throws Exception {
+        var bcKey = KeyFactory.getInstance("ECDSA", TestPem.BC)
                 .generatePrivate(new PKCS8EncodedKeySpec(API.privateKey().getEncoded()));
 
         TlsIdentity identity = TlsIdentity.of(bcKey, API.chain());
 
-        assertThat(identity.privateKey().getClass().getName()).doesNotContain("bouncycastle");
+        assertThat(identity.privateKey().getAlgorithm()).isEqualTo("EC");
+        assertThat(TestPem.hasJsseAlgorithmName(identity.privateKey())).isTrue();
         assertThat(TestPem.signsFor(identity.privateKey(), API.certificate().getPublicKey())).isTrue();
     }
 
