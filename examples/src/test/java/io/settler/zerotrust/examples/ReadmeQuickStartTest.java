@@ -132,7 +132,7 @@ class ReadmeQuickStartTest {
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel channel) {     // TLS 1.3, client certificate, policy
-                            tls.addTo(channel);
+                            tls.addTo(channel);   // + handshake, request-head and idle timeouts, a cap per caller
                             channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
                                     tokens, application);
                         }
@@ -146,7 +146,7 @@ class ReadmeQuickStartTest {
                     .expectedServer("spiffe://demo.settler.test/api").build(); // the server must prove this name
             MtlsHttpClient http = MtlsHttpClient.builder(NettyMtls.builder(client).build())
                     .requestHeaders(BearerTokens.from(TokenSource.builder(gateway).build(), // fresh scoped tokens
-                            "spiffe://demo.settler.test/api", "orders:write"))
+                            "spiffe://demo.settler.test/api", "orders:write")) // sent only to a server proving it
                     .build();
             MtlsHttpClient.Response created = http.send("localhost", port,
                     new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/orders")).join();
@@ -210,6 +210,8 @@ class ReadmeQuickStartTest {
              StatefulRedisConnection<String, String> apiConnection = apiRedis.connect();
              StatefulRedisConnection<String, String> workerConnection = workerRedis.connect()) {
             // README:queue
+            // Once, as the operator: QueueConsumer.createGroup(operatorRedis, verifier, "workers") creates the
+            // stream and its group. A publisher never creates a stream: one Redis lost is refused, not re-made.
             QueuePublisher jobs = QueuePublisher.of(apiConnection.sync(),   // XADD to queue:{jobs}:api only
                     EnvelopeSigner.builder(apiTokens, "jobs").build());     // a one-time token per message
             jobs.publish("{\"orderId\":42}".getBytes(StandardCharsets.UTF_8));
