@@ -77,8 +77,8 @@ public class QueueBenchmark {
     public void setUp() throws Exception {
         DevCertificateAuthority ca = DevCertificateAuthority.create("bench.test");
         redis = LocalRedis.builder(ca).user(USER, PASSWORD, "~queue:* ~bench:* +xadd +xreadgroup +xack +xautoclaim"
-                + " +xpending +xinfo|stream +xinfo|groups +xtrim +xrange +xgroup|create +set +mget +@connection +acl|whoami"
-                + " +client|info").start();
+                + " +xpending +xinfo|stream +xinfo|groups +xtrim +xrange +xgroup|create +set +mget +@connection"
+                + " +acl|whoami +client|info").start();
         IssuedCertificate client = redis.clientCertificate(USER);
         passwordFile = Files.createTempFile("bench-queue", ".password");
         Files.writeString(passwordFile, PASSWORD);
