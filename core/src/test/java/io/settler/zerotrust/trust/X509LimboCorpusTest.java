@@ -29,10 +29,11 @@ import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs every case of the x509-limbo corpus ({@code shared/testdata/x509-limbo/limbo.json.gz}, found
- * by walking up from the module directory) through {@link PeerCertificateVerifier}, and the same
- * cases through a JDK baseline ({@link JdkBaseline}), then asserts the goals of the issue on the
- * cases in scope: no false accept at all, and no more false rejects than the JDK.
+ * Runs every case of the x509-limbo corpus ({@code core/src/test/data/x509-limbo/limbo.json.gz}, part
+ * of this repository; provenance and licence in its {@code NOTICE}) through
+ * {@link PeerCertificateVerifier}, and the same cases through a JDK baseline ({@link JdkBaseline}),
+ * then asserts the goals of the issue on the cases in scope: no false accept at all, and no more
+ * false rejects than the JDK.
  *
  * <h2>Scope</h2>
  * A case is in scope when it exercises what this verifier claims: a client verifying a server by a
@@ -61,7 +62,8 @@ import org.junit.jupiter.api.Test;
  */
 class X509LimboCorpusTest {
 
-    private static final Path CORPUS = Path.of("shared", "testdata", "x509-limbo", "limbo.json.gz");
+    /** Relative to the module directory; never looked for outside the repository. */
+    private static final Path CORPUS = Path.of("src", "test", "data", "x509-limbo", "limbo.json.gz");
     private static final int CORPUS_SIZE = 9_780;
     /** The JDK trust manager's false rejects over the whole corpus, per the corpus README. */
     private static final int PUBLISHED_JDK_FALSE_REJECTS = 84;
@@ -253,17 +255,20 @@ class X509LimboCorpusTest {
 
     // ---------------------------------------------------------------- corpus
 
-    /** Walks up from the working directory (surefire's is the module directory) to the shared corpus. */
+    /**
+     * The corpus in this module: under surefire's {@code basedir} property (the module directory),
+     * else under the working directory (an IDE's, normally the module directory too). A missing
+     * corpus fails the test; it is never skipped.
+     */
     static Path locateCorpus() {
-        Path start = Path.of("").toAbsolutePath();
-        for (Path dir = start; dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve(CORPUS);
-            if (Files.isRegularFile(candidate)) {
-                return candidate;
-            }
+        Path module = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
+        Path corpus = module.resolve(CORPUS);
+        if (!Files.isRegularFile(corpus)) {
+            fail("the x509-limbo corpus is missing: expected %s (module directory %s). It is part of this"
+                    + " repository (core/src/test/data/x509-limbo/); run the test from the core module directory"
+                    + " of a complete checkout", corpus, module);
         }
-        return fail("the x509-limbo corpus %s was not found in %s or any directory above it; it must be"
-                + " present for this test (see the issue: ../shared/testdata/x509-limbo/)", CORPUS, start);
+        return corpus;
     }
 
     @SuppressWarnings("unchecked")
