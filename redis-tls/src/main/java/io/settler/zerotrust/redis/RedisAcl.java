@@ -52,8 +52,8 @@ import java.util.regex.Pattern;
  *
  * <p>What each scope grants (everything else is denied; {@code default} is off):
  * <ul>
- *   <li>{@code queue:<q>:publish}: {@code XADD} to its own stream {@link #streamKey
- *       queue:{<q>}:<service>} only: no reads, no other publisher's stream;</li>
+ *   <li>{@code queue:<q>:publish}: {@code XADD} to its own stream {@code queue:{<q>}:<service>}
+ *       ({@link #streamKey}) only: no reads, no other publisher's stream;</li>
  *   <li>{@code queue:<q>:consume}: {@code XREADGROUP}, {@code XACK}, {@code XAUTOCLAIM},
  *       {@code XPENDING}, {@code XRANGE}, {@code XINFO STREAM|GROUPS} and {@code XTRIM} (of
  *       acknowledged entries) on

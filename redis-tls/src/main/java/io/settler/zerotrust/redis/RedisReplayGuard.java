@@ -34,7 +34,7 @@ import java.util.Objects;
  * handled; the ACL user then needs {@code +mget} there too.
  *
  * <p>The key is {@code <namespace>replay:<hex SHA-256 of issuer and jti>}: fixed length, and no
- * issuer or jti (with {@code :}, {@code {} or anything else in it) can collide with another pair
+ * issuer or jti (with {@code :}, <code>&#123;</code> or anything else in it) can collide with another pair
  * or pick the cluster slot. It expires with the token, so memory is bounded by the tokens still
  * valid. The ACL user needs {@code +set} on {@code <namespace>replay:*}, with read access too for the
  * {@code holder} variants (their {@code SET ... GET} reads the record). Works with a standalone
