@@ -405,11 +405,14 @@ public final class HardenedRedis implements AutoCloseable {
 
         /** The checked settings' TLS context; refusals are audited. */
         MtlsContext validated() {
+            MtlsContext.Builder tls;
             try {
                 if (uri != null) {
                     applyUri();
                 }
                 check();
+                tls = MtlsContext.client(credentials).auditLog(audit).clock(clock);
+                expectedServer.ifPresent(name -> expect(tls, name));
             } catch (RedisTlsException e) {
                 audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
                         .field("reason", e.reason())
@@ -419,12 +422,19 @@ public final class HardenedRedis implements AutoCloseable {
                         .build());
                 throw e;
             }
-            MtlsContext.Builder tls = MtlsContext.client(credentials).auditLog(audit).clock(clock);
-            expectedServer.ifPresent(tls::expectedServer);
             if (allowTls12) {
                 tls.allowTls12();
             }
             return tls.build();
+        }
+
+        /** The expected server name, or a refusal with the name parser's own message. */
+        private static void expect(MtlsContext.Builder tls, String name) {
+            try {
+                tls.expectedServer(name);
+            } catch (IllegalArgumentException e) {
+                throw invalid("expectedServer must be a SPIFFE ID, a DNS name or an IP address: " + e.getMessage());
+            }
         }
 
         Set<String> allowedProtocols() {

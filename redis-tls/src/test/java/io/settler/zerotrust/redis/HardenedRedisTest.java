@@ -108,6 +108,14 @@ class HardenedRedisTest {
     }
 
     @Test
+    void mistypedSpiffeIdAsExpectedServerGetsTheSpiffeIdError(LocalRedis redis) throws IOException {
+        RedisTlsException refused = assertRefusedAtBuild(builder(redis).expectedServer("spiffe:/example.org/redis"),
+                RedisTlsException.Reason.INVALID_CONFIGURATION);
+        assertThat(refused.getMessage()).contains("'spiffe:/example.org/redis' is not a SPIFFE ID: it must start"
+                + " with spiffe://").doesNotContain("IP address");
+    }
+
+    @Test
     void refusesDefaultUser(LocalRedis redis) throws IOException {
         assertRefusedAtBuild(builder(redis).user("default"), RedisTlsException.Reason.INVALID_CONFIGURATION);
     }
