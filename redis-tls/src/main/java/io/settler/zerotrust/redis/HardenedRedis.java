@@ -17,16 +17,20 @@ import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.network.ConnectFailures;
 import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.trust.PeerVerificationException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 
@@ -125,9 +129,10 @@ public final class HardenedRedis implements AutoCloseable {
         try {
             connection = client.connect(codec);
         } catch (RuntimeException e) {
-            throw refuse(classify(e), "cannot connect to " + this + " within its bounds (connectTimeout "
-                    + connectTimeout + " for the TCP connect and again for the TLS handshake, commandTimeout "
-                    + commandTimeout + " per round trip): " + describe(e), e);
+            String why = connectHint(e, host, port).orElse("not within its bounds (connectTimeout " + connectTimeout
+                    + " for the TCP connect and again for the TLS handshake, commandTimeout " + commandTimeout
+                    + " per round trip)");
+            throw refuse(classify(e), "cannot connect to " + this + ": " + why + ": " + describe(e), e);
         }
         try {
             prove(connection);
@@ -244,6 +249,43 @@ public final class HardenedRedis implements AutoCloseable {
             }
         }
         return RedisTlsException.Reason.CONNECTION_FAILED;
+    }
+
+    /**
+     * What to fix after a failed connect to {@code host:port}, when the failure shows it: nothing
+     * listens there; core's verifier found no path from the server's certificate to the trust
+     * bundle; or the server refused the CA of our certificate ({@code unknown_ca}). Empty otherwise.
+     */
+    static Optional<String> connectHint(Throwable e, String host, int port) {
+        List<Throwable> all = failures(e).toList();
+        Optional<String> nothingThere = all.stream().map(t -> ConnectFailures.describe(t, host, port))
+                .flatMap(Optional::stream).findFirst();
+        if (nothingThere.isPresent()) {
+            return nothingThere;
+        }
+        if (all.stream().anyMatch(t -> t instanceof PeerVerificationException refused
+                && refused.reason() == PeerVerificationException.Reason.UNTRUSTED_ISSUER)) {
+            return Optional.of("the server's certificate is not from a CA in this service's trust bundle (or the"
+                    + " server does not send its intermediate CA): add the CA that issued it to the trust bundle of"
+                    + " credentials(...)");
+        }
+        if (all.stream().anyMatch(t -> String.valueOf(t.getMessage()).contains("alert: unknown_ca"))) {
+            return Optional.of("the Redis server does not trust the CA of this service's certificate: add it to the"
+                    + " server's tls-ca-cert-file");
+        }
+        return Optional.empty();
+    }
+
+    /** {@code e}, its causes and the exceptions suppressed by any of them (Lettuce reports each seed's failure so). */
+    static Stream<Throwable> failures(Throwable e) {
+        Stream.Builder<Throwable> all = Stream.builder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            all.add(t);
+            for (Throwable suppressed : t.getSuppressed()) {
+                all.add(suppressed);
+            }
+        }
+        return all.build();
     }
 
     /** The innermost messages, which say what failed; Lettuce's outer ones only name the URI. */

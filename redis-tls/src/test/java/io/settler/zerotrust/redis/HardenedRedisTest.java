@@ -128,9 +128,36 @@ class HardenedRedisTest {
                 TlsIdentity.of(mine.privateKey(), mine.chain()),
                 TrustBundle.of(List.of(other.rootCertificate())));
         try (HardenedRedis client = builder(redis).credentials(trustsOtherCa).build()) {
-            assertRefusedOnConnect(client, RedisTlsException.Reason.HANDSHAKE_FAILED);
+            assertThat(assertRefusedOnConnect(client, RedisTlsException.Reason.HANDSHAKE_FAILED).getMessage())
+                    .contains("the server's certificate is not from a CA in this service's trust bundle");
         }
         assertThat(audit.named("peer.refused")).isNotEmpty();
+    }
+
+    @Test
+    void serverRefusingOurCaSaysToAddItToTheServersCaFile(LocalRedis redis) throws IOException {
+        IssuedCertificate fromAnotherCa = DevCertificateAuthority.create("other.test").leaf(USER).client().issue();
+        try (HardenedRedis client = builder(redis)
+                .credentials(RedisTestSupport.credentials(redis, fromAnotherCa)).build()) {
+            RedisTlsException refused = assertRefusedOnConnect(client, RedisTlsException.Reason.HANDSHAKE_FAILED);
+            assertThat(refused.getMessage()).as(refused.getMessage()).contains("the Redis server does not trust the CA"
+                    + " of this service's certificate: add it to the server's tls-ca-cert-file")
+                    .doesNotContain("within its bounds");
+        }
+    }
+
+    @Test
+    void connectionRefusedSaysNothingListensWithoutACertificateHint(LocalRedis redis) throws IOException {
+        int port;
+        try (java.net.ServerSocket closedAgain = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closedAgain.getLocalPort();
+        }
+        try (HardenedRedis client = builder(redis).host("127.0.0.1").port(port).build()) {
+            RedisTlsException refused = assertRefusedOnConnect(client, RedisTlsException.Reason.CONNECTION_FAILED);
+            assertThat(refused.getMessage()).contains("nothing listens on 127.0.0.1:" + port
+                    + " (is the server running? is the port right?)").doesNotContain("certificate")
+                    .doesNotContain("trust bundle");
+        }
     }
 
     @Test
@@ -228,11 +255,12 @@ class HardenedRedisTest {
         return refused;
     }
 
-    private void assertRefusedOnConnect(HardenedRedis client, RedisTlsException.Reason reason) {
+    private RedisTlsException assertRefusedOnConnect(HardenedRedis client, RedisTlsException.Reason reason) {
         RedisTlsException refused = catchRefusal(client::connect);
         assertThat(refused.reason()).as(refused.getMessage()).isEqualTo(reason);
         assertThat(audit.named("redis.refused")).anyMatch(hasReason(reason));
         assertThat(audit.named("redis.connected")).isEmpty();
+        return refused;
     }
 
     private static Predicate<AuditEvent> hasReason(RedisTlsException.Reason reason) {
