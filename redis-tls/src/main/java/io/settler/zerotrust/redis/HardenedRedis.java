@@ -349,7 +349,10 @@ public final class HardenedRedis implements AutoCloseable {
             return this;
         }
 
-        /** Where the ACL password comes from; read on every connect and reconnect. Required. */
+        /**
+         * Where the ACL password comes from; read once by {@link #build()} (a missing or unreadable
+         * secret fails there) and again on every connect and reconnect. Required.
+         */
         public Builder password(PasswordSource passwords) {
             this.passwords = Objects.requireNonNull(passwords, "passwords");
             return this;
@@ -610,6 +613,8 @@ public final class HardenedRedis implements AutoCloseable {
                 throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING, "no password source: set "
                         + "password(PasswordSource.fromFile(...)) or password(PasswordSource.fromEnvironment(...))");
             }
+            // Read once now: a missing, empty or unreadable secret fails build(), not the first connect.
+            Arrays.fill(passwords.password(), '\0');
             if (credentials == null) {
                 throw invalid("set credentials(...) to the CredentialSource with this service's certificate and "
                         + "the CA that issued the Redis server's certificate");

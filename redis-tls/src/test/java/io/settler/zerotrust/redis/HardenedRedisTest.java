@@ -116,6 +116,14 @@ class HardenedRedisTest {
     }
 
     @Test
+    void missingPasswordFileFailsAtBuildNotAtFirstConnect(LocalRedis redis) throws IOException {
+        Path absent = dir.resolve("not-mounted-yet");
+        RedisTlsException refused = assertRefusedAtBuild(builder(redis).password(PasswordSource.fromFile(absent)),
+                RedisTlsException.Reason.PASSWORD_UNREADABLE);
+        assertThat(refused.getMessage()).contains("the password file " + absent + " does not exist");
+    }
+
+    @Test
     void refusesDefaultUser(LocalRedis redis) throws IOException {
         assertRefusedAtBuild(builder(redis).user("default"), RedisTlsException.Reason.INVALID_CONFIGURATION);
     }
