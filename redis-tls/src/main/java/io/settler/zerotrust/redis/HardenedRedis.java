@@ -153,7 +153,7 @@ public final class HardenedRedis implements AutoCloseable {
         return user;
     }
 
-    /** Shuts the client and its threads down. */
+    /** Shuts the client and its threads down (not those of {@link Builder#clientResources}, which you own). */
     @Override
     public void close() {
         client.shutdown();
@@ -316,6 +316,7 @@ public final class HardenedRedis implements AutoCloseable {
         Duration connectTimeout = Duration.ofSeconds(5);
         private int requestQueueSize = 10_000;
         private int ioThreads = 2;
+        private ClientResources ownedResources;
         AuditLog audit = AuditLog.slf4j();
         Clock clock = Clock.systemUTC();
 
@@ -416,6 +417,18 @@ public final class HardenedRedis implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Lettuce resources you own, e.g. with metrics or tracing: the client runs on their threads,
+         * records into their latency recorder and tracing, and publishes its events to their bus too;
+         * the TLS handshake guard is added after their Netty customizer. {@link HardenedRedis#close()}
+         * does not shut them down; you do, after closing the client. {@link #ioThreads} then does not
+         * apply. Default: resources of the client's own.
+         */
+        public Builder clientResources(ClientResources resources) {
+            this.ownedResources = Objects.requireNonNull(resources, "resources");
+            return this;
+        }
+
         /** Where refusals, handshakes and the posture go (default {@link AuditLog#slf4j()}). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
@@ -486,8 +499,10 @@ public final class HardenedRedis implements AutoCloseable {
             return allowTls12 ? Set.of(TLS13, TLS12) : Set.of(TLS13);
         }
 
+        /** The client's resources; shutting them down stops only what they made themselves. */
         ClientResources resources(TlsHandshakeGuard guard) {
-            ClientResources resources = DefaultClientResources.builder()
+            ClientResources resources = ownedResources != null ? SharedClientResources.around(ownedResources, guard)
+                    : DefaultClientResources.builder()
                     .ioThreadPoolSize(ioThreads)
                     .computationThreadPoolSize(ioThreads)
                     .nettyCustomizer(guard)

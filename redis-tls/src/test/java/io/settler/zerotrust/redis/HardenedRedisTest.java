@@ -76,6 +76,40 @@ class HardenedRedisTest {
     }
 
     @Test
+    void runsOnClientResourcesTheUserOwnsAndLeavesThemRunning(LocalRedis redis) throws IOException {
+        java.util.concurrent.atomic.AtomicInteger usersChannels = new java.util.concurrent.atomic.AtomicInteger();
+        io.lettuce.core.resource.ClientResources owned = io.lettuce.core.resource.DefaultClientResources.builder()
+                .ioThreadPoolSize(1).computationThreadPoolSize(1)
+                .nettyCustomizer(new io.lettuce.core.resource.NettyCustomizer() {
+                    @Override
+                    public void afterChannelInitialized(io.netty.channel.Channel channel) {
+                        usersChannels.incrementAndGet();
+                    }
+                })
+                .build();
+        List<io.lettuce.core.event.Event> usersEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+        reactor.core.Disposable listening = owned.eventBus().get().subscribe(usersEvents::add);
+        try {
+            for (int round = 0; round < 2; round++) { // the second client runs on what the first left running
+                try (HardenedRedis client = builder(redis).clientResources(owned).build();
+                     StatefulRedisConnection<String, String> connection = client.connect()) {
+                    assertThat(connection.sync().ping()).isEqualTo("PONG");
+                }
+                assertThat(owned.eventExecutorGroup().isShuttingDown()).isFalse();
+            }
+            assertThat(usersChannels).hasValue(2);
+            assertThat(audit.named("redis.tls.handshake")).hasSize(2); // our guard saw both handshakes
+            assertThat(audit.named("redis.connected")).hasSize(2);
+            RedisTestSupport.await(java.time.Duration.ofSeconds(5), "the client's events on the user's bus",
+                    () -> usersEvents.stream().anyMatch(
+                            e -> e instanceof io.lettuce.core.event.connection.ConnectionActivatedEvent));
+        } finally {
+            listening.dispose();
+            owned.shutdown();
+        }
+    }
+
+    @Test
     void refusesPlaintextRedisUri(LocalRedis redis) throws IOException {
         HardenedRedis.Builder builder = builder(redis).uri("redis://localhost:" + redis.tlsPort());
         assertRefusedAtBuild(builder, RedisTlsException.Reason.PLAINTEXT_SCHEME);
