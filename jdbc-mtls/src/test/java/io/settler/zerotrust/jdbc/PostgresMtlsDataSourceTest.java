@@ -254,6 +254,23 @@ class PostgresMtlsDataSourceTest {
     }
 
     @Test
+    void hikariMetricsAttachAfterBuild() throws SQLException {
+        java.util.List<String> tracked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (PostgresMtlsDataSource dataSource = builder().poolName("jd-metrics").build()) {
+            dataSource.setMetricsTrackerFactory((poolName, stats) -> new com.zaxxer.hikari.metrics.IMetricsTracker() {
+                @Override
+                public void recordConnectionAcquiredNanos(long nanos) {
+                    tracked.add(poolName + " acquired");
+                }
+            });
+            try (Connection connection = dataSource.getConnection()) {
+                assertThat(connection.isValid(1)).isTrue();
+            }
+        }
+        assertThat(tracked).contains("jd-metrics acquired");
+    }
+
+    @Test
     void closingRemovesTheDriverRegistryEntry() {
         PostgresMtlsDataSource dataSource = builder().build();
         String key = dataSource.registryKey();
