@@ -421,8 +421,8 @@ public final class HardenedRedis implements AutoCloseable {
          * Lettuce resources you own, e.g. with metrics or tracing: the client runs on their threads,
          * records into their latency recorder and tracing, and publishes its events to their bus too;
          * the TLS handshake guard is added after their Netty customizer. {@link HardenedRedis#close()}
-         * does not shut them down; you do, after closing the client. {@link #ioThreads} then does not
-         * apply. Default: resources of the client's own.
+         * does not shut them down; you do, after closing the client. {@link #ioThreads(int)} does not
+         * apply then. Default: resources of the client's own.
          */
         public Builder clientResources(ClientResources resources) {
             this.ownedResources = Objects.requireNonNull(resources, "resources");
