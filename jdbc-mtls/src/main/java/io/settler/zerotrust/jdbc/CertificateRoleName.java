@@ -87,9 +87,10 @@ final class CertificateRoleName {
                 String cn = identity.toString();
                 String own = identity.path();
                 if (!own.equals(role) && ROLE_NAME.matcher(own).matches()) {
+                    // Short: the audit event's detail keeps 300 characters.
                     return Optional.of("the certificate's CN is " + cn + ", which pg_ident.conf maps to role " + own
-                            + " (the usual mapping: the SPIFFE ID's service name), not " + role + "; the pool asked"
-                            + " for role " + role + ": use the credentials of " + role + " or set role(\"" + own + "\")");
+                            + "; the pool asked for role " + role + ": use the credentials of " + role
+                            + " or set role(\"" + own + "\")");
                 }
                 return Optional.of("pg_ident.conf does not map the certificate's CN " + cn + " to role " + role
                         + ": use the credentials of " + role + ", set role(...) to the role pg_ident.conf maps " + cn
