@@ -4,6 +4,7 @@ import io.settler.zerotrust.audit.LogSafe;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A service identity in SPIFFE form, {@code spiffe://<trust-domain>/<path>}, as carried in the
@@ -29,10 +30,13 @@ public record ServiceIdentity(String trustDomain, String path) {
     public ServiceIdentity {
         Objects.requireNonNull(trustDomain, "trustDomain");
         Objects.requireNonNull(path, "path");
-        checkTrustDomain(trustDomain);
-        checkPath(path);
-        if ((PREFIX + trustDomain + "/" + path).getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
-            throw new InvalidServiceIdentityException("a SPIFFE ID may be at most " + MAX_ID_BYTES + " bytes long");
+        String id = PREFIX + trustDomain + "/" + path;
+        Optional<String> broken = trustDomainProblem(trustDomain).or(() -> pathProblem(path));
+        if (broken.isEmpty() && id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
+            broken = Optional.of("a SPIFFE ID may be at most " + MAX_ID_BYTES + " bytes long");
+        }
+        if (broken.isPresent()) {
+            throw new InvalidServiceIdentityException(id, broken.get());
         }
     }
 
@@ -59,14 +63,14 @@ public record ServiceIdentity(String trustDomain, String path) {
     public static ServiceIdentity parse(String spiffeId) {
         Objects.requireNonNull(spiffeId, "spiffeId");
         if (!spiffeId.startsWith(PREFIX)) {
-            throw new InvalidServiceIdentityException(
-                    "a SPIFFE ID starts with 'spiffe://' (lower case); got a value that does not");
+            throw new InvalidServiceIdentityException(spiffeId,
+                    "it must start with spiffe:// (lower case), e.g. spiffe://example.org/api");
         }
         String rest = spiffeId.substring(PREFIX.length());
         int slash = rest.indexOf('/');
         if (slash < 0) {
-            throw new InvalidServiceIdentityException(
-                    "a service identity needs a path after the trust domain, e.g. spiffe://example.org/api");
+            throw new InvalidServiceIdentityException(spiffeId,
+                    "it needs a path after the trust domain, e.g. spiffe://example.org/api");
         }
         return new ServiceIdentity(rest.substring(0, slash), rest.substring(slash + 1));
     }
@@ -87,44 +91,46 @@ public record ServiceIdentity(String trustDomain, String path) {
         return PREFIX + trustDomain + "/" + path;
     }
 
-    private static void checkTrustDomain(String trustDomain) {
+    /** Which rule the trust domain breaks, if any. */
+    private static Optional<String> trustDomainProblem(String trustDomain) {
         if (trustDomain.isEmpty()) {
-            throw new InvalidServiceIdentityException("the trust domain is empty");
+            return Optional.of("the trust domain is empty");
         }
         if (trustDomain.length() > MAX_TRUST_DOMAIN_LENGTH) {
-            throw new InvalidServiceIdentityException(
-                    "the trust domain may be at most " + MAX_TRUST_DOMAIN_LENGTH + " characters long");
+            return Optional.of("the trust domain may be at most " + MAX_TRUST_DOMAIN_LENGTH + " characters long");
         }
         for (int i = 0; i < trustDomain.length(); i++) {
             char c = trustDomain.charAt(i);
             if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')) {
-                throw new InvalidServiceIdentityException("the trust domain may hold only lower-case letters, digits,"
-                        + " '.', '-' and '_' (no port, user info or upper case); found '" + printable(c) + "'");
+                return Optional.of("the trust domain may hold only lower-case letters, digits, '.', '-' and '_'"
+                        + " (no port, user info or upper case); found '" + printable(c) + "'");
             }
         }
+        return Optional.empty();
     }
 
-    private static void checkPath(String path) {
+    /** Which rule the path breaks, if any. */
+    private static Optional<String> pathProblem(String path) {
         if (path.isEmpty()) {
-            throw new InvalidServiceIdentityException(
-                    "a service identity needs a non-empty path, e.g. spiffe://example.org/api");
+            return Optional.of("it needs a non-empty path, e.g. spiffe://example.org/api");
         }
         for (String segment : path.split("/", -1)) {
             if (segment.isEmpty()) {
-                throw new InvalidServiceIdentityException("the path has an empty segment ('//' or a trailing '/')");
+                return Optional.of("the path has an empty segment ('//' or a trailing '/')");
             }
             if (segment.equals(".") || segment.equals("..")) {
-                throw new InvalidServiceIdentityException("the path may not hold '.' or '..' segments");
+                return Optional.of("the path may not hold '.' or '..' segments");
             }
             for (int i = 0; i < segment.length(); i++) {
                 char c = segment.charAt(i);
                 if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                         || c == '.' || c == '-' || c == '_')) {
-                    throw new InvalidServiceIdentityException("path segments may hold only letters, digits, '.', '-'"
-                            + " and '_' (no query, fragment or percent-encoding); found '" + printable(c) + "'");
+                    return Optional.of("path segments may hold only letters, digits, '.', '-' and '_' (no query,"
+                            + " fragment or percent-encoding); found '" + printable(c) + "'");
                 }
             }
         }
+        return Optional.empty();
     }
 
     private static String printable(char c) {

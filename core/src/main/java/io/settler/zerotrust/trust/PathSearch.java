@@ -228,19 +228,24 @@ final class PathSearch {
      */
     private boolean acceptIssuer(List<CertificateView> path, CertificateView issuer, Role role)
             throws PeerVerificationException {
-        Optional<PeerVerificationException> problem = caChecks.computeIfAbsent(issuer, v -> checkIssuer(v, role));
-        if (problem.isPresent()) {
-            record(problem.get(), path.size() + 1);
-            return false;
-        }
         CertificateView current = path.get(path.size() - 1);
+        // First: a CA no anchor vouches for never joins a path, so that is what to report, not its
+        // other faults (a root the peer sends, which this side does not trust, lacks an AKI, say).
         if (role == Role.INTERMEDIATE && !anchored.contains(issuer)) {
             if (path.size() + 1 > bestScore) { // a peer may present dozens: build the message only when it counts
                 record(new PeerVerificationException(Reason.UNTRUSTED_ISSUER, role.describe(issuer) + ", the issuer"
-                        + " of " + describe(current, path.size() == 1) + ", is not signed by a trust anchor nor by a"
-                        + " CA that is; the peer must send the intermediates that lead to a CA this side trusts"),
+                        + " of " + describe(current, path.size() == 1) + (issuer.selfIssued
+                        ? ", is a root CA that is not in this side's trust bundle: add it there if the peer is to be"
+                                + " trusted"
+                        : ", is not signed by a trust anchor nor by a CA that is; the peer must send the"
+                                + " intermediates that lead to a CA this side trusts")),
                         path.size() + 1);
             }
+            return false;
+        }
+        Optional<PeerVerificationException> problem = caChecks.computeIfAbsent(issuer, v -> checkIssuer(v, role));
+        if (problem.isPresent()) {
+            record(problem.get(), path.size() + 1);
             return false;
         }
         Optional<Boolean> verifies = signatureVerifies(current, issuer);

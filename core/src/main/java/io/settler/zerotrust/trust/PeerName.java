@@ -49,18 +49,19 @@ public sealed interface PeerName permits PeerName.Dns, PeerName.Ip, PeerName.Ide
     }
 
     /**
-     * Picks the form from the text: {@code spiffe://...} is an identity, an IP literal is an
-     * address, anything else must be a DNS host name.
+     * Picks the form from the text: {@code spiffe:...} (any case) is an identity, an IP literal is
+     * an address, anything else must be a DNS host name. A mistyped SPIFFE ID such as
+     * {@code spiffe:/example.org/api} thus gets the SPIFFE ID parser's error, not the IP parser's.
      *
      * @param text the expected name
      * @return the name
      * @throws IllegalArgumentException if the text fits none of the forms
      * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if it starts with
-     *     {@code spiffe://} but is not a valid SPIFFE ID
+     *     {@code spiffe:} but is not a valid SPIFFE ID
      */
     static PeerName parse(String text) {
         Objects.requireNonNull(text, "text");
-        if (text.startsWith("spiffe://")) {
+        if (text.regionMatches(true, 0, "spiffe:", 0, "spiffe:".length())) {
             return identity(ServiceIdentity.parse(text));
         }
         if (DnsNames.looksLikeIpLiteral(text)) {

@@ -58,4 +58,25 @@ class ServiceIdentityTest {
                 .isInstanceOf(InvalidServiceIdentityException.class)
                 .hasMessageContaining("2048");
     }
+
+    @Test
+    void showsTheRefusedValueEscaped() {
+        assertThatThrownBy(() -> ServiceIdentity.parse("spiffe://example.org/api?x=1"))
+                .isInstanceOf(InvalidServiceIdentityException.class)
+                .hasMessageStartingWith("'spiffe://example.org/api?x=1' is not a SPIFFE ID: ")
+                .hasMessageContaining("found '?'");
+        assertThatThrownBy(() -> ServiceIdentity.of("example.org", "../etc"))
+                .hasMessageStartingWith("'spiffe://example.org/../etc' is not a SPIFFE ID: ");
+        assertThatThrownBy(() -> ServiceIdentity.parse("spiffe://example.org/a\nforged: line"))
+                .hasMessageStartingWith("'spiffe://example.org/a\\u000aforged: line' is not a SPIFFE ID: ")
+                .hasMessageNotContaining("\n");
+    }
+
+    @Test
+    void tellsAMistypedSchemeItMustStartWithSpiffeSlashSlash() {
+        assertThatThrownBy(() -> ServiceIdentity.parse("spiffe:/example.org/api"))
+                .isInstanceOf(InvalidServiceIdentityException.class)
+                .hasMessage("'spiffe:/example.org/api' is not a SPIFFE ID: it must start with spiffe:// (lower case),"
+                        + " e.g. spiffe://example.org/api");
+    }
 }

@@ -253,6 +253,18 @@ class MtlsContextTest {
                 .isEqualTo(Reason.NAME_MISMATCH);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"spiffe:/example.org/api", "spiffe:example.org/api", "SPIFFE://example.org/api"})
+    void mistypedSpiffeIdAsExpectedServerGetsTheSpiffeIdError(String mistyped) {
+        MtlsContext.Builder client = MtlsContext.client(credentials(CA.leaf("worker").issue()));
+
+        assertThatThrownBy(() -> client.expectedServer(mistyped))
+                .isInstanceOf(io.settler.zerotrust.identity.InvalidServiceIdentityException.class)
+                .hasMessage("'" + mistyped + "' is not a SPIFFE ID: it must start with spiffe:// (lower case),"
+                        + " e.g. spiffe://example.org/api")
+                .hasMessageNotContaining("IP address");
+    }
+
     @Test
     void clientVerifiesServerSpiffeIdentity() throws Exception {
         MtlsContext expectsApi = MtlsContext.client(credentials(CA.leaf("worker").issue()))

@@ -104,6 +104,21 @@ class PeerCertificateVerifierTest {
                 Reason.UNTRUSTED_ISSUER);
     }
 
+    @Test
+    void aRootSentByThePeerThatIsNotTrustedIsReportedAsNotInTheTrustBundle() {
+        DevCertificateAuthority other = DevCertificateAuthority.create("other.org");
+        IssuedCertificate api = other.leaf("api").server().issue();
+
+        // The peer sends its root, which lacks an authority key identifier as roots may: the
+        // message names the missing trust, not the AKI.
+        assertThatThrownBy(() -> verifier.verifyServer(List.of(api.certificate(), other.rootCertificate()),
+                PeerName.identity(ServiceIdentity.parse("spiffe://other.org/api"))))
+                .isInstanceOfSatisfying(PeerVerificationException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.UNTRUSTED_ISSUER))
+                .hasMessageContaining("is a root CA that is not in this side's trust bundle")
+                .hasMessageNotContaining("authority key identifier");
+    }
+
     // ------------------------------------------------------------------ refused: time
 
     @Test

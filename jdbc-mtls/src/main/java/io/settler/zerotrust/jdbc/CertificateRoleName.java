@@ -5,9 +5,11 @@ import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.jdbc.InsecureDataSourceException.Reason;
 import java.security.cert.X509Certificate;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import javax.naming.NamingEnumeration;
 import javax.naming.NamingException;
 import javax.naming.directory.Attribute;
@@ -25,6 +27,8 @@ final class CertificateRoleName {
 
     /** RFC 5280 {@code ub-common-name}. */
     static final int MAX_COMMON_NAME_LENGTH = 64;
+    /** A plain PostgreSQL role name, as the pool accepts it. */
+    static final Pattern ROLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.\\-]{0,62}");
 
     private CertificateRoleName() {
     }
@@ -62,6 +66,38 @@ final class CertificateRoleName {
                     + " the CN to a role, so any other CN could log in as another service's role; issue it with"
                     + " exactly one CN, " + identity);
         }
+    }
+
+    /**
+     * What to fix when PostgreSQL refused a certificate login ({@code 28000}, "certificate
+     * authentication failed for user ..."): pg_ident.conf does not map the certificate's CN to the
+     * role the pool asked for. With the usual mapping ({@link PostgresServerConfig}, the testkit) a
+     * one-segment SPIFFE ID such as {@code spiffe://example.org/api} maps to the role of its path,
+     * {@code api}.
+     *
+     * @param failure what the first connection threw
+     * @param identity the SPIFFE ID of the certificate presented, also its CN ({@link #requireMappable})
+     * @param role the role the pool asked for
+     * @return the explanation, or empty if PostgreSQL refused for another reason
+     */
+    static Optional<String> refusedLogin(Throwable failure, ServiceIdentity identity, String role) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && "28000".equals(sql.getSQLState())
+                    && String.valueOf(sql.getMessage()).contains("certificate authentication failed")) {
+                String cn = identity.toString();
+                String own = identity.path();
+                if (!own.equals(role) && ROLE_NAME.matcher(own).matches()) {
+                    // Short: the audit event's detail keeps 300 characters.
+                    return Optional.of("the certificate's CN is " + cn + ", which pg_ident.conf maps to role " + own
+                            + "; the pool asked for role " + role + ": use the credentials of " + role
+                            + " or set role(\"" + own + "\")");
+                }
+                return Optional.of("pg_ident.conf does not map the certificate's CN " + cn + " to role " + role
+                        + ": use the credentials of " + role + ", set role(...) to the role pg_ident.conf maps " + cn
+                        + " to, or map it (PostgresServerConfig.identLines()) and reload the server");
+            }
+        }
+        return Optional.empty();
     }
 
     /** Every CN of the certificate's subject, in the order the subject lists them. */

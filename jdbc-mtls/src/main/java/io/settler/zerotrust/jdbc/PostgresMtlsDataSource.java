@@ -9,6 +9,7 @@ import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSnapshot;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.jdbc.InsecureDataSourceException.Reason;
+import io.settler.zerotrust.network.ConnectFailures;
 import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.sql.Connection;
@@ -24,7 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -219,8 +219,6 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
      * Not thread-safe; the data source it builds is.
      */
     public static final class Builder {
-        private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.\\-]{0,62}");
-
         private String host;
         private int port = 5432;
         private String database;
@@ -447,10 +445,8 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                 DriverRegistry.remove(key);
                 throw StartupChecks.refuse(audit, clock, name, new InsecureDataSourceException(
                         Reason.CONNECTION_FAILED, "the first connection to " + host + ":" + port + "/" + database
-                        + " as " + role + " failed: " + LogSafe.text(rootMessage(e)) + "; check that the server"
-                        + " accepts this role's certificate (pg_hba.conf hostssl ... cert), that its certificate"
-                        + " names " + expectedServer.orElse(host) + " and chains to the trust bundle, and that it"
-                        + " speaks TLS 1.3", e));
+                        + " as " + role + " failed: " + firstConnectionAdvice(e) + " ("
+                        + LogSafe.text(rootMessage(e)) + ")", e));
             }
             try {
                 StartupChecks.verify(dataSource, credentials.current(), readOnly);
@@ -480,6 +476,16 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             return dataSource;
         }
 
+        /** What to fix after the first connection failed: the TCP connect, the role mapping, or else TLS. */
+        private String firstConnectionAdvice(RuntimeException e) {
+            return ConnectFailures.describe(e, host, port)
+                    .or(() -> credentials.current().identity().identity()
+                            .flatMap(identity -> CertificateRoleName.refusedLogin(e, identity, role)))
+                    .orElseGet(() -> "check that the server accepts this role's certificate (pg_hba.conf hostssl"
+                            + " ... cert), that its certificate names " + expectedServer.orElse(host) + " and chains"
+                            + " to the trust bundle, and that it speaks TLS 1.3");
+        }
+
         /** The client's read bound, in the whole seconds pgjdbc takes. */
         Duration effectiveSocketTimeout() {
             Duration wanted = socketTimeout.orElseGet(() -> statementTimeout
@@ -502,7 +508,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             Objects.requireNonNull(database, "database is required");
             Objects.requireNonNull(role, "role is required");
             Objects.requireNonNull(credentials, "credentials are required");
-            if (!NAME.matcher(role).matches()) {
+            if (!CertificateRoleName.ROLE_NAME.matcher(role).matches()) {
                 throw new IllegalArgumentException("role must be a plain PostgreSQL name; got " + LogSafe.text(role));
             }
             CertificateRoleName.requireMappable(credentials.current().identity());

@@ -147,11 +147,35 @@ class PostgresMtlsDataSourceTest {
     }
 
     @Test
-    void refusesCertificateOfAnotherRole() {
+    void refusesCertificateOfAnotherRoleNamingBothRoles() {
+        String cn = "spiffe://" + postgres.certificateAuthority().trustDomain() + "/" + OTHER;
         assertThatThrownBy(() -> builder().credentials(Fixtures.credentials(postgres, OTHER)).build())
                 .isInstanceOfSatisfying(InsecureDataSourceException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.CONNECTION_FAILED))
-                .hasMessageContaining("certificate authentication failed for user \"" + APP + "\"");
+                .hasMessageContaining("the certificate's CN is " + cn + ", which pg_ident.conf maps to role " + OTHER)
+                .hasMessageContaining("the pool asked for role " + APP + ": use the credentials of " + APP
+                        + " or set role(\"" + OTHER + "\")")
+                .hasMessageContaining("certificate authentication failed for user \"" + APP + "\"")
+                .hasMessageNotContaining("chains to the trust bundle");
+        assertThat(audit.withAction("jdbc.refused")).singleElement()
+                .satisfies(e -> assertThat(e.fields().get("detail")).contains("set role(\"" + OTHER + "\")"));
+    }
+
+    @Test
+    void connectionRefusedSaysNothingListensWithoutACertificateHint() throws Exception {
+        int port;
+        try (java.net.ServerSocket closedAgain = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            port = closedAgain.getLocalPort();
+        }
+        int closed = port;
+        assertThatThrownBy(() -> builder().host("127.0.0.1").port(closed).build())
+                .isInstanceOfSatisfying(InsecureDataSourceException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.CONNECTION_FAILED))
+                .hasMessageContaining("nothing listens on 127.0.0.1:" + closed
+                        + " (is the server running? is the port right?)")
+                .hasMessageNotContaining("certificate")
+                .hasMessageNotContaining("trust bundle");
         assertThat(audit.withAction("jdbc.refused")).hasSize(1);
     }
 
@@ -227,6 +251,23 @@ class PostgresMtlsDataSourceTest {
                 assertThat(row.getString(1)).isEqualTo(APP);
             }
         }
+    }
+
+    @Test
+    void hikariMetricsAttachAfterBuild() throws SQLException {
+        java.util.List<String> tracked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (PostgresMtlsDataSource dataSource = builder().poolName("jd-metrics").build()) {
+            dataSource.setMetricsTrackerFactory((poolName, stats) -> new com.zaxxer.hikari.metrics.IMetricsTracker() {
+                @Override
+                public void recordConnectionAcquiredNanos(long nanos) {
+                    tracked.add(poolName + " acquired");
+                }
+            });
+            try (Connection connection = dataSource.getConnection()) {
+                assertThat(connection.isValid(1)).isTrue();
+            }
+        }
+        assertThat(tracked).contains("jd-metrics acquired");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.redis;
 
+import io.settler.zerotrust.audit.LogSafe;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -7,6 +8,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
@@ -28,13 +30,18 @@ final class FilePasswordSource implements PasswordSource {
         byte[] bytes;
         try {
             if (Files.size(file) > MAX_SIZE) {
-                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_UNREADABLE, "the password file " + file
+                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_UNREADABLE, "the password file " + shown()
                         + " is larger than " + MAX_SIZE + " bytes; point passwordFile at the file that holds only the password");
             }
             bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_UNREADABLE, "the password file "
+                    + shown() + " does not exist: write the ACL user's password into it (or"
+                    + " mount the secret there) before building the client");
         } catch (IOException e) {
             throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_UNREADABLE, "cannot read the password file "
-                    + file + " (" + e.getClass().getSimpleName() + "); check that it exists and this process may read it");
+                    + shown() + " (" + e.getClass().getSimpleName() + "); check that this"
+                    + " process may read it");
         }
         try {
             CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
@@ -52,16 +59,21 @@ final class FilePasswordSource implements PasswordSource {
             chars.get(password, 0, end);
             Arrays.fill(chars.array(), '\0');
             if (password.length == 0) {
-                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING, "the password file " + file
+                throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING, "the password file " + shown()
                         + " is empty; write the ACL user's password into it");
             }
             return password;
         } catch (CharacterCodingException e) {
-            throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_UNREADABLE, "the password file " + file
+            throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_UNREADABLE, "the password file " + shown()
                     + " is not UTF-8 text");
         } finally {
             Arrays.fill(bytes, (byte) 0);
         }
+    }
+
+    /** The file's name, escaped for a message. */
+    private String shown() {
+        return LogSafe.text(file.toString());
     }
 
     @Override

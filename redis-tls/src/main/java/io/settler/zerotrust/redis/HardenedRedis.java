@@ -17,16 +17,20 @@ import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.network.ConnectFailures;
 import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.trust.PeerVerificationException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 
@@ -125,9 +129,10 @@ public final class HardenedRedis implements AutoCloseable {
         try {
             connection = client.connect(codec);
         } catch (RuntimeException e) {
-            throw refuse(classify(e), "cannot connect to " + this + " within its bounds (connectTimeout "
-                    + connectTimeout + " for the TCP connect and again for the TLS handshake, commandTimeout "
-                    + commandTimeout + " per round trip): " + describe(e), e);
+            String why = connectHint(e, host, port).orElse("not within its bounds (connectTimeout " + connectTimeout
+                    + " for the TCP connect and again for the TLS handshake, commandTimeout " + commandTimeout
+                    + " per round trip)");
+            throw refuse(classify(e), "cannot connect to " + this + ": " + why + ": " + describe(e), e);
         }
         try {
             prove(connection);
@@ -148,7 +153,7 @@ public final class HardenedRedis implements AutoCloseable {
         return user;
     }
 
-    /** Shuts the client and its threads down. */
+    /** Shuts the client and its threads down (not those of {@link Builder#clientResources}, which you own). */
     @Override
     public void close() {
         client.shutdown();
@@ -246,6 +251,43 @@ public final class HardenedRedis implements AutoCloseable {
         return RedisTlsException.Reason.CONNECTION_FAILED;
     }
 
+    /**
+     * What to fix after a failed connect to {@code host:port}, when the failure shows it: nothing
+     * listens there; core's verifier found no path from the server's certificate to the trust
+     * bundle; or the server refused the CA of our certificate ({@code unknown_ca}). Empty otherwise.
+     */
+    static Optional<String> connectHint(Throwable e, String host, int port) {
+        List<Throwable> all = failures(e).toList();
+        Optional<String> nothingThere = all.stream().map(t -> ConnectFailures.describe(t, host, port))
+                .flatMap(Optional::stream).findFirst();
+        if (nothingThere.isPresent()) {
+            return nothingThere;
+        }
+        if (all.stream().anyMatch(t -> t instanceof PeerVerificationException refused
+                && refused.reason() == PeerVerificationException.Reason.UNTRUSTED_ISSUER)) {
+            return Optional.of("the server's certificate is not from a CA in this service's trust bundle (or the"
+                    + " server does not send its intermediate CA): add the CA that issued it to the trust bundle of"
+                    + " credentials(...)");
+        }
+        if (all.stream().anyMatch(t -> String.valueOf(t.getMessage()).contains("alert: unknown_ca"))) {
+            return Optional.of("the Redis server does not trust the CA of this service's certificate: add it to the"
+                    + " server's tls-ca-cert-file");
+        }
+        return Optional.empty();
+    }
+
+    /** {@code e}, its causes and the exceptions suppressed by any of them (Lettuce reports each seed's failure so). */
+    static Stream<Throwable> failures(Throwable e) {
+        Stream.Builder<Throwable> all = Stream.builder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            all.add(t);
+            for (Throwable suppressed : t.getSuppressed()) {
+                all.add(suppressed);
+            }
+        }
+        return all.build();
+    }
+
     /** The innermost messages, which say what failed; Lettuce's outer ones only name the URI. */
     static String describe(Throwable e) {
         StringBuilder text = new StringBuilder();
@@ -274,6 +316,7 @@ public final class HardenedRedis implements AutoCloseable {
         Duration connectTimeout = Duration.ofSeconds(5);
         private int requestQueueSize = 10_000;
         private int ioThreads = 2;
+        private ClientResources ownedResources;
         AuditLog audit = AuditLog.slf4j();
         Clock clock = Clock.systemUTC();
 
@@ -307,7 +350,10 @@ public final class HardenedRedis implements AutoCloseable {
             return this;
         }
 
-        /** Where the ACL password comes from; read on every connect and reconnect. Required. */
+        /**
+         * Where the ACL password comes from; read once by {@link #build()} (a missing or unreadable
+         * secret fails there) and again on every connect and reconnect. Required.
+         */
         public Builder password(PasswordSource passwords) {
             this.passwords = Objects.requireNonNull(passwords, "passwords");
             return this;
@@ -371,6 +417,18 @@ public final class HardenedRedis implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Lettuce resources you own, e.g. with metrics or tracing: the client runs on their threads,
+         * records into their latency recorder and tracing, and publishes its events to their bus too;
+         * the TLS handshake guard is added after their Netty customizer. {@link HardenedRedis#close()}
+         * does not shut them down; you do, after closing the client. {@link #ioThreads(int)} does not
+         * apply then. Default: resources of the client's own.
+         */
+        public Builder clientResources(ClientResources resources) {
+            this.ownedResources = Objects.requireNonNull(resources, "resources");
+            return this;
+        }
+
         /** Where refusals, handshakes and the posture go (default {@link AuditLog#slf4j()}). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
@@ -405,11 +463,14 @@ public final class HardenedRedis implements AutoCloseable {
 
         /** The checked settings' TLS context; refusals are audited. */
         MtlsContext validated() {
+            MtlsContext.Builder tls;
             try {
                 if (uri != null) {
                     applyUri();
                 }
                 check();
+                tls = MtlsContext.client(credentials).auditLog(audit).clock(clock);
+                expectedServer.ifPresent(name -> expect(tls, name));
             } catch (RedisTlsException e) {
                 audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
                         .field("reason", e.reason())
@@ -419,20 +480,29 @@ public final class HardenedRedis implements AutoCloseable {
                         .build());
                 throw e;
             }
-            MtlsContext.Builder tls = MtlsContext.client(credentials).auditLog(audit).clock(clock);
-            expectedServer.ifPresent(tls::expectedServer);
             if (allowTls12) {
                 tls.allowTls12();
             }
             return tls.build();
         }
 
+        /** The expected server name, or a refusal with the name parser's own message. */
+        private static void expect(MtlsContext.Builder tls, String name) {
+            try {
+                tls.expectedServer(name);
+            } catch (IllegalArgumentException e) {
+                throw invalid("expectedServer must be a SPIFFE ID, a DNS name or an IP address: " + e.getMessage());
+            }
+        }
+
         Set<String> allowedProtocols() {
             return allowTls12 ? Set.of(TLS13, TLS12) : Set.of(TLS13);
         }
 
+        /** The client's resources; shutting them down stops only what they made themselves. */
         ClientResources resources(TlsHandshakeGuard guard) {
-            ClientResources resources = DefaultClientResources.builder()
+            ClientResources resources = ownedResources != null ? SharedClientResources.around(ownedResources, guard)
+                    : DefaultClientResources.builder()
                     .ioThreadPoolSize(ioThreads)
                     .computationThreadPoolSize(ioThreads)
                     .nettyCustomizer(guard)
@@ -558,6 +628,8 @@ public final class HardenedRedis implements AutoCloseable {
                 throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_MISSING, "no password source: set "
                         + "password(PasswordSource.fromFile(...)) or password(PasswordSource.fromEnvironment(...))");
             }
+            // Read once now: a missing, empty or unreadable secret fails build(), not the first connect.
+            Arrays.fill(passwords.password(), '\0');
             if (credentials == null) {
                 throw invalid("set credentials(...) to the CredentialSource with this service's certificate and "
                         + "the CA that issued the Redis server's certificate");

@@ -13,7 +13,6 @@ import io.settler.zerotrust.tls.MtlsContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * A Lettuce Redis Cluster client with exactly the settings and checks of {@link HardenedRedis}:
@@ -123,8 +122,9 @@ public final class HardenedRedisCluster implements AutoCloseable {
             String hint = refusedByAcl(e) ? "the ACL user '" + user + "' may not run what the cluster client needs"
                     + " (NOPERM): render its ACL with RedisAcl.builder(policy).forCluster(), or grant"
                     + " RedisAcl.clusterClientRules(), on every node; "
-                    : reason == RedisTlsException.Reason.HANDSHAKE_FAILED ? "the seed's certificate must carry "
-                            + identity + " and chain to the trusted node CA (see redis.tls.refused); " : "";
+                    : HardenedRedis.connectHint(e, host, port).map(why -> why + "; ")
+                    .orElse(reason == RedisTlsException.Reason.HANDSHAKE_FAILED ? "the seed's certificate must carry "
+                            + identity + " and chain to the trusted node CA (see redis.tls.refused); " : "");
             throw HardenedRedis.refuse(reason, "cannot connect to " + this + ": " + hint
                     + HardenedRedis.describe(e), e, host + ":" + port, user, audit, clock);
         }
@@ -139,10 +139,11 @@ public final class HardenedRedisCluster implements AutoCloseable {
                     // By host and port: the connection that slot routing uses for writes.
                     nodeConnection = connection.getConnection(node.getUri().getHost(), node.getUri().getPort());
                 } catch (RuntimeException e) {
+                    String why = HardenedRedis.connectHint(e, node.getUri().getHost(), node.getUri().getPort())
+                            .orElse("its certificate must carry " + identity + " and chain to the trusted node CA");
                     throw HardenedRedis.refuse(HardenedRedis.classify(e), "cannot connect to node " + server
-                            + " of " + this + " (a node the topology names; its certificate must carry " + identity
-                            + " and chain to the trusted node CA): " + HardenedRedis.describe(e), e, server, user,
-                            audit, clock);
+                            + " of " + this + " (a node the topology names): " + why + ": "
+                            + HardenedRedis.describe(e), e, server, user, audit, clock);
                 }
                 HardenedRedis.prove(nodeConnection.sync()::aclWhoami, nodeConnection.sync()::clientInfo,
                         toString() + " node " + server, server, user, allowedProtocols, guard, audit, clock);
@@ -156,7 +157,7 @@ public final class HardenedRedisCluster implements AutoCloseable {
 
     /** Whether a NOPERM reply sits in the chain (Lettuce puts each seed node's failure in the message). */
     private static boolean refusedByAcl(Throwable e) {
-        return failures(e).anyMatch(t -> String.valueOf(t.getMessage()).contains("NOPERM"));
+        return HardenedRedis.failures(e).anyMatch(t -> String.valueOf(t.getMessage()).contains("NOPERM"));
     }
 
     /**
@@ -164,21 +165,9 @@ public final class HardenedRedisCluster implements AutoCloseable {
      * handshake) as a suppressed exception of a generic one, so those are read as well.
      */
     private static RedisTlsException.Reason classify(Throwable e) {
-        return failures(e).map(HardenedRedis::classify)
+        return HardenedRedis.failures(e).map(HardenedRedis::classify)
                 .filter(reason -> reason != RedisTlsException.Reason.CONNECTION_FAILED)
                 .findFirst().orElse(RedisTlsException.Reason.CONNECTION_FAILED);
-    }
-
-    /** {@code e}, its causes and the exceptions suppressed by any of them. */
-    private static Stream<Throwable> failures(Throwable e) {
-        Stream.Builder<Throwable> all = Stream.builder();
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            all.add(t);
-            for (Throwable suppressed : t.getSuppressed()) {
-                all.add(suppressed);
-            }
-        }
-        return all.build();
     }
 
     /** The underlying cluster client; its connections are not proven by {@link #connect()}. */
@@ -191,7 +180,7 @@ public final class HardenedRedisCluster implements AutoCloseable {
         return user;
     }
 
-    /** Shuts the client and its threads down. */
+    /** Shuts the client and its threads down (not those of {@link HardenedRedis.Builder#clientResources}, which you own). */
     @Override
     public void close() {
         client.shutdown();

@@ -3,8 +3,9 @@ package io.settler.zerotrust.redis;
 import java.nio.file.Path;
 
 /**
- * Where the ACL password comes from. It is read again on every connect and reconnect, so a
- * rotated password (a re-mounted secret file, a restarted sidecar) is used without a restart.
+ * Where the ACL password comes from. It is read once when the client is built, so a missing secret
+ * fails {@code build()}, and again on every connect and reconnect, so a rotated password (a
+ * re-mounted secret file, a restarted sidecar) is used without a restart.
  * Implementations are thread-safe, return a fresh array the caller may wipe, and never put the
  * password in {@code toString()}.
  */

@@ -76,6 +76,40 @@ class HardenedRedisTest {
     }
 
     @Test
+    void runsOnClientResourcesTheUserOwnsAndLeavesThemRunning(LocalRedis redis) throws IOException {
+        java.util.concurrent.atomic.AtomicInteger usersChannels = new java.util.concurrent.atomic.AtomicInteger();
+        io.lettuce.core.resource.ClientResources owned = io.lettuce.core.resource.DefaultClientResources.builder()
+                .ioThreadPoolSize(1).computationThreadPoolSize(1)
+                .nettyCustomizer(new io.lettuce.core.resource.NettyCustomizer() {
+                    @Override
+                    public void afterChannelInitialized(io.netty.channel.Channel channel) {
+                        usersChannels.incrementAndGet();
+                    }
+                })
+                .build();
+        List<io.lettuce.core.event.Event> usersEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+        reactor.core.Disposable listening = owned.eventBus().get().subscribe(usersEvents::add);
+        try {
+            for (int round = 0; round < 2; round++) { // the second client runs on what the first left running
+                try (HardenedRedis client = builder(redis).clientResources(owned).build();
+                     StatefulRedisConnection<String, String> connection = client.connect()) {
+                    assertThat(connection.sync().ping()).isEqualTo("PONG");
+                }
+                assertThat(owned.eventExecutorGroup().isShuttingDown()).isFalse();
+            }
+            assertThat(usersChannels).hasValue(2);
+            assertThat(audit.named("redis.tls.handshake")).hasSize(2); // our guard saw both handshakes
+            assertThat(audit.named("redis.connected")).hasSize(2);
+            RedisTestSupport.await(java.time.Duration.ofSeconds(5), "the client's events on the user's bus",
+                    () -> usersEvents.stream().anyMatch(
+                            e -> e instanceof io.lettuce.core.event.connection.ConnectionActivatedEvent));
+        } finally {
+            listening.dispose();
+            owned.shutdown();
+        }
+    }
+
+    @Test
     void refusesPlaintextRedisUri(LocalRedis redis) throws IOException {
         HardenedRedis.Builder builder = builder(redis).uri("redis://localhost:" + redis.tlsPort());
         assertRefusedAtBuild(builder, RedisTlsException.Reason.PLAINTEXT_SCHEME);
@@ -108,6 +142,22 @@ class HardenedRedisTest {
     }
 
     @Test
+    void mistypedSpiffeIdAsExpectedServerGetsTheSpiffeIdError(LocalRedis redis) throws IOException {
+        RedisTlsException refused = assertRefusedAtBuild(builder(redis).expectedServer("spiffe:/example.org/redis"),
+                RedisTlsException.Reason.INVALID_CONFIGURATION);
+        assertThat(refused.getMessage()).contains("'spiffe:/example.org/redis' is not a SPIFFE ID: it must start"
+                + " with spiffe://").doesNotContain("not an IP address literal");
+    }
+
+    @Test
+    void missingPasswordFileFailsAtBuildNotAtFirstConnect(LocalRedis redis) throws IOException {
+        Path absent = dir.resolve("not-mounted-yet");
+        RedisTlsException refused = assertRefusedAtBuild(builder(redis).password(PasswordSource.fromFile(absent)),
+                RedisTlsException.Reason.PASSWORD_UNREADABLE);
+        assertThat(refused.getMessage()).contains("the password file " + absent + " does not exist");
+    }
+
+    @Test
     void refusesDefaultUser(LocalRedis redis) throws IOException {
         assertRefusedAtBuild(builder(redis).user("default"), RedisTlsException.Reason.INVALID_CONFIGURATION);
     }
@@ -120,9 +170,36 @@ class HardenedRedisTest {
                 TlsIdentity.of(mine.privateKey(), mine.chain()),
                 TrustBundle.of(List.of(other.rootCertificate())));
         try (HardenedRedis client = builder(redis).credentials(trustsOtherCa).build()) {
-            assertRefusedOnConnect(client, RedisTlsException.Reason.HANDSHAKE_FAILED);
+            assertThat(assertRefusedOnConnect(client, RedisTlsException.Reason.HANDSHAKE_FAILED).getMessage())
+                    .contains("the server's certificate is not from a CA in this service's trust bundle");
         }
         assertThat(audit.named("peer.refused")).isNotEmpty();
+    }
+
+    @Test
+    void serverRefusingOurCaSaysToAddItToTheServersCaFile(LocalRedis redis) throws IOException {
+        IssuedCertificate fromAnotherCa = DevCertificateAuthority.create("other.test").leaf(USER).client().issue();
+        try (HardenedRedis client = builder(redis)
+                .credentials(RedisTestSupport.credentials(redis, fromAnotherCa)).build()) {
+            RedisTlsException refused = assertRefusedOnConnect(client, RedisTlsException.Reason.HANDSHAKE_FAILED);
+            assertThat(refused.getMessage()).as(refused.getMessage()).contains("the Redis server does not trust the CA"
+                    + " of this service's certificate: add it to the server's tls-ca-cert-file")
+                    .doesNotContain("within its bounds");
+        }
+    }
+
+    @Test
+    void connectionRefusedSaysNothingListensWithoutACertificateHint(LocalRedis redis) throws IOException {
+        int port;
+        try (java.net.ServerSocket closedAgain = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closedAgain.getLocalPort();
+        }
+        try (HardenedRedis client = builder(redis).host("127.0.0.1").port(port).build()) {
+            RedisTlsException refused = assertRefusedOnConnect(client, RedisTlsException.Reason.CONNECTION_FAILED);
+            assertThat(refused.getMessage()).contains("nothing listens on 127.0.0.1:" + port
+                    + " (is the server running? is the port right?)").doesNotContain("certificate")
+                    .doesNotContain("trust bundle");
+        }
     }
 
     @Test
@@ -220,11 +297,12 @@ class HardenedRedisTest {
         return refused;
     }
 
-    private void assertRefusedOnConnect(HardenedRedis client, RedisTlsException.Reason reason) {
+    private RedisTlsException assertRefusedOnConnect(HardenedRedis client, RedisTlsException.Reason reason) {
         RedisTlsException refused = catchRefusal(client::connect);
         assertThat(refused.reason()).as(refused.getMessage()).isEqualTo(reason);
         assertThat(audit.named("redis.refused")).anyMatch(hasReason(reason));
         assertThat(audit.named("redis.connected")).isEmpty();
+        return refused;
     }
 
     private static Predicate<AuditEvent> hasReason(RedisTlsException.Reason reason) {

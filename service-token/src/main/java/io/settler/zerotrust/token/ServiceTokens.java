@@ -529,6 +529,8 @@ public final class ServiceTokens {
         private String identity;
         private TokenKey signingKey;
         private KeySource verificationKeys = kid -> Optional.empty();
+        /** Whether keys were given to verify with, not only to mint: then an issuer must be trusted. */
+        private boolean verifies;
         private final Set<String> trustedIssuers = new LinkedHashSet<>();
         private Policy policy;
         private Clock clock = Clock.systemUTC();
@@ -570,17 +572,26 @@ public final class ServiceTokens {
             return this;
         }
 
-        /** The keys tokens must be signed with: a {@link KeySet} or a refreshing {@link JwksSource}. */
+        /**
+         * The keys tokens must be signed with: a {@link KeySet} or a refreshing {@link JwksSource}.
+         * Needs {@link #trustIssuers(String...)}: without a trusted issuer no token verifies.
+         */
         public Builder verificationKeys(KeySource keys) {
             this.verificationKeys = Objects.requireNonNull(keys, "keys");
+            this.verifies = true;
             return this;
         }
 
-        /** Both: the set's signing key (if it has one) mints, and the whole set verifies. */
+        /**
+         * Both: the set's signing key (if it has one) mints, and the whole set verifies. A set
+         * without a signing key is for verifying only, and then needs {@link #trustIssuers(String...)}.
+         */
         public Builder keys(KeySet keys) {
             Objects.requireNonNull(keys, "keys");
             keys.signingKey().ifPresent(this::signingKey);
-            return verificationKeys(keys);
+            this.verificationKeys = keys;
+            this.verifies |= keys.signingKey().isEmpty();
+            return this;
         }
 
         /** The issuers whose tokens this service accepts (their SPIFFE IDs). */
@@ -675,11 +686,17 @@ public final class ServiceTokens {
         /**
          * The configured instance.
          *
-         * @throws ServiceTokenException if the identity is missing or the lifetimes contradict
+         * @throws ServiceTokenException if the identity is missing, verification keys come without a
+         *     trusted issuer, or the lifetimes contradict
          */
         public ServiceTokens build() {
             if (identity == null) {
                 throw setting("set identity(...): the service's own SPIFFE ID, issuer and audience");
+            }
+            if (verifies && trustedIssuers.isEmpty()) {
+                throw setting("verification keys are set but no issuer is trusted, so every token would be refused"
+                        + " (WRONG_ISSUER): call trustIssuers(...) with the SPIFFE IDs of the services whose tokens "
+                        + identity + " accepts");
             }
             if (defaultLifetime.compareTo(maxLifetime) > 0) {
                 throw setting("the default lifetime " + defaultLifetime + " exceeds the maximum " + maxLifetime);

@@ -46,6 +46,21 @@ class ServiceTokensTest {
         return Stream.of(TestKeys::hs256, TestKeys::es256, TestKeys::ed25519);
     }
 
+    @Test
+    void verificationKeysWithoutATrustedIssuerAreRefusedAtBuild() {
+        for (ServiceTokens.Builder builder : List.of(
+                ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(apiKey.verifyOnly())),
+                ServiceTokens.builder().identity(PROXY).keys(KeySet.of(apiKey.verifyOnly())))) {
+            assertThatThrownBy(builder::build).isInstanceOfSatisfying(ServiceTokenException.class,
+                    e -> assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.INVALID_SETTING))
+                    .hasMessageContaining("no issuer is trusted")
+                    .hasMessageContaining("call trustIssuers(...)");
+        }
+        // A key set with a signing key only mints here: no issuer to trust.
+        assertThat(ServiceTokens.builder().identity(API).keys(KeySet.builder().signingKey(apiKey).build()).build()
+                .mint(PROXY, List.of())).isNotEmpty();
+    }
+
     @ParameterizedTest
     @MethodSource("algorithms")
     void mintsAndVerifiesWithEachAlgorithm(Function<String, TokenKey> keys) {
