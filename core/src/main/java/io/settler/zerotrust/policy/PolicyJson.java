@@ -79,8 +79,7 @@ final class PolicyJson {
         object(root, "$", TOP);
         Policy.Builder builder = Policy.builder(text(required(root, "trustDomain", "$"), "$.trustDomain"));
         JsonNode services = object(required(root, "services", "$"), "$.services", null);
-        for (Iterator<Map.Entry<String, JsonNode>> it = services.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : services.properties()) {
             String name = entry.getKey();
             String at = "$.services." + LogSafe.text(name);
             JsonNode service = object(entry.getValue(), at, SERVICE);

@@ -71,10 +71,10 @@ public final class HardenedRedisCluster implements AutoCloseable {
         this.resources = builder.resources(guard);
         this.client = RedisClusterClient.create(resources, builder.redisUri());
         ClusterClientOptions.Builder options = builder.applyClientOptions(ClusterClientOptions.builder(), tls);
+        // Every adaptive refresh trigger as well: Lettuce 7's default (hence its deprecated enableAll...).
         options.maxRedirects(MAX_REDIRECTS)
                 .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                         .enablePeriodicRefresh(TOPOLOGY_REFRESH)
-                        .enableAllAdaptiveRefreshTriggers()
                         .build());
         client.setOptions(options.build());
         builder.recordPosture(tls, "redis.cluster.posture");

@@ -95,6 +95,8 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** A request the API cannot make sense of: a {@code 400} with this message. */
     private static final class BadRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+
         BadRequest(String message) {
             super(message, null, false, false);
         }

@@ -113,12 +113,19 @@ final class OutboxRelay implements AutoCloseable {
         return published;
     }
 
-    /** Stops the thread, waiting for a pass in progress; idempotent. */
+    /**
+     * Stops the thread, waiting for a pass in progress; idempotent. Interrupted, it stops waiting and
+     * keeps the interrupt: a close() that throws InterruptedException would leave that to every caller.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (closed.compareAndSet(false, true)) {
             wake();
-            thread.join(STOP_WAIT.toMillis());
+            try {
+                thread.join(STOP_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
