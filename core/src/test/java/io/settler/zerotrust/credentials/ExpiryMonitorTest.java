@@ -104,6 +104,7 @@ class ExpiryMonitorTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the monitor need only run during the block
     void checkIntervalUnderAMillisecondRunsEveryMillisecondNotFails() throws Exception {
         AtomicInteger checks = new AtomicInteger();
         CredentialSource counting = new CredentialSource() {

@@ -53,6 +53,7 @@ class BouncyCastleRegisteredTest {
      */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"EC_P256, PEM", "EC_P384, PKCS12", "RSA_2048, PEM"})
+    @SuppressWarnings("try") // the registration need only last the block
     void handshakeSucceedsWithBouncyCastleRegisteredFirst(KeyAlgorithm algorithm, Format format) throws Exception {
         try (Registration registered = Position.FIRST.register()) {
             handshakes(algorithm, format);
@@ -61,6 +62,7 @@ class BouncyCastleRegisteredTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"EC_P256, PEM", "EC_P384, PKCS12", "RSA_2048, PEM", "ED25519, PEM"})
+    @SuppressWarnings("try") // the registration need only last the block
     void handshakeSucceedsWithBouncyCastleRegisteredLast(KeyAlgorithm algorithm, Format format) throws Exception {
         try (Registration registered = Position.LAST.register()) {
             handshakes(algorithm, format);

@@ -51,6 +51,7 @@ class FrozenServerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the freeze need only last the block
     void statementOnAFrozenServerFailsWithinStatementTimeoutPlusOneSecondAndItsConnectionIsEvicted() throws Exception {
         try (PostgresMtlsDataSource dataSource = Fixtures.builder(postgres, DATABASE, APP).maximumPoolSize(1)
                 .statementTimeout(Duration.ofSeconds(1)).auditLog(audit).build()) {
@@ -127,6 +128,7 @@ class FrozenServerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the freeze need only last the block
     void subSecondSocketTimeoutIsOneSecondNotUnlimited() throws Exception {
         try (PostgresMtlsDataSource dataSource = Fixtures.builder(postgres, DATABASE, APP).maximumPoolSize(1)
                 .socketTimeout(Duration.ofMillis(500)).auditLog(audit).build();

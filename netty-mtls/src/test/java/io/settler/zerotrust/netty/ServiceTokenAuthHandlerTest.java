@@ -62,14 +62,14 @@ class ServiceTokenAuthHandlerTest {
         channel.attr(PeerIdentityHandler.PEER_IDENTITY).set(ServiceIdentity.parse(TestPki.WORKER_ID));
 
         channel.writeInbound(post(null), body("secret"), LastHttpContent.EMPTY_LAST_CONTENT);
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         FullHttpResponse refused = channel.readOutbound();
         assertThat(refused.status().code()).isEqualTo(401);
         assertThat(refused.headers().get(HttpHeaderNames.WWW_AUTHENTICATE)).isEqualTo("Bearer");
         refused.release();
 
         channel.writeInbound(post("Bearer " + token), body("job"), new DefaultLastHttpContent());
-        assertThat((Object) channel.readInbound()).isInstanceOf(HttpRequest.class);
+        assertThat(channel.<Object>readInbound()).isInstanceOf(HttpRequest.class);
         assertThat(ServiceTokenAuthHandler.verifiedToken(channel)).get()
                 .satisfies(verified -> assertThat(verified.scopes()).containsExactly("jobs:write"));
         DefaultHttpContent content = channel.readInbound();
@@ -116,8 +116,8 @@ class ServiceTokenAuthHandlerTest {
 
         channel.writeInbound(post("Bearer " + token), body("job"), new DefaultLastHttpContent(), post(null),
                 body("secret"), LastHttpContent.EMPTY_LAST_CONTENT);
-        assertThat((Object) channel.readInbound()).as("held, not passed on").isNull();
-        assertThat((Object) channel.readOutbound()).as("nor refused").isNull();
+        assertThat(channel.<Object>readInbound()).as("held, not passed on").isNull();
+        assertThat(channel.<Object>readOutbound()).as("nor refused").isNull();
         assertThat(channel.config().isAutoRead()).as("the channel stops reading meanwhile").isFalse();
         assertThat(fetches).as("the key is being fetched").hasSize(1);
         assertThat(verifications).hasSize(1);
@@ -127,7 +127,7 @@ class ServiceTokenAuthHandlerTest {
         verifications.poll().run();    // the token is verified off the event loop
         channel.runPendingTasks();     // and the result settles on it
 
-        assertThat((Object) channel.readInbound()).isInstanceOf(HttpRequest.class);
+        assertThat(channel.<Object>readInbound()).isInstanceOf(HttpRequest.class);
         assertThat(seen).singleElement().satisfies(verified -> assertThat(verified.service())
                 .isEqualTo(TestPki.WORKER_ID));
         DefaultHttpContent content = channel.readInbound();
@@ -135,7 +135,7 @@ class ServiceTokenAuthHandlerTest {
         content.release();
         LastHttpContent last = channel.readInbound();
         last.release();
-        assertThat((Object) channel.readInbound()).as("the second request's body is dropped").isNull();
+        assertThat(channel.<Object>readInbound()).as("the second request's body is dropped").isNull();
         FullHttpResponse refused = channel.readOutbound();
         assertThat(refused.status().code()).as("the second request had no token").isEqualTo(401);
         refused.release();
@@ -186,7 +186,7 @@ class ServiceTokenAuthHandlerTest {
         FullHttpResponse refused = channel.readOutbound();
         assertThat(refused.status().code()).isEqualTo(503);
         refused.release();
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         assertThat(channel.config().isAutoRead()).isTrue();
         assertThat(pki.events).anySatisfy(event -> assertThat(event.fields())
                 .containsEntry("reason", "VERIFIER_FAILED"));

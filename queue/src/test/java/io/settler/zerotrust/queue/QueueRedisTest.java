@@ -594,6 +594,7 @@ class QueueRedisTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
     void deliveriesRedisDroppedFromThePendingListAreFoundHandledOnceAndNotTrimmedUnseen() {
         QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
         QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());

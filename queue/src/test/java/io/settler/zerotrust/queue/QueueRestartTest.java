@@ -107,6 +107,7 @@ class QueueRestartTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked") // Lettuce's generic varargs of stream offsets
     void aofReloadAfterKillNineKeepsTheGroupsDeliveriesInFlight() throws Exception {
         startWithRenderedAcl();
         Session first = new Session(message -> { });

@@ -48,6 +48,7 @@ class HardenedRedisTimeoutTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the freeze need only last the block
     void commandOnAFrozenServerFailsWithinTheCommandTimeoutThenSucceedsAfterResume(LocalRedis redis)
             throws Exception {
         try (HardenedRedis client = builder(redis).commandTimeout(Duration.ofSeconds(2)).build();
@@ -69,6 +70,7 @@ class HardenedRedisTimeoutTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the freeze need only last the block
     void subMillisecondConnectTimeoutIsOneMillisecondNotUnlimited(LocalRedis redis) throws Exception {
         try (HardenedRedis warmUp = builder(redis).build();
              StatefulRedisConnection<String, String> connection = warmUp.connect()) {

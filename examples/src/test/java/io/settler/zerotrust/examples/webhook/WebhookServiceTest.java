@@ -136,6 +136,7 @@ class WebhookServiceTest {
     }
 
     @Test
+    @SuppressWarnings("try") // closes the receiver early on purpose
     void answers502WhenTheReceiverCannotBeReached() {
         try (WebhookReceiver gone = WebhookReceiver.start(deployment)) {
             Deployment unreachable = deployment.withEndpoint("receiver.url", gone.url());
