@@ -1,11 +1,7 @@
 package io.settler.zerotrust.credentials;
 
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
-import java.util.HexFormat;
 import javax.security.auth.x500.X500Principal;
 
 /** Small facts about certificates, phrased for messages and logs. */

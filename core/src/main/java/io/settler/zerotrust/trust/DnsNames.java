@@ -3,7 +3,6 @@ package io.settler.zerotrust.trust;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.network.IpAddressLiteral;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.Optional;
 

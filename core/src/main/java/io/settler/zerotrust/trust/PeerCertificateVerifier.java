@@ -7,7 +7,6 @@ import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.trust.CertificateRules.Purpose;
 import io.settler.zerotrust.trust.CertificateRules.Role;
 import io.settler.zerotrust.trust.PeerVerificationException.Reason;
-import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;

@@ -5,7 +5,6 @@ import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.jdbc.TenantScopeException.Reason;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Objects;

@@ -1,10 +1,10 @@
 package io.settler.zerotrust.jdbc;
 
+import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.LocalPostgres;
 import io.settler.zerotrust.tls.MtlsContext;
-import io.settler.zerotrust.authz.PeerAuthorizer;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.InetAddress;

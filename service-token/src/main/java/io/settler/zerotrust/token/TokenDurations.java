@@ -1,7 +1,7 @@
 package io.settler.zerotrust.token;
 
-import io.settler.zerotrust.token.ServiceTokenException.Reason;
 import io.settler.zerotrust.time.Durations;
+import io.settler.zerotrust.token.ServiceTokenException.Reason;
 import java.time.Duration;
 
 /**

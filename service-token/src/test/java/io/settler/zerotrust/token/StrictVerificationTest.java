@@ -9,8 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.nio.charset.StandardCharsets;
-import java.security.Signature;
 import java.security.PrivateKey;
+import java.security.Signature;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -9,6 +9,7 @@ import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.policy.Policy;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,7 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.ArrayList;
 import org.junit.jupiter.api.Test;
 
 class TokenSourceTest {
