@@ -175,7 +175,8 @@ final class ComparisonTable {
     }
 
     private static String describe(Key key) {
-        return "mode " + key.mode().shortLabel() + (key.params().isEmpty() ? "" : " and " + new TreeMap<>(key.params()));
+        return "mode " + key.mode().shortLabel()
+                + (key.params().isEmpty() ? "" : " and " + new TreeMap<>(key.params()));
     }
 
     private static String simpleName(String className) {

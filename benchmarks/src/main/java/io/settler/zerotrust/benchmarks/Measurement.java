@@ -12,7 +12,8 @@ import org.openjdk.jmh.results.RunResult;
  * The primary score of one benchmark method for one mode and one combination of {@code @Param}
  * values: the part of a JMH {@link RunResult} that the comparison needs.
  *
- * @param benchmark the fully qualified method, e.g. {@code io.settler.zerotrust.benchmarks.pki.LeafIssuanceBenchmark.baseline}
+ * @param benchmark the fully qualified method, e.g.
+ *     {@code io.settler.zerotrust.benchmarks.pki.LeafIssuanceBenchmark.baseline}
  * @param mode the JMH mode it was measured in
  * @param params the {@code @Param} values, by name; empty when the class has none
  * @param score the mean score

@@ -49,7 +49,8 @@ public record AuditEvent(Instant time, String action, Outcome outcome, Map<Strin
         Objects.requireNonNull(action, "action");
         Objects.requireNonNull(outcome, "outcome");
         if (!ACTION.matcher(action).matches()) {
-            throw new IllegalArgumentException("an audit action is dotted lower case, e.g. peer.refused; got " + action);
+            throw new IllegalArgumentException(
+                    "an audit action is dotted lower case, e.g. peer.refused; got " + action);
         }
         Map<String, String> cleaned = new LinkedHashMap<>();
         fields.forEach((name, value) -> {

@@ -230,7 +230,8 @@ final class ChainValidator {
         // cross-signed root on purpose, for old clients.
         for (int i = 1; i < chain.size(); i++) {
             X509Certificate certificate = chain.get(i);
-            if (now.isAfter(certificate.getNotAfter().toInstant()) || now.isBefore(certificate.getNotBefore().toInstant())) {
+            if (now.isAfter(certificate.getNotAfter().toInstant())
+                    || now.isBefore(certificate.getNotBefore().toInstant())) {
                 LOG.warn("event=chain_certificate_outside_validity source=\"{}\" position={} subject=\"{}\""
                                 + " fingerprint={} not_before={} not_after={}",
                         origin.chain(), i + 1, Certificates.subject(certificate), Certificates.fingerprint(certificate),
@@ -250,7 +251,8 @@ final class ChainValidator {
         List<String> spiffeIds = new ArrayList<>();
         if (names != null) {
             for (List<?> name : names) {
-                if (name.size() == 2 && Integer.valueOf(URI_SAN).equals(name.get(0)) && name.get(1) instanceof String uri
+                if (name.size() == 2 && Integer.valueOf(URI_SAN).equals(name.get(0))
+                        && name.get(1) instanceof String uri
                         && uri.toLowerCase(Locale.ROOT).startsWith("spiffe:")) {
                     spiffeIds.add(uri);
                 }

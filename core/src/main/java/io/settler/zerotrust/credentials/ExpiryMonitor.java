@@ -185,7 +185,8 @@ public final class ExpiryMonitor implements AutoCloseable {
          */
         public Builder lifetimeShares(double renewal, double stalled) {
             if (!(renewal > 0 && renewal < stalled && stalled < 1)) {
-                throw new IllegalArgumentException("need 0 < renewal < stalled < 1; got " + renewal + " and " + stalled);
+                throw new IllegalArgumentException(
+                        "need 0 < renewal < stalled < 1; got " + renewal + " and " + stalled);
             }
             this.renewalShare = renewal;
             this.stalledShare = stalled;

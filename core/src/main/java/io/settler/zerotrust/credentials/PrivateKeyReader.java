@@ -247,7 +247,8 @@ final class PrivateKeyReader {
 
     private static Optional<ASN1ObjectIdentifier> namedCurve(X509Certificate leaf) {
         try {
-            AlgorithmIdentifier algorithm = SubjectPublicKeyInfo.getInstance(leaf.getPublicKey().getEncoded()).getAlgorithm();
+            AlgorithmIdentifier algorithm =
+                    SubjectPublicKeyInfo.getInstance(leaf.getPublicKey().getEncoded()).getAlgorithm();
             return algorithm.getAlgorithm().equals(X9ObjectIdentifiers.id_ecPublicKey)
                     && algorithm.getParameters() instanceof ASN1ObjectIdentifier curve
                     ? Optional.of(curve) : Optional.empty();

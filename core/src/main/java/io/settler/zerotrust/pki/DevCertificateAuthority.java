@@ -91,7 +91,8 @@ public final class DevCertificateAuthority {
         Instant notAfter = end(clock.instant(), builder.validity);
         this.root = selfSignedRoot(rootName(), notBefore, notAfter, builder.withIntermediate ? 1 : 0);
         this.intermediate = builder.withIntermediate
-                ? Optional.of(subordinate(root, name("Settler Dev Intermediate CA " + trustDomain), notBefore, notAfter))
+                ? Optional.of(subordinate(root, name("Settler Dev Intermediate CA " + trustDomain),
+                        notBefore, notAfter))
                 : Optional.empty();
     }
 

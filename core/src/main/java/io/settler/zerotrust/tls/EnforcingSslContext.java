@@ -53,7 +53,8 @@ final class EnforcingSslContext extends SSLContext {
         }
 
         @Override
-        protected void engineInit(KeyManager[] km, TrustManager[] tm, SecureRandom random) throws KeyManagementException {
+        protected void engineInit(KeyManager[] km, TrustManager[] tm, SecureRandom random)
+                throws KeyManagementException {
             throw new KeyManagementException("this context is already initialized with its own key and trust managers");
         }
 

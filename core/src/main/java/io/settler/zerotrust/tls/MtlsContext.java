@@ -361,7 +361,8 @@ public final class MtlsContext {
          */
         public Builder expectedServer(String hostOrIdentity) {
             if (role != Role.CLIENT) {
-                throw new IllegalStateException("expectedServer is for clients; servers authorize clients with a PeerAuthorizer");
+                throw new IllegalStateException(
+                        "expectedServer is for clients; servers authorize clients with a PeerAuthorizer");
             }
             this.expectedServer = Optional.of(PeerName.parse(hostOrIdentity));
             return this;

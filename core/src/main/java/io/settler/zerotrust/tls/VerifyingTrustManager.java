@@ -69,13 +69,15 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+            throws CertificateException {
         neverResumable(socket);
         checkClient(chain, remoteAddress(socket));
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+            throws CertificateException {
         neverResumable(engine);
         checkClient(chain, remoteAddress(engine == null ? null : engine.getPeerHost()));
     }
@@ -86,13 +88,15 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+            throws CertificateException {
         neverResumable(socket);
         checkServer(chain, peerHost(socket), remoteAddress(socket));
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+            throws CertificateException {
         neverResumable(engine);
         String host = engine == null ? null : engine.getPeerHost();
         checkServer(chain, host, remoteAddress(host));

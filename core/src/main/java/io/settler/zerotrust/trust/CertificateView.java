@@ -117,7 +117,8 @@ final class CertificateView {
 
     boolean sameSubjectAndKey(CertificateView other) {
         return subject.equals(other.subject)
-                && Arrays.equals(certificate.getPublicKey().getEncoded(), other.certificate.getPublicKey().getEncoded());
+                && Arrays.equals(certificate.getPublicKey().getEncoded(),
+                        other.certificate.getPublicKey().getEncoded());
     }
 
     private void parse() throws IOException, java.security.cert.CertificateEncodingException {

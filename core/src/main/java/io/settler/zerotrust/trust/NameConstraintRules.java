@@ -109,7 +109,8 @@ final class NameConstraintRules {
     /** Checks the DNS and IP SANs of {@code subject} against the constraints of a CA above it. */
     static void check(Constraints constraints, CertificateView subject, String subjectWho, String caWho)
             throws PeerVerificationException {
-        long names = subject.subjectAltNameCount + 1L + X500Name.getInstance(subject.subject.getEncoded()).getRDNs().length;
+        long names = subject.subjectAltNameCount + 1L
+                + X500Name.getInstance(subject.subject.getEncoded()).getRDNs().length;
         if (names * constraints.size() > MAX_COMPARISONS) {
             throw new PeerVerificationException(Reason.PATH_SEARCH_LIMIT, subjectWho + " has " + names
                     + " names to check against " + constraints.size() + " name constraints of " + caWho

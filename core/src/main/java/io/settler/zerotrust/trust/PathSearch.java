@@ -203,7 +203,8 @@ final class PathSearch {
             long nonSelfIssued = path.stream().skip(1).filter(v -> !v.selfIssued).count() + (issuer.selfIssued ? 0 : 1);
             if (depth > HARD_MAX_INTERMEDIATES || nonSelfIssued > maxIntermediates) {
                 record(new PeerVerificationException(Reason.PATH_TOO_LONG, "the path from the peer's certificate to"
-                        + " a trust anchor would need more than " + maxIntermediates + " intermediate CAs"), path.size());
+                        + " a trust anchor would need more than " + maxIntermediates + " intermediate CAs"),
+                        path.size());
                 continue;
             }
             if (!acceptIssuer(path, issuer, Role.INTERMEDIATE)) {

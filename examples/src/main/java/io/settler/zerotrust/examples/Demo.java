@@ -136,7 +136,8 @@ public final class Demo implements AutoCloseable {
         deployment = deployment.withEndpoint("api.port", Integer.toString(api.port()));
         Gateway gateway = start(new Gateway(deployment));
 
-        report.section("What works: gateway -> API server -> PostgreSQL, Redis, queue -> worker -> webhook -> receiver");
+        report.section(
+                "What works: gateway -> API server -> PostgreSQL, Redis, queue -> worker -> webhook -> receiver");
         String[] order = new String[1];
         report.expectAccepted("the gateway creates an order for tenant acme", () -> {
             order[0] = gateway.createOrder("acme", "{\"item\":\"anvil\"}");
@@ -161,7 +162,8 @@ public final class Demo implements AutoCloseable {
         report.expectRefused("wrong identity: the worker's valid certificate calling the API",
                 () -> intruder.https(apiPort, certificateOf(zone2, "worker"), "TLSv1.3"));
         report.expectRefused("a certificate for the gateway's name from another CA", () -> {
-            IssuedCertificate forged = DevCertificateAuthority.create(zone2.policy().trustDomain()).leaf("gateway").issue();
+            IssuedCertificate forged =
+                    DevCertificateAuthority.create(zone2.policy().trustDomain()).leaf("gateway").issue();
             return intruder.https(apiPort, TlsIdentity.of(forged.privateKey(), forged.chain()), "TLSv1.3");
         });
         report.expectRefused("missing service token", () -> gateway.createOrderWithoutToken("{\"item\":\"x\"}"));

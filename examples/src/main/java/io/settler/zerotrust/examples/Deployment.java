@@ -242,7 +242,8 @@ public final class Deployment {
      */
     public KeySet newTokenKeys(String service) {
         TokenKey key = TokenKey.generate(TokenAlgorithm.ED25519,
-                service + "-" + Instant.now().getEpochSecond() + "-" + HexFormat.of().toHexDigits((short) RANDOM.nextInt()));
+                service + "-" + Instant.now().getEpochSecond() + "-"
+                        + HexFormat.of().toHexDigits((short) RANDOM.nextInt()));
         try {
             Path jwks = directory.resolve("jwks");
             Files.createDirectories(jwks);
@@ -273,7 +274,8 @@ public final class Deployment {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read the published keys of " + service + ": " + file, e);
             }
-        }).pinnedTo(identity(service)).cooldown(Duration.ofSeconds(1)).auditLog(audit).build(); // a local file is cheap to re-read
+        }).pinnedTo(identity(service)).cooldown(Duration.ofSeconds(1)) // a local file is cheap to re-read
+                .auditLog(audit).build();
     }
 
     @Override

@@ -168,9 +168,11 @@ public final class LocalZone implements AutoCloseable {
                 "PostgreSQL (15 or newer):",
                 "  1. ssl = on, ssl_min_protocol_version = 'TLSv1.3', ssl_cert_file / ssl_key_file = "
                         + DATABASE_SERVICE + "-server.crt / .key, ssl_ca_file = ca.crt (from " + directory + ")",
-                "  2. psql -f rendered/schema.sql, then psql -d " + DATABASE + " -f rendered/" + DATABASE_SERVICE + ".sql",
+                "  2. psql -f rendered/schema.sql, then psql -d " + DATABASE
+                        + " -f rendered/" + DATABASE_SERVICE + ".sql",
                 "     and psql -d " + DATABASE + " -f rendered/" + RELAY_GRANTS_FILE,
-                "  3. put rendered/pg_hba.conf (before any other host line) and rendered/pg_ident.conf in place; reload",
+                "  3. put rendered/pg_hba.conf (before any other host line) and rendered/pg_ident.conf"
+                        + " in place; reload",
                 "Redis (7 or newer): redis-server rendered/redis.conf, then as an operator, for the queue:",
                 "  XGROUP CREATE " + RedisAcl.streamKey(QUEUE, "api") + " " + GROUP + " 0 MKSTREAM",
                 "Then edit endpoints.properties to name both servers.",

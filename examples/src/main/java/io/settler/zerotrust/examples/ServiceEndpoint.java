@@ -103,8 +103,8 @@ public final class ServiceEndpoint implements AutoCloseable {
                 .bind(HOST, port).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw new IllegalStateException("cannot listen on " + HOST + ":" + port + " (" + bound.cause() + "); free the"
-                    + " port or set " + service + ".port=0 for a free one", bound.cause());
+            throw new IllegalStateException("cannot listen on " + HOST + ":" + port + " (" + bound.cause()
+                    + "); free the port or set " + service + ".port=0 for a free one", bound.cause());
         }
         this.listener = bound.channel();
     }
@@ -112,7 +112,8 @@ public final class ServiceEndpoint implements AutoCloseable {
     /**
      * Starts configuring the endpoint of {@code service}, which accepts tokens from {@code caller}.
      *
-     * @param credentials the service's certificate and trust (e.g. {@link Deployment#credentials}); the caller closes it
+     * @param credentials the service's certificate and trust (e.g. {@link Deployment#credentials}); the
+     *     caller closes it
      */
     public static Builder builder(Deployment deployment, String service, String caller, CredentialSource credentials) {
         return new Builder(deployment, service, caller, credentials);
@@ -164,7 +165,10 @@ public final class ServiceEndpoint implements AutoCloseable {
             return this;
         }
 
-        /** The handler of requests that passed every check: a {@code @Sharable} handler of {@code FullHttpRequest}s. Required. */
+        /**
+         * The handler of requests that passed every check: a {@code @Sharable} handler of
+         * {@code FullHttpRequest}s. Required.
+         */
         public Builder application(ChannelHandler application) {
             this.application = Objects.requireNonNull(application, "application");
             return this;

@@ -63,9 +63,10 @@ final class ConnectionProperties {
     static ParsedUrl parseUrl(String url) {
         Matcher m = URL.matcher(url);
         if (!m.matches()) {
+            // The URL without its parameters, which may hold a password.
             throw new InsecureDataSourceException(Reason.URL, "expected one plain jdbc:postgresql://host:port/database"
                     + " URL (one host, no Unix socket, no service); got " + io.settler.zerotrust.audit.LogSafe.text(
-                    url.indexOf('?') < 0 ? url : url.substring(0, url.indexOf('?')) + "?...")); // parameters may hold a password
+                    url.indexOf('?') < 0 ? url : url.substring(0, url.indexOf('?')) + "?..."));
         }
         Map<String, String> properties = new LinkedHashMap<>();
         if (m.group(4) != null && !m.group(4).isEmpty()) {

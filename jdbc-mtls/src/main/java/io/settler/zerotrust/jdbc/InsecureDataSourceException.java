@@ -13,13 +13,19 @@ public final class InsecureDataSourceException extends RuntimeException {
 
     /** Which rule refused the data source. */
     public enum Reason {
-        /** {@code sslmode} other than {@code verify-full}: {@code prefer} falls back to plaintext, {@code require} trusts any server. */
+        /**
+         * {@code sslmode} other than {@code verify-full}: {@code prefer} falls back to plaintext,
+         * {@code require} trusts any server.
+         */
         SSL_MODE,
         /** {@code ssl=false}, or a URL or property asking for no encryption at all. */
         PLAINTEXT,
         /** Another SSL socket factory (e.g. pgjdbc's {@code NonValidatingFactory}) or host name verifier than ours. */
         SSL_FACTORY,
-        /** Key, certificate, root or password files ({@code sslcert}, {@code sslkey}, {@code sslrootcert}, ...): ours come from the credential source. */
+        /**
+         * Key, certificate, root or password files ({@code sslcert}, {@code sslkey}, {@code sslrootcert},
+         * ...): ours come from the credential source.
+         */
         KEY_FILES,
         /** A password, a {@code .pg_service.conf} service or another way around certificate authentication. */
         PASSWORD_AUTHENTICATION,

@@ -532,7 +532,8 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             driver.setSocketFactory(SingleConnectionSocketFactory.class.getName());
             driver.setSocketFactoryArg(key);
             driver.setGssEncMode("disable");
-            statementTimeout.ifPresent(t -> driver.setOptions("-c statement_timeout=" + Durations.toMillisRoundedUp(t)));
+            statementTimeout.ifPresent(
+                    t -> driver.setOptions("-c statement_timeout=" + Durations.toMillisRoundedUp(t)));
             // Every wait bounded: pgjdbc's socketTimeout (0 = forever) also bounds the TLS handshake and
             // login; its connectTimeout the TCP connect; HikariCP sets loginTimeout from connectionTimeout.
             driver.setSocketTimeout((int) effectiveSocketTimeout().toSeconds());
@@ -553,7 +554,8 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             config.setMinimumIdle(minimumIdle.orElse(maximumPoolSize));
             config.setConnectionTimeout(Durations.toMillisRoundedUp(connectionTimeout));
             config.setValidationTimeout(Durations.toMillisRoundedUp(
-                    connectionTimeout.compareTo(MAX_VALIDATION_TIMEOUT) < 0 ? connectionTimeout : MAX_VALIDATION_TIMEOUT));
+                    connectionTimeout.compareTo(MAX_VALIDATION_TIMEOUT) < 0
+                            ? connectionTimeout : MAX_VALIDATION_TIMEOUT));
             // A call whose socket timed out left the connection mid-protocol: never hand it out again.
             config.setExceptionOverride(new EvictTimedOut());
             config.setMaxLifetime(cappedLifetime(maxLifetime, credentials.current(), clock).toMillis());

@@ -96,12 +96,14 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
         if (certificate == null || !ctx.channel().isActive()) {
             return;
         }
-        Optional<ServiceIdentity> identity = Optional.ofNullable(ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get());
+        Optional<ServiceIdentity> identity =
+                Optional.ofNullable(ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get());
         Optional<InetAddress> remote = PeerIdentityHandler.remoteAddress(ctx);
         Instant now = clock.instant();
         Instant notAfter = certificate.getNotAfter().toInstant();
         if (!now.isBefore(notAfter)) {
-            close(ctx, certificate, identity, remote, "CERTIFICATE_EXPIRED", "the peer's certificate expired at " + notAfter);
+            close(ctx, certificate, identity, remote, "CERTIFICATE_EXPIRED",
+                    "the peer's certificate expired at " + notAfter);
             return;
         }
         Optional<String> untrusted;

@@ -31,9 +31,10 @@ import java.util.concurrent.TimeUnit;
  * cap when the handshake completes (a refused peer's handshake event goes no further); once the
  * handshake completed, puts Netty's {@code IdleStateHandler} before itself (so idleness counts from
  * then: the handshake's bytes never pass it) and a {@link RequestTracker} right after the HTTP
- * codec, which tells it when a request head is complete and when its response was written. The first byte read while no request is in progress starts the request-head timer; an
- * idle event while no request is in progress and no head is under way closes the connection. All on
- * the channel's event loop.
+ * codec, which tells it when a request head is complete and when its response was written. The
+ * first byte read while no request is in progress starts the request-head timer; an idle event
+ * while no request is in progress and no head is under way closes the connection. All on the
+ * channel's event loop.
  */
 final class ConnectionGuard extends ChannelInboundHandlerAdapter {
 

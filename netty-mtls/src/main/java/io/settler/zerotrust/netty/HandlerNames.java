@@ -8,7 +8,10 @@ public final class HandlerNames {
     /** The {@link PeerIdentityHandler}. */
     public static final String PEER_IDENTITY = "zerotrust-peer-identity";
 
-    /** Netty's {@code IdleStateHandler} for {@link ConnectionLimits#idleTimeout()} (servers, once the handshake completed). */
+    /**
+     * Netty's {@code IdleStateHandler} for {@link ConnectionLimits#idleTimeout()} (servers, once the
+     * handshake completed).
+     */
     public static final String CONNECTION_IDLE = "zerotrust-connection-idle";
     /** The handler that enforces {@link ConnectionLimits} (servers). */
     public static final String CONNECTION_LIMITS = "zerotrust-connection-limits";

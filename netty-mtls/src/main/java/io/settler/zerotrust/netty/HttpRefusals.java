@@ -57,7 +57,10 @@ final class HttpRefusals {
         return false;
     }
 
-    /** Refuses {@code request} with {@code status}; {@code headers} adds e.g. {@code Retry-After} or {@code WWW-Authenticate}. */
+    /**
+     * Refuses {@code request} with {@code status}; {@code headers} adds e.g. {@code Retry-After} or
+     * {@code WWW-Authenticate}.
+     */
     static void refuse(ChannelHandlerContext ctx, HttpRequest request, HttpResponseStatus status,
                        Consumer<HttpHeaders> headers) {
         FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(), status);

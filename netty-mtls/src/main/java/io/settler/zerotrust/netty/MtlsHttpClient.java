@@ -277,7 +277,8 @@ public final class MtlsHttpClient implements AutoCloseable {
         private Builder(NettyMtls tls) {
             this.tls = Objects.requireNonNull(tls, "tls");
             if (tls.mtlsContext().role() != MtlsContext.Role.CLIENT) {
-                throw new IllegalArgumentException("MtlsHttpClient needs a client context; build it from MtlsContext.client(...)");
+                throw new IllegalArgumentException(
+                        "MtlsHttpClient needs a client context; build it from MtlsContext.client(...)");
             }
         }
 
@@ -292,7 +293,8 @@ public final class MtlsHttpClient implements AutoCloseable {
          * seconds); rounded up to whole milliseconds, so a small value never means "no limit".
          */
         public Builder timeout(Duration timeout) {
-            this.timeout = Duration.ofMillis(Durations.toMillisRoundedUp(Durations.requirePositive("timeout", timeout)));
+            this.timeout =
+                    Duration.ofMillis(Durations.toMillisRoundedUp(Durations.requirePositive("timeout", timeout)));
             return this;
         }
 

@@ -92,7 +92,8 @@ public final class DeadLetters {
         }
         if (!stream.equals(publisher.stream())) {
             throw refused(id, QueueException.Reason.NOT_REPLAYABLE, "dead letter " + LogSafe.text(id) + " came from "
-                    + LogSafe.text(stream) + "; replay it with the publisher of that stream, not " + publisher.stream());
+                    + LogSafe.text(stream) + "; replay it with the publisher of that stream, not "
+                    + publisher.stream());
         }
         String owner = verifier.publishers().values().stream()
                 .filter(service -> RedisAcl.streamKey(verifier.queue(), service).equals(stream)).findFirst()

@@ -41,7 +41,8 @@ public final class Envelope {
         Objects.requireNonNull(token, "token");
         if (payload.length > MAX_PAYLOAD_BYTES) {
             throw new QueueException(QueueException.Reason.MALFORMED, "the payload is " + payload.length
-                    + " bytes; the limit is " + MAX_PAYLOAD_BYTES + " (store large data elsewhere and send a reference)");
+                    + " bytes; the limit is " + MAX_PAYLOAD_BYTES
+                    + " (store large data elsewhere and send a reference)");
         }
         if (token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
             throw new QueueException(QueueException.Reason.MALFORMED, "the token must be 1 to " + MAX_TOKEN_CHARS

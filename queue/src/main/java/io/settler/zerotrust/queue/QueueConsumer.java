@@ -125,7 +125,8 @@ public final class QueueConsumer {
     public static void createGroup(RedisStreamCommands<String, String> admin, EnvelopeVerifier verifier, String group) {
         for (String stream : streams(verifier).keySet()) {
             try {
-                admin.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), group, XGroupCreateArgs.Builder.mkstream());
+                admin.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), group,
+                        XGroupCreateArgs.Builder.mkstream());
             } catch (RedisCommandExecutionException e) {
                 if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
                     throw e;
@@ -359,7 +360,8 @@ public final class QueueConsumer {
         long unhandled = state.unhandled(mine);
         long lostEntries = Math.max(unhandled - state.length(), state.deletedUndelivered(mine) ? 1 : 0);
         Shrink before = shrinks.getOrDefault(stream, Shrink.NONE);
-        boolean report = trimmedByOthers && !Objects.equals(before.firstEntryId(), first) || lostEntries > before.lost();
+        boolean report = trimmedByOthers && !Objects.equals(before.firstEntryId(), first)
+                || lostEntries > before.lost();
         shrinks.put(stream, new Shrink(report ? first : before.firstEntryId(), lostEntries));
         if (report) {
             audit.record(AuditEvent.builder(clock.instant(), "queue.stream_shrank", AuditEvent.Outcome.WARNING)
@@ -449,7 +451,8 @@ public final class QueueConsumer {
     /**
      * Reports deliveries Redis lost ({@code queue.deliveries_lost}) and runs them again, each
      * through the full verification; one worker of the group takes each for {@code claimAfter}
-     * (at least 1 s; a claim record), as long as an idle pending entry is left alone. After {@code maxDeliveries} failed runs an entry is dead-lettered.
+     * (at least 1 s; a claim record), as long as an idle pending entry is left alone. After
+     * {@code maxDeliveries} failed runs an entry is dead-lettered.
      */
     private int runLost(String stream, List<StreamMessage<String, String>> lost) {
         List<String> names = lost.stream().map(entry -> holder(group, stream, entry.getId())).toList();

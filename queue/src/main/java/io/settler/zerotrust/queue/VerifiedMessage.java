@@ -16,7 +16,8 @@ public final class VerifiedMessage {
     private final Instant issuedAt;
     private final byte[] payload;
 
-    VerifiedMessage(String queue, String publisher, String publisherService, String jti, Instant issuedAt, byte[] payload) {
+    VerifiedMessage(String queue, String publisher, String publisherService, String jti, Instant issuedAt,
+            byte[] payload) {
         this.queue = Objects.requireNonNull(queue, "queue");
         this.publisher = Objects.requireNonNull(publisher, "publisher");
         this.publisherService = Objects.requireNonNull(publisherService, "publisherService");

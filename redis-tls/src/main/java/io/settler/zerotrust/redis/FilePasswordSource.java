@@ -31,7 +31,8 @@ final class FilePasswordSource implements PasswordSource {
         try {
             if (Files.size(file) > MAX_SIZE) {
                 throw new RedisTlsException(RedisTlsException.Reason.PASSWORD_UNREADABLE, "the password file " + shown()
-                        + " is larger than " + MAX_SIZE + " bytes; point passwordFile at the file that holds only the password");
+                        + " is larger than " + MAX_SIZE
+                        + " bytes; point passwordFile at the file that holds only the password");
             }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {

@@ -374,7 +374,10 @@ public final class HardenedRedis implements AutoCloseable {
             return this;
         }
 
-        /** Also accepts TLS 1.2 (forward-secret AEAD suites), for servers that cannot speak 1.3; audited as a WARNING. */
+        /**
+         * Also accepts TLS 1.2 (forward-secret AEAD suites), for servers that cannot speak 1.3; audited
+         * as a WARNING.
+         */
         public Builder allowTls12() {
             this.allowTls12 = true;
             return this;
@@ -587,7 +590,8 @@ public final class HardenedRedis implements AutoCloseable {
             }
             if (parsed.getVerifyMode() != SslVerifyMode.FULL) {
                 throw new RedisTlsException(RedisTlsException.Reason.WEAK_VERIFICATION, "the URI asks for verifyPeer="
-                        + parsed.getVerifyMode() + "; only FULL (chain and host name) is allowed: remove the parameter");
+                        + parsed.getVerifyMode()
+                        + "; only FULL (chain and host name) is allowed: remove the parameter");
             }
             if (parsed.isStartTls()) {
                 throw new RedisTlsException(RedisTlsException.Reason.WEAK_VERIFICATION,

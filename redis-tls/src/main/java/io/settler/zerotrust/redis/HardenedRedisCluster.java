@@ -180,7 +180,10 @@ public final class HardenedRedisCluster implements AutoCloseable {
         return user;
     }
 
-    /** Shuts the client and its threads down (not those of {@link HardenedRedis.Builder#clientResources}, which you own). */
+    /**
+     * Shuts the client and its threads down (not those of
+     * {@link HardenedRedis.Builder#clientResources}, which you own).
+     */
     @Override
     public void close() {
         client.shutdown();

@@ -347,12 +347,14 @@ public final class RedisAcl {
     public void applyAndSave(BaseRedisCommands<String, String> redis) {
         for (String user : order) {
             if (!user.equals("default")) {
-                CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8).add("SETUSER").add(user).add("reset");
+                CommandArgs<String, String> args =
+                        new CommandArgs<>(StringCodec.UTF8).add("SETUSER").add(user).add("reset");
                 rules(user).forEach(args::add);
                 redis.dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), args);
             }
         }
-        redis.dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), new CommandArgs<>(StringCodec.UTF8).add("SAVE"));
+        redis.dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8),
+                new CommandArgs<>(StringCodec.UTF8).add("SAVE"));
     }
 
     /**
@@ -436,7 +438,8 @@ public final class RedisAcl {
             } else if (token.startsWith("+@")) {
                 categoryMembers.apply(token.substring(2)).forEach(name -> commands.add(name.toLowerCase(Locale.ROOT)));
             } else if (token.startsWith("-@")) {
-                categoryMembers.apply(token.substring(2)).forEach(name -> commands.remove(name.toLowerCase(Locale.ROOT)));
+                categoryMembers.apply(token.substring(2))
+                        .forEach(name -> commands.remove(name.toLowerCase(Locale.ROOT)));
             } else if (token.startsWith("+")) {
                 commands.add(token.substring(1).toLowerCase(Locale.ROOT));
             } else {
@@ -551,7 +554,8 @@ public final class RedisAcl {
             }
             if (sha256Hex == null || !SHA256_HEX.matcher(sha256Hex).matches()) {
                 throw new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION,
-                        "a password hash is 64 lower-case hex digits (SHA-256); check the value given for '" + service + "'");
+                        "a password hash is 64 lower-case hex digits (SHA-256); check the value given for '"
+                                + service + "'");
             }
             passwordHashes.put(service, sha256Hex);
             return this;

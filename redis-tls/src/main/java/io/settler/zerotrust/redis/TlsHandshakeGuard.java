@@ -103,7 +103,8 @@ final class TlsHandshakeGuard implements NettyCustomizer {
                 if (completion.isSuccess()) {
                     SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
                     if (!allowedProtocols.contains(session.getProtocol())) {
-                        String detail = "the server negotiated " + session.getProtocol() + "; allowed: " + allowedProtocols;
+                        String detail =
+                                "the server negotiated " + session.getProtocol() + "; allowed: " + allowedProtocols;
                         audit.record(refusal("PROTOCOL_NOT_ALLOWED", detail, ctx.channel().remoteAddress()));
                         // Fails Lettuce's pending connect with the reason, then drops the channel.
                         SSLHandshakeException refused = new SSLHandshakeException(detail);

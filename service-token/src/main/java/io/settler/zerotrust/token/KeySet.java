@@ -255,11 +255,13 @@ public final class KeySet implements KeySource {
                     : "OKP".equals(kty) ? TokenAlgorithm.ED25519
                     : "oct".equals(kty) ? TokenAlgorithm.HS256 : null;
             if (expected == null) {
-                throw invalid(where + " has kty '" + LogSafe.text(kty) + "'; supported are EC (P-256), OKP (Ed25519) and oct");
+                throw invalid(where + " has kty '" + LogSafe.text(kty)
+                        + "'; supported are EC (P-256), OKP (Ed25519) and oct");
             }
             String alg = text(entry, "alg", where);
             if (alg != null && !alg.equals(expected.jwsName())) {
-                throw forbidden(where + " has alg '" + LogSafe.text(alg) + "'; a " + LogSafe.text(kty) + " key here must be " + expected.jwsName());
+                throw forbidden(where + " has alg '" + LogSafe.text(alg) + "'; a " + LogSafe.text(kty)
+                        + " key here must be " + expected.jwsName());
             }
             Jwk<?> jwk;
             try {

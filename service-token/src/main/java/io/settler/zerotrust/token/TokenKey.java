@@ -256,7 +256,8 @@ public final class TokenKey {
         }
         if (!fits) {
             throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_KEY, "key '" + kid + "': "
-                    + algorithm.jwsName() + " needs " + (algorithm == TokenAlgorithm.ES256 ? "an EC P-256" : "an Ed25519")
+                    + algorithm.jwsName() + " needs "
+                    + (algorithm == TokenAlgorithm.ES256 ? "an EC P-256" : "an Ed25519")
                     + " key; got a " + key.getAlgorithm() + " key");
         }
     }

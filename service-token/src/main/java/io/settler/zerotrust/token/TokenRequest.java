@@ -93,7 +93,8 @@ public final class TokenRequest {
         /** Adds scopes. */
         public Builder scopes(Collection<String> scopes) {
             for (String scope : scopes) {
-                if (scope == null || scope.isEmpty() || scope.length() > 128 || !scope.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                if (scope == null || scope.isEmpty() || scope.length() > 128
+                        || !scope.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
                     throw invalid("a scope is 1 to 128 printable ASCII characters without spaces, e.g. db:read");
                 }
                 this.scopes.add(scope);
@@ -108,7 +109,10 @@ public final class TokenRequest {
             return this;
         }
 
-        /** Adds an extra string claim; the registered names (iss, sub, aud, iat, nbf, exp, jti, scope, cnf) are refused. */
+        /**
+         * Adds an extra string claim; the registered names (iss, sub, aud, iat, nbf, exp, jti, scope, cnf)
+         * are refused.
+         */
         public Builder claim(String name, String value) {
             Objects.requireNonNull(value, "value");
             if (name == null || name.isEmpty() || TokenJson.REGISTERED.contains(name)) {

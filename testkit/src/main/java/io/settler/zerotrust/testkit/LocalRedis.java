@@ -246,8 +246,9 @@ public final class LocalRedis implements AutoCloseable {
 
     /**
      * Stops the server (SIGTERM, then SIGKILL after 10 seconds; nothing if {@link #kill()} ended it)
-     * and starts it again on the same port with the same files. With {@link Builder#appendOnly(boolean) appendOnly} the data is
-     * still there; without it the server starts empty.
+     * and starts it again on the same port with the same files. With
+     * {@link Builder#appendOnly(boolean) appendOnly} the data is still there; without it the server
+     * starts empty.
      *
      * @throws TestkitException if the server does not come back
      */
@@ -346,7 +347,8 @@ public final class LocalRedis implements AutoCloseable {
         directory.createPrivateDirectory("data");
         // A cluster node also presents its certificate as a TLS client on the cluster bus.
         DevCertificateAuthority.LeafRequest leaf = serverCa.leaf(serverIdentity);
-        (clusterNode ? leaf.serverAndClient() : leaf.server()).dnsNames(HOST).ipAddresses("127.0.0.1").issue().writePem(tls, "server");
+        (clusterNode ? leaf.serverAndClient() : leaf.server()).dnsNames(HOST).ipAddresses("127.0.0.1").issue()
+                .writePem(tls, "server");
         if (serverCa != ca) {
             // The node CA for everything; the services' CA only for clients (LocalRedisCluster).
             writePrivate(tls.resolve("ca.crt"), ClientAuthOnlyTrust.bundle(
@@ -429,8 +431,8 @@ public final class LocalRedis implements AutoCloseable {
             port = candidate;
             clusterBusPort = clusterNode ? FreePorts.pick() : 0;
             writeConfiguration(candidate);
-            ServerProcess started = ServerProcess.start("Redis", command(candidate, clusterBusPort), redisServer, directory,
-                    directory.resolve("redis.log"), Map.of());
+            ServerProcess started = ServerProcess.start("Redis", command(candidate, clusterBusPort), redisServer,
+                    directory, directory.resolve("redis.log"), Map.of());
             server = started;
             try {
                 started.awaitReady(startupTimeout, this::ping);

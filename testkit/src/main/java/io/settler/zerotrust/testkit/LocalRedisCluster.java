@@ -75,7 +75,10 @@ public final class LocalRedisCluster implements AutoCloseable {
         return nodes;
     }
 
-    /** The host name to connect to: {@code localhost}, which every node certificate names (as well as {@code 127.0.0.1}). */
+    /**
+     * The host name to connect to: {@code localhost}, which every node certificate names (as well as
+     * {@code 127.0.0.1}).
+     */
     public String host() {
         return nodes.get(0).host();
     }

@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The private temporary directory of one server: {@code /tmp/settler-testkit-<kind>-<random>},
- * mode 0700 (0710 when a server running as another OS user must pass through). It records the JVM that owns it and the server process, so that a later run can find
- * and clean up what a killed JVM left behind ({@link #sweepStale(Path)}).
+ * mode 0700 (0710 when a server running as another OS user must pass through). It records the JVM
+ * that owns it and the server process, so that a later run can find and clean up what a killed JVM
+ * left behind ({@link #sweepStale(Path)}).
  */
 final class ServerDirectory {
 

@@ -27,7 +27,8 @@ final class ServerLifecycle {
         this.name = name;
         this.directory = directory;
         this.stopServer = stopServer;
-        this.shutdownHook = new Thread(this::end, "settler-testkit-" + name.toLowerCase(java.util.Locale.ROOT) + "-stop");
+        this.shutdownHook =
+                new Thread(this::end, "settler-testkit-" + name.toLowerCase(java.util.Locale.ROOT) + "-stop");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 

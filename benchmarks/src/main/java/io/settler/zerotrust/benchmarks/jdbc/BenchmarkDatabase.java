@@ -41,12 +41,14 @@ final class BenchmarkDatabase implements AutoCloseable {
         postgres.executeAsSuperuser(DATABASE, String.join("\n",
                 "GRANT CONNECT ON DATABASE " + DATABASE + " TO " + ROLE + ";",
                 "CREATE TABLE items (id int PRIMARY KEY, tenant_id text NOT NULL, item text NOT NULL);",
-                "INSERT INTO items SELECT g, 'tenant-' || (g % 4), 'item-' || g FROM generate_series(1, " + ROWS + ") g;",
+                "INSERT INTO items SELECT g, 'tenant-' || (g % 4), 'item-' || g"
+                        + " FROM generate_series(1, " + ROWS + ") g;",
                 "ALTER TABLE items OWNER TO bench_owner;",
                 "ALTER TABLE items ENABLE ROW LEVEL SECURITY;",
                 "ALTER TABLE items FORCE ROW LEVEL SECURITY;",
                 // Rows outside any tenant scope stay readable, so the plain SELECT benchmark reads them too.
-                "CREATE POLICY tenant_isolation ON items USING (coalesce(current_setting('app.tenant_id', true), '') = ''"
+                "CREATE POLICY tenant_isolation ON items"
+                        + " USING (coalesce(current_setting('app.tenant_id', true), '') = ''"
                         + " OR tenant_id = current_setting('app.tenant_id', true));",
                 "GRANT SELECT ON items TO " + ROLE + ";",
                 "ANALYZE items;"));
@@ -65,7 +67,10 @@ final class BenchmarkDatabase implements AutoCloseable {
                 .build();
     }
 
-    /** The baseline: plain HikariCP + pgjdbc, verify-full against the same CA, the role's certificate from a PKCS#12 file. */
+    /**
+     * The baseline: plain HikariCP + pgjdbc, verify-full against the same CA, the role's certificate
+     * from a PKCS#12 file.
+     */
     HikariDataSource plain() {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(postgres.jdbcUrl(DATABASE));

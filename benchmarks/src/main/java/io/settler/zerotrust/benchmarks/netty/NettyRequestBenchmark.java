@@ -117,7 +117,8 @@ public class NettyRequestBenchmark {
                 .auditLog(noop).build()).provider(NettyMtls.Provider.valueOf(provider)).auditLog(noop).build();
         SourceNetworkFilter network = SourceNetworkFilter.builder().allow("127.0.0.0/8").auditLog(noop).build();
         ConnectionExpiryHandler expiry = ConnectionExpiryHandler.builder(
-                () -> PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(noop).build();
+                () -> PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build())
+                .auditLog(noop).build();
         RateLimitHandler rateLimit = RateLimitHandler.builder().burst(Integer.MAX_VALUE).perSecond(1e9)
                 .auditLog(noop).build();
         KeySet workerKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "worker-1")).build();
@@ -206,7 +207,8 @@ public class NettyRequestBenchmark {
                                     new HttpClientCodec(), new HttpObjectAggregator(65536),
                                     new SimpleChannelInboundHandler<FullHttpResponse>() {
                                         @Override
-                                        protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
+                                        protected void channelRead0(ChannelHandlerContext ctx,
+                                                FullHttpResponse response) {
                                             pending.complete(response.status().code());
                                         }
 

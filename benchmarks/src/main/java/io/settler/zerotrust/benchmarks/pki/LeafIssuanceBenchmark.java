@@ -111,7 +111,8 @@ public class LeafIssuanceBenchmark {
         leaf.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         leaf.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
         leaf.addExtension(Extension.extendedKeyUsage, false,
-                new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+                new ExtendedKeyUsage(
+                        new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
         leaf.addExtension(Extension.subjectAlternativeName, false,
                 new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, SPIFFE_ID)));
         leaf.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(keys.getPublic()));

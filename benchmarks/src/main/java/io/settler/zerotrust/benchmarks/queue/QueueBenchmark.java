@@ -92,7 +92,8 @@ public class QueueBenchmark {
         commands = connection.sync();
 
         rawFields = Map.of("pld", new String(PAYLOAD, StandardCharsets.UTF_8));
-        commands.xgroupCreate(XReadArgs.StreamOffset.from(RAW_STREAM, "0"), "workers", XGroupCreateArgs.Builder.mkstream());
+        commands.xgroupCreate(XReadArgs.StreamOffset.from(RAW_STREAM, "0"), "workers",
+                XGroupCreateArgs.Builder.mkstream());
         rawConsumer = Consumer.from("workers", "w1");
 
         TokenKey hs = TokenKey.hs256("api-hs", "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
@@ -116,7 +117,8 @@ public class QueueBenchmark {
         ServiceTokens queueTokens = ServiceTokens.builder().identity("spiffe://bench.test/queue/" + queue)
                 .verificationKeys(KeySet.of(key)).trustIssuers(API).auditLog(AuditLog.slf4j()).build();
         EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, queue).publishers(API)
-                .replayGuard(RedisReplayGuard.builder(commands, KeyNamespace.of("bench")).auditLog(event -> { }).build())
+                .replayGuard(RedisReplayGuard.builder(commands, KeyNamespace.of("bench"))
+                        .auditLog(event -> { }).build())
                 .auditLog(event -> { }).build();
         QueueConsumer.createGroup(commands, verifier, "workers");
         return QueueConsumer.builder(commands, verifier, message -> { }).group("workers").consumer("w1")

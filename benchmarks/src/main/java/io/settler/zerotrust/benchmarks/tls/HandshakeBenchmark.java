@@ -33,10 +33,11 @@ import org.openjdk.jmh.annotations.State;
  *
  * <p>{@code baseline}: JDK {@code SSLContext}s built by hand from the default {@code KeyManagerFactory}
  * (SunX509) and a PKIX {@code TrustManagerFactory}, TLS 1.3 only, client authentication required,
- * HTTPS host-name check on the client: what a careful user writes without this library. {@code mtlsContext}: our {@link MtlsContext} server and
- * client, which add snapshot key management, our peer verification (PKIX plus the extra checks),
- * the authorizer and an audit event per peer (sent to a no-op log so logging cost is not
- * measured). Higher is better (handshakes per second).
+ * HTTPS host-name check on the client: what a careful user writes without this library.
+ * {@code mtlsContext}: our {@link MtlsContext} server and client, which add snapshot key
+ * management, our peer verification (PKIX plus the extra checks), the authorizer and an audit
+ * event per peer (sent to a no-op log so logging cost is not measured). Higher is better
+ * (handshakes per second).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -68,9 +69,11 @@ public class HandshakeBenchmark {
 
         TrustBundle trust = TrustBundle.of(List.of(ca.rootCertificate()));
         AuditLog noop = event -> { };
-        ourServer = MtlsContext.server(CredentialSource.fixed(TlsIdentity.of(server.privateKey(), server.chain()), trust),
+        ourServer = MtlsContext.server(
+                CredentialSource.fixed(TlsIdentity.of(server.privateKey(), server.chain()), trust),
                 PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(noop).build();
-        ourClient = MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()), trust))
+        ourClient = MtlsContext.client(
+                CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()), trust))
                 .auditLog(noop).build();
 
         baseline();

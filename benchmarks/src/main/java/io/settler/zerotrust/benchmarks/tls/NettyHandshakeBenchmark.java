@@ -56,7 +56,8 @@ public class NettyHandshakeBenchmark {
                 CredentialSource.fixed(TlsIdentity.of(server.privateKey(), server.chain()), trust),
                 PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(noop).build();
         MtlsContext ourClient = MtlsContext.client(
-                CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()), trust)).auditLog(noop).build();
+                CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()), trust))
+                .auditLog(noop).build();
         jdkServer = NettyMtls.builder(ourServer).provider(NettyMtls.Provider.JDK).auditLog(noop).build();
         jdkClient = NettyMtls.builder(ourClient).provider(NettyMtls.Provider.JDK).auditLog(noop).build();
         openSslServer = NettyMtls.builder(ourServer).provider(NettyMtls.Provider.OPENSSL).auditLog(noop).build();

@@ -62,7 +62,8 @@ public final class WebhookReceiver implements AutoCloseable {
     private WebhookReceiver(Deployment deployment) throws IOException {
         this.signature = WebhookSignature.of(Clock.systemUTC(), deployment.webhookSigningSecret());
         Path directory = deployment.directory();
-        TlsIdentity identity = TlsIdentity.fromPem(directory.resolve("receiver.crt"), directory.resolve("receiver.key"));
+        TlsIdentity identity =
+                TlsIdentity.fromPem(directory.resolve("receiver.crt"), directory.resolve("receiver.key"));
         this.server = HttpsServer.create(new InetSocketAddress("127.0.0.1", deployment.listenPort("receiver")), 16);
         server.setHttpsConfigurator(new HttpsConfigurator(WebhookTls.server(identity)) {
             @Override

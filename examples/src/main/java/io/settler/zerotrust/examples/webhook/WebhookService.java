@@ -196,7 +196,8 @@ public final class WebhookService implements AutoCloseable {
                     reply(ctx, HttpResponseStatus.ACCEPTED, keepAlive);
                 } else {
                     LOG.warn("webhook delivery to {} failed: {}", receiver, failure == null
-                            ? "status " + response.statusCode() : failure.getClass().getSimpleName() + ": " + failure.getMessage());
+                            ? "status " + response.statusCode()
+                            : failure.getClass().getSimpleName() + ": " + failure.getMessage());
                     reply(ctx, HttpResponseStatus.BAD_GATEWAY, keepAlive);
                 }
             });

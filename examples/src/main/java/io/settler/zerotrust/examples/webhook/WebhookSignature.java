@@ -92,7 +92,8 @@ public final class WebhookSignature {
             } else if (part.startsWith("v1=") && part.length() == 3 + 64 && isLowerHex(part, 3)) {
                 candidates.add(HEX.parseHex(part, 3, part.length()));
             } else {
-                throw new WebhookSignatureException("malformed " + HEADER + " header: expected t=<seconds>,v1=<64 hex>");
+                throw new WebhookSignatureException(
+                        "malformed " + HEADER + " header: expected t=<seconds>,v1=<64 hex>");
             }
         }
         if (seconds == null || candidates.isEmpty()) {
@@ -112,7 +113,8 @@ public final class WebhookSignature {
                 }
             }
         }
-        throw new WebhookSignatureException("no signature matches: the payload was changed, or signed with another secret");
+        throw new WebhookSignatureException(
+                "no signature matches: the payload was changed, or signed with another secret");
     }
 
     private static long parseSeconds(String text) {

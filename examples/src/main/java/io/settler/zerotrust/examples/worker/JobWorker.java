@@ -218,7 +218,8 @@ public final class JobWorker implements AutoCloseable {
                 .build();                                           // no replay guard here: the queue checks last
         EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, LocalZone.QUEUE)
                 .policy(deployment.policy())
-                .replayGuard(RedisReplayGuard.builder(connection.sync(), KeyNamespace.of(SERVICE)).auditLog(audit).build())
+                .replayGuard(RedisReplayGuard.builder(connection.sync(), KeyNamespace.of(SERVICE))
+                        .auditLog(audit).build())
                 .auditLog(audit)
                 .build();
         this.consumer = QueueConsumer.builder(connection.sync(), verifier, this::handle)
