@@ -80,8 +80,8 @@ class ComparisonTableTest {
 
     @Test
     void missingErrorBarIsReportedAsUnknown() {
-        Comparison c = ComparisonTable.pair(List.of(time(ISSUE + "baseline", 100, Double.NaN), time(ISSUE + "ours", 10, 1)))
-                .get(0);
+        Comparison c = ComparisonTable.pair(
+                List.of(time(ISSUE + "baseline", 100, Double.NaN), time(ISSUE + "ours", 10, 1))).get(0);
 
         assertThat(c.verdict()).isEqualTo(Verdict.ERROR_UNKNOWN);
     }
@@ -90,11 +90,14 @@ class ComparisonTableTest {
     void refusesClassWithoutBaselineMethod() {
         assertThatThrownBy(() -> ComparisonTable.pair(List.of(
                 time(ISSUE + "baseline", 100, 1), time(ISSUE + "ours", 90, 1), time(PARSE + "ours", 10, 1))))
-                .isInstanceOfSatisfying(BenchmarkException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NO_BASELINE))
+                .isInstanceOfSatisfying(BenchmarkException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.NO_BASELINE))
                 .hasMessageContaining("a.b.ParseBenchmark has no @Benchmark method named 'baseline'");
 
-        assertThatThrownBy(() -> ComparisonTable.requireBaselines(List.of(ISSUE + "baseline", ISSUE + "ours", PARSE + "ours")))
-                .isInstanceOfSatisfying(BenchmarkException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NO_BASELINE))
+        assertThatThrownBy(
+                () -> ComparisonTable.requireBaselines(List.of(ISSUE + "baseline", ISSUE + "ours", PARSE + "ours")))
+                .isInstanceOfSatisfying(BenchmarkException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.NO_BASELINE))
                 .hasMessageContaining("a.b.ParseBenchmark");
     }
 
@@ -104,7 +107,8 @@ class ComparisonTableTest {
                 measured(ISSUE + "baseline", Mode.AverageTime, Map.of("key", "EC"), 100, 1, "us/op"),
                 measured(ISSUE + "ours", Mode.AverageTime, Map.of("key", "EC"), 100, 1, "us/op"),
                 measured(ISSUE + "ours", Mode.AverageTime, Map.of("key", "RSA"), 100, 1, "us/op"))))
-                .isInstanceOfSatisfying(BenchmarkException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NO_BASELINE))
+                .isInstanceOfSatisfying(BenchmarkException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.NO_BASELINE))
                 .hasMessageContaining("{key=RSA}");
     }
 
@@ -123,7 +127,8 @@ class ComparisonTableTest {
         assertThatThrownBy(() -> ComparisonTable.pair(List.of(
                 measured(ISSUE + "baseline", Mode.AverageTime, Map.of(), 100, 1, "us/op"),
                 measured(ISSUE + "ours", Mode.AverageTime, Map.of(), 100_000, 1, "ns/op"))))
-                .isInstanceOfSatisfying(BenchmarkException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNIT_MISMATCH))
+                .isInstanceOfSatisfying(BenchmarkException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.UNIT_MISMATCH))
                 .hasMessageContaining("IssueBenchmark.ours reports ns/op but its baseline reports us/op");
     }
 
@@ -143,7 +148,8 @@ class ComparisonTableTest {
 
         assertThat(table).isEqualTo("""
                 Each method beside its class's baseline from this run; scores are mean ± 99.9% confidence half-width.
-                ratio > 1.00: ours is faster; < 1.00: ours is slower (ours/baseline for ops per time, baseline/ours for time per op).
+                ratio > 1.00: ours is faster; < 1.00: ours is slower \
+                (ours/baseline for ops per time, baseline/ours for time per op).
                 "within error": the two intervals overlap, so no difference is shown.
 
                 benchmark                                   baseline       ours  unit    ratio  verdict
@@ -159,7 +165,8 @@ class ComparisonTableTest {
                 measured(ISSUE + "ours", Mode.AverageTime, Map.of("size", "10", "key", "EC"), 8, 0.1, "us/op"))));
 
         assertThat(table.lines().filter(line -> line.startsWith("IssueBenchmark")))
-                .containsExactly("IssueBenchmark.ours  key=EC,size=10  4.000 ± 0.100  8.000 ± 0.100  us/op  0.50x  slower");
+                .containsExactly(
+                        "IssueBenchmark.ours  key=EC,size=10  4.000 ± 0.100  8.000 ± 0.100  us/op  0.50x  slower");
         assertThat(table).contains("benchmark            params ");
     }
 

@@ -85,7 +85,8 @@ class RateLimitedAuditLogTest {
         assertThat(recorded).filteredOn(e -> e.action().equals("audit.suppressed"))
                 .extracting(e -> e.fields().get("suppressed_source") + " " + e.fields().get("suppressed_reason") + " "
                         + e.fields().get("count"))
-                .containsExactlyInAnyOrder("203.0.113.0/24 UNTRUSTED_ISSUER 997", "2001:db8:0:1:0:0:0:0/64 UNTRUSTED_ISSUER 997");
+                .containsExactlyInAnyOrder("203.0.113.0/24 UNTRUSTED_ISSUER 997",
+                        "2001:db8:0:1:0:0:0:0/64 UNTRUSTED_ISSUER 997");
     }
 
     @Test
@@ -94,7 +95,8 @@ class RateLimitedAuditLogTest {
             limited.record(refusal("NOT_AUTHORIZED", "203.0.113.5"));
         }
         for (int i = 0; i < 50; i++) {
-            limited.record(AuditEvent.builder(Instant.ofEpochMilli(now.get()), "peer.refused", AuditEvent.Outcome.REFUSED)
+            limited.record(
+                    AuditEvent.builder(Instant.ofEpochMilli(now.get()), "peer.refused", AuditEvent.Outcome.REFUSED)
                     .authenticatedPeer().field("identity", "spiffe://example.org/intruder" + i)
                     .field("remote", "203.0.113.5").field("reason", "NOT_AUTHORIZED").build());
         }

@@ -71,7 +71,8 @@ class PeerAuthorizerTest {
     @Test
     void anyOfAdmitsEitherIdentity() {
         PeerAuthorizer authorizer = PeerAuthorizer.builder()
-                .allow(PeerRule.anyOf(PeerRule.identity("spiffe://example.org/a"), PeerRule.identity("spiffe://example.org/b")))
+                .allow(PeerRule.anyOf(PeerRule.identity("spiffe://example.org/a"),
+                        PeerRule.identity("spiffe://example.org/b")))
                 .build();
 
         assertThat(authorizer.authorize(peer("spiffe://example.org/b", "127.0.0.1")).allowed()).isTrue();

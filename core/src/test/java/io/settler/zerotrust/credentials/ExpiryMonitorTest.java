@@ -55,7 +55,8 @@ class ExpiryMonitorTest {
             TrustBundle.of(List.of(ca.rootCertificate())));
     private final MovableClock clock = new MovableClock(leaf.certificate().getNotBefore().toInstant());
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
-    private final ExpiryMonitor monitor = ExpiryMonitor.builder(source).clock(clock).auditLog(AuditLog.slf4j().alsoTo(audit::add))
+    private final ExpiryMonitor monitor = ExpiryMonitor.builder(source).clock(clock)
+            .auditLog(AuditLog.slf4j().alsoTo(audit::add))
             .anchorWarning(Duration.ofDays(7)).build();
 
     private Instant atShare(double share) {
@@ -137,7 +138,8 @@ class ExpiryMonitorTest {
                     .hasMessageContaining("interval must be positive");
             unstarted.close();
             assertThatThrownBy(() -> ExpiryMonitor.builder(source).anchorWarning(bad))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("anchorWarning must be positive");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("anchorWarning must be positive");
         }
         assertThatThrownBy(() -> ExpiryMonitor.builder(source).anchorWarning(Duration.ofDays(4000)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("anchorWarning must be at most");

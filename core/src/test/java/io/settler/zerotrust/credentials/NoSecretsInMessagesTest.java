@@ -78,7 +78,8 @@ class NoSecretsInMessagesTest {
 
         String base64 = TestPem.base64(api.privateKey());
         for (String text : texts) {
-            assertThat(text).doesNotContain(base64).doesNotContain(new String(TestPem.PASSWORD)).doesNotContain("Tr0ub4dor");
+            assertThat(text).doesNotContain(base64).doesNotContain(new String(TestPem.PASSWORD))
+                    .doesNotContain("Tr0ub4dor");
             for (String line : lines.subList(1, lines.size() - 1)) {
                 assertThat(text).doesNotContain(line.substring(0, Math.min(line.length(), 24)));
             }

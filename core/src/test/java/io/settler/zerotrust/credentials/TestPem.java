@@ -81,7 +81,8 @@ final class TestPem {
                 case PKCS1 -> pem(new JcaMiscPEMGenerator(PrivateKeyInfo.getInstance(key.getEncoded())));
                 case SEC1 -> pem(new PemObject("EC PRIVATE KEY", sec1(keys, true, true).getEncoded()));
                 case SEC1_WITHOUT_CURVE -> pem(new PemObject("EC PRIVATE KEY", sec1(keys, false, true).getEncoded()));
-                case SEC1_WITHOUT_PUBLIC_KEY -> pem(new PemObject("EC PRIVATE KEY", sec1(keys, true, false).getEncoded()));
+                case SEC1_WITHOUT_PUBLIC_KEY ->
+                        pem(new PemObject("EC PRIVATE KEY", sec1(keys, true, false).getEncoded()));
                 case SEC1_BARE -> pem(new PemObject("EC PRIVATE KEY", sec1(keys, false, false).getEncoded()));
                 case LEGACY_ENCRYPTED -> pem(new JcaMiscPEMGenerator(key instanceof ECPrivateKey
                         ? new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, curve(keys)),

@@ -124,7 +124,8 @@ class TlsIdentityPemMatrixTest {
         for (KeyFormat format : List.of(KeyFormat.SEC1_WITHOUT_CURVE, KeyFormat.SEC1_BARE)) {
             try (PEMParser parser = new PEMParser(new StringReader(TestPem.key(keys, format)))) {
                 PEMKeyPair pair = (PEMKeyPair) parser.readObject();
-                assertThat(pair.getPrivateKeyInfo().getPrivateKeyAlgorithm().getParameters()).as(format.name()).isNull();
+                assertThat(pair.getPrivateKeyInfo().getPrivateKeyAlgorithm().getParameters()).as(format.name())
+                        .isNull();
             }
         }
     }

@@ -191,7 +191,8 @@ class TlsIdentityRefusalTest {
         KeyPair caKeys = TestPem.ecP256();
         X509Certificate ca = TestPem.selfSignedCa(caKeys, "Test CA");
         KeyPair weak = TestPem.generate("RSA", 1024);
-        X509Certificate leaf = TestPem.leaf(ca, caKeys.getPrivate(), weak.getPublic(), "api", "spiffe://example.org/api");
+        X509Certificate leaf =
+                TestPem.leaf(ca, caKeys.getPrivate(), weak.getPublic(), "api", "spiffe://example.org/api");
         Path chain = TestPem.write(dir, "chain.pem", TestPem.certificates(List.of(leaf)));
         Path key = TestPem.write(dir, "key.pem", TestPem.key(weak, KeyFormat.PKCS1));
         assertRefused(() -> TlsIdentity.fromPem(chain, key), Reason.WEAK_KEY, key, "RSA key of 1024 bits",
@@ -201,7 +202,8 @@ class TlsIdentityRefusalTest {
     @Test
     void refusesDsaKey() {
         KeyPair dsa = TestPem.generate("DSA", 2048);
-        Path key = TestPem.write(dir, "key.pem", TestPem.pem(new PemObject("PRIVATE KEY", dsa.getPrivate().getEncoded())));
+        Path key =
+                TestPem.write(dir, "key.pem", TestPem.pem(new PemObject("PRIVATE KEY", dsa.getPrivate().getEncoded())));
         assertRefused(() -> TlsIdentity.fromPem(chain(API), key), Reason.WEAK_KEY, key, "DSA");
     }
 
@@ -398,6 +400,7 @@ class TlsIdentityRefusalTest {
 
     @Test
     void refusesEmptyChainInMemory() {
-        assertRefused(() -> TlsIdentity.of(API.privateKey(), List.of()), Reason.NO_CERTIFICATE, "the given chain is empty");
+        assertRefused(() -> TlsIdentity.of(API.privateKey(), List.of()), Reason.NO_CERTIFICATE,
+                "the given chain is empty");
     }
 }

@@ -178,7 +178,8 @@ class DevCertificateAuthorityTest {
     void unknownCaDefectCopiesTheIssuerNameButFailsTheSignatureCheck() throws Exception {
         IssuedCertificate forged = ca.leaf("api").defect(CertificateDefect.UNKNOWN_CA).issue();
 
-        assertThat(forged.certificate().getIssuerX500Principal()).isEqualTo(ca.rootCertificate().getSubjectX500Principal());
+        assertThat(forged.certificate().getIssuerX500Principal())
+                .isEqualTo(ca.rootCertificate().getSubjectX500Principal());
         assertThatThrownBy(() -> forged.certificate().verify(ca.rootCertificate().getPublicKey()))
                 .isInstanceOf(java.security.SignatureException.class);
         assertThat(pkixValidates(forged)).isFalse();

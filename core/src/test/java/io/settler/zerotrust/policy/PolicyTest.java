@@ -47,7 +47,8 @@ class PolicyTest {
         Policy policy = Policy.fromJson(file);
 
         assertThat(policy.trustDomain()).isEqualTo("example.org");
-        assertThat(policy.services()).extracting(ServicePolicy::name).containsExactly("api", "worker", "gateway", "webhook");
+        assertThat(policy.services()).extracting(ServicePolicy::name)
+                .containsExactly("api", "worker", "gateway", "webhook");
         ServicePolicy worker = policy.service("worker").orElseThrow();
         assertThat(worker.identity()).hasToString("spiffe://example.org/jobs/worker");
         assertThat(worker.mayHold("webhook:send")).isTrue();
@@ -88,20 +89,30 @@ class PolicyTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "typo in a field name        | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"scope\":[\"db:read\"]}}}      | UNKNOWN_FIELD",
-        "unknown service in accepts  | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"service\":\"ghost\"}]}}} | UNKNOWN_SERVICE",
-        "network without identity    | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"networks\":[\"10.0.0.0/8\"]}]}}} | MISSING_FIELD",
-        "two kinds in one rule       | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"service\":\"api\",\"trustDomain\":\"x.org\"}]}}} | INVALID_VALUE",
-        "bad network                 | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"accepts\":[{\"pathPrefix\":\"jobs\",\"networks\":[\"10.0.0.1/8\"]}]}}} | INVALID_VALUE",
-        "wildcard scope              | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"scopes\":[\"db:*\"]}}}        | INVALID_VALUE",
-        "scope of wrong type         | {\"trustDomain\":\"example.org\",\"services\":{\"api\":{\"scopes\":[42]}}}               | INVALID_VALUE",
-        "missing trust domain        | {\"services\":{}}                                                                     | MISSING_FIELD",
-        "invalid trust domain        | {\"trustDomain\":\"Example.ORG:443\",\"services\":{}}                                   | INVALID_VALUE",
-        "bad service name            | {\"trustDomain\":\"example.org\",\"services\":{\"Api Server\":{}}}                      | INVALID_VALUE",
-        "two services one identity   | {\"trustDomain\":\"example.org\",\"services\":{\"a\":{\"path\":\"x\"},\"b\":{\"path\":\"x\"}}} | DUPLICATE_SERVICE",
-        "duplicate JSON key          | {\"trustDomain\":\"example.org\",\"trustDomain\":\"evil.org\",\"services\":{}}          | MALFORMED_JSON",
-        "not JSON                    | trustDomain=example.org                                                                | MALFORMED_JSON",
-        "trailing garbage            | {\"trustDomain\":\"example.org\",\"services\":{}} {}                                    | MALFORMED_JSON",
+        "typo in a field name        | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"api\":{\"scope\":[\"db:read\"]}}} | UNKNOWN_FIELD",
+        "unknown service in accepts  | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"api\":{\"accepts\":[{\"service\":\"ghost\"}]}}} | UNKNOWN_SERVICE",
+        "network without identity    | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"api\":{\"accepts\":[{\"networks\":[\"10.0.0.0/8\"]}]}}} | MISSING_FIELD",
+        "two kinds in one rule       | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"api\":{\"accepts\":[{\"service\":\"api\",\"trustDomain\":\"x.org\"}]}}} | INVALID_VALUE",
+        "bad network                 | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"api\":{\"accepts\":[{\"pathPrefix\":\"jobs\",\"networks\":[\"10.0.0.1/8\"]}]}}} | INVALID_VALUE",
+        "wildcard scope              | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"api\":{\"scopes\":[\"db:*\"]}}} | INVALID_VALUE",
+        "scope of wrong type         | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"api\":{\"scopes\":[42]}}} | INVALID_VALUE",
+        "missing trust domain        | {\"services\":{}} | MISSING_FIELD",
+        "invalid trust domain        | {\"trustDomain\":\"Example.ORG:443\",\"services\":{}} | INVALID_VALUE",
+        "bad service name            | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"Api Server\":{}}} | INVALID_VALUE",
+        "two services one identity   | {\"trustDomain\":\"example.org\",\"services\":"
+                + "{\"a\":{\"path\":\"x\"},\"b\":{\"path\":\"x\"}}} | DUPLICATE_SERVICE",
+        "duplicate JSON key          | {\"trustDomain\":\"example.org\",\"trustDomain\":\"evil.org\","
+                + "\"services\":{}} | MALFORMED_JSON",
+        "not JSON                    | trustDomain=example.org | MALFORMED_JSON",
+        "trailing garbage            | {\"trustDomain\":\"example.org\",\"services\":{}} {} | MALFORMED_JSON",
     })
     void refusesMalformedPolicies(String attack, String json, Reason reason) {
         assertThatThrownBy(() -> Policy.fromJson(json))
@@ -157,7 +168,8 @@ class PolicyTest {
 
     @Test
     void refusesDeeplyNestedInput() {
-        String deep = "{\"trustDomain\":\"example.org\",\"services\":{\"api\":" + "[".repeat(5000) + "]".repeat(5000) + "}}";
+        String deep = "{\"trustDomain\":\"example.org\",\"services\":{\"api\":"
+                + "[".repeat(5000) + "]".repeat(5000) + "}}";
 
         assertThatThrownBy(() -> Policy.fromJson(deep))
                 .isInstanceOf(PolicyException.class)

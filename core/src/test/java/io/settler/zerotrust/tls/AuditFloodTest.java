@@ -54,7 +54,8 @@ class AuditFloodTest {
     @Test
     void junkConnectionFloodCannotHideARefusedIdentityFromTheAuditLog() throws Exception {
         MtlsContext server = MtlsContext.server(credentials(SERVER),
-                PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(audit).build();
+                PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build())
+                .auditLog(audit).build();
         MtlsContext intruder = MtlsContext.client(credentials(INTRUDER)).build();
 
         try (SSLServerSocket listener = (SSLServerSocket) server.serverSocketFactory().createServerSocket(0,
@@ -109,7 +110,8 @@ class AuditFloodTest {
             socket.setSoTimeout(10_000);
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
             if (http) {
-                socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: api\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream()
+                        .write("GET / HTTP/1.1\r\nHost: api\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             }
             socket.shutdownOutput();
             InputStream in = socket.getInputStream();

@@ -63,7 +63,8 @@ class HandshakeFailureAuditTest {
     @Test
     void doesNotAuditOurOwnRefusalTwice() {
         SSLHandshakeException wrapped = new SSLHandshakeException("certificate_unknown");
-        wrapped.initCause(new PeerVerificationException(PeerVerificationException.Reason.NOT_AUTHORIZED, "not allowed"));
+        wrapped.initCause(new PeerVerificationException(PeerVerificationException.Reason.NOT_AUTHORIZED,
+                "not allowed"));
         assertThat(server.recordHandshakeFailure(wrapped, Optional.empty())).isFalse();
         assertThat(refusals()).isEmpty();
     }

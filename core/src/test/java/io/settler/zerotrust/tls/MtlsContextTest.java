@@ -127,7 +127,8 @@ class MtlsContextTest {
         assertThat(outcome.server()).isPresent();
         assertThat(outcome.server().get()).isInstanceOf(javax.net.ssl.SSLHandshakeException.class)
                 .hasMessageContaining("certificate");
-        assertThat(onlyRefusal().fields()).containsEntry("reason", "NO_CERTIFICATE").containsEntry("remote", "127.0.0.1");
+        assertThat(onlyRefusal().fields()).containsEntry("reason", "NO_CERTIFICATE")
+                .containsEntry("remote", "127.0.0.1");
     }
 
     @Test
@@ -215,7 +216,8 @@ class MtlsContextTest {
 
     @Test
     void acceptsTls12ClientOnlyWhenExplicitlyAllowed() throws Exception {
-        MtlsContext lenient = MtlsContext.server(credentials(SERVER), PeerAuthorizer.builder().allowIdentities(WORKER).build())
+        MtlsContext lenient =
+                MtlsContext.server(credentials(SERVER), PeerAuthorizer.builder().allowIdentities(WORKER).build())
                 .allowTls12().auditLog(auditLog).build();
 
         Loopback.Outcome outcome = Loopback.exchange(lenient.serverSocketFactory(),
@@ -242,7 +244,8 @@ class MtlsContextTest {
     @Test
     void clientNeverFallsBackToTheCommonName() throws Exception {
         IssuedCertificate cnOnly = CA.leaf("api").commonName("localhost").issue(); // no DNS SAN
-        MtlsContext server = MtlsContext.server(credentials(cnOnly), PeerAuthorizer.builder().allowIdentities(WORKER).build())
+        MtlsContext server =
+                MtlsContext.server(credentials(cnOnly), PeerAuthorizer.builder().allowIdentities(WORKER).build())
                 .auditLog(auditLog).build();
 
         Loopback.Outcome outcome = Loopback.exchange(server.serverSocketFactory(),
@@ -274,7 +277,8 @@ class MtlsContextTest {
 
         assertThat(Loopback.exchange(server().serverSocketFactory(), expectsApi.socketFactory(), "anything")
                 .succeeded()).isTrue();
-        Loopback.Outcome impostor = Loopback.exchange(server().serverSocketFactory(), expectsDb.socketFactory(), "anything");
+        Loopback.Outcome impostor =
+                Loopback.exchange(server().serverSocketFactory(), expectsDb.socketFactory(), "anything");
         assertThat(((PeerVerificationException) Loopback.rootOf(impostor.client().orElseThrow())).reason())
                 .isEqualTo(Reason.NAME_MISMATCH);
     }

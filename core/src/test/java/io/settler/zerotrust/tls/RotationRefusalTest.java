@@ -106,7 +106,8 @@ class RotationRefusalTest {
         writePair(CA.leaf("billing").issue());
 
         CredentialException refused = assertRefused(Reason.IDENTITY_CHANGED);
-        assertThat(refused.getMessage()).contains("spiffe://example.org/billing", API, "a rotation renews the same identity");
+        assertThat(refused.getMessage())
+                .contains("spiffe://example.org/billing", API, "a rotation renews the same identity");
         assertHandshakesPresent(first.certificate());
 
         IssuedCertificate renewal = CA.leaf("api").issue();

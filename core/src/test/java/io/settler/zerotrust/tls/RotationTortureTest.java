@@ -56,7 +56,8 @@ class RotationTortureTest {
                 new CredentialSnapshot(1, serverIdentities.get(0), trust, Instant.now()));
         AuditLog quiet = event -> { };
         MtlsContext server = MtlsContext.server(serverCredentials,
-                PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(quiet).build();
+                PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build())
+                .auditLog(quiet).build();
         var worker = ca.leaf("worker").issue();
         MtlsContext client = MtlsContext.client(CredentialSource.fixed(
                 TlsIdentity.of(worker.privateKey(), worker.chain()), trust)).auditLog(quiet).build();
@@ -97,7 +98,8 @@ class RotationTortureTest {
                 while (running.get()) {
                     try (Socket plain = new Socket()) {
                         plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
-                        try (SSLSocket tls = (SSLSocket) client.socketFactory().createSocket(plain, "localhost", port, true)) {
+                        try (SSLSocket tls = (SSLSocket) client.socketFactory()
+                                .createSocket(plain, "localhost", port, true)) {
                             tls.setSoTimeout(10_000);
                             tls.startHandshake();
                             seen.add(tls.getSession().getPeerCertificates()[0]);

@@ -61,7 +61,8 @@ class PeerCertificateVerifierTest {
         assertThat(peer.identity()).contains(API);
         assertThat(peer.sha256Fingerprint()).matches("[0-9a-f]{64}");
         assertThat(verifier.verifyServer(api.chain(), PeerName.dns("localhost")).identity()).contains(API);
-        assertThat(verifier.verifyServer(api.chain(), PeerName.parse("LocalHost.")).leaf()).isEqualTo(api.certificate());
+        assertThat(verifier.verifyServer(api.chain(), PeerName.parse("LocalHost.")).leaf())
+                .isEqualTo(api.certificate());
         assertThat(verifier.verifyServer(api.chain(), PeerName.ip("127.0.0.1")).leaf()).isEqualTo(api.certificate());
         assertThat(verifier.verifyServer(api.chain(), PeerName.parse("[::1]")).leaf()).isEqualTo(api.certificate());
     }

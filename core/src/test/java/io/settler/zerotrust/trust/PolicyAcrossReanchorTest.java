@@ -54,7 +54,8 @@ class PolicyAcrossReanchorTest {
 
     private final PolicyChains chains = new PolicyChains();
     private final X509Certificate root = chains.root();
-    private final PeerCertificateVerifier verifier = PeerCertificateVerifier.builder().trustAnchors(List.of(root)).build();
+    private final PeerCertificateVerifier verifier =
+            PeerCertificateVerifier.builder().trustAnchors(List.of(root)).build();
 
     // ------------------------------------------------------------------ the attacks
 
@@ -62,7 +63,11 @@ class PolicyAcrossReanchorTest {
     @ValueSource(strings = {PLAIN_CN, DNS_LIKE_CN})
     void leafWithoutPolicyUnderRequireExplicitPolicyIsRefusedWhateverItsCommonName(String cn) throws Exception {
         List<X509Certificate> chain = chains.line(cn, List.of(
-                ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, anyPolicy()); PolicyChains.nameConstraints(ca); }),
+                ca -> {
+                    requireExplicitPolicy(ca, 0, null);
+                    policies(ca, anyPolicy());
+                    PolicyChains.nameConstraints(ca);
+                }),
                 Optional.empty()).certificates();
 
         assertRefusedForPolicy(chain, cn);
@@ -113,7 +118,11 @@ class PolicyAcrossReanchorTest {
     void requireExplicitPolicyHoldsWhateverAnIntermediatesCommonName(String cn) throws Exception {
         List<X509Certificate> chain = chains.line(PLAIN_CN, "spiffe://example.org/api", i -> i == 1 ? cn : "CA " + i,
                 List.of(
-                        ca -> { requireExplicitPolicy(ca, 0, null); policies(ca, anyPolicy()); PolicyChains.nameConstraints(ca); },
+                        ca -> {
+                            requireExplicitPolicy(ca, 0, null);
+                            policies(ca, anyPolicy());
+                            PolicyChains.nameConstraints(ca);
+                        },
                         ca -> policies(ca, anyPolicy())),
                 Optional.empty()).certificates();
 

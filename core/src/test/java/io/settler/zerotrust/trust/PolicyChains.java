@@ -146,7 +146,8 @@ public final class PolicyChains {
         }
     }
 
-    public static void add(X509v3CertificateBuilder b, ASN1ObjectIdentifier oid, boolean critical, ASN1Encodable value) {
+    public static void add(X509v3CertificateBuilder b, ASN1ObjectIdentifier oid, boolean critical,
+            ASN1Encodable value) {
         try {
             b.addExtension(oid, critical, value);
         } catch (IOException e) {

@@ -311,8 +311,9 @@ class X509LimboCorpusTest {
             StringBuilder out = new StringBuilder();
             long passed = inScope.stream().filter(r -> r.accepted() == r.expectSuccess()).count();
             out.append("x509-limbo: ").append(results.size()).append(" cases (load ").append(load.toMillis())
-                    .append(" ms, verify ").append(run.toMillis()).append(" ms wall clock for both verifiers; summed over"
-                    + " threads: this verifier ").append(OURS_NANOS.sum() / 1_000_000).append(" ms, JDK baseline ")
+                    .append(" ms, verify ").append(run.toMillis())
+                    .append(" ms wall clock for both verifiers; summed over threads: this verifier ")
+                    .append(OURS_NANOS.sum() / 1_000_000).append(" ms, JDK baseline ")
                     .append(JDK_NANOS.sum() / 1_000_000).append(" ms)\n");
             out.append(String.format("  in scope: %d  passed: %d  false accepts: %d  false rejects: %d%n",
                     inScope.size(), passed, inScopeFalseAccepts().size(), inScopeFalseRejects().size()));

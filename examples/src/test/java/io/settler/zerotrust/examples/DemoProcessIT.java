@@ -85,7 +85,8 @@ class DemoProcessIT {
     private static Process demo(String... args) throws java.io.IOException {
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath, Demo.class.getName()));
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath,
+                Demo.class.getName()));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }

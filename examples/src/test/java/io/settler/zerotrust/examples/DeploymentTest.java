@@ -62,7 +62,8 @@ class DeploymentTest {
         assertThat(deployment.listenPort("api")).isZero();
         assertThat(deployment.withEndpoint("api.port", "8443").listenPort("api")).isEqualTo(8443);
         assertThatThrownBy(() -> deployment.withEndpoint("api.port", "70000").listenPort("api"))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("api.port").hasMessageContaining("70000");
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("api.port")
+                .hasMessageContaining("70000");
     }
 
     private Deployment deployment() {

@@ -125,7 +125,8 @@ class ReadmeQuickStartTest {
             Policy policy = Policy.fromJson(certs.resolve("policy.json"));   // api accepts the gateway only
             FileCredentialSource apiCerts = FileCredentialSource.builder(certs.resolve("api.crt"),
                     certs.resolve("api.key"), certs.resolve("ca.crt")).start();  // re-read when they rotate
-            NettyMtls tls = NettyMtls.builder(MtlsContext.server(apiCerts, policy.authorizerFor("api")).build()).build();
+            NettyMtls tls =
+                    NettyMtls.builder(MtlsContext.server(apiCerts, policy.authorizerFor("api")).build()).build();
             ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(api,
                     RouteScopes.builder().route(HttpMethod.POST, "/orders", "orders:write").build()).build();
             Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -252,7 +253,8 @@ class ReadmeQuickStartTest {
     private static final class Created extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-            DefaultFullHttpResponse created = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CREATED);
+            DefaultFullHttpResponse created =
+                    new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CREATED);
             HttpUtil.setContentLength(created, 0);
             ctx.writeAndFlush(created).addListener(ChannelFutureListener.CLOSE);
         }

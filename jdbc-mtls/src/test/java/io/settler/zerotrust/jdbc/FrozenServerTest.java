@@ -101,11 +101,14 @@ class FrozenServerTest {
         PostgresMtlsDataSource.Builder builder = Fixtures.builder(postgres, DATABASE, APP);
         for (Duration invalid : List.of(Duration.ZERO, Duration.ofMillis(-1))) {
             assertThatThrownBy(() -> builder.statementTimeout(invalid))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("statementTimeout must be positive");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("statementTimeout must be positive");
             assertThatThrownBy(() -> builder.socketTimeout(invalid))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("socketTimeout must be positive");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("socketTimeout must be positive");
             assertThatThrownBy(() -> builder.connectionTimeout(invalid))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connectionTimeout must be positive");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("connectionTimeout must be positive");
             assertThatThrownBy(() -> builder.maxLifetime(invalid))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxLifetime must be positive");
         }

@@ -83,6 +83,7 @@ class NoSecretsInLogsTest {
 
     private static String render(ILoggingEvent event) {
         String text = event.getFormattedMessage() + " " + event.getKeyValuePairs();
-        return event.getThrowableProxy() == null ? text : text + "\n" + ThrowableProxyUtil.asString(event.getThrowableProxy());
+        return event.getThrowableProxy() == null ? text
+                : text + "\n" + ThrowableProxyUtil.asString(event.getThrowableProxy());
     }
 }

@@ -116,7 +116,8 @@ class PostgresMtlsDataSourceTest {
             "'jdbc:postgresql://localhost:5432/jd_orders?sslmode=disable', PLAINTEXT",
             "'jdbc:postgresql://localhost:5432/jd_orders?ssl=false', PLAINTEXT",
             "'jdbc:postgresql://localhost:5432/jd_orders?sslmode=require', SSL_MODE",
-            "'jdbc:postgresql://localhost:5432/jd_orders?sslfactory=org.postgresql.ssl.NonValidatingFactory', SSL_FACTORY",
+            "'jdbc:postgresql://localhost:5432/jd_orders?sslfactory=org.postgresql.ssl.NonValidatingFactory',"
+                    + " SSL_FACTORY",
             "'jdbc:postgresql://a:5432,b:5432/jd_orders', URL",
             "'jdbc:postgresql:jd_orders', URL",
             "'jdbc:mysql://localhost/jd_orders', URL"
@@ -124,7 +125,8 @@ class PostgresMtlsDataSourceTest {
     void refusesPlaintextOrWeakenedUrl(String url, Reason reason) {
         assertThatThrownBy(() -> PostgresMtlsDataSource.builder().jdbcUrl(url).role(APP)
                 .credentials(Fixtures.credentials(postgres, APP)).auditLog(audit).build())
-                .isInstanceOfSatisfying(InsecureDataSourceException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+                .isInstanceOfSatisfying(InsecureDataSourceException.class,
+                        e -> assertThat(e.reason()).isEqualTo(reason));
         assertThat(audit.withAction("jdbc.refused")).hasSize(1);
     }
 

@@ -149,7 +149,8 @@ class RotationTest {
 
     private static BigInteger serialSeenByServer(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement();
-             ResultSet row = statement.executeQuery("select client_serial from pg_stat_ssl where pid = pg_backend_pid()")) {
+             ResultSet row =
+                     statement.executeQuery("select client_serial from pg_stat_ssl where pid = pg_backend_pid()")) {
             row.next();
             return row.getBigDecimal(1).toBigIntegerExact();
         }

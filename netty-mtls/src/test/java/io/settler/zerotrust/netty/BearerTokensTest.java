@@ -148,7 +148,8 @@ class BearerTokensTest {
                 .provider(provider).auditLog(pki.audit).build();
         try (TestServer server = server(serverCredentials);
              MtlsHttpClient http = MtlsHttpClient.builder(clientTls)
-                     .requestHeaders(BearerTokens.builder(tokens, API_ID).scopes("jobs:read").auditLog(pki.audit).build())
+                     .requestHeaders(BearerTokens.builder(tokens, API_ID).scopes("jobs:read")
+                             .auditLog(pki.audit).build())
                      .build()) {
             assertThatThrownBy(() -> http.get("127.0.0.1", server.port(), "/jobs").join())
                     .cause().isInstanceOf(TokenWithheldException.class)

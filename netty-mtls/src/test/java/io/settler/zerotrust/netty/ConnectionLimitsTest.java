@@ -105,7 +105,8 @@ class ConnectionLimitsTest {
             assertThat(channel.closeFuture().await(1, TimeUnit.SECONDS)).as("closed while still trickling").isTrue();
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2500));
             AuditEvent closed = pki.awaitEvent("connection.closed", field("reason", "REQUEST_HEAD_TIMEOUT"));
-            assertThat(closed.fields()).containsEntry("identity", TestPki.WORKER_ID).containsEntry("remote", "127.0.0.1");
+            assertThat(closed.fields()).containsEntry("identity", TestPki.WORKER_ID)
+                    .containsEntry("remote", "127.0.0.1");
         }
     }
 

@@ -137,8 +137,8 @@ class NettyMtlsTest {
         try {
             assertThat(engine.getEnabledCipherSuites()).filteredOn(suite -> suite.contains("_WITH_"))
                     .isNotEmpty()
-                    .allMatch(suite -> suite.matches(
-                            "TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)"));
+                    .allMatch(suite -> suite.matches("TLS_ECDHE_(ECDSA|RSA)_WITH_"
+                            + "(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)"));
         } finally {
             ReferenceCountUtil.release(engine);
         }

@@ -67,7 +67,8 @@ class ReadmeExampleTest {
             }
         };
         try (FileCredentialSource credentials = FileCredentialSource.builder(
-                tlsDirectory.resolve("tls.crt"), tlsDirectory.resolve("tls.key"), tlsDirectory.resolve("ca.crt")).start()) {
+                tlsDirectory.resolve("tls.crt"), tlsDirectory.resolve("tls.key"), tlsDirectory.resolve("ca.crt"))
+                        .start()) {
             PeerAuthorizer authorizer = PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build();
             NettyMtls tls = NettyMtls.builder(MtlsContext.server(credentials, authorizer).build())  // AUTO provider
                     .connectionLimits(ConnectionLimits.builder()                // these are the defaults

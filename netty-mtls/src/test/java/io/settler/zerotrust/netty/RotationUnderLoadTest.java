@@ -68,7 +68,8 @@ class RotationUnderLoadTest {
             List<Future<?>> load = IntStream.range(0, CLIENT_THREADS).mapToObj(i -> threads.submit(() -> {
                 while (!stop.get()) {
                     try {
-                        MtlsHttpClient.Response response = http.get("127.0.0.1", server.port(), "/").get(10, TimeUnit.SECONDS);
+                        MtlsHttpClient.Response response = http.get("127.0.0.1", server.port(), "/")
+                                .get(10, TimeUnit.SECONDS);
                         if (response.status() != 200) {
                             failures.add(new AssertionError("status " + response.status()));
                         }

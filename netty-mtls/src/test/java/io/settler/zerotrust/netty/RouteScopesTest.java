@@ -51,7 +51,9 @@ class RouteScopesTest {
     @Test
     void refusesMalformedPrefix() {
         assertThatThrownBy(() -> RouteScopes.builder().anyMethod("jobs")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> RouteScopes.builder().anyMethod("/jobs/")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> RouteScopes.builder().anyMethod("/a/../b")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> RouteScopes.builder().anyMethod("/jobs/"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> RouteScopes.builder().anyMethod("/a/../b"))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -30,7 +30,8 @@ final class TestClient implements AutoCloseable {
 
     /** Connects with a plain Netty context, without any of our handlers. */
     Channel connect(SslContext plain, int port) {
-        return connect(channel -> channel.pipeline().addLast(plain.newHandler(channel.alloc(), "127.0.0.1", port)), port);
+        return connect(
+                channel -> channel.pipeline().addLast(plain.newHandler(channel.alloc(), "127.0.0.1", port)), port);
     }
 
     private Channel connect(Consumer<Channel> tls, int port) {

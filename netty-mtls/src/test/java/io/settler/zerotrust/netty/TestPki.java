@@ -58,7 +58,10 @@ final class TestPki {
                 .provider(provider).auditLog(audit).build();
     }
 
-    /** A Netty client with none of our checks: trusts the CA, presents {@code issued} if not null, speaks {@code protocol}. */
+    /**
+     * A Netty client with none of our checks: trusts the CA, presents {@code issued} if not null, speaks
+     * {@code protocol}.
+     */
     static SslContext plainClient(NettyMtls.Provider provider, IssuedCertificate issued, String protocol)
             throws SSLException {
         return issued == null ? plainClient(provider, null, List.of(), protocol)

@@ -139,7 +139,8 @@ class EnvelopeVerifierTest {
                 .replayGuard((i, j, e) -> true).build())
                 .isInstanceOfSatisfying(QueueException.class,
                         e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.INVALID_CONFIGURATION));
-        assertThatThrownBy(() -> EnvelopeVerifier.builder(fixtures.queueTokens(), "jobs").policy(Fixtures.POLICY).build())
+        assertThatThrownBy(
+                () -> EnvelopeVerifier.builder(fixtures.queueTokens(), "jobs").policy(Fixtures.POLICY).build())
                 .isInstanceOfSatisfying(QueueException.class,
                         e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.INVALID_CONFIGURATION));
     }

@@ -83,7 +83,8 @@ final class Fixtures {
     }
 
     EnvelopeVerifier verifier(ReplayGuard guard) {
-        return EnvelopeVerifier.builder(queueTokens(), "jobs").policy(POLICY).replayGuard(guard).auditLog(audit).build();
+        return EnvelopeVerifier.builder(queueTokens(), "jobs").policy(POLICY).replayGuard(guard)
+                .auditLog(audit).build();
     }
 
     EnvelopeVerifier verifier() {

@@ -127,7 +127,8 @@ class QueueRedisTest {
 
     @Test
     void tamperedPayloadIsDeadLetteredAndNeverHandled() {
-        Map<String, String> fields = new java.util.LinkedHashMap<>(fixtures.signer().seal("pay 10".getBytes(UTF_8)).toFields());
+        Map<String, String> fields =
+                new java.util.LinkedHashMap<>(fixtures.signer().seal("pay 10".getBytes(UTF_8)).toFields());
         fields.put("pld", Envelope.encode("pay 10000".getBytes(UTF_8)));
         api.xadd(API_STREAM, fields);
         assertDeadLetteredAndNotHandled(QueueException.Reason.TAMPERED);
@@ -409,7 +410,8 @@ class QueueRedisTest {
     void publisherTryingToReadTheQueueIsRefusedByRedis() {
         QueueConsumer.createGroup(operator, verifier, "workers");
         QueuePublisher.of(api, fixtures.signer()).publish("job".getBytes(UTF_8));
-        assertNoPermission(() -> api.xreadgroup(Consumer.from("workers", "api"), XReadArgs.StreamOffset.lastConsumed(API_STREAM)));
+        assertNoPermission(() -> api.xreadgroup(Consumer.from("workers", "api"),
+                XReadArgs.StreamOffset.lastConsumed(API_STREAM)));
         assertNoPermission(() -> api.xrange(API_STREAM, Range.create("-", "+")));
         assertNoPermission(() -> api.xadd(DEAD, Map.of("reason", "forged")));
     }
@@ -425,7 +427,8 @@ class QueueRedisTest {
     @Test
     void entryIdFarInTheFutureIsTreatedAsPoisonAndAlerted() {
         long future = System.currentTimeMillis() + Duration.ofDays(365).toMillis();
-        api.xadd(API_STREAM, new XAddArgs().id(future + "-0"), fixtures.signer().seal("job".getBytes(UTF_8)).toFields());
+        api.xadd(API_STREAM, new XAddArgs().id(future + "-0"),
+                fixtures.signer().seal("job".getBytes(UTF_8)).toFields());
         assertDeadLetteredAndNotHandled(QueueException.Reason.POISONED);
         assertThat(fixtures.audit.named("queue.stream_poisoned")).hasSize(1);
     }
@@ -517,7 +520,8 @@ class QueueRedisTest {
     @Test
     void messageRefusedAsExpiredBecauseThePublishersClockRanAheadIsKeptAndReplayedOnceByTheOperator() {
         Clock ahead = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10));
-        QueuePublisher.of(api, EnvelopeSigner.builder(fixtures.api(ahead), "jobs").build()).publish("order 42".getBytes(UTF_8));
+        QueuePublisher.of(api, EnvelopeSigner.builder(fixtures.api(ahead), "jobs").build())
+                .publish("order 42".getBytes(UTF_8));
         QueueConsumer consumer = consumer("w1", handled::add);
         assertThat(consumer.poll()).isEqualTo(1);
         assertThat(handled).isEmpty();
@@ -616,7 +620,8 @@ class QueueRedisTest {
         assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("before",
                 "in-flight-0", "in-flight-1", "in-flight-2", "in-flight-3", "in-flight-4");
         assertThat(fixtures.audit.named("queue.deliveries_lost")).singleElement()
-                .satisfies(e -> assertThat(e.fields()).containsEntry("lost", "5").containsEntry("first", inFlight.get(0)));
+                .satisfies(e -> assertThat(e.fields()).containsEntry("lost", "5")
+                        .containsEntry("first", inFlight.get(0)));
         assertThat(deadLetterReasons()).isEmpty();
         assertThat(operator.xlen(API_STREAM)).as("trimmed once handled").isEqualTo(1);
     }
@@ -667,7 +672,8 @@ class QueueRedisTest {
                 .policy(policy)                                            // who may publish to this queue
                 .replayGuard(RedisReplayGuard.builder(workerRedis, KeyNamespace.of("worker")).build())
                 .build();
-        QueueConsumer.createGroup(operatorRedis, verifier, "workers");      // setup step, as the operator: streams + group
+        // The setup step, as the operator: streams + group.
+        QueueConsumer.createGroup(operatorRedis, verifier, "workers");
 
         // The API server (publisher): its ServiceTokens signs, the policy must grant it queue:jobs:publish.
         EnvelopeSigner signer = EnvelopeSigner.builder(apiTokens, "jobs").lifetime(Duration.ofMinutes(15)).build();

@@ -36,7 +36,8 @@ class QueueRestartTest {
 
     private static final int MESSAGES = 10_000;
     private static final Map<String, String> PASSWORDS = Map.of("api", "restart-api-secret",
-            "billing", "restart-billing-secret", "worker", "restart-worker-secret", "operator", "restart-operator-secret");
+            "billing", "restart-billing-secret", "worker", "restart-worker-secret",
+            "operator", "restart-operator-secret");
 
     @TempDir
     Path dir;

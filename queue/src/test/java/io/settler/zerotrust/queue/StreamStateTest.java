@@ -19,7 +19,8 @@ class StreamStateTest {
     void readsIdsAboveLongMaxAsUnsigned() {
         assertThat(StreamState.compare("18446744073709551615-0", "1-0")).isPositive();
         assertThat(StreamState.compare("1-18446744073709551615", "1-1")).isPositive();
-        assertThat(Long.toUnsignedString(StreamState.millis("18446744073709551615-3"))).isEqualTo("18446744073709551615");
+        assertThat(Long.toUnsignedString(StreamState.millis("18446744073709551615-3")))
+                .isEqualTo("18446744073709551615");
         assertThat(StreamState.millis("1700000000000-5")).isEqualTo(1_700_000_000_000L);
     }
 }

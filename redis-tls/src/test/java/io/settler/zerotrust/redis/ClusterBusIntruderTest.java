@@ -52,7 +52,8 @@ class ClusterBusIntruderTest {
         Path trustsAll = Files.writeString(dir.resolve("intruder-ca.crt"),
                 cluster.nodeCertificateAuthority().caBundlePem() + SERVICES.caBundlePem());
         try (LocalRedis intruder = LocalRedis.builder(SERVICES).clusterNode(SERVICES, "billing")
-                     .tlsDirectives((port, cert, key, ca, acl) -> RedisAcl.tlsDirectives(port, cert, key, trustsAll, acl))
+                     .tlsDirectives((port, cert, key, ca, acl) ->
+                             RedisAcl.tlsDirectives(port, cert, key, trustsAll, acl))
                      .start();
              LocalRedis node = LocalRedis.builder(SERVICES).clusterNode(cluster.nodeCertificateAuthority(), "redis")
                      .start()) {
@@ -65,7 +66,8 @@ class ClusterBusIntruderTest {
             String seedSlots = "0-" + (LocalRedisCluster.SLOTS / 3 - 1);
             // The intruder hears the seed (its own link to the seed's bus is a TLS client, which the
             // seed accepts); then it takes the seed's slots over, as in the reported attack.
-            RedisTestSupport.await(Duration.ofSeconds(10), "the intruder hears the seed", () -> joined(intruder, seedId));
+            RedisTestSupport.await(Duration.ofSeconds(10), "the intruder hears the seed",
+                    () -> joined(intruder, seedId));
             intruder.executeAsAdmin("CLUSTER", "REPLICATE", seedId);
             intruder.executeAsAdmin("CLUSTER", "FAILOVER", "TAKEOVER");
 

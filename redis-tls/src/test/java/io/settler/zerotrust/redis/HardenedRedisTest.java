@@ -254,7 +254,8 @@ class HardenedRedisTest {
         IssuedCertificate serverCertificate = redis.certificateAuthority().leaf("fake-redis").server()
                 .dnsNames("localhost").ipAddresses("127.0.0.1").issue();
         MtlsContext server = MtlsContext.server(RedisTestSupport.credentials(redis, serverCertificate),
-                PeerAuthorizer.builder().allow(PeerRule.trustDomain(redis.certificateAuthority().trustDomain())).build())
+                PeerAuthorizer.builder().allow(PeerRule.trustDomain(redis.certificateAuthority().trustDomain()))
+                        .build())
                 .allowTls12().auditLog(audit).build();
         try (SSLServerSocket listener = (SSLServerSocket) server.serverSocketFactory()
                 .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -127,7 +127,8 @@ class HardenedRedisTimeoutTest {
 
         private void signal(String signal) {
             try {
-                Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(server.pid())).inheritIO().start();
+                Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(server.pid()))
+                        .inheritIO().start();
                 if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
                     throw new IllegalStateException("kill -" + signal + " " + server.pid() + " failed");
                 }

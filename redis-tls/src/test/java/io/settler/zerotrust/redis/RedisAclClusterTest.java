@@ -109,7 +109,8 @@ class RedisAclClusterTest {
             assertNoPermission(() -> api.set(KeyNamespace.of("api").key("x"), "standalone layout")); // api:x
             assertNoPermission(() -> api.set(KeyNamespace.clustered("worker").key("x"), "another service"));
             assertNoPermission(() -> api.xadd(RedisAcl.streamKey("jobs", "billing"), Map.of("job", "forged")));
-            assertNoPermission(() -> api.xrange(RedisAcl.streamKey("jobs", "api"), io.lettuce.core.Range.create("-", "+")));
+            assertNoPermission(() -> api.xrange(RedisAcl.streamKey("jobs", "api"),
+                    io.lettuce.core.Range.create("-", "+")));
             assertNoPermission(() -> api.clusterReset(true));
             assertThat(api.xadd(RedisAcl.streamKey("jobs", "api"), Map.of("job", "1"))).isNotBlank();
         }
@@ -160,7 +161,8 @@ class RedisAclClusterTest {
             // By design every record sits in the namespace's one slot (on one node), whatever the issuer or jti.
             assertThat(slots).containsExactly(SlotHash.getSlot("{worker}"));
             // A namespace outside the user's ACL is refused by Redis, not read as "first use".
-            RedisReplayGuard foreign = RedisReplayGuard.builder(connection.sync(), KeyNamespace.clustered("api")).build();
+            RedisReplayGuard foreign = RedisReplayGuard.builder(connection.sync(), KeyNamespace.clustered("api"))
+                    .build();
             assertNoPermission(() -> foreign.firstUse("spiffe://t/api", "jti-x", expiry));
         }
         assertThat(audit.named("token.replay_refused")).hasSize(10);
@@ -186,7 +188,8 @@ class RedisAclClusterTest {
     void keysOfAMigratingSlotFollowAskAndMovedRedirects() {
         int slot = SlotHash.getSlot("{api}");
         LocalRedis source = cluster.nodes().stream()
-                .filter(node -> owner(node, slot).equals(node.executeAsAdmin("CLUSTER", "MYID"))).findFirst().orElseThrow();
+                .filter(node -> owner(node, slot).equals(node.executeAsAdmin("CLUSTER", "MYID")))
+                .findFirst().orElseThrow();
         LocalRedis target = cluster.nodes().stream().filter(node -> node != source).findFirst().orElseThrow();
         String sourceId = source.executeAsAdmin("CLUSTER", "MYID");
         String targetId = target.executeAsAdmin("CLUSTER", "MYID");
@@ -231,7 +234,8 @@ class RedisAclClusterTest {
     private static void awaitOwnerEverywhere(int slot, String nodeId) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!cluster.nodes().stream().allMatch(node -> owner(node, slot).equals(nodeId))) {
-            assertThat(System.nanoTime()).as("slot " + slot + " owned by " + nodeId + " on every node").isLessThan(deadline);
+            assertThat(System.nanoTime()).as("slot " + slot + " owned by " + nodeId + " on every node")
+                    .isLessThan(deadline);
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {

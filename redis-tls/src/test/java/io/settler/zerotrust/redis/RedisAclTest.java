@@ -61,7 +61,8 @@ class RedisAclTest {
             redis.executeAsAdmin(command.toArray(String[]::new));
         }
         // An operator account outside the policy, allowed to read the ACL for the drift check.
-        redis.createUser("operator", PASSWORDS.get("operator"), "+acl|list +acl|cat +acl|whoami +client|info +@connection");
+        redis.createUser("operator", PASSWORDS.get("operator"),
+                "+acl|list +acl|cat +acl|whoami +client|info +@connection");
     }
 
     @AfterAll
@@ -158,7 +159,8 @@ class RedisAclTest {
         try (HardenedRedis client = connectAs("worker");
              StatefulRedisConnection<String, String> worker = client.connect()) {
             RedisCommands<String, String> commands = worker.sync();
-            var messages = commands.xreadgroup(Consumer.from("workers-w", "w1"), XReadArgs.StreamOffset.lastConsumed(stream));
+            var messages =
+                    commands.xreadgroup(Consumer.from("workers-w", "w1"), XReadArgs.StreamOffset.lastConsumed(stream));
             assertThat(messages).isNotEmpty();
             assertThat(commands.xack(stream, "workers-w", messages.get(0).getId())).isEqualTo(1L);
             assertNoPermission(() -> commands.xadd(stream, Map.of("job", "forged")));
@@ -239,6 +241,7 @@ class RedisAclTest {
     }
 
     private static void assertNoPermission(Runnable command) {
-        assertThatThrownBy(command::run).isInstanceOf(RedisCommandExecutionException.class).hasMessageStartingWith("NOPERM");
+        assertThatThrownBy(command::run).isInstanceOf(RedisCommandExecutionException.class)
+                .hasMessageStartingWith("NOPERM");
     }
 }

@@ -65,7 +65,8 @@ class DurationOptionsTest {
         assertThat(lifetimeOf(TokenSource.builder(minter().build()).lifetime(Duration.ofNanos(1)).build()
                 .token(PROXY, "db:read"))).isEqualTo(Duration.ofSeconds(1));
         assertThat(lifetimeOf(minter().build().mint(TokenRequest.to(PROXY).scopes("db:read")
-                .lifetime(Duration.ofMillis(1500)).build()))).as("rounded up, not down").isEqualTo(Duration.ofSeconds(2));
+                .lifetime(Duration.ofMillis(1500)).build())))
+                .as("rounded up, not down").isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test

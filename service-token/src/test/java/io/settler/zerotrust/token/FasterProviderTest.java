@@ -54,6 +54,7 @@ class FasterProviderTest {
                 + "\",\"kid\":\"k-1\",\"typ\":\"svc+jwt\"}", new String(java.util.Base64.getUrlDecoder()
                 .decode(token.split("\\.")[1]), java.nio.charset.StandardCharsets.UTF_8));
         assertThatThrownBy(() -> verifier.verify(forged, "db:read")).isInstanceOf(TokenRejectedException.class)
-                .extracting(e -> ((TokenRejectedException) e).reason()).isEqualTo(TokenRejectedException.Reason.BAD_SIGNATURE);
+                .extracting(e -> ((TokenRejectedException) e).reason())
+                .isEqualTo(TokenRejectedException.Reason.BAD_SIGNATURE);
     }
 }

@@ -25,7 +25,8 @@ class FuzzVerifyTest {
     private static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     private static final String[] JSON_BITS = {"{", "}", "[", "]", ",", ":", "\"", "\"alg\"", "\"HS256\"", "\"kid\"",
         "\"hs-1\"", "\"typ\"", "\"svc+jwt\"", "\"exp\"", "\"iat\"", "\"aud\"", "\"scope\"", "\"cnf\"", "1e309", "-0",
-        "9999999999999999999999", "null", "true", "\"\\u0000\"", "\"\\ud800\"", " ", "\u00ff", "1.5", "[[[[", "{\"a\":"};
+        "9999999999999999999999", "null", "true", "\"\\u0000\"", "\"\\ud800\"", " ", "\u00ff", "1.5", "[[[[",
+        "{\"a\":"};
 
     private final TestClock clock = TestClock.atNow();
     private final TokenKey hs = TestKeys.hs256("hs-1");

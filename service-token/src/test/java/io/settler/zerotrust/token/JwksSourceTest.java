@@ -55,7 +55,8 @@ class JwksSourceTest {
             .verificationKeys(source).clock(clock).auditLog(audit::add).build();
 
     private String mint(TokenKey key) {
-        return ServiceTokens.builder().identity(API).signingKey(key).clock(clock).build().mint(PROXY, List.of("db:read"));
+        return ServiceTokens.builder().identity(API).signingKey(key).clock(clock).build()
+                .mint(PROXY, List.of("db:read"));
     }
 
     @Test
@@ -67,7 +68,8 @@ class JwksSourceTest {
         clock.advance(Duration.ofSeconds(31));
         assertThat(proxy.verify(mint(second)).keyId()).isEqualTo("api-2");
         assertThat(fetches).hasValue(2);
-        assertThat(source.keys().orElseThrow().keys()).allSatisfy(key -> assertThat(key.issuers()).containsExactly(API));
+        assertThat(source.keys().orElseThrow().keys())
+                .allSatisfy(key -> assertThat(key.issuers()).containsExactly(API));
     }
 
     @Test
@@ -82,7 +84,8 @@ class JwksSourceTest {
         }
         assertThat(fetches).hasValue(1);
         clock.advance(Duration.ofSeconds(31));
-        assertThatThrownBy(() -> proxy.verify(TestKeys.forge(attacker, "{\"alg\":\"ES256\",\"kid\":\"y\",\"typ\":\"svc+jwt\"}",
+        assertThatThrownBy(() -> proxy.verify(TestKeys.forge(attacker,
+                "{\"alg\":\"ES256\",\"kid\":\"y\",\"typ\":\"svc+jwt\"}",
                 "{}"))).isInstanceOf(TokenRejectedException.class);
         assertThat(fetches).hasValue(2);
     }

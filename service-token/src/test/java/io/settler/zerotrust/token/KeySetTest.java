@@ -96,14 +96,18 @@ class KeySetTest {
     void refusesJwksWithPrivateKeyMaterial() {
         String jwk = jwk(KeySet.of(es.verifyOnly())).replace("}", ",\"d\":\"AAAA\"}");
         assertThatThrownBy(() -> KeySet.fromJwks("{\"keys\":[" + jwk + "]}"))
-                .isInstanceOfSatisfying(ServiceTokenException.class, e -> assertThat(e.getMessage()).contains("private"));
+                .isInstanceOfSatisfying(ServiceTokenException.class,
+                        e -> assertThat(e.getMessage()).contains("private"));
     }
 
     @Test
     void refusesJwksEntryWithoutKidOrOfAnotherType() {
-        String noKid = jwk(KeySet.of(es.verifyOnly())).replace("\"kid\":\"es-1\",", "").replace(",\"kid\":\"es-1\"", "");
-        assertThatThrownBy(() -> KeySet.fromJwks("{\"keys\":[" + noKid + "]}")).isInstanceOf(ServiceTokenException.class);
-        assertThatThrownBy(() -> KeySet.fromJwks("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"r\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}"))
+        String noKid = jwk(KeySet.of(es.verifyOnly())).replace("\"kid\":\"es-1\",", "")
+                .replace(",\"kid\":\"es-1\"", "");
+        assertThatThrownBy(() -> KeySet.fromJwks("{\"keys\":[" + noKid + "]}"))
+                .isInstanceOf(ServiceTokenException.class);
+        assertThatThrownBy(
+                () -> KeySet.fromJwks("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"r\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}"))
                 .isInstanceOf(ServiceTokenException.class);
         assertThatThrownBy(() -> KeySet.fromJwks("[]")).isInstanceOf(ServiceTokenException.class);
         assertThatThrownBy(() -> KeySet.fromJwks("{\"keys\":[")).isInstanceOf(ServiceTokenException.class);

@@ -40,7 +40,8 @@ class NimbusInteropTest {
         JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(API).subject(API).audience(PROXY)
                 .issueTime(now).notBeforeTime(now).expirationTime(Date.from(clock.instant().plusSeconds(300)))
                 .jwtID("nimbus-1").claim("scope", List.of("db:read", "queue:jobs:publish")).build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(alg).keyID(kid).type(new JOSEObjectType(type)).build(), claims);
+        SignedJWT jwt =
+                new SignedJWT(new JWSHeader.Builder(alg).keyID(kid).type(new JOSEObjectType(type)).build(), claims);
         jwt.sign(signer);
         return jwt.serialize();
     }
@@ -55,7 +56,8 @@ class NimbusInteropTest {
 
     @Test
     void acceptsNimbusEs256Token() throws Exception {
-        String token = nimbusToken(JWSAlgorithm.ES256, "es-1", new ECDSASigner((ECPrivateKey) es.signingKey()), "svc+jwt");
+        String token =
+                nimbusToken(JWSAlgorithm.ES256, "es-1", new ECDSASigner((ECPrivateKey) es.signingKey()), "svc+jwt");
         assertThat(proxy.verify(token, "queue:jobs:publish").keyId()).isEqualTo("es-1");
     }
 

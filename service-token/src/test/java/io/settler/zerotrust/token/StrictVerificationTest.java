@@ -61,8 +61,8 @@ class StrictVerificationTest {
     void refusesOversizedTokenBeforeParsing() {
         String huge = "a".repeat(8 * 1024 + 1);
         assertRejected(() -> hsProxy.verify(huge), Reason.TOO_LARGE, null);
-        String bigHeader = forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"svc+jwt\",\"x\":\"" + "y".repeat(9000)
-                + "\"}", claims());
+        String bigHeader = forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"svc+jwt\",\"x\":\""
+                + "y".repeat(9000) + "\"}", claims());
         assertRejected(() -> hsProxy.verify(bigHeader), Reason.TOO_LARGE, null);
     }
 
@@ -87,7 +87,8 @@ class StrictVerificationTest {
         String[] parts = token.split("\\.");
         String paddedHeader = parts[0] + "=".repeat((4 - parts[0].length() % 4) % 4);
         if (!paddedHeader.equals(parts[0])) {
-            assertRejected(() -> hsProxy.verify(paddedHeader + "." + parts[1] + "." + parts[2]), Reason.MALFORMED, null);
+            assertRejected(() -> hsProxy.verify(paddedHeader + "." + parts[1] + "." + parts[2]), Reason.MALFORMED,
+                    null);
         }
     }
 
@@ -109,13 +110,15 @@ class StrictVerificationTest {
     void refusesStrayCharacters(String stray) {
         String token = valid();
         int at = token.indexOf('.') + 3;
-        assertRejected(() -> hsProxy.verify(token.substring(0, at) + stray + token.substring(at)), Reason.MALFORMED, null);
+        assertRejected(() -> hsProxy.verify(token.substring(0, at) + stray + token.substring(at)), Reason.MALFORMED,
+                null);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"crit", "jku", "jwk", "x5u", "x5c", "zip", "b64", "cty"})
     void refusesHeaderMembersOutsideTheAllowList(String member) {
-        String token = forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"svc+jwt\",\"" + member + "\":\"x\"}", claims());
+        String token = forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"svc+jwt\",\"" + member
+                + "\":\"x\"}", claims());
         assertRejected(() -> hsProxy.verify(token), Reason.MALFORMED, token);
     }
 

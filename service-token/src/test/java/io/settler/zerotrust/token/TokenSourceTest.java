@@ -88,7 +88,8 @@ class TokenSourceTest {
         assertThat(proxy.verify(bound, first.certificate(), "db:read").certificateThumbprint()).isPresent();
         assertThatThrownBy(() -> proxy.verify(bound, rotated.certificate(), "db:read"))
                 .isInstanceOf(TokenRejectedException.class)
-                .extracting(e -> ((TokenRejectedException) e).reason()).isEqualTo(TokenRejectedException.Reason.CERTIFICATE_MISMATCH);
+                .extracting(e -> ((TokenRejectedException) e).reason())
+                .isEqualTo(TokenRejectedException.Reason.CERTIFICATE_MISMATCH);
 
         String afterRotation = source.boundToken(rotated.certificate(), PROXY, "db:read");
         assertThat(afterRotation).isNotEqualTo(bound);

@@ -63,7 +63,8 @@ class LocalPostgresLifecycleTest {
             postgres.restart();
 
             assertThat(postgres.port()).isEqualTo(port);
-            assertThatThrownBy(() -> before.createStatement().executeQuery("select 1")).isInstanceOf(SQLException.class);
+            assertThatThrownBy(() -> before.createStatement().executeQuery("select 1"))
+                    .isInstanceOf(SQLException.class);
             before.close();
             try (Connection connection = postgres.connect("kept", "keeper");
                  ResultSet row = connection.createStatement().executeQuery("select n from notes")) {

@@ -76,7 +76,8 @@ class LocalRedisClusterTest {
         for (LocalRedis node : cluster.nodes()) {
             SSLContext client = ClientTls.context(Optional.of(cluster.clientCertificate(WORKER)),
                     cluster.nodeCertificateAuthority().rootCertificate());
-            try (Resp connection = new Resp(ClientTls.connect(client, node.host(), node.tlsPort(), RedisClients.TIMEOUT))) {
+            try (Resp connection = new Resp(ClientTls.connect(client, node.host(), node.tlsPort(),
+                    RedisClients.TIMEOUT))) {
                 assertThat(connection.call("AUTH", WORKER, WORKER_PASSWORD)).isEqualTo("OK");
                 assertThat(connection.call("PING")).isEqualTo("PONG");
             }

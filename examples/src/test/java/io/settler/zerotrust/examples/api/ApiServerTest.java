@@ -99,7 +99,8 @@ class ApiServerTest {
                 token("tenant-a", ApiServer.READ_SCOPE));
 
         assertThat(read.status()).isEqualTo(200);
-        assertThat(json(read)).isEqualTo(JSON.readTree("{\"id\":" + id + ",\"item\":\"a book\",\"status\":\"queued\"}"));
+        assertThat(json(read))
+                .isEqualTo(JSON.readTree("{\"id\":" + id + ",\"item\":\"a book\",\"status\":\"queued\"}"));
         assertThat(zone.postgres().executeAsSuperuser(LocalZone.DATABASE,
                 "select tenant_id || ' ' || item from orders where id = " + id).strip()).isEqualTo("tenant-a a book");
     }
@@ -246,7 +247,8 @@ class ApiServerTest {
 
     @Test
     void answersPipelinedRequestsInOrder() throws Exception {
-        String slow = "POST /orders HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer " + token("tenant-e", ApiServer.WRITE_SCOPE)
+        String slow = "POST /orders HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer "
+                + token("tenant-e", ApiServer.WRITE_SCOPE)
                 + "\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"item\":\"slow\"}";
         String fast = "GET /orders/not-an-id HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer "
                 + token("tenant-e", ApiServer.READ_SCOPE) + "\r\nConnection: close\r\n\r\n";
@@ -267,9 +269,12 @@ class ApiServerTest {
     @Test
     void listensOnTheConfiguredPortOrAFreeOne() {
         assertThat(deployment.listenPort(ApiServer.SERVICE)).as("api.port missing").isZero();
-        assertThat(deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "8443").listenPort(ApiServer.SERVICE)).isEqualTo(8443);
-        assertThatThrownBy(() -> deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "https").listenPort(ApiServer.SERVICE))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("api.port").hasMessageContaining("https");
+        assertThat(deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "8443").listenPort(ApiServer.SERVICE))
+                .isEqualTo(8443);
+        assertThatThrownBy(
+                () -> deployment.withEndpoint(ApiServer.PORT_ENDPOINT, "https").listenPort(ApiServer.SERVICE))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("api.port")
+                .hasMessageContaining("https");
     }
 
     @Test
@@ -353,7 +358,8 @@ class ApiServerTest {
     }
 
     private static long redisConnectionsOfApi() {
-        return zone.redis().executeAsAdmin("CLIENT", "LIST").lines().filter(line -> line.contains(" user=api ")).count();
+        return zone.redis().executeAsAdmin("CLIENT", "LIST").lines()
+                .filter(line -> line.contains(" user=api ")).count();
     }
 
     /** The fields of the newest entry of {@code stream}, read as the Redis administrator. */

@@ -154,7 +154,8 @@ class WebhookServiceTest {
 
     @Test
     void refusesToStartWithAPlaintextReceiverUrl() {
-        assertThatThrownBy(() -> WebhookService.start(deployment.withEndpoint("receiver.url", "http://127.0.0.1:9/hooks")))
+        assertThatThrownBy(
+                () -> WebhookService.start(deployment.withEndpoint("receiver.url", "http://127.0.0.1:9/hooks")))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("https");
     }
 

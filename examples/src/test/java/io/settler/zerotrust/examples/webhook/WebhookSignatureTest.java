@@ -92,7 +92,8 @@ class WebhookSignatureTest {
 
         assertThat(header.split(",")).hasSize(3);
         assertThatCode(() -> signer.verify(header, BODY, TOLERANCE)).doesNotThrowAnyException();
-        assertThatCode(() -> WebhookSignature.of(at(NOW), next).verify(header, BODY, TOLERANCE)).doesNotThrowAnyException();
+        assertThatCode(() -> WebhookSignature.of(at(NOW), next).verify(header, BODY, TOLERANCE))
+                .doesNotThrowAnyException();
     }
 
     @Test
