@@ -91,11 +91,15 @@ public final class Deployment {
                 AuditLog.slf4j());
     }
 
-    /** Copies the bundled example policy into {@code directory} as {@code policy.json}. */
+    /**
+     * Copies the bundled example policy into {@code directory} as {@code policy.json}; never over
+     * a policy already there.
+     *
+     * @throws UncheckedIOException if it cannot be written, or {@code policy.json} exists
+     */
     public static void writeExamplePolicy(Path directory) {
         try (InputStream policy = Deployment.class.getResourceAsStream(POLICY_RESOURCE)) {
-            Files.copy(Objects.requireNonNull(policy, POLICY_RESOURCE), directory.resolve("policy.json"),
-                    StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(Objects.requireNonNull(policy, POLICY_RESOURCE), directory.resolve("policy.json"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + directory.resolve("policy.json"), e);
         }
