@@ -36,6 +36,7 @@ import java.util.Properties;
  * ca.crt                   the trust anchors
  * &lt;service&gt;.crt / .key     the service's certificate and key (re-read when they change)
  * &lt;service&gt;.redis-password the service's Redis ACL password (re-read on each connect)
+ * queue-setup.redis-password the password of the user that creates the consumer groups (setup only)
  * jwks/&lt;service&gt;.json      the public token keys each service publishes when it starts
  * webhook-signing.secret   the HMAC secret of outbound webhooks, shared with their receiver
  * endpoints.properties     where things are: postgres.host, postgres.port, postgres.database,
