@@ -11,12 +11,15 @@ import io.settler.zerotrust.examples.webhook.WebhookReceiver;
 import io.settler.zerotrust.examples.webhook.WebhookService;
 import io.settler.zerotrust.examples.worker.JobWorker;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
+import io.settler.zerotrust.jdbc.ServerConfigException;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.policy.PolicyException;
 import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.QueuePublisher;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.RedisAcl;
+import io.settler.zerotrust.redis.RedisTlsException;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
@@ -70,19 +73,22 @@ public final class Demo implements AutoCloseable {
     /**
      * Runs the demo; exit status 0 when every expectation held.
      *
-     * @param args none, to start PostgreSQL and Redis on loopback; {@code --prepare <dir>} to write
-     *     the files for servers of your own ({@link LocalZone#prepare}); or {@code --deployment <dir>}
-     *     to run against those servers, configured with the files in {@code <dir>/rendered/}
+     * @param args none, to start PostgreSQL and Redis on loopback; {@code --prepare <dir>
+     *     [--database-service <name>]} to write the files for servers of your own, rendered from
+     *     {@code <dir>/policy.json} (the example policy if there is none; {@link LocalZone#prepare});
+     *     or {@code --deployment <dir>} to run against those servers, configured with the files in
+     *     {@code <dir>/rendered/}
      */
     public static void main(String[] args) {
         Optional<Path> deployment = Optional.empty();
         if (args.length == 2 && args[0].equals("--deployment")) {
             deployment = Optional.of(Path.of(args[1]));
-        } else if (args.length == 2 && args[0].equals("--prepare")) {
-            LocalZone.prepare(Path.of(args[1]), System.out::println);
-            return;
+        } else if ((args.length == 2 || args.length == 4 && args[2].equals("--database-service"))
+                && args[0].equals("--prepare")) {
+            System.exit(prepare(Path.of(args[1]), Optional.ofNullable(args.length == 4 ? args[3] : null)));
         } else if (args.length != 0) {
-            System.err.println("usage: demo [--prepare <new directory> | --deployment <prepared directory>]");
+            System.err.println("usage: demo [--prepare <directory> [--database-service <name>]"
+                    + " | --deployment <prepared directory>]");
             System.exit(2);
         }
         Demo demo = new Demo(System.out);
@@ -97,6 +103,22 @@ public final class Demo implements AutoCloseable {
             demo.close();
         }
         System.exit(failures.isEmpty() ? 0 : 1);
+    }
+
+    /**
+     * {@code --prepare}: the exit status, 0 when prepared; otherwise 1, after one line on standard
+     * error saying what to fix (an invalid policy, a path that is a file), never a stack trace.
+     */
+    static int prepare(Path directory, Optional<String> databaseService) {
+        try {
+            LocalZone.prepare(directory, databaseService, System.out::println);
+            return 0;
+        } catch (PolicyException | ServerConfigException | RedisTlsException | RenderException
+                 | UncheckedIOException e) {
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            System.err.println("demo --prepare: " + message.replaceAll("\\s+", " ").strip());
+            return 1;
+        }
     }
 
     /**

@@ -36,6 +36,7 @@ import java.util.Properties;
  * ca.crt                   the trust anchors
  * &lt;service&gt;.crt / .key     the service's certificate and key (re-read when they change)
  * &lt;service&gt;.redis-password the service's Redis ACL password (re-read on each connect)
+ * queue-setup.redis-password the password of the user that creates the consumer groups (setup only)
  * jwks/&lt;service&gt;.json      the public token keys each service publishes when it starts
  * webhook-signing.secret   the HMAC secret of outbound webhooks, shared with their receiver
  * endpoints.properties     where things are: postgres.host, postgres.port, postgres.database,
@@ -91,11 +92,15 @@ public final class Deployment {
                 AuditLog.slf4j());
     }
 
-    /** Copies the bundled example policy into {@code directory} as {@code policy.json}. */
+    /**
+     * Copies the bundled example policy into {@code directory} as {@code policy.json}; never over
+     * a policy already there.
+     *
+     * @throws UncheckedIOException if it cannot be written, or {@code policy.json} exists
+     */
     public static void writeExamplePolicy(Path directory) {
         try (InputStream policy = Deployment.class.getResourceAsStream(POLICY_RESOURCE)) {
-            Files.copy(Objects.requireNonNull(policy, POLICY_RESOURCE), directory.resolve("policy.json"),
-                    StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(Objects.requireNonNull(policy, POLICY_RESOURCE), directory.resolve("policy.json"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + directory.resolve("policy.json"), e);
         }

@@ -8,14 +8,13 @@ import io.settler.zerotrust.policy.ServicePolicy;
 import io.settler.zerotrust.redis.RedisAcl;
 import io.settler.zerotrust.testkit.LocalPostgres;
 import io.settler.zerotrust.testkit.LocalRedis;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -39,6 +38,8 @@ public final class LocalZone implements AutoCloseable {
 
     /** The services that get a certificate: the policy's Zone 1 services and the webhook receiver. */
     public static final List<String> SERVICES = List.of("gateway", "api", "worker", "webhook", "receiver");
+    /** The demo's webhook receiver (a customer's endpoint, outside the policy), which also gets a certificate. */
+    private static final String RECEIVER = "receiver";
     /** The database service of the policy. */
     public static final String DATABASE_SERVICE = "orders-db";
     /** The database name. */
@@ -96,11 +97,11 @@ public final class LocalZone implements AutoCloseable {
      * @param progress told about each step, e.g. {@code System.out::println}
      */
     public static LocalZone start(Path directory, Consumer<String> progress) {
-        Rendered rendered = render(directory, progress);
+        Rendered rendered = render(directory, Optional.of(DATABASE_SERVICE), progress);
         Policy policy = rendered.policy();
         DevCertificateAuthority ca = rendered.ca();
         RedisAcl renderedAcl = rendered.acl();
-        PostgresServerConfig postgresConfig = rendered.postgres();
+        PostgresServerConfig postgresConfig = rendered.postgres().orElseThrow();
         progress.accept("starting TLS PostgreSQL on 127.0.0.1 with pg_hba.conf and pg_ident.conf");
         LocalPostgres postgres = LocalPostgres.builder(ca)
                 .authentication(postgresConfig.hbaLines(), postgresConfig.identLines()).start();
@@ -119,7 +120,7 @@ public final class LocalZone implements AutoCloseable {
             redis = redisServer.start();
             for (ServicePolicy service : policy.services()) {
                 if (service.mayHold("queue:" + QUEUE + ":publish")) {
-                    // The operator's setup step: workers may not create groups.
+                    // The operator's setup step (SETUP.txt runs it as queue-setup): workers may not create groups.
                     redis.executeAsAdmin("XGROUP", "CREATE", RedisAcl.streamKey(QUEUE, service.name()), GROUP, "0",
                             "MKSTREAM");
                 }
@@ -142,67 +143,95 @@ public final class LocalZone implements AutoCloseable {
     }
 
     /**
-     * Prepares {@code directory} for servers of your own: everything {@link #start} writes, plus
-     * server certificates ({@code orders-db-server.crt}, {@code redis-server.crt}), the schema,
-     * a {@code redis.conf} fragment, an {@code endpoints.properties} to edit, and
-     * {@code rendered/SETUP.txt} with the steps. Then run the demo with {@code --deployment}.
+     * Prepares {@code directory} for servers of your own: creates it (and its parents) if missing;
+     * renders the configuration of the {@code policy.json} already there, which is never
+     * overwritten, or else writes the bundled example policy there first (and says so). Writes
+     * everything {@link #start} writes, plus server certificates ({@code <database service>-server.crt},
+     * {@code redis-server.crt}), a client certificate for the group setup user
+     * ({@value ServerConfigRenderer#GROUP_SETUP_USER}), the schema, a {@code redis.conf}, an
+     * {@code endpoints.properties} to edit, and {@code rendered/SETUP.txt} with the steps
+     * ({@link ServerConfigRenderer}). Then run the demo with {@code --deployment}.
+     *
+     * @param directory the directory, existing or not
+     * @param databaseService the service of the policy that stands for the database; empty for
+     *     {@value #DATABASE_SERVICE}, or none if the policy has no {@code db:} scopes
+     * @param progress told about each step, e.g. {@code System.out::println}
+     * @return what was prepared
+     * @throws io.settler.zerotrust.policy.PolicyException if {@code policy.json} is invalid
+     * @throws RenderException if {@code directory} is a file, or the policy needs a database
+     *     service and has none of that name
      */
-    public static void prepare(Path directory, Consumer<String> progress) {
-        Rendered rendered = render(directory, progress);
-        for (String server : List.of(DATABASE_SERVICE, "redis")) {
+    public static Prepared prepare(Path directory, Optional<String> databaseService, Consumer<String> progress) {
+        Rendered rendered = render(directory, databaseService, progress);
+        List<String> servers = new ArrayList<>(List.of("redis"));
+        rendered.databaseService().ifPresent(service -> servers.add(0, service));
+        for (String server : servers) {
             rendered.ca().leaf(server).server().dnsNames("localhost").ipAddresses("127.0.0.1").issue()
                     .writePem(directory, server + "-server");
         }
-        Path files = directory.resolve("rendered");
-        write(files.resolve("schema.sql"), "CREATE ROLE orders_owner;\nCREATE DATABASE " + DATABASE
-                + " OWNER orders_owner;\n\\connect " + DATABASE + "\n" + SCHEMA + "\n");
-        write(files.resolve("redis.conf"), RedisAcl.tlsDirectives(6380, directory.resolve("redis-server.crt"),
-                directory.resolve("redis-server.key"), directory.resolve("ca.crt"), files.resolve("users.acl")));
-        write(directory.resolve("endpoints.properties"), String.join("\n",
+        if (rendered.acl().users().contains(ServerConfigRenderer.GROUP_SETUP_USER)) {
+            rendered.ca().leaf(ServerConfigRenderer.GROUP_SETUP_USER).client().issue()
+                    .writePem(directory, ServerConfigRenderer.GROUP_SETUP_USER);
+        }
+        ServerConfigRenderer.write(directory.resolve("endpoints.properties"), String.join("\n",
                 "# Where your servers are; the demo starts the Zone 1 services on free loopback ports.",
                 "postgres.host=localhost", "postgres.port=5432", "postgres.database=" + DATABASE,
                 "redis.host=localhost", "redis.port=6380", ""));
-        write(files.resolve("SETUP.txt"), String.join("\n",
-                "Servers of your own for: bin/demo --deployment " + directory.toAbsolutePath(),
-                "",
-                "PostgreSQL (15 or newer):",
-                "  1. ssl = on, ssl_min_protocol_version = 'TLSv1.3', ssl_cert_file / ssl_key_file = "
-                        + DATABASE_SERVICE + "-server.crt / .key, ssl_ca_file = ca.crt (from " + directory + ")",
-                "  2. psql -f rendered/schema.sql, then psql -d " + DATABASE
-                        + " -f rendered/" + DATABASE_SERVICE + ".sql",
-                "     and psql -d " + DATABASE + " -f rendered/" + RELAY_GRANTS_FILE,
-                "  3. put rendered/pg_hba.conf (before any other host line) and rendered/pg_ident.conf"
-                        + " in place; reload",
-                "Redis (7 or newer): redis-server rendered/redis.conf, then as an operator, for the queue:",
-                "  XGROUP CREATE " + RedisAcl.streamKey(QUEUE, "api") + " " + GROUP + " 0 MKSTREAM",
-                "Then edit endpoints.properties to name both servers.",
-                ""));
-        progress.accept("prepared " + directory + ": see rendered/SETUP.txt");
+        progress.accept("prepared " + directory + ": see " + directory.resolve("rendered").resolve("SETUP.txt"));
+        return new Prepared(directory, rendered.policy(), rendered.ca(), rendered.examplePolicyWritten());
     }
 
-    /** What both {@link #start} and {@link #prepare} write, and the objects that wrote it. */
-    private static Rendered render(Path directory, Consumer<String> progress) {
-        Deployment.writeExamplePolicy(directory);
-        Policy policy = Policy.fromJson(directory.resolve("policy.json"));
-        progress.accept("issuing a development CA for " + policy.trustDomain() + " and certificates for " + SERVICES);
+    /** Prepares {@code directory} with {@value #DATABASE_SERVICE} as the database service; see {@link #prepare}. */
+    public static Prepared prepare(Path directory, Consumer<String> progress) {
+        return prepare(directory, Optional.empty(), progress);
+    }
+
+    /**
+     * What {@link #prepare} did.
+     *
+     * @param directory the directory prepared
+     * @param policy the policy rendered (the one found there, or the example)
+     * @param certificateAuthority the development CA that issued every certificate there
+     * @param examplePolicyWritten whether there was no {@code policy.json} and the example was written
+     */
+    public record Prepared(Path directory, Policy policy, DevCertificateAuthority certificateAuthority,
+                           boolean examplePolicyWritten) {
+    }
+
+    /**
+     * What both {@link #start} and {@link #prepare} write, and the objects that wrote it: the
+     * policy (the one in {@code directory}, or the example), certificates, and what
+     * {@link ServerConfigRenderer} renders.
+     */
+    private static Rendered render(Path directory, Optional<String> requestedDatabase, Consumer<String> progress) {
+        ServerConfigRenderer.createDirectories(directory);
+        Path policyFile = directory.resolve("policy.json");
+        boolean example = !Files.exists(policyFile);
+        if (example) {
+            Deployment.writeExamplePolicy(directory);
+            progress.accept("no policy.json in " + directory + ": wrote the bundled example policy there; edit it"
+                    + " and run this again to render your own");
+        }
+        Policy policy = Policy.fromJson(policyFile);
+        if (!example) {
+            progress.accept("rendering the policy in " + policyFile + " (left as it is)");
+        }
+        Optional<String> databaseService = databaseService(policy, policyFile, requestedDatabase);
+        List<String> services = new ArrayList<>();
+        policy.services().stream().map(ServicePolicy::name)
+                .filter(name -> databaseService.map(db -> !db.equals(name)).orElse(true)).forEach(services::add);
+        if (!services.contains(RECEIVER)) {
+            services.add(RECEIVER);
+        }
+        progress.accept("issuing a development CA for " + policy.trustDomain() + " and certificates for " + services);
         DevCertificateAuthority ca = DevCertificateAuthority.create(policy.trustDomain());
-        for (String service : SERVICES) {
+        for (String service : services) {
             IssuedCertificate issued = ca.leaf(service).serverAndClient()
                     .dnsNames("localhost").ipAddresses("127.0.0.1").issue();
             issued.writePem(directory, service); // <service>.crt, <service>.key (0600), ca.crt
         }
-        writePrivate(directory.resolve(Deployment.WEBHOOK_SECRET_FILE), new String(randomPassword()));
-        RedisAcl.Builder acl = RedisAcl.builder(policy);
-        for (ServicePolicy service : policy.services()) {
-            if (service.scopes().stream().anyMatch(scope -> scope.startsWith("redis:") || scope.startsWith("queue:"))) {
-                char[] password = randomPassword();
-                writePrivate(directory.resolve(service.name() + ".redis-password"), new String(password));
-                acl.password(service.name(), password);
-            }
-        }
-        RedisAcl renderedAcl = acl.build();
-        PostgresServerConfig postgresConfig = PostgresServerConfig.builder(policy, DATABASE_SERVICE)
-                .database(DATABASE).tenantTable("orders").tenantTable("outbox").tenantTable("job_results").build();
+        ServerConfigRenderer.writePrivate(directory.resolve(Deployment.WEBHOOK_SECRET_FILE),
+                new String(randomPassword()));
         // Who relays an outbox to the queue: a service that writes the database and publishes jobs.
         String relayGrants = policy.services().stream()
                 .filter(service -> service.mayHold(PostgresServerConfig.WRITE_SCOPE)
@@ -210,20 +239,42 @@ public final class LocalZone implements AutoCloseable {
                 .map(service -> "GRANT EXECUTE ON FUNCTION " + PENDING_TENANTS_FUNCTION + " TO \"" + service.name()
                         + "\";\n")
                 .collect(Collectors.joining());
-
-        Path rendered = directory.resolve("rendered");
-        write(rendered.resolve("pg_hba.conf"), String.join("\n", postgresConfig.hbaLines()) + "\n");
-        write(rendered.resolve("pg_ident.conf"), String.join("\n", postgresConfig.identLines()) + "\n");
-        write(rendered.resolve(DATABASE_SERVICE + ".sql"), postgresConfig.sql());
-        write(rendered.resolve(RELAY_GRANTS_FILE), relayGrants);
-        write(rendered.resolve("users.acl"), renderedAcl.aclFile());
-        progress.accept("rendered pg_hba.conf, pg_ident.conf, " + DATABASE_SERVICE + ".sql, " + RELAY_GRANTS_FILE
-                + " and users.acl from the policy into " + rendered);
-        return new Rendered(policy, ca, renderedAcl, postgresConfig, relayGrants);
+        ServerConfigRenderer.Builder renderer = ServerConfigRenderer.builder(policy).consumerGroup(GROUP);
+        databaseService.ifPresent(service -> {
+            renderer.database(service, DATABASE).tenantTable("orders").tenantTable("outbox").tenantTable("job_results")
+                    .sql("schema.sql", "CREATE ROLE orders_owner;\nCREATE DATABASE " + DATABASE
+                            + " OWNER orders_owner;\n\\connect " + DATABASE + "\n" + SCHEMA + "\n");
+            if (!relayGrants.isEmpty()) {
+                renderer.sql(RELAY_GRANTS_FILE, relayGrants);
+            }
+        });
+        ServerConfigRenderer.Rendered rendered = renderer.build().writeTo(directory, progress);
+        return new Rendered(policy, ca, rendered.acl(), rendered.postgres(), databaseService, relayGrants, example);
     }
 
-    private record Rendered(Policy policy, DevCertificateAuthority ca, RedisAcl acl, PostgresServerConfig postgres,
-                            String relayGrants) {
+    /** The database service: the one asked for, else {@value #DATABASE_SERVICE} if the policy uses a database. */
+    private static Optional<String> databaseService(Policy policy, Path policyFile, Optional<String> requested) {
+        if (requested.isPresent()) {
+            return requested;
+        }
+        if (policy.service(DATABASE_SERVICE).isPresent()) {
+            return Optional.of(DATABASE_SERVICE);
+        }
+        List<String> clients = policy.services().stream()
+                .filter(service -> service.mayHold(PostgresServerConfig.READ_SCOPE)
+                        || service.mayHold(PostgresServerConfig.WRITE_SCOPE))
+                .map(ServicePolicy::name).toList();
+        if (clients.isEmpty()) {
+            return Optional.empty();
+        }
+        throw new RenderException(RenderException.Reason.NO_DATABASE_SERVICE, "the policy " + policyFile + " gives "
+                + clients + " db: scopes but has no service '" + DATABASE_SERVICE + "'; name the service that stands"
+                + " for your database: --database-service <name>");
+    }
+
+    private record Rendered(Policy policy, DevCertificateAuthority ca, RedisAcl acl,
+                            Optional<PostgresServerConfig> postgres, Optional<String> databaseService,
+                            String relayGrants, boolean examplePolicyWritten) {
     }
 
     /** The deployment: policy, credentials, endpoints of both servers. */
@@ -260,24 +311,5 @@ public final class LocalZone implements AutoCloseable {
         byte[] bytes = new byte[24];
         new SecureRandom().nextBytes(bytes);
         return HexFormat.of().formatHex(bytes).toCharArray();
-    }
-
-    private static void write(Path file, String content) {
-        try {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, content);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
-    }
-
-    private static void writePrivate(Path file, String content) {
-        try {
-            Files.deleteIfExists(file);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(file, content);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
     }
 }

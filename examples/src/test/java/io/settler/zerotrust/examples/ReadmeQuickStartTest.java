@@ -1,36 +1,20 @@
 package io.settler.zerotrust.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.settler.zerotrust.credentials.FileCredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.jdbc.TenantScope;
 import io.settler.zerotrust.netty.BearerTokens;
 import io.settler.zerotrust.netty.MtlsHttpClient;
 import io.settler.zerotrust.netty.NettyMtls;
-import io.settler.zerotrust.netty.RouteScopes;
-import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.EnvelopeVerifier;
@@ -50,13 +34,13 @@ import io.settler.zerotrust.token.TokenRequest;
 import io.settler.zerotrust.token.TokenSource;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -67,7 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The root README's quick start per module, run against the real servers of a {@link LocalZone}.
  * The code between {@code // README:<name>} and {@code // README:end} is what the README shows,
- * character for character after removing the common indentation ({@link #theReadmeShowsThisCode}).
+ * character for character after removing the common indentation ({@link #theReadmeShowsThisCode});
+ * the server program is {@link QuickStartServer}, shown whole without its package line.
  */
 class ReadmeQuickStartTest {
 
@@ -110,36 +95,35 @@ class ReadmeQuickStartTest {
         assertThat(verified.claims()).containsEntry("tenant", "acme");
     }
 
+    /**
+     * The README's server, {@link QuickStartServer} as a program of its own (its own JVM, an SLF4J
+     * provider logging to its standard output), called by the README's gateway; then refused: a
+     * valid certificate of another service, no certificate, plaintext. Each refusal leaves the
+     * library's audit event and no Netty "reached at the tail of the pipeline" warning, no stack
+     * trace; Ctrl-C (SIGINT) shuts it down gracefully.
+     */
     @Test
-    void coreAndNettyQuickStart() throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    void theServerProgramServesTheGatewayAndRefusesOthersQuietly(@TempDir Path logs) throws Exception {
         KeySet gatewayKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "gw-2")).build();
         ServiceTokens gateway = ServiceTokens.builder().identity("spiffe://demo.settler.test/gateway")
                 .keys(gatewayKeys).build();
-        ServiceTokens api = ServiceTokens.builder().identity("spiffe://demo.settler.test/api")
-                .verificationKeys(KeySet.fromJwks(gatewayKeys.toJwks()).pinnedTo("spiffe://demo.settler.test/gateway"))
-                .trustIssuers("spiffe://demo.settler.test/gateway").build();
-        Created application = new Created();
+        Files.createDirectories(certs.resolve("jwks"));
+        Files.writeString(certs.resolve("jwks/gateway.json"), gatewayKeys.toJwks());
+        Path logback = Files.writeString(logs.resolve("logback.xml"), """
+                <configuration>
+                  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>%level %logger %kvp %msg%n%ex</pattern></encoder>
+                  </appender>
+                  <root level="INFO"><appender-ref ref="OUT"/></root>
+                </configuration>
+                """);
+        Path output = logs.resolve("server.out");
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Process program = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dlogback.configurationFile=" + logback, "-cp", classPath, QuickStartServer.class.getName(),
+                certs.toString(), "0").redirectErrorStream(true).redirectOutput(output.toFile()).start();
         try {
-            // README:netty-mtls
-            Policy policy = Policy.fromJson(certs.resolve("policy.json"));   // api accepts the gateway only
-            FileCredentialSource apiCerts = FileCredentialSource.builder(certs.resolve("api.crt"),
-                    certs.resolve("api.key"), certs.resolve("ca.crt")).start();  // re-read when they rotate
-            NettyMtls tls =
-                    NettyMtls.builder(MtlsContext.server(apiCerts, policy.authorizerFor("api")).build()).build();
-            ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(api,
-                    RouteScopes.builder().route(HttpMethod.POST, "/orders", "orders:write").build()).build();
-            Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-                    .childHandler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel channel) {     // TLS 1.3, client certificate, policy
-                            tls.addTo(channel);   // + handshake, request-head and idle timeouts, a cap per caller
-                            channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
-                                    tokens, application);
-                        }
-                    }).bind("127.0.0.1", 0).sync().channel();
-            // README:end
-            int port = ((InetSocketAddress) server.localAddress()).getPort();
+            int port = listeningPort(program, output);
             // README:core
             FileCredentialSource gatewayCerts = FileCredentialSource.builder(certs.resolve("gateway.crt"),
                     certs.resolve("gateway.key"), certs.resolve("ca.crt")).start();
@@ -156,12 +140,41 @@ class ReadmeQuickStartTest {
             assertThat(http.get("localhost", port, "/orders").join().status())
                     .as("no route covers GET /orders").isEqualTo(403);
             http.close();
-            server.close().sync();
-            apiCerts.close();
             gatewayCerts.close();
+
+            Intruder intruder = new Intruder(TrustBundle.fromPem(certs.resolve("ca.crt")));
+            TlsIdentity worker = TlsIdentity.fromPem(certs.resolve("worker.crt"), certs.resolve("worker.key"));
+            for (int attempt = 0; attempt < 3; attempt++) {
+                assertThatThrownBy(() -> intruder.https(port, worker, "TLSv1.3")).as("the worker's certificate");
+                assertThatThrownBy(() -> intruder.https(port, null, "TLSv1.3")).as("no certificate");
+                assertThatThrownBy(() -> intruder.plaintextHttp(port)).as("plaintext");
+            }
         } finally {
-            group.shutdownGracefully().sync();
+            new ProcessBuilder("kill", "-INT", Long.toString(program.pid())).start().waitFor(); // Ctrl-C
+            assertThat(program.waitFor(30, TimeUnit.SECONDS)).as("the program stops on Ctrl-C").isTrue();
+            program.destroyForcibly();
         }
+        String log = Files.readString(output);
+        assertThat(log).as(log)
+                .contains("io.settler.zerotrust.audit")                     // the refusals, audited
+                .doesNotContain("reached at the tail of the pipeline", "\tat ", "closing the connection from");
+        assertThat(log.lines().filter(line -> line.startsWith("WARN io.settler.zerotrust.audit")).count())
+                .as("a refusal audited per refused handshake: %n%s", log).isGreaterThanOrEqualTo(9);
+    }
+
+    /** The port the program prints ("listening on /127.0.0.1:PORT") once it listens. */
+    private static int listeningPort(Process program, Path output) throws Exception {
+        Pattern listening = Pattern.compile("listening on \\S*:(\\d+)");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Matcher found = listening.matcher(Files.readString(output));
+            if (found.find()) {
+                return Integer.parseInt(found.group(1));
+            }
+            assertThat(program.isAlive()).as("the program runs; it printed:%n%s", Files.readString(output)).isTrue();
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the program did not listen within 60 s; it printed:\n" + Files.readString(output));
     }
 
     @Test
@@ -244,20 +257,12 @@ class ReadmeQuickStartTest {
             assertThat(readme).as("README.md shows the %s quick start as in this test", snippet.group(1))
                     .contains("```java\n" + dedent(snippet.group(2)) + "\n```");
         }
-        assertThat(names).containsExactlyInAnyOrder("service-token", "netty-mtls", "core", "jdbc-mtls",
-                "redis-tls", "queue");
-    }
-
-    /** The application behind the token check: answers 201 to what reaches it. */
-    @ChannelHandler.Sharable
-    private static final class Created extends SimpleChannelInboundHandler<FullHttpRequest> {
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-            DefaultFullHttpResponse created =
-                    new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CREATED);
-            HttpUtil.setContentLength(created, 0);
-            ctx.writeAndFlush(created).addListener(ChannelFutureListener.CLOSE);
-        }
+        assertThat(names).containsExactlyInAnyOrder("service-token", "core", "jdbc-mtls", "redis-tls", "queue");
+        String program = Files.readString(Path.of("src", "test", "java", "io", "settler", "zerotrust", "examples",
+                "QuickStartServer.java"));
+        assertThat(program).startsWith("package io.settler.zerotrust.examples;\n\n");
+        assertThat(readme).as("README.md shows QuickStartServer.java whole, without its package line")
+                .contains("```java\n" + program.substring(program.indexOf("import ")) + "```");
     }
 
     private static HardenedRedis redis(String user, FileCredentialSource credentials) {

@@ -68,6 +68,11 @@ import java.util.regex.Pattern;
  * </ul>
  * Services with none of these scopes get no user.
  *
+ * <p>{@link Builder#groupSetupUser} adds one more user, for the operator's setup step that
+ * {@code QueueConsumer.createGroup} of module queue (or {@code XGROUP CREATE}) performs:
+ * {@code XGROUP CREATE} on the publishers' streams of the policy and nothing else (no reads, no
+ * writes, no other group command, no other key), since no service's user may create groups.
+ *
  * <p>Refused when built ({@link RedisTlsException} and a {@code redis.refused} audit event): a
  * service named {@code default} that uses Redis (the {@code default} line always comes from the
  * renderer, off), a password for {@code default}, and a {@code redis:<ns>:...} scope whose keys
@@ -490,6 +495,8 @@ public final class RedisAcl {
 
         private final Policy policy;
         private final Map<String, String> passwordHashes = new LinkedHashMap<>();
+        private String setupUser;
+        private String setupHash;
         private boolean cluster;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
@@ -527,17 +534,45 @@ public final class RedisAcl {
 
         /** The password of a service's user; only its SHA-256 is kept and written. */
         public Builder password(String service, char[] password) {
+            return passwordHash(service, sha256(service, password));
+        }
+
+        /**
+         * Adds the user that creates the queues' consumer groups, the setup step of
+         * {@code QueueConsumer.createGroup} (module queue): {@code XGROUP CREATE} (also
+         * with {@code MKSTREAM}) on each publisher's {@link #streamKey stream} of every queue of the
+         * policy, and the connection checks of {@link HardenedRedis}; nothing else. No service user
+         * gets that right: a worker that could create groups could also start one at {@code 0} and
+         * so learn every job again. Run the setup as this user, then you may remove its line.
+         *
+         * @param user the user name, not a service of the policy and not {@code default}
+         * @param password its password; only its SHA-256 is kept and written
+         * @return this builder
+         */
+        public Builder groupSetupUser(String user, char[] password) {
+            Objects.requireNonNull(user, "user");
+            if (policy.service(user).isPresent()) {
+                throw refuse(RedisTlsException.Reason.RESERVED_NAME, user, "the group setup user '" + user
+                        + "' is also a service of the policy; give the setup user a name of its own");
+            }
+            checkUser(user);
+            this.setupHash = sha256(user, password);
+            this.setupUser = user;
+            return this;
+        }
+
+        private String sha256(String user, char[] password) {
             Objects.requireNonNull(password, "password");
             if (password.length == 0) {
-                throw refuse(RedisTlsException.Reason.PASSWORD_MISSING, service,
-                        "the Redis password of service '" + service + "' is empty");
+                throw refuse(RedisTlsException.Reason.PASSWORD_MISSING, user,
+                        "the Redis password of '" + user + "' is empty");
             }
             ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
             byte[] bytes = encoded.array();
             try {
                 MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
                 sha256.update(encoded);
-                return passwordHash(service, HexFormat.of().formatHex(sha256.digest()));
+                return HexFormat.of().formatHex(sha256.digest());
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException("SHA-256 is missing from this JDK", e);
             } finally {
@@ -613,7 +648,38 @@ public final class RedisAcl {
                 throw refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, String.join(",", unknown),
                         "passwords given for " + unknown + ", which have no queue: or redis: scope in the policy");
             }
+            if (setupUser != null) {
+                lines.put(setupUser, setupRules());
+            }
             return new RedisAcl(lines, cluster);
+        }
+
+        /** The group setup user's rules: XGROUP CREATE on the publishers' streams, and the connection checks. */
+        private String setupRules() {
+            Set<String> keys = new LinkedHashSet<>();
+            for (ServicePolicy service : policy.services()) {
+                for (String scope : service.scopes()) {
+                    Matcher queue = QUEUE_SCOPE.matcher(scope);
+                    if (queue.matches() && queue.group(2).equals("publish")) {
+                        keys.add(keyPattern("", streamKey(queue.group(1), service.name()), false));
+                    }
+                }
+            }
+            if (keys.isEmpty()) {
+                throw refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, setupUser, "no service of the policy"
+                        + " publishes to a queue (queue:<q>:publish), so there is no consumer group to create;"
+                        + " leave out groupSetupUser(...)");
+            }
+            List<String> rules = new ArrayList<>(List.of("on", "#" + setupHash));
+            rules.addAll(keys);
+            rules.add("resetchannels");
+            rules.add("-@all");
+            rules.add("+xgroup|create");
+            rules.addAll(PROOF);
+            if (cluster) {
+                rules.addAll(CLUSTER_CLIENT);
+            }
+            return String.join(" ", rules);
         }
 
         private void grant(String service, String scope, Set<String> keys, Set<String> commands,

@@ -206,6 +206,24 @@ class RedisAclTest {
     }
 
     @Test
+    void theGroupSetupUserMayCreateGroupsOnThePublishersStreamsAndNothingElse() {
+        RedisAcl withSetup = RedisAcl.builder(POLICY).password("api", "a".toCharArray())
+                .password("billing", "b".toCharArray()).password("worker", "w".toCharArray())
+                .groupSetupUser("queue-setup", "s".toCharArray()).build();
+        assertThat(withSetup.users()).containsExactly("default", "api", "billing", "worker", "queue-setup");
+        assertThat(withSetup.rules("queue-setup")).containsSubsequence("on", "~queue:{jobs}:api",
+                "~queue:{jobs}:billing", "resetchannels", "-@all", "+xgroup|create")
+                .noneMatch(rule -> rule.startsWith("~") && rule.endsWith("*"))
+                .doesNotContain("+xadd", "+xreadgroup", "+xgroup", "+@all");
+        assertThatThrownBy(() -> RedisAcl.builder(POLICY).groupSetupUser("api", "s".toCharArray()))
+                .isInstanceOf(RedisTlsException.class).hasMessageContaining("also a service of the policy");
+        Policy noPublisher = Policy.builder("acl.test").service("worker", w -> w.scopes("queue:jobs:consume")).build();
+        assertThatThrownBy(() -> RedisAcl.builder(noPublisher).password("worker", "w".toCharArray())
+                .groupSetupUser("queue-setup", "s".toCharArray()).build())
+                .isInstanceOf(RedisTlsException.class).hasMessageContaining("no consumer group to create");
+    }
+
+    @Test
     void tlsDirectivesMatchATlsOnlyServer() {
         String directives = RedisAcl.tlsDirectives(6380, Path.of("tls/server.crt"), Path.of("tls/server.key"),
                 Path.of("tls/ca.crt"), Path.of("users.acl"));

@@ -1,0 +1,332 @@
+package io.settler.zerotrust.examples;
+
+import io.settler.zerotrust.jdbc.PostgresServerConfig;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.redis.RedisAcl;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Renders the server configuration of a policy into a directory: what an operator puts on their
+ * PostgreSQL and Redis servers so that they admit exactly what the policy says. The one place
+ * that does it: {@code bin/demo --prepare}, the demo's loopback servers ({@link LocalZone}) and a
+ * command line of your own all call {@link #writeTo}.
+ *
+ * <pre>
+ * &lt;dir&gt;/&lt;user&gt;.redis-password       a fresh random password per Redis user (0600)
+ * &lt;dir&gt;/rendered/pg_hba.conf         hostssl ... cert lines for the database service's peers, then rejects
+ * &lt;dir&gt;/rendered/pg_ident.conf       certificate CN (the SPIFFE ID) to role
+ * &lt;dir&gt;/rendered/&lt;database service&gt;.sql  roles, GRANTs, forced row-level security on the tenant tables
+ * &lt;dir&gt;/rendered/&lt;extra&gt;.sql          SQL you add ({@link Builder#sql}), e.g. a schema
+ * &lt;dir&gt;/rendered/users.acl           one Redis user per service that uses Redis, and the group setup user
+ * &lt;dir&gt;/rendered/redis.conf          a TLS-only server ({@link RedisAcl#tlsDirectives})
+ * &lt;dir&gt;/rendered/SETUP.txt           the steps, in order
+ * </pre>
+ *
+ * <p>The consumer groups of the queues are created by a Redis user of their own,
+ * {@value #GROUP_SETUP_USER}, which may run {@code XGROUP CREATE} on the publishers' streams and
+ * nothing else ({@link RedisAcl.Builder#groupSetupUser}): no service user may create groups, and
+ * the operator needs no administrator account. {@code SETUP.txt} runs that step as this user.
+ *
+ * <p>Refusals are the renderers' own, with messages saying what to fix:
+ * {@link io.settler.zerotrust.jdbc.ServerConfigException} (PostgreSQL),
+ * {@link io.settler.zerotrust.redis.RedisTlsException} (Redis) and {@link RenderException}
+ * (files). Immutable; {@link #writeTo} may be called again (it writes new passwords).
+ */
+public final class ServerConfigRenderer {
+
+    /** The Redis user that creates the queues' consumer groups, and nothing else. */
+    public static final String GROUP_SETUP_USER = "queue-setup";
+    /** The PostgreSQL version the rendered files and the drift check need (pg_ident_file_mappings). */
+    public static final String POSTGRES_VERSION = "PostgreSQL 15 or newer";
+
+    private static final Pattern PUBLISH = Pattern.compile("queue:([a-z0-9_.-]+):publish");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Policy policy;
+    private final Optional<String> databaseService;
+    private final String database;
+    private final List<String> tenantTables;
+    private final Map<String, String> sql;
+    private final String group;
+    private final int redisPort;
+
+    private ServerConfigRenderer(Builder builder) {
+        this.policy = builder.policy;
+        this.databaseService = builder.databaseService;
+        this.database = builder.database;
+        this.tenantTables = List.copyOf(builder.tenantTables);
+        this.sql = new LinkedHashMap<>(builder.sql);
+        this.group = builder.group;
+        this.redisPort = builder.redisPort;
+    }
+
+    /** Starts a renderer of {@code policy}. */
+    public static Builder builder(Policy policy) {
+        return new Builder(policy);
+    }
+
+    /**
+     * What {@link #writeTo} rendered, for servers started from it (e.g. on loopback).
+     *
+     * @param policy the policy rendered
+     * @param acl the Redis users (with the group setup user if a service publishes to a queue)
+     * @param postgres PostgreSQL's configuration, if a database service was named
+     */
+    public record Rendered(Policy policy, RedisAcl acl, Optional<PostgresServerConfig> postgres) {
+    }
+
+    /**
+     * Writes the files into {@code directory} (created with its parents if missing); the
+     * certificate files named in {@code redis.conf} and {@code SETUP.txt}
+     * ({@code ca.crt}, {@code redis-server.crt}/{@code .key}, {@code <database service>-server.crt}/{@code .key},
+     * {@code queue-setup.crt}/{@code .key}) are the caller's to put there.
+     *
+     * @param directory where the files go
+     * @param progress told what was written, e.g. {@code System.out::println}
+     * @return the renderings, e.g. to start servers with
+     * @throws RenderException {@code NOT_A_DIRECTORY} or {@code IO_FAILED}
+     */
+    public Rendered writeTo(Path directory, Consumer<String> progress) {
+        Path rendered = directory.resolve("rendered");
+        createDirectories(rendered);
+        RedisAcl.Builder acl = RedisAcl.builder(policy);
+        List<String> redisUsers = new ArrayList<>();
+        for (ServicePolicy service : policy.services()) {
+            if (service.scopes().stream().anyMatch(scope -> scope.startsWith("redis:") || scope.startsWith("queue:"))) {
+                redisUsers.add(service.name());
+            }
+        }
+        List<String> streams = publisherStreams();
+        if (!streams.isEmpty()) {
+            redisUsers.add(GROUP_SETUP_USER);
+        }
+        Map<String, char[]> passwords = new LinkedHashMap<>();
+        redisUsers.forEach(user -> passwords.put(user, randomPassword()));
+        try {
+            passwords.forEach((user, password) -> {
+                if (user.equals(GROUP_SETUP_USER)) {
+                    acl.groupSetupUser(user, password);
+                } else {
+                    acl.password(user, password);
+                }
+            });
+            RedisAcl renderedAcl = acl.build();
+            Optional<PostgresServerConfig> postgres = databaseService.map(service -> {
+                PostgresServerConfig.Builder config = PostgresServerConfig.builder(policy, service).database(database);
+                tenantTables.forEach(config::tenantTable);
+                return config.build();
+            });
+            for (Map.Entry<String, char[]> password : passwords.entrySet()) {
+                writePrivate(directory.resolve(password.getKey() + ".redis-password"), new String(password.getValue()));
+            }
+            List<String> written = new ArrayList<>();
+            if (postgres.isPresent()) {
+                write(rendered.resolve("pg_hba.conf"), String.join("\n", postgres.get().hbaLines()) + "\n");
+                write(rendered.resolve("pg_ident.conf"), String.join("\n", postgres.get().identLines()) + "\n");
+                write(rendered.resolve(databaseService.get() + ".sql"), postgres.get().sql());
+                written.addAll(List.of("pg_hba.conf", "pg_ident.conf", databaseService.get() + ".sql"));
+            }
+            sql.forEach((file, content) -> write(rendered.resolve(file), content));
+            written.addAll(sql.keySet());
+            write(rendered.resolve("users.acl"), renderedAcl.aclFile());
+            Path absolute = directory.toAbsolutePath();
+            write(rendered.resolve("redis.conf"), RedisAcl.tlsDirectives(redisPort,
+                    absolute.resolve("redis-server.crt"), absolute.resolve("redis-server.key"),
+                    absolute.resolve("ca.crt"), absolute.resolve("rendered").resolve("users.acl")));
+            write(rendered.resolve("SETUP.txt"), setup(directory, streams));
+            written.addAll(List.of("users.acl", "redis.conf", "SETUP.txt"));
+            progress.accept("rendered " + String.join(", ", written) + " from the policy (services "
+                    + policy.services().stream().map(ServicePolicy::name).toList() + ") into " + rendered);
+            return new Rendered(policy, renderedAcl, postgres);
+        } finally {
+            passwords.values().forEach(password -> Arrays.fill(password, '\0'));
+        }
+    }
+
+    /** Each publisher's stream of each queue of the policy, in policy order. */
+    private List<String> publisherStreams() {
+        Set<String> streams = new LinkedHashSet<>();
+        for (ServicePolicy service : policy.services()) {
+            for (String scope : service.scopes()) {
+                Matcher publish = PUBLISH.matcher(scope);
+                if (publish.matches()) {
+                    streams.add(RedisAcl.streamKey(publish.group(1), service.name()));
+                }
+            }
+        }
+        return List.copyOf(streams);
+    }
+
+    /** The operator's steps: PostgreSQL, then Redis and the consumer groups. */
+    private String setup(Path directory, List<String> streams) {
+        Path absolute = directory.toAbsolutePath();
+        List<String> lines = new ArrayList<>(List.of(
+                "Servers of your own for the policy in " + absolute.resolve("policy.json"),
+                "(trust domain " + policy.trustDomain() + "; services "
+                        + policy.services().stream().map(ServicePolicy::name).toList() + ").",
+                "Run every command in " + absolute + ".", ""));
+        databaseService.ifPresent(service -> {
+            lines.add(POSTGRES_VERSION + " (the drift check reads pg_ident_file_mappings, new in 15; tested on 15):");
+            lines.add("  1. ssl = on, ssl_min_protocol_version = 'TLSv1.3', ssl_cert_file / ssl_key_file = "
+                    + service + "-server.crt / .key, ssl_ca_file = ca.crt");
+            List<String> files = new ArrayList<>(sql.keySet());
+            files.add(files.isEmpty() ? 0 : 1, service + ".sql");
+            StringBuilder run = new StringBuilder("  2. as a superuser: ");
+            for (int i = 0; i < files.size(); i++) {
+                boolean first = i == 0 && !files.get(0).equals(service + ".sql");
+                run.append(i == 0 ? "" : ", then ").append(first ? "psql" : "psql -d " + database)
+                        .append(" -f rendered/").append(files.get(i));
+            }
+            lines.add(run.toString());
+            lines.add("  3. put rendered/pg_hba.conf (before any other host line) and rendered/pg_ident.conf"
+                    + " in place; reload");
+        });
+        lines.add("Redis 7 or newer, built with TLS: redis-server rendered/redis.conf");
+        if (!streams.isEmpty()) {
+            lines.add("  then create the consumer group '" + group + "' as the user " + GROUP_SETUP_USER
+                    + ", which may run XGROUP CREATE on these streams and nothing else");
+            lines.add("  (its client certificate: " + GROUP_SETUP_USER + ".crt / .key; its password: "
+                    + GROUP_SETUP_USER + ".redis-password):");
+            for (String stream : streams) {
+                lines.add("  REDISCLI_AUTH=\"$(cat " + GROUP_SETUP_USER + ".redis-password)\" redis-cli --tls"
+                        + " --cacert ca.crt --cert " + GROUP_SETUP_USER + ".crt --key " + GROUP_SETUP_USER + ".key"
+                        + " -h localhost -p " + redisPort + " --user " + GROUP_SETUP_USER
+                        + " XGROUP CREATE '" + stream + "' " + group + " 0 MKSTREAM");
+            }
+            lines.add("  (or QueueConsumer.createGroup(...) on a HardenedRedis connection as " + GROUP_SETUP_USER
+                    + ").");
+            lines.add("  Once the groups exist, you may delete the " + GROUP_SETUP_USER
+                    + " line from rendered/users.acl and restart Redis.");
+        }
+        lines.add("");
+        return String.join("\n", lines);
+    }
+
+    private static char[] randomPassword() {
+        byte[] bytes = new byte[24];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes).toCharArray();
+    }
+
+    /** Creates {@code directory} and its parents; refuses a path that is a file. */
+    static void createDirectories(Path directory) {
+        for (Path path = directory; path != null; path = path.getParent()) {
+            if (Files.exists(path) && !Files.isDirectory(path)) {
+                throw new RenderException(RenderException.Reason.NOT_A_DIRECTORY, path + " is a file, not a"
+                        + " directory; name a directory (it is created if missing)");
+            }
+        }
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new RenderException(RenderException.Reason.IO_FAILED, "cannot create the directory " + directory
+                    + ": " + e, e);
+        }
+    }
+
+    static void write(Path file, String content) {
+        try {
+            Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new RenderException(RenderException.Reason.IO_FAILED, "cannot write " + file + ": " + e, e);
+        }
+    }
+
+    static void writePrivate(Path file, String content) {
+        try {
+            Files.deleteIfExists(file);
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new RenderException(RenderException.Reason.IO_FAILED, "cannot write " + file + ": " + e, e);
+        }
+    }
+
+    /** Configures a {@link ServerConfigRenderer}. Not thread-safe. */
+    public static final class Builder {
+        private final Policy policy;
+        private Optional<String> databaseService = Optional.empty();
+        private String database;
+        private final List<String> tenantTables = new ArrayList<>();
+        private final Map<String, String> sql = new LinkedHashMap<>();
+        private String group = "workers";
+        private int redisPort = 6380;
+
+        private Builder(Policy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+        }
+
+        /**
+         * Renders PostgreSQL's files for this service of the policy, the one that stands for the
+         * database (without one, no PostgreSQL files are rendered).
+         *
+         * @param service the database service, e.g. {@code orders-db}
+         * @param database the database name, e.g. {@code orders}
+         * @return this builder
+         */
+        public Builder database(String service, String database) {
+            this.databaseService = Optional.of(Objects.requireNonNull(service, "service"));
+            this.database = Objects.requireNonNull(database, "database");
+            return this;
+        }
+
+        /** A table whose rows belong to tenants: row-level security forced, with the tenant policy. */
+        public Builder tenantTable(String table) {
+            tenantTables.add(Objects.requireNonNull(table, "table"));
+            return this;
+        }
+
+        /**
+         * More SQL for the operator to run, as {@code rendered/<file>}, in the order added: the first
+         * before the rendered roles and GRANTs and outside the database (e.g. a schema that creates
+         * the database and connects to it), the others after them, in the database.
+         *
+         * @param file a plain file name ending in {@code .sql}
+         * @param content the SQL
+         * @return this builder
+         */
+        public Builder sql(String file, String content) {
+            if (!file.matches("[a-z0-9_.-]+\\.sql")) {
+                throw new IllegalArgumentException("an SQL file name is lower-case letters, digits, '.', '-' or '_',"
+                        + " ending in .sql; got '" + file + "'");
+            }
+            sql.put(file, Objects.requireNonNull(content, "content"));
+            return this;
+        }
+
+        /** The consumer group {@code SETUP.txt} creates on every publisher's stream (default {@code workers}). */
+        public Builder consumerGroup(String group) {
+            this.group = Objects.requireNonNull(group, "group");
+            return this;
+        }
+
+        /** The TLS port of {@code redis.conf} (default 6380). */
+        public Builder redisPort(int port) {
+            this.redisPort = port;
+            return this;
+        }
+
+        /** The renderer; nothing is checked or written until {@link ServerConfigRenderer#writeTo}. */
+        public ServerConfigRenderer build() {
+            return new ServerConfigRenderer(this);
+        }
+    }
+}
