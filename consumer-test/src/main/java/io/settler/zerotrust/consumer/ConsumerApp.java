@@ -56,12 +56,14 @@ import io.settler.zerotrust.token.TokenRequest;
 import io.settler.zerotrust.token.TokenSource;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A user's program, built against the installed artifacts through {@code zerotrust-bom} alone: it
@@ -207,7 +209,8 @@ public final class ConsumerApp {
         check(tls.provider() == NettyMtls.Provider.OPENSSL, "AUTO took OpenSSL (netty-tcnative, managed by the"
                 + " BOM, loads with the BOM's Netty); the audit says: " + netty("SERVER"));
         ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(api,
-                RouteScopes.builder().route(HttpMethod.POST, "/orders", "orders:write").build()).auditLog(audit).build();
+                RouteScopes.builder().route(HttpMethod.POST, "/orders", "orders:write").build())
+                .auditLog(audit).build();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
             Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -233,7 +236,7 @@ public final class ConsumerApp {
             }
             server.close().sync();
         } finally {
-            group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).sync();
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).sync();
         }
         step("netty-mtls", "mTLS 1.3 on " + tls.provider() + " with a token per route: 201, and 403 off the routes");
     }
@@ -252,7 +255,7 @@ public final class ConsumerApp {
 
     /** A loopback port nothing listens on (it was free a moment ago). */
     private static int closedPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
