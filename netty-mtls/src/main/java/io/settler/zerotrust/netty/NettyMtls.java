@@ -61,7 +61,10 @@ public final class NettyMtls {
         JDK,
         /** BoringSSL through {@code netty-tcnative-boringssl-static}; refused when it cannot load. */
         OPENSSL,
-        /** OpenSSL when it loads on this machine, otherwise the JDK. */
+        /**
+         * OpenSSL when it loads on this machine, otherwise the JDK; the {@code tls.netty} audit event
+         * then says so ({@code provider_fallback=openssl_unavailable} and the cause's class).
+         */
         AUTO
     }
 
@@ -91,7 +94,14 @@ public final class NettyMtls {
         AuditEvent.Builder event = AuditEvent.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
                 .field("role", mtls.role())
                 .field("provider", provider)
-                .field("protocols", String.join(",", mtls.sslParameters().getProtocols()));
+                .field("provider_requested", builder.provider);
+        if (builder.provider == Provider.AUTO && provider == Provider.JDK) {
+            // Said once, where the context is made: why a deployment that meant OpenSSL runs the JDK's TLS.
+            Throwable cause = OpenSsl.unavailabilityCause();
+            event.field("provider_fallback", "openssl_unavailable")
+                    .field("openssl_unavailable_cause", cause == null ? "unknown" : cause.getClass().getName());
+        }
+        event.field("protocols", String.join(",", mtls.sslParameters().getProtocols()));
         if (mtls.role() == MtlsContext.Role.SERVER) {
             event.field("connection_limits", limits);
         }
