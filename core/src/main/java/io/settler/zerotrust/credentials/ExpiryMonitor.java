@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Warns before credentials run out: when the service's own certificate has used a share of its
@@ -38,7 +39,7 @@ public final class ExpiryMonitor implements AutoCloseable {
     private final double stalledShare;
     private final Duration anchorWarning;
     private final Set<String> alreadyWarned = ConcurrentHashMap.newKeySet();
-    private volatile ScheduledExecutorService scheduler;
+    private volatile @Nullable ScheduledExecutorService scheduler;
 
     private ExpiryMonitor(Builder builder) {
         this.source = builder.source;

@@ -39,6 +39,7 @@ import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A certificate authority for development and tests: a root (and optionally an intermediate) that
@@ -197,7 +198,7 @@ public final class DevCertificateAuthority {
     }
 
     private static void addCaExtensions(X509v3CertificateBuilder builder, PublicKey key,
-                                        X509Certificate parent, int pathLength) {
+                                        @Nullable X509Certificate parent, int pathLength) {
         try {
             JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(pathLength));

@@ -32,6 +32,7 @@ import java.util.Set;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One path search: a depth-first walk from the leaf towards the trust anchors over the presented
@@ -88,9 +89,9 @@ final class PathSearch {
     private final Budget budget;
     private int steps;
     private int fullValidations;
-    private PeerVerificationException bestFailure;
+    private @Nullable PeerVerificationException bestFailure;
     private int bestScore = -1;
-    private CertificateView deepestUnissued;
+    private @Nullable CertificateView deepestUnissued;
 
     /** A trust anchor prepared once per verifier. */
     record Anchor(CertificateView view, TrustAnchor trustAnchor) {

@@ -1,0 +1,4 @@
+@NullMarked
+package io.settler.zerotrust.tls;
+
+import org.jspecify.annotations.NullMarked;
