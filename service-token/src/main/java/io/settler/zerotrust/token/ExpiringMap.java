@@ -2,6 +2,7 @@ package io.settler.zerotrust.token;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded concurrent map whose entries expire at a given epoch second; shared by the
@@ -33,7 +34,7 @@ final class ExpiringMap<K, V> {
     }
 
     /** The live value for the key, or {@code null}. */
-    V get(K key, long now) {
+    @Nullable V get(K key, long now) {
         Entry<V> entry = entries.get(key);
         if (entry == null) {
             return null;
