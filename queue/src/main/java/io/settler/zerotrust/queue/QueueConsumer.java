@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A worker of one queue: reads, with a consumer group, the stream of every publisher its
@@ -89,12 +90,12 @@ public final class QueueConsumer {
     private final long housekeepingMillis;
     private long nextHousekeeping = Long.MIN_VALUE;
 
-    private QueueConsumer(Builder builder) {
+    private QueueConsumer(Builder builder, String group, String consumer, RedisReplayGuard records) {
         this.redis = builder.redis;
         this.verifier = builder.verifier;
         this.handler = builder.handler;
-        this.group = builder.group;
-        this.consumer = Consumer.from(builder.group, builder.consumer);
+        this.group = group;
+        this.consumer = Consumer.from(group, consumer);
         this.owners = streams(verifier);
         this.offsets = owners.keySet().stream().map(XReadArgs.StreamOffset::lastConsumed)
                 .toArray(XReadArgs.StreamOffset[]::new);
@@ -107,7 +108,7 @@ public final class QueueConsumer {
         this.clock = builder.clock;
         this.housekeepingMillis = Math.min(claimAfter.toMillis(), 1_000);
         this.trim = builder.trim;
-        this.records = verifier.records();
+        this.records = records;
     }
 
     /** Starts a consumer that verifies with {@code verifier} and runs {@code handler}. */
@@ -442,7 +443,7 @@ public final class QueueConsumer {
     }
 
     /** What {@link #proveHandled} found: the first entry not proven handled, and the lost deliveries. */
-    private record Proof(String firstUnproven, List<StreamMessage<String, String>> lost) {
+    private record Proof(@Nullable String firstUnproven, List<StreamMessage<String, String>> lost) {
         static final Proof NONE = new Proof(null, List.of());
     }
 
@@ -496,7 +497,7 @@ public final class QueueConsumer {
      * delivered or acknowledged after {@code state} was read all lie at or above it, so trimming
      * below it ({@code XTRIM MINID}) drops nothing any group still needs.
      */
-    private String oldestNeeded(String stream, StreamState state) {
+    private @Nullable String oldestNeeded(String stream, StreamState state) {
         String keep = null;
         for (StreamState.Group other : state.groups()) {
             String needed = other.pending() > 0
@@ -511,7 +512,7 @@ public final class QueueConsumer {
     }
 
     /** What was last reported for a stream: where it began then, and how many unhandled entries were gone. */
-    private record Shrink(String firstEntryId, long lost) {
+    private record Shrink(@Nullable String firstEntryId, long lost) {
         static final Shrink NONE = new Shrink("none", 0);
     }
 
@@ -521,7 +522,7 @@ public final class QueueConsumer {
      * message that may be genuine ({@link DeadLetters#keepsMessage}) the dead letter keeps its
      * envelope fields, so an operator can replay it ({@link DeadLetters#replay}).
      */
-    private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason, String detail) {
+    private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason, @Nullable String detail) {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("reason", reason.name());
         fields.put("stream", entry.getStream());
@@ -540,7 +541,7 @@ public final class QueueConsumer {
                 .field("reason", reason).build());
     }
 
-    private <T> T call(String stream, Supplier<T> command) {
+    private <T> T call(@Nullable String stream, Supplier<T> command) {
         try {
             return command.get();
         } catch (RedisCommandExecutionException e) {
@@ -554,7 +555,7 @@ public final class QueueConsumer {
         }
     }
 
-    private QueueException noGroup(String stream, RedisCommandExecutionException cause) {
+    private QueueException noGroup(@Nullable String stream, @Nullable RedisCommandExecutionException cause) {
         String where = stream == null ? "the streams " + owners.keySet() : stream;
         audit.record(AuditEvent.builder(clock.instant(), "queue.group_missing", AuditEvent.Outcome.REFUSED)
                 .field("queue", verifier.queue()).field("group", group).field("stream", where).build());
@@ -580,8 +581,8 @@ public final class QueueConsumer {
         private final RedisStreamCommands<String, String> redis;
         private final EnvelopeVerifier verifier;
         private final MessageHandler handler;
-        private String group;
-        private String consumer;
+        private @Nullable String group;
+        private @Nullable String consumer;
         private Duration claimAfter = Duration.ofMinutes(1);
         private int maxDeliveries = 5;
         private int batchSize = 32;
@@ -674,11 +675,12 @@ public final class QueueConsumer {
             if (group == null || group.isBlank() || consumer == null || consumer.isBlank()) {
                 throw invalid("set group(...) and consumer(...): the consumer group and this worker's stable name");
             }
-            if (!verifier.bindsEntries()) {
+            RedisReplayGuard records = verifier.records();
+            if (records == null) {
                 throw invalid("the verifier's replay guard must be a RedisReplayGuard, shared by all workers: it"
                         + " records which stream entry used each jti, so a reclaimed entry is checked too");
             }
-            return new QueueConsumer(this);
+            return new QueueConsumer(this, group, consumer, records);
         }
 
         private static QueueException invalid(String message) {
