@@ -180,7 +180,7 @@ public final class MtlsContext {
     }
 
     /** A server engine, or a client engine that verifies by its peer host name. */
-    public SSLEngine newEngine(String peerHost, int peerPort) {
+    public SSLEngine newEngine(@Nullable String peerHost, int peerPort) {
         SSLEngine engine = sslContext.createSSLEngine(peerHost, peerPort);
         engine.setUseClientMode(role == Role.CLIENT);
         return engine;
