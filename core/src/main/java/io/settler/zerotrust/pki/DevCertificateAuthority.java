@@ -375,6 +375,7 @@ public final class DevCertificateAuthority {
          * @return the certificate, its chain and its private key
          * @throws IllegalArgumentException if the leaf would outlive the issuing CA
          */
+        @SuppressWarnings("ReferenceEquality") // is the issuer the root itself (the CA holds one of each)
         public IssuedCertificate issue() {
             Issuer issuer = defects.contains(CertificateDefect.UNKNOWN_CA) ? impostorOf(leafIssuer()) : leafIssuer();
             Instant now = clock.instant();

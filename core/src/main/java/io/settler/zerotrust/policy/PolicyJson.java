@@ -70,14 +70,14 @@ final class PolicyJson {
                     : e.getLocation().getLineNr()), e);
         }
         try {
-            return policy(root, source);
+            return policy(root);
         } catch (PolicyException e) {
             String message = Objects.requireNonNullElse(e.getMessage(), "");
             throw message.startsWith(source) ? e : new PolicyException(e.reason(), source + ": " + message, e);
         }
     }
 
-    private static Policy policy(JsonNode root, String source) {
+    private static Policy policy(JsonNode root) {
         object(root, "$", TOP);
         Policy.Builder builder = Policy.builder(text(required(root, "trustDomain", "$"), "$.trustDomain"));
         JsonNode services = object(required(root, "services", "$"), "$.services", null);

@@ -325,6 +325,7 @@ public final class MtlsContext {
             this.clock = clock;
         }
 
+        @SuppressWarnings("ReferenceEquality") // the same snapshot object, not an equal one, may reuse the entry
         Entry current() {
             CredentialSnapshot snapshot = source.current();
             Entry cached = entry.get();

@@ -34,6 +34,7 @@ final class SnapshotKeyManager extends X509ExtendedKeyManager {
     private static final String PREFIX = "settler-";
 
     /** One immutable set of key material with the generation that names its alias. */
+    @SuppressWarnings("ArrayRecordComponent") // never compared; getCertificateChain hands out copies
     record KeyMaterial(long generation, PrivateKey key, X509Certificate[] chain) {
         String alias() {
             return PREFIX + generation;

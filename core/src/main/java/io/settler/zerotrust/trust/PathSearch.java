@@ -81,11 +81,12 @@ final class PathSearch {
     private final Instant now;
     private final Purpose purpose;
     private final int maxIntermediates;
-    private final Map<CertificateView, Optional<PeerVerificationException>> caChecks = new IdentityHashMap<>();
-    private final Map<CertificateView, Optional<NameConstraintRules.Constraints>> constraints = new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Optional<PeerVerificationException>> caChecks = new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Optional<NameConstraintRules.Constraints>> constraints =
+            new IdentityHashMap<>();
     private final Map<List<Object>, Boolean> signatures = new HashMap<>();
-    private final Map<CertificateView, Integer> issuersChecked = new IdentityHashMap<>();
-    private final Map<CertificateView, Integer> childrenChecked = new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Integer> issuersChecked = new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Integer> childrenChecked = new IdentityHashMap<>();
     private final Budget budget;
     private int steps;
     private int fullValidations;
@@ -529,8 +530,8 @@ final class PathSearch {
         } else {
             score += 1;
         }
-        Date date = Date.from(now);
-        if (date.before(issuer.certificate.getNotBefore()) || date.after(issuer.certificate.getNotAfter())) {
+        if (now.isBefore(issuer.certificate.getNotBefore().toInstant())
+                || now.isAfter(issuer.certificate.getNotAfter().toInstant())) {
             score += 4;
         }
         return score;

@@ -340,15 +340,15 @@ public final class PostgresServerConfig {
         List<String> reached = new ArrayList<>();
         for (String role : roles()) {
             boolean database = row.databases().contains(this.database) || row.databases().contains("all")
-                    || row.databases().contains("sameuser") && role.equals(this.database)
-                    || (row.databases().contains("samerole") || row.databases().contains("samegroup"))
-                    && isMember(admin, role, this.database);
+                    || (row.databases().contains("sameuser") && role.equals(this.database))
+                    || ((row.databases().contains("samerole") || row.databases().contains("samegroup"))
+                    && isMember(admin, role, this.database));
             if (!database) {
                 continue;
             }
             boolean user = row.users().contains("all") || row.users().contains(role);
             for (String name : row.users()) {
-                user = user || name.startsWith("+") && isMember(admin, role, name.substring(1));
+                user = user || (name.startsWith("+") && isMember(admin, role, name.substring(1)));
             }
             if (user) {
                 reached.add(role);

@@ -86,6 +86,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         /** The verifier failed for another reason than the token (e.g. keys unavailable): fails closed. */
         VERIFIER_FAILED(HttpResponseStatus.SERVICE_UNAVAILABLE);
 
+        @SuppressWarnings("ImmutableEnumChecker") // Netty's status constants are immutable, just not annotated
         private final HttpResponseStatus status;
 
         Refusal(HttpResponseStatus status) {

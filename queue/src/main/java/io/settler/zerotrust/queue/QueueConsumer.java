@@ -360,7 +360,7 @@ public final class QueueConsumer {
         long unhandled = state.unhandled(mine);
         long lostEntries = Math.max(unhandled - state.length(), state.deletedUndelivered(mine) ? 1 : 0);
         Shrink before = shrinks.getOrDefault(stream, Shrink.NONE);
-        boolean report = trimmedByOthers && !Objects.equals(before.firstEntryId(), first) || lostEntries > before.lost();
+        boolean report = (trimmedByOthers && !Objects.equals(before.firstEntryId(), first)) || lostEntries > before.lost();
         shrinks.put(stream, new Shrink(report ? first : before.firstEntryId(), lostEntries));
         if (report) {
             audit.record(AuditEvent.builder(clock.instant(), "queue.stream_shrank", AuditEvent.Outcome.WARNING)

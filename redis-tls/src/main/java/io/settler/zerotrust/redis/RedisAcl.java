@@ -530,6 +530,7 @@ public final class RedisAcl {
                         "the Redis password of service '" + service + "' is empty");
             }
             ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
+            @SuppressWarnings("ByteBufferBackingArray") // only to wipe it all; the digest reads position..limit
             byte[] bytes = encoded.array();
             try {
                 MessageDigest sha256 = MessageDigest.getInstance("SHA-256");

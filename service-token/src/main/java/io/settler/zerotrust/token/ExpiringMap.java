@@ -56,6 +56,7 @@ final class ExpiringMap<K, V> {
     }
 
     /** Stores the value unless a live one is there already, atomically. */
+    @SuppressWarnings("ReferenceEquality") // whether our entry, this very object, won the compute
     Insert putIfAbsent(K key, V value, long expiresAt, long now) {
         Entry<V> existing = entries.get(key);
         if (existing != null && now < existing.expiresAt) {

@@ -446,9 +446,9 @@ public final class ServiceTokens {
         if (exp <= iat) {
             throw reject(Reason.MALFORMED, "exp is not after iat");
         }
-        if (exp - iat > maxLifetime.getSeconds()) {
+        if (exp - iat > maxLifetime.toSeconds()) {
             throw reject(Reason.LIFETIME_TOO_LONG, "the token lives " + (exp - iat) + " s; this verifier accepts at"
-                    + " most " + maxLifetime.getSeconds() + " s");
+                    + " most " + maxLifetime.toSeconds() + " s");
         }
         if (now >= exp + skewSeconds) {
             throw reject(Reason.EXPIRED, "the token expired at " + Instant.ofEpochSecond(exp) + "; mint a new one");

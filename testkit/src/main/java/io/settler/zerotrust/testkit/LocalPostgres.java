@@ -249,7 +249,7 @@ public final class LocalPostgres implements AutoCloseable {
 
     /**
      * Runs SQL (one or more statements, each in its own transaction unless the SQL says otherwise)
-     * as the bootstrap superuser, through {@code psql} over the server's private Unix socket; the
+     * as the bootstrap superuser, through the psql client over the server's private Unix socket; the
      * TCP listener never sees a superuser. Stops at the first error.
      *
      * @param database the database to run in

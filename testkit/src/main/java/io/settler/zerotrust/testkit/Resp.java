@@ -21,6 +21,7 @@ import org.jspecify.annotations.Nullable;
 final class Resp implements Closeable {
 
     /** An error reply, e.g. {@code NOPERM ...} or {@code WRONGPASS ...}. */
+    @SuppressWarnings("JavaLangClash") // package-private, always written Resp.Error
     record Error(String message) {
     }
 

@@ -79,6 +79,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final int MAX_KEY_LENGTH = 100;
 
     /** A request as read on the event loop; {@code idempotencyKeys} as sent (any number). */
+    @SuppressWarnings("ArrayRecordComponent") // one request's data, never compared
     private record Call(HttpMethod method, String path, byte[] body, VerifiedToken token,
                         List<String> idempotencyKeys) {
     }

@@ -9,6 +9,7 @@ import io.settler.zerotrust.examples.Deployment;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ public final class WebhookReceiver implements AutoCloseable {
         this.signature = WebhookSignature.of(Clock.systemUTC(), deployment.webhookSigningSecret());
         Path directory = deployment.directory();
         TlsIdentity identity = TlsIdentity.fromPem(directory.resolve("receiver.crt"), directory.resolve("receiver.key"));
-        this.server = HttpsServer.create(new InetSocketAddress("127.0.0.1", deployment.listenPort("receiver")), 16);
+        this.server = HttpsServer.create(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), deployment.listenPort("receiver")), 16);
         server.setHttpsConfigurator(new HttpsConfigurator(WebhookTls.server(identity)) {
             @Override
             public void configure(HttpsParameters parameters) {
