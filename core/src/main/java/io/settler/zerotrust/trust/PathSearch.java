@@ -81,7 +81,8 @@ final class PathSearch {
     private final Instant now;
     private final Purpose purpose;
     private final int maxIntermediates;
-    private final IdentityHashMap<CertificateView, Optional<PeerVerificationException>> caChecks = new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Optional<PeerVerificationException>> caChecks =
+            new IdentityHashMap<>();
     private final IdentityHashMap<CertificateView, Optional<NameConstraintRules.Constraints>> constraints =
             new IdentityHashMap<>();
     private final Map<List<Object>, Boolean> signatures = new HashMap<>();

@@ -164,7 +164,8 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return Reply.error(HttpResponseStatus.NOT_FOUND, "no such resource; use POST " + ORDERS + " or GET "
                     + ORDERS + "/<id>");
         } catch (BadRequest e) {
-            return Reply.error(HttpResponseStatus.BAD_REQUEST, Objects.requireNonNullElse(e.getMessage(), "bad request"));
+            return Reply.error(HttpResponseStatus.BAD_REQUEST,
+                    Objects.requireNonNullElse(e.getMessage(), "bad request"));
         } catch (TenantScopeException e) {
             if (e.reason() == TenantScopeException.Reason.INVALID_TENANT) {
                 return refuse(call, "INVALID_TENANT", e.getMessage());

@@ -65,7 +65,8 @@ public final class WebhookReceiver implements AutoCloseable {
         this.signature = WebhookSignature.of(Clock.systemUTC(), deployment.webhookSigningSecret());
         Path directory = deployment.directory();
         TlsIdentity identity = TlsIdentity.fromPem(directory.resolve("receiver.crt"), directory.resolve("receiver.key"));
-        this.server = HttpsServer.create(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), deployment.listenPort("receiver")), 16);
+        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1}); // 127.0.0.1, no lookup
+        this.server = HttpsServer.create(new InetSocketAddress(loopback, deployment.listenPort("receiver")), 16);
         server.setHttpsConfigurator(new HttpsConfigurator(WebhookTls.server(identity)) {
             @Override
             public void configure(HttpsParameters parameters) {
