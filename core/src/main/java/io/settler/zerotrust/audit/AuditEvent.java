@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One security decision or state change: a peer accepted or refused, credentials rotated, a
@@ -91,7 +92,7 @@ public record AuditEvent(Instant time, String action, Outcome outcome, Map<Strin
         }
 
         /** Adds a field; {@code String.valueOf} of the value. */
-        public Builder field(String name, Object value) {
+        public Builder field(String name, @Nullable Object value) {
             fields.put(name, String.valueOf(value));
             return this;
         }

@@ -1,5 +1,7 @@
 package io.settler.zerotrust.audit;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Makes text from outside (certificate names, file names, peer input) safe for one line of a log
  * or an exception message: control and non-ASCII characters become {@code \\uXXXX}, so a hostile
@@ -14,7 +16,7 @@ public final class LogSafe {
     }
 
     /** The text with control and non-ASCII characters escaped, cut after {@link #MAX_LENGTH} characters. */
-    public static String text(String text) {
+    public static String text(@Nullable String text) {
         return escape(text, MAX_LENGTH);
     }
 
@@ -24,11 +26,11 @@ public final class LogSafe {
      * one it missed still cannot break the line. Escaping is idempotent: escaped text is printable
      * ASCII and passes unchanged.
      */
-    public static String line(String text) {
+    public static String line(@Nullable String text) {
         return escape(text, Integer.MAX_VALUE);
     }
 
-    private static String escape(String text, int maxLength) {
+    private static String escape(@Nullable String text, int maxLength) {
         if (text == null) {
             return "null";
         }

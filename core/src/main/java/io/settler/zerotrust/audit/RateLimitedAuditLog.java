@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link AuditLog} that passes at most {@code limit} events per bucket in each window, and
@@ -172,7 +173,7 @@ final class RateLimitedAuditLog implements AuditLog {
         }
 
         /** The /24 (IPv4) or /64 (IPv6) network of an address literal, or {@code unknown}. */
-        private static String sourceOf(String remote) {
+        private static String sourceOf(@Nullable String remote) {
             if (remote == null) {
                 return "unknown";
             }

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.audit;
 
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -25,9 +26,12 @@ final class Slf4jAuditLog implements AuditLog {
         LoggingEventBuilder builder = logger.atLevel(level)
                 .addKeyValue("action", event.action())
                 .addKeyValue("outcome", event.outcome());
-        event.fields().forEach(builder::addKeyValue);
+        // SLF4J's builder is @CheckReturnValue: a backend may return a new builder, so keep the result.
+        for (Map.Entry<String, String> field : event.fields().entrySet()) {
+            builder = builder.addKeyValue(field.getKey(), field.getValue());
+        }
         if (event.authenticatedPeer()) {
-            builder.addKeyValue("authenticated_peer", true);
+            builder = builder.addKeyValue("authenticated_peer", true);
         }
         builder.log("{} {}", event.action(), event.outcome());
     }

@@ -109,6 +109,8 @@ public final class PeerAuthorizer {
         }
 
         /**
+         * The authorizer.
+         *
          * @throws IllegalStateException if the allow-list is empty: it would refuse everyone, which
          *     is never what a service that accepts connections means
          */

@@ -14,7 +14,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Warns before credentials run out: when the service's own certificate has used a share of its
@@ -31,6 +35,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ExpiryMonitor implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ExpiryMonitor.class);
+
     private final CredentialSource source;
     private final Clock clock;
     private final AuditLog audit;
@@ -38,7 +44,7 @@ public final class ExpiryMonitor implements AutoCloseable {
     private final double stalledShare;
     private final Duration anchorWarning;
     private final Set<String> alreadyWarned = ConcurrentHashMap.newKeySet();
-    private volatile ScheduledExecutorService scheduler;
+    private volatile @Nullable ScheduledExecutorService scheduler;
 
     private ExpiryMonitor(Builder builder) {
         this.source = builder.source;
@@ -117,7 +123,15 @@ public final class ExpiryMonitor implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        scheduler.scheduleWithFixedDelay(this::check, 0, intervalMillis, TimeUnit.MILLISECONDS);
+        // A periodic task that throws is never run again: a failed check (e.g. an audit log that throws)
+        // would end the monitoring silently. Say so and check again at the next interval.
+        ScheduledFuture<?> unused = scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                check();
+            } catch (RuntimeException e) {
+                LOG.warn("The credential expiry check failed; checking again in {} ms", intervalMillis, e);
+            }
+        }, 0, intervalMillis, TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -147,8 +161,8 @@ public final class ExpiryMonitor implements AutoCloseable {
     }
 
     private static double lifetimeShare(X509Certificate certificate, Instant now) {
-        long start = certificate.getNotBefore().getTime();
-        long end = certificate.getNotAfter().getTime();
+        long start = certificate.getNotBefore().toInstant().toEpochMilli();
+        long end = certificate.getNotAfter().toInstant().toEpochMilli();
         return end <= start ? 1.0 : (double) (now.toEpochMilli() - start) / (end - start);
     }
 

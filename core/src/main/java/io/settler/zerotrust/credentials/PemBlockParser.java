@@ -5,6 +5,7 @@ import java.io.Reader;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemObjectParser;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Bouncy Castle's {@link PEMParser}, split in two steps: {@link #readPemObject()} frames the next
@@ -30,7 +31,7 @@ final class PemBlockParser extends PEMParser {
      * @return BC's object for the block, or {@code null} when BC has no parser for the type
      * @throws IOException if the block's content is not what its type says
      */
-    Object decode(PemObject block) throws IOException {
+    @Nullable Object decode(PemObject block) throws IOException {
         Object parser = parsers.get(block.getType());
         return parser instanceof PemObjectParser p ? p.parseObject(block) : null;
     }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Reads the one private key entry of a PKCS#12 key store with the JDK's PKCS12 implementation. */
 final class Pkcs12Reader {
@@ -39,7 +40,7 @@ final class Pkcs12Reader {
      * Reads {@code file}; {@code password} protects both the store and the key (as {@code openssl
      * pkcs12 -export} and the JDK write them). A null password is tried as the empty one.
      */
-    static Entry read(Path file, char[] password) {
+    static Entry read(Path file, char @Nullable [] password) {
         boolean passwordGiven = password != null && password.length > 0;
         char[] pw = password == null ? new char[0] : password;
         byte[] bytes = CredentialFile.read(file);

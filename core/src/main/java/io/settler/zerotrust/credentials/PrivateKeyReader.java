@@ -32,6 +32,7 @@ import org.bouncycastle.operator.InputDecryptorProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.bouncycastle.pkcs.PKCSException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns one private key PEM block into a JDK {@link PrivateKey}: PKCS#8 (plain or encrypted),
@@ -67,7 +68,7 @@ final class PrivateKeyReader {
      * @param leaf the certificate the key should belong to: it names the curve of a SEC1 key that
      *     does not carry its own
      */
-    static PrivateKey read(KeyBlock block, char[] password, X509Certificate leaf) {
+    static PrivateKey read(KeyBlock block, char @Nullable [] password, X509Certificate leaf) {
         String where = block.file() + " (PEM block " + block.number() + ")";
         try {
             PrivateKeyInfo info = withCurve(privateKeyInfo(block, password, where), leaf, block, where);
@@ -135,7 +136,16 @@ final class PrivateKeyReader {
         }
     }
 
-    private static PrivateKeyInfo privateKeyInfo(KeyBlock block, char[] password, String where) {
+    /** The password, which an encrypted key needs: also when the header did not say it is encrypted. */
+    private static char[] requirePassword(char @Nullable [] password, KeyBlock block, String where) {
+        if (password == null) {
+            throw new CredentialException(Reason.PASSWORD_REQUIRED, where + " holds " + block.format()
+                    + ": pass its password");
+        }
+        return password;
+    }
+
+    private static PrivateKeyInfo privateKeyInfo(KeyBlock block, char @Nullable [] password, String where) {
         switch (block.type()) {
             case "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY" -> { }
             case "DSA PRIVATE KEY" -> throw new CredentialException(Reason.WEAK_KEY, where + " holds a DSA key,"
@@ -147,9 +157,8 @@ final class PrivateKeyReader {
                     + block.format() + ", which is not supported: convert it to PKCS#8, e.g."
                     + " 'openssl pkcs8 -topk8 -in <file> -out key.pem'");
         }
-        if (block.encrypted() && password == null) {
-            throw new CredentialException(Reason.PASSWORD_REQUIRED, where + " holds " + block.format()
-                    + ": pass its password");
+        if (block.encrypted()) {
+            requirePassword(password, block, where);
         }
         Object decoded;
         try {
@@ -167,10 +176,10 @@ final class PrivateKeyReader {
             return pair.getPrivateKeyInfo();
         }
         if (decoded instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
-            return decryptPkcs8(encrypted, password, block, where);
+            return decryptPkcs8(encrypted, requirePassword(password, block, where), block, where);
         }
         if (decoded instanceof PEMEncryptedKeyPair encrypted) {
-            return decryptLegacy(encrypted, password, block, where);
+            return decryptLegacy(encrypted, requirePassword(password, block, where), block, where);
         }
         throw new CredentialException(Reason.UNSUPPORTED_KEY_FORMAT, where + " holds " + block.format()
                 + " that Bouncy Castle decodes as " + (decoded == null ? "nothing" : decoded.getClass().getSimpleName())

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ public final class TlsIdentity {
 
     private final List<X509Certificate> chain;
     private final PrivateKey privateKey;
-    private final ServiceIdentity identity;
+    private final @Nullable ServiceIdentity identity;
     private final String fingerprint;
 
     private TlsIdentity(PrivateKey privateKey, List<X509Certificate> chain, Instant now, Origin origin) {
@@ -79,7 +80,7 @@ public final class TlsIdentity {
      * @throws CredentialException if a file cannot be read or parsed, the password is missing or
      *     wrong, or a check fails
      */
-    public static TlsIdentity fromPem(Path chainFile, Path keyFile, char[] password) {
+    public static TlsIdentity fromPem(Path chainFile, Path keyFile, char @Nullable [] password) {
         return DEFAULT.password(password).fromPem(chainFile, keyFile);
     }
 
@@ -104,7 +105,7 @@ public final class TlsIdentity {
      * @throws CredentialException if the file cannot be read or parsed, the password is missing or
      *     wrong, or a check fails
      */
-    public static TlsIdentity fromPem(Path chainAndKeyFile, char[] password) {
+    public static TlsIdentity fromPem(Path chainAndKeyFile, char @Nullable [] password) {
         return DEFAULT.password(password).fromPem(chainAndKeyFile);
     }
 
@@ -117,7 +118,7 @@ public final class TlsIdentity {
      * @throws CredentialException if the file cannot be read, is not PKCS#12, the password is wrong,
      *     it holds no or several keys, or a check fails
      */
-    public static TlsIdentity fromPkcs12(Path pkcs12File, char[] password) {
+    public static TlsIdentity fromPkcs12(Path pkcs12File, char @Nullable [] password) {
         return DEFAULT.password(password).fromPkcs12(pkcs12File);
     }
 
@@ -187,9 +188,9 @@ public final class TlsIdentity {
     public static final class Loader {
 
         private final Clock clock;
-        private final char[] password;
+        private final char @Nullable [] password;
 
-        private Loader(Clock clock, char[] password) {
+        private Loader(Clock clock, char @Nullable [] password) {
             this.clock = clock;
             this.password = password;
         }
@@ -211,7 +212,7 @@ public final class TlsIdentity {
          * @param password the password, or null for none
          * @return a loader with this password
          */
-        public Loader password(char[] password) {
+        public Loader password(char @Nullable [] password) {
             return new Loader(clock, password == null ? null : password.clone());
         }
 

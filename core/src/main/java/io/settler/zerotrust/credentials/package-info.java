@@ -8,4 +8,7 @@
  * the file, what was found in it and what to do. No message, log line or {@code toString()} ever
  * holds key material or a password.
  */
+@NullMarked
 package io.settler.zerotrust.credentials;
+
+import org.jspecify.annotations.NullMarked;

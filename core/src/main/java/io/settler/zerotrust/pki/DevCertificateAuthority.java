@@ -39,6 +39,7 @@ import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A certificate authority for development and tests: a root (and optionally an intermediate) that
@@ -198,7 +199,7 @@ public final class DevCertificateAuthority {
     }
 
     private static void addCaExtensions(X509v3CertificateBuilder builder, PublicKey key,
-                                        X509Certificate parent, int pathLength) {
+                                        @Nullable X509Certificate parent, int pathLength) {
         try {
             JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(pathLength));
@@ -375,6 +376,7 @@ public final class DevCertificateAuthority {
          * @return the certificate, its chain and its private key
          * @throws IllegalArgumentException if the leaf would outlive the issuing CA
          */
+        @SuppressWarnings("ReferenceEquality") // is the issuer the root itself (the CA holds one of each)
         public IssuedCertificate issue() {
             Issuer issuer = defects.contains(CertificateDefect.UNKNOWN_CA) ? impostorOf(leafIssuer()) : leafIssuer();
             Instant now = clock.instant();

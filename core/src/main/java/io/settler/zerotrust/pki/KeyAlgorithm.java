@@ -4,6 +4,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
+import org.jspecify.annotations.Nullable;
 
 /** Key types the development CA can issue, and the signature each one makes as an issuer. */
 public enum KeyAlgorithm {
@@ -19,11 +20,11 @@ public enum KeyAlgorithm {
     ED25519("Ed25519", null, 0, "Ed25519");
 
     private final String jcaName;
-    private final String curve;
+    private final @Nullable String curve;
     private final int bits;
     private final String signatureAlgorithm;
 
-    KeyAlgorithm(String jcaName, String curve, int bits, String signatureAlgorithm) {
+    KeyAlgorithm(String jcaName, @Nullable String curve, int bits, String signatureAlgorithm) {
         this.jcaName = jcaName;
         this.curve = curve;
         this.bits = bits;

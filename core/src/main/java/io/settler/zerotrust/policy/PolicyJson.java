@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /** Reads the JSON form of a {@link Policy} strictly: unknown fields, duplicates and wrong types are errors. */
 final class PolicyJson {
@@ -68,14 +70,14 @@ final class PolicyJson {
                     : e.getLocation().getLineNr()), e);
         }
         try {
-            return policy(root, source);
+            return policy(root);
         } catch (PolicyException e) {
-            throw e.getMessage().startsWith(source) ? e
-                    : new PolicyException(e.reason(), source + ": " + e.getMessage(), e);
+            String message = Objects.requireNonNullElse(e.getMessage(), "");
+            throw message.startsWith(source) ? e : new PolicyException(e.reason(), source + ": " + message, e);
         }
     }
 
-    private static Policy policy(JsonNode root, String source) {
+    private static Policy policy(JsonNode root) {
         object(root, "$", TOP);
         Policy.Builder builder = Policy.builder(text(required(root, "trustDomain", "$"), "$.trustDomain"));
         JsonNode services = object(required(root, "services", "$"), "$.services", null);
@@ -144,7 +146,7 @@ final class PolicyJson {
         return node;
     }
 
-    private static JsonNode object(JsonNode node, String at, Set<String> allowed) {
+    private static JsonNode object(@Nullable JsonNode node, String at, @Nullable Set<String> allowed) {
         if (node == null || !node.isObject()) {
             throw new PolicyException(PolicyException.Reason.INVALID_VALUE, at + " must be a JSON object");
         }

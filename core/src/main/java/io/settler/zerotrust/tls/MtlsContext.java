@@ -33,6 +33,7 @@ import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A JDK mutual-TLS context for a server or a client, built from a {@link CredentialSource}.
@@ -85,7 +86,7 @@ public final class MtlsContext {
         SnapshotKeyManager keyManager = new SnapshotKeyManager(() -> state.current().keys());
         VerifyingTrustManager trustManager = role == Role.SERVER
                 ? VerifyingTrustManager.forServer(() -> state.current().verifier(),
-                        builder.authorizer, builder.audit, builder.clock)
+                        builder.serverAuthorizer(), builder.audit, builder.clock)
                 : VerifyingTrustManager.forClient(() -> state.current().verifier(),
                         host -> builder.expectedServer.or(() -> Optional.ofNullable(host).map(PeerName::parse)),
                         builder.audit, builder.clock);
@@ -179,7 +180,7 @@ public final class MtlsContext {
     }
 
     /** A server engine, or a client engine that verifies by its peer host name. */
-    public SSLEngine newEngine(String peerHost, int peerPort) {
+    public SSLEngine newEngine(@Nullable String peerHost, int peerPort) {
         SSLEngine engine = sslContext.createSSLEngine(peerHost, peerPort);
         engine.setUseClientMode(role == Role.CLIENT);
         return engine;
@@ -299,7 +300,7 @@ public final class MtlsContext {
                 .field("fingerprint", snapshot.identity().fingerprint())
                 .field("trust_anchors", String.join(",", snapshot.trust().fingerprints()));
         if (role == Role.SERVER) {
-            event.field("authorizer", builder.authorizer.summary());
+            event.field("authorizer", builder.serverAuthorizer().summary());
         } else {
             event.field("expected_server", builder.expectedServer.map(Object::toString).orElse("host connected to"));
         }
@@ -324,6 +325,7 @@ public final class MtlsContext {
             this.clock = clock;
         }
 
+        @SuppressWarnings("ReferenceEquality") // the same snapshot object, not an equal one, may reuse the entry
         Entry current() {
             CredentialSnapshot snapshot = source.current();
             Entry cached = entry.get();
@@ -343,16 +345,21 @@ public final class MtlsContext {
     public static final class Builder {
         private final Role role;
         private final CredentialSource credentials;
-        private final PeerAuthorizer authorizer;
+        private final @Nullable PeerAuthorizer authorizer;
         private Optional<PeerName> expectedServer = Optional.empty();
         private Clock clock = Clock.systemUTC();
         private AuditLog audit = AuditLog.slf4j();
         private boolean allowTls12;
 
-        private Builder(Role role, CredentialSource credentials, PeerAuthorizer authorizer) {
+        private Builder(Role role, CredentialSource credentials, @Nullable PeerAuthorizer authorizer) {
             this.role = role;
             this.credentials = Objects.requireNonNull(credentials, "credentials");
             this.authorizer = authorizer;
+        }
+
+        /** The authorizer, which {@link #server} requires; only server contexts call this. */
+        private PeerAuthorizer serverAuthorizer() {
+            return Objects.requireNonNull(authorizer, "a server context has an authorizer");
         }
 
         /**

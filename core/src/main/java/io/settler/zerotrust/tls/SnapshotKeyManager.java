@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A key manager that always presents the current credential snapshot, and that cannot pair one
@@ -33,6 +34,7 @@ final class SnapshotKeyManager extends X509ExtendedKeyManager {
     private static final String PREFIX = "settler-";
 
     /** One immutable set of key material with the generation that names its alias. */
+    @SuppressWarnings("ArrayRecordComponent") // never compared; getCertificateChain hands out copies
     record KeyMaterial(long generation, PrivateKey key, X509Certificate[] chain) {
         String alias() {
             return PREFIX + generation;
@@ -65,7 +67,7 @@ final class SnapshotKeyManager extends X509ExtendedKeyManager {
      * {@code RSA}, {@code EdDSA}, or TLS 1.2's {@code EC_RSA} form), else none, so the JDK moves
      * on to a signature scheme our key can make.
      */
-    private String aliasFor(String... keyTypes) {
+    private @Nullable String aliasFor(String... keyTypes) {
         KeyMaterial now = current.get();
         String ours = keyTypeOf(now.key());
         for (String keyType : keyTypes) {
@@ -105,48 +107,48 @@ final class SnapshotKeyManager extends X509ExtendedKeyManager {
         };
     }
 
-    private String[] aliasesFor(String keyType) {
+    private String @Nullable [] aliasesFor(String keyType) {
         String alias = aliasFor(keyType);
         return alias == null ? null : new String[] {alias};
     }
 
     @Override
-    public String[] getClientAliases(String keyType, Principal[] issuers) {
+    public String @Nullable [] getClientAliases(String keyType, Principal @Nullable [] issuers) {
         return aliasesFor(keyType);
     }
 
     @Override
-    public String chooseClientAlias(String[] keyTypes, Principal[] issuers, Socket socket) {
+    public @Nullable String chooseClientAlias(String[] keyTypes, Principal @Nullable [] issuers, @Nullable Socket socket) {
         return aliasFor(keyTypes);
     }
 
     @Override
-    public String chooseEngineClientAlias(String[] keyTypes, Principal[] issuers, SSLEngine engine) {
+    public @Nullable String chooseEngineClientAlias(String[] keyTypes, Principal @Nullable [] issuers, @Nullable SSLEngine engine) {
         return aliasFor(keyTypes);
     }
 
     @Override
-    public String[] getServerAliases(String keyType, Principal[] issuers) {
+    public String @Nullable [] getServerAliases(String keyType, Principal @Nullable [] issuers) {
         return aliasesFor(keyType);
     }
 
     @Override
-    public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+    public @Nullable String chooseServerAlias(String keyType, Principal @Nullable [] issuers, @Nullable Socket socket) {
         return aliasFor(keyType);
     }
 
     @Override
-    public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+    public @Nullable String chooseEngineServerAlias(String keyType, Principal @Nullable [] issuers, @Nullable SSLEngine engine) {
         return aliasFor(keyType);
     }
 
     @Override
-    public X509Certificate[] getCertificateChain(String alias) {
+    public X509Certificate @Nullable [] getCertificateChain(String alias) {
         return byAlias(alias).map(m -> m.chain().clone()).orElse(null);
     }
 
     @Override
-    public PrivateKey getPrivateKey(String alias) {
+    public @Nullable PrivateKey getPrivateKey(String alias) {
         return byAlias(alias).map(KeyMaterial::key).orElse(null);
     }
 }

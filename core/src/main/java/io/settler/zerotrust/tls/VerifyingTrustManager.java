@@ -23,6 +23,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Verifies the peer in the handshake: PKIX against the current trust bundle (through
@@ -38,7 +39,7 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     /** How a client decides which name its server must prove. */
     interface ServerNameSource {
         /** The expected name for a connection to {@code peerHost} (which may be null when unknown). */
-        Optional<PeerName> expectedFor(String peerHost);
+        Optional<PeerName> expectedFor(@Nullable String peerHost);
     }
 
     private final Supplier<PeerCertificateVerifier> verifier;
@@ -69,14 +70,14 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+    public void checkClientTrusted(X509Certificate[] chain, String authType, @Nullable Socket socket)
             throws CertificateException {
         neverResumable(socket);
         checkClient(chain, remoteAddress(socket));
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+    public void checkClientTrusted(X509Certificate[] chain, String authType, @Nullable SSLEngine engine)
             throws CertificateException {
         neverResumable(engine);
         checkClient(chain, remoteAddress(engine == null ? null : engine.getPeerHost()));
@@ -88,14 +89,14 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+    public void checkServerTrusted(X509Certificate[] chain, String authType, @Nullable Socket socket)
             throws CertificateException {
         neverResumable(socket);
         checkServer(chain, peerHost(socket), remoteAddress(socket));
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+    public void checkServerTrusted(X509Certificate[] chain, String authType, @Nullable SSLEngine engine)
             throws CertificateException {
         neverResumable(engine);
         String host = engine == null ? null : engine.getPeerHost();
@@ -127,7 +128,7 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
         accept("client", peer, remote, decision.matchedRule().orElseThrow());
     }
 
-    private void checkServer(X509Certificate[] chain, String peerHost, Optional<InetAddress> remote)
+    private void checkServer(X509Certificate[] chain, @Nullable String peerHost, Optional<InetAddress> remote)
             throws CertificateException {
         Optional<PeerName> expected = expectedServer(peerHost);
         if (expected.isEmpty()) {
@@ -142,7 +143,7 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     private static final String NO_EXPECTED_NAME =
             "no expected server name: connect by host name or configure the expected server identity";
 
-    private Optional<PeerName> expectedServer(String peerHost) {
+    private Optional<PeerName> expectedServer(@Nullable String peerHost) {
         try {
             return serverNames.expectedFor(peerHost);
         } catch (IllegalArgumentException e) {
@@ -203,7 +204,7 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
      * a rate-limited audit log from recording it.
      */
     private void refuse(String role, X509Certificate[] chain, Optional<VerifiedPeer> verified,
-                        Optional<InetAddress> remote, String reason, String detail) {
+                        Optional<InetAddress> remote, String reason, @Nullable String detail) {
         AuditEvent.Builder event = AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
                 .field("role", role);
         verified.ifPresent(peer -> event.authenticatedPeer()
@@ -224,19 +225,19 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
         }
     }
 
-    private void neverResumable(Socket socket) {
+    private void neverResumable(@Nullable Socket socket) {
         if (socket instanceof SSLSocket ssl) {
             SessionResumption.neverResumable(ssl.getHandshakeSession(), clientAuthorizer.isEmpty());
         }
     }
 
-    private void neverResumable(SSLEngine engine) {
+    private void neverResumable(@Nullable SSLEngine engine) {
         if (engine != null) {
             SessionResumption.neverResumable(engine.getHandshakeSession(), clientAuthorizer.isEmpty());
         }
     }
 
-    private static String peerHost(Socket socket) {
+    private static @Nullable String peerHost(@Nullable Socket socket) {
         if (socket instanceof SSLSocket ssl) {
             SSLSession session = ssl.getHandshakeSession();
             if (session != null && session.getPeerHost() != null) {
@@ -246,11 +247,11 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
         return null;
     }
 
-    private static Optional<InetAddress> remoteAddress(Socket socket) {
+    private static Optional<InetAddress> remoteAddress(@Nullable Socket socket) {
         return socket == null ? Optional.empty() : Optional.ofNullable(socket.getInetAddress());
     }
 
-    private static Optional<InetAddress> remoteAddress(String peerHost) {
+    private static Optional<InetAddress> remoteAddress(@Nullable String peerHost) {
         if (peerHost == null) {
             return Optional.empty();
         }

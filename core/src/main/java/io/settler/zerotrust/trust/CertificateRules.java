@@ -64,7 +64,7 @@ final class CertificateRules {
             throw malformed(who + " has serial number " + serial.toString(16)
                     + "; RFC 5280 requires a positive serial of at most 20 octets");
         }
-        if (!view.structure.getSignatureAlgorithm().equals(view.structure.getTBSCertificate().getSignature())) {
+        if (!view.structure().getSignatureAlgorithm().equals(view.structure().getTBSCertificate().getSignature())) {
             throw malformed(who + " names different signature algorithms inside and outside its signed part");
         }
         if (view.issuer.getEncoded().length <= 2) {
@@ -174,12 +174,12 @@ final class CertificateRules {
     }
 
     private static void checkPublicKey(CertificateView view, String who) throws PeerVerificationException {
-        AlgorithmIdentifier algorithm = view.publicKeyInfo.getAlgorithm();
+        AlgorithmIdentifier algorithm = view.publicKeyInfo().getAlgorithm();
         ASN1ObjectIdentifier oid = algorithm.getAlgorithm();
         if (oid.equals(PKCSObjectIdentifiers.rsaEncryption) || oid.equals(PKCSObjectIdentifiers.id_RSASSA_PSS)) {
             int bits;
             try {
-                bits = RSAPublicKey.getInstance(view.publicKeyInfo.parsePublicKey()).getModulus().bitLength();
+                bits = RSAPublicKey.getInstance(view.publicKeyInfo().parsePublicKey()).getModulus().bitLength();
             } catch (java.io.IOException | RuntimeException e) {
                 throw malformed(who + " has an unreadable RSA public key");
             }
@@ -199,7 +199,7 @@ final class CertificateRules {
     }
 
     private static void checkSignatureAlgorithm(CertificateView view, String who) throws PeerVerificationException {
-        AlgorithmIdentifier algorithm = view.structure.getSignatureAlgorithm();
+        AlgorithmIdentifier algorithm = view.structure().getSignatureAlgorithm();
         ASN1ObjectIdentifier oid = algorithm.getAlgorithm();
         if (SIGNATURE_ALGORITHMS.contains(oid)) {
             return;

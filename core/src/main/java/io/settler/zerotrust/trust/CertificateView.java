@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -32,6 +33,7 @@ import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.asn1.x509.PolicyConstraints;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One certificate, parsed once with Bouncy Castle's strict ASN.1 structures: what the checks need,
@@ -48,19 +50,19 @@ final class CertificateView {
     final X500Principal issuer;
     final boolean selfIssued;
 
-    private PeerVerificationException malformed;
-    Certificate structure;
-    SubjectPublicKeyInfo publicKeyInfo;
-    byte[] subjectKeyId;
-    byte[] authorityKeyId;
+    private @Nullable PeerVerificationException malformed;
+    @Nullable Certificate structure;
+    @Nullable SubjectPublicKeyInfo publicKeyInfo;
+    byte @Nullable [] subjectKeyId;
+    byte @Nullable [] authorityKeyId;
     boolean hasAuthorityKeyIdentifier;
     boolean authorityKeyIdNamesIssuer;
     boolean hasBasicConstraints;
     boolean basicConstraintsCritical;
     boolean ca;
-    Integer pathLength;
-    boolean[] keyUsage;
-    List<String> extendedKeyUsage;
+    @Nullable Integer pathLength;
+    boolean @Nullable [] keyUsage;
+    @Nullable List<String> extendedKeyUsage;
     boolean extendedKeyUsageCritical;
     boolean hasSubjectAltName;
     boolean subjectAltNameCritical;
@@ -68,10 +70,10 @@ final class CertificateView {
     final List<byte[]> ipAddresses = new ArrayList<>();
     final List<String> uris = new ArrayList<>();
     final Set<Integer> subjectAltNameTypes = new HashSet<>();
-    GeneralNames subjectAltNames;
+    @Nullable GeneralNames subjectAltNames;
     int subjectAltNameCount;
-    NameConstraints nameConstraints;
-    byte[] nameConstraintsDer;
+    @Nullable NameConstraints nameConstraints;
+    byte @Nullable [] nameConstraintsDer;
     final List<String> unsupportedCriticalExtensions = new ArrayList<>();
 
     private CertificateView(X509Certificate certificate) {
@@ -97,6 +99,16 @@ final class CertificateView {
         if (malformed != null) {
             throw malformed;
         }
+    }
+
+    /** The parsed certificate; set unless malformed, so only after {@link #requireWellFormed()}. */
+    Certificate structure() {
+        return Objects.requireNonNull(structure, "a malformed certificate has no structure: requireWellFormed first");
+    }
+
+    /** The parsed public key; set unless malformed, so only after {@link #requireWellFormed()}. */
+    SubjectPublicKeyInfo publicKeyInfo() {
+        return Objects.requireNonNull(publicKeyInfo, "a malformed certificate has no key: requireWellFormed first");
     }
 
     /** The subject for messages: escaped and cut ({@link LogSafe#text(String)}), as the peer chose it. */

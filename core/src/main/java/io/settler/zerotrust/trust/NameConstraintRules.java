@@ -48,6 +48,7 @@ final class NameConstraintRules {
     }
 
     /** The parsed constraints of one CA, validated when the CA enters a path. */
+    @SuppressWarnings("ArrayRecordComponent") // built once per CA, never compared or handed out
     record Constraints(List<String> permittedDns, List<String> excludedDns,
                        List<byte[]> permittedIp, List<byte[]> excludedIp,
                        boolean[] constrainedTypes, int size) {

@@ -32,6 +32,7 @@ import java.util.Set;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One path search: a depth-first walk from the leaf towards the trust anchors over the presented
@@ -80,17 +81,19 @@ final class PathSearch {
     private final Instant now;
     private final Purpose purpose;
     private final int maxIntermediates;
-    private final Map<CertificateView, Optional<PeerVerificationException>> caChecks = new IdentityHashMap<>();
-    private final Map<CertificateView, Optional<NameConstraintRules.Constraints>> constraints = new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Optional<PeerVerificationException>> caChecks =
+            new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Optional<NameConstraintRules.Constraints>> constraints =
+            new IdentityHashMap<>();
     private final Map<List<Object>, Boolean> signatures = new HashMap<>();
-    private final Map<CertificateView, Integer> issuersChecked = new IdentityHashMap<>();
-    private final Map<CertificateView, Integer> childrenChecked = new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Integer> issuersChecked = new IdentityHashMap<>();
+    private final IdentityHashMap<CertificateView, Integer> childrenChecked = new IdentityHashMap<>();
     private final Budget budget;
     private int steps;
     private int fullValidations;
-    private PeerVerificationException bestFailure;
+    private @Nullable PeerVerificationException bestFailure;
     private int bestScore = -1;
-    private CertificateView deepestUnissued;
+    private @Nullable CertificateView deepestUnissued;
 
     /** A trust anchor prepared once per verifier. */
     record Anchor(CertificateView view, TrustAnchor trustAnchor) {
@@ -529,8 +532,8 @@ final class PathSearch {
         } else {
             score += 1;
         }
-        Date date = Date.from(now);
-        if (date.before(issuer.certificate.getNotBefore()) || date.after(issuer.certificate.getNotAfter())) {
+        if (now.isBefore(issuer.certificate.getNotBefore().toInstant())
+                || now.isAfter(issuer.certificate.getNotAfter().toInstant())) {
             score += 4;
         }
         return score;

@@ -7,4 +7,7 @@
  *
  * <p>Start with {@link io.settler.zerotrust.trust.PeerCertificateVerifier}.
  */
+@NullMarked
 package io.settler.zerotrust.trust;
+
+import org.jspecify.annotations.NullMarked;

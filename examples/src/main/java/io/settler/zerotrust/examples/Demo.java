@@ -38,6 +38,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The demo behind {@code bin/demo}: the architecture of the design running on one machine.
@@ -64,7 +65,7 @@ public final class Demo implements AutoCloseable {
 
     private final Report report;
     private final Resources started = new Resources();
-    private volatile Path temporaryDirectory;
+    private volatile @Nullable Path temporaryDirectory;
 
     private Demo(PrintStream out) {
         this.report = new Report(out);
@@ -304,8 +305,9 @@ public final class Demo implements AutoCloseable {
     @Override
     public void close() {
         started.close();
-        if (temporaryDirectory != null) {
-            deleteRecursively(temporaryDirectory);
+        Path directory = temporaryDirectory;
+        if (directory != null) {
+            deleteRecursively(directory);
             temporaryDirectory = null;
         }
     }

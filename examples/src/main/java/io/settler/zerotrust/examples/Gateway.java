@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The demo's gateway: the Zone 1 caller of the API server. It has authenticated an end user (not
@@ -78,7 +79,7 @@ final class Gateway implements AutoCloseable {
                 .lifetime(Duration.ofMinutes(2)).build());
     }
 
-    private MtlsHttpClient.Response send(HttpMethod method, String path, String token, String json)
+    private MtlsHttpClient.Response send(HttpMethod method, String path, @Nullable String token, @Nullable String json)
             throws Exception {
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, path,
                 json == null ? Unpooled.EMPTY_BUFFER : Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));

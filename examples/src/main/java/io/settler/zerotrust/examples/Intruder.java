@@ -14,6 +14,7 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Clients without any of the library's checks: what an attacker or a misconfigured peer uses. Each
@@ -48,7 +49,7 @@ final class Intruder {
      * An HTTPS request with the JDK's stock client, offering only {@code protocol}, trusting the CA,
      * presenting {@code certificate} (or none, when null).
      */
-    String https(int port, TlsIdentity certificate, String protocol) throws Exception {
+    String https(int port, @Nullable TlsIdentity certificate, String protocol) throws Exception {
         KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
         if (certificate != null) {

@@ -27,6 +27,7 @@ import io.settler.zerotrust.token.ServiceTokens;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How an example service listens. Every request passes, in this order:
@@ -61,7 +62,7 @@ public final class ServiceEndpoint implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel listener;
 
-    private ServiceEndpoint(Builder builder) {
+    private ServiceEndpoint(Builder builder, RouteScopes routes, ChannelHandler application) {
         Deployment deployment = builder.deployment;
         AuditLog audit = deployment.auditLog();
         this.service = builder.service;
@@ -82,9 +83,8 @@ public final class ServiceEndpoint implements AutoCloseable {
         if (builder.requireCertificateBinding) {
             verifier.requireCertificateBinding();
         }
-        ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(verifier.build(), builder.routes)
+        ServiceTokenAuthHandler tokens = ServiceTokenAuthHandler.builder(verifier.build(), routes)
                 .auditLog(audit).build();
-        ChannelHandler application = builder.application;
         int maxRequestBytes = builder.maxRequestBytes;
 
         int port = deployment.listenPort(service);
@@ -147,8 +147,8 @@ public final class ServiceEndpoint implements AutoCloseable {
         private final String service;
         private final String caller;
         private final CredentialSource credentials;
-        private RouteScopes routes;
-        private ChannelHandler application;
+        private @Nullable RouteScopes routes;
+        private @Nullable ChannelHandler application;
         private boolean requireCertificateBinding;
         private int maxRequestBytes = 64 * 1024;
 
@@ -198,7 +198,7 @@ public final class ServiceEndpoint implements AutoCloseable {
             if (routes == null || application == null) {
                 throw new IllegalStateException("routes(...) and application(...) are required");
             }
-            return new ServiceEndpoint(this);
+            return new ServiceEndpoint(this, routes, application);
         }
     }
 }

@@ -4,4 +4,7 @@
  * refusing insecure clients. The API server, job worker and webhook service come with the
  * examples issue.
  */
+@NullMarked
 package io.settler.zerotrust.examples;
+
+import org.jspecify.annotations.NullMarked;

@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -89,7 +90,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         this.clock = builder.clock;
         this.maxLifetime = builder.maxLifetime;
         this.readOnlyRole = builder.readOnly;
-        this.role = builder.role;
+        this.role = builder.checkedRole();
         // A connection whose handshake began before a rotation can join the pool just after the
         // eviction; HikariCP bounds every attempt by a login timeout of connectionTimeout + 0.5 s,
         // so a second eviction after it catches such stragglers.
@@ -219,15 +220,15 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
      * Not thread-safe; the data source it builds is.
      */
     public static final class Builder {
-        private String host;
+        private @Nullable String host;
         private int port = 5432;
-        private String database;
-        private String role;
-        private CredentialSource credentials;
+        private @Nullable String database;
+        private @Nullable String role;
+        private @Nullable CredentialSource credentials;
         private Optional<String> expectedServer = Optional.empty();
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
-        private String poolName;
+        private @Nullable String poolName;
         private int maximumPoolSize = 8;
         private Optional<Integer> minimumIdle = Optional.empty();
         private Duration connectionTimeout = Duration.ofSeconds(30);
@@ -236,7 +237,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         private Optional<Duration> socketTimeout = Optional.empty();
         private boolean readOnly;
         private final Map<String, String> properties = new LinkedHashMap<>();
-        private InsecureDataSourceException pending;
+        private @Nullable InsecureDataSourceException pending;
 
         private Builder() {
         }
@@ -433,8 +434,8 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             } catch (InsecureDataSourceException e) {
                 throw StartupChecks.refuse(audit, clock, name, e);
             }
-            MtlsContext.Builder tls = MtlsContext.client(credentials).auditLog(audit).clock(clock);
-            tls.expectedServer(expectedServer.orElse(host));
+            MtlsContext.Builder tls = MtlsContext.client(checkedCredentials()).auditLog(audit).clock(clock);
+            tls.expectedServer(expectedServer.orElse(checkedHost()));
             MtlsContext context = tls.build();
             String key = DriverRegistry.register(new DriverRegistry.Entry(context.socketFactory(), audit, name));
             HikariConfig config = hikariConfig(name, key);
@@ -449,8 +450,8 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                         + LogSafe.text(rootMessage(e)) + ")", e));
             }
             try {
-                StartupChecks.verify(dataSource, credentials.current(), readOnly);
-                dataSource.followRotations(credentials);
+                StartupChecks.verify(dataSource, checkedCredentials().current(), readOnly);
+                dataSource.followRotations(checkedCredentials());
             } catch (InsecureDataSourceException e) {
                 dataSource.close();
                 throw StartupChecks.refuse(audit, clock, name, e);
@@ -471,16 +472,29 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                     .field("connection_timeout", connectionTimeout)
                     .field("statement_timeout", statementTimeout.map(Duration::toString).orElse("none"))
                     .field("socket_timeout", effectiveSocketTimeout())
-                    .field("fingerprint", credentials.current().identity().fingerprint())
+                    .field("fingerprint", checkedCredentials().current().identity().fingerprint())
                     .build());
             return dataSource;
         }
 
+        // The settings checkSettings() requires: set once it passed, which build() runs first.
+        private String checkedHost() {
+            return Objects.requireNonNull(host, "host, checked by checkSettings()");
+        }
+
+        String checkedRole() {
+            return Objects.requireNonNull(role, "role, checked by checkSettings()");
+        }
+
+        private CredentialSource checkedCredentials() {
+            return Objects.requireNonNull(credentials, "credentials, checked by checkSettings()");
+        }
+
         /** What to fix after the first connection failed: the TCP connect, the role mapping, or else TLS. */
         private String firstConnectionAdvice(RuntimeException e) {
-            return ConnectFailures.describe(e, host, port)
-                    .or(() -> credentials.current().identity().identity()
-                            .flatMap(identity -> CertificateRoleName.refusedLogin(e, identity, role)))
+            return ConnectFailures.describe(e, checkedHost(), port)
+                    .or(() -> checkedCredentials().current().identity().identity()
+                            .flatMap(identity -> CertificateRoleName.refusedLogin(e, identity, checkedRole())))
                     .orElseGet(() -> "check that the server accepts this role's certificate (pg_hba.conf hostssl"
                             + " ... cert), that its certificate names " + expectedServer.orElse(host) + " and chains"
                             + " to the trust bundle, and that it speaks TLS 1.3");
@@ -558,7 +572,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                             ? connectionTimeout : MAX_VALIDATION_TIMEOUT));
             // A call whose socket timed out left the connection mid-protocol: never hand it out again.
             config.setExceptionOverride(new EvictTimedOut());
-            config.setMaxLifetime(cappedLifetime(maxLifetime, credentials.current(), clock).toMillis());
+            config.setMaxLifetime(cappedLifetime(maxLifetime, checkedCredentials().current(), clock).toMillis());
             config.setAutoCommit(true);
             config.setReadOnly(readOnly);
             config.setInitializationFailTimeout(1);

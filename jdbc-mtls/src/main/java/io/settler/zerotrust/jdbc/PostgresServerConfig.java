@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * PostgreSQL server configuration rendered from the core {@link Policy}: who may connect to the
@@ -166,7 +167,7 @@ public final class PostgresServerConfig {
     }
 
     private List<IdentMapping> identMappings() {
-        return roles().stream().map(role -> new IdentMapping(roles.get(role).identity().toString(), role)).toList();
+        return roles().stream().map(role -> new IdentMapping(access(role).identity().toString(), role)).toList();
     }
 
     /**
@@ -177,7 +178,7 @@ public final class PostgresServerConfig {
     public String sql() {
         StringBuilder sql = new StringBuilder();
         for (String name : roles.keySet().stream().sorted().toList()) {
-            Access access = roles.get(name);
+            Access access = access(name);
             String role = quoted(name);
             sql.append("DO $$ BEGIN CREATE ROLE ").append(role).append(" LOGIN;")
                     .append(" EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n")
@@ -225,6 +226,11 @@ public final class PostgresServerConfig {
     /** A tenant table, schema-qualified so that no search_path can point the statements at another table. */
     private static String qualified(String table) {
         return SCHEMA + "." + quoted(table);
+    }
+
+    /** The access of {@code role}, one of {@link #roles()}. */
+    private Access access(String role) {
+        return Objects.requireNonNull(roles.get(role), "not a role of this configuration");
     }
 
     /** The roles this configuration admits. */
@@ -334,15 +340,15 @@ public final class PostgresServerConfig {
         List<String> reached = new ArrayList<>();
         for (String role : roles()) {
             boolean database = row.databases().contains(this.database) || row.databases().contains("all")
-                    || row.databases().contains("sameuser") && role.equals(this.database)
-                    || (row.databases().contains("samerole") || row.databases().contains("samegroup"))
-                    && isMember(admin, role, this.database);
+                    || (row.databases().contains("sameuser") && role.equals(this.database))
+                    || ((row.databases().contains("samerole") || row.databases().contains("samegroup"))
+                    && isMember(admin, role, this.database));
             if (!database) {
                 continue;
             }
             boolean user = row.users().contains("all") || row.users().contains(role);
             for (String name : row.users()) {
-                user = user || name.startsWith("+") && isMember(admin, role, name.substring(1));
+                user = user || (name.startsWith("+") && isMember(admin, role, name.substring(1)));
             }
             if (user) {
                 reached.add(role);
@@ -441,7 +447,7 @@ public final class PostgresServerConfig {
                     }
                     boolean readOnlyDefault = Arrays.asList(row.getString(7).split(","))
                             .contains("default_transaction_read_only=on");
-                    if (!roles.get(role).write() && !readOnlyDefault) {
+                    if (!access(role).write() && !readOnlyDefault) {
                         differences.add("role " + role + " holds db:read only but does not default to read-only"
                                 + " transactions");
                     }
@@ -490,7 +496,7 @@ public final class PostgresServerConfig {
                     }
                     try (ResultSet row = privilege.executeQuery()) {
                         row.next();
-                        Access access = roles.get(role);
+                        Access access = access(role);
                         if (row.getBoolean(1) != (access.read() || access.write())) {
                             differences.add("role " + role + (row.getBoolean(1) ? " may" : " may not")
                                     + " SELECT from " + table + ", unlike its scopes");
@@ -567,7 +573,7 @@ public final class PostgresServerConfig {
     public static final class Builder {
         private final Policy policy;
         private final String databaseService;
-        private String database;
+        private @Nullable String database;
         private String identMap = "zerotrust";
         private final List<String> tenantTables = new ArrayList<>();
         private String tenantColumn = "tenant_id";

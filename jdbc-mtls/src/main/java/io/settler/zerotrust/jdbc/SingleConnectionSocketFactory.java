@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.SocketFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The plain socket factory pgjdbc instantiates by class name ({@code socketFactory}) once per
@@ -118,7 +119,7 @@ public final class SingleConnectionSocketFactory extends SocketFactory {
 
     /** A plain socket whose reads report a timeout as a {@link PostgresTimeoutException}. */
     private final class TimeoutReportingSocket extends Socket {
-        private volatile InputStream input;
+        private volatile @Nullable InputStream input;
 
         @Override
         public InputStream getInputStream() throws IOException {

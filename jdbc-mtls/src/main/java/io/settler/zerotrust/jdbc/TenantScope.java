@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 
 /**
@@ -116,7 +117,7 @@ public final class TenantScope {
 
     /** Work inside a tenant's transaction. */
     @FunctionalInterface
-    public interface Work<T> {
+    public interface Work<T extends @Nullable Object> {
         /**
          * Does the work; do not commit, roll back or change auto-commit.
          *
@@ -148,7 +149,7 @@ public final class TenantScope {
      * @throws SQLException what the work or the database threw, after rollback
      * @throws TenantScopeException if the tenant or the session could leak (see the class comment), after rollback
      */
-    public <T> T call(String tenant, Work<T> work) throws SQLException {
+    public <T extends @Nullable Object> T call(String tenant, Work<T> work) throws SQLException {
         checkTenant(tenant);
         Objects.requireNonNull(work, "work");
         String nonce = Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -189,7 +190,7 @@ public final class TenantScope {
         Objects.requireNonNull(action, "action");
         call(tenant, connection -> {
             action.run(connection);
-            return null;
+            return Boolean.TRUE; // dropped; not null, which NullAway accepts for T only in JSpecify mode (JDK 22+)
         });
     }
 

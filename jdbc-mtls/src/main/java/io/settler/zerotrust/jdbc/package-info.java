@@ -4,4 +4,7 @@
  * with row-level security ({@link io.settler.zerotrust.jdbc.TenantScope}), and server-side
  * configuration rendered from the policy.
  */
+@NullMarked
 package io.settler.zerotrust.jdbc;
+
+import org.jspecify.annotations.NullMarked;

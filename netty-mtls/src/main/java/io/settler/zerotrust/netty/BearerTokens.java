@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The client side of {@link ServiceTokenAuthHandler}: an {@link MtlsHttpClient.RequestHeaders} that
@@ -49,7 +50,7 @@ public final class BearerTokens implements MtlsHttpClient.RequestHeaders {
     private final TokenSource tokens;
     private final ServiceIdentity audience;
     private final String[] scopes;
-    private final CredentialSource bindTo;
+    private final @Nullable CredentialSource bindTo;
     private final AuditLog audit;
     private final Clock clock;
 
@@ -183,7 +184,7 @@ public final class BearerTokens implements MtlsHttpClient.RequestHeaders {
         private final TokenSource tokens;
         private final ServiceIdentity audience;
         private List<String> scopes = List.of();
-        private CredentialSource bindTo;
+        private @Nullable CredentialSource bindTo;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
 

@@ -65,6 +65,8 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
     }
 
     /**
+     * Starts a handler that reads the authorizer in force at every check.
+     *
      * @param authorizer the authorizer in force now (read at every check), e.g. from the current policy
      * @return a builder
      */

@@ -23,6 +23,7 @@ import io.settler.zerotrust.identity.ServiceIdentity;
 import java.net.InetAddress;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Enforces {@link ConnectionLimits} on one server connection; {@link NettyMtls#addTo} adds it
@@ -40,12 +41,12 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     private final ConnectionLimits limits;
     private boolean counted;
-    private String admitted;
+    private @Nullable String admitted;
     /** Whether a {@link RequestTracker} follows the HTTP codec: only then are request heads timed. */
     private boolean tracked;
     /** Requests whose head arrived and whose response was not written yet. */
     private int inProgress;
-    private ScheduledFuture<?> headTimer;
+    private @Nullable ScheduledFuture<?> headTimer;
 
     ConnectionGuard(ConnectionLimits limits) {
         this.limits = limits;

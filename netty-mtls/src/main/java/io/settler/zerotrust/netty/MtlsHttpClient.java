@@ -67,6 +67,8 @@ public final class MtlsHttpClient implements AutoCloseable {
     @FunctionalInterface
     public interface RequestHeaders {
         /**
+         * Adds this request's headers.
+         *
          * @param request the request about to be sent (method, URI)
          * @param headers its headers, to add to
          * @throws Exception fails this request, not the client
@@ -112,6 +114,7 @@ public final class MtlsHttpClient implements AutoCloseable {
      * @param headers the response headers
      * @param body the response body
      */
+    @SuppressWarnings("ArrayRecordComponent") // the body is copied in and out; responses are not compared
     public record Response(int status, HttpHeaders headers, byte[] body) {
         /** Copies the body. */
         public Response {

@@ -27,6 +27,7 @@ import java.util.Objects;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Netty {@link SslContext} built from a core {@link MtlsContext}, with the same security
@@ -274,7 +275,7 @@ public final class NettyMtls {
         private Provider provider = Provider.AUTO;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
-        private ConnectionLimits limits;
+        private @Nullable ConnectionLimits limits;
 
         private Builder(MtlsContext mtls) {
             this.mtls = Objects.requireNonNull(mtls, "mtls");

@@ -29,6 +29,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Authenticates each HTTP request with a service token: exactly one {@code Authorization: Bearer
@@ -85,6 +86,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         /** The verifier failed for another reason than the token (e.g. keys unavailable): fails closed. */
         VERIFIER_FAILED(HttpResponseStatus.SERVICE_UNAVAILABLE);
 
+        @SuppressWarnings("ImmutableEnumChecker") // Netty's status constants are immutable, just not annotated
         private final HttpResponseStatus status;
 
         Refusal(HttpResponseStatus status) {
@@ -257,7 +259,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
     }
 
     /** The request's verified token, or null after refusing it. */
-    private VerifiedToken check(ChannelHandlerContext ctx, HttpRequest request, Object outcome,
+    private @Nullable VerifiedToken check(ChannelHandlerContext ctx, HttpRequest request, Object outcome,
                                 Optional<Set<String>> required) {
         if (outcome instanceof TokenRejectedException e) {
             HttpResponseStatus status = switch (e.reason()) {
@@ -288,7 +290,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
     }
 
     /** The token of a single {@code Bearer <token>} value (RFC 6750 b64token), or null. */
-    static String bearerToken(String value) {
+    static @Nullable String bearerToken(String value) {
         int space = BEARER.length();
         if (value.length() <= space + 1 || value.charAt(space) != ' '
                 || !value.regionMatches(true, 0, BEARER, 0, space)) {
@@ -309,8 +311,8 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         return value.substring(space + 1);
     }
 
-    private VerifiedToken refuse(ChannelHandlerContext ctx, HttpRequest request, String reason,
-                                 HttpResponseStatus status, String detail) {
+    private @Nullable VerifiedToken refuse(ChannelHandlerContext ctx, HttpRequest request, String reason,
+                                 HttpResponseStatus status, @Nullable String detail) {
         audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
                 .field("peer", peerName(ctx))
                 .field("method", request.method().name())
@@ -341,7 +343,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         private final RouteScopes routes;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
-        private Executor verificationExecutor;
+        private @Nullable Executor verificationExecutor;
 
         private Builder(ServiceTokens verifier, RouteScopes routes) {
             this.verifier = Objects.requireNonNull(verifier, "verifier");

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A source-network allow-list that refuses a connection before the TLS handshake: put it first in
@@ -57,7 +58,7 @@ public final class SourceNetworkFilter extends IpSubnetFilter {
     }
 
     @Override
-    protected ChannelFuture channelRejected(ChannelHandlerContext ctx, InetSocketAddress remoteAddress) {
+    protected @Nullable ChannelFuture channelRejected(ChannelHandlerContext ctx, InetSocketAddress remoteAddress) {
         audit.record(AuditEvent.builder(clock.instant(), "connection.refused", AuditEvent.Outcome.REFUSED)
                 .field("remote", remoteAddress.getAddress() == null ? remoteAddress.getHostString()
                         : remoteAddress.getAddress().getHostAddress())

@@ -8,4 +8,7 @@
  * mTLS HTTP client that can attach service tokens, only for the service that proves their audience
  * ({@link io.settler.zerotrust.netty.BearerTokens}).
  */
+@NullMarked
 package io.settler.zerotrust.netty;
+
+import org.jspecify.annotations.NullMarked;

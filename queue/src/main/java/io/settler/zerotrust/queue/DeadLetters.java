@@ -105,7 +105,7 @@ public final class DeadLetters {
             Envelope.FIELDS.stream().filter(letter::containsKey).forEach(field -> fields.put(field, letter.get(field)));
             original = verifier.verifyForReplay(Envelope.fromFields(fields), owner);
         } catch (QueueException e) {
-            throw refused(id, e.reason(), e.getMessage());
+            throw refused(id, e.reason(), Objects.requireNonNullElse(e.getMessage(), e.reason().name()));
         }
         String entry = publisher.publish(original.payload());
         audit.record(AuditEvent.builder(clock.instant(), "queue.dead_letter_replayed", AuditEvent.Outcome.ALLOWED)

@@ -23,6 +23,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Verifies envelopes of one queue before anything else sees them: the token's signature (through
@@ -40,16 +41,16 @@ public final class EnvelopeVerifier {
     private final Map<String, String> publishers; // SPIFFE ID -> service name
     private final ReplayGuard replayGuard;
     /** The same guard when it can bind a jti to the stream entry that carries it; else null. */
-    private final RedisReplayGuard entryGuard;
+    private final @Nullable RedisReplayGuard entryGuard;
     private final AuditLog audit;
     private final Clock clock;
 
-    private EnvelopeVerifier(Builder builder) {
+    private EnvelopeVerifier(Builder builder, ReplayGuard replayGuard) {
         this.tokens = builder.tokens;
         this.queue = builder.queue;
         this.scope = Queues.publishScope(queue);
         this.publishers = Map.copyOf(builder.publishers);
-        this.replayGuard = builder.replayGuard;
+        this.replayGuard = replayGuard;
         this.entryGuard = replayGuard instanceof RedisReplayGuard redisGuard ? redisGuard : null;
         this.audit = builder.audit;
         this.clock = builder.clock;
@@ -92,7 +93,7 @@ public final class EnvelopeVerifier {
     }
 
     /** The {@link RedisReplayGuard}, where a consumer also records the entries it handled; null without one. */
-    RedisReplayGuard records() {
+    @Nullable RedisReplayGuard records() {
         return entryGuard;
     }
 
@@ -105,7 +106,8 @@ public final class EnvelopeVerifier {
      * (reclaimed) passes only if the record is missing or names this very entry; a first delivery
      * passes only if there is no record at all. Without an entry, the plain replay check.
      */
-    VerifiedMessage verify(Envelope envelope, String streamOwner, String group, String entry, boolean redelivery) {
+    VerifiedMessage verify(Envelope envelope, @Nullable String streamOwner, @Nullable String group, @Nullable String entry,
+                           boolean redelivery) {
         Objects.requireNonNull(envelope, "envelope");
         if (entry != null && entryGuard == null) {
             throw new IllegalStateException("binding a jti to a stream entry needs a RedisReplayGuard");
@@ -223,7 +225,7 @@ public final class EnvelopeVerifier {
      * message's jti. A guard that fails is {@link QueueException.Reason#REPLAY_CHECK_FAILED}: the
      * message is neither accepted nor rejected, and checked again on its next delivery.
      */
-    private boolean firstUse(VerifiedToken token, String group, String entry, boolean redelivery) {
+    private boolean firstUse(VerifiedToken token, @Nullable String group, @Nullable String entry, boolean redelivery) {
         // Length-prefixed, so no group and jti pair can be read as another.
         String use = group == null ? token.jti() : group.length() + ":" + group + ":" + token.jti();
         Instant until = token.expiresAt().plus(Duration.ofMinutes(5));
@@ -231,8 +233,12 @@ public final class EnvelopeVerifier {
             if (entry == null) {
                 return replayGuard.firstUse(token.issuer(), use, until);
             }
-            return redelivery ? entryGuard.usedOnlyBy(token.issuer(), use, until, entry)
-                    : entryGuard.firstUse(token.issuer(), use, until, entry);
+            RedisReplayGuard guard = entryGuard;
+            if (guard == null) { // verify(...) refused an entry without one before anything else
+                throw new IllegalStateException("binding a jti to a stream entry needs a RedisReplayGuard");
+            }
+            return redelivery ? guard.usedOnlyBy(token.issuer(), use, until, entry)
+                    : guard.firstUse(token.issuer(), use, until, entry);
         } catch (RuntimeException e) {
             throw new QueueException(QueueException.Reason.REPLAY_CHECK_FAILED, "the replay guard could not check"
                     + " token " + LogSafe.text(token.jti()) + " (" + e.getClass().getName() + ": "
@@ -263,7 +269,7 @@ public final class EnvelopeVerifier {
         private final ServiceTokens tokens;
         private final String queue;
         private final Map<String, String> publishers = new LinkedHashMap<>();
-        private ReplayGuard replayGuard;
+        private @Nullable ReplayGuard replayGuard;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
 
@@ -336,7 +342,7 @@ public final class EnvelopeVerifier {
                 throw new QueueException(QueueException.Reason.INVALID_CONFIGURATION, "set replayGuard(...): every"
                         + " message token is one-time");
             }
-            return new EnvelopeVerifier(this);
+            return new EnvelopeVerifier(this, replayGuard);
         }
     }
 }

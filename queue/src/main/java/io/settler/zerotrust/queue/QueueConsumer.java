@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A worker of one queue: reads, with a consumer group, the stream of every publisher its
@@ -89,12 +90,12 @@ public final class QueueConsumer {
     private final long housekeepingMillis;
     private long nextHousekeeping = Long.MIN_VALUE;
 
-    private QueueConsumer(Builder builder) {
+    private QueueConsumer(Builder builder, String group, String consumer, RedisReplayGuard records) {
         this.redis = builder.redis;
         this.verifier = builder.verifier;
         this.handler = builder.handler;
-        this.group = builder.group;
-        this.consumer = Consumer.from(builder.group, builder.consumer);
+        this.group = group;
+        this.consumer = Consumer.from(group, consumer);
         this.owners = streams(verifier);
         this.offsets = owners.keySet().stream().map(XReadArgs.StreamOffset::lastConsumed)
                 .toArray(XReadArgs.StreamOffset[]::new);
@@ -107,7 +108,7 @@ public final class QueueConsumer {
         this.clock = builder.clock;
         this.housekeepingMillis = Math.min(claimAfter.toMillis(), 1_000);
         this.trim = builder.trim;
-        this.records = verifier.records();
+        this.records = records;
     }
 
     /** Starts a consumer that verifies with {@code verifier} and runs {@code handler}. */
@@ -360,7 +361,7 @@ public final class QueueConsumer {
         long unhandled = state.unhandled(mine);
         long lostEntries = Math.max(unhandled - state.length(), state.deletedUndelivered(mine) ? 1 : 0);
         Shrink before = shrinks.getOrDefault(stream, Shrink.NONE);
-        boolean report = trimmedByOthers && !Objects.equals(before.firstEntryId(), first)
+        boolean report = (trimmedByOthers && !Objects.equals(before.firstEntryId(), first))
                 || lostEntries > before.lost();
         shrinks.put(stream, new Shrink(report ? first : before.firstEntryId(), lostEntries));
         if (report) {
@@ -444,7 +445,7 @@ public final class QueueConsumer {
     }
 
     /** What {@link #proveHandled} found: the first entry not proven handled, and the lost deliveries. */
-    private record Proof(String firstUnproven, List<StreamMessage<String, String>> lost) {
+    private record Proof(@Nullable String firstUnproven, List<StreamMessage<String, String>> lost) {
         static final Proof NONE = new Proof(null, List.of());
     }
 
@@ -499,7 +500,7 @@ public final class QueueConsumer {
      * delivered or acknowledged after {@code state} was read all lie at or above it, so trimming
      * below it ({@code XTRIM MINID}) drops nothing any group still needs.
      */
-    private String oldestNeeded(String stream, StreamState state) {
+    private @Nullable String oldestNeeded(String stream, StreamState state) {
         String keep = null;
         for (StreamState.Group other : state.groups()) {
             String needed = other.pending() > 0
@@ -514,7 +515,7 @@ public final class QueueConsumer {
     }
 
     /** What was last reported for a stream: where it began then, and how many unhandled entries were gone. */
-    private record Shrink(String firstEntryId, long lost) {
+    private record Shrink(@Nullable String firstEntryId, long lost) {
         static final Shrink NONE = new Shrink("none", 0);
     }
 
@@ -524,7 +525,7 @@ public final class QueueConsumer {
      * message that may be genuine ({@link DeadLetters#keepsMessage}) the dead letter keeps its
      * envelope fields, so an operator can replay it ({@link DeadLetters#replay}).
      */
-    private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason, String detail) {
+    private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason, @Nullable String detail) {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("reason", reason.name());
         fields.put("stream", entry.getStream());
@@ -543,7 +544,7 @@ public final class QueueConsumer {
                 .field("reason", reason).build());
     }
 
-    private <T> T call(String stream, Supplier<T> command) {
+    private <T> T call(@Nullable String stream, Supplier<T> command) {
         try {
             return command.get();
         } catch (RedisCommandExecutionException e) {
@@ -557,7 +558,7 @@ public final class QueueConsumer {
         }
     }
 
-    private QueueException noGroup(String stream, RedisCommandExecutionException cause) {
+    private QueueException noGroup(@Nullable String stream, @Nullable RedisCommandExecutionException cause) {
         String where = stream == null ? "the streams " + owners.keySet() : stream;
         audit.record(AuditEvent.builder(clock.instant(), "queue.group_missing", AuditEvent.Outcome.REFUSED)
                 .field("queue", verifier.queue()).field("group", group).field("stream", where).build());
@@ -583,8 +584,8 @@ public final class QueueConsumer {
         private final RedisStreamCommands<String, String> redis;
         private final EnvelopeVerifier verifier;
         private final MessageHandler handler;
-        private String group;
-        private String consumer;
+        private @Nullable String group;
+        private @Nullable String consumer;
         private Duration claimAfter = Duration.ofMinutes(1);
         private int maxDeliveries = 5;
         private int batchSize = 32;
@@ -677,11 +678,12 @@ public final class QueueConsumer {
             if (group == null || group.isBlank() || consumer == null || consumer.isBlank()) {
                 throw invalid("set group(...) and consumer(...): the consumer group and this worker's stable name");
             }
-            if (!verifier.bindsEntries()) {
+            RedisReplayGuard records = verifier.records();
+            if (records == null) {
                 throw invalid("the verifier's replay guard must be a RedisReplayGuard, shared by all workers: it"
                         + " records which stream entry used each jti, so a reclaimed entry is checked too");
             }
-            return new QueueConsumer(this);
+            return new QueueConsumer(this, group, consumer, records);
         }
 
         private static QueueException invalid(String message) {

@@ -1,6 +1,7 @@
 package io.settler.zerotrust.queue;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A message refused by a consumer, or a queue that cannot be used safely. {@link #reason()} says
@@ -66,7 +67,7 @@ public final class QueueException extends RuntimeException {
         this.reason = Objects.requireNonNull(reason, "reason");
     }
 
-    QueueException(Reason reason, String message, Throwable cause) {
+    QueueException(Reason reason, String message, @Nullable Throwable cause) {
         super(message, cause);
         this.reason = Objects.requireNonNull(reason, "reason");
     }

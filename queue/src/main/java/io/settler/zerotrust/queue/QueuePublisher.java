@@ -8,6 +8,7 @@ import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.redis.RedisAcl;
 import java.time.Clock;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Publishes sealed messages to this service's own stream of a queue,
@@ -89,7 +90,7 @@ public final class QueuePublisher {
     public static final class Builder {
         private final RedisStreamCommands<String, String> redis;
         private final EnvelopeSigner signer;
-        private String service;
+        private @Nullable String service;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@code XINFO STREAM} and then {@code XINFO GROUPS} said about one stream: enough to tell
@@ -12,10 +13,11 @@ import java.util.Map;
  * be trimmed. The stream is read before the groups, so entries published, delivered or
  * acknowledged in between can only make {@link #unhandled} smaller, never raise a false alarm.
  */
-record StreamState(long length, long entriesAdded, String maxDeletedId, String firstEntryId, List<Group> groups) {
+record StreamState(long length, long entriesAdded, @Nullable String maxDeletedId, @Nullable String firstEntryId,
+                   List<Group> groups) {
 
     /** One consumer group; {@code entriesRead} is {@code null} when Redis no longer knows it. */
-    record Group(String name, long pending, String lastDeliveredId, Long entriesRead) {
+    record Group(String name, long pending, String lastDeliveredId, @Nullable Long entriesRead) {
     }
 
     static StreamState read(RedisStreamCommands<String, String> redis, String stream) {
@@ -23,8 +25,8 @@ record StreamState(long length, long entriesAdded, String maxDeletedId, String f
         List<Group> groups = new ArrayList<>();
         for (Object group : redis.xinfoGroups(stream)) {
             Map<String, Object> fields = fields((List<?>) group);
-            groups.add(new Group((String) fields.get("name"), number(fields.get("pending")),
-                    (String) fields.get("last-delivered-id"), (Long) fields.get("entries-read")));
+            groups.add(new Group(text(fields, "name"), number(fields.get("pending")),
+                    text(fields, "last-delivered-id"), (Long) fields.get("entries-read")));
         }
         Object first = info.get("first-entry");
         String firstId = first instanceof List<?> entry && !entry.isEmpty() ? (String) entry.get(0) : null;
@@ -32,7 +34,7 @@ record StreamState(long length, long entriesAdded, String maxDeletedId, String f
                 (String) info.get("max-deleted-entry-id"), firstId, List.copyOf(groups));
     }
 
-    Group group(String name) {
+    @Nullable Group group(String name) {
         return groups.stream().filter(group -> group.name().equals(name)).findFirst().orElse(null);
     }
 
@@ -78,7 +80,15 @@ record StreamState(long length, long entriesAdded, String maxDeletedId, String f
         return fields;
     }
 
-    private static long number(Object value) {
+    /** A field every Redis version that has consumer groups replies with. */
+    private static String text(Map<String, Object> fields, String name) {
+        if (fields.get(name) instanceof String value) {
+            return value;
+        }
+        throw new IllegalStateException("XINFO GROUPS replied without '" + name + "'");
+    }
+
+    private static long number(@Nullable Object value) {
         return value instanceof Long number ? number : 0;
     }
 }

@@ -4,4 +4,7 @@
  * {@link io.settler.zerotrust.queue.EnvelopeSigner} and {@link io.settler.zerotrust.queue.EnvelopeVerifier}
  * are transport-neutral; the Redis publisher and consumer build on them.
  */
+@NullMarked
 package io.settler.zerotrust.queue;
+
+import org.jspecify.annotations.NullMarked;

@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Lettuce client that cannot be configured insecurely: TLS 1.3 with the server's certificate
@@ -85,9 +86,9 @@ public final class HardenedRedis implements AutoCloseable {
     private final RedisClient client;
 
     private HardenedRedis(Builder builder, MtlsContext tls) {
-        this.host = builder.host;
+        this.host = builder.checkedHost();
         this.port = builder.port;
-        this.user = builder.user;
+        this.user = builder.checkedUser();
         this.commandTimeout = builder.commandTimeout;
         this.connectTimeout = builder.connectTimeout;
         this.audit = builder.audit;
@@ -217,12 +218,12 @@ public final class HardenedRedis implements AutoCloseable {
         return (StatefulRedisConnection<String, String>) connection;
     }
 
-    private RedisTlsException refuse(RedisTlsException.Reason reason, String message, Throwable cause) {
+    private RedisTlsException refuse(RedisTlsException.Reason reason, String message, @Nullable Throwable cause) {
         return refuse(reason, message, cause, host + ":" + port, user, audit, clock);
     }
 
     /** Records a {@code redis.refused} event and returns the exception to throw. */
-    static RedisTlsException refuse(RedisTlsException.Reason reason, String message, Throwable cause,
+    static RedisTlsException refuse(RedisTlsException.Reason reason, String message, @Nullable Throwable cause,
             String server, String user, AuditLog audit, Clock clock) {
         audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
                 .field("reason", reason)
@@ -304,19 +305,19 @@ public final class HardenedRedis implements AutoCloseable {
     public static final class Builder {
         private static final Pattern USER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}");
 
-        String host;
+        @Nullable String host;
         int port = 6379;
-        private String uri;
-        String user;
-        private PasswordSource passwords;
-        private CredentialSource credentials;
+        private @Nullable String uri;
+        @Nullable String user;
+        private @Nullable PasswordSource passwords;
+        private @Nullable CredentialSource credentials;
         Optional<String> expectedServer = Optional.empty();
         private boolean allowTls12;
         Duration commandTimeout = Duration.ofSeconds(5);
         Duration connectTimeout = Duration.ofSeconds(5);
         private int requestQueueSize = 10_000;
         private int ioThreads = 2;
-        private ClientResources ownedResources;
+        private @Nullable ClientResources ownedResources;
         AuditLog audit = AuditLog.slf4j();
         Clock clock = Clock.systemUTC();
 
@@ -469,10 +470,10 @@ public final class HardenedRedis implements AutoCloseable {
             MtlsContext.Builder tls;
             try {
                 if (uri != null) {
-                    applyUri();
+                    applyUri(uri);
                 }
                 check();
-                tls = MtlsContext.client(credentials).auditLog(audit).clock(clock);
+                tls = MtlsContext.client(checkedCredentials()).auditLog(audit).clock(clock);
                 expectedServer.ifPresent(name -> expect(tls, name));
             } catch (RedisTlsException e) {
                 audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
@@ -510,17 +511,17 @@ public final class HardenedRedis implements AutoCloseable {
                     .computationThreadPoolSize(ioThreads)
                     .nettyCustomizer(guard)
                     .build();
-            ReconnectAudit.subscribe(resources, user, audit, clock); // a refused login on reconnect
+            ReconnectAudit.subscribe(resources, checkedUser(), audit, clock); // a refused login on reconnect
             return resources;
         }
 
         RedisURI redisUri() {
             return RedisURI.builder()
-                    .withHost(host)
+                    .withHost(checkedHost())
                     .withPort(port)
                     .withSsl(true)
                     .withVerifyPeer(SslVerifyMode.FULL)
-                    .withAuthentication(new AclCredentialsProvider(user, passwords))
+                    .withAuthentication(new AclCredentialsProvider(checkedUser(), checkedPasswords()))
                     .withTimeout(commandTimeout)
                     .build();
         }
@@ -564,7 +565,7 @@ public final class HardenedRedis implements AutoCloseable {
                     .build());
         }
 
-        private void applyUri() {
+        private void applyUri(String uri) {
             String scheme = uri.contains("://") ? uri.substring(0, uri.indexOf("://")) : "";
             if (!scheme.equalsIgnoreCase("rediss")) {
                 throw new RedisTlsException(scheme.equalsIgnoreCase("redis")
@@ -614,6 +615,23 @@ public final class HardenedRedis implements AutoCloseable {
                     .orElse(false);
         }
 
+        // The settings check() requires: set once validated() passed, which every build runs first.
+        String checkedHost() {
+            return Objects.requireNonNull(host, "host, checked by validated()");
+        }
+
+        String checkedUser() {
+            return Objects.requireNonNull(user, "user, checked by validated()");
+        }
+
+        private PasswordSource checkedPasswords() {
+            return Objects.requireNonNull(passwords, "passwords, checked by validated()");
+        }
+
+        private CredentialSource checkedCredentials() {
+            return Objects.requireNonNull(credentials, "credentials, checked by validated()");
+        }
+
         private void check() {
             if (host == null || host.isBlank() || host.chars().anyMatch(c -> c <= ' ' || c == '/' || c == '@')) {
                 throw invalid("set host(...) or uri(\"rediss://host:port\") to the Redis server's name");
@@ -645,7 +663,7 @@ public final class HardenedRedis implements AutoCloseable {
             try {
                 return Duration.ofMillis(Durations.toMillisRoundedUp(Durations.requirePositive(name, duration)));
             } catch (IllegalArgumentException e) {
-                throw invalid(e.getMessage());
+                throw invalid(Objects.requireNonNullElse(e.getMessage(), name + " is invalid"));
             }
         }
 

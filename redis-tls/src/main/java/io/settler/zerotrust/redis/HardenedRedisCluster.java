@@ -61,9 +61,9 @@ public final class HardenedRedisCluster implements AutoCloseable {
 
     HardenedRedisCluster(HardenedRedis.Builder builder, MtlsContext tls) {
         this.identity = requireNodeIdentity(builder);
-        this.host = builder.host;
+        this.host = builder.checkedHost();
         this.port = builder.port;
-        this.user = builder.user;
+        this.user = builder.checkedUser();
         this.audit = builder.audit;
         this.clock = builder.clock;
         this.allowedProtocols = builder.allowedProtocols();
@@ -103,7 +103,7 @@ public final class HardenedRedisCluster implements AutoCloseable {
             throw HardenedRedis.refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, "a Redis Cluster client must "
                     + "verify every node's identity: " + problem + "; set expectedServer(\"spiffe://<trust-domain>/"
                     + "<redis>\") to the SPIFFE ID the node certificates carry (issued by the node CA only)",
-                    null, builder.host + ":" + builder.port, builder.user, builder.audit, builder.clock);
+                    null, builder.host + ":" + builder.port, builder.checkedUser(), builder.audit, builder.clock);
         }
         return identity;
     }

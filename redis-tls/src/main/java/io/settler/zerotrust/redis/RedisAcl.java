@@ -568,6 +568,7 @@ public final class RedisAcl {
                         "the Redis password of '" + user + "' is empty");
             }
             ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
+            @SuppressWarnings("ByteBufferBackingArray") // only to wipe it all; the digest reads position..limit
             byte[] bytes = encoded.array();
             try {
                 MessageDigest sha256 = MessageDigest.getInstance("SHA-256");

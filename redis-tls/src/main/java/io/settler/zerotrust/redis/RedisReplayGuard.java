@@ -133,7 +133,7 @@ public final class RedisReplayGuard implements ReplayGuard {
         // Prefixed, so no holder reads as the "1" that firstUse(issuer, jti, expiresAt) records.
         String record = HOLDER + holder;
         String previous = redis.setGet(key(issuer, jti), record, SetArgs.Builder.nx().pxAt(expiresAt.toEpochMilli()));
-        return previous == null || sameHolderPasses && previous.equals(record) || refuse("REPLAYED", issuer, jti);
+        return previous == null || (sameHolderPasses && previous.equals(record)) || refuse("REPLAYED", issuer, jti);
     }
 
     /**

@@ -4,4 +4,7 @@
  * (re)connect, safe client options, and a proof after connecting ({@link
  * io.settler.zerotrust.redis.HardenedRedis}).
  */
+@NullMarked
 package io.settler.zerotrust.redis;
+
+import org.jspecify.annotations.NullMarked;

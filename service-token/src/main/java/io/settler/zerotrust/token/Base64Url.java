@@ -1,6 +1,7 @@
 package io.settler.zerotrust.token;
 
 import java.util.Base64;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Strict canonical base64url (RFC 7515 section 2): the URL alphabet only, no padding, no line
@@ -32,7 +33,7 @@ final class Base64Url {
      *
      * @return the bytes, or {@code null} if the text is empty or not canonical base64url
      */
-    static byte[] decode(String text, int from, int to) {
+    static byte @Nullable [] decode(String text, int from, int to) {
         int length = to - from;
         if (length <= 0 || length % 4 == 1) {
             return null;

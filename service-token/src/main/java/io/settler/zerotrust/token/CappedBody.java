@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A response body read up to a limit and no further: at the first byte beyond it the subscription
@@ -28,7 +29,7 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
     private final int limit;
     private final CompletableFuture<byte[]> body = new CompletableFuture<>();
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    private volatile Flow.Subscription subscription;
+    private volatile Flow.@Nullable Subscription subscription;
     private long received;
 
     CappedBody(int limit) {
@@ -56,7 +57,10 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
         for (ByteBuffer buffer : buffers) {
             received += buffer.remaining();
             if (received > limit) {
-                subscription.cancel();
+                Flow.Subscription current = subscription; // set by onSubscribe, which comes first
+                if (current != null) {
+                    current.cancel();
+                }
                 body.completeExceptionally(new TooLarge(limit));
                 return;
             }

@@ -2,6 +2,7 @@ package io.settler.zerotrust.token;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded concurrent map whose entries expire at a given epoch second; shared by the
@@ -33,7 +34,7 @@ final class ExpiringMap<K, V> {
     }
 
     /** The live value for the key, or {@code null}. */
-    V get(K key, long now) {
+    @Nullable V get(K key, long now) {
         Entry<V> entry = entries.get(key);
         if (entry == null) {
             return null;
@@ -55,6 +56,7 @@ final class ExpiringMap<K, V> {
     }
 
     /** Stores the value unless a live one is there already, atomically. */
+    @SuppressWarnings("ReferenceEquality") // whether our entry, this very object, won the compute
     Insert putIfAbsent(K key, V value, long expiresAt, long now) {
         Entry<V> existing = entries.get(key);
         if (existing != null && now < existing.expiresAt) {

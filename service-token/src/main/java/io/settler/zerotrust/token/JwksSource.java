@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Verification keys fetched as a JWKS and refreshed when a token names an unknown {@code kid}
@@ -71,7 +72,7 @@ public final class JwksSource implements KeySource {
     private final AtomicLong nextFetch = new AtomicLong(Long.MIN_VALUE);
     /** The fetch under way, if any: at most one at a time. */
     private final AtomicReference<CompletableFuture<Void>> inFlight = new AtomicReference<>();
-    private volatile Held held;
+    private volatile @Nullable Held held;
 
     private JwksSource(Builder builder) {
         this.fetch = builder.fetch;
@@ -142,7 +143,7 @@ public final class JwksSource implements KeySource {
         }
     }
 
-    private static ServiceTokenException failed(String message, Throwable cause) {
+    private static ServiceTokenException failed(String message, @Nullable Throwable cause) {
         return new ServiceTokenException(ServiceTokenException.Reason.KEY_SOURCE_FAILED, message, cause);
     }
 
@@ -178,7 +179,7 @@ public final class JwksSource implements KeySource {
     public Optional<TokenKey> heldKey(String kid) {
         Held current = held;
         Optional<TokenKey> key = current == null ? Optional.empty() : current.keys().key(kid);
-        if (key.isEmpty() || clock.millis() - current.fetchedAt() >= maxAgeMillis) {
+        if (current == null || key.isEmpty() || clock.millis() - current.fetchedAt() >= maxAgeMillis) {
             fetchInBackground();
             if (key.isEmpty()) {
                 key = lookup(kid); // an executor that runs inline has fetched already
@@ -241,7 +242,7 @@ public final class JwksSource implements KeySource {
     }
 
     /** The new fetch if none is under way and the cooldown allows one; {@code null} otherwise. */
-    private CompletableFuture<Void> claimFetch() {
+    private @Nullable CompletableFuture<Void> claimFetch() {
         if (inFlight.get() != null) {
             return null;
         }
@@ -271,7 +272,7 @@ public final class JwksSource implements KeySource {
         finishFetch(fetch, null);
     }
 
-    private void finishFetch(CompletableFuture<Void> fetch, RuntimeException failure) {
+    private void finishFetch(CompletableFuture<Void> fetch, @Nullable RuntimeException failure) {
         if (failure != null) {
             audit.record(AuditEvent.builder(clock.instant(), "token.keys_refresh_failed", AuditEvent.Outcome.WARNING)
                     .field("detail", LogSafe.text(String.valueOf(failure.getMessage())))

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import javax.crypto.SecretKey;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Trusted token keys addressed by {@code kid}, each pinned to one algorithm, with at most one
@@ -37,9 +38,9 @@ import javax.crypto.SecretKey;
 public final class KeySet implements KeySource {
 
     private final Map<String, TokenKey> keys;
-    private final TokenKey signingKey;
+    private final @Nullable TokenKey signingKey;
 
-    private KeySet(Map<String, TokenKey> keys, TokenKey signingKey) {
+    private KeySet(Map<String, TokenKey> keys, @Nullable TokenKey signingKey) {
         this.keys = Collections.unmodifiableMap(new LinkedHashMap<>(keys));
         this.signingKey = signingKey;
     }
@@ -123,7 +124,7 @@ public final class KeySet implements KeySource {
     /** Collects keys. Not thread-safe. */
     public static final class Builder {
         private final Map<String, TokenKey> keys = new LinkedHashMap<>();
-        private TokenKey signingKey;
+        private @Nullable TokenKey signingKey;
         private boolean mixed;
 
         private Builder() {
@@ -282,7 +283,7 @@ public final class KeySet implements KeySource {
             }
         }
 
-        private static String text(JsonNode entry, String member, String where) {
+        private static @Nullable String text(JsonNode entry, String member, String where) {
             JsonNode value = entry.get(member);
             if (value == null) {
                 return null;

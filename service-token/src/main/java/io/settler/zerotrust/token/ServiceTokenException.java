@@ -1,6 +1,7 @@
 package io.settler.zerotrust.token;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A service-token setting, key, key set or mint request that cannot be used; the message says what
@@ -40,7 +41,7 @@ public final class ServiceTokenException extends RuntimeException {
         this.reason = Objects.requireNonNull(reason, "reason");
     }
 
-    ServiceTokenException(Reason reason, String message, Throwable cause) {
+    ServiceTokenException(Reason reason, String message, @Nullable Throwable cause) {
         super(message, cause);
         this.reason = Objects.requireNonNull(reason, "reason");
     }

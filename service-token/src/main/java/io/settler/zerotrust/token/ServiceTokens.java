@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import javax.crypto.SecretKey;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Mints and verifies scoped service tokens: compact JWS with header {@code typ: svc+jwt}, {@code
@@ -71,16 +72,16 @@ public final class ServiceTokens {
     private static final String MEDIA_TYPE_PREFIX = "application/";
 
     private final String identity;
-    private final TokenKey signingKey;
+    private final @Nullable TokenKey signingKey;
     private final KeySource verificationKeys;
     private final Set<String> trustedIssuers;
-    private final Policy policy;
+    private final @Nullable Policy policy;
     private final Clock clock;
     private final long skewSeconds;
     private final Duration defaultLifetime;
     private final Duration maxLifetime;
-    private final ReplayGuard replayGuard;
-    private final ExpiringMap<String, VerifiedToken> cache;
+    private final @Nullable ReplayGuard replayGuard;
+    private final @Nullable ExpiringMap<String, VerifiedToken> cache;
     private final int maxTokenLength;
     private final boolean bindingRequired;
     private final AuditLog audit;
@@ -88,8 +89,8 @@ public final class ServiceTokens {
     private final ThumbprintCache peerThumbprints = new ThumbprintCache();
     private final SecureRandom random = new SecureRandom();
 
-    private ServiceTokens(Builder builder) {
-        this.identity = builder.identity;
+    private ServiceTokens(Builder builder, String identity) {
+        this.identity = identity;
         this.signingKey = builder.signingKey;
         this.verificationKeys = builder.verificationKeys;
         this.trustedIssuers = Set.copyOf(builder.trustedIssuers);
@@ -284,12 +285,13 @@ public final class ServiceTokens {
         }
     }
 
-    private VerifiedToken check(String token, X509Certificate peer, String[] requiredScopes) {
-        return check(token, peer, requiredScopes, true);
+    private VerifiedToken check(String token, @Nullable X509Certificate peer, String[] requiredScopes) {
+        return Objects.requireNonNull(check(token, peer, requiredScopes, true), "a check that may wait always decides");
     }
 
     /** The verified token; {@code null} only when {@code mayWait} is false and deciding would have to wait. */
-    private VerifiedToken check(String token, X509Certificate peer, String[] requiredScopes, boolean mayWait) {
+    private @Nullable VerifiedToken check(String token, @Nullable X509Certificate peer, String[] requiredScopes,
+                                          boolean mayWait) {
         try {
             if (token == null || token.isEmpty()) {
                 throw reject(Reason.MALFORMED, "no token was presented");
@@ -409,10 +411,11 @@ public final class ServiceTokens {
     }
 
     private VerifiedToken checkClaims(TokenJson.Claims claims, TokenKey key, long now) {
-        String missing = claims.iss() == null ? "iss" : claims.sub() == null ? "sub" : claims.aud() == null ? "aud"
-                : claims.exp() == null ? "exp" : claims.iat() == null ? "iat" : claims.jti() == null ? "jti"
-                : claims.scopes() == null ? "scope" : null;
-        if (missing != null) {
+        if (claims.iss() == null || claims.sub() == null || claims.aud() == null || claims.exp() == null
+                || claims.iat() == null || claims.jti() == null || claims.scopes() == null) {
+            String missing = claims.iss() == null ? "iss" : claims.sub() == null ? "sub" : claims.aud() == null ? "aud"
+                    : claims.exp() == null ? "exp" : claims.iat() == null ? "iat" : claims.jti() == null ? "jti"
+                    : "scope";
             throw reject(Reason.MISSING_CLAIM, "the token has no '" + missing + "' claim; service tokens carry iss,"
                     + " sub, aud, iat, exp, jti and scope");
         }
@@ -443,9 +446,9 @@ public final class ServiceTokens {
         if (exp <= iat) {
             throw reject(Reason.MALFORMED, "exp is not after iat");
         }
-        if (exp - iat > maxLifetime.getSeconds()) {
+        if (exp - iat > maxLifetime.toSeconds()) {
             throw reject(Reason.LIFETIME_TOO_LONG, "the token lives " + (exp - iat) + " s; this verifier accepts at"
-                    + " most " + maxLifetime.getSeconds() + " s");
+                    + " most " + maxLifetime.toSeconds() + " s");
         }
         if (now >= exp + skewSeconds) {
             throw reject(Reason.EXPIRED, "the token expired at " + Instant.ofEpochSecond(exp) + "; mint a new one");
@@ -461,7 +464,7 @@ public final class ServiceTokens {
                 Optional.ofNullable(claims.thumbprint()), claims.extra());
     }
 
-    private void checkPerCall(VerifiedToken verified, X509Certificate peer, String[] requiredScopes,
+    private void checkPerCall(VerifiedToken verified, @Nullable X509Certificate peer, String[] requiredScopes,
                               boolean mayWait) {
         for (String scope : requiredScopes) {
             if (!verified.scopes().contains(scope)) {
@@ -488,14 +491,14 @@ public final class ServiceTokens {
         if (replayGuard != null && !mayWait && replayGuard.mayBlock()) {
             throw new MustWait(); // the last check, and it may do I/O: let the caller ask where it may wait
         }
-        if (replayGuard != null && !firstUse(verified)) {
+        if (replayGuard != null && !firstUse(replayGuard, verified)) {
             throw reject(Reason.REPLAYED, "token " + LogSafe.text(verified.jti()) + " of "
                     + LogSafe.text(verified.issuer())
                     + " was already used (or the replay guard is full and fails closed)");
         }
     }
 
-    private boolean firstUse(VerifiedToken verified) {
+    private boolean firstUse(ReplayGuard replayGuard, VerifiedToken verified) {
         try {
             return replayGuard.firstUse(verified.issuer(), verified.jti(),
                     verified.expiresAt().plusSeconds(skewSeconds));
@@ -526,18 +529,18 @@ public final class ServiceTokens {
         private static final Duration MAX_SKEW = Duration.ofMinutes(5);
         private static final Duration LONGEST_LIFETIME = Duration.ofHours(24);
 
-        private String identity;
-        private TokenKey signingKey;
+        private @Nullable String identity;
+        private @Nullable TokenKey signingKey;
         private KeySource verificationKeys = kid -> Optional.empty();
         /** Whether keys were given to verify with, not only to mint: then an issuer must be trusted. */
         private boolean verifies;
         private final Set<String> trustedIssuers = new LinkedHashSet<>();
-        private Policy policy;
+        private @Nullable Policy policy;
         private Clock clock = Clock.systemUTC();
         private Duration skew = Duration.ofSeconds(30);
         private Duration defaultLifetime = Duration.ofMinutes(5);
         private Duration maxLifetime = Duration.ofHours(1);
-        private ReplayGuard replayGuard;
+        private @Nullable ReplayGuard replayGuard;
         private int cacheSize = 10_000;
         private int maxTokenLength = 8 * 1024;
         private boolean bindingRequired;
@@ -708,7 +711,7 @@ public final class ServiceTokens {
                         .filter(key -> key.issuers().isEmpty()).map(TokenKey::kid).toList()
                         + " (use TokenKey.forIssuers or KeySet.pinnedTo)");
             }
-            return new ServiceTokens(this);
+            return new ServiceTokens(this, identity);
         }
 
         private static Duration lifetime(Duration lifetime, String option) {

@@ -16,6 +16,7 @@ final class ThumbprintCache {
 
     private final AtomicReferenceArray<Entry> slots = new AtomicReferenceArray<>(SLOTS);
 
+    @SuppressWarnings("ReferenceEquality") // an identity cache: a hit is this very certificate object
     String thumbprint(X509Certificate certificate) {
         int slot = (System.identityHashCode(certificate) & Integer.MAX_VALUE) % SLOTS;
         Entry entry = slots.get(slot);

@@ -3,6 +3,7 @@ package io.settler.zerotrust.token;
 import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.token.ServiceTokenException.Reason;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * The duration checks of this module's builders: {@link Durations}' rules, refused as a
@@ -23,7 +24,7 @@ final class TokenDurations {
         try {
             return Durations.requirePositive(option, value);
         } catch (IllegalArgumentException e) {
-            throw new ServiceTokenException(reason, e.getMessage());
+            throw new ServiceTokenException(reason, Objects.requireNonNullElse(e.getMessage(), option + " is invalid"));
         }
     }
 
@@ -32,7 +33,7 @@ final class TokenDurations {
         try {
             return Durations.requireBetween(option, value, max);
         } catch (IllegalArgumentException e) {
-            throw new ServiceTokenException(reason, e.getMessage());
+            throw new ServiceTokenException(reason, Objects.requireNonNullElse(e.getMessage(), option + " is invalid"));
         }
     }
 

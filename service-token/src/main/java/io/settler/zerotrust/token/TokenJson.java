@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a token's header and claims with Jackson's streaming parser: UTF-8 JSON objects only,
@@ -49,12 +50,13 @@ final class TokenJson {
     }
 
     /** The three header members we allow. */
-    record Header(String alg, String kid, String typ) {
+    record Header(@Nullable String alg, @Nullable String kid, @Nullable String typ) {
     }
 
     /** The claims of a token whose signature has been checked. */
-    record Claims(String iss, String sub, String aud, Long iat, Long nbf, Long exp, String jti, List<String> scopes,
-                  String thumbprint, Map<String, String> extra) {
+    record Claims(@Nullable String iss, @Nullable String sub, @Nullable String aud, @Nullable Long iat,
+                  @Nullable Long nbf, @Nullable Long exp, @Nullable String jti, @Nullable List<String> scopes,
+                  @Nullable String thumbprint, Map<String, String> extra) {
     }
 
     static Header header(byte[] json) {

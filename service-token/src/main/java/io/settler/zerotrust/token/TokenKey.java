@@ -23,6 +23,7 @@ import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One token key: a key id ({@code kid}), the single algorithm it is pinned to, the key that
@@ -45,12 +46,13 @@ public final class TokenKey {
     private final String kid;
     private final TokenAlgorithm algorithm;
     private final Key verificationKey;
-    private final Key signingKey;
+    private final @Nullable Key signingKey;
     private final Set<String> issuers;
     /** One JCA engine per thread, initialised once with the verification key. */
     private final ThreadLocal<Object> engines;
 
-    private TokenKey(String kid, TokenAlgorithm algorithm, Key verificationKey, Key signingKey, Set<String> issuers) {
+    private TokenKey(String kid, TokenAlgorithm algorithm, Key verificationKey, @Nullable Key signingKey,
+                     Set<String> issuers) {
         this.kid = checkKid(kid);
         this.algorithm = algorithm;
         this.verificationKey = verificationKey;
@@ -168,7 +170,7 @@ public final class TokenKey {
         return issuers.isEmpty() || issuers.contains(issuer);
     }
 
-    Key signingKey() {
+    @Nullable Key signingKey() {
         return signingKey;
     }
 

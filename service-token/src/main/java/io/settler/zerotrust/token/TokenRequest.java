@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What to mint, beyond audience and scopes: a lifetime, extra string claims, and a certificate
@@ -28,9 +29,9 @@ public final class TokenRequest {
 
     private final String audience;
     private final Set<String> scopes;
-    private final Duration lifetime;
+    private final @Nullable Duration lifetime;
     private final Map<String, String> claims;
-    private final X509Certificate certificate;
+    private final @Nullable X509Certificate certificate;
 
     private TokenRequest(Builder builder) {
         this.audience = builder.audience;
@@ -75,8 +76,8 @@ public final class TokenRequest {
         private final String audience;
         private final Set<String> scopes = new LinkedHashSet<>();
         private final Map<String, String> claims = new LinkedHashMap<>();
-        private Duration lifetime;
-        private X509Certificate certificate;
+        private @Nullable Duration lifetime;
+        private @Nullable X509Certificate certificate;
 
         private Builder(String audience) {
             if (audience == null || audience.isBlank() || audience.length() > 2048) {

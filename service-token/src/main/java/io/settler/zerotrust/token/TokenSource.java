@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The caller's side: one token per (audience, scopes), reused until {@link Builder#renewAt} of its
@@ -34,7 +35,7 @@ public final class TokenSource {
     private static final long MIN_REMAINING_MILLIS = 2_000;
 
     /** {@code certificate} is null for an unbound token. */
-    private record Key(String audience, List<String> scopes, X509Certificate certificate) {
+    private record Key(String audience, List<String> scopes, @Nullable X509Certificate certificate) {
         boolean sameRequestOtherCertificate(Key other) {
             return audience.equals(other.audience) && scopes.equals(other.scopes)
                     && certificate != null && !certificate.equals(other.certificate);
@@ -56,7 +57,7 @@ public final class TokenSource {
 
     private final ServiceTokens minter;
     private final double renewAt;
-    private final Duration lifetime;
+    private final @Nullable Duration lifetime;
     private final Clock clock;
     private final ConcurrentHashMap<Key, Entry> tokens = new ConcurrentHashMap<>();
 
@@ -145,7 +146,7 @@ public final class TokenSource {
     public static final class Builder {
         private final ServiceTokens minter;
         private double renewAt = 0.8;
-        private Duration lifetime;
+        private @Nullable Duration lifetime;
 
         private Builder(ServiceTokens minter) {
             this.minter = Objects.requireNonNull(minter, "minter");

@@ -10,4 +10,7 @@
  * ({@link io.settler.zerotrust.token.ReplayGuard}) and the caller-side
  * {@link io.settler.zerotrust.token.TokenSource}. Everything else is package-private.
  */
+@NullMarked
 package io.settler.zerotrust.token;
+
+import org.jspecify.annotations.NullMarked;

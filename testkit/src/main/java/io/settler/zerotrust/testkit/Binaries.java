@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /** Finds the server binaries and helper tools, and names the package to install when one is missing. */
 final class Binaries {
@@ -121,8 +122,9 @@ final class Binaries {
         return dirs;
     }
 
-    private static long versionKey(Path versionDir) {
-        Matcher matcher = VERSION.matcher(versionDir.getFileName().toString());
+    private static long versionKey(@Nullable Path versionDir) {
+        Path name = versionDir == null ? null : versionDir.getFileName();
+        Matcher matcher = VERSION.matcher(name == null ? "" : name.toString());
         if (!matcher.matches()) {
             return -1;
         }

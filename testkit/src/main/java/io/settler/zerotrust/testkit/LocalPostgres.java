@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,7 +80,7 @@ public final class LocalPostgres implements AutoCloseable {
     private final ConcurrentMap<String, IssuedCertificate> clientCertificates = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Path> clientKeyStores = new ConcurrentHashMap<>();
     private final ServerLifecycle lifecycle;
-    private volatile ServerProcess server;
+    private volatile @Nullable ServerProcess server;
     private volatile int port;
     private volatile Duration startupTimeout = Duration.ofSeconds(60);
     private volatile boolean durable = true;
@@ -248,7 +249,7 @@ public final class LocalPostgres implements AutoCloseable {
 
     /**
      * Runs SQL (one or more statements, each in its own transaction unless the SQL says otherwise)
-     * as the bootstrap superuser, through {@code psql} over the server's private Unix socket; the
+     * as the bootstrap superuser, through the psql client over the server's private Unix socket; the
      * TCP listener never sees a superuser. Stops at the first error.
      *
      * @param database the database to run in
@@ -299,7 +300,7 @@ public final class LocalPostgres implements AutoCloseable {
      */
     public synchronized void crash() {
         checkOpen();
-        server.crash();
+        running().crash();
         LOG.info("PostgreSQL on {}:{} killed with SIGKILL", HOST, port);
     }
 
@@ -312,7 +313,7 @@ public final class LocalPostgres implements AutoCloseable {
      */
     public synchronized FrozenServer freeze() {
         checkOpen();
-        return server.freeze();
+        return running().freeze();
     }
 
     /** Whether the server runs with the durable settings (the default); see {@link Builder#nonDurable()}. */
@@ -390,7 +391,16 @@ public final class LocalPostgres implements AutoCloseable {
 
     /** The postmaster's process (for the testkit's own tests). */
     ProcessHandle process() {
-        return server.handle();
+        return running().handle();
+    }
+
+    /** The server process: set before the factory methods hand an instance out. */
+    private ServerProcess running() {
+        ServerProcess current = server;
+        if (current == null) {
+            throw new IllegalStateException("the server was never started");
+        }
+        return current;
     }
 
     private void stopServer() {
@@ -517,11 +527,13 @@ public final class LocalPostgres implements AutoCloseable {
     private void launch(Duration timeout) {
         for (int attempt = 1; ; attempt++) {
             int candidate = FreePorts.pick();
+            // A failure to start is no port race; a failure to become ready is asked of this attempt's process.
+            ServerProcess started = startOn(candidate);
             try {
-                launchOn(candidate, timeout);
+                awaitReady(started, candidate, timeout);
                 return;
             } catch (TestkitException e) {
-                if (attempt < PORT_ATTEMPTS && server.lostPortRace()) {
+                if (attempt < PORT_ATTEMPTS && started.lostPortRace()) {
                     LOG.debug("Port {} was taken before PostgreSQL could bind it; trying another", candidate);
                     continue;
                 }
@@ -532,12 +544,20 @@ public final class LocalPostgres implements AutoCloseable {
 
     /** Starts the postmaster on {@code candidate} and waits until it answers a query. */
     private void launchOn(int candidate, Duration timeout) {
+        awaitReady(startOn(candidate), candidate, timeout);
+    }
+
+    private ServerProcess startOn(int candidate) {
         port = candidate;
         ServerProcess started = ServerProcess.start("PostgreSQL", serverUser.command(List.of(
                         binaries.postgres().toString(), "-D", dataDirectory.toString(),
                         "-p", Integer.toString(candidate))), binaries.postgres(),
                 directory, directory.resolve("postgres.log"), Map.of());
         server = started;
+        return started;
+    }
+
+    private void awaitReady(ServerProcess started, int candidate, Duration timeout) {
         started.awaitReady(timeout, () -> readyAccordingTo(started, candidate) && answersQueries());
     }
 

@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,15 +89,15 @@ public final class LocalRedis implements AutoCloseable {
     private final DevCertificateAuthority serverCa;
     private final String serverIdentity;
     private final Duration startupTimeout;
-    private final String renderedAclFile;
-    private final TlsDirectives renderedTls;
+    private final @Nullable String renderedAclFile;
+    private final @Nullable TlsDirectives renderedTls;
     private final String adminPassword;
     private final SSLContext adminContext;
     private final ConcurrentMap<String, String> passwords = new ConcurrentHashMap<>();
     private final Set<String> configuredUsers;
     private final ConcurrentMap<String, IssuedCertificate> clientCertificates = new ConcurrentHashMap<>();
     private final ServerLifecycle lifecycle;
-    private volatile ServerProcess server;
+    private volatile @Nullable ServerProcess server;
     private volatile int port;
     private volatile int clusterBusPort;
 
@@ -255,7 +256,7 @@ public final class LocalRedis implements AutoCloseable {
     public synchronized void restart() {
         checkOpen();
         long started = System.nanoTime();
-        server.stop(STOP_GRACE);
+        running().stop(STOP_GRACE);
         ServerProcess restarted = ServerProcess.start("Redis", command(port, clusterBusPort), redisServer, directory,
                 directory.resolve("redis.log"), Map.of());
         server = restarted;
@@ -270,7 +271,7 @@ public final class LocalRedis implements AutoCloseable {
      */
     public synchronized void kill() {
         checkOpen();
-        server.kill();
+        running().kill();
         LOG.info("Redis on {}:{} killed (SIGKILL)", HOST, port);
     }
 
@@ -293,7 +294,16 @@ public final class LocalRedis implements AutoCloseable {
 
     /** The server process (for the testkit's own tests). */
     ProcessHandle process() {
-        return server.handle();
+        return running().handle();
+    }
+
+    /** The server process: set before the factory methods hand an instance out. */
+    private ServerProcess running() {
+        ServerProcess current = server;
+        if (current == null) {
+            throw new IllegalStateException("the server was never started");
+        }
+        return current;
     }
 
     /** The cluster bus port (TLS) of a cluster node; 0 when the server is not a cluster node. */
@@ -307,7 +317,7 @@ public final class LocalRedis implements AutoCloseable {
      */
     void awaitReady(Callable<Boolean> ready) {
         checkOpen();
-        server.awaitReady(startupTimeout, ready);
+        running().awaitReady(startupTimeout, ready);
     }
 
     /** A fresh authenticated administrative connection. */
@@ -447,7 +457,7 @@ public final class LocalRedis implements AutoCloseable {
         }
     }
 
-    private static String render(Object reply) {
+    private static String render(@Nullable Object reply) {
         if (reply == null) {
             return "";
         }
@@ -509,11 +519,11 @@ public final class LocalRedis implements AutoCloseable {
         private final Map<String, String> rules = new LinkedHashMap<>();
         private boolean appendOnly;
         private boolean clusterNode;
-        private DevCertificateAuthority serverCa;
+        private @Nullable DevCertificateAuthority serverCa;
         private String serverIdentity = "redis";
         private Duration startupTimeout = Duration.ofSeconds(30);
-        private String aclFile;
-        private TlsDirectives tlsDirectives;
+        private @Nullable String aclFile;
+        private @Nullable TlsDirectives tlsDirectives;
 
         private Builder(DevCertificateAuthority ca) {
             this.ca = Objects.requireNonNull(ca, "ca");

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -218,7 +219,7 @@ public final class LocalRedisCluster implements AutoCloseable {
         private final DevCertificateAuthority ca;
         private final Map<String, String[]> users = new LinkedHashMap<>();
         private final Map<Integer, String> nodeIdentities = new HashMap<>();
-        private String aclFile;
+        private @Nullable String aclFile;
         private Duration startupTimeout = Duration.ofSeconds(30);
 
         private Builder(DevCertificateAuthority ca) {

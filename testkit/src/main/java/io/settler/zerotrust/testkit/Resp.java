@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A minimal RESP2 client over an already connected socket: enough for readiness checks, ACL
@@ -20,6 +21,7 @@ import java.util.List;
 final class Resp implements Closeable {
 
     /** An error reply, e.g. {@code NOPERM ...} or {@code WRONGPASS ...}. */
+    @SuppressWarnings("JavaLangClash") // package-private, always written Resp.Error
     record Error(String message) {
     }
 
@@ -34,7 +36,7 @@ final class Resp implements Closeable {
     }
 
     /** Sends one command and reads its reply. */
-    Object call(String... command) throws IOException {
+    @Nullable Object call(String... command) throws IOException {
         ByteArrayOutputStream request = new ByteArrayOutputStream();
         request.writeBytes(("*" + command.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
         for (String argument : command) {
@@ -48,7 +50,7 @@ final class Resp implements Closeable {
         return readReply();
     }
 
-    private Object readReply() throws IOException {
+    private @Nullable Object readReply() throws IOException {
         int type = in.read();
         if (type < 0) {
             throw new EOFException("the server closed the connection");

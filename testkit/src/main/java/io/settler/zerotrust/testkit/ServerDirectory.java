@@ -187,6 +187,7 @@ final class ServerDirectory {
      * A process as recorded: its pid, its start time (to tell a reused pid from the original) and,
      * for servers, the real path of its program.
      */
+    @SuppressWarnings("JavaLangClash") // private to this class, whose code never means java.lang.Record
     private record Record(long pid, long startMillis, String executable) {
     }
 

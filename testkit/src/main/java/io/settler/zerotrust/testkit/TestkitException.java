@@ -1,6 +1,7 @@
 package io.settler.zerotrust.testkit;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A test server could not be found, started, stopped or driven. The message says what to do; the
@@ -31,7 +32,7 @@ public final class TestkitException extends RuntimeException {
         this.reason = Objects.requireNonNull(reason, "reason");
     }
 
-    TestkitException(Reason reason, String message, Throwable cause) {
+    TestkitException(Reason reason, String message, @Nullable Throwable cause) {
         super(message, cause);
         this.reason = Objects.requireNonNull(reason, "reason");
     }

@@ -5,4 +5,7 @@
  * certificates only; {@link io.settler.zerotrust.testkit.TlsPostgres} and
  * {@link io.settler.zerotrust.testkit.TlsRedis} inject them into JUnit tests.
  */
+@NullMarked
 package io.settler.zerotrust.testkit;
+
+import org.jspecify.annotations.NullMarked;

@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Properties;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A testkit PostgreSQL (TLS 1.3, client certificates only) with an indexed, tenant-isolated
@@ -82,7 +83,7 @@ final class BenchmarkDatabase implements AutoCloseable {
         return new HikariDataSource(config);
     }
 
-    static String select(Connection connection, int id) throws SQLException {
+    static @Nullable String select(Connection connection, int id) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(SELECT)) {
             select.setInt(1, id);
             try (ResultSet row = select.executeQuery()) {

@@ -4,8 +4,10 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -42,7 +44,7 @@ public class PooledSelectBenchmark {
         database = new BenchmarkDatabase();
         plain = database.plain();
         ours = database.ours();
-        if (!select(plain, 42).equals(select(ours, 42))) {
+        if (!Objects.equals(select(plain, 42), select(ours, 42))) {
             throw new IllegalStateException("the two pools read different rows");
         }
     }
@@ -57,17 +59,17 @@ public class PooledSelectBenchmark {
 
     /** Plain HikariCP + pgjdbc. */
     @Benchmark
-    public String baseline() throws SQLException {
+    public @Nullable String baseline() throws SQLException {
         return select(plain, ThreadLocalRandom.current().nextInt(1, BenchmarkDatabase.ROWS + 1));
     }
 
     /** Our data source. */
     @Benchmark
-    public String mtlsDataSource() throws SQLException {
+    public @Nullable String mtlsDataSource() throws SQLException {
         return select(ours, ThreadLocalRandom.current().nextInt(1, BenchmarkDatabase.ROWS + 1));
     }
 
-    private static String select(HikariDataSource pool, int id) throws SQLException {
+    private static @Nullable String select(HikariDataSource pool, int id) throws SQLException {
         try (Connection connection = pool.getConnection()) {
             return BenchmarkDatabase.select(connection, id);
         }

@@ -195,7 +195,7 @@ public class NettyRequestBenchmark {
     private static final class Connection {
         private final Channel channel;
         private final TokenSource tokens;
-        private volatile CompletableFuture<Integer> pending;
+        private volatile CompletableFuture<Integer> pending = new CompletableFuture<>(); // until the first get()
 
         Connection(EventLoopGroup group, SslContext context, int port, TokenSource tokens) {
             this.tokens = tokens;

@@ -36,6 +36,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,6 +79,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final int MAX_KEY_LENGTH = 100;
 
     /** A request as read on the event loop; {@code idempotencyKeys} as sent (any number). */
+    @SuppressWarnings("ArrayRecordComponent") // one request's data, never compared
     private record Call(HttpMethod method, String path, byte[] body, VerifiedToken token,
                         List<String> idempotencyKeys) {
     }
@@ -164,7 +166,8 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return Reply.error(HttpResponseStatus.NOT_FOUND, "no such resource; use POST " + ORDERS + " or GET "
                     + ORDERS + "/<id>");
         } catch (BadRequest e) {
-            return Reply.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+            return Reply.error(HttpResponseStatus.BAD_REQUEST,
+                    Objects.requireNonNullElse(e.getMessage(), "bad request"));
         } catch (TenantScopeException e) {
             if (e.reason() == TenantScopeException.Reason.INVALID_TENANT) {
                 return refuse(call, "INVALID_TENANT", e.getMessage());
@@ -232,7 +235,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return id;
     }
 
-    private Reply refuse(Call call, String reason, String detail) {
+    private Reply refuse(Call call, String reason, @Nullable String detail) {
         audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
                 .field("peer", call.token().service())
                 .field("method", call.method().name())

@@ -20,6 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ final class OutboxRelay implements AutoCloseable {
     }
 
     /** What a transaction published, and the failure that ended it early, if any. */
-    private record Batch(int published, RuntimeException failure) {
+    private record Batch(int published, @Nullable RuntimeException failure) {
     }
 
     private final PostgresMtlsDataSource database;

@@ -9,6 +9,7 @@ import io.settler.zerotrust.examples.Deployment;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +66,8 @@ public final class WebhookReceiver implements AutoCloseable {
         Path directory = deployment.directory();
         TlsIdentity identity =
                 TlsIdentity.fromPem(directory.resolve("receiver.crt"), directory.resolve("receiver.key"));
-        this.server = HttpsServer.create(new InetSocketAddress("127.0.0.1", deployment.listenPort("receiver")), 16);
+        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1}); // 127.0.0.1, no lookup
+        this.server = HttpsServer.create(new InetSocketAddress(loopback, deployment.listenPort("receiver")), 16);
         server.setHttpsConfigurator(new HttpsConfigurator(WebhookTls.server(identity)) {
             @Override
             public void configure(HttpsParameters parameters) {
@@ -184,7 +187,7 @@ public final class WebhookReceiver implements AutoCloseable {
     }
 
     /** The body, or null when it exceeds {@link #MAX_BODY_BYTES}. */
-    private static byte[] readBody(InputStream in) throws IOException {
+    private static byte @Nullable [] readBody(InputStream in) throws IOException {
         byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
         return body.length > MAX_BODY_BYTES ? null : body;
     }

@@ -6,4 +6,7 @@
  * customer's endpoint that checks the signatures
  * ({@link io.settler.zerotrust.examples.webhook.WebhookReceiver}).
  */
+@NullMarked
 package io.settler.zerotrust.examples.webhook;
+
+import org.jspecify.annotations.NullMarked;

@@ -103,7 +103,7 @@ public final class JobWorker implements AutoCloseable {
     private static final String NOTIFIED = "SELECT notified_at IS NOT NULL FROM job_results WHERE order_id = ?";
     private static final String MARK_NOTIFIED = "UPDATE job_results SET notified_at = now() WHERE order_id = ?";
 
-    private final Resources resources = new Resources();
+    private final Resources resources;
     private final AtomicLong handled = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final String webhookHost;
@@ -114,10 +114,12 @@ public final class JobWorker implements AutoCloseable {
     private Thread poller;
     private volatile boolean running = true;
 
-    private JobWorker(Deployment deployment) {
+    private JobWorker(Deployment deployment, Resources resources) {
+        this.resources = resources;
         InetSocketAddress webhookAddress = deployment.address(WEBHOOK);
         this.webhookHost = webhookAddress.getHostString();
         this.webhookPort = webhookAddress.getPort();
+        connect(deployment);
     }
 
     /**
@@ -129,11 +131,12 @@ public final class JobWorker implements AutoCloseable {
      */
     public static JobWorker start(Deployment deployment) {
         Objects.requireNonNull(deployment, "deployment");
-        JobWorker worker = new JobWorker(deployment);
+        Resources resources = new Resources();
+        JobWorker worker;
         try {
-            worker.connect(deployment);
+            worker = new JobWorker(deployment, resources);
         } catch (RuntimeException e) {
-            worker.close();
+            resources.close(); // what had started; the poller had not
             throw e;
         }
         worker.poller.start();
