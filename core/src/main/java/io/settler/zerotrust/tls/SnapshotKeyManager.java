@@ -118,12 +118,14 @@ final class SnapshotKeyManager extends X509ExtendedKeyManager {
     }
 
     @Override
-    public @Nullable String chooseClientAlias(String[] keyTypes, Principal @Nullable [] issuers, @Nullable Socket socket) {
+    public @Nullable String chooseClientAlias(String[] keyTypes, Principal @Nullable [] issuers,
+            @Nullable Socket socket) {
         return aliasFor(keyTypes);
     }
 
     @Override
-    public @Nullable String chooseEngineClientAlias(String[] keyTypes, Principal @Nullable [] issuers, @Nullable SSLEngine engine) {
+    public @Nullable String chooseEngineClientAlias(String[] keyTypes, Principal @Nullable [] issuers,
+            @Nullable SSLEngine engine) {
         return aliasFor(keyTypes);
     }
 
@@ -138,7 +140,8 @@ final class SnapshotKeyManager extends X509ExtendedKeyManager {
     }
 
     @Override
-    public @Nullable String chooseEngineServerAlias(String keyType, Principal @Nullable [] issuers, @Nullable SSLEngine engine) {
+    public @Nullable String chooseEngineServerAlias(String keyType, Principal @Nullable [] issuers,
+            @Nullable SSLEngine engine) {
         return aliasFor(keyType);
     }
 

@@ -84,7 +84,7 @@ public final class Demo implements AutoCloseable {
         Optional<Path> deployment = Optional.empty();
         if (args.length == 2 && args[0].equals("--deployment")) {
             deployment = Optional.of(Path.of(args[1]));
-        } else if ((args.length == 2 || args.length == 4 && args[2].equals("--database-service"))
+        } else if ((args.length == 2 || (args.length == 4 && args[2].equals("--database-service")))
                 && args[0].equals("--prepare")) {
             System.exit(prepare(Path.of(args[1]), Optional.ofNullable(args.length == 4 ? args[3] : null)));
         } else if (args.length != 0) {

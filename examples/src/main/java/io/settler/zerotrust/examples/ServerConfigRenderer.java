@@ -264,7 +264,7 @@ public final class ServerConfigRenderer {
     public static final class Builder {
         private final Policy policy;
         private Optional<String> databaseService = Optional.empty();
-        private String database;
+        private String database = "";  // set together with databaseService, read only when that is
         private final List<String> tenantTables = new ArrayList<>();
         private final Map<String, String> sql = new LinkedHashMap<>();
         private String group = "workers";

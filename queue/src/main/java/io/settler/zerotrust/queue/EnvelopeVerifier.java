@@ -106,8 +106,8 @@ public final class EnvelopeVerifier {
      * (reclaimed) passes only if the record is missing or names this very entry; a first delivery
      * passes only if there is no record at all. Without an entry, the plain replay check.
      */
-    VerifiedMessage verify(Envelope envelope, @Nullable String streamOwner, @Nullable String group, @Nullable String entry,
-                           boolean redelivery) {
+    VerifiedMessage verify(Envelope envelope, @Nullable String streamOwner, @Nullable String group,
+                           @Nullable String entry, boolean redelivery) {
         Objects.requireNonNull(envelope, "envelope");
         if (entry != null && entryGuard == null) {
             throw new IllegalStateException("binding a jti to a stream entry needs a RedisReplayGuard");

@@ -525,7 +525,8 @@ public final class QueueConsumer {
      * message that may be genuine ({@link DeadLetters#keepsMessage}) the dead letter keeps its
      * envelope fields, so an operator can replay it ({@link DeadLetters#replay}).
      */
-    private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason, @Nullable String detail) {
+    private void deadLetter(StreamMessage<String, String> entry, QueueException.Reason reason,
+            @Nullable String detail) {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("reason", reason.name());
         fields.put("stream", entry.getStream());

@@ -35,6 +35,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Redis side of a core {@link Policy}: an ACL file with one user per service that uses Redis,
@@ -495,8 +496,8 @@ public final class RedisAcl {
 
         private final Policy policy;
         private final Map<String, String> passwordHashes = new LinkedHashMap<>();
-        private String setupUser;
-        private String setupHash;
+        private @Nullable String setupUser;
+        private @Nullable String setupHash;
         private boolean cluster;
         private AuditLog audit = AuditLog.slf4j();
         private Clock clock = Clock.systemUTC();
@@ -649,14 +650,14 @@ public final class RedisAcl {
                 throw refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, String.join(",", unknown),
                         "passwords given for " + unknown + ", which have no queue: or redis: scope in the policy");
             }
-            if (setupUser != null) {
-                lines.put(setupUser, setupRules());
+            if (setupUser != null && setupHash != null) {
+                lines.put(setupUser, setupRules(setupUser, setupHash));
             }
             return new RedisAcl(lines, cluster);
         }
 
         /** The group setup user's rules: XGROUP CREATE on the publishers' streams, and the connection checks. */
-        private String setupRules() {
+        private String setupRules(String setupUser, String setupHash) {
             Set<String> keys = new LinkedHashSet<>();
             for (ServicePolicy service : policy.services()) {
                 for (String scope : service.scopes()) {
