@@ -1,0 +1,17 @@
+/**
+ * PostgreSQL over mTLS: a HikariCP DataSource (its type is in the API, as are java.sql's),
+ * certificate-to-role mapping, tenant scope and start-up checks.
+ *
+ * <p>The PostgreSQL driver creates this module's socket factories by class name: the package is
+ * exported, which is all that reflection needs, the factories and their constructors being public.
+ */
+module io.settler.zerotrust.jdbc {
+    requires transitive io.settler.zerotrust.core;
+    requires transitive com.zaxxer.hikari;
+    requires transitive java.sql;
+    requires org.postgresql.jdbc;
+    requires org.slf4j;
+    requires java.naming;
+
+    exports io.settler.zerotrust.jdbc;
+}
