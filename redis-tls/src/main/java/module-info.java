@@ -1,6 +1,10 @@
 /**
  * Hardened Redis clients (Lettuce, whose types are in the API) over TLS, Redis ACLs, and a Redis
  * replay guard for service tokens.
+ *
+ * <p>Lettuce is an automatic module: it reads every module but can require none, so the explicit
+ * modules it needs at run time are resolved only when a module requires them. Netty's DNS resolver
+ * is one (Lettuce's client resources load it), hence required here though no class of ours names it.
  */
 module io.settler.zerotrust.redis {
     requires transitive io.settler.zerotrust.core;
@@ -10,6 +14,7 @@ module io.settler.zerotrust.redis {
     requires io.netty.common;
     requires io.netty.transport;
     requires io.netty.handler;
+    requires io.netty.resolver.dns;
 
     exports io.settler.zerotrust.redis;
 }
