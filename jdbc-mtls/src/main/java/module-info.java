@@ -4,7 +4,10 @@
  *
  * <p>The PostgreSQL driver creates this module's socket factories by class name: the package is
  * exported, which is all that reflection needs, the factories and their constructors being public.
+ * pgjdbc is an automatic module (a stable Automatic-Module-Name, org.postgresql.jdbc), hence the
+ * suppressed requires-automatic warning.
  */
+@SuppressWarnings("requires-automatic")
 module io.settler.zerotrust.jdbc {
     requires transitive io.settler.zerotrust.core;
     requires transitive com.zaxxer.hikari;

@@ -1,7 +1,9 @@
 /**
  * Signed, verified messages over Redis Streams (Lettuce's command types are in the API). The
- * redis-tls module is used, not exposed.
+ * redis-tls module is used, not exposed. Lettuce is an automatic module with a stable name
+ * (lettuce.core, from its manifest): javac's warnings about requiring it are suppressed.
  */
+@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module io.settler.zerotrust.queue {
     requires transitive io.settler.zerotrust.core;
     requires transitive io.settler.zerotrust.token;

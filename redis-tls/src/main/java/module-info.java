@@ -5,7 +5,10 @@
  * <p>Lettuce is an automatic module: it reads every module but can require none, so the explicit
  * modules it needs at run time are resolved only when a module requires them. Netty's DNS resolver
  * is one (Lettuce's client resources load it), hence required here though no class of ours names it.
+ * Lettuce and Reactor name their automatic modules in their manifests (lettuce.core, reactor.core), so
+ * the names are stable: javac's warnings about requiring automatic modules are expected, and suppressed.
  */
+@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module io.settler.zerotrust.redis {
     requires transitive io.settler.zerotrust.core;
     requires transitive io.settler.zerotrust.token;

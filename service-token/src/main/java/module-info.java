@@ -8,7 +8,10 @@
  * reflection and ServiceLoader; being automatic modules too, they are resolved as soon as
  * {@code jjwt.api} is (an automatic module brings every automatic module of the module path), so an
  * application needs no {@code --add-modules}. No JJWT or Jackson type is in this module's API.
+ * (jwtk/jjwt issue 519 asks JJWT for module names; until then javac's requires-automatic warning is
+ * expected here, and suppressed.)
  */
+@SuppressWarnings("requires-automatic")
 module io.settler.zerotrust.token {
     requires transitive io.settler.zerotrust.core;
     requires jjwt.api;
