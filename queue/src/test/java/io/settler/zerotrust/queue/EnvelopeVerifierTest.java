@@ -146,15 +146,15 @@ class EnvelopeVerifierTest {
     }
 
     private void assertRejected(Envelope envelope, QueueException.Reason reason) {
-        int before = fixtures.audit.named("queue.message_rejected").size();
+        int before = fixtures.audit.withAction("queue.message_rejected").size();
         assertThatThrownBy(() -> verifier.verify(envelope))
                 .isInstanceOfSatisfying(QueueException.class, e -> {
                     assertThat(e.reason()).isEqualTo(reason);
                     assertThat(e.isRejection()).isTrue();
                     assertThat(e.getMessage()).doesNotContain(envelope.token());
                 });
-        assertThat(fixtures.audit.named("queue.message_rejected")).hasSize(before + 1);
-        assertThat(fixtures.audit.named("queue.message_rejected").get(before).fields().get("reason"))
+        assertThat(fixtures.audit.withAction("queue.message_rejected")).hasSize(before + 1);
+        assertThat(fixtures.audit.withAction("queue.message_rejected").get(before).fields().get("reason"))
                 .isEqualTo(reason.name());
     }
 

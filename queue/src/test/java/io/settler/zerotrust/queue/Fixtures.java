@@ -1,7 +1,5 @@
 package io.settler.zerotrust.queue;
 
-import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
@@ -12,6 +10,7 @@ import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.redis.RedisAcl;
 import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.LocalRedisCluster;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.token.InMemoryReplayGuard;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ReplayGuard;
@@ -29,7 +28,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A policy, keys and token services shared by the queue tests; keys are generated per instance. */
 final class Fixtures {
@@ -49,7 +47,7 @@ final class Fixtures {
     final KeyPair apiKeyPair = ed25519();
     final TokenKey apiKey = TokenKey.ed25519("api-1", apiKeyPair).forIssuers(API);
     final TokenKey billingKey = TokenKey.generate(TokenAlgorithm.ED25519, "billing-1").forIssuers(BILLING);
-    final Audit audit = new Audit();
+    final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     private static KeyPair ed25519() {
         try {
@@ -144,21 +142,6 @@ final class Fixtures {
                     .ioThreads(1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Audit events kept in memory (and logged). */
-    static final class Audit implements AuditLog {
-        final List<AuditEvent> events = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void record(AuditEvent event) {
-            AuditLog.slf4j().record(event);
-            events.add(event);
-        }
-
-        List<AuditEvent> named(String action) {
-            return events.stream().filter(e -> e.action().equals(action)).toList();
         }
     }
 }

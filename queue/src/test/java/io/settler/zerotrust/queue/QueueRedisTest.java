@@ -204,7 +204,7 @@ class QueueRedisTest {
 
         assertDeadLetteredAndNotHandled(QueueException.Reason.MALFORMED); // poll() returns 1: it did not throw
         for (String action : new String[] {"token.rejected", "queue.message_rejected"}) {
-            assertThat(fixtures.audit.named(action)).as(action).singleElement().satisfies(event -> {
+            assertThat(fixtures.audit.withAction(action)).as(action).singleElement().satisfies(event -> {
                 assertThat(event.fields()).containsEntry("reason", "MALFORMED");
                 assertThat(event.fields().get("detail")).contains("claim '" + claim + "'");
             });
@@ -251,7 +251,7 @@ class QueueRedisTest {
         assertThat(effects).containsExactly("charge");
         assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
         assertThat(deadLetterReasons()).isEmpty();
-        assertThat(fixtures.audit.named("queue.handler_failed")).hasSize(1);
+        assertThat(fixtures.audit.withAction("queue.handler_failed")).hasSize(1);
     }
 
     @Test
@@ -271,9 +271,10 @@ class QueueRedisTest {
         assertThat(consumer.poll()).as("the copy, reclaimed").isEqualTo(1);
         assertThat(handled).extracting(VerifiedMessage::jti).hasSize(1);
         assertThat(deadLetterReasons()).containsExactly("REPLAYED");
-        assertThat(fixtures.audit.named("queue.dead_lettered")).singleElement().satisfies(e -> assertThat(e.fields())
-                .containsEntry("entry", copy).containsEntry("reason", "REPLAYED"));
-        assertThat(fixtures.audit.named("queue.message_rejected")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.dead_lettered")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("entry", copy)
+                        .containsEntry("reason", "REPLAYED"));
+        assertThat(fixtures.audit.withAction("queue.message_rejected")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("reason", "REPLAYED"));
         assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
         assertThat(original).isNotEqualTo(copy);
@@ -293,7 +294,7 @@ class QueueRedisTest {
         assertThat(consumer.poll()).as("both reclaimed, neither ever verified").isEqualTo(2);
         assertThat(handled).hasSize(1);
         assertThat(deadLetterReasons()).containsExactly("REPLAYED");
-        assertThat(fixtures.audit.named("queue.dead_lettered")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.dead_lettered")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("entry", copy));
         assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
     }
@@ -322,7 +323,7 @@ class QueueRedisTest {
                 assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("first", "second");
                 assertThat(worker.xpending(API_STREAM, "workers").getCount()).as("the rest stays pending").isEqualTo(2);
             }
-            assertThat(fixtures.audit.named("queue.replay_check_failed")).hasSize(2)
+            assertThat(fixtures.audit.withAction("queue.replay_check_failed")).hasSize(2)
                     .allSatisfy(e -> assertThat(e.fields()).containsEntry("entry", API_STREAM + " " + copy)
                             .containsEntry("reason", "REPLAY_CHECK_FAILED"));
             assertThat(deadLetterReasons()).isEmpty();
@@ -333,7 +334,7 @@ class QueueRedisTest {
         assertThat(consumer.poll()).as("both reclaimed and checked").isEqualTo(2);
         assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("first", "second", "third");
         assertThat(deadLetterReasons()).containsExactly("REPLAYED");
-        assertThat(fixtures.audit.named("queue.dead_lettered")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.dead_lettered")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("entry", copy));
         assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
         assertThat(third).isNotBlank();
@@ -387,7 +388,7 @@ class QueueRedisTest {
         QueuePublisher.of(api, fixtures.signer()).publish("job".getBytes(UTF_8));
         assertThatThrownBy(consumer::poll).isInstanceOfSatisfying(QueueException.class,
                 e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.NO_GROUP));
-        assertThat(fixtures.audit.named("queue.group_missing")).isNotEmpty();
+        assertThat(fixtures.audit.withAction("queue.group_missing")).isNotEmpty();
         assertThatThrownBy(() -> QueueConsumer.createGroup(worker, verifier, "workers"))
                 .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("NOPERM");
         QueueConsumer.createGroup(operator, verifier, "workers");
@@ -402,7 +403,7 @@ class QueueRedisTest {
         redis.executeAsAdmin("DEL", API_STREAM); // as after a restart without persistence
         assertThatThrownBy(consumer::poll).isInstanceOfSatisfying(QueueException.class,
                 e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.NO_GROUP));
-        assertThat(fixtures.audit.named("queue.group_missing")).hasSize(1);
+        assertThat(fixtures.audit.withAction("queue.group_missing")).hasSize(1);
     }
 
     @Test
@@ -430,7 +431,7 @@ class QueueRedisTest {
         api.xadd(API_STREAM, new XAddArgs().id(future + "-0"),
                 fixtures.signer().seal("job".getBytes(UTF_8)).toFields());
         assertDeadLetteredAndNotHandled(QueueException.Reason.POISONED);
-        assertThat(fixtures.audit.named("queue.stream_poisoned")).hasSize(1);
+        assertThat(fixtures.audit.withAction("queue.stream_poisoned")).hasSize(1);
     }
 
     @Test
@@ -442,11 +443,11 @@ class QueueRedisTest {
         // A publisher's credentials in the wrong hands: XADD ... MAXLEN 1 drops c and d, never handled.
         api.xadd(API_STREAM, XAddArgs.Builder.maxlen(1), Map.of("job", "trim"));
         consumer.poll();
-        assertThat(fixtures.audit.named("queue.stream_shrank")).hasSize(1);
-        assertThat(fixtures.audit.named("queue.stream_shrank").get(0).fields()).containsEntry("lost", "2")
+        assertThat(fixtures.audit.withAction("queue.stream_shrank")).hasSize(1);
+        assertThat(fixtures.audit.withAction("queue.stream_shrank").get(0).fields()).containsEntry("lost", "2")
                 .containsEntry("length", "1");
         consumer.poll();
-        assertThat(fixtures.audit.named("queue.stream_shrank")).as("alerted once, not on every poll").hasSize(1);
+        assertThat(fixtures.audit.withAction("queue.stream_shrank")).as("alerted once, not on every poll").hasSize(1);
         assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("a", "b");
     }
 
@@ -456,7 +457,7 @@ class QueueRedisTest {
         publishAndHandle(consumer, "a", "b");
         api.xadd(API_STREAM, XAddArgs.Builder.maxlen(1), Map.of("job", "trim")); // drops a and b, both handled
         consumer.poll();
-        assertThat(fixtures.audit.named("queue.stream_shrank")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.stream_shrank")).singleElement()
                 .satisfies(event -> assertThat(event.fields()).containsEntry("lost", "0"));
     }
 
@@ -489,7 +490,7 @@ class QueueRedisTest {
         assertThat(operator.xrange(API_STREAM, Range.create("-", "+"))).extracting(StreamMessage::getId)
                 .hasSize(3).first().isEqualTo(pending);
         assertThat(handled).hasSize(7);
-        assertThat(fixtures.audit.named("queue.stream_shrank")).as("our own trims are no alert").isEmpty();
+        assertThat(fixtures.audit.withAction("queue.stream_shrank")).as("our own trims are no alert").isEmpty();
     }
 
     @Test
@@ -533,7 +534,7 @@ class QueueRedisTest {
 
         assertThat(consumer.poll()).isEqualTo(1);
         assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("order 42");
-        assertThat(fixtures.audit.named("queue.dead_letter_replayed")).singleElement().satisfies(e ->
+        assertThat(fixtures.audit.withAction("queue.dead_letter_replayed")).singleElement().satisfies(e ->
                 assertThat(e.fields()).containsEntry("dead_letter", letter.getId()).containsEntry("entry", replayed)
                         .containsEntry("reason", "EXPIRED"));
     }
@@ -552,7 +553,7 @@ class QueueRedisTest {
                 .replay(letter.getId(), QueuePublisher.of(api, fixtures.signer())))
                 .isInstanceOfSatisfying(QueueException.class,
                         e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.NOT_REPLAYABLE));
-        assertThat(fixtures.audit.named("queue.replay_refused")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.replay_refused")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("reason", "NOT_REPLAYABLE"));
         assertThat(operator.xlen(API_STREAM)).as("nothing published").isEqualTo(before);
     }
@@ -570,7 +571,7 @@ class QueueRedisTest {
                 .replay(id, QueuePublisher.of(api, fixtures.signer())))
                 .isInstanceOfSatisfying(QueueException.class,
                         e -> assertThat(e.reason()).isEqualTo(QueueException.Reason.TAMPERED));
-        assertThat(fixtures.audit.named("queue.replay_refused")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.replay_refused")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("reason", "TAMPERED"));
         assertThat(operator.xlen(API_STREAM)).as("nothing published").isZero();
     }
@@ -588,7 +589,7 @@ class QueueRedisTest {
                     assertThat(e.getMessage()).contains(API_STREAM, "QueueConsumer.createGroup");
                 });
         assertThat(redis.executeAsAdmin("EXISTS", API_STREAM)).as("not re-created without its group").isEqualTo("0");
-        assertThat(fixtures.audit.named("queue.stream_missing")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.stream_missing")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("stream", API_STREAM));
 
         QueueConsumer.createGroup(operator, verifier, "workers"); // the explicit setup step
@@ -619,7 +620,7 @@ class QueueRedisTest {
         assertThat(consumer.poll()).isZero();
         assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("before",
                 "in-flight-0", "in-flight-1", "in-flight-2", "in-flight-3", "in-flight-4");
-        assertThat(fixtures.audit.named("queue.deliveries_lost")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.deliveries_lost")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("lost", "5")
                         .containsEntry("first", inFlight.get(0)));
         assertThat(deadLetterReasons()).isEmpty();
@@ -697,7 +698,7 @@ class QueueRedisTest {
         assertThat(handled).isEmpty();
         assertThat(deadLetterReasons()).containsExactly(reason.name());
         assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
-        assertThat(fixtures.audit.named("queue.dead_lettered")).singleElement()
+        assertThat(fixtures.audit.withAction("queue.dead_lettered")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("reason", reason.name()));
         assertThat(consumer.poll()).isZero();
     }

@@ -100,9 +100,9 @@ class QueueRestartTest {
         assertThat(handled.values()).allMatch(times -> times == 1);
         assertThat(second.worker.xpending(RedisAcl.streamKey("jobs", "api"), "workers").getCount()).isZero();
         assertThat(second.operator.xrange(RedisAcl.deadLetterKey("jobs"), Range.create("-", "+"))).isEmpty();
-        assertThat(fixtures.audit.named("queue.handler_failed")).hasSize(1);
-        assertThat(fixtures.audit.named("queue.deliveries_lost")).as("Redis kept every delivery").isEmpty();
-        assertThat(fixtures.audit.named("queue.stream_shrank")).isEmpty();
+        assertThat(fixtures.audit.withAction("queue.handler_failed")).hasSize(1);
+        assertThat(fixtures.audit.withAction("queue.deliveries_lost")).as("Redis kept every delivery").isEmpty();
+        assertThat(fixtures.audit.withAction("queue.stream_shrank")).isEmpty();
         second.consumer.poll(); // housekeeping after the last entry was handled
         assertThat(second.operator.xlen(RedisAcl.streamKey("jobs", "api"))).as("handled entries trimmed").isEqualTo(1);
     }
