@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.LocalRedisCluster;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -31,7 +32,7 @@ class ClusterNodeIdentityTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void start() {
@@ -65,7 +66,7 @@ class ClusterNodeIdentityTest {
                 audit).credentials(RedisTestSupport.clusterCredentials(cluster, USER));
         assertThatThrownBy(unset::buildCluster).isInstanceOfSatisfying(RedisTlsException.class,
                 e -> assertThat(e.reason()).isEqualTo(RedisTlsException.Reason.INVALID_CONFIGURATION));
-        assertThat(audit.named("redis.refused")).hasSize(2)
+        assertThat(audit.withAction("redis.refused")).hasSize(2)
                 .allSatisfy(event -> assertThat(event.fields()).containsEntry("reason", String.valueOf(
                         RedisTlsException.Reason.INVALID_CONFIGURATION)));
     }
@@ -79,12 +80,12 @@ class ClusterNodeIdentityTest {
                 assertThat(e.getMessage()).contains("node " + rogue, cluster.nodeIdentity());
             });
         }
-        assertThat(audit.named("redis.refused")).anySatisfy(event -> assertThat(event.fields())
+        assertThat(audit.withAction("redis.refused")).anySatisfy(event -> assertThat(event.fields())
                 .containsEntry("reason", "HANDSHAKE_FAILED").containsEntry("server", rogue));
-        assertThat(audit.named("redis.tls.refused")).anySatisfy(event -> assertThat(event.fields())
+        assertThat(audit.withAction("redis.tls.refused")).anySatisfy(event -> assertThat(event.fields())
                 .containsEntry("reason", "HANDSHAKE_FAILED")
                 .hasEntrySatisfying("remote", remote -> assertThat(remote.toString()).endsWith(rogue)));
-        assertThat(audit.named("redis.connected")).extracting(event -> event.fields().get("server"))
+        assertThat(audit.withAction("redis.connected")).extracting(event -> event.fields().get("server"))
                 .doesNotContain(rogue);
     }
 
@@ -95,9 +96,9 @@ class ClusterNodeIdentityTest {
             assertThatThrownBy(client::connect).isInstanceOfSatisfying(RedisTlsException.class,
                     e -> assertThat(e.reason()).isEqualTo(RedisTlsException.Reason.HANDSHAKE_FAILED));
         }
-        assertThat(audit.named("redis.refused")).singleElement().satisfies(event -> assertThat(event.fields())
+        assertThat(audit.withAction("redis.refused")).singleElement().satisfies(event -> assertThat(event.fields())
                 .containsEntry("reason", "HANDSHAKE_FAILED"));
-        assertThat(audit.named("redis.tls.refused")).isNotEmpty();
-        assertThat(audit.named("redis.connected")).isEmpty();
+        assertThat(audit.withAction("redis.tls.refused")).isNotEmpty();
+        assertThat(audit.withAction("redis.connected")).isEmpty();
     }
 }

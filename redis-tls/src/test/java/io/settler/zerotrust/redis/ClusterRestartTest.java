@@ -12,6 +12,7 @@ import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.LocalRedisCluster;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ class ClusterRestartTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void startFromRenderedAcl() {
@@ -90,7 +91,7 @@ class ClusterRestartTest {
                 category -> Set.of(restarted.executeAsAdmin("ACL", "CAT", category).split("\n")), "testkit-admin",
                 "operator");
         assertThat(drift.inSync()).as("the restarted node's users: %s", drift).isTrue();
-        assertThat(audit.named("redis.refused")).isEmpty();
+        assertThat(audit.withAction("redis.refused")).isEmpty();
     }
 
     @Test
@@ -150,11 +151,11 @@ class ClusterRestartTest {
             connection.sync().set(keys.key("rotated"), "ok");
             assertThat(connection.sync().get(keys.key("rotated"))).isEqualTo("ok");
         }
-        assertThat(audit.named("redis.refused")).isEmpty();
+        assertThat(audit.withAction("redis.refused")).isEmpty();
     }
 
     private List<AuditEvent> refusedLogins(LocalRedis node) {
-        return audit.named("redis.refused").stream()
+        return audit.withAction("redis.refused").stream()
                 .filter(event -> String.valueOf(event.fields().get("reason")).equals("AUTHENTICATION_FAILED"))
                 .filter(event -> String.valueOf(event.fields().get("server")).endsWith(":" + node.tlsPort()))
                 .toList();

@@ -11,6 +11,7 @@ import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.LocalRedisCluster;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +38,7 @@ class HardenedRedisClusterTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void start() {
@@ -73,10 +74,10 @@ class HardenedRedisClusterTest {
             assertThat(slots).as("keys on all three nodes").hasSize(3);
             assertThat(connection.getPartitions().size()).isEqualTo(3);
         }
-        assertThat(audit.named("redis.connected").get(0).fields())
+        assertThat(audit.withAction("redis.connected").get(0).fields())
                 .containsEntry("protocol", "TLSv1.3").containsEntry("user", USER);
-        assertThat(audit.named("redis.cluster.posture")).hasSize(1);
-        assertThat(audit.named("redis.tls.handshake")).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(audit.withAction("redis.cluster.posture")).hasSize(1);
+        assertThat(audit.withAction("redis.tls.handshake")).hasSizeGreaterThanOrEqualTo(3);
     }
 
     @Test
@@ -85,7 +86,7 @@ class HardenedRedisClusterTest {
         assertThatThrownBy(builder::buildCluster)
                 .isInstanceOfSatisfying(RedisTlsException.class,
                         e -> assertThat(e.reason()).isEqualTo(RedisTlsException.Reason.PLAINTEXT_SCHEME));
-        assertThat(audit.named("redis.refused")).hasSize(1);
+        assertThat(audit.withAction("redis.refused")).hasSize(1);
     }
 
     @Test
@@ -99,7 +100,7 @@ class HardenedRedisClusterTest {
                     .isInstanceOfSatisfying(RedisTlsException.class, e -> assertThat(e.reason()).isIn(
                             RedisTlsException.Reason.HANDSHAKE_FAILED, RedisTlsException.Reason.CONNECTION_FAILED));
         }
-        assertThat(audit.named("redis.refused")).isNotEmpty();
+        assertThat(audit.withAction("redis.refused")).isNotEmpty();
     }
 
     @Test
@@ -114,6 +115,6 @@ class HardenedRedisClusterTest {
                 assertThat(guard.firstUse("spiffe://t/api", "jti-" + i, expiry)).isFalse();
             }
         }
-        assertThat(audit.named("token.replay_refused")).hasSize(10);
+        assertThat(audit.withAction("token.replay_refused")).hasSize(10);
     }
 }

@@ -15,6 +15,7 @@ import io.settler.zerotrust.pki.CertificateDefect;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsRedis;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.io.IOException;
@@ -39,7 +40,7 @@ class HardenedRedisTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void createUser(LocalRedis redis) {
@@ -58,11 +59,11 @@ class HardenedRedisTest {
             assertThat(connection.sync().get("rt:greeting")).isEqualTo("hello");
             assertThat(connection.sync().aclWhoami()).isEqualTo(USER);
         }
-        AuditEvent connected = audit.named("redis.connected").get(0);
+        AuditEvent connected = audit.withAction("redis.connected").get(0);
         assertThat(connected.fields()).containsEntry("protocol", "TLSv1.3").containsEntry("user", USER);
         assertThat(connected.fields()).containsEntry("client_fingerprint",
                 CertificateFingerprint.sha256(redis.clientCertificate(USER).certificate()));
-        assertThat(audit.named("redis.client.posture").get(0).outcome()).isEqualTo(AuditEvent.Outcome.INFO);
+        assertThat(audit.withAction("redis.client.posture").get(0).outcome()).isEqualTo(AuditEvent.Outcome.INFO);
     }
 
     @Test
@@ -98,8 +99,8 @@ class HardenedRedisTest {
                 assertThat(owned.eventExecutorGroup().isShuttingDown()).isFalse();
             }
             assertThat(usersChannels).hasValue(2);
-            assertThat(audit.named("redis.tls.handshake")).hasSize(2); // our guard saw both handshakes
-            assertThat(audit.named("redis.connected")).hasSize(2);
+            assertThat(audit.withAction("redis.tls.handshake")).hasSize(2); // our guard saw both handshakes
+            assertThat(audit.withAction("redis.connected")).hasSize(2);
             RedisTestSupport.await(java.time.Duration.ofSeconds(5), "the client's events on the user's bus",
                     () -> usersEvents.stream().anyMatch(
                             e -> e instanceof io.lettuce.core.event.connection.ConnectionActivatedEvent));
@@ -131,7 +132,7 @@ class HardenedRedisTest {
                 builder(redis).uri("rediss://" + USER + ":" + PASSWORD + "@localhost:" + redis.tlsPort()),
                 RedisTlsException.Reason.PASSWORD_IN_URI);
         assertThat(refused.getMessage()).doesNotContain(PASSWORD);
-        assertThat(audit.events.toString()).doesNotContain(PASSWORD);
+        assertThat(audit.events().toString()).doesNotContain(PASSWORD);
     }
 
     @Test
@@ -173,7 +174,7 @@ class HardenedRedisTest {
             assertThat(assertRefusedOnConnect(client, RedisTlsException.Reason.HANDSHAKE_FAILED).getMessage())
                     .contains("the server's certificate is not from a CA in this service's trust bundle");
         }
-        assertThat(audit.named("peer.refused")).isNotEmpty();
+        assertThat(audit.withAction("peer.refused")).isNotEmpty();
     }
 
     @Test
@@ -207,7 +208,7 @@ class HardenedRedisTest {
         try (HardenedRedis client = builder(redis).expectedServer("cache.elsewhere.test").build()) {
             assertRefusedOnConnect(client, RedisTlsException.Reason.HANDSHAKE_FAILED);
         }
-        assertThat(audit.named("peer.refused").get(0).fields()).containsEntry("reason", "NAME_MISMATCH");
+        assertThat(audit.withAction("peer.refused").get(0).fields()).containsEntry("reason", "NAME_MISMATCH");
     }
 
     @Test
@@ -275,8 +276,8 @@ class HardenedRedisTest {
              StatefulRedisConnection<String, String> connection = client.connect()) {
             assertThat(connection.sync().ping()).isEqualTo("PONG");
         }
-        assertThat(audit.named("redis.client.posture").get(0).outcome()).isEqualTo(AuditEvent.Outcome.WARNING);
-        assertThat(audit.named("redis.connected").get(0).fields()).containsEntry("protocol", "TLSv1.3");
+        assertThat(audit.withAction("redis.client.posture").get(0).outcome()).isEqualTo(AuditEvent.Outcome.WARNING);
+        assertThat(audit.withAction("redis.connected").get(0).fields()).containsEntry("protocol", "TLSv1.3");
     }
 
     private static void acceptOnce(SSLServerSocket listener) {
@@ -290,19 +291,19 @@ class HardenedRedisTest {
     }
 
     private RedisTlsException assertRefusedAtBuild(HardenedRedis.Builder builder, RedisTlsException.Reason reason) {
-        int before = audit.named("redis.refused").size();
+        int before = audit.withAction("redis.refused").size();
         RedisTlsException refused = catchRefusal(() -> builder.build().close());
         assertThat(refused.reason()).isEqualTo(reason);
-        assertThat(audit.named("redis.refused")).hasSize(before + 1);
-        assertThat(audit.named("redis.refused").get(before).fields()).containsEntry("reason", reason.name());
+        assertThat(audit.withAction("redis.refused")).hasSize(before + 1);
+        assertThat(audit.withAction("redis.refused").get(before).fields()).containsEntry("reason", reason.name());
         return refused;
     }
 
     private RedisTlsException assertRefusedOnConnect(HardenedRedis client, RedisTlsException.Reason reason) {
         RedisTlsException refused = catchRefusal(client::connect);
         assertThat(refused.reason()).as(refused.getMessage()).isEqualTo(reason);
-        assertThat(audit.named("redis.refused")).anyMatch(hasReason(reason));
-        assertThat(audit.named("redis.connected")).isEmpty();
+        assertThat(audit.withAction("redis.refused")).anyMatch(hasReason(reason));
+        assertThat(audit.withAction("redis.connected")).isEmpty();
         return refused;
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsRedis;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class HardenedRedisTimeoutTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void createUser(LocalRedis redis) {
@@ -76,10 +77,10 @@ class HardenedRedisTimeoutTest {
              StatefulRedisConnection<String, String> connection = warmUp.connect()) {
             connection.sync().ping(); // loads the TLS classes, which a loaded machine needs seconds for
         }
-        audit.events.clear();
+        audit.clear();
         try (HardenedRedis client = builder(redis).connectTimeout(Duration.ofNanos(500_000))
                 .commandTimeout(Duration.ofNanos(500_000)).build()) {
-            assertThat(audit.named("redis.client.posture")).singleElement().satisfies(e -> assertThat(e.fields())
+            assertThat(audit.withAction("redis.client.posture")).singleElement().satisfies(e -> assertThat(e.fields())
                     .containsEntry("connect_timeout", "PT0.001S").containsEntry("command_timeout", "PT0.001S"));
             long started;
             try (Freeze freeze = new Freeze(redis)) {
@@ -88,7 +89,7 @@ class HardenedRedisTimeoutTest {
                         .hasMessageContaining("connectTimeout PT0.001S");
             }
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(WELL_BEFORE_THE_FREEZE_ENDS);
-            assertThat(audit.named("redis.refused")).isNotEmpty();
+            assertThat(audit.withAction("redis.refused")).isNotEmpty();
         }
     }
 

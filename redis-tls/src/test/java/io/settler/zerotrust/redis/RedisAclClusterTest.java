@@ -12,6 +12,7 @@ import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.LocalRedisCluster;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ class RedisAclClusterTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void startClusterWithRenderedAcl() {
@@ -95,7 +96,7 @@ class RedisAclClusterTest {
             client.client().refreshPartitions(); // a topology refresh: CLUSTER NODES, INFO, CLIENT SETNAME
             assertThat(connection.getPartitions().size()).isEqualTo(3);
         }
-        assertThat(audit.named("redis.connected")).hasSize(3).allSatisfy(event -> assertThat(event.fields())
+        assertThat(audit.withAction("redis.connected")).hasSize(3).allSatisfy(event -> assertThat(event.fields())
                 .containsEntry("protocol", "TLSv1.3").containsEntry("user", "api"));
         // Everything a well-behaved client sends was granted: no node logged a denial.
         cluster.nodes().forEach(node -> assertThat(aclLog(node)).as("ACL LOG of " + node).isEmpty());
@@ -165,7 +166,7 @@ class RedisAclClusterTest {
                     .build();
             assertNoPermission(() -> foreign.firstUse("spiffe://t/api", "jti-x", expiry));
         }
-        assertThat(audit.named("token.replay_refused")).hasSize(10);
+        assertThat(audit.withAction("token.replay_refused")).hasSize(10);
     }
 
     @Test

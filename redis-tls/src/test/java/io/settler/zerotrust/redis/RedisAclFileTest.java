@@ -11,6 +11,7 @@ import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.PolicyException;
 import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -46,7 +47,7 @@ class RedisAclFileTest {
     private static RedisAcl acl;
     private static Path oddDirectory;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void startServerFromTheRenderedFiles() throws IOException {
@@ -141,7 +142,7 @@ class RedisAclFileTest {
                 });
             }
         }
-        assertThat(audit.named("redis.refused")).hasSize(4).allSatisfy(event -> assertThat(event.fields())
+        assertThat(audit.withAction("redis.refused")).hasSize(4).allSatisfy(event -> assertThat(event.fields())
                 .containsEntry("reason", "RESERVED_NAME").containsEntry("user", "cache"));
         // Namespaces that only start like it are no queue keys.
         assertThat(RedisAcl.builder(Policy.builder("aclfile.test")
@@ -161,7 +162,7 @@ class RedisAclFileTest {
                     assertThat(e.reason()).isEqualTo(RedisTlsException.Reason.RESERVED_NAME);
                     assertThat(e.getMessage()).contains("redis:worker:write", "'api'", "replay");
                 });
-        assertThat(audit.named("redis.refused")).singleElement().satisfies(event -> assertThat(event.fields())
+        assertThat(audit.withAction("redis.refused")).singleElement().satisfies(event -> assertThat(event.fields())
                 .containsEntry("reason", "RESERVED_NAME").containsEntry("user", "api"));
         // Reading another service's keys, and writing a namespace named after no service, stay allowed.
         RedisAcl shared = withPasswords(RedisAcl.builder(Policy.builder("aclfile.test")
@@ -215,7 +216,7 @@ class RedisAclFileTest {
     }
 
     private void assertRefusalAudited(RedisTlsException.Reason reason) {
-        assertThat(audit.named("redis.refused")).singleElement()
+        assertThat(audit.withAction("redis.refused")).singleElement()
                 .satisfies(event -> assertThat(event.fields()).containsEntry("reason", reason.name()));
     }
 

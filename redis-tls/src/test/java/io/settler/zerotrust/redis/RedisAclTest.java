@@ -11,6 +11,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ class RedisAclTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void startServerWithRenderedAcl() {

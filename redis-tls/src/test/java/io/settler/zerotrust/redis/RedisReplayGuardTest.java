@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsRedis;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +27,7 @@ class RedisReplayGuardTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
     private HardenedRedis client;
     private StatefulRedisConnection<String, String> connection;
     private RedisReplayGuard guard;
@@ -75,7 +76,7 @@ class RedisReplayGuardTest {
         Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
         assertThat(guard.firstUse("spiffe://t/api", "jti-1", expiry)).isTrue();
         assertThat(guard.firstUse("spiffe://t/api", "jti-1", expiry)).isFalse();
-        assertThat(audit.named("token.replay_refused").get(0).fields()).containsEntry("reason", "REPLAYED");
+        assertThat(audit.withAction("token.replay_refused").get(0).fields()).containsEntry("reason", "REPLAYED");
     }
 
     @Test
@@ -84,7 +85,7 @@ class RedisReplayGuardTest {
         assertThat(guard.firstUse("spiffe://t/api", "jti-h", expiry, "stream 1-0")).isTrue();
         assertThat(guard.usedOnlyBy("spiffe://t/api", "jti-h", expiry, "stream 2-0")).isFalse();
         assertThat(guard.firstUse("spiffe://t/api", "jti-h", expiry, "stream 2-0")).isFalse();
-        assertThat(audit.named("token.replay_refused")).hasSize(2)
+        assertThat(audit.withAction("token.replay_refused")).hasSize(2)
                 .allSatisfy(e -> assertThat(e.fields()).containsEntry("reason", "REPLAYED"));
     }
 
@@ -143,6 +144,6 @@ class RedisReplayGuardTest {
     @Test
     void expiredTokenIsNeverAFirstUse() {
         assertThat(guard.firstUse("spiffe://t/api", "jti-old", Instant.now().minusSeconds(1))).isFalse();
-        assertThat(audit.named("token.replay_refused").get(0).fields()).containsEntry("reason", "EXPIRED");
+        assertThat(audit.withAction("token.replay_refused").get(0).fields()).containsEntry("reason", "EXPIRED");
     }
 }

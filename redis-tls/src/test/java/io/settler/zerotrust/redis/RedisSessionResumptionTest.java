@@ -25,6 +25,7 @@ import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsRedis;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.io.IOException;
@@ -70,7 +71,7 @@ class RedisSessionResumptionTest {
     @TempDir
     Path dir;
 
-    private final RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void createUser(LocalRedis redis) {
@@ -84,11 +85,11 @@ class RedisSessionResumptionTest {
         try (KeptContextClient client = new KeptContextClient(builder(redis, credentials), false)) {
             assertThat(client.ping(redis)).startsWith("-NOAUTH");
             assertThat(client.ping(redis)).startsWith("-NOAUTH");
-            assertThat(audit.named("peer.accepted")).hasSize(1); // the second handshake was resumed
+            assertThat(audit.withAction("peer.accepted")).hasSize(1); // the second handshake was resumed
 
             credentials.trustOnly(DevCertificateAuthority.create("rotated-in.test"));
             assertThat(client.ping(redis)).startsWith("-NOAUTH"); // the rotated-out CA's server, still accepted
-            assertThat(audit.named("peer.refused")).isEmpty();
+            assertThat(audit.withAction("peer.refused")).isEmpty();
         }
     }
 
@@ -100,8 +101,8 @@ class RedisSessionResumptionTest {
                 assertThat(client.ping(redis)).startsWith("-NOAUTH");
             }
         }
-        assertThat(audit.named("redis.tls.handshake")).hasSize(3);
-        assertThat(audit.named("peer.accepted")).hasSize(3);
+        assertThat(audit.withAction("redis.tls.handshake")).hasSize(3);
+        assertThat(audit.withAction("peer.accepted")).hasSize(3);
     }
 
     @Test
@@ -115,8 +116,8 @@ class RedisSessionResumptionTest {
             assertThatThrownBy(() -> client.ping(redis)).hasMessage("no reply")
                     .cause().isInstanceOf(SSLHandshakeException.class);
         }
-        assertThat(audit.named("peer.accepted")).hasSize(1);
-        assertThat(audit.named("peer.refused")).singleElement()
+        assertThat(audit.withAction("peer.accepted")).hasSize(1);
+        assertThat(audit.withAction("peer.refused")).singleElement()
                 .satisfies(refused -> assertThat(refused.fields()).containsEntry("role", "server"));
     }
 
@@ -130,8 +131,8 @@ class RedisSessionResumptionTest {
                 RotationAndSecrecyTest.awaitReconnected(connection);
             }
         }
-        assertThat(audit.named("redis.tls.handshake")).hasSize(3);
-        assertThat(audit.named("peer.accepted")).hasSize(3);
+        assertThat(audit.withAction("redis.tls.handshake")).hasSize(3);
+        assertThat(audit.withAction("peer.accepted")).hasSize(3);
     }
 
     @Test
@@ -145,8 +146,8 @@ class RedisSessionResumptionTest {
             assertThatThrownBy(client::connect).isInstanceOfSatisfying(RedisTlsException.class,
                     refused -> assertThat(refused.reason()).isEqualTo(RedisTlsException.Reason.HANDSHAKE_FAILED));
         }
-        assertThat(audit.named("peer.accepted")).hasSize(1);
-        assertThat(audit.named("peer.refused")).singleElement()
+        assertThat(audit.withAction("peer.accepted")).hasSize(1);
+        assertThat(audit.withAction("peer.refused")).singleElement()
                 .satisfies(refused -> assertThat(refused.fields()).containsEntry("role", "server"));
     }
 

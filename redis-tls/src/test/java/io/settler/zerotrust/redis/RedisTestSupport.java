@@ -1,44 +1,26 @@
 package io.settler.zerotrust.redis;
 
-import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.LocalRedisCluster;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 
-/** Clients of the shared test Redis, and an audit log the tests can read. */
+/** Clients of the shared test Redis. */
 final class RedisTestSupport {
 
     /** Every command the hardened client's own proof and the tests need. */
     static final String RULES = "+@read +@write +@connection +acl|whoami +client|info";
 
     private RedisTestSupport() {
-    }
-
-    /** Audit events, kept in memory and also logged. */
-    static final class Audit implements AuditLog {
-        final List<AuditEvent> events = new CopyOnWriteArrayList<>();
-        private final AuditLog log = AuditLog.slf4j();
-
-        @Override
-        public void record(AuditEvent event) {
-            log.record(event);
-            events.add(event);
-        }
-
-        List<AuditEvent> named(String action) {
-            return events.stream().filter(e -> e.action().equals(action)).toList();
-        }
     }
 
     /** A fixed credential source with {@code certificate}, trusting the Redis CA. */
@@ -71,7 +53,7 @@ final class RedisTestSupport {
     }
 
     /** A builder for {@code user} on the shared server, everything else correct. */
-    static HardenedRedis.Builder builder(LocalRedis redis, String user, Path passwordFile, Audit audit) {
+    static HardenedRedis.Builder builder(LocalRedis redis, String user, Path passwordFile, RecordingAuditLog audit) {
         return HardenedRedis.builder()
                 .host(redis.host())
                 .port(redis.tlsPort())
@@ -87,7 +69,7 @@ final class RedisTestSupport {
      * the services' CA, trusting the node CA and expecting the nodes' SPIFFE ID.
      */
     static HardenedRedis.Builder clusterBuilder(LocalRedisCluster cluster, String user, Path passwordFile,
-            Audit audit) {
+            RecordingAuditLog audit) {
         return builder(cluster.nodes().get(0), user, passwordFile, audit)
                 .credentials(clusterCredentials(cluster, user))
                 .expectedServer(cluster.nodeIdentity());

@@ -9,6 +9,7 @@ import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.pki.PemFiles;
 import io.settler.zerotrust.testkit.LocalRedis;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsRedis;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,7 @@ class RotationAndSecrecyTest {
         IssuedCertificate first = redis.certificateAuthority().leaf(USER).client().issue();
         PemFiles files = first.writePem(dir, USER);
         Path passwordFile = RedisTestSupport.passwordFile(dir, oldPassword);
-        RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
 
         try (FileCredentialSource credentials = FileCredentialSource.builder(files.chain(), files.privateKey(),
                 files.caBundle()).auditLog(audit).start();
@@ -53,7 +54,7 @@ class RotationAndSecrecyTest {
             assertThat(connection.sync().get("rt:rotation")).isEqualTo("before");
             assertThat(connection.sync().aclWhoami()).isEqualTo(USER);
 
-            List<String> presented = audit.named("redis.tls.handshake").stream()
+            List<String> presented = audit.withAction("redis.tls.handshake").stream()
                     .map(event -> event.fields().get("client_fingerprint")).toList();
             assertThat(presented).containsExactly(CertificateFingerprint.sha256(first.certificate()),
                     CertificateFingerprint.sha256(second.certificate()));
@@ -66,7 +67,7 @@ class RotationAndSecrecyTest {
         String password = "secrecy-Zq81-unique-marker";
         redis.createUser(user, password, "~rt:* " + RedisTestSupport.RULES);
         Path passwordFile = RedisTestSupport.passwordFile(dir, password);
-        RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         HardenedRedis.Builder builder = RedisTestSupport.builder(redis, user, passwordFile, audit);
         try (HardenedRedis client = builder.build();
              StatefulRedisConnection<String, String> connection = client.connect()) {
@@ -80,7 +81,7 @@ class RotationAndSecrecyTest {
                             .resolveCredentials().block().toString()))
                     .allSatisfy(text -> assertThat(text).doesNotContain(password));
         }
-        assertThat(audit.events).extracting(AuditEvent::toString).allSatisfy(text -> assertThat(text)
+        assertThat(audit.events()).extracting(AuditEvent::toString).allSatisfy(text -> assertThat(text)
                 .doesNotContain(password));
         Path log = Path.of("target/test-logs/all.log");
         assertThat(Files.readString(log)).contains("type=HELLO").doesNotContain(password);

@@ -11,6 +11,7 @@ import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.time.Clock;
 import java.util.List;
@@ -29,7 +30,7 @@ class TlsHandshakeGuardTest {
 
     @Test
     void refusesChannelThatDidNotNegotiateAnAllowedProtocol() throws Exception {
-        RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         TlsHandshakeGuard guard = guard(audit);
         SSLEngine engine = SSLContext.getDefault().createSSLEngine("localhost", 6380);
         engine.setUseClientMode(true);
@@ -42,22 +43,22 @@ class TlsHandshakeGuardTest {
         assertThat(channel.isOpen()).isFalse();
         assertThatThrownBy(channel::checkException).isInstanceOf(SSLHandshakeException.class)
                 .hasRootCauseInstanceOf(RedisTlsException.class);
-        assertThat(audit.named("redis.tls.refused").get(0).fields())
+        assertThat(audit.withAction("redis.tls.refused").get(0).fields())
                 .containsEntry("reason", "PROTOCOL_NOT_ALLOWED");
-        assertThat(audit.named("redis.tls.handshake")).isEmpty();
+        assertThat(audit.withAction("redis.tls.handshake")).isEmpty();
     }
 
     @Test
     void refusesChannelWithoutTls() {
-        RedisTestSupport.Audit audit = new RedisTestSupport.Audit();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         TlsHandshakeGuard guard = guard(audit);
         EmbeddedChannel channel = new EmbeddedChannel();
         guard.afterChannelInitialized(channel);
         assertThat(channel.isOpen()).isFalse();
-        assertThat(audit.named("redis.tls.refused")).hasSize(1);
+        assertThat(audit.withAction("redis.tls.refused")).hasSize(1);
     }
 
-    private static TlsHandshakeGuard guard(RedisTestSupport.Audit audit) {
+    private static TlsHandshakeGuard guard(RecordingAuditLog audit) {
         DevCertificateAuthority ca = DevCertificateAuthority.create("guard.test");
         IssuedCertificate client = ca.leaf("guard").client().issue();
         MtlsContext tls = MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
