@@ -13,6 +13,7 @@ import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.pki.PemFiles;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -107,7 +108,7 @@ class CertificateToRoleMappingTest {
 
     @Test
     void poolPresentingANestedIdentityIsRefusedByTheServer() {
-        Fixtures.Events audit = new Fixtures.Events();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         assertThatThrownBy(() -> pool(CA.leaf("dev/api").client().issue(), audit).build().close())
                 .isInstanceOfSatisfying(InsecureDataSourceException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.CONNECTION_FAILED))
@@ -117,7 +118,7 @@ class CertificateToRoleMappingTest {
 
     @Test
     void refusesClientCertificateWhoseCommonNameIsNotItsSpiffeId() {
-        Fixtures.Events audit = new Fixtures.Events();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         // What the development CA issued before: spiffe://example.org/dev/api with CN=api.
         IssuedCertificate bareName = CA.leaf("dev/api").commonName("api").client().issue();
 
@@ -131,7 +132,7 @@ class CertificateToRoleMappingTest {
 
     @Test
     void reportsARotatedCertificateWhoseCommonNameIsNotItsSpiffeId(@TempDir Path directory) throws Exception {
-        Fixtures.Events audit = new Fixtures.Events();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         PemFiles files = CA.leaf("api").client().issue().writePem(directory, "client");
         try (FileCredentialSource credentials = FileCredentialSource.builder(files.chain(), files.privateKey(),
                         files.caBundle()).start();
@@ -154,7 +155,7 @@ class CertificateToRoleMappingTest {
 
     @Test
     void refusesClientCertificateWhoseSpiffeIdDoesNotFitInACommonName() {
-        Fixtures.Events audit = new Fixtures.Events();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         IssuedCertificate tooLong = CA.leaf("ns/" + "x".repeat(40) + "/api").client().issue();
 
         assertThatThrownBy(() -> pool(tooLong, audit).build().close())
@@ -170,7 +171,7 @@ class CertificateToRoleMappingTest {
                 .service("orders_db", db -> db.acceptService("api"))
                 .service("api", "ns/" + "x".repeat(40) + "/api", api -> api.scopes("db:read"))
                 .build();
-        Fixtures.Events audit = new Fixtures.Events();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
 
         assertThatThrownBy(() -> PostgresServerConfig.builder(longPath, "orders_db").auditLog(audit).build())
                 .isInstanceOfSatisfying(ServerConfigException.class,
@@ -203,14 +204,14 @@ class CertificateToRoleMappingTest {
                 postgres.connectionProperties(role, certificate));
     }
 
-    private static PostgresMtlsDataSource.Builder pool(IssuedCertificate certificate, Fixtures.Events audit) {
+    private static PostgresMtlsDataSource.Builder pool(IssuedCertificate certificate, RecordingAuditLog audit) {
         CredentialSource credentials = CredentialSource.fixed(Fixtures.identity(certificate),
                 TrustBundle.of(List.of(CA.rootCertificate())));
         return PostgresMtlsDataSource.builder().host(postgres.host()).port(postgres.port()).database("orders")
                 .role("api").credentials(credentials).maximumPoolSize(1).auditLog(audit);
     }
 
-    private static void assertRefusalAudited(Fixtures.Events audit, Reason reason) {
+    private static void assertRefusalAudited(RecordingAuditLog audit, Reason reason) {
         List<AuditEvent> refused = audit.withAction("jdbc.refused");
         assertThat(refused).singleElement().satisfies(e -> {
             assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.REFUSED);

@@ -1,14 +1,11 @@
 package io.settler.zerotrust.jdbc;
 
-import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.LocalPostgres;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Credentials and builders for the tests, against the shared testkit PostgreSQL. */
 final class Fixtures {
@@ -48,20 +45,5 @@ final class Fixtures {
                 .host(postgres.host()).port(postgres.port()).database(database).role(role)
                 .credentials(credentials(postgres, role))
                 .maximumPoolSize(2);
-    }
-
-    /** Audit events kept in memory, and also sent to SLF4J. */
-    static final class Events implements AuditLog {
-        final List<AuditEvent> events = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void record(AuditEvent event) {
-            events.add(event);
-            AuditLog.slf4j().record(event);
-        }
-
-        List<AuditEvent> withAction(String action) {
-            return events.stream().filter(e -> e.action().equals(action)).toList();
-        }
     }
 }

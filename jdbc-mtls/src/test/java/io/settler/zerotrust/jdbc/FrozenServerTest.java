@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.testkit.FrozenServer;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -33,7 +34,7 @@ class FrozenServerTest {
     private static final Duration WELL_BEFORE_THE_FREEZE_ENDS = Duration.ofMillis(4500);
 
     private final LocalPostgres postgres;
-    private Fixtures.Events audit;
+    private RecordingAuditLog audit;
 
     FrozenServerTest(LocalPostgres postgres) {
         this.postgres = postgres;
@@ -47,7 +48,7 @@ class FrozenServerTest {
 
     @BeforeEach
     void freshAudit() {
-        audit = new Fixtures.Events();
+        audit = RecordingAuditLog.logging();
     }
 
     @Test

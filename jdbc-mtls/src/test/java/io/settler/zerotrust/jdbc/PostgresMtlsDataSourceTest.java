@@ -8,6 +8,7 @@ import io.settler.zerotrust.jdbc.InsecureDataSourceException.Reason;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -29,7 +30,7 @@ class PostgresMtlsDataSourceTest {
     static final String DATABASE = "jd_orders";
 
     private final LocalPostgres postgres;
-    private final Fixtures.Events audit = new Fixtures.Events();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     PostgresMtlsDataSourceTest(LocalPostgres postgres) {
         this.postgres = postgres;

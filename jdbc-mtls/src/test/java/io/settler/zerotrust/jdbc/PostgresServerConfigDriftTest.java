@@ -6,6 +6,7 @@ import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ class PostgresServerConfigDriftTest {
     private static List<String> hba;
     private static List<String> ident;
 
-    private final Fixtures.Events audit = new Fixtures.Events();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
     private final PostgresServerConfig config = PostgresServerConfig.builder(POLICY, "orders_db").database("orders")
             .tenantTable("orders").auditLog(audit).build();
 
@@ -212,7 +213,7 @@ class PostgresServerConfigDriftTest {
             assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.WARNING);
             assertThat(e.fields().get("differences")).contains(difference);
         });
-        audit.events.clear();
+        audit.clear();
     }
 
     private List<String> drift() throws SQLException {

@@ -8,6 +8,7 @@ import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -76,7 +77,7 @@ class PostgresServerConfigTest {
         "column,   pg_class",
     })
     void refusesDatabaseTableOrColumnNamedLikeAKeywordThatWouldWidenTheConfiguration(String what, String name) {
-        Fixtures.Events audit = new Fixtures.Events();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         PostgresServerConfig.Builder builder = PostgresServerConfig.builder(POLICY, "orders_db").database("orders")
                 .tenantTable("orders").auditLog(audit);
         switch (what) {
@@ -97,7 +98,7 @@ class PostgresServerConfigTest {
         Policy wide = Policy.builder("example.org")
                 .service("orders_db", db -> db.accept(PeerRule.trustDomain("example.org")))
                 .build();
-        Fixtures.Events audit = new Fixtures.Events();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         assertThatThrownBy(() -> PostgresServerConfig.builder(wide, "orders_db").auditLog(audit).build())
                 .isInstanceOfSatisfying(ServerConfigException.class,
                         e -> assertThat(e.reason()).isEqualTo(ServerConfigException.Reason.UNSUPPORTED_RULE));
@@ -155,7 +156,7 @@ class PostgresServerConfigTest {
     void generatedConfigWorksOnARealServerAndDriftCheckNoticesHandEdits() throws SQLException {
         DevCertificateAuthority ca = DevCertificateAuthority.create("example.org");
         PostgresServerConfig config = config();
-        Fixtures.Events audit = new Fixtures.Events();
+        RecordingAuditLog audit = RecordingAuditLog.logging();
         try (LocalPostgres postgres = LocalPostgres.builder(ca).start()) {
             postgres.createRole("orders_owner");
             postgres.createRole("intruder");

@@ -7,6 +7,7 @@ import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.pki.PemFiles;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsPostgres;
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ class RotationTest {
     private static final int ROTATIONS = 3;
 
     private final LocalPostgres postgres;
-    private final Fixtures.Events audit = new Fixtures.Events();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @TempDir
     Path credentialsDirectory;

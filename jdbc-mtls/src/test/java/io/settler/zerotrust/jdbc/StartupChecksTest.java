@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.settler.zerotrust.jdbc.InsecureDataSourceException.Reason;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -26,7 +27,7 @@ class StartupChecksTest {
     private static final String OWNER = "jd_checks_owner";
 
     private final LocalPostgres postgres;
-    private final Fixtures.Events audit = new Fixtures.Events();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     StartupChecksTest(LocalPostgres postgres) {
         this.postgres = postgres;

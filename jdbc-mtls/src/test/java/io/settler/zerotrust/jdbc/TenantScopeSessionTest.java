@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.jdbc.TenantScopeException.Reason;
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -35,7 +36,7 @@ class TenantScopeSessionTest {
     static final String OTHER = "jd_ts_other";
 
     private final LocalPostgres postgres;
-    private final Fixtures.Events audit = new Fixtures.Events();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
     private PostgresMtlsDataSource dataSource;
     private TenantScope tenants;
 
@@ -68,7 +69,7 @@ class TenantScopeSessionTest {
         postgres.executeAsSuperuser(DATABASE, "TRUNCATE orders");
         insert("tenant-a", "apples");
         insert("tenant-b", "bananas");
-        audit.events.clear();
+        audit.clear();
     }
 
     @AfterEach

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.testkit.LocalPostgres;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,7 +27,7 @@ class TenantScopeTest {
     static final String APP = "jd_tenants_app";
 
     private final LocalPostgres postgres;
-    private final Fixtures.Events audit = new Fixtures.Events();
+    private final RecordingAuditLog audit = RecordingAuditLog.logging();
     private PostgresMtlsDataSource dataSource;
     private TenantScope tenants;
 
