@@ -119,7 +119,7 @@ class BearerTokensTest {
                     .containsEntry("remote", "127.0.0.1:" + other.port());
             awaitClosed(other);
             assertThat(received).as("the other service received no request, so no Authorization header").isEmpty();
-            assertThat(pki.events).noneMatch(e -> e.action().equals("token.minted")
+            assertThat(pki.audit.events()).noneMatch(e -> e.action().equals("token.minted")
                     && OTHER_ID.equals(e.fields().get("audience")));
         }
     }
@@ -131,7 +131,7 @@ class BearerTokensTest {
             assertThat(response.status()).isEqualTo(200);
             assertThat(received).hasSize(1);
             assertThat(received.get(0)).singleElement().asString().startsWith("Bearer ey");
-            assertThat(pki.events).noneMatch(e -> e.action().equals("token.withheld"));
+            assertThat(pki.audit.events()).noneMatch(e -> e.action().equals("token.withheld"));
         }
     }
 
@@ -172,7 +172,7 @@ class BearerTokensTest {
                 .satisfies(e -> assertThat(((TokenWithheldException) e).reason())
                         .isEqualTo(TokenWithheldException.Reason.NO_SERVER_IDENTITY));
         assertThat(request.headers().contains(HttpHeaderNames.AUTHORIZATION)).isFalse();
-        assertThat(pki.events).anyMatch(e -> e.action().equals("token.withheld")
+        assertThat(pki.audit.events()).anyMatch(e -> e.action().equals("token.withheld")
                 && "NO_SERVER_IDENTITY".equals(e.fields().get("reason")));
     }
 

@@ -44,7 +44,7 @@ class ClientResumptionTest {
                 String page = new String(response.body(), StandardCharsets.UTF_8);
                 assertThat(page).as("the server's report on the connection").isEqualTo("New");
             }
-            assertThat(pki.events).filteredOn(event -> event.action().equals("peer.accepted"))
+            assertThat(pki.audit.events()).filteredOn(event -> event.action().equals("peer.accepted"))
                     .hasSize(3).allMatch(field("role", "server"));
         }
     }

@@ -90,7 +90,7 @@ class ConnectionExpiryHandlerTest {
             // The authorizer is asked only after the trust check passed: five passes after the rotation.
             assertThat(checksAfterRotation.await(10, TimeUnit.SECONDS)).isTrue();
             assertThat(channel.isActive()).isTrue();
-            assertThat(pki.events).noneMatch(event -> event.action().equals("connection.closed"));
+            assertThat(pki.audit.events()).noneMatch(event -> event.action().equals("connection.closed"));
         }
     }
 

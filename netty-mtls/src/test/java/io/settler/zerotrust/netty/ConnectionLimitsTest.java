@@ -175,7 +175,7 @@ class ConnectionLimitsTest {
             send(channel, "GET /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             awaitContains(received, TestPki.WORKER_ID);
             assertThat(received.toString()).startsWith("HTTP/1.1 200 OK");
-            assertThat(pki.events).noneMatch(e -> "IDLE_TIMEOUT".equals(e.fields().get("reason")));
+            assertThat(pki.audit.events()).noneMatch(e -> "IDLE_TIMEOUT".equals(e.fields().get("reason")));
             assertThat(channel.closeFuture().await(3, TimeUnit.SECONDS)).as("then closed once idle").isTrue();
             pki.awaitEvent("connection.closed", field("reason", "IDLE_TIMEOUT"));
         }

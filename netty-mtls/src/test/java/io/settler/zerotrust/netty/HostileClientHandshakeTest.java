@@ -109,7 +109,7 @@ class HostileClientHandshakeTest {
             assertThat(TestClient.closes(channel)).isTrue();
             refused = pki.awaitEvent("peer.refused", field("role", "client"));
         }
-        assertThat(pki.events).noneMatch(event -> event.action().equals("peer.accepted"));
+        assertThat(pki.audit.events()).noneMatch(event -> event.action().equals("peer.accepted"));
         return refused;
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.channel.Channel;
 import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.testkit.MutableClock;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -43,7 +44,7 @@ class PipelineRefusalTest {
             assertThatThrownBy(() -> http.get("127.0.0.1", server.port(), "/").join())
                     .isInstanceOf(CompletionException.class);
             pki.awaitEvent("connection.refused", field("reason", "SOURCE_NETWORK").and(field("remote", "127.0.0.1")));
-            assertThat(pki.events).noneMatch(event -> event.action().equals("peer.accepted"));
+            assertThat(pki.audit.events()).noneMatch(event -> event.action().equals("peer.accepted"));
         }
     }
 
@@ -117,7 +118,7 @@ class PipelineRefusalTest {
             assertThat(TestClient.handshake(channel)).isTrue();
             // Several checks run meanwhile; the connection must survive them.
             assertThat(channel.closeFuture().awaitUninterruptibly(300)).isFalse();
-            assertThat(pki.events).noneMatch(event -> event.action().equals("connection.closed"));
+            assertThat(pki.audit.events()).noneMatch(event -> event.action().equals("connection.closed"));
         }
     }
 }

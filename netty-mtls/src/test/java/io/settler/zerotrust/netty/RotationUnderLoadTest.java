@@ -98,7 +98,8 @@ class RotationUnderLoadTest {
         }
         assertThat(failures).isEmpty();
         assertThat(completed.get()).isGreaterThanOrEqualTo((ROTATIONS + 1) * REQUESTS_BETWEEN_ROTATIONS);
-        assertThat(pki.events).filteredOn(event -> event.action().equals("credentials.rotated")).hasSize(ROTATIONS);
+        assertThat(pki.audit.events()).filteredOn(event -> event.action().equals("credentials.rotated"))
+                .hasSize(ROTATIONS);
     }
 
     private X509Certificate serverCertificateSeenByNewConnection(TestClient probes, int port) throws Exception {

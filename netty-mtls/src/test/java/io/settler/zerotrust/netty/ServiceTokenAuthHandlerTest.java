@@ -77,7 +77,7 @@ class ServiceTokenAuthHandlerTest {
         content.release();
         LastHttpContent last = channel.readInbound();
         last.release();
-        assertThat(pki.events).filteredOn(event -> event.action().equals("request.refused")).hasSize(1);
+        assertThat(pki.audit.events()).filteredOn(event -> event.action().equals("request.refused")).hasSize(1);
         channel.finishAndReleaseAll();
     }
 
@@ -121,7 +121,7 @@ class ServiceTokenAuthHandlerTest {
         assertThat(channel.config().isAutoRead()).as("the channel stops reading meanwhile").isFalse();
         assertThat(fetches).as("the key is being fetched").hasSize(1);
         assertThat(verifications).hasSize(1);
-        assertThat(pki.events).noneMatch(event -> event.action().equals("token.rejected"));
+        assertThat(pki.audit.events()).noneMatch(event -> event.action().equals("token.rejected"));
 
         fetches.poll().run();          // the JWKS arrives
         verifications.poll().run();    // the token is verified off the event loop
@@ -140,7 +140,7 @@ class ServiceTokenAuthHandlerTest {
         assertThat(refused.status().code()).as("the second request had no token").isEqualTo(401);
         refused.release();
         assertThat(channel.config().isAutoRead()).isTrue();
-        assertThat(pki.events).filteredOn(event -> event.action().equals("request.refused")).singleElement()
+        assertThat(pki.audit.events()).filteredOn(event -> event.action().equals("request.refused")).singleElement()
                 .satisfies(event -> assertThat(event.fields()).containsEntry("reason", "MISSING_TOKEN"));
         channel.finishAndReleaseAll();
     }
@@ -188,7 +188,7 @@ class ServiceTokenAuthHandlerTest {
         refused.release();
         assertThat(channel.<Object>readInbound()).isNull();
         assertThat(channel.config().isAutoRead()).isTrue();
-        assertThat(pki.events).anySatisfy(event -> assertThat(event.fields())
+        assertThat(pki.audit.events()).anySatisfy(event -> assertThat(event.fields())
                 .containsEntry("reason", "VERIFIER_FAILED"));
         channel.finishAndReleaseAll();
     }

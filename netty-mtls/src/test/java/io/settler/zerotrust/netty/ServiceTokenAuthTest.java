@@ -126,7 +126,8 @@ class ServiceTokenAuthTest {
         AuditEvent event = pki.awaitEvent("request.refused", field("reason", reason).and(field("peer", peer)));
         assertThat(event.fields()).containsEntry("status", String.valueOf(status));
         if (token != null) {
-            assertThat(pki.events).allSatisfy(recorded -> assertThat(recorded.toString()).doesNotContain(token));
+            assertThat(pki.audit.events())
+                    .allSatisfy(recorded -> assertThat(recorded.toString()).doesNotContain(token));
         }
         return event;
     }
@@ -142,7 +143,7 @@ class ServiceTokenAuthTest {
             assertThat(first.status()).isEqualTo(200);
             assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo(TestPki.WORKER_ID);
             assertThat(second.status()).isEqualTo(200);
-            assertThat(pki.events).noneMatch(event -> event.action().equals("request.refused"));
+            assertThat(pki.audit.events()).noneMatch(event -> event.action().equals("request.refused"));
         }
     }
 
@@ -176,14 +177,14 @@ class ServiceTokenAuthTest {
              MtlsHttpClient http = MtlsHttpClient.builder(clientTls)
                      .requestHeaders(BearerTokens.boundTo(tokens, rotating, API_ID, "jobs:read")).build()) {
             assertThat(http.get("127.0.0.1", server.port(), "/jobs").join().status()).isEqualTo(200);
-            assertThat(pki.events).noneMatch(event -> event.action().equals("request.refused"));
+            assertThat(pki.audit.events()).noneMatch(event -> event.action().equals("request.refused"));
             if (provider == NettyMtls.Provider.JDK) {
                 // The next connection is a full handshake with the rotated certificate; the JDK reports it.
                 // (Netty's OpenSSL engine does not report a client's own certificate: see BearerTokens.)
                 current.set(snapshot(2, WORKER_2));
                 assertThat(http.get("127.0.0.1", server.port(), "/jobs").join().status())
                         .as("bound to the certificate the connection presented").isEqualTo(200);
-                assertThat(pki.events).noneMatch(event -> event.action().equals("request.refused"));
+                assertThat(pki.audit.events()).noneMatch(event -> event.action().equals("request.refused"));
             }
 
             String unbound = tokens.token(API_ID, "jobs:read");
@@ -236,8 +237,8 @@ class ServiceTokenAuthTest {
             }
             assertRefused(get(server, TestPki.WORKER, "/jobs", "Token " + token), 401, "MALFORMED_AUTHORIZATION",
                     TestPki.WORKER_ID, token);
-            assertThat(pki.events).filteredOn(event -> "MALFORMED_AUTHORIZATION".equals(event.fields().get("reason")))
-                    .hasSize(6);
+            assertThat(pki.audit.events())
+                    .filteredOn(event -> "MALFORMED_AUTHORIZATION".equals(event.fields().get("reason"))).hasSize(6);
         }
     }
 

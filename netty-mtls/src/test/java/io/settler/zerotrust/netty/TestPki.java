@@ -4,24 +4,22 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 
-/** One development CA for the suite, certificates issued at test time, and an in-memory audit log. */
+/** One development CA for the suite, certificates issued at test time, and a recording audit log. */
 final class TestPki {
 
     static final DevCertificateAuthority CA = DevCertificateAuthority.create("example.org");
@@ -31,9 +29,8 @@ final class TestPki {
     static final IssuedCertificate INTRUDER = CA.leaf("intruder").serverAndClient().issue();
     static final String WORKER_ID = "spiffe://example.org/worker";
 
-    /** Every event recorded, for assertions. */
-    final List<AuditEvent> events = new CopyOnWriteArrayList<>();
-    final AuditLog audit = AuditLog.slf4j().alsoTo(events::add);
+    /** Every event recorded (and logged), for assertions. */
+    final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     static CredentialSource credentials(IssuedCertificate issued) {
         return CredentialSource.fixed(TlsIdentity.of(issued.privateKey(), issued.chain()),
@@ -82,21 +79,12 @@ final class TestPki {
         return builder.build();
     }
 
-    /** Waits (bounded) until an event matching {@code filter} was recorded, and returns it. */
-    AuditEvent awaitEvent(String action, Predicate<AuditEvent> filter) throws InterruptedException {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
-        while (Instant.now().isBefore(deadline)) {
-            for (AuditEvent event : events) {
-                if (event.action().equals(action) && filter.test(event)) {
-                    return event;
-                }
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no " + action + " event matching the test within 10 s; recorded: " + events);
+    /** Waits (at most 10 s) until an event matching {@code filter} was recorded, and returns it. */
+    AuditEvent awaitEvent(String action, Predicate<AuditEvent> filter) {
+        return audit.await(action, filter, Duration.ofSeconds(10));
     }
 
     static Predicate<AuditEvent> field(String name, String value) {
-        return event -> value.equals(event.fields().get(name));
+        return RecordingAuditLog.field(name, value);
     }
 }
