@@ -5,6 +5,7 @@ import static io.settler.zerotrust.token.TestKeys.PROXY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.settler.zerotrust.testkit.MutableClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,7 +21,7 @@ class DurationOptionsTest {
 
     private static final Duration NEGATIVE = Duration.ofSeconds(-1);
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final TokenKey key = TestKeys.es256("api-1");
     private final AtomicInteger fetches = new AtomicInteger();
 

@@ -5,6 +5,7 @@ import static io.settler.zerotrust.token.TestKeys.PROXY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.testkit.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -28,7 +29,7 @@ class FuzzVerifyTest {
         "9999999999999999999999", "null", "true", "\"\\u0000\"", "\"\\ud800\"", " ", "\u00ff", "1.5", "[[[[",
         "{\"a\":"};
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final TokenKey hs = TestKeys.hs256("hs-1");
     private final TokenKey es = TestKeys.es256("es-1");
     private final TokenKey ed = TestKeys.ed25519("ed-1");

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.pki.KeyAlgorithm;
+import io.settler.zerotrust.testkit.MutableClock;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -28,7 +29,7 @@ class HostileClaimsTest {
     private static final int ROUNDS = 20_000;
     private static final String LONG_TEXT = "x".repeat(3_000);
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final long now = clock.instant().getEpochSecond();
     private final TokenKey hs = TestKeys.hs256("hs-1");
     private final IssuedCertificate peer = TestKeys.leaf("api", KeyAlgorithm.EC_P256);

@@ -16,6 +16,7 @@ import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.testkit.MutableClock;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.Test;
 
 class JwksSourceTest {
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
     private final TokenKey first = TestKeys.es256("api-1");
     private final TokenKey second = TestKeys.ed25519("api-2");

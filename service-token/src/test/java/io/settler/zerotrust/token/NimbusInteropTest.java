@@ -17,6 +17,7 @@ import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import io.settler.zerotrust.testkit.MutableClock;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 /** Another JOSE implementation (Nimbus JOSE+JWT) mints tokens we accept, and verifies ours. */
 class NimbusInteropTest {
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final TokenKey hs = TestKeys.hs256("hs-1");
     private final TokenKey es = TestKeys.es256("es-1");
     private final ServiceTokens proxy = ServiceTokens.builder().identity(PROXY)

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.testkit.MutableClock;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 class ReplayAndBindingTest {
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final TokenKey key = TestKeys.es256("api-1");
     private final ServiceTokens api = ServiceTokens.builder().identity(API).signingKey(key).clock(clock).build();
     private final IssuedCertificate apiCert = TestKeys.CA.leaf("api").client().issue();

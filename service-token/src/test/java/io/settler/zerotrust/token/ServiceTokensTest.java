@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.testkit.MutableClock;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ServiceTokensTest {
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
     private final TokenKey apiKey = TestKeys.es256("api-1");
 
@@ -146,7 +147,7 @@ class ServiceTokensTest {
 
     @Test
     void refusesTokenIssuedInTheFuture() {
-        TestClock ahead = new TestClock(clock.instant().plusSeconds(120));
+        MutableClock ahead = new MutableClock(clock.instant().plusSeconds(120));
         ServiceTokens minter = ServiceTokens.builder().identity(API).signingKey(apiKey).clock(ahead).build();
         String token = minter.mint(PROXY, List.of("db:read"));
         assertRejected(() -> proxy().verify(token), Reason.NOT_YET_VALID, token);

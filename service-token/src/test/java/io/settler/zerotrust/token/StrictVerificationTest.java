@@ -7,6 +7,7 @@ import static io.settler.zerotrust.token.TestKeys.b64;
 import static io.settler.zerotrust.token.TestKeys.forge;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.settler.zerotrust.testkit.MutableClock;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
@@ -20,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Each test forges a token the way an attacker or a lenient library would, and expects one reason. */
 class StrictVerificationTest {
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final TokenKey hs = TestKeys.hs256("hs-1");
     private final TokenKey es = TestKeys.es256("es-1");
     private final TokenKey ed = TestKeys.ed25519("ed-1");

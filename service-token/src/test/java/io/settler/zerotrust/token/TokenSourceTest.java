@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.testkit.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 class TokenSourceTest {
 
-    private final TestClock clock = TestClock.atNow();
+    private final MutableClock clock = new MutableClock();
     private final TokenKey key = TestKeys.hs256("api-1");
     private final ServiceTokens api = ServiceTokens.builder().identity(API).signingKey(key).clock(clock).build();
     private final ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(key))
