@@ -4,10 +4,10 @@ import static io.settler.zerotrust.token.TestKeys.API;
 import static io.settler.zerotrust.token.TestKeys.PROXY;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.pki.KeyAlgorithm;
 import io.settler.zerotrust.testkit.MutableClock;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -55,9 +55,9 @@ class HostileClaimsTest {
 
     @Test
     void nothingButTokenRejectedExceptionEscapesVerifyForAnySignedClaimSet() {
-        List<AuditEvent> audit = new ArrayList<>();
+        RecordingAuditLog audit = new RecordingAuditLog();
         ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(hs)).trustIssuers(API)
-                .clock(clock).replayGuard(InMemoryReplayGuard.create(1_000, clock)).auditLog(audit::add).build();
+                .clock(clock).replayGuard(InMemoryReplayGuard.create(1_000, clock)).auditLog(audit).build();
         Random random = new Random(SEED);
         Map<TokenRejectedException.Reason, Integer> reasons = new EnumMap<>(TokenRejectedException.Reason.class);
         int accepted = 0;
@@ -65,16 +65,16 @@ class HostileClaimsTest {
             String token = TestKeys.forge(hs, "{\"alg\":\"HS256\",\"kid\":\"hs-1\",\"typ\":\"svc+jwt\"}",
                     claims(random));
             X509Certificate certificate = random.nextBoolean() ? peer.certificate() : null;
-            int events = audit.size();
+            int events = audit.events().size();
             try {
                 VerifiedToken verified = certificate == null ? proxy.verify(token) : proxy.verify(token, certificate);
                 assertThat(verified.service()).isEqualTo(API).isEqualTo(verified.issuer());
-                assertThat(audit).hasSize(events);
+                assertThat(audit.events()).hasSize(events);
                 accepted++;
             } catch (TokenRejectedException e) {
                 reasons.merge(e.reason(), 1, Integer::sum);
-                assertThat(audit).hasSize(events + 1);
-                assertThat(audit.get(events).fields()).containsEntry("reason", e.reason().name());
+                assertThat(audit.events()).hasSize(events + 1);
+                assertThat(audit.events().get(events).fields()).containsEntry("reason", e.reason().name());
             }
         }
         assertThat(accepted).as("some claim sets are valid, so the checks past parsing ran").isPositive();

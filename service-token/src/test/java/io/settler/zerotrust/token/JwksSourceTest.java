@@ -9,7 +9,6 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.credentials.CredentialSource;
@@ -17,6 +16,7 @@ import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.MutableClock;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,7 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -41,7 +40,7 @@ import org.junit.jupiter.api.Test;
 class JwksSourceTest {
 
     private final MutableClock clock = new MutableClock();
-    private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+    private final RecordingAuditLog audit = new RecordingAuditLog();
     private final TokenKey first = TestKeys.es256("api-1");
     private final TokenKey second = TestKeys.ed25519("api-2");
     private final AtomicReference<String> published = new AtomicReference<>(KeySet.of(first.verifyOnly()).toJwks());
@@ -49,11 +48,11 @@ class JwksSourceTest {
     private final JwksSource source = JwksSource.builder(() -> {
         fetches.incrementAndGet();
         return published.get();
-    }).pinnedTo(API).cooldown(Duration.ofSeconds(30)).clock(clock).auditLog(audit::add)
+    }).pinnedTo(API).cooldown(Duration.ofSeconds(30)).clock(clock).auditLog(audit)
             .executor(Runnable::run) // background fetches run inline here, so the counts are exact
             .build();
     private final ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).trustIssuers(API)
-            .verificationKeys(source).clock(clock).auditLog(audit::add).build();
+            .verificationKeys(source).clock(clock).auditLog(audit).build();
 
     private String mint(TokenKey key) {
         return ServiceTokens.builder().identity(API).signingKey(key).clock(clock).build()
@@ -98,7 +97,8 @@ class JwksSourceTest {
         clock.advance(Duration.ofMinutes(20)); // older than maxAge: refetch, fail, keep
         assertThat(proxy.verify(mint(first)).keyId()).isEqualTo("api-1");
         assertThat(fetches).hasValue(2);
-        assertThat(audit).anySatisfy(event -> assertThat(event.action()).isEqualTo("token.keys_refresh_failed"));
+        assertThat(audit.events())
+                .anySatisfy(event -> assertThat(event.action()).isEqualTo("token.keys_refresh_failed"));
         clock.advance(Duration.ofSeconds(31));
         assertThatThrownBy(source::refresh).isInstanceOf(ServiceTokenException.class);
     }
@@ -122,7 +122,7 @@ class JwksSourceTest {
         HttpsServer impostor = jwksServer("intruder"); // same CA, but not spiffe://example.org/api
         try {
             JwksSource remote = JwksSource.builder(JwksSource.https(jwksUri(impostor), client(API))).pinnedTo(API)
-                    .auditLog(audit::add).build();
+                    .auditLog(audit).build();
             assertThatThrownBy(remote::refresh).isInstanceOfSatisfying(ServiceTokenException.class,
                     e -> assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.KEY_SOURCE_FAILED));
             assertThat(remote.key("api-1")).isEmpty();
@@ -152,14 +152,15 @@ class JwksSourceTest {
         });
         try {
             JwksSource remote = JwksSource.builder(JwksSource.https(jwksUri(endless), client(API))).pinnedTo(API)
-                    .auditLog(audit::add).build();
+                    .auditLog(audit).build();
             assertThatThrownBy(remote::refresh).isInstanceOfSatisfying(ServiceTokenException.class, e -> {
                 assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.KEY_SOURCE_FAILED);
                 assertThat(e.getMessage()).contains("larger than 262144 bytes").contains("stopped reading");
             });
             assertThat(written.get(60, TimeUnit.SECONDS)).as("bytes the server wrote before the client hung up")
                     .isLessThan(262_144L + 16L * 1024 * 1024); // the limit plus at most what socket buffers held
-            assertThat(audit).anySatisfy(event -> assertThat(event.action()).isEqualTo("token.keys_refresh_failed"));
+            assertThat(audit.events())
+                .anySatisfy(event -> assertThat(event.action()).isEqualTo("token.keys_refresh_failed"));
             assertThat(remote.keys()).isEmpty();
         } finally {
             endless.stop(0);
@@ -179,7 +180,7 @@ class JwksSourceTest {
         });
         try {
             JwksSource remote = JwksSource.builder(JwksSource.https(jwksUri(oversized), client(API))).pinnedTo(API)
-                    .auditLog(audit::add).build();
+                    .auditLog(audit).build();
             assertThatThrownBy(remote::refresh).isInstanceOfSatisfying(ServiceTokenException.class,
                     e -> assertThat(e.getMessage()).contains("larger than 262144 bytes"));
         } finally {
@@ -208,9 +209,9 @@ class JwksSourceTest {
         });
         try {
             JwksSource remote = JwksSource.builder(JwksSource.https(jwksUri(hanging), client(API))).pinnedTo(API)
-                    .awaitFetch(Duration.ofMillis(200)).auditLog(audit::add).build();
+                    .awaitFetch(Duration.ofMillis(200)).auditLog(audit).build();
             ServiceTokens verifier = ServiceTokens.builder().identity(PROXY).trustIssuers(API).verificationKeys(remote)
-                    .auditLog(audit::add).build();
+                    .auditLog(audit).build();
             String token = ServiceTokens.builder().identity(API).signingKey(first).build()
                     .mint(PROXY, List.of("db:read"));
 
@@ -218,13 +219,14 @@ class JwksSourceTest {
                     .isEmpty();
             assertThat(remote.fetching()).as("the fetch still hangs, and verification did not wait for it").isTrue();
             assertThat(remote.heldKey("api-1")).isEmpty();
-            assertThat(audit).noneMatch(event -> event.action().equals("token.rejected"));
+            assertThat(audit.events()).noneMatch(event -> event.action().equals("token.rejected"));
 
             assertThatThrownBy(() -> verifier.verify(token, "db:read")).isInstanceOfSatisfying(
                     TokenRejectedException.class,
                     e -> assertThat(e.reason()).isEqualTo(TokenRejectedException.Reason.UNKNOWN_KEY));
             assertThat(remote.fetching()).as("verify gave up waiting; the fetch goes on").isTrue();
-            assertThat(audit).anySatisfy(event -> assertThat(event.fields()).containsEntry("reason", "UNKNOWN_KEY"));
+            assertThat(audit.events())
+                    .anySatisfy(event -> assertThat(event.fields()).containsEntry("reason", "UNKNOWN_KEY"));
 
             answer.countDown();
             remote.refresh(); // joins the fetch under way
@@ -239,7 +241,7 @@ class JwksSourceTest {
     @Test
     void keysOlderThanMaxAgeServeWhileTheyAreRefetchedInTheBackground() {
         List<Runnable> fetches = new ArrayList<>();
-        JwksSource background = JwksSource.builder(published::get).pinnedTo(API).clock(clock).auditLog(audit::add)
+        JwksSource background = JwksSource.builder(published::get).pinnedTo(API).clock(clock).auditLog(audit)
                 .executor(fetches::add).build();
         background.refresh();
         clock.advance(Duration.ofMinutes(20));
@@ -257,13 +259,14 @@ class JwksSourceTest {
 
     @Test
     void aRefusingExecutorIsAFailedFetchNotAnException() {
-        JwksSource refusing = JwksSource.builder(published::get).pinnedTo(API).clock(clock).auditLog(audit::add)
+        JwksSource refusing = JwksSource.builder(published::get).pinnedTo(API).clock(clock).auditLog(audit)
                 .executor(command -> {
                     throw new RejectedExecutionException("full");
                 }).build();
         assertThat(refusing.key("api-1")).isEmpty();
         assertThat(refusing.fetching()).isFalse();
-        assertThat(audit).anySatisfy(event -> assertThat(event.action()).isEqualTo("token.keys_refresh_failed"));
+        assertThat(audit.events())
+                .anySatisfy(event -> assertThat(event.action()).isEqualTo("token.keys_refresh_failed"));
         clock.advance(Duration.ofSeconds(31));
         refusing.refresh(); // on the caller's thread
         assertThat(refusing.key("api-1")).isPresent();

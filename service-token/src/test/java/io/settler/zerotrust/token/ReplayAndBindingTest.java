@@ -6,9 +6,9 @@ import static io.settler.zerotrust.token.TestKeys.PROXY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.MutableClock;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -70,8 +70,8 @@ class ReplayAndBindingTest {
             asked.add(jti);
             return store.firstUse(issuer, jti, expiresAt);
         };
-        List<AuditEvent> events = new CopyOnWriteArrayList<>();
-        ServiceTokens proxy = proxy().replayGuard(remote).auditLog(events::add).build();
+        RecordingAuditLog audit = new RecordingAuditLog();
+        ServiceTokens proxy = proxy().replayGuard(remote).auditLog(audit).build();
         String token = api.mint(PROXY, List.of("db:read"));
 
         assertThat(remote.mayBlock()).as("the default").isTrue();
@@ -79,7 +79,7 @@ class ReplayAndBindingTest {
         assertThat(proxy.verifyWithoutWaiting(token, apiCert.certificate(), "db:read")).isEmpty();
         assertRejected(() -> proxy.verifyWithoutWaiting(token, "db:write"), Reason.INSUFFICIENT_SCOPE, token);
         assertThat(asked).as("never asked without waiting").isEmpty();
-        assertThat(events).singleElement().satisfies(event -> assertThat(event.fields())
+        assertThat(audit.events()).singleElement().satisfies(event -> assertThat(event.fields())
                 .containsEntry("reason", "INSUFFICIENT_SCOPE"));
 
         assertThat(proxy.verify(token, "db:read").service()).isEqualTo(API);

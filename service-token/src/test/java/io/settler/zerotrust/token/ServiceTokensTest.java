@@ -11,12 +11,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.testkit.MutableClock;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -27,16 +27,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ServiceTokensTest {
 
     private final MutableClock clock = new MutableClock();
-    private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+    private final RecordingAuditLog audit = new RecordingAuditLog();
     private final TokenKey apiKey = TestKeys.es256("api-1");
 
     private ServiceTokens minter(String identity, TokenKey key) {
-        return ServiceTokens.builder().identity(identity).signingKey(key).clock(clock).auditLog(audit::add).build();
+        return ServiceTokens.builder().identity(identity).signingKey(key).clock(clock).auditLog(audit).build();
     }
 
     private ServiceTokens verifier(KeySource keys, String... issuers) {
         return ServiceTokens.builder().identity(PROXY).verificationKeys(keys).trustIssuers(issuers)
-                .clock(clock).auditLog(audit::add).build();
+                .clock(clock).auditLog(audit).build();
     }
 
     private ServiceTokens proxy() {
@@ -187,7 +187,7 @@ class ServiceTokensTest {
 
         assertRejected(() -> proxy.verify(asApi, "db:write"), Reason.WRONG_ISSUER, asApi);
 
-        assertThat(audit).singleElement().satisfies(event -> {
+        assertThat(audit.events()).singleElement().satisfies(event -> {
             assertThat(event.action()).isEqualTo("token.rejected");
             assertThat(event.fields()).containsEntry("reason", "WRONG_ISSUER");
             assertThat(event.fields().get("detail")).contains("subject '" + API + "'").contains(reports);
@@ -209,7 +209,7 @@ class ServiceTokensTest {
             assertRejected(() -> proxy.verify(other), Reason.WRONG_ISSUER, other);
             assertRejected(() -> proxy.verifyWithoutWaiting(other), Reason.WRONG_ISSUER, other);
         }
-        assertThat(audit).hasSize(6).allSatisfy(event -> assertThat(event.fields()).containsEntry("reason",
+        assertThat(audit.events()).hasSize(6).allSatisfy(event -> assertThat(event.fields()).containsEntry("reason",
                 "WRONG_ISSUER"));
     }
 
@@ -220,7 +220,7 @@ class ServiceTokensTest {
                 "{\"iss\":\"" + API + "\",\"sub\":\"" + WORKER + "\",\"aud\":\"" + PROXY + "\",\"iat\":" + now
                         + ",\"exp\":" + (now + 60) + ",\"jti\":\"j-1\",\"scope\":[]}");
         assertRejected(() -> proxy().verify(other), Reason.WRONG_ISSUER, other);
-        assertThat(audit).singleElement().satisfies(event -> assertThat(event.fields()).containsEntry("reason",
+        assertThat(audit.events()).singleElement().satisfies(event -> assertThat(event.fields()).containsEntry("reason",
                 "WRONG_ISSUER"));
     }
 
@@ -234,7 +234,7 @@ class ServiceTokensTest {
         String asWorker = minter(WORKER, apiKey).mint(PROXY, List.of("db:read"));
 
         assertRejected(() -> proxy.verify(asWorker), Reason.WRONG_ISSUER, asWorker);
-        assertThat(audit).singleElement().satisfies(event -> assertThat(event.fields().get("detail"))
+        assertThat(audit.events()).singleElement().satisfies(event -> assertThat(event.fields().get("detail"))
                 .contains("pinned to no issuer"));
         assertThatThrownBy(() -> verifier(unpinned, API, WORKER)).isInstanceOfSatisfying(ServiceTokenException.class,
                 e -> assertThat(e.getMessage()).contains("api-1").contains("worker-1"));
@@ -278,7 +278,7 @@ class ServiceTokensTest {
     void minterRefusesScopesThePolicyDoesNotGrant() {
         Policy policy = Policy.builder("example.org").service("api", api -> api.scopes("db:read")).build();
         ServiceTokens minter = ServiceTokens.builder().identity(API).signingKey(apiKey).policy(policy)
-                .auditLog(audit::add).build();
+                .auditLog(audit).build();
 
         assertThat(minter.mint(PROXY, List.of("db:read"))).isNotEmpty();
         assertThatThrownBy(() -> minter.mint(PROXY, List.of("db:read", "db:write")))
@@ -286,7 +286,7 @@ class ServiceTokensTest {
                     assertThat(e.reason()).isEqualTo(ServiceTokenException.Reason.SCOPE_NOT_GRANTED);
                     assertThat(e.getMessage()).contains("db:write");
                 });
-        assertThat(audit).anySatisfy(event -> assertThat(event.action()).isEqualTo("token.mint_refused"));
+        assertThat(audit.events()).anySatisfy(event -> assertThat(event.action()).isEqualTo("token.mint_refused"));
     }
 
     @Test
@@ -301,7 +301,7 @@ class ServiceTokensTest {
     void refusesLifetimeLongerThanTheVerifierAccepts() {
         String token = minter(API, apiKey).mint(TokenRequest.to(PROXY).lifetime(Duration.ofMinutes(30)).build());
         ServiceTokens strict = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(apiKey.verifyOnly()))
-                .trustIssuers(API).maxLifetime(Duration.ofMinutes(10)).clock(clock).auditLog(audit::add).build();
+                .trustIssuers(API).maxLifetime(Duration.ofMinutes(10)).clock(clock).auditLog(audit).build();
         assertRejected(() -> strict.verify(token), Reason.LIFETIME_TOO_LONG, token);
     }
 
@@ -318,7 +318,7 @@ class ServiceTokensTest {
         String token = minter(API, apiKey).mint(WORKER, List.of("db:read"));
         assertRejected(() -> proxy().verify(token), Reason.WRONG_AUDIENCE, token);
 
-        assertThat(audit).singleElement().satisfies(event -> {
+        assertThat(audit.events()).singleElement().satisfies(event -> {
             assertThat(event.action()).isEqualTo("token.rejected");
             assertThat(event.outcome()).isEqualTo(AuditEvent.Outcome.REFUSED);
             assertThat(event.fields()).containsEntry("reason", "WRONG_AUDIENCE");
@@ -353,7 +353,7 @@ class ServiceTokensTest {
         TokenKey key = TestKeys.hs256("hs-1");
         ServiceTokens minter = minter(API, key);
         ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(key)).trustIssuers(API)
-                .clock(clock).verifiedTokenCache(0).auditLog(audit::add).build();
+                .clock(clock).verifiedTokenCache(0).auditLog(audit).build();
         List<String> tokens = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             tokens.add(minter.mint(PROXY, List.of("db:read")));

@@ -8,6 +8,7 @@ import static io.settler.zerotrust.token.TestKeys.forge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.testkit.MutableClock;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.token.TokenRejectedException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
@@ -213,15 +214,15 @@ class StrictVerificationTest {
         long now = clock.instant().getEpochSecond();
         String value = hostile.replace("NOW", String.valueOf(now));
         for (String claim : new String[] {"iat", "nbf", "exp"}) {
-            java.util.List<io.settler.zerotrust.audit.AuditEvent> audit = new java.util.ArrayList<>();
+            RecordingAuditLog audit = new RecordingAuditLog();
             ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).verificationKeys(KeySet.of(hs))
-                    .trustIssuers(API).clock(clock).auditLog(audit::add).build();
+                    .trustIssuers(API).clock(clock).auditLog(audit).build();
             String times = "\"iat\":" + (claim.equals("iat") ? value : String.valueOf(now)) + ",\"exp\":"
                     + (claim.equals("exp") ? value : String.valueOf(now + 300))
                     + (claim.equals("nbf") ? ",\"nbf\":" + value : "");
             String token = forge(hs, header("HS256", "hs-1"), claims(times));
             assertRejected(() -> proxy.verify(token), Reason.MALFORMED, token);
-            assertThat(audit).as(claim + "=" + value).singleElement().satisfies(event -> {
+            assertThat(audit.events()).as(claim + "=" + value).singleElement().satisfies(event -> {
                 assertThat(event.action()).isEqualTo("token.rejected");
                 assertThat(event.fields()).containsEntry("reason", "MALFORMED");
             });
