@@ -12,8 +12,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.examples.Deployment;
 import io.settler.zerotrust.examples.LocalZone;
@@ -23,6 +21,7 @@ import io.settler.zerotrust.queue.Envelope;
 import io.settler.zerotrust.queue.EnvelopeVerifier;
 import io.settler.zerotrust.queue.VerifiedMessage;
 import io.settler.zerotrust.redis.RedisAcl;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.InMemoryReplayGuard;
 import io.settler.zerotrust.token.ServiceTokens;
@@ -36,7 +35,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -59,7 +57,7 @@ class ApiServerTest {
     static Path directory;
     static LocalZone zone;
     static Deployment deployment;
-    static final List<AuditEvent> events = new CopyOnWriteArrayList<>();
+    static final RecordingAuditLog audit = RecordingAuditLog.logging();
     static ApiServer api;
     static ServiceTokens gateway;
     static FileCredentialSource gatewayCredentials;
@@ -68,7 +66,7 @@ class ApiServerTest {
     @BeforeAll
     static void start() {
         zone = LocalZone.start(directory, line -> { });
-        deployment = zone.deployment().withAuditLog(AuditLog.slf4j().alsoTo(events::add));
+        deployment = zone.deployment().withAuditLog(audit);
         api = ApiServer.start(deployment);
         gateway = ServiceTokens.builder()
                 .identity(deployment.identity("gateway"))
@@ -171,7 +169,7 @@ class ApiServerTest {
         MtlsHttpClient.Response response = call(asGateway, HttpMethod.POST, "/orders", "{\"item\":\"x\"}", null);
 
         assertThat(response.status()).isEqualTo(401);
-        assertThat(refusals("request.refused")).anySatisfy(event ->
+        assertThat(audit.withAction("request.refused")).anySatisfy(event ->
                 assertThat(event.fields()).containsEntry("reason", "MISSING_TOKEN"));
     }
 
@@ -181,7 +179,7 @@ class ApiServerTest {
                 token("tenant-a", ApiServer.READ_SCOPE));
 
         assertThat(response.status()).isEqualTo(403);
-        assertThat(refusals("request.refused")).anySatisfy(event ->
+        assertThat(audit.withAction("request.refused")).anySatisfy(event ->
                 assertThat(event.fields()).containsEntry("reason", "INSUFFICIENT_SCOPE"));
     }
 
@@ -193,7 +191,7 @@ class ApiServerTest {
         MtlsHttpClient.Response response = call(asGateway, HttpMethod.POST, "/orders", "{\"item\":\"x\"}", noTenant);
 
         assertThat(response.status()).isEqualTo(403);
-        assertThat(refusals("request.refused")).anySatisfy(event ->
+        assertThat(audit.withAction("request.refused")).anySatisfy(event ->
                 assertThat(event.fields()).containsEntry("reason", "MISSING_TENANT"));
     }
 
@@ -206,7 +204,7 @@ class ApiServerTest {
             assertThatThrownBy(() -> call(asWorker, HttpMethod.POST, "/orders", "{\"item\":\"x\"}", validGatewayToken))
                     .isInstanceOf(ExecutionException.class);
         }
-        assertThat(refusals("peer.refused")).anySatisfy(event -> {
+        assertThat(audit.withAction("peer.refused")).anySatisfy(event -> {
             assertThat(event.fields()).containsEntry("role", "client").containsEntry("reason", "NOT_AUTHORIZED");
             assertThat(event.fields().get("detail")).contains(deployment.identity("worker"));
         });
@@ -351,10 +349,6 @@ class ApiServerTest {
     private static JsonNode json(MtlsHttpClient.Response response) throws Exception {
         assertThat(response.headers().get(HttpHeaderNames.CONTENT_TYPE)).isEqualTo("application/json");
         return JSON.readTree(response.body());
-    }
-
-    private static List<AuditEvent> refusals(String action) {
-        return events.stream().filter(event -> event.action().equals(action)).toList();
     }
 
     private static long redisConnectionsOfApi() {

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.examples.webhook;
 
+import static io.settler.zerotrust.testkit.RecordingAuditLog.field;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,8 +9,6 @@ import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.credentials.TrustBundle;
@@ -17,6 +16,7 @@ import io.settler.zerotrust.examples.Deployment;
 import io.settler.zerotrust.examples.LocalZone;
 import io.settler.zerotrust.netty.MtlsHttpClient;
 import io.settler.zerotrust.netty.NettyMtls;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRequest;
@@ -28,9 +28,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,14 +51,14 @@ class WebhookServiceTest {
     static WebhookService webhook;
     static ServiceTokens worker;
     static FileCredentialSource workerCredentials;
-    static final List<AuditEvent> events = new CopyOnWriteArrayList<>();
+    static final RecordingAuditLog audit = RecordingAuditLog.logging();
 
     @BeforeAll
     static void start() {
         zone = LocalZone.start(directory, line -> { });
         receiver = WebhookReceiver.start(zone.deployment());
         deployment = zone.deployment().withEndpoint("receiver.url", receiver.url())
-                .withAuditLog(AuditLog.slf4j().alsoTo(events::add));
+                .withAuditLog(audit);
         // The test plays the worker: it publishes its token keys as the worker does at start.
         worker = ServiceTokens.builder().identity(deployment.identity("worker"))
                 .keys(deployment.newTokenKeys("worker")).build();
@@ -98,7 +98,7 @@ class WebhookServiceTest {
             assertThatThrownBy(() -> post(api, "{}", "Bearer " + boundToken(workerCertificate())))
                     .isInstanceOf(CompletionException.class);
         }
-        awaitEvent("peer.refused", "reason", "NOT_AUTHORIZED");
+        audit.await("peer.refused", field("reason", "NOT_AUTHORIZED"), Duration.ofSeconds(5));
         assertThat(receiver.deliveries()).hasSize(before);
     }
 
@@ -118,7 +118,7 @@ class WebhookServiceTest {
     void refusesUnboundTokenBecauseTheWebhookRequiresBinding() throws Exception {
         String unbound = worker.mint(deployment.identity("webhook"), List.of(WebhookService.SCOPE));
         assertThat(post(workerCredentials, "{}", "Bearer " + unbound).status()).isEqualTo(403);
-        awaitEvent("request.refused", "reason", "CERTIFICATE_MISMATCH");
+        audit.await("request.refused", field("reason", "CERTIFICATE_MISMATCH"), Duration.ofSeconds(5));
     }
 
     @Test
@@ -219,16 +219,5 @@ class WebhookServiceTest {
             request.header(WebhookSignature.HEADER, signature);
         }
         return client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-    }
-
-    private static void awaitEvent(String action, String field, String value) throws InterruptedException {
-        for (int i = 0; i < 200; i++) {
-            if (events.stream().anyMatch(event -> event.action().equals(action)
-                    && value.equals(event.fields().get(field)))) {
-                return;
-            }
-            Thread.sleep(25);
-        }
-        throw new AssertionError("no " + action + " event with " + field + "=" + value + "; recorded: " + events);
     }
 }
