@@ -72,6 +72,7 @@ public final class ServiceTokens {
     private static final String MEDIA_TYPE_PREFIX = "application/";
 
     private final String identity;
+    private final ServiceIdentity self;
     private final @Nullable TokenKey signingKey;
     private final KeySource verificationKeys;
     private final Set<String> trustedIssuers;
@@ -91,6 +92,7 @@ public final class ServiceTokens {
 
     private ServiceTokens(Builder builder, String identity) {
         this.identity = identity;
+        this.self = ServiceIdentity.parse(identity);
         this.signingKey = builder.signingKey;
         this.verificationKeys = builder.verificationKeys;
         this.trustedIssuers = Set.copyOf(builder.trustedIssuers);
@@ -459,7 +461,9 @@ public final class ServiceTokens {
                     + "; check the clocks of both services");
         }
         // The caller is the issuer the key is pinned to (sub was checked equal to it above).
-        return new VerifiedToken(claims.iss(), claims.iss(), claims.aud(), new LinkedHashSet<>(claims.scopes()),
+        // iss is a trusted issuer and aud is this service: both were SPIFFE IDs when configured.
+        ServiceIdentity caller = ServiceIdentity.parse(claims.iss());
+        return new VerifiedToken(caller, caller, self, new LinkedHashSet<>(claims.scopes()),
                 Instant.ofEpochSecond(iat), Instant.ofEpochSecond(exp), claims.jti(), key.kid(),
                 Optional.ofNullable(claims.thumbprint()), claims.extra());
     }
@@ -468,7 +472,7 @@ public final class ServiceTokens {
                               boolean mayWait) {
         for (String scope : requiredScopes) {
             if (!verified.scopes().contains(scope)) {
-                throw reject(Reason.INSUFFICIENT_SCOPE, "the token of " + LogSafe.text(verified.service())
+                throw reject(Reason.INSUFFICIENT_SCOPE, "the token of " + LogSafe.text(verified.service().toString())
                         + " lacks the scope '" + LogSafe.text(scope) + "'; it holds " + verified.scopes());
             }
         }
@@ -493,14 +497,14 @@ public final class ServiceTokens {
         }
         if (replayGuard != null && !firstUse(replayGuard, verified)) {
             throw reject(Reason.REPLAYED, "token " + LogSafe.text(verified.jti()) + " of "
-                    + LogSafe.text(verified.issuer())
+                    + LogSafe.text(verified.issuer().toString())
                     + " was already used (or the replay guard is full and fails closed)");
         }
     }
 
     private boolean firstUse(ReplayGuard replayGuard, VerifiedToken verified) {
         try {
-            return replayGuard.firstUse(verified.issuer(), verified.jti(),
+            return replayGuard.firstUse(verified.issuer().toString(), verified.jti(),
                     verified.expiresAt().plusSeconds(skewSeconds));
         } catch (RuntimeException e) {
             throw reject(Reason.REPLAY_CHECK_FAILED, "the replay guard could not record token "

@@ -228,7 +228,7 @@ class JwksSourceTest {
             answer.countDown();
             remote.refresh(); // joins the fetch under way
             assertThat(verifier.verifyWithoutWaiting(token, "db:read")).get()
-                    .satisfies(verified -> assertThat(verified.service()).isEqualTo(API));
+                    .satisfies(verified -> assertThat(verified.service()).hasToString(API));
         } finally {
             answer.countDown();
             hanging.stop(0);
