@@ -15,6 +15,7 @@ import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.io.IOException;
@@ -69,7 +70,7 @@ class JwksSourceTest {
         assertThat(proxy.verify(mint(second)).keyId()).isEqualTo("api-2");
         assertThat(fetches).hasValue(2);
         assertThat(source.keys().orElseThrow().keys())
-                .allSatisfy(key -> assertThat(key.issuers()).containsExactly(API));
+                .allSatisfy(key -> assertThat(key.issuers()).containsExactly(ServiceIdentity.parse(API)));
     }
 
     @Test
