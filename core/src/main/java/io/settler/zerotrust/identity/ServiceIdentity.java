@@ -2,15 +2,20 @@ package io.settler.zerotrust.identity;
 
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.identity.CertificateIdentityException.Reason;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.bouncycastle.asn1.ASN1IA5String;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 
 /**
  * A service identity in SPIFFE form, {@code spiffe://<trust-domain>/<path>}, as carried in the
@@ -34,8 +39,6 @@ public record ServiceIdentity(TrustDomain trustDomain, String path) {
     private static final String PREFIX = "spiffe://";
     private static final String SCHEME = "spiffe:";
     private static final int MAX_ID_BYTES = 2048;
-    private static final int URI_SAN = 6;
-    private static final String SAN_OID = "2.5.29.17";
 
     /**
      * Validates the path and the length; see the class description for the rules.
@@ -145,31 +148,27 @@ public record ServiceIdentity(TrustDomain trustDomain, String path) {
      */
     public static Optional<ServiceIdentity> fromCertificate(X509Certificate certificate) {
         Objects.requireNonNull(certificate, "certificate");
-        Collection<List<?>> names;
+        // Read with Bouncy Castle, as the peer verifier reads it: the JDK drops a SAN extension
+        // holding a URI it cannot parse and reports "no names", which must not pass for no claim.
+        byte[] value = certificate.getExtensionValue(Extension.subjectAlternativeName.getId());
+        if (value == null) {
+            return Optional.empty();
+        }
+        List<String> uris = new ArrayList<>();
         try {
-            names = certificate.getSubjectAlternativeNames();
-        } catch (CertificateParsingException e) {
+            GeneralNames names = GeneralNames.getInstance(
+                    ASN1Primitive.fromByteArray(ASN1OctetString.getInstance(value).getOctets()));
+            for (GeneralName name : names.getNames()) {
+                if (name.getTagNo() == GeneralName.uniformResourceIdentifier) {
+                    uris.add(ASN1IA5String.getInstance(name.getName()).getString());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
             throw new CertificateIdentityException(Reason.UNREADABLE_NAMES, "its subject alternative name extension"
                     + " cannot be parsed: reissue it with a well-formed one", e);
         }
-        if (names == null && certificate.getExtensionValue(SAN_OID) != null) {
-            // The JDK reads a non-critical extension it cannot parse as absent.
-            throw new CertificateIdentityException(Reason.UNREADABLE_NAMES, "its subject alternative name extension"
-                    + " cannot be parsed: reissue it with a well-formed one", null);
-        }
-        List<String> uris = new ArrayList<>();
-        List<String> spiffe = new ArrayList<>();
-        if (names != null) {
-            for (List<?> name : names) {
-                if (name.size() == 2 && Integer.valueOf(URI_SAN).equals(name.get(0))) {
-                    String uri = String.valueOf(name.get(1));
-                    uris.add(uri);
-                    if (uri.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
-                        spiffe.add(uri);
-                    }
-                }
-            }
-        }
+        List<String> spiffe = uris.stream().filter(uri -> uri.regionMatches(true, 0, SCHEME, 0, SCHEME.length()))
+                .toList();
         if (spiffe.isEmpty()) {
             return Optional.empty();
         }

@@ -99,16 +99,26 @@ class ServiceIdentityFromCertificateTest {
     }
 
     @Test
-    void aUriSanTheJdkCannotParseIsRefusedNotReadAsAbsent() {
-        // The JDK drops a non-critical SAN extension holding a URI it cannot parse; that is no "no name".
-        assertRefused(certificate(uris("spiffe://example.org/api\u001b[31m")), Reason.UNREADABLE_NAMES,
-                "cannot be parsed");
+    void aUriSanTheJdkCannotParseIsReadAndRefusedNotTakenAsAbsent() {
+        // The JDK drops a non-critical SAN extension holding a URI it cannot parse, as if there were no names.
+        X509Certificate forged = certificate(uris("spiffe://example.org/api\u001b[31m"));
+        assertThat(getSubjectAlternativeNames(forged)).isNull();
+
+        assertRefused(forged, Reason.INVALID_SPIFFE_ID, "found '\\u001b'");
     }
 
     @Test
     void refusesAnUnparseableSubjectAlternativeNameExtension() {
         assertRefused(certificateWithRawSan(new byte[] {0x30, 0x05, (byte) 0x86, 0x07, 'x'}),
                 Reason.UNREADABLE_NAMES, "cannot be parsed");
+    }
+
+    private static Object getSubjectAlternativeNames(X509Certificate certificate) {
+        try {
+            return certificate.getSubjectAlternativeNames();
+        } catch (java.security.cert.CertificateParsingException e) {
+            return e;
+        }
     }
 
     private static void assertRefused(X509Certificate certificate, Reason reason, String... fragments) {
