@@ -147,7 +147,7 @@ public final class ConsumerApp {
                 .trustIssuers(GATEWAY).build();
         VerifiedToken verified = api.verify(gateway.mint(TokenRequest.to(API).scopes("orders:write").build()),
                 "orders:write");
-        check(verified.service().equals(GATEWAY), "the token's service is the gateway: " + verified);
+        check(verified.service().toString().equals(GATEWAY), "the token's service is the gateway: " + verified);
         step("service-token", "minted by the gateway, verified by the API server");
 
         // netty-mtls

@@ -39,7 +39,7 @@ public sealed interface PeerRule {
 
     /** Any identity in the trust domain, e.g. {@code example.org}. */
     static PeerRule trustDomain(String trustDomain) {
-        return new TrustDomain(ServiceIdentity.of(trustDomain, "x").trustDomain());
+        return new TrustDomain(ServiceIdentity.of(trustDomain, "x").trustDomain().name());
     }
 
     /**
@@ -105,7 +105,7 @@ public sealed interface PeerRule {
     record TrustDomain(String trustDomain) implements PeerRule {
         @Override
         public boolean matches(Peer peer) {
-            return peer.identity().filter(id -> id.trustDomain().equals(trustDomain)).isPresent();
+            return peer.identity().filter(id -> id.trustDomain().name().equals(trustDomain)).isPresent();
         }
 
         @Override

@@ -1,7 +1,7 @@
 package io.settler.zerotrust.credentials;
 
 import io.settler.zerotrust.credentials.CredentialException.Reason;
-import io.settler.zerotrust.identity.InvalidServiceIdentityException;
+import io.settler.zerotrust.identity.CertificateIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -11,19 +11,15 @@ import java.security.Signature;
 import java.security.cert.CertPathBuilder;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertStore;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXBuilderParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -38,7 +34,6 @@ final class ChainValidator {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChainValidator.class);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final int URI_SAN = 6;
     /** Out-of-order diagnosis tries every pair; above this size a plain "not linked" must do. */
     private static final int MAX_DIAGNOSED_CHAIN = 10;
 
@@ -240,38 +235,13 @@ final class ChainValidator {
         }
     }
 
+    /** The leaf's identity by {@link ServiceIdentity#fromCertificate}, the one rule for every certificate. */
     private static Optional<ServiceIdentity> serviceIdentity(X509Certificate leaf, String leafPhrase) {
-        Collection<List<?>> names;
         try {
-            names = leaf.getSubjectAlternativeNames();
-        } catch (CertificateParsingException e) {
-            throw new CredentialException(Reason.INVALID_SERVICE_IDENTITY, leafPhrase
-                    + " has a subject alternative name extension that cannot be parsed: reissue it", e);
-        }
-        List<String> spiffeIds = new ArrayList<>();
-        if (names != null) {
-            for (List<?> name : names) {
-                if (name.size() == 2 && Integer.valueOf(URI_SAN).equals(name.get(0))
-                        && name.get(1) instanceof String uri
-                        && uri.toLowerCase(Locale.ROOT).startsWith("spiffe:")) {
-                    spiffeIds.add(uri);
-                }
-            }
-        }
-        if (spiffeIds.isEmpty()) {
-            return Optional.empty();
-        }
-        if (spiffeIds.size() > 1) {
-            throw new CredentialException(Reason.INVALID_SERVICE_IDENTITY, leafPhrase + " carries "
-                    + spiffeIds.size() + " spiffe:// URI SANs (" + Certificates.printable(String.join(", ", spiffeIds))
-                    + "); SPIFFE allows exactly one: reissue it with one identity");
-        }
-        try {
-            return Optional.of(ServiceIdentity.parse(spiffeIds.get(0)));
-        } catch (InvalidServiceIdentityException e) {
-            throw new CredentialException(Reason.INVALID_SERVICE_IDENTITY, leafPhrase + " carries the URI SAN '"
-                    + Certificates.printable(spiffeIds.get(0)) + "', which is not a valid SPIFFE ID ("
-                    + e.getMessage() + "): reissue it", e);
+            return ServiceIdentity.fromCertificate(leaf);
+        } catch (CertificateIdentityException e) {
+            throw new CredentialException(Reason.INVALID_SERVICE_IDENTITY, leafPhrase + " is refused: "
+                    + e.getMessage(), e);
         }
     }
 

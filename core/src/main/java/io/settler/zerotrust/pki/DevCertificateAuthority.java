@@ -238,7 +238,7 @@ public final class DevCertificateAuthority {
 
         private Builder(String trustDomain) {
             // Validates the trust domain with the same rules identities use.
-            this.trustDomain = ServiceIdentity.of(trustDomain, "ca").trustDomain();
+            this.trustDomain = ServiceIdentity.of(trustDomain, "ca").trustDomain().name();
         }
 
         /**

@@ -157,7 +157,7 @@ public final class Policy {
         private Builder(String trustDomain) {
             try {
                 this.trustDomain = ServiceIdentity.of(Objects.requireNonNull(trustDomain, "trustDomain"), "x")
-                        .trustDomain();
+                        .trustDomain().name();
             } catch (InvalidServiceIdentityException e) {
                 throw new PolicyException(PolicyException.Reason.INVALID_VALUE, "trust domain: " + e.getMessage(), e);
             }
@@ -230,7 +230,7 @@ public final class Policy {
 
         /** The trust domain of the policy this service belongs to. */
         public String trustDomain() {
-            return identity.trustDomain();
+            return identity.trustDomain().name();
         }
 
         /** Scopes this service may hold, e.g. {@code db:read}. */

@@ -1,8 +1,7 @@
 package io.settler.zerotrust.trust;
 
-import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
-import io.settler.zerotrust.identity.InvalidServiceIdentityException;
+import io.settler.zerotrust.identity.CertificateIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.trust.CertificateRules.Purpose;
 import io.settler.zerotrust.trust.CertificateRules.Role;
@@ -192,24 +191,13 @@ public final class PeerCertificateVerifier {
         return new VerifiedPeer(leaf.certificate, path, identity, fingerprint(leaf.certificate));
     }
 
-    /** The SPIFFE ID in the URI SAN, if any; an X.509-SVID carries exactly one URI SAN. */
+    /** The SPIFFE ID by {@link ServiceIdentity#fromCertificate}, the one rule for every certificate. */
     private static Optional<ServiceIdentity> identityOf(CertificateView leaf) throws PeerVerificationException {
-        List<String> spiffe = leaf.uris.stream()
-                .filter(u -> u.regionMatches(true, 0, "spiffe://", 0, "spiffe://".length()))
-                .toList();
-        if (spiffe.isEmpty()) {
-            return Optional.empty();
-        }
-        String who = Role.END_ENTITY.describe(leaf);
-        if (leaf.uris.size() > 1) {
-            throw new PeerVerificationException(Reason.MALFORMED, who + " carries " + leaf.uris.size()
-                    + " URI names including a SPIFFE ID; an X.509-SVID must carry exactly one URI name");
-        }
         try {
-            return Optional.of(ServiceIdentity.parse(spiffe.get(0)));
-        } catch (InvalidServiceIdentityException e) {
-            throw new PeerVerificationException(Reason.MALFORMED, who + " carries an invalid SPIFFE ID: "
-                    + LogSafe.text(e.getMessage()), e);
+            return ServiceIdentity.fromCertificate(leaf.certificate);
+        } catch (CertificateIdentityException e) {
+            throw new PeerVerificationException(Reason.MALFORMED, Role.END_ENTITY.describe(leaf) + " is refused: "
+                    + e.getMessage(), e);
         }
     }
 

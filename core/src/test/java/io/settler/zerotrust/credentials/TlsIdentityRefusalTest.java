@@ -384,7 +384,7 @@ class TlsIdentityRefusalTest {
         X509Certificate leaf = TestPem.leaf(ca, caKeys.getPrivate(), keys.getPublic(), "api",
                 "spiffe://example.org/api", "spiffe://example.org/admin");
         assertRefused(() -> TlsIdentity.of(keys.getPrivate(), List.of(leaf)), Reason.INVALID_SERVICE_IDENTITY,
-                "2 spiffe:// URI SANs", "spiffe://example.org/admin", "exactly one");
+                "2 URI SANs", "spiffe://example.org/admin", "exactly one");
     }
 
     @Test

@@ -13,7 +13,7 @@ class ServiceIdentityTest {
     void parsesTrustDomainPathAndServiceName() {
         ServiceIdentity id = ServiceIdentity.parse("spiffe://prod.example.org/ns/payments/api");
 
-        assertThat(id.trustDomain()).isEqualTo("prod.example.org");
+        assertThat(id.trustDomain()).isEqualTo(TrustDomain.of("prod.example.org"));
         assertThat(id.path()).isEqualTo("ns/payments/api");
         assertThat(id.serviceName()).isEqualTo("api");
         assertThat(id).hasToString("spiffe://prod.example.org/ns/payments/api");

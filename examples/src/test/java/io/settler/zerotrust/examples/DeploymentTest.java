@@ -25,8 +25,10 @@ class DeploymentTest {
         String afterRestart = mint(deployment, deployment.newTokenKeys("api"));
 
         ServiceTokens worker = verifier(deployment);
-        assertThat(worker.verify(beforeRestart, "queue:jobs:publish").service()).isEqualTo(deployment.identity("api"));
-        assertThat(worker.verify(afterRestart, "queue:jobs:publish").service()).isEqualTo(deployment.identity("api"));
+        assertThat(worker.verify(beforeRestart, "queue:jobs:publish").service())
+                .hasToString(deployment.identity("api"));
+        assertThat(worker.verify(afterRestart, "queue:jobs:publish").service())
+                .hasToString(deployment.identity("api"));
     }
 
     @Test

@@ -7,15 +7,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AttributeKey;
+import io.settler.zerotrust.identity.CertificateIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
-import java.util.Collection;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLException;
@@ -44,8 +42,6 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
     public static final AttributeKey<X509Certificate> PEER_CERTIFICATE =
             AttributeKey.valueOf(PeerIdentityHandler.class, "peerCertificate");
 
-    private static final int URI_NAME = 6;
-
     private final MtlsContext mtls;
 
     /** @param mtls the context whose handshakes this handler follows (for auditing refusals) */
@@ -57,7 +53,14 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof SslHandshakeCompletionEvent completion) {
             if (completion.isSuccess()) {
-                publish(ctx);
+                try {
+                    publish(ctx);
+                } catch (CertificateIdentityException e) {
+                    // Fail closed: never hand on a peer whose identity the one rule refuses.
+                    mtls.recordHandshakeFailure(e, remoteAddress(ctx));
+                    ctx.close();
+                    return;
+                }
             } else {
                 mtls.recordHandshakeFailure(completion.cause(), remoteAddress(ctx));
                 ctx.close();
@@ -101,22 +104,13 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
         spiffeIdentity(leaf).ifPresent(identity -> ctx.channel().attr(PEER_IDENTITY).set(identity));
     }
 
-    /** The certificate's {@code spiffe://} URI SAN; our trust manager already refused certificates with several. */
+    /**
+     * The certificate's identity by {@link ServiceIdentity#fromCertificate}, the rule our trust
+     * manager already applied in the handshake; so a refusal here means the handshake was verified
+     * by something else, and the caller fails closed.
+     */
     static Optional<ServiceIdentity> spiffeIdentity(X509Certificate certificate) {
-        try {
-            Collection<List<?>> names = certificate.getSubjectAlternativeNames();
-            if (names == null) {
-                return Optional.empty();
-            }
-            return names.stream()
-                    .filter(name -> name.size() == 2 && Integer.valueOf(URI_NAME).equals(name.get(0)))
-                    .map(name -> String.valueOf(name.get(1)))
-                    .filter(uri -> uri.startsWith("spiffe://"))
-                    .findFirst()
-                    .map(ServiceIdentity::parse);
-        } catch (CertificateParsingException e) {
-            return Optional.empty();
-        }
+        return ServiceIdentity.fromCertificate(certificate);
     }
 
     static Optional<InetAddress> remoteAddress(ChannelHandlerContext ctx) {

@@ -12,7 +12,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
@@ -277,9 +276,9 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
                     "the token verifier failed: " + outcome.getClass().getSimpleName());
         }
         ServiceIdentity peer = ctx.channel().attr(PeerIdentityHandler.PEER_IDENTITY).get();
-        if (peer == null || !peer.toString().equals(verified.service())) {
+        if (peer == null || !peer.equals(verified.service())) {
             return refuse(ctx, request, Refusal.IDENTITY_MISMATCH.name(), Refusal.IDENTITY_MISMATCH.status,
-                    "the token was minted by " + LogSafe.text(verified.service()) + " but the connection's certificate"
+                    "the token was minted by " + verified.service() + " but the connection's certificate"
                             + " proves " + (peer == null ? "no SPIFFE identity" : peer));
         }
         if (required.isEmpty()) {

@@ -129,7 +129,7 @@ class ServiceTokenAuthHandlerTest {
 
         assertThat(channel.<Object>readInbound()).isInstanceOf(HttpRequest.class);
         assertThat(seen).singleElement().satisfies(verified -> assertThat(verified.service())
-                .isEqualTo(TestPki.WORKER_ID));
+                .hasToString(TestPki.WORKER_ID));
         DefaultHttpContent content = channel.readInbound();
         assertThat(content.content().toString(StandardCharsets.UTF_8)).isEqualTo("job");
         content.release();

@@ -214,7 +214,7 @@ class ServiceTokenAuthTest {
                     }
                 }))) {
             assertThat(get(server, TestPki.WORKER, "/jobs", "Bearer " + token).status()).isEqualTo(200);
-            assertThat(seen.get(10, TimeUnit.SECONDS).service()).isEqualTo(TestPki.WORKER_ID);
+            assertThat(seen.get(10, TimeUnit.SECONDS).service()).hasToString(TestPki.WORKER_ID);
             assertThat(seen.get().scopes()).containsExactly("jobs:read");
         }
     }

@@ -120,9 +120,9 @@ public final class EnvelopeVerifier {
                 throw new QueueException(map(e.reason()), "the message's token was rejected (" + e.reason() + "): "
                         + e.getMessage());
             }
-            String service = publishers.get(token.issuer());
+            String service = publishers.get(token.issuer().toString());
             if (service == null) {
-                throw new QueueException(QueueException.Reason.WRONG_PUBLISHER, LogSafe.text(token.issuer())
+                throw new QueueException(QueueException.Reason.WRONG_PUBLISHER, token.issuer()
                         + " may not publish to queue " + queue + "; grant it " + scope + " in the policy");
             }
             if (streamOwner != null && !streamOwner.equals(service)) {
@@ -141,10 +141,10 @@ public final class EnvelopeVerifier {
             }
             if (!firstUse(token, group, entry, redelivery)) {
                 throw new QueueException(QueueException.Reason.REPLAYED, "token " + LogSafe.text(token.jti()) + " of "
-                        + LogSafe.text(token.issuer()) + " was already used by another message (or the replay"
+                        + token.issuer() + " was already used by another message (or the replay"
                         + " guard cannot tell and fails closed)");
             }
-            return new VerifiedMessage(queue, token.issuer(), service, token.jti(), token.issuedAt(),
+            return new VerifiedMessage(queue, token.issuer().toString(), service, token.jti(), token.issuedAt(),
                     envelope.payload());
         } catch (QueueException e) {
             AuditEvent.Builder event = e.isRejection()
@@ -174,7 +174,7 @@ public final class EnvelopeVerifier {
         boolean scoped;
         try {
             VerifiedToken token = tokens.verify(envelope.token());
-            issuer = token.issuer();
+            issuer = token.issuer().toString();
             jti = token.jti();
             issuedAt = token.issuedAt();
             digest = token.claims().get(Queues.PAYLOAD_DIGEST_CLAIM);
@@ -231,14 +231,14 @@ public final class EnvelopeVerifier {
         Instant until = token.expiresAt().plus(Duration.ofMinutes(5));
         try {
             if (entry == null) {
-                return replayGuard.firstUse(token.issuer(), use, until);
+                return replayGuard.firstUse(token.issuer().toString(), use, until);
             }
             RedisReplayGuard guard = entryGuard;
             if (guard == null) { // verify(...) refused an entry without one before anything else
                 throw new IllegalStateException("binding a jti to a stream entry needs a RedisReplayGuard");
             }
-            return redelivery ? guard.usedOnlyBy(token.issuer(), use, until, entry)
-                    : guard.firstUse(token.issuer(), use, until, entry);
+            return redelivery ? guard.usedOnlyBy(token.issuer().toString(), use, until, entry)
+                    : guard.firstUse(token.issuer().toString(), use, until, entry);
         } catch (RuntimeException e) {
             throw new QueueException(QueueException.Reason.REPLAY_CHECK_FAILED, "the replay guard could not check"
                     + " token " + LogSafe.text(token.jti()) + " (" + e.getClass().getName() + ": "

@@ -1,7 +1,7 @@
 package io.settler.zerotrust.queue;
 
 import io.settler.zerotrust.audit.LogSafe;
-import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.identity.TrustDomain;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,8 +27,8 @@ final class Queues {
     }
 
     /** The audience of the queue's tokens: {@code spiffe://<trust domain>/queue/<name>}. */
-    static String audience(String trustDomain, String queue) {
-        return ServiceIdentity.of(trustDomain, "queue/" + queue).toString();
+    static String audience(TrustDomain trustDomain, String queue) {
+        return trustDomain.identity("queue/" + queue).toString();
     }
 
     /** The scope a publisher's token carries. */

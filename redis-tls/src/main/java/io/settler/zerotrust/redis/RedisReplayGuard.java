@@ -23,7 +23,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * RedisReplayGuard guard = RedisReplayGuard.builder(connection.sync(), KeyNamespace.of("api")).build();
- * if (!guard.firstUse(token.issuer(), token.jti(), token.expiresAt())) { refuse as replayed }
+ * if (!guard.firstUse(token.issuer().toString(), token.jti(), token.expiresAt())) { refuse as replayed }
  * }</pre>
  *
  * <p>With a holder ({@link #firstUse(String, String, Instant, String)}, {@link #usedOnlyBy}), the

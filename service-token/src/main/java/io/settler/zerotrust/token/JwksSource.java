@@ -3,6 +3,7 @@ package io.settler.zerotrust.token;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.time.Durations;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.net.URI;
@@ -62,7 +63,7 @@ public final class JwksSource implements KeySource {
     }
 
     private final Supplier<String> fetch;
-    private final String[] issuers;
+    private final ServiceIdentity[] issuers;
     private final long cooldownMillis;
     private final long maxAgeMillis;
     private final long awaitFetchMillis;
@@ -289,7 +290,7 @@ public final class JwksSource implements KeySource {
     /** Configures a {@link JwksSource}. Not thread-safe. */
     public static final class Builder {
         private final Supplier<String> fetch;
-        private String[] issuers = new String[0];
+        private ServiceIdentity[] issuers = new ServiceIdentity[0];
         private Duration cooldown = Duration.ofSeconds(30);
         private Duration maxAge = Duration.ofMinutes(15);
         private Duration awaitFetch = Duration.ofSeconds(5);
@@ -304,16 +305,34 @@ public final class JwksSource implements KeySource {
         /**
          * Pins every fetched key to these issuers (normally the one service that publishes the JWKS).
          *
+         * @param issuers the services the fetched keys speak for
+         * @return this builder
          * @throws ServiceTokenException {@code INVALID_SETTING} if {@code issuers} is empty, which would
          *         otherwise leave the keys unpinned
          */
-        public Builder pinnedTo(String... issuers) {
+        public Builder pinnedTo(ServiceIdentity... issuers) {
             if (issuers.length == 0) {
                 throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING,
                         "pin the JWKS keys to at least one issuer; an empty list would leave them unpinned");
             }
+            for (ServiceIdentity issuer : issuers) {
+                Objects.requireNonNull(issuer, "issuer");
+            }
             this.issuers = issuers.clone();
             return this;
+        }
+
+        /**
+         * {@link #pinnedTo(ServiceIdentity...)} for SPIFFE IDs given as text, parsed first.
+         *
+         * @param issuers SPIFFE IDs, e.g. {@code spiffe://example.org/api}
+         * @return this builder
+         * @throws ServiceTokenException {@code INVALID_SETTING} if {@code issuers} is empty
+         * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if one is not a valid
+         *         SPIFFE ID
+         */
+        public Builder pinnedTo(String... issuers) {
+            return pinnedTo(TokenKey.parseIssuers(issuers));
         }
 
         /**

@@ -6,6 +6,7 @@ import io.jsonwebtoken.security.Jwk;
 import io.jsonwebtoken.security.Jwks;
 import io.jsonwebtoken.security.PublicJwk;
 import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.util.ArrayList;
@@ -85,11 +86,29 @@ public final class KeySet implements KeySource {
         return Optional.ofNullable(signingKey);
     }
 
-    /** This set with every key usable only by tokens whose {@code iss} is one of {@code issuers}. */
-    public KeySet pinnedTo(String... issuers) {
+    /**
+     * This set with every key usable only by tokens whose {@code iss} is one of {@code issuers}.
+     *
+     * @param issuers the services the keys speak for, normally the one that publishes them
+     * @return the pinned set
+     * @throws ServiceTokenException {@code INVALID_SETTING} if {@code issuers} is empty
+     */
+    public KeySet pinnedTo(ServiceIdentity... issuers) {
         Map<String, TokenKey> pinned = new LinkedHashMap<>();
         keys.forEach((kid, key) -> pinned.put(kid, key.forIssuers(issuers)));
         return new KeySet(pinned, signingKey == null ? null : pinned.get(signingKey.kid()));
+    }
+
+    /**
+     * {@link #pinnedTo(ServiceIdentity...)} for SPIFFE IDs given as text, parsed first.
+     *
+     * @param issuers SPIFFE IDs, e.g. {@code spiffe://example.org/api}
+     * @return the pinned set
+     * @throws ServiceTokenException {@code INVALID_SETTING} if {@code issuers} is empty
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if one is not a valid SPIFFE ID
+     */
+    public KeySet pinnedTo(String... issuers) {
+        return pinnedTo(TokenKey.parseIssuers(issuers));
     }
 
     /**

@@ -20,8 +20,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -72,9 +74,11 @@ public final class ServiceTokens {
     private static final String MEDIA_TYPE_PREFIX = "application/";
 
     private final String identity;
+    private final ServiceIdentity self;
     private final @Nullable TokenKey signingKey;
     private final KeySource verificationKeys;
-    private final Set<String> trustedIssuers;
+    /** The trusted issuers by their SPIFFE ID text, so a token's {@code iss} is looked up, not parsed. */
+    private final Map<String, ServiceIdentity> trustedIssuers;
     private final @Nullable Policy policy;
     private final Clock clock;
     private final long skewSeconds;
@@ -91,9 +95,12 @@ public final class ServiceTokens {
 
     private ServiceTokens(Builder builder, String identity) {
         this.identity = identity;
+        this.self = ServiceIdentity.parse(identity);
         this.signingKey = builder.signingKey;
         this.verificationKeys = builder.verificationKeys;
-        this.trustedIssuers = Set.copyOf(builder.trustedIssuers);
+        Map<String, ServiceIdentity> trusted = new LinkedHashMap<>();
+        builder.trustedIssuers.forEach(issuer -> trusted.put(issuer.toString(), issuer));
+        this.trustedIssuers = Collections.unmodifiableMap(trusted);
         this.policy = builder.policy;
         this.clock = builder.clock;
         this.skewSeconds = Durations.toSecondsRoundedUp(builder.skew);
@@ -419,11 +426,12 @@ public final class ServiceTokens {
             throw reject(Reason.MISSING_CLAIM, "the token has no '" + missing + "' claim; service tokens carry iss,"
                     + " sub, aud, iat, exp, jti and scope");
         }
-        if (!trustedIssuers.contains(claims.iss())) {
+        ServiceIdentity caller = trustedIssuers.get(claims.iss());
+        if (caller == null) {
             throw reject(Reason.WRONG_ISSUER, "issuer '" + LogSafe.text(claims.iss()) + "' is not trusted by "
-                    + identity + "; trusted: " + trustedIssuers);
+                    + identity + "; trusted: " + trustedIssuers.keySet());
         }
-        if (!key.mayBeUsedBy(claims.iss())) {
+        if (!key.mayBeUsedBy(caller)) {
             throw reject(Reason.WRONG_ISSUER, "key '" + key.kid() + "' belongs to " + key.issuers()
                     + ", not to issuer '" + LogSafe.text(claims.iss()) + "'");
         }
@@ -459,7 +467,8 @@ public final class ServiceTokens {
                     + "; check the clocks of both services");
         }
         // The caller is the issuer the key is pinned to (sub was checked equal to it above).
-        return new VerifiedToken(claims.iss(), claims.iss(), claims.aud(), new LinkedHashSet<>(claims.scopes()),
+        // iss is a trusted issuer and aud is this service: both typed when configured.
+        return new VerifiedToken(caller, caller, self, new LinkedHashSet<>(claims.scopes()),
                 Instant.ofEpochSecond(iat), Instant.ofEpochSecond(exp), claims.jti(), key.kid(),
                 Optional.ofNullable(claims.thumbprint()), claims.extra());
     }
@@ -468,7 +477,7 @@ public final class ServiceTokens {
                               boolean mayWait) {
         for (String scope : requiredScopes) {
             if (!verified.scopes().contains(scope)) {
-                throw reject(Reason.INSUFFICIENT_SCOPE, "the token of " + LogSafe.text(verified.service())
+                throw reject(Reason.INSUFFICIENT_SCOPE, "the token of " + LogSafe.text(verified.service().toString())
                         + " lacks the scope '" + LogSafe.text(scope) + "'; it holds " + verified.scopes());
             }
         }
@@ -493,14 +502,14 @@ public final class ServiceTokens {
         }
         if (replayGuard != null && !firstUse(replayGuard, verified)) {
             throw reject(Reason.REPLAYED, "token " + LogSafe.text(verified.jti()) + " of "
-                    + LogSafe.text(verified.issuer())
+                    + LogSafe.text(verified.issuer().toString())
                     + " was already used (or the replay guard is full and fails closed)");
         }
     }
 
     private boolean firstUse(ReplayGuard replayGuard, VerifiedToken verified) {
         try {
-            return replayGuard.firstUse(verified.issuer(), verified.jti(),
+            return replayGuard.firstUse(verified.issuer().toString(), verified.jti(),
                     verified.expiresAt().plusSeconds(skewSeconds));
         } catch (RuntimeException e) {
             throw reject(Reason.REPLAY_CHECK_FAILED, "the replay guard could not record token "
@@ -521,7 +530,7 @@ public final class ServiceTokens {
     @Override
     public String toString() {
         return "ServiceTokens[" + identity + ", signs=" + (signingKey == null ? "no" : signingKey.kid())
-                + ", trusts=" + trustedIssuers + "]";
+                + ", trusts=" + trustedIssuers.keySet() + "]";
     }
 
     /** Configures {@link ServiceTokens}. Not thread-safe. */
@@ -534,7 +543,7 @@ public final class ServiceTokens {
         private KeySource verificationKeys = kid -> Optional.empty();
         /** Whether keys were given to verify with, not only to mint: then an issuer must be trusted. */
         private boolean verifies;
-        private final Set<String> trustedIssuers = new LinkedHashSet<>();
+        private final Set<ServiceIdentity> trustedIssuers = new LinkedHashSet<>();
         private @Nullable Policy policy;
         private Clock clock = Clock.systemUTC();
         private Duration skew = Duration.ofSeconds(30);
@@ -577,7 +586,7 @@ public final class ServiceTokens {
 
         /**
          * The keys tokens must be signed with: a {@link KeySet} or a refreshing {@link JwksSource}.
-         * Needs {@link #trustIssuers(String...)}: without a trusted issuer no token verifies.
+         * Needs {@link #trustIssuers(ServiceIdentity...)}: without a trusted issuer no token verifies.
          */
         public Builder verificationKeys(KeySource keys) {
             this.verificationKeys = Objects.requireNonNull(keys, "keys");
@@ -587,7 +596,7 @@ public final class ServiceTokens {
 
         /**
          * Both: the set's signing key (if it has one) mints, and the whole set verifies. A set
-         * without a signing key is for verifying only, and then needs {@link #trustIssuers(String...)}.
+         * without a signing key is for verifying only, and then needs {@link #trustIssuers(ServiceIdentity...)}.
          */
         public Builder keys(KeySet keys) {
             Objects.requireNonNull(keys, "keys");
@@ -597,12 +606,28 @@ public final class ServiceTokens {
             return this;
         }
 
-        /** The issuers whose tokens this service accepts (their SPIFFE IDs). */
-        public Builder trustIssuers(String... issuers) {
-            for (String issuer : issuers) {
-                trustedIssuers.add(ServiceIdentity.parse(Objects.requireNonNull(issuer, "issuer")).toString());
+        /**
+         * The issuers whose tokens this service accepts; adds to those given before.
+         *
+         * @param issuers the services whose tokens are accepted
+         * @return this builder
+         */
+        public Builder trustIssuers(ServiceIdentity... issuers) {
+            for (ServiceIdentity issuer : issuers) {
+                trustedIssuers.add(Objects.requireNonNull(issuer, "issuer"));
             }
             return this;
+        }
+
+        /**
+         * {@link #trustIssuers(ServiceIdentity...)} for SPIFFE IDs given as text, parsed first.
+         *
+         * @param issuers SPIFFE IDs, e.g. {@code spiffe://example.org/api}
+         * @return this builder
+         * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if one is not a valid SPIFFE ID
+         */
+        public Builder trustIssuers(String... issuers) {
+            return trustIssuers(TokenKey.parseIssuers(issuers));
         }
 
         /** Mint only scopes this policy grants this service. */

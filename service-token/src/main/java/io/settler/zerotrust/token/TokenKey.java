@@ -2,6 +2,7 @@ package io.settler.zerotrust.token;
 
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.Jwks;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import java.nio.charset.StandardCharsets;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
@@ -47,12 +48,12 @@ public final class TokenKey {
     private final TokenAlgorithm algorithm;
     private final Key verificationKey;
     private final @Nullable Key signingKey;
-    private final Set<String> issuers;
+    private final Set<ServiceIdentity> issuers;
     /** One JCA engine per thread, initialised once with the verification key. */
     private final ThreadLocal<Object> engines;
 
     private TokenKey(String kid, TokenAlgorithm algorithm, Key verificationKey, @Nullable Key signingKey,
-                     Set<String> issuers) {
+                     Set<ServiceIdentity> issuers) {
         this.kid = checkKid(kid);
         this.algorithm = algorithm;
         this.verificationKey = verificationKey;
@@ -112,23 +113,48 @@ public final class TokenKey {
     /**
      * This key, usable only by tokens whose {@code iss} is one of {@code issuers}.
      *
+     * @param issuers the services the key speaks for, normally the one that holds its private half
+     * @return the pinned key
      * @throws ServiceTokenException {@code INVALID_SETTING} if {@code issuers} is empty: an empty list
      *         (say, a templated one that rendered empty) would leave the key speaking for any issuer
      */
-    public TokenKey forIssuers(String... issuers) {
+    public TokenKey forIssuers(ServiceIdentity... issuers) {
         if (issuers.length == 0) {
             throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING, "key '" + kid
                     + "': pin it to at least one issuer; an empty list would let it speak for any issuer");
         }
-        Set<String> pinned = new LinkedHashSet<>();
-        for (String issuer : issuers) {
-            if (issuer == null || issuer.isBlank()) {
-                throw new ServiceTokenException(ServiceTokenException.Reason.INVALID_SETTING, "key '" + kid
-                        + "': an issuer it is pinned to must not be empty");
-            }
-            pinned.add(issuer);
+        Set<ServiceIdentity> pinned = new LinkedHashSet<>();
+        for (ServiceIdentity issuer : issuers) {
+            pinned.add(Objects.requireNonNull(issuer, "issuer"));
         }
         return new TokenKey(kid, algorithm, verificationKey, signingKey, Collections.unmodifiableSet(pinned));
+    }
+
+    /**
+     * This key, usable only by tokens whose {@code iss} is one of {@code issuers}: a convenience
+     * for {@link #forIssuers(ServiceIdentity...)} that parses each SPIFFE ID first.
+     *
+     * @param issuers SPIFFE IDs, e.g. {@code spiffe://example.org/api}
+     * @return the pinned key
+     * @throws ServiceTokenException {@code INVALID_SETTING} if {@code issuers} is empty
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if one is not a valid
+     *         SPIFFE ID (a key pinned to a misspelt issuer would silently verify nothing)
+     */
+    public TokenKey forIssuers(String... issuers) {
+        return forIssuers(parseIssuers(issuers));
+    }
+
+    /**
+     * Parses issuer SPIFFE IDs for the {@code String} conveniences of the typed issuer settings.
+     *
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if one is not a valid SPIFFE ID
+     */
+    static ServiceIdentity[] parseIssuers(String... issuers) {
+        ServiceIdentity[] parsed = new ServiceIdentity[issuers.length];
+        for (int i = 0; i < issuers.length; i++) {
+            parsed[i] = ServiceIdentity.parse(Objects.requireNonNull(issuers[i], "issuer"));
+        }
+        return parsed;
     }
 
     /** This key without its signing half, e.g. to hand to verifiers; an HS256 key stays secret. */
@@ -147,7 +173,7 @@ public final class TokenKey {
     }
 
     /** The issuers allowed to use this key; empty when any trusted issuer may. */
-    public Set<String> issuers() {
+    public Set<ServiceIdentity> issuers() {
         return issuers;
     }
 
@@ -166,7 +192,7 @@ public final class TokenKey {
         return verificationKey instanceof PublicKey ? Optional.of((PublicKey) verificationKey) : Optional.empty();
     }
 
-    boolean mayBeUsedBy(String issuer) {
+    boolean mayBeUsedBy(ServiceIdentity issuer) {
         return issuers.isEmpty() || issuers.contains(issuer);
     }
 

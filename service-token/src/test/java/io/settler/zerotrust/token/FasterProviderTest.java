@@ -48,7 +48,7 @@ class FasterProviderTest {
                 .verificationKeys(KeySet.of(key.verifyOnly())).trustIssuers(API).build();
         String token = minter.mint(PROXY, List.of("db:read"));
 
-        assertThat(verifier.verify(token, "db:read").service()).isEqualTo(API);
+        assertThat(verifier.verify(token, "db:read").service()).hasToString(API);
 
         String forged = TestKeys.forge(keys.apply("k-1"), "{\"alg\":\"" + key.algorithm().jwsName()
                 + "\",\"kid\":\"k-1\",\"typ\":\"svc+jwt\"}", new String(java.util.Base64.getUrlDecoder()

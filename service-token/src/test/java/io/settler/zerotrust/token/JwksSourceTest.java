@@ -14,6 +14,7 @@ import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.testkit.MutableClock;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
@@ -69,7 +70,7 @@ class JwksSourceTest {
         assertThat(proxy.verify(mint(second)).keyId()).isEqualTo("api-2");
         assertThat(fetches).hasValue(2);
         assertThat(source.keys().orElseThrow().keys())
-                .allSatisfy(key -> assertThat(key.issuers()).containsExactly(API));
+                .allSatisfy(key -> assertThat(key.issuers()).containsExactly(ServiceIdentity.parse(API)));
     }
 
     @Test
@@ -231,7 +232,7 @@ class JwksSourceTest {
             answer.countDown();
             remote.refresh(); // joins the fetch under way
             assertThat(verifier.verifyWithoutWaiting(token, "db:read")).get()
-                    .satisfies(verified -> assertThat(verified.service()).isEqualTo(API));
+                    .satisfies(verified -> assertThat(verified.service()).hasToString(API));
         } finally {
             answer.countDown();
             hanging.stop(0);

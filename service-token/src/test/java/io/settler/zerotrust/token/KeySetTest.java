@@ -5,6 +5,8 @@ import static io.settler.zerotrust.token.TestKeys.PROXY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.settler.zerotrust.identity.InvalidServiceIdentityException;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.pki.KeyAlgorithm;
 import java.security.KeyPair;
 import java.util.List;
@@ -35,6 +37,32 @@ class KeySetTest {
         ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).trustIssuers(API)
                 .verificationKeys(KeySet.fromJwks(KeySet.of(ed.verifyOnly()).toJwks()).pinnedTo(API)).build();
         assertThat(proxy.verify(api.mint(PROXY, List.of("db:read")), "db:read").keyId()).isEqualTo("ed-1");
+    }
+
+    @Test
+    void issuerSetsAreTypedAndTextIsParsedIntoTheSameIdentities() {
+        ServiceIdentity api = ServiceIdentity.parse(API);
+        assertThat(ed.forIssuers(API).issuers()).containsExactly(api);
+        assertThat(KeySet.of(ed.verifyOnly()).pinnedTo(api).keys().get(0).issuers()).containsExactly(api);
+
+        ServiceTokens minter = ServiceTokens.builder().identity(API).keys(KeySet.builder().signingKey(ed).build())
+                .build();
+        ServiceTokens proxy = ServiceTokens.builder().identity(PROXY).trustIssuers(api)
+                .verificationKeys(KeySet.of(ed.verifyOnly()).pinnedTo(api)).build();
+        assertThat(proxy.verify(minter.mint(PROXY, List.of("db:read"))).issuer()).isEqualTo(api);
+    }
+
+    @Test
+    void anIssuerGivenAsTextMustBeAValidSpiffeId() {
+        String misspelt = "spiffe://Example.org/api";
+        for (Runnable pinning : List.<Runnable>of(
+                () -> ed.forIssuers(misspelt),
+                () -> KeySet.of(ed.verifyOnly()).pinnedTo(misspelt),
+                () -> JwksSource.builder(() -> KeySet.of(ed.verifyOnly()).toJwks()).pinnedTo(misspelt),
+                () -> ServiceTokens.builder().trustIssuers(misspelt))) {
+            assertThatThrownBy(pinning::run).isInstanceOf(InvalidServiceIdentityException.class)
+                    .hasMessageContaining("spiffe://Example.org/api");
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.settler.zerotrust.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.policy.Policy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -32,9 +33,9 @@ class ReadmeQuickStartTest {
                 .trustIssuers("spiffe://example.org/api")
                 .build();
         VerifiedToken verified = proxy.verify(token, "db:read");
-        String caller = verified.service();
+        ServiceIdentity caller = verified.service();
 
-        assertThat(caller).isEqualTo("spiffe://example.org/api");
+        assertThat(caller).isEqualTo(ServiceIdentity.parse("spiffe://example.org/api"));
         assertThatThrownBy(() -> api.mint("spiffe://example.org/db-proxy", List.of("db:write")))
                 .isInstanceOf(ServiceTokenException.class);
     }

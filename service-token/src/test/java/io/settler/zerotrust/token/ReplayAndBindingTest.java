@@ -34,9 +34,9 @@ class ReplayAndBindingTest {
     void refusesReplayedOneTimeToken() {
         ServiceTokens proxy = proxy().replayGuard(InMemoryReplayGuard.create(100, clock)).build();
         String token = api.mint(PROXY, List.of("queue:jobs:consume"));
-        assertThat(proxy.verify(token, "queue:jobs:consume").service()).isEqualTo(API);
+        assertThat(proxy.verify(token, "queue:jobs:consume").service()).hasToString(API);
         assertRejected(() -> proxy.verify(token, "queue:jobs:consume"), Reason.REPLAYED, token);
-        assertThat(proxy.verify(api.mint(PROXY, List.of("queue:jobs:consume"))).service()).isEqualTo(API);
+        assertThat(proxy.verify(api.mint(PROXY, List.of("queue:jobs:consume"))).service()).hasToString(API);
     }
 
     @Test
@@ -82,7 +82,7 @@ class ReplayAndBindingTest {
         assertThat(audit.events()).singleElement().satisfies(event -> assertThat(event.fields())
                 .containsEntry("reason", "INSUFFICIENT_SCOPE"));
 
-        assertThat(proxy.verify(token, "db:read").service()).isEqualTo(API);
+        assertThat(proxy.verify(token, "db:read").service()).hasToString(API);
         assertRejected(() -> proxy.verify(token, "db:read"), Reason.REPLAYED, token);
         assertThat(asked).hasSize(2);
     }
@@ -94,7 +94,7 @@ class ReplayAndBindingTest {
         String token = api.mint(PROXY, List.of());
         assertThat(guard.mayBlock()).isFalse();
         assertThat(proxy.verifyWithoutWaiting(token)).get().satisfies(verified -> assertThat(verified.service())
-                .isEqualTo(API));
+                .hasToString(API));
         assertRejected(() -> proxy.verifyWithoutWaiting(token), Reason.REPLAYED, token);
     }
 
@@ -103,7 +103,7 @@ class ReplayAndBindingTest {
         ServiceTokens proxy = proxy().replayGuard(InMemoryReplayGuard.create(100, clock)).build();
         String token = api.mint(PROXY, List.of("db:read"));
         assertRejected(() -> proxy.verify(token, "db:write"), Reason.INSUFFICIENT_SCOPE, token);
-        assertThat(proxy.verify(token, "db:read").service()).isEqualTo(API);
+        assertThat(proxy.verify(token, "db:read").service()).hasToString(API);
     }
 
     @Test

@@ -180,7 +180,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private Reply create(Call call, String tenant) throws BadRequest, SQLException {
         Optional<String> key = idempotencyKey(call.idempotencyKeys());
-        Orders.Created created = orders.create(tenant, call.token().service(), key, item(call.body()));
+        Orders.Created created = orders.create(tenant, call.token().service().toString(), key, item(call.body()));
         return switch (created.outcome()) {
             case CREATED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()));
             case REPLAYED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()),
@@ -237,7 +237,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private Reply refuse(Call call, String reason, @Nullable String detail) {
         audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
-                .field("peer", call.token().service())
+                .field("peer", call.token().service().toString())
                 .field("method", call.method().name())
                 .field("path", LogSafe.text(call.path()))
                 .field("status", HttpResponseStatus.FORBIDDEN.code())

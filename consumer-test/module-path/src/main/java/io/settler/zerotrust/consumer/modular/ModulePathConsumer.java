@@ -111,7 +111,7 @@ public final class ModulePathConsumer {
                 .verificationKeys(KeySet.fromJwks(gatewayKeys.toJwks()).pinnedTo(GATEWAY))
                 .trustIssuers(GATEWAY).build();
         VerifiedToken verified = verifier.verify(token, "orders:write");
-        check(verified.issuer().equals(GATEWAY), "verified " + verified);
+        check(verified.issuer().toString().equals(GATEWAY), "verified " + verified);
         ok("ServiceTokens minted and verified a token from " + verified.issuer() + " for " + verified.audience());
 
         // netty-mtls: the server's SslContext and its handlers in a channel.
