@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import io.settler.zerotrust.identity.CertificateIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.tls.MtlsContext;
@@ -30,7 +31,10 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * verification was audited where it happened) and the channel closed; the exception the
  * {@code SslHandler} raises for it ends here, so a refused peer leaves its audit event and nothing
  * else: no warning with a stack trace at the end of the pipeline, which a peer could otherwise
- * repeat at will past any limit on the audit log. Every other exception passes on.
+ * repeat at will past any limit on the audit log. Every other exception passes on. A peer whose
+ * certificate's identity {@link ServiceIdentity#fromCertificate} refuses after a completed handshake
+ * (verified by a trust manager other than ours) is audited, its channel closed, no attribute set, and
+ * what it sent behind its handshake (read in the same batch, before the close) goes no further.
  */
 @ChannelHandler.Sharable
 public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
@@ -41,6 +45,9 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
     /** The peer's leaf certificate, verified in the handshake. */
     public static final AttributeKey<X509Certificate> PEER_CERTIFICATE =
             AttributeKey.valueOf(PeerIdentityHandler.class, "peerCertificate");
+
+    /** Set on a channel whose peer this handler refused: what it sent goes no further. */
+    private static final AttributeKey<Boolean> REFUSED = AttributeKey.valueOf(PeerIdentityHandler.class, "refused");
 
     private final MtlsContext mtls;
 
@@ -57,6 +64,7 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
                     publish(ctx);
                 } catch (CertificateIdentityException e) {
                     // Fail closed: never hand on a peer whose identity the one rule refuses.
+                    ctx.channel().attr(REFUSED).set(Boolean.TRUE);
                     mtls.recordHandshakeFailure(e, remoteAddress(ctx));
                     ctx.close();
                     return;
@@ -67,6 +75,19 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireUserEventTriggered(event);
+    }
+
+    /**
+     * Drops what a refused peer sent: data right behind its Finished is decoded in the same read as
+     * the handshake, after the close was asked for, and would otherwise reach the application.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (Boolean.TRUE.equals(ctx.channel().attr(REFUSED).get())) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        ctx.fireChannelRead(msg);
     }
 
     /**
@@ -100,8 +121,9 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
         X509Certificate leaf = (X509Certificate) chain[0];
+        Optional<ServiceIdentity> identity = spiffeIdentity(leaf);
         ctx.channel().attr(PEER_CERTIFICATE).set(leaf);
-        spiffeIdentity(leaf).ifPresent(identity -> ctx.channel().attr(PEER_IDENTITY).set(identity));
+        identity.ifPresent(id -> ctx.channel().attr(PEER_IDENTITY).set(id));
     }
 
     /**
