@@ -100,9 +100,12 @@ class ServiceIdentityFromCertificateTest {
 
     @Test
     void aUriSanTheJdkCannotParseIsReadAndRefusedNotTakenAsAbsent() {
-        // The JDK drops a non-critical SAN extension holding a URI it cannot parse, as if there were no names.
+        // The JDK never reports such a URI: JDK 17 drops the non-critical SAN extension as if there were
+        // no names (null), newer JDKs throw. Either way the name is not there to be read through the JDK.
         X509Certificate forged = certificate(uris("spiffe://example.org/api\u001b[31m"));
-        assertThat(getSubjectAlternativeNames(forged)).isNull();
+        Object jdkNames = getSubjectAlternativeNames(forged);
+        assertThat(jdkNames == null || jdkNames instanceof java.security.cert.CertificateParsingException)
+                .as("what the JDK reports: %s", jdkNames).isTrue();
 
         assertRefused(forged, Reason.INVALID_SPIFFE_ID, "found '\\u001b'");
     }
