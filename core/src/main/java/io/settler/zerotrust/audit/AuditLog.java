@@ -1,9 +1,22 @@
 package io.settler.zerotrust.audit;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
 /**
- * Where audit events go. The default, {@link #slf4j()}, writes structured SLF4J events to the
- * dedicated logger {@value Slf4jAuditLog#LOGGER_NAME}, so operators can route them apart from
- * application logs. Implementations must be thread-safe and must not throw.
+ * Where audit events go, and the clock that stamps them. The default, {@link #slf4j()}, writes
+ * structured SLF4J events to the dedicated logger {@value Slf4jAuditLog#LOGGER_NAME}, so operators
+ * can route them apart from application logs. Implementations must be thread-safe and must not
+ * throw.
+ *
+ * <p>Code records a decision with one statement, naming its catalogue entry:
+ * {@code audit.event(CoreAudit.PEER_ACCEPTED).field("identity", id).record()}, or, for a refusal
+ * that is thrown, {@code throw audit.event(TokenAudit.REJECTED).refused(e)}.
  */
 @FunctionalInterface
 public interface AuditLog {
@@ -11,13 +24,49 @@ public interface AuditLog {
     /** Records one event. */
     void record(AuditEvent event);
 
-    /** This log, then {@code other}: e.g. SLF4J plus an in-memory list in tests, or plus a SIEM forwarder. */
+    /** The clock that stamps the events started by {@link #event}: the system's UTC clock unless {@link #withClock}. */
+    default Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    /**
+     * Whether this log does anything with events of this entry: a hot path asks before it builds a
+     * routine event ({@link AuditAction.Level#DEBUG}) that most logs drop. True unless a log knows better.
+     */
+    default boolean records(AuditAction action) {
+        return true;
+    }
+
+    /** Starts an event of this catalogue entry, stamped now by {@link #clock()}. */
+    default Entry event(AuditAction action) {
+        return new Entry(this, action, clock().instant());
+    }
+
+    /** This log with events stamped by {@code clock}, e.g. a fixed clock in tests. */
+    default AuditLog withClock(Clock clock) {
+        return new ForwardingAuditLog(this, this, clock);
+    }
+
+    /**
+     * This log, then {@code other}: e.g. SLF4J plus an in-memory list in tests, or plus a metrics
+     * registry. Events are stamped by this log's clock.
+     */
     default AuditLog alsoTo(AuditLog other) {
-        java.util.Objects.requireNonNull(other, "other");
-        return event -> {
-            record(event);
-            other.record(event);
+        Objects.requireNonNull(other, "other");
+        AuditLog first = this;
+        AuditLog both = new AuditLog() {
+            @Override
+            public void record(AuditEvent event) {
+                first.record(event);
+                other.record(event);
+            }
+
+            @Override
+            public boolean records(AuditAction action) {
+                return first.records(action) || other.records(action);
+            }
         };
+        return new ForwardingAuditLog(both, both, clock());
     }
 
     /**
@@ -31,25 +80,78 @@ public interface AuditLog {
      * recorded. At most 512 buckets are tracked; beyond, new sources share one. Use it where an
      * attacker can cause events at will, e.g.
      * {@code ServiceTokens.builder().auditLog(AuditLog.slf4j().limitedTo(20, Duration.ofSeconds(1)))}.
+     * Windows follow this log's {@link #clock()}.
      *
      * @param limit events per bucket per window, at least 1
      * @param window a positive duration
      */
-    default AuditLog limitedTo(int limit, java.time.Duration window) {
-        return limitedTo(limit, window, java.time.Clock.systemUTC());
-    }
-
-    /**
-     * {@link #limitedTo(int, java.time.Duration)} with the clock that decides when windows end,
-     * e.g. a fixed clock in tests.
-     */
-    default AuditLog limitedTo(int limit, java.time.Duration window, java.time.Clock clock) {
-        java.util.Objects.requireNonNull(clock, "clock");
-        return new RateLimitedAuditLog(this, limit, window, clock::millis);
+    default AuditLog limitedTo(int limit, Duration window) {
+        return new RateLimitedAuditLog(this, limit, window);
     }
 
     /** Events as SLF4J key-value pairs on the logger {@value Slf4jAuditLog#LOGGER_NAME}. */
     static AuditLog slf4j() {
         return Slf4jAuditLog.INSTANCE;
+    }
+
+    /**
+     * One event being written: fields in order, then {@link #record()} or {@link #refused}. Not
+     * thread-safe; use it on the thread that started it.
+     */
+    final class Entry {
+        private final AuditLog log;
+        private final AuditAction kind;
+        private final Instant time;
+        private final Map<String, String> fields = new LinkedHashMap<>();
+        private boolean authenticatedPeer;
+        private @Nullable Duration elapsed;
+
+        private Entry(AuditLog log, AuditAction kind, Instant time) {
+            this.log = log;
+            this.kind = Objects.requireNonNull(kind, "action");
+            this.time = time;
+        }
+
+        /** Adds a field; {@code String.valueOf} of the value. */
+        public Entry field(String name, @Nullable Object value) {
+            fields.put(name, String.valueOf(value));
+            return this;
+        }
+
+        /**
+         * Marks the event as about a peer whose certificate chain has verified against the trust
+         * bundle; set it only after that verification succeeded (see {@link AuditEvent#authenticatedPeer()}).
+         */
+        public Entry authenticatedPeer() {
+            this.authenticatedPeer = true;
+            return this;
+        }
+
+        /** How long the decision took, from {@code startNanos} (a {@link System#nanoTime()} reading) to now. */
+        public Entry elapsedSince(long startNanos) {
+            this.elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+            return this;
+        }
+
+        /** Adds the refusal's {@code reason} and {@code detail} fields. */
+        public Entry because(Refusal refusal) {
+            return field("reason", refusal.reason().name()).field("detail", refusal.getMessage());
+        }
+
+        /** Records the event, and returns it. */
+        public AuditEvent record() {
+            AuditEvent event = new AuditEvent(time, kind, fields, authenticatedPeer, elapsed);
+            log.record(event);
+            return event;
+        }
+
+        /**
+         * Records the event with the refusal's reason and detail, and returns the refusal to be thrown:
+         * {@code throw audit.event(TokenAudit.REJECTED).field("audience", a).refused(e);}.
+         */
+        public <T extends Throwable & Refusal> T refused(T refusal) {
+            because(refusal).record();
+            return refusal;
+        }
     }
 }

@@ -4,8 +4,8 @@ import io.settler.zerotrust.network.Cidr;
 import io.settler.zerotrust.network.IpAddressLiteral;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -59,6 +59,10 @@ final class RateLimitedAuditLog implements AuditLog {
     /** The earliest end of a tracked window; no window needs closing before it. */
     private final AtomicLong nextEnd = new AtomicLong(Long.MAX_VALUE);
 
+    RateLimitedAuditLog(AuditLog delegate, int limit, Duration window) {
+        this(delegate, limit, window, delegate.clock()::millis);
+    }
+
     RateLimitedAuditLog(AuditLog delegate, int limit, Duration window, LongSupplier clockMillis) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         if (limit < 1) {
@@ -71,6 +75,16 @@ final class RateLimitedAuditLog implements AuditLog {
         this.limit = limit;
         this.windowMillis = window.toMillis();
         this.clockMillis = Objects.requireNonNull(clockMillis, "clockMillis");
+    }
+
+    @Override
+    public Clock clock() {
+        return delegate.clock();
+    }
+
+    @Override
+    public boolean records(AuditAction action) {
+        return delegate.records(action);
     }
 
     @Override
@@ -141,15 +155,14 @@ final class RateLimitedAuditLog implements AuditLog {
         long suppressed = window.close();
         windows.remove(window.bucket, window);
         if (suppressed > 0) {
-            delegate.record(AuditEvent.builder(Instant.ofEpochMilli(clockMillis.getAsLong()), "audit.suppressed",
-                            AuditEvent.Outcome.WARNING)
+            delegate.event(CoreAudit.AUDIT_SUPPRESSED)
                     .field("suppressed_action", window.bucket.action())
                     .field("suppressed_outcome", window.bucket.outcome())
                     .field("suppressed_reason", window.bucket.reason())
                     .field("suppressed_source", window.bucket.source())
                     .field("count", suppressed)
                     .field("window_seconds", windowMillis / 1000.0)
-                    .build());
+                    .record();
         }
     }
 

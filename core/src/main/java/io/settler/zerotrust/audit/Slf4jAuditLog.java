@@ -6,7 +6,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 import org.slf4j.spi.LoggingEventBuilder;
 
-/** Writes each event as one SLF4J event with key-value pairs; refusals and warnings at WARN. */
+/** Writes each event as one SLF4J event with key-value pairs, at its catalogue entry's level. */
 final class Slf4jAuditLog implements AuditLog {
 
     static final String LOGGER_NAME = "io.settler.zerotrust.audit";
@@ -18,11 +18,16 @@ final class Slf4jAuditLog implements AuditLog {
     }
 
     @Override
+    public boolean records(AuditAction action) {
+        return logger.isEnabledForLevel(level(action));
+    }
+
+    @Override
     public void record(AuditEvent event) {
-        Level level = switch (event.outcome()) {
-            case REFUSED, WARNING -> Level.WARN;
-            case ALLOWED, INFO -> Level.INFO;
-        };
+        Level level = level(event.kind());
+        if (!logger.isEnabledForLevel(level)) {
+            return;
+        }
         LoggingEventBuilder builder = logger.atLevel(level)
                 .addKeyValue("action", event.action())
                 .addKeyValue("outcome", event.outcome());
@@ -34,5 +39,13 @@ final class Slf4jAuditLog implements AuditLog {
             builder = builder.addKeyValue("authenticated_peer", true);
         }
         builder.log("{} {}", event.action(), event.outcome());
+    }
+
+    private static Level level(AuditAction action) {
+        return switch (action.definition().level()) {
+            case DEBUG -> Level.DEBUG;
+            case INFO -> Level.INFO;
+            case WARN -> Level.WARN;
+        };
     }
 }

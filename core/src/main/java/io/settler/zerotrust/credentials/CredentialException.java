@@ -1,5 +1,6 @@
 package io.settler.zerotrust.credentials;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 
 /**
@@ -8,7 +9,7 @@ import java.util.Objects;
  * how to fix it. Messages never hold key material or passwords, and causes are attached only when
  * they cannot hold any either.
  */
-public final class CredentialException extends RuntimeException {
+public final class CredentialException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -81,6 +82,7 @@ public final class CredentialException extends RuntimeException {
     }
 
     /** Which rule the credentials broke. */
+    @Override
     public Reason reason() {
         return reason;
     }

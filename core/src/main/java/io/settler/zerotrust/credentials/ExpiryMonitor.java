@@ -2,6 +2,7 @@ package io.settler.zerotrust.credentials;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreAudit;
 import io.settler.zerotrust.time.Durations;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -73,14 +74,14 @@ public final class ExpiryMonitor implements AutoCloseable {
         double used = lifetimeShare(leaf, now);
         String fingerprint = snapshot.identity().fingerprint();
         if (!now.isBefore(leaf.getNotAfter().toInstant())) {
-            warnOnce(events, "credentials.expired", fingerprint, now, snapshot, "the certificate has expired:"
+            warnOnce(events, CoreAudit.CREDENTIALS_EXPIRED, fingerprint, snapshot, "the certificate has expired:"
                     + " peers refuse it; rotate it now");
         } else if (used >= stalledShare) {
-            warnOnce(events, "credentials.rotation_stalled", fingerprint, now, snapshot, String.format(
+            warnOnce(events, CoreAudit.CREDENTIALS_ROTATION_STALLED, fingerprint, snapshot, String.format(
                     "%.0f%% of the certificate's lifetime is used and it has not been rotated;"
                             + " check the issuer and the credential files", used * 100));
         } else if (used >= renewalShare) {
-            warnOnce(events, "credentials.expiring", fingerprint, now, snapshot, String.format(
+            warnOnce(events, CoreAudit.CREDENTIALS_EXPIRING, fingerprint, snapshot, String.format(
                     "%.0f%% of the certificate's lifetime is used; renewal is due", used * 100));
         }
         for (X509Certificate anchor : snapshot.trust().anchors()) {
@@ -88,15 +89,14 @@ public final class ExpiryMonitor implements AutoCloseable {
             if (!now.plus(anchorWarning).isBefore(notAfter)) {
                 String anchorFingerprint = Certificates.fingerprint(anchor);
                 if (alreadyWarned.add("trust.anchor_expiring/" + anchorFingerprint)) {
-                    AuditEvent event = AuditEvent.builder(now, "trust.anchor_expiring", AuditEvent.Outcome.WARNING)
+                    AuditEvent event = audit.event(CoreAudit.TRUST_ANCHOR_EXPIRING)
                             .field("anchor", anchor.getSubjectX500Principal().getName())
                             .field("fingerprint", anchorFingerprint)
                             .field("not_after", notAfter)
                             .field("remaining", Duration.between(now, notAfter).isNegative() ? "expired"
                                     : Duration.between(now, notAfter).toString())
                             .field("detail", "add the successor CA to the trust bundle before this one expires")
-                            .build();
-                    audit.record(event);
+                            .record();
                     events.add(event);
                 }
             }
@@ -143,20 +143,19 @@ public final class ExpiryMonitor implements AutoCloseable {
         }
     }
 
-    private void warnOnce(List<AuditEvent> events, String action, String fingerprint, Instant now,
+    private void warnOnce(List<AuditEvent> events, CoreAudit action, String fingerprint,
                           CredentialSnapshot snapshot, String detail) {
         if (!alreadyWarned.add(action + "/" + fingerprint)) {
             return;
         }
         Instant notAfter = snapshot.identity().notAfter();
-        AuditEvent event = AuditEvent.builder(now, action, AuditEvent.Outcome.WARNING)
+        AuditEvent event = audit.event(action)
                 .field("identity", snapshot.identity().identity().map(Object::toString).orElse("none"))
                 .field("fingerprint", fingerprint)
                 .field("generation", snapshot.generation())
                 .field("not_after", notAfter)
                 .field("detail", detail)
-                .build();
-        audit.record(event);
+                .record();
         events.add(event);
     }
 

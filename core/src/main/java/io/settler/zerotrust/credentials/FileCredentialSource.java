@@ -1,7 +1,7 @@
 package io.settler.zerotrust.credentials;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreAudit;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.time.Durations;
 import java.io.IOException;
@@ -172,14 +172,14 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
             throw unreadable;
         }
         current = next;
-        audit.record(AuditEvent.builder(clock.instant(), "credentials.rotated", AuditEvent.Outcome.INFO)
+        audit.event(CoreAudit.CREDENTIALS_ROTATED)
                 .field("generation", next.generation())
                 .field("identity", next.identity().identity().map(Object::toString).orElse("none"))
                 .field("fingerprint", next.identity().fingerprint())
                 .field("previous_fingerprint", before.identity().fingerprint())
                 .field("not_after", next.identity().notAfter())
                 .field("trust_anchors", String.join(",", next.trust().fingerprints()))
-                .build());
+                .record();
         for (Consumer<CredentialSnapshot> listener : listeners) {
             try {
                 listener.accept(next);
@@ -231,13 +231,13 @@ public final class FileCredentialSource implements CredentialSource, AutoCloseab
     }
 
     private void refused(CredentialSnapshot kept, CredentialException e) {
-        audit.record(AuditEvent.builder(clock.instant(), "credentials.rotation_refused", AuditEvent.Outcome.WARNING)
+        audit.event(CoreAudit.CREDENTIALS_ROTATION_REFUSED)
                 .field("chain_file", chainFile).field("key_file", keyFile).field("trust_file", trustFile)
                 .field("reason", e.reason())
                 .field("detail", e.getMessage())
                 .field("kept_generation", kept.generation())
                 .field("kept_fingerprint", kept.identity().fingerprint())
-                .build());
+                .record();
     }
 
     private void watch() {

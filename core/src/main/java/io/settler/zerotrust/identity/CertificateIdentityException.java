@@ -1,5 +1,6 @@
 package io.settler.zerotrust.identity;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -8,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * {@link ServiceIdentity#fromCertificate} refuses; the message says which rule it breaks and
  * how to reissue the certificate. Callers add which certificate it was.
  */
-public final class CertificateIdentityException extends IllegalArgumentException {
+public final class CertificateIdentityException extends IllegalArgumentException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -35,6 +36,7 @@ public final class CertificateIdentityException extends IllegalArgumentException
     }
 
     /** Which rule the certificate breaks. */
+    @Override
     public Reason reason() {
         return reason;
     }

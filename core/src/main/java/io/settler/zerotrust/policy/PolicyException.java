@@ -1,9 +1,10 @@
 package io.settler.zerotrust.policy;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 
 /** A policy that cannot be loaded or built; the message names the place (file and JSON path) and the fix. */
-public final class PolicyException extends RuntimeException {
+public final class PolicyException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -50,6 +51,7 @@ public final class PolicyException extends RuntimeException {
     }
 
     /** What is wrong. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -1,7 +1,7 @@
 package io.settler.zerotrust.tls;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreAudit;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSnapshot;
 import io.settler.zerotrust.credentials.CredentialSource;
@@ -65,7 +65,6 @@ public final class MtlsContext {
     private final SSLContext sslContext;
     private final SSLParameters parameters;
     private final AuditLog audit;
-    private final Clock clock;
     private final X509ExtendedKeyManager keyManager;
     private final VerifyingTrustManager trustManager;
 
@@ -80,16 +79,15 @@ public final class MtlsContext {
     private MtlsContext(Builder builder) {
         this.role = builder.role;
         this.audit = builder.audit;
-        this.clock = builder.clock;
         CredentialSource source = builder.credentials;
         SnapshotState state = new SnapshotState(source, builder.clock);
         SnapshotKeyManager keyManager = new SnapshotKeyManager(() -> state.current().keys());
         VerifyingTrustManager trustManager = role == Role.SERVER
                 ? VerifyingTrustManager.forServer(() -> state.current().verifier(),
-                        builder.serverAuthorizer(), builder.audit, builder.clock)
+                        builder.serverAuthorizer(), builder.audit)
                 : VerifyingTrustManager.forClient(() -> state.current().verifier(),
                         host -> builder.expectedServer.or(() -> Optional.ofNullable(host).map(PeerName::parse)),
-                        builder.audit, builder.clock);
+                        builder.audit);
         this.keyManager = keyManager;
         this.trustManager = trustManager;
 
@@ -264,13 +262,13 @@ public final class MtlsContext {
         if (refusedByUs(failure)) {
             return false;
         }
-        audit.record(AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
+        audit.event(CoreAudit.PEER_REFUSED)
                 .field("role", role == Role.SERVER ? "client" : "server")
                 .field("fingerprint", "none")
                 .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
                 .field("reason", HandshakeRefusal.classify(failure))
                 .field("detail", String.valueOf(failure.getMessage()))
-                .build());
+                .record();
         return true;
     }
 
@@ -289,8 +287,8 @@ public final class MtlsContext {
     }
 
     private void recordPosture(Builder builder, CredentialSnapshot snapshot) {
-        AuditEvent.Builder event = AuditEvent.builder(builder.clock.instant(), "tls.posture",
-                        builder.allowTls12 ? AuditEvent.Outcome.WARNING : AuditEvent.Outcome.INFO)
+        AuditLog.Entry event = builder.audit.event(builder.allowTls12 ? CoreAudit.TLS_POSTURE_WEAKENED
+                        : CoreAudit.TLS_POSTURE)
                 .field("role", role)
                 .field("protocols", String.join(",", parameters.getProtocols()))
                 .field("cipher_suites", String.join(",", parameters.getCipherSuites()))
@@ -304,7 +302,7 @@ public final class MtlsContext {
         } else {
             event.field("expected_server", builder.expectedServer.map(Object::toString).orElse("host connected to"));
         }
-        builder.audit.record(event.build());
+        event.record();
     }
 
     /**

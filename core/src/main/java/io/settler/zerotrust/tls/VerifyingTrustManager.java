@@ -2,6 +2,7 @@ package io.settler.zerotrust.tls;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreAudit;
 import io.settler.zerotrust.authz.AuthorizationDecision;
 import io.settler.zerotrust.authz.Peer;
 import io.settler.zerotrust.authz.PeerAuthorizer;
@@ -15,7 +16,6 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -46,27 +46,25 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     private final Optional<PeerAuthorizer> clientAuthorizer;
     private final ServerNameSource serverNames;
     private final AuditLog audit;
-    private final Clock clock;
 
     private VerifyingTrustManager(Supplier<PeerCertificateVerifier> verifier, Optional<PeerAuthorizer> clientAuthorizer,
-                                  ServerNameSource serverNames, AuditLog audit, Clock clock) {
+                                  ServerNameSource serverNames, AuditLog audit) {
         this.verifier = verifier;
         this.clientAuthorizer = clientAuthorizer;
         this.serverNames = serverNames;
         this.audit = audit;
-        this.clock = clock;
     }
 
     /** For a server: verifies clients and authorizes them. */
     static VerifyingTrustManager forServer(Supplier<PeerCertificateVerifier> verifier, PeerAuthorizer authorizer,
-                                           AuditLog audit, Clock clock) {
-        return new VerifyingTrustManager(verifier, Optional.of(authorizer), host -> Optional.empty(), audit, clock);
+                                           AuditLog audit) {
+        return new VerifyingTrustManager(verifier, Optional.of(authorizer), host -> Optional.empty(), audit);
     }
 
     /** For a client: verifies servers against the expected name. */
     static VerifyingTrustManager forClient(Supplier<PeerCertificateVerifier> verifier, ServerNameSource serverNames,
-                                           AuditLog audit, Clock clock) {
-        return new VerifyingTrustManager(verifier, Optional.empty(), serverNames, audit, clock);
+                                           AuditLog audit) {
+        return new VerifyingTrustManager(verifier, Optional.empty(), serverNames, audit);
     }
 
     @Override
@@ -188,13 +186,13 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     }
 
     private void accept(String role, VerifiedPeer peer, Optional<InetAddress> remote, String rule) {
-        audit.record(AuditEvent.builder(clock.instant(), "peer.accepted", AuditEvent.Outcome.ALLOWED)
+        audit.event(CoreAudit.PEER_ACCEPTED)
                 .field("role", role)
                 .field("identity", peer.identity().map(Object::toString).orElse("none"))
                 .field("fingerprint", peer.sha256Fingerprint())
                 .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
                 .field("rule", rule)
-                .build());
+                .record();
     }
 
     /**
@@ -205,16 +203,15 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
      */
     private void refuse(String role, X509Certificate[] chain, Optional<VerifiedPeer> verified,
                         Optional<InetAddress> remote, String reason, @Nullable String detail) {
-        AuditEvent.Builder event = AuditEvent.builder(clock.instant(), "peer.refused", AuditEvent.Outcome.REFUSED)
-                .field("role", role);
+        AuditLog.Entry event = audit.event(CoreAudit.PEER_REFUSED).field("role", role);
         verified.ifPresent(peer -> event.authenticatedPeer()
                 .field("identity", peer.identity().map(Object::toString).orElse("none")));
-        audit.record(event
+        event
                 .field("fingerprint", chain == null || chain.length == 0 ? "none" : fingerprint(chain[0]))
                 .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
                 .field("reason", reason)
                 .field("detail", detail)
-                .build());
+                .record();
     }
 
     private static String fingerprint(X509Certificate certificate) {

@@ -1,6 +1,7 @@
 package io.settler.zerotrust.trust;
 
 import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.audit.Refusal;
 import java.security.cert.CertificateException;
 import java.util.Objects;
 
@@ -14,7 +15,7 @@ import java.util.Objects;
  * and each name in it is cut at {@link LogSafe#MAX_LENGTH} characters. Logging it cannot forge
  * log lines.
  */
-public final class PeerVerificationException extends CertificateException {
+public final class PeerVerificationException extends CertificateException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -87,6 +88,7 @@ public final class PeerVerificationException extends CertificateException {
     }
 
     /** The kind of fault that made verification fail. */
+    @Override
     public Reason reason() {
         return reason;
     }

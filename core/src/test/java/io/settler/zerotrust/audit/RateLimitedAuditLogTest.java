@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -14,17 +16,18 @@ class RateLimitedAuditLogTest {
 
     private final List<AuditEvent> recorded = new CopyOnWriteArrayList<>();
     private final AtomicLong now = new AtomicLong(1_000_000);
-    private final AuditLog limited = new RateLimitedAuditLog(recorded::add, 3, Duration.ofSeconds(1), now::get);
+    private final AuditLog limited = new RateLimitedAuditLog(CoreTestAudit.into(recorded), 3, Duration.ofSeconds(1),
+            now::get);
 
     @Test
     void aFloodOfOneActionCostsTheLimitAndOneSummary() {
         for (int i = 0; i < 1_000; i++) {
-            limited.record(event("token.rejected", AuditEvent.Outcome.REFUSED));
+            limited.record(event(SampleAudit.TOKEN_REJECTED));
         }
         assertThat(recorded).hasSize(3);
 
         now.addAndGet(1_000);
-        limited.record(event("token.rejected", AuditEvent.Outcome.REFUSED));
+        limited.record(event(SampleAudit.TOKEN_REJECTED));
 
         assertThat(recorded).hasSize(5);
         AuditEvent summary = recorded.get(3);
@@ -39,9 +42,9 @@ class RateLimitedAuditLogTest {
     @Test
     void eachActionAndOutcomeHasItsOwnAllowance() {
         for (int i = 0; i < 10; i++) {
-            limited.record(event("token.rejected", AuditEvent.Outcome.REFUSED));
-            limited.record(event("peer.refused", AuditEvent.Outcome.REFUSED));
-            limited.record(event("peer.allowed", AuditEvent.Outcome.ALLOWED));
+            limited.record(event(SampleAudit.TOKEN_REJECTED));
+            limited.record(event(SampleAudit.PEER_REFUSED));
+            limited.record(event(SampleAudit.PEER_ALLOWED));
         }
         assertThat(recorded).hasSize(9);
     }
@@ -49,11 +52,11 @@ class RateLimitedAuditLogTest {
     @Test
     void aQuietWindowRecordsEverythingAndNoSummary() {
         for (int i = 0; i < 3; i++) {
-            limited.record(event("token.rejected", AuditEvent.Outcome.REFUSED));
+            limited.record(event(SampleAudit.TOKEN_REJECTED));
             now.addAndGet(400);
         }
         now.addAndGet(5_000);
-        limited.record(event("token.rejected", AuditEvent.Outcome.REFUSED));
+        limited.record(event(SampleAudit.TOKEN_REJECTED));
         assertThat(recorded).extracting(AuditEvent::action).containsOnly("token.rejected").hasSize(4);
     }
 
@@ -81,7 +84,7 @@ class RateLimitedAuditLogTest {
                 .endsWith("198.51.100.7", "2001:db8:0:2::1");
 
         now.addAndGet(1_000);
-        limited.record(event("token.rejected", AuditEvent.Outcome.REFUSED));
+        limited.record(event(SampleAudit.TOKEN_REJECTED));
         assertThat(recorded).filteredOn(e -> e.action().equals("audit.suppressed"))
                 .extracting(e -> e.fields().get("suppressed_source") + " " + e.fields().get("suppressed_reason") + " "
                         + e.fields().get("count"))
@@ -95,10 +98,9 @@ class RateLimitedAuditLogTest {
             limited.record(refusal("NOT_AUTHORIZED", "203.0.113.5"));
         }
         for (int i = 0; i < 50; i++) {
-            limited.record(
-                    AuditEvent.builder(Instant.ofEpochMilli(now.get()), "peer.refused", AuditEvent.Outcome.REFUSED)
-                    .authenticatedPeer().field("identity", "spiffe://example.org/intruder" + i)
-                    .field("remote", "203.0.113.5").field("reason", "NOT_AUTHORIZED").build());
+            limited.event(SampleAudit.PEER_REFUSED).authenticatedPeer()
+                    .field("identity", "spiffe://example.org/intruder" + i)
+                    .field("remote", "203.0.113.5").field("reason", "NOT_AUTHORIZED").record();
         }
 
         assertThat(recorded).filteredOn(AuditEvent::authenticatedPeer).hasSize(50);
@@ -107,7 +109,8 @@ class RateLimitedAuditLogTest {
 
     @Test
     void floodFromManyAddressesCannotGrowTheBucketsWithoutBound() {
-        RateLimitedAuditLog log = new RateLimitedAuditLog(recorded::add, 3, Duration.ofSeconds(1), now::get);
+        RateLimitedAuditLog log = new RateLimitedAuditLog(CoreTestAudit.into(recorded), 3, Duration.ofSeconds(1),
+            now::get);
         int sources = 4_000;
         for (int i = 0; i < sources; i++) {
             log.record(refusal("NOT_TLS", "10." + (i >> 8 & 0xff) + "." + (i & 0xff) + ".1"));
@@ -119,7 +122,7 @@ class RateLimitedAuditLogTest {
         assertThat(recorded).hasSizeLessThanOrEqualTo(3 * log.trackedBuckets());
 
         now.addAndGet(1_000);
-        log.record(event("token.rejected", AuditEvent.Outcome.REFUSED));
+        log.record(event(SampleAudit.TOKEN_REJECTED));
         assertThat(log.trackedBuckets()).as("ended windows are dropped").isEqualTo(1);
         long suppressed = recorded.stream().filter(e -> e.action().equals("audit.suppressed"))
                 .mapToLong(e -> Long.parseLong(e.fields().get("count"))).sum();
@@ -138,11 +141,13 @@ class RateLimitedAuditLogTest {
     }
 
     private AuditEvent refusal(String reason, String remote) {
-        return AuditEvent.builder(Instant.ofEpochMilli(now.get()), "peer.refused", AuditEvent.Outcome.REFUSED)
-                .field("remote", remote).field("reason", reason).build();
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("remote", remote);
+        fields.put("reason", reason);
+        return new AuditEvent(Instant.ofEpochMilli(now.get()), SampleAudit.PEER_REFUSED, fields);
     }
 
-    private AuditEvent event(String action, AuditEvent.Outcome outcome) {
-        return AuditEvent.builder(Instant.ofEpochMilli(now.get()), action, outcome).field("reason", "TEST").build();
+    private AuditEvent event(AuditAction kind) {
+        return new AuditEvent(Instant.ofEpochMilli(now.get()), kind, Map.of("reason", "TEST"));
     }
 }

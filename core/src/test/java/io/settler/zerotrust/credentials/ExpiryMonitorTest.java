@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreTestAudit;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.time.Clock;
@@ -56,7 +56,7 @@ class ExpiryMonitorTest {
     private final MovableClock clock = new MovableClock(leaf.certificate().getNotBefore().toInstant());
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
     private final ExpiryMonitor monitor = ExpiryMonitor.builder(source).clock(clock)
-            .auditLog(AuditLog.slf4j().alsoTo(audit::add))
+            .auditLog(CoreTestAudit.into(audit))
             .anchorWarning(Duration.ofDays(7)).build();
 
     private Instant atShare(double share) {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreTestAudit;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.nio.file.Files;
@@ -40,7 +40,7 @@ class FileCredentialSourceTest {
     private FileCredentialSource start(Path directory, Duration quietPeriod) {
         return FileCredentialSource.builder(directory.resolve("tls.crt"), directory.resolve("tls.key"),
                         directory.resolve("ca.crt"))
-                .quietPeriod(quietPeriod).auditLog(AuditLog.slf4j().alsoTo(audit::add)).start();
+                .quietPeriod(quietPeriod).auditLog(CoreTestAudit.into(audit)).start();
     }
 
     private static void write(IssuedCertificate issued, Path directory) {

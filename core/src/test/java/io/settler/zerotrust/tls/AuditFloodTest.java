@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreTestAudit;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
@@ -44,7 +45,8 @@ class AuditFloodTest {
     private final List<AuditEvent> recorded = new CopyOnWriteArrayList<>();
     /** One instant for the whole test: the flood and the attempt fall in one window however slow the machine. */
     private final Clock clock = Clock.fixed(Instant.now(), ZoneOffset.UTC);
-    private final AuditLog audit = ((AuditLog) recorded::add).limitedTo(LIMIT, Duration.ofSeconds(1), clock);
+    private final AuditLog audit = CoreTestAudit.into(recorded).withClock(clock)
+            .limitedTo(LIMIT, Duration.ofSeconds(1));
 
     private static CredentialSource credentials(IssuedCertificate issued) {
         return CredentialSource.fixed(TlsIdentity.of(issued.privateKey(), issued.chain()),

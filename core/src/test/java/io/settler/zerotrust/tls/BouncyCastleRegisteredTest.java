@@ -3,7 +3,7 @@ package io.settler.zerotrust.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreTestAudit;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
@@ -77,7 +77,7 @@ class BouncyCastleRegisteredTest {
         IssuedCertificate worker = ca.leaf("worker").keyAlgorithm(algorithm).issue();
         List<AuditEvent> audit = new CopyOnWriteArrayList<>();
         MtlsContext serverContext = MtlsContext.server(load(server, ca, "api", format),
-                PeerAuthorizer.builder().allowIdentities(WORKER).build()).auditLog(AuditLog.slf4j().alsoTo(audit::add))
+                PeerAuthorizer.builder().allowIdentities(WORKER).build()).auditLog(CoreTestAudit.into(audit))
                 .build();
         MtlsContext clientContext = MtlsContext.client(load(worker, ca, "worker", format)).build();
 

@@ -3,7 +3,7 @@ package io.settler.zerotrust.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreTestAudit;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
@@ -34,7 +34,7 @@ class HandshakeFailureAuditTest {
                     CredentialSource.fixed(TlsIdentity.of(SERVER.privateKey(), SERVER.chain()),
                             TrustBundle.of(List.of(CA.rootCertificate()))),
                     PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build())
-            .auditLog(AuditLog.slf4j().alsoTo(audit::add)).build();
+            .auditLog(CoreTestAudit.into(audit)).build();
 
     private List<AuditEvent> refusals() {
         return audit.stream().filter(event -> event.action().equals("peer.refused")).toList();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreTestAudit;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.credentials.CredentialSource;
@@ -39,7 +40,7 @@ class MtlsContextTest {
     private static final String WORKER = "spiffe://example.org/worker";
 
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
-    private final AuditLog auditLog = AuditLog.slf4j().alsoTo(audit::add);
+    private final AuditLog auditLog = CoreTestAudit.into(audit);
 
     private static CredentialSource credentials(IssuedCertificate issued) {
         return CredentialSource.fixed(TlsIdentity.of(issued.privateKey(), issued.chain()),

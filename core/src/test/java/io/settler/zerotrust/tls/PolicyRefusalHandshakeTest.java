@@ -3,7 +3,7 @@ package io.settler.zerotrust.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.audit.AuditEvent;
-import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreTestAudit;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
@@ -46,7 +46,7 @@ class PolicyRefusalHandshakeTest {
                         CredentialSource.fixed(TlsIdentity.of(SERVER.privateKey(), SERVER.chain()),
                                 TrustBundle.of(List.of(chains.root()))),
                         PeerAuthorizer.builder().allowIdentities("spiffe://example.org/api").build())
-                .auditLog(AuditLog.slf4j().alsoTo(audit::add)).build();
+                .auditLog(CoreTestAudit.into(audit)).build();
         MtlsContext clientContext = MtlsContext.client(CredentialSource.fixed(
                 TlsIdentity.of(client.leafKey(), client.certificates()),
                 TrustBundle.of(List.of(SERVER_CA.rootCertificate())))).build();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreTestAudit;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.credentials.CredentialException;
 import io.settler.zerotrust.credentials.CredentialException.Reason;
@@ -62,7 +63,7 @@ class RotationRefusalTest {
     private void start(Duration quietPeriod) {
         first = CA.leaf("api").issue();
         first.writePem(dir, "tls");
-        AuditLog auditLog = AuditLog.slf4j().alsoTo(audit::add);
+        AuditLog auditLog = CoreTestAudit.into(audit);
         source = FileCredentialSource.builder(dir.resolve("tls.crt"), dir.resolve("tls.key"), dir.resolve("ca.crt"))
                 .quietPeriod(quietPeriod).auditLog(auditLog).start();
         source.onRotation(notified::add);

@@ -1,17 +1,25 @@
 package io.settler.zerotrust.testkit;
 
+import io.settler.zerotrust.audit.AuditAction;
+import io.settler.zerotrust.audit.AuditCoverage;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link AuditLog} that keeps every event in memory, in the order recorded, for a test to assert
- * on: {@code ServiceTokens.builder()...auditLog(audit)}, then {@code audit.withAction("token.rejected")}.
+ * on: {@code ServiceTokens.builder()...auditLog(audit)}, then {@code audit.single(TokenAudit.REJECTED)}.
+ * Entries can be named by their catalogue constant or by their action name.
+ *
+ * <p>When the system property {@value AuditCoverage#DIRECTORY_PROPERTY} names a directory (the
+ * build sets it), every event is also marked there, so that a module's last test can prove each
+ * entry of its catalogue is emitted by some test ({@link AuditCoverage}).
  *
  * <p>Thread-safe: the code under test may record from its own threads (Netty event loops, pool
  * housekeeping, consumer polls) while the test reads; every read returns a snapshot, and
@@ -22,6 +30,7 @@ public final class RecordingAuditLog implements AuditLog {
 
     private final List<AuditEvent> events = new ArrayList<>();
     private final @Nullable AuditLog next;
+    private final Optional<AuditCoverage> coverage = AuditCoverage.fromSystemProperty();
 
     /** A log that only records. */
     public RecordingAuditLog() {
@@ -47,6 +56,7 @@ public final class RecordingAuditLog implements AuditLog {
         if (next != null) {
             next.record(event);
         }
+        coverage.ifPresent(marks -> marks.mark(event));
         synchronized (events) {
             events.add(event);
             events.notifyAll();
@@ -65,19 +75,49 @@ public final class RecordingAuditLog implements AuditLog {
         return events().stream().map(AuditEvent::action).toList();
     }
 
-    /** The events recorded so far with this action, oldest first. */
+    /** The events recorded so far with this action name (all outcomes), oldest first. */
     public List<AuditEvent> withAction(String action) {
+        return matching(named(action));
+    }
+
+    /** The events recorded so far of this catalogue entry, oldest first. */
+    public List<AuditEvent> withAction(AuditAction entry) {
+        return matching(of(entry));
+    }
+
+    private List<AuditEvent> matching(Predicate<AuditEvent> kind) {
+        return events().stream().filter(kind).toList();
+    }
+
+    private static Predicate<AuditEvent> named(String action) {
         Objects.requireNonNull(action, "action");
-        return events().stream().filter(event -> event.action().equals(action)).toList();
+        return event -> event.action().equals(action);
+    }
+
+    private static Predicate<AuditEvent> of(AuditAction entry) {
+        Objects.requireNonNull(entry, "entry");
+        return event -> event.kind().equals(entry);
     }
 
     /**
-     * The latest event with this action.
+     * The latest event with this action name.
      *
      * @throws AssertionError if there is none, listing the actions that were recorded
      */
     public AuditEvent last(String action) {
-        List<AuditEvent> found = withAction(action);
+        return last(action, withAction(action));
+    }
+
+    /**
+     * The latest event of this catalogue entry.
+     *
+     * @throws AssertionError if there is none, listing the actions that were recorded
+     */
+    public AuditEvent last(AuditAction entry) {
+        return last(entry.toString(), withAction(entry));
+    }
+
+    private AuditEvent last(String action, List<AuditEvent> found) {
         if (found.isEmpty()) {
             throw new AssertionError("no " + action + " event; recorded: " + actions());
         }
@@ -90,7 +130,19 @@ public final class RecordingAuditLog implements AuditLog {
      * @throws AssertionError if there is none or more than one, listing what was recorded
      */
     public AuditEvent single(String action) {
-        List<AuditEvent> found = withAction(action);
+        return single(action, withAction(action));
+    }
+
+    /**
+     * The one event of this catalogue entry.
+     *
+     * @throws AssertionError if there is none or more than one, listing what was recorded
+     */
+    public AuditEvent single(AuditAction entry) {
+        return single(entry.toString(), withAction(entry));
+    }
+
+    private AuditEvent single(String action, List<AuditEvent> found) {
         if (found.size() != 1) {
             throw new AssertionError("expected one " + action + " event, found " + found.size() + "; recorded: "
                     + (found.isEmpty() ? actions() : found));
@@ -109,6 +161,16 @@ public final class RecordingAuditLog implements AuditLog {
         return await(action, event -> true, timeout);
     }
 
+    /** {@link #awaitAction(String, Duration)} for a catalogue entry. */
+    public AuditEvent awaitAction(AuditAction entry, Duration timeout) {
+        return await(entry, event -> true, timeout);
+    }
+
+    /** {@link #await(String, Predicate, Duration)} for a catalogue entry. */
+    public AuditEvent await(AuditAction entry, Predicate<? super AuditEvent> filter, Duration timeout) {
+        return await(entry.toString(), of(entry), filter, timeout);
+    }
+
     /**
      * Waits until an event with this action that {@code filter} accepts has been recorded (or returns
      * one recorded before), e.g. {@code await("connection.closed", field("reason", "IDLE_TIMEOUT"), ...)}.
@@ -118,7 +180,11 @@ public final class RecordingAuditLog implements AuditLog {
      *     (its interrupt status then stays set), listing what was recorded
      */
     public AuditEvent await(String action, Predicate<? super AuditEvent> filter, Duration timeout) {
-        Objects.requireNonNull(action, "action");
+        return await(action, named(action), filter, timeout);
+    }
+
+    private AuditEvent await(String action, Predicate<AuditEvent> kind, Predicate<? super AuditEvent> filter,
+                             Duration timeout) {
         Objects.requireNonNull(filter, "filter");
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (events) {
@@ -126,7 +192,7 @@ public final class RecordingAuditLog implements AuditLog {
             while (true) {
                 for (; seen < events.size(); seen++) {
                     AuditEvent event = events.get(seen);
-                    if (event.action().equals(action) && filter.test(event)) {
+                    if (kind.test(event) && filter.test(event)) {
                         return event;
                     }
                 }

@@ -1,0 +1,34 @@
+package io.settler.zerotrust.audit;
+
+import java.time.Clock;
+import java.util.Objects;
+
+/** A log that passes events to another, with its own clock: {@link AuditLog#withClock} and {@link AuditLog#alsoTo}. */
+final class ForwardingAuditLog implements AuditLog {
+
+    private final AuditLog target;
+    private final AuditLog filter;
+    private final Clock clock;
+
+    /** Events go to {@code target}; {@code filter} answers {@link #records}. */
+    ForwardingAuditLog(AuditLog target, AuditLog filter, Clock clock) {
+        this.target = target;
+        this.filter = filter;
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    @Override
+    public void record(AuditEvent event) {
+        target.record(event);
+    }
+
+    @Override
+    public boolean records(AuditAction action) {
+        return filter.records(action);
+    }
+
+    @Override
+    public Clock clock() {
+        return clock;
+    }
+}

@@ -1,0 +1,19 @@
+package io.settler.zerotrust.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+/** Every entry of core's catalogue is emitted by some test of this module: runs after all of them. */
+@Order(Integer.MAX_VALUE)
+class CoreAuditCoverageTest {
+
+    @Test
+    void everyCoreDecisionIsEmittedByATest() {
+        AuditCoverage coverage = AuditCoverage.fromSystemProperty().orElseThrow(() -> new AssertionError(
+                "run with -D" + AuditCoverage.DIRECTORY_PROPERTY + "=<dir>, as the build does"));
+        assertThat(coverage.unemitted(List.of(CoreAudit.values()))).isEmpty();
+    }
+}
