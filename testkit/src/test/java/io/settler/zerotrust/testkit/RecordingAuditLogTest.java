@@ -4,10 +4,12 @@ import static io.settler.zerotrust.testkit.RecordingAuditLog.field;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.settler.zerotrust.audit.AuditAction;
 import io.settler.zerotrust.audit.AuditEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -22,8 +24,45 @@ class RecordingAuditLogTest {
 
     private final RecordingAuditLog audit = new RecordingAuditLog();
 
+    /** Entries named like real ones, so the string lookups are tested as they are used. */
+    @SuppressWarnings("ImmutableEnumChecker")
+    private enum Sample implements AuditAction {
+        PEER_REFUSED("peer.refused"), PEER_ACCEPTED("peer.accepted"), CONNECTION_CLOSED("connection.closed"),
+        CONNECTION_REFUSED("connection.refused");
+
+        private final Definition definition;
+
+        Sample(String action) {
+            definition = AuditAction.define(action, AuditEvent.Outcome.REFUSED, "zerotrust.sample")
+                    .fields("reason").describe("A sample.");
+        }
+
+        @Override
+        public Definition definition() {
+            return definition;
+        }
+
+        static Sample named(String action) {
+            return Arrays.stream(values()).filter(entry -> entry.action().equals(action)).findFirst().orElseThrow();
+        }
+    }
+
     private static AuditEvent event(String action, String reason) {
-        return new AuditEvent(Instant.EPOCH, action, AuditEvent.Outcome.REFUSED, Map.of("reason", reason));
+        return new AuditEvent(Instant.EPOCH, Sample.named(action), Map.of("reason", reason));
+    }
+
+    @Test
+    void findsEventsByTheirCatalogueEntry() {
+        AuditEvent refused = event("peer.refused", "EXPIRED");
+        audit.record(event("peer.accepted", "NONE"));
+        audit.record(refused);
+
+        assertThat(audit.single(Sample.PEER_REFUSED)).isSameAs(refused);
+        assertThat(audit.last(Sample.PEER_REFUSED)).isSameAs(refused);
+        assertThat(audit.withAction(Sample.CONNECTION_CLOSED)).isEmpty();
+        assertThat(audit.awaitAction(Sample.PEER_REFUSED, Duration.ofMillis(10))).isSameAs(refused);
+        assertThatThrownBy(() -> audit.single(Sample.CONNECTION_CLOSED)).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("CONNECTION_CLOSED").hasMessageContaining("peer.accepted");
     }
 
     @Test
