@@ -37,15 +37,40 @@ public sealed interface PeerRule {
         return new Exact(identity);
     }
 
-    /** Any identity in the trust domain, e.g. {@code example.org}. */
+    /** Any identity in the trust domain. */
+    static PeerRule trustDomain(io.settler.zerotrust.identity.TrustDomain trustDomain) {
+        return new TrustDomain(trustDomain);
+    }
+
+    /**
+     * Any identity in the trust domain given as text, e.g. {@code example.org} read from
+     * configuration; see {@link #trustDomain(io.settler.zerotrust.identity.TrustDomain)}.
+     *
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if it is not a SPIFFE
+     *     trust domain
+     */
     static PeerRule trustDomain(String trustDomain) {
-        return new TrustDomain(ServiceIdentity.of(trustDomain, "x").trustDomain().name());
+        return trustDomain(io.settler.zerotrust.identity.TrustDomain.of(trustDomain));
     }
 
     /**
      * Identities in the trust domain whose path is {@code prefix} or lies below it, on segment
      * boundaries: prefix {@code jobs} matches {@code jobs} and {@code jobs/worker} but never
      * {@code jobsx}.
+     *
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if the prefix breaks
+     *     the SPIFFE path rules
+     */
+    static PeerRule pathPrefix(io.settler.zerotrust.identity.TrustDomain trustDomain, String prefix) {
+        return new PathPrefix(ServiceIdentity.of(trustDomain, prefix));
+    }
+
+    /**
+     * {@link #pathPrefix(io.settler.zerotrust.identity.TrustDomain, String)} with the trust domain
+     * given as text, e.g. read from configuration.
+     *
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if either part breaks
+     *     the SPIFFE ID rules
      */
     static PeerRule pathPrefix(String trustDomain, String prefix) {
         return new PathPrefix(ServiceIdentity.of(trustDomain, prefix));
@@ -101,11 +126,15 @@ public sealed interface PeerRule {
         }
     }
 
-    /** Every identity of a trust domain. */
-    record TrustDomain(String trustDomain) implements PeerRule {
+    /**
+     * Every identity of a trust domain.
+     *
+     * @param trustDomain the trust domain, validated, so the rule cannot name an invalid one
+     */
+    record TrustDomain(io.settler.zerotrust.identity.TrustDomain trustDomain) implements PeerRule {
         @Override
         public boolean matches(Peer peer) {
-            return peer.identity().filter(id -> id.trustDomain().name().equals(trustDomain)).isPresent();
+            return peer.identity().filter(id -> id.trustDomain().equals(trustDomain)).isPresent();
         }
 
         @Override

@@ -1,6 +1,7 @@
 package io.settler.zerotrust.pki;
 
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.identity.TrustDomain;
 import io.settler.zerotrust.network.IpAddressLiteral;
 import io.settler.zerotrust.time.Durations;
 import java.math.BigInteger;
@@ -76,7 +77,7 @@ public final class DevCertificateAuthority {
     /** RFC 5280 {@code ub-common-name}: a CN holds at most 64 characters. */
     private static final int MAX_COMMON_NAME_LENGTH = 64;
 
-    private final String trustDomain;
+    private final TrustDomain trustDomain;
     private final KeyAlgorithm keyAlgorithm;
     private final Clock clock;
     private final SecureRandom random;
@@ -100,8 +101,21 @@ public final class DevCertificateAuthority {
     /**
      * A root-only CA for {@code trustDomain} with an EC P-256 key, valid for 30 days.
      *
+     * @param trustDomain the SPIFFE trust domain its leaves belong to
+     * @return the CA
+     */
+    public static DevCertificateAuthority create(TrustDomain trustDomain) {
+        return builder(trustDomain).build();
+    }
+
+    /**
+     * A root-only CA for a trust domain given as text, e.g. read from configuration; see
+     * {@link #create(TrustDomain)}.
+     *
      * @param trustDomain the SPIFFE trust domain its leaves belong to, e.g. {@code example.org}
      * @return the CA
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if it is not a SPIFFE
+     *     trust domain
      */
     public static DevCertificateAuthority create(String trustDomain) {
         return builder(trustDomain).build();
@@ -110,15 +124,28 @@ public final class DevCertificateAuthority {
     /**
      * A builder for a CA with an intermediate, another key type, validity or clock.
      *
-     * @param trustDomain the SPIFFE trust domain its leaves belong to, e.g. {@code example.org}
+     * @param trustDomain the SPIFFE trust domain its leaves belong to
      * @return the builder
      */
+    public static Builder builder(TrustDomain trustDomain) {
+        return new Builder(Objects.requireNonNull(trustDomain, "trustDomain"));
+    }
+
+    /**
+     * A builder for a CA whose trust domain is given as text, e.g. read from configuration; see
+     * {@link #builder(TrustDomain)}.
+     *
+     * @param trustDomain the SPIFFE trust domain its leaves belong to, e.g. {@code example.org}
+     * @return the builder
+     * @throws io.settler.zerotrust.identity.InvalidServiceIdentityException if it is not a SPIFFE
+     *     trust domain
+     */
     public static Builder builder(String trustDomain) {
-        return new Builder(trustDomain);
+        return builder(TrustDomain.of(trustDomain));
     }
 
     /** The trust domain of every identity this CA issues. */
-    public String trustDomain() {
+    public TrustDomain trustDomain() {
         return trustDomain;
     }
 
@@ -230,15 +257,14 @@ public final class DevCertificateAuthority {
 
     /** Builds a {@link DevCertificateAuthority}. */
     public static final class Builder {
-        private final String trustDomain;
+        private final TrustDomain trustDomain;
         private KeyAlgorithm keyAlgorithm = KeyAlgorithm.EC_P256;
         private Duration validity = DEFAULT_CA_VALIDITY;
         private Clock clock = Clock.systemUTC();
         private boolean withIntermediate;
 
-        private Builder(String trustDomain) {
-            // Validates the trust domain with the same rules identities use.
-            this.trustDomain = ServiceIdentity.of(trustDomain, "ca").trustDomain().name();
+        private Builder(TrustDomain trustDomain) {
+            this.trustDomain = trustDomain;
         }
 
         /**

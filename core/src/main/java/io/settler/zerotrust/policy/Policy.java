@@ -4,6 +4,7 @@ import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.identity.InvalidServiceIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.identity.TrustDomain;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -62,11 +63,11 @@ import java.util.function.Consumer;
  */
 public final class Policy {
 
-    private final String trustDomain;
+    private final TrustDomain trustDomain;
     private final Map<String, ServicePolicy> services;
     private final Map<ServiceIdentity, ServicePolicy> byIdentity;
 
-    private Policy(String trustDomain, Map<String, ServicePolicy> services) {
+    private Policy(TrustDomain trustDomain, Map<String, ServicePolicy> services) {
         this.trustDomain = trustDomain;
         this.services = Collections.unmodifiableMap(new LinkedHashMap<>(services));
         Map<ServiceIdentity, ServicePolicy> identities = new HashMap<>();
@@ -80,9 +81,23 @@ public final class Policy {
         this.byIdentity = Map.copyOf(identities);
     }
 
-    /** Starts a policy for a trust domain, e.g. {@code example.org}. */
+    /** Starts a policy for a trust domain. */
+    public static Builder builder(TrustDomain trustDomain) {
+        return new Builder(Objects.requireNonNull(trustDomain, "trustDomain"));
+    }
+
+    /**
+     * Starts a policy for a trust domain given as text, e.g. {@code example.org} read from
+     * configuration.
+     *
+     * @throws PolicyException ({@code INVALID_VALUE}) if it is not a SPIFFE trust domain
+     */
     public static Builder builder(String trustDomain) {
-        return new Builder(trustDomain);
+        try {
+            return builder(TrustDomain.of(Objects.requireNonNull(trustDomain, "trustDomain")));
+        } catch (InvalidServiceIdentityException e) {
+            throw new PolicyException(PolicyException.Reason.INVALID_VALUE, "trust domain: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -104,7 +119,7 @@ public final class Policy {
     }
 
     /** The trust domain every service belongs to. */
-    public String trustDomain() {
+    public TrustDomain trustDomain() {
         return trustDomain;
     }
 
@@ -151,16 +166,11 @@ public final class Policy {
 
     /** Builds a {@link Policy}; services may name each other in any order. Not thread-safe. */
     public static final class Builder {
-        private final String trustDomain;
+        private final TrustDomain trustDomain;
         private final Map<String, ServiceBuilder> services = new LinkedHashMap<>();
 
-        private Builder(String trustDomain) {
-            try {
-                this.trustDomain = ServiceIdentity.of(Objects.requireNonNull(trustDomain, "trustDomain"), "x")
-                        .trustDomain().name();
-            } catch (InvalidServiceIdentityException e) {
-                throw new PolicyException(PolicyException.Reason.INVALID_VALUE, "trust domain: " + e.getMessage(), e);
-            }
+        private Builder(TrustDomain trustDomain) {
+            this.trustDomain = trustDomain;
         }
 
         /**
@@ -229,8 +239,8 @@ public final class Policy {
         }
 
         /** The trust domain of the policy this service belongs to. */
-        public String trustDomain() {
-            return identity.trustDomain().name();
+        public TrustDomain trustDomain() {
+            return identity.trustDomain();
         }
 
         /** Scopes this service may hold, e.g. {@code db:read}. */

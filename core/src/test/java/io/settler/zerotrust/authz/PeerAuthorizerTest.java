@@ -3,7 +3,9 @@ package io.settler.zerotrust.authz;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.settler.zerotrust.identity.InvalidServiceIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.identity.TrustDomain;
 import io.settler.zerotrust.network.IpAddressLiteral;
 import java.util.List;
 import java.util.Optional;
@@ -42,6 +44,21 @@ class PeerAuthorizerTest {
 
         assertThat(authorizer.authorize(peer("spiffe://example.org/api", "127.0.0.1")).allowed()).isTrue();
         assertThat(authorizer.authorize(peer("spiffe://evil.example.org/api", "127.0.0.1")).allowed()).isFalse();
+    }
+
+    @Test
+    void typedTrustDomainRuleIsTheTextOne() {
+        PeerRule typed = PeerRule.trustDomain(TrustDomain.of("example.org"));
+        PeerAuthorizer authorizer = PeerAuthorizer.builder().allow(typed).build();
+
+        assertThat(typed).isEqualTo(PeerRule.trustDomain("example.org"));
+        assertThat(typed.describe()).isEqualTo("trust-domain=example.org");
+        assertThat(authorizer.authorize(peer("spiffe://example.org/api", "127.0.0.1")).allowed()).isTrue();
+        assertThat(authorizer.authorize(peer("spiffe://evil.example.org/api", "127.0.0.1")).allowed()).isFalse();
+        assertThatThrownBy(() -> PeerRule.trustDomain("Example.ORG"))
+                .isInstanceOf(InvalidServiceIdentityException.class);
+        assertThat(PeerRule.pathPrefix(TrustDomain.of("example.org"), "jobs"))
+                .isEqualTo(PeerRule.pathPrefix("example.org", "jobs"));
     }
 
     @Test

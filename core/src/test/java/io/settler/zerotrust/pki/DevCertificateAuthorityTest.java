@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.identity.InvalidServiceIdentityException;
+import io.settler.zerotrust.identity.TrustDomain;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -212,6 +213,16 @@ class DevCertificateAuthorityTest {
         assertThatThrownBy(() -> shortLived.leaf("api").validity(Duration.ofDays(2)).issue())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("outlive");
+    }
+
+    @Test
+    void issuesInItsTypedTrustDomain() {
+        DevCertificateAuthority typed = DevCertificateAuthority.create(TrustDomain.of("example.org"));
+
+        assertThat(ca.trustDomain()).isEqualTo(TrustDomain.of("example.org"));
+        assertThat(typed.trustDomain()).isEqualTo(ca.trustDomain());
+        assertThat(typed.leaf("api").issue().identity()).isEqualTo(ca.trustDomain().identity("api"));
+        assertThat(DevCertificateAuthority.builder(ca.trustDomain()).build().trustDomain()).isEqualTo(ca.trustDomain());
     }
 
     @Test

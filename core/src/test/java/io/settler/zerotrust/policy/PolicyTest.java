@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.authz.Peer;
 import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.identity.TrustDomain;
 import io.settler.zerotrust.network.IpAddressLiteral;
 import io.settler.zerotrust.policy.PolicyException.Reason;
 import java.nio.file.Files;
@@ -41,12 +43,33 @@ class PolicyTest {
     }
 
     @Test
+    void typedAndTextTrustDomainsBuildTheSamePolicy() {
+        Policy typed = Policy.builder(TrustDomain.of("example.org"))
+                .service("api", api -> api.accept(PeerRule.pathPrefix(api.trustDomain(), "jobs")))
+                .build();
+        Policy text = Policy.builder("example.org")
+                .service("api", api -> api.accept(PeerRule.pathPrefix("example.org", "jobs")))
+                .build();
+
+        assertThat(typed.trustDomain()).isEqualTo(text.trustDomain()).hasToString("example.org");
+        assertThat(typed.service("api").orElseThrow()).isEqualTo(text.service("api").orElseThrow());
+    }
+
+    @Test
+    void refusesAnInvalidTrustDomainAsTheTrustDomain() {
+        assertThatThrownBy(() -> Policy.builder("Example.ORG:443"))
+                .isInstanceOf(PolicyException.class)
+                .hasMessageStartingWith("trust domain: 'Example.ORG:443' is not a SPIFFE trust domain")
+                .satisfies(e -> assertThat(((PolicyException) e).reason()).isEqualTo(Reason.INVALID_VALUE));
+    }
+
+    @Test
     void loadsServicesScopesAndAcceptedPeersFromJson(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("policy.json"), JSON);
 
         Policy policy = Policy.fromJson(file);
 
-        assertThat(policy.trustDomain()).isEqualTo("example.org");
+        assertThat(policy.trustDomain()).isEqualTo(TrustDomain.of("example.org"));
         assertThat(policy.services()).extracting(ServicePolicy::name)
                 .containsExactly("api", "worker", "gateway", "webhook");
         ServicePolicy worker = policy.service("worker").orElseThrow();

@@ -1,6 +1,5 @@
 package io.settler.zerotrust.queue;
 
-import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRequest;
 import java.time.Duration;
@@ -23,7 +22,7 @@ public final class EnvelopeSigner {
     private EnvelopeSigner(Builder builder) {
         this.tokens = builder.tokens;
         this.queue = builder.queue;
-        this.audience = Queues.audience(ServiceIdentity.parse(tokens.identity()).trustDomain(), queue);
+        this.audience = Queues.audience(tokens.identity().trustDomain(), queue);
         this.scope = Queues.publishScope(queue);
         this.lifetime = builder.lifetime;
     }
@@ -48,7 +47,7 @@ public final class EnvelopeSigner {
 
     /** The publisher's SPIFFE ID. */
     public String publisher() {
-        return tokens.identity();
+        return tokens.identity().toString();
     }
 
     /**

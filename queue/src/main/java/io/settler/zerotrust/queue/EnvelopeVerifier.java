@@ -328,8 +328,8 @@ public final class EnvelopeVerifier {
 
         /** The verifier. */
         public EnvelopeVerifier build() {
-            String expected = Queues.audience(ServiceIdentity.parse(tokens.identity()).trustDomain(), queue);
-            if (!tokens.identity().equals(expected)) {
+            String expected = Queues.audience(tokens.identity().trustDomain(), queue);
+            if (!tokens.identity().toString().equals(expected)) {
                 throw new QueueException(QueueException.Reason.INVALID_CONFIGURATION, "the verifying ServiceTokens"
                         + " must have the queue's identity " + expected + " (the audience publishers mint for); it has "
                         + tokens.identity());

@@ -73,6 +73,7 @@ public final class ServiceTokens {
     public static final String TYPE = "svc+jwt";
     private static final String MEDIA_TYPE_PREFIX = "application/";
 
+    /** {@link #self} as text: the SPIFFE ID that minted tokens carry and accepted ones must name. */
     private final String identity;
     private final ServiceIdentity self;
     private final @Nullable TokenKey signingKey;
@@ -118,9 +119,13 @@ public final class ServiceTokens {
         return new Builder();
     }
 
-    /** This service's identity: the issuer of what it mints, the audience of what it accepts. */
-    public String identity() {
-        return identity;
+    /**
+     * This service's identity: the issuer of what it mints, the audience of what it accepts. Its
+     * text ({@code toString()}) is the SPIFFE ID that tokens carry in {@code iss}, {@code sub} and
+     * {@code aud}.
+     */
+    public ServiceIdentity identity() {
+        return self;
     }
 
     Clock clock() {
@@ -217,7 +222,7 @@ public final class ServiceTokens {
         if (policy == null) {
             return;
         }
-        Optional<ServicePolicy> service = policy.service(ServiceIdentity.parse(identity));
+        Optional<ServicePolicy> service = policy.service(self);
         if (service.isEmpty()) {
             throw new ServiceTokenException(ServiceTokenException.Reason.SCOPE_NOT_GRANTED, "the policy has no"
                     + " service with identity " + identity + ", so it grants no scopes");

@@ -63,6 +63,19 @@ class ServiceTokensTest {
                 .mint(PROXY, List.of())).isNotEmpty();
     }
 
+    @Test
+    void identityIsTypedAndReadsAsTheSpiffeIdTokensCarry() {
+        ServiceTokens api = minter(API, apiKey);
+        ServiceTokens proxy = proxy();
+
+        assertThat(api.identity()).isEqualTo(ServiceIdentity.parse(API)).hasToString(API);
+        VerifiedToken verified = proxy.verify(api.mint(proxy.identity().toString(), List.of()));
+        assertThat(verified.issuer()).isEqualTo(api.identity());
+        assertThat(verified.audience()).isEqualTo(proxy.identity());
+        assertThat(ServiceTokens.builder().identity(ServiceIdentity.parse(API)).signingKey(apiKey).build().identity())
+                .isEqualTo(api.identity());
+    }
+
     @ParameterizedTest
     @MethodSource("algorithms")
     void mintsAndVerifiesWithEachAlgorithm(Function<String, TokenKey> keys) {

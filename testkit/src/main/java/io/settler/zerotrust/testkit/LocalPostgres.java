@@ -598,7 +598,7 @@ public final class LocalPostgres implements AutoCloseable {
         private Builder(DevCertificateAuthority ca) {
             this.ca = Objects.requireNonNull(ca, "ca");
             // The CN is the whole SPIFFE ID: exactly spiffe://<trust-domain>/<role>, one segment, to <role>.
-            this.identLines = List.of(DEFAULT_MAP + "  /^spiffe://" + ca.trustDomain().replace(".", "\\.")
+            this.identLines = List.of(DEFAULT_MAP + "  /^spiffe://" + ca.trustDomain().name().replace(".", "\\.")
                     + "/([A-Za-z0-9_.-]+)$  \\1");
         }
 

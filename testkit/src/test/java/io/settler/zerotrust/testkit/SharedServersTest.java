@@ -2,6 +2,7 @@ package io.settler.zerotrust.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.settler.zerotrust.identity.TrustDomain;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -23,7 +24,7 @@ class SharedServersTest {
     @Test
     void sharesOneCertificateAuthority() {
         assertThat(postgres.certificateAuthority()).isSameAs(redis.certificateAuthority());
-        assertThat(postgres.certificateAuthority().trustDomain()).isEqualTo(SharedServers.TRUST_DOMAIN);
+        assertThat(postgres.certificateAuthority().trustDomain()).isEqualTo(TrustDomain.of(SharedServers.TRUST_DOMAIN));
     }
 
     @Test
