@@ -3,7 +3,6 @@ package io.settler.zerotrust.netty;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSource;
@@ -13,7 +12,6 @@ import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.TokenSource;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -52,7 +50,6 @@ public final class BearerTokens implements MtlsHttpClient.RequestHeaders {
     private final String[] scopes;
     private final @Nullable CredentialSource bindTo;
     private final AuditLog audit;
-    private final Clock clock;
 
     private BearerTokens(Builder builder) {
         this.tokens = builder.tokens;
@@ -60,7 +57,6 @@ public final class BearerTokens implements MtlsHttpClient.RequestHeaders {
         this.scopes = builder.scopes.toArray(String[]::new);
         this.bindTo = builder.bindTo;
         this.audit = builder.audit;
-        this.clock = builder.clock;
     }
 
     /**
@@ -163,15 +159,12 @@ public final class BearerTokens implements MtlsHttpClient.RequestHeaders {
 
     private TokenWithheldException withhold(TokenWithheldException.Reason reason, String remote,
                                             Optional<ServiceIdentity> server, String fingerprint, String message) {
-        audit.record(AuditEvent.builder(clock.instant(), "token.withheld", AuditEvent.Outcome.REFUSED)
+        return audit.event(NettyAudit.TOKEN_WITHHELD)
                 .field("audience", audience)
                 .field("server", server.map(Object::toString).orElse("none"))
                 .field("fingerprint", fingerprint)
                 .field("remote", LogSafe.text(remote))
-                .field("reason", reason)
-                .field("detail", message)
-                .build());
-        return new TokenWithheldException(reason, message);
+                .refused(new TokenWithheldException(reason, message));
     }
 
     @Override
@@ -186,7 +179,6 @@ public final class BearerTokens implements MtlsHttpClient.RequestHeaders {
         private List<String> scopes = List.of();
         private @Nullable CredentialSource bindTo;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder(TokenSource tokens, String audience) {
             this.tokens = Objects.requireNonNull(tokens, "tokens");
@@ -222,12 +214,6 @@ public final class BearerTokens implements MtlsHttpClient.RequestHeaders {
         /** Where withheld tokens are recorded (default {@link AuditLog#slf4j()}). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock that stamps those events. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

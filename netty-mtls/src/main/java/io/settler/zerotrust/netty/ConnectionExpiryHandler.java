@@ -7,7 +7,6 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.authz.AuthorizationDecision;
 import io.settler.zerotrust.authz.Peer;
@@ -156,14 +155,14 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
 
     private void close(ChannelHandlerContext ctx, X509Certificate certificate, Optional<ServiceIdentity> identity,
                        Optional<InetAddress> remote, String reason, String detail) {
-        audit.record(AuditEvent.builder(clock.instant(), "connection.closed", AuditEvent.Outcome.REFUSED)
+        audit.event(NettyAudit.CONNECTION_CLOSED)
                 .field("identity", identity.map(Object::toString).orElse("none"))
                 .field("fingerprint", CertificateFingerprint.sha256(certificate))
                 .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))
                 .field("reason", reason)
                 .field("detail", detail)
                 .authenticatedPeer()
-                .build());
+                .record();
         ScheduledFuture<?> check = ctx.channel().attr(CHECK).getAndSet(null);
         if (check != null) {
             check.cancel(false);

@@ -55,7 +55,7 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (!limits.tryOpen()) {
-            limits.record("connection.refused", "none", remote(ctx), "CONNECTION_LIMIT",
+            limits.record(NettyAudit.CONNECTION_REFUSED, "none", remote(ctx), "CONNECTION_LIMIT",
                     "the server holds " + limits.maxConnections() + " connections already, its maximum;"
                             + " raise ConnectionLimits.maxConnections if this is legitimate load");
             ctx.close();
@@ -71,7 +71,7 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
             if (completion.isSuccess()) {
                 String peer = peerKey(ctx);
                 if (!limits.tryAdmit(peer)) {
-                    limits.record("connection.refused", peer, remote(ctx), "IDENTITY_CONNECTION_LIMIT",
+                    limits.record(NettyAudit.CONNECTION_REFUSED, peer, remote(ctx), "IDENTITY_CONNECTION_LIMIT",
                             "this peer holds " + limits.maxConnectionsPerIdentity() + " connections already, the most"
                                     + " one peer may hold; it should reuse or close them, or raise"
                                     + " ConnectionLimits.maxConnectionsPerIdentity");
@@ -83,7 +83,7 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
                         new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
                 tracked = addTracker(ctx.pipeline());
             } else if (completion.cause() instanceof SslHandshakeTimeoutException) {
-                limits.record("connection.closed", "none", remote(ctx), "HANDSHAKE_TIMEOUT",
+                limits.record(NettyAudit.CONNECTION_CLOSED, "none", remote(ctx), "HANDSHAKE_TIMEOUT",
                         "the TLS handshake did not complete within " + limits.handshakeTimeout());
                 ctx.close();
             }
@@ -121,7 +121,7 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
     private void close(ChannelHandlerContext ctx, String reason, String detail) {
         cancelHeadTimer();
         if (ctx.channel().isActive()) {
-            limits.record("connection.closed", admitted == null ? "none" : admitted, remote(ctx), reason,
+            limits.record(NettyAudit.CONNECTION_CLOSED, admitted == null ? "none" : admitted, remote(ctx), reason,
                     detail);
             ctx.close();
         }

@@ -1,9 +1,7 @@
 package io.settler.zerotrust.netty;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.time.Durations;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -53,7 +51,6 @@ public final class ConnectionLimits {
     private final int maxConnectionsPerIdentity;
     private final int maxConnections;
     private final AuditLog audit;
-    private final Clock clock;
     private final AtomicInteger open = new AtomicInteger();
     private final Map<String, Integer> perPeer = new ConcurrentHashMap<>();
 
@@ -64,7 +61,6 @@ public final class ConnectionLimits {
         this.maxConnectionsPerIdentity = builder.maxConnectionsPerIdentity;
         this.maxConnections = builder.maxConnections;
         this.audit = builder.audit;
-        this.clock = builder.clock;
     }
 
     /** Starts a builder with the defaults above. */
@@ -130,13 +126,13 @@ public final class ConnectionLimits {
         perPeer.computeIfPresent(peer, (key, count) -> count <= 1 ? null : count - 1);
     }
 
-    void record(String action, String peer, String remote, String reason, String detail) {
-        audit.record(AuditEvent.builder(clock.instant(), action, AuditEvent.Outcome.REFUSED)
+    void record(NettyAudit entry, String peer, String remote, String reason, String detail) {
+        audit.event(entry)
                 .field("identity", peer)
                 .field("remote", remote)
                 .field("reason", reason)
                 .field("detail", detail)
-                .build());
+                .record();
     }
 
     @Override
@@ -153,7 +149,6 @@ public final class ConnectionLimits {
         private int maxConnectionsPerIdentity = 64;
         private int maxConnections = 10_000;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder() {
         }
@@ -197,12 +192,6 @@ public final class ConnectionLimits {
         /** Where closes and refusals are recorded (default {@link AuditLog#slf4j()}). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock that stamps those events. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -15,12 +15,10 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -85,14 +83,16 @@ public final class NettyMtls {
     private final Provider provider;
     private final SslContext sslContext;
     private final ConnectionLimits limits;
+    private final AuditLog audit;
 
     private NettyMtls(Builder builder) {
         this.mtls = builder.mtls;
         this.provider = resolve(builder.provider);
         this.sslContext = build(mtls, provider);
         this.limits = builder.limits != null ? builder.limits
-                : ConnectionLimits.builder().auditLog(builder.audit).clock(builder.clock).build();
-        AuditEvent.Builder event = AuditEvent.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
+                : ConnectionLimits.builder().auditLog(builder.audit).build();
+        this.audit = builder.audit;
+        AuditLog.Entry event = audit.event(NettyAudit.TLS_NETTY)
                 .field("role", mtls.role())
                 .field("provider", provider)
                 .field("provider_requested", builder.provider);
@@ -106,7 +106,7 @@ public final class NettyMtls {
         if (mtls.role() == MtlsContext.Role.SERVER) {
             event.field("connection_limits", limits);
         }
-        builder.audit.record(event.build());
+        event.record();
     }
 
     /**
@@ -178,7 +178,7 @@ public final class NettyMtls {
     private void add(ChannelPipeline pipeline, SslHandler ssl) {
         pipeline.channel().attr(CONTEXT).set(mtls);
         pipeline.addLast(HandlerNames.TLS, ssl);
-        pipeline.addLast(HandlerNames.PEER_IDENTITY, new PeerIdentityHandler(mtls));
+        pipeline.addLast(HandlerNames.PEER_IDENTITY, new PeerIdentityHandler(mtls, audit));
     }
 
     private void requireRole(MtlsContext.Role role, String method, String other) {
@@ -274,7 +274,6 @@ public final class NettyMtls {
         private final MtlsContext mtls;
         private Provider provider = Provider.AUTO;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
         private @Nullable ConnectionLimits limits;
 
         private Builder(MtlsContext mtls) {
@@ -297,17 +296,13 @@ public final class NettyMtls {
         }
 
         /**
-         * Where the event naming the provider in use goes, and the default connection limits'
-         * events (default {@link AuditLog#slf4j()}).
+         * Where the event naming the provider in use goes, the default connection limits' events,
+         * and the {@link PeerIdentityHandler}'s events of the channels set up by {@link #addTo}:
+         * timed handshakes ({@code tls.handshake}, DEBUG) and fail-closed refusals (default
+         * {@link AuditLog#slf4j()}).
          */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock that stamps that event. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -1,7 +1,9 @@
 package io.settler.zerotrust.netty;
 
+import io.settler.zerotrust.audit.Refusal;
+
 /** Netty TLS could not be set up as asked; the message says what to change. */
-public final class NettyMtlsException extends RuntimeException {
+public final class NettyMtlsException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -35,6 +37,7 @@ public final class NettyMtlsException extends RuntimeException {
     }
 
     /** Why set-up failed. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -4,21 +4,23 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.audit.CoreAudit;
+import io.settler.zerotrust.credentials.CertificateFingerprint;
 import io.settler.zerotrust.identity.CertificateIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * After the TLS handshake, publishes the verified peer as channel attributes:
@@ -34,7 +36,11 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * repeat at will past any limit on the audit log. Every other exception passes on. A peer whose
  * certificate's identity {@link ServiceIdentity#fromCertificate} refuses after a completed handshake
  * (verified by a trust manager other than ours) is audited, its channel closed, no attribute set, and
- * what it sent behind its handshake (read in the same batch, before the close) goes no further.
+ * what it sent behind its handshake (read in the same batch, before the close) goes no further;
+ * its {@code peer.refused} event carries the reason of the rule it breaks.
+ *
+ * <p>A completed handshake is recorded as {@code tls.handshake} (DEBUG), timed from the channel's
+ * activation, when the audit log {@linkplain AuditLog#records records} it.
  */
 @ChannelHandler.Sharable
 public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
@@ -49,25 +55,85 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
     /** Set on a channel whose peer this handler refused: what it sent goes no further. */
     private static final AttributeKey<Boolean> REFUSED = AttributeKey.valueOf(PeerIdentityHandler.class, "refused");
 
-    private final MtlsContext mtls;
+    /** When the channel became active ({@link System#nanoTime()}), set only when handshakes are recorded. */
+    private static final AttributeKey<Long> HANDSHAKE_START =
+            AttributeKey.valueOf(PeerIdentityHandler.class, "handshakeStart");
 
-    /** @param mtls the context whose handshakes this handler follows (for auditing refusals) */
+    private final MtlsContext mtls;
+    private final AuditLog audit;
+
+    /**
+     * A handler whose own events (timed handshakes, fail-closed refusals) go to {@link AuditLog#slf4j()};
+     * handshake failures are recorded by {@code mtls}.
+     *
+     * @param mtls the context whose handshakes this handler follows (for auditing refusals)
+     */
     public PeerIdentityHandler(MtlsContext mtls) {
+        this(mtls, AuditLog.slf4j());
+    }
+
+    /**
+     * @param mtls the context whose handshakes this handler follows (for auditing refusals)
+     * @param audit where this handler's own events go: timed handshakes, fail-closed refusals
+     */
+    public PeerIdentityHandler(MtlsContext mtls, AuditLog audit) {
         this.mtls = Objects.requireNonNull(mtls, "mtls");
+        this.audit = Objects.requireNonNull(audit, "audit");
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) { // added to a live channel: its activation is now
+            startTiming(ctx);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        startTiming(ctx);
+        ctx.fireChannelActive();
+    }
+
+    private void startTiming(ChannelHandlerContext ctx) {
+        if (audit.records(NettyAudit.TLS_HANDSHAKE)) {
+            ctx.channel().attr(HANDSHAKE_START).setIfAbsent(System.nanoTime());
+        }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof SslHandshakeCompletionEvent completion) {
             if (completion.isSuccess()) {
+                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                X509Certificate leaf = (X509Certificate) ssl.engine().getSession().getPeerCertificates()[0];
+                Optional<ServiceIdentity> identity;
                 try {
-                    publish(ctx);
+                    identity = spiffeIdentity(leaf);
                 } catch (CertificateIdentityException e) {
                     // Fail closed: never hand on a peer whose identity the one rule refuses.
                     ctx.channel().attr(REFUSED).set(Boolean.TRUE);
-                    mtls.recordHandshakeFailure(e, remoteAddress(ctx));
+                    audit.event(CoreAudit.PEER_REFUSED)
+                            .field("role", mtls.role() == MtlsContext.Role.SERVER ? "client" : "server")
+                            .field("fingerprint", CertificateFingerprint.sha256(leaf))
+                            .field("remote", remoteAddress(ctx).map(InetAddress::getHostAddress).orElse("unknown"))
+                            .because(e)
+                            .record();
                     ctx.close();
                     return;
+                }
+                ctx.channel().attr(PEER_CERTIFICATE).set(leaf);
+                identity.ifPresent(id -> ctx.channel().attr(PEER_IDENTITY).set(id));
+                Long start = ctx.channel().attr(HANDSHAKE_START).getAndSet(null);
+                if (start != null && audit.records(NettyAudit.TLS_HANDSHAKE)) {
+                    audit.event(NettyAudit.TLS_HANDSHAKE)
+                            .field("role", mtls.role())
+                            .field("provider", ssl.engine() instanceof ReferenceCountedOpenSslEngine
+                                    ? NettyMtls.Provider.OPENSSL : NettyMtls.Provider.JDK)
+                            .field("protocol", ssl.engine().getSession().getProtocol())
+                            .field("identity", identity.map(Object::toString).orElse("none"))
+                            .field("remote", remoteAddress(ctx).map(InetAddress::getHostAddress).orElse("unknown"))
+                            .elapsedSince(start)
+                            .record();
                 }
             } else {
                 mtls.recordHandshakeFailure(completion.cause(), remoteAddress(ctx));
@@ -115,15 +181,6 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
             }
         }
         return false;
-    }
-
-    private static void publish(ChannelHandlerContext ctx) throws SSLPeerUnverifiedException {
-        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-        Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
-        X509Certificate leaf = (X509Certificate) chain[0];
-        Optional<ServiceIdentity> identity = spiffeIdentity(leaf);
-        ctx.channel().attr(PEER_CERTIFICATE).set(leaf);
-        identity.ifPresent(id -> ctx.channel().attr(PEER_IDENTITY).set(id));
     }
 
     /**

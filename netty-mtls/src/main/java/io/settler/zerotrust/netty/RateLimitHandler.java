@@ -6,9 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
-import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,7 +32,6 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
     private final int maxPeers;
     private final LongSupplier nanoTime;
     private final AuditLog audit;
-    private final Clock clock;
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
 
     private RateLimitHandler(Builder builder) {
@@ -43,7 +40,6 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
         this.maxPeers = builder.maxPeers;
         this.nanoTime = builder.nanoTime;
         this.audit = builder.audit;
-        this.clock = builder.clock;
     }
 
     /** Starts a builder (default: bursts of 100, 50 requests per second, 10,000 peers tracked). */
@@ -58,13 +54,13 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
             TokenBucket bucket = bucketFor(peer);
             if (!bucket.tryTake()) {
                 long retryAfter = bucket.secondsUntilNext();
-                audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
+                audit.event(NettyAudit.REQUEST_REFUSED)
                         .field("peer", peer)
                         .field("method", request.method().name())
                         .field("path", HttpRefusals.auditPath(request))
                         .field("reason", "RATE_LIMITED")
                         .field("detail", "more than " + burst + " requests at once or " + perSecond + " per second")
-                        .build());
+                        .record();
                 HttpRefusals.refuseAndDrop(ctx, request, HttpResponseStatus.TOO_MANY_REQUESTS,
                         headers -> headers.set(HttpHeaderNames.RETRY_AFTER, retryAfter));
                 return;
@@ -97,7 +93,6 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
         private int maxPeers = 10_000;
         private LongSupplier nanoTime = System::nanoTime;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder() {
         }
@@ -135,12 +130,6 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
         /** Where refusals are recorded (default {@link AuditLog#slf4j()}). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock that stamps refusals. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

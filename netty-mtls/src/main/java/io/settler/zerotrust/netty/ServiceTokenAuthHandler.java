@@ -10,14 +10,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
@@ -102,14 +100,12 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
     private final ServiceTokens verifier;
     private final RouteScopes routes;
     private final AuditLog audit;
-    private final Clock clock;
     private final Executor verificationExecutor;
 
     private ServiceTokenAuthHandler(Builder builder) {
         this.verifier = builder.verifier;
         this.routes = builder.routes;
         this.audit = builder.audit;
-        this.clock = builder.clock;
         this.verificationExecutor = builder.verificationExecutor != null ? builder.verificationExecutor
                 : defaultVerificationExecutor();
     }
@@ -312,14 +308,14 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
 
     private @Nullable VerifiedToken refuse(ChannelHandlerContext ctx, HttpRequest request, String reason,
                                  HttpResponseStatus status, @Nullable String detail) {
-        audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
+        audit.event(NettyAudit.REQUEST_REFUSED)
                 .field("peer", peerName(ctx))
                 .field("method", request.method().name())
                 .field("path", HttpRefusals.auditPath(request))
                 .field("status", status.code())
                 .field("reason", reason)
                 .field("detail", detail)
-                .build());
+                .record();
         HttpRefusals.refuseAndDrop(ctx, request, status, headers -> {
             if (status.equals(HttpResponseStatus.UNAUTHORIZED)) {
                 headers.set(HttpHeaderNames.WWW_AUTHENTICATE, BEARER);
@@ -341,7 +337,6 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         private final ServiceTokens verifier;
         private final RouteScopes routes;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
         private @Nullable Executor verificationExecutor;
 
         private Builder(ServiceTokens verifier, RouteScopes routes) {
@@ -352,12 +347,6 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         /** Where refusals are recorded (default {@link AuditLog#slf4j()}); the verifier records its own rejections. */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock that stamps refusals (the verifier has its own for token times). */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -6,11 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ipfilter.IpFilterRuleType;
 import io.netty.handler.ipfilter.IpSubnetFilter;
 import io.netty.handler.ipfilter.IpSubnetFilterRule;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.network.Cidr;
 import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -36,7 +34,6 @@ public final class SourceNetworkFilter extends IpSubnetFilter {
 
     private final List<Cidr> allowed;
     private final AuditLog audit;
-    private final Clock clock;
 
     private SourceNetworkFilter(Builder builder, List<Cidr> allowed) {
         super(false, allowed.stream()
@@ -44,7 +41,6 @@ public final class SourceNetworkFilter extends IpSubnetFilter {
                 .toList());
         this.allowed = allowed;
         this.audit = builder.audit;
-        this.clock = builder.clock;
     }
 
     /** Starts an empty allow-list; at least one network must be allowed. */
@@ -59,12 +55,12 @@ public final class SourceNetworkFilter extends IpSubnetFilter {
 
     @Override
     protected @Nullable ChannelFuture channelRejected(ChannelHandlerContext ctx, InetSocketAddress remoteAddress) {
-        audit.record(AuditEvent.builder(clock.instant(), "connection.refused", AuditEvent.Outcome.REFUSED)
+        audit.event(NettyAudit.CONNECTION_REFUSED)
                 .field("remote", remoteAddress.getAddress() == null ? remoteAddress.getHostString()
                         : remoteAddress.getAddress().getHostAddress())
                 .field("reason", "SOURCE_NETWORK")
                 .field("detail", "the source address is in none of the allowed networks " + summary())
-                .build());
+                .record();
         return null; // closes the channel, nothing sent
     }
 
@@ -81,7 +77,6 @@ public final class SourceNetworkFilter extends IpSubnetFilter {
     public static final class Builder {
         private final List<Cidr> allowed = new ArrayList<>();
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder() {
         }
@@ -106,12 +101,6 @@ public final class SourceNetworkFilter extends IpSubnetFilter {
         /** Where refusals are recorded (default {@link AuditLog#slf4j()}). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock that stamps refusals. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -1,11 +1,13 @@
 package io.settler.zerotrust.netty;
 
+import io.settler.zerotrust.audit.Refusal;
+
 /**
  * {@link BearerTokens} did not attach a token, and the request was not sent, because the server of
  * the connection is not shown to be the token's audience; the message says what to change. An
  * audit event ({@code token.withheld}) records it too.
  */
-public final class TokenWithheldException extends RuntimeException {
+public final class TokenWithheldException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -32,6 +34,7 @@ public final class TokenWithheldException extends RuntimeException {
     }
 
     /** Why the token was withheld. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -8,10 +8,14 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.settler.zerotrust.audit.AuditAction;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.authz.PeerAuthorizer;
 import io.settler.zerotrust.authz.PeerRule;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.util.concurrent.CompletionException;
 import javax.net.ssl.SSLEngine;
@@ -54,6 +58,51 @@ class NettyMtlsTest {
             assertThat(response.bodyText()).isEqualTo(TestPki.WORKER_ID);
             pki.awaitEvent("peer.accepted", field("identity", TestPki.WORKER_ID).and(field("remote", "127.0.0.1")));
         }
+    }
+
+    /** Both ends record each completed handshake, timed from the connection's start, for handshake metrics. */
+    @Test
+    void completedHandshakesAreTimedOnBothSides() throws Exception {
+        try (TestServer server = TestServer.start(pki.server(provider))) {
+            Channel channel = clients.connect(pki.client(provider, TestPki.WORKER), server.port());
+            assertThat(TestClient.handshake(channel)).isTrue();
+
+            AuditEvent serverSide = pki.awaitEvent("tls.handshake", field("role", "SERVER"));
+            assertThat(serverSide.kind()).isEqualTo(NettyAudit.TLS_HANDSHAKE);
+            assertThat(serverSide.fields()).containsEntry("provider", provider.name())
+                    .containsEntry("protocol", "TLSv1.3").containsEntry("identity", TestPki.WORKER_ID)
+                    .containsEntry("remote", "127.0.0.1");
+            assertThat(serverSide.elapsed()).isNotNull().isPositive();
+            AuditEvent clientSide = pki.awaitEvent("tls.handshake", field("role", "CLIENT"));
+            assertThat(clientSide.fields()).containsEntry("provider", provider.name())
+                    .containsEntry("identity", "spiffe://example.org/api");
+            assertThat(clientSide.elapsed()).isNotNull().isPositive();
+        }
+    }
+
+    /** A log that does not record handshakes (SLF4J with DEBUG off) is given none. */
+    @Test
+    void handshakesAreNotRecordedWhereTheLogDropsThem() throws Exception {
+        RecordingAuditLog recording = new RecordingAuditLog();
+        AuditLog withoutHandshakes = new AuditLog() {
+            @Override
+            public void record(AuditEvent event) {
+                recording.record(event);
+            }
+
+            @Override
+            public boolean records(AuditAction action) {
+                return action != NettyAudit.TLS_HANDSHAKE;
+            }
+        };
+        NettyMtls tls = NettyMtls.builder(MtlsContext.server(TestPki.credentials(TestPki.API), TestPki.onlyWorker())
+                .auditLog(withoutHandshakes).build()).provider(provider).auditLog(withoutHandshakes).build();
+        try (TestServer server = TestServer.start(tls); MtlsHttpClient http = http(TestPki.WORKER)) {
+            // The answer names the identity PeerIdentityHandler published after the handshake completed.
+            assertThat(http.get("127.0.0.1", server.port(), "/").join().bodyText()).isEqualTo(TestPki.WORKER_ID);
+        }
+        assertThat(recording.withAction(NettyAudit.TLS_HANDSHAKE)).isEmpty();
+        assertThat(recording.single(NettyAudit.TLS_NETTY).fields()).containsEntry("role", "SERVER");
     }
 
     @Test

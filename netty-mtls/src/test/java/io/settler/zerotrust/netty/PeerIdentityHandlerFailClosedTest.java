@@ -20,6 +20,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
 import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.credentials.CertificateFingerprint;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.math.BigInteger;
@@ -65,7 +66,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * our handler behind its {@code SslHandler}, both providers, real TLS 1.3 on 127.0.0.1. The refused
  * peer's connection is closed, the application behind the handler never sees its bytes (not even
  * those sent right behind its Finished), no attribute is set, and one {@code peer.refused} event is
- * recorded. The same setup with a certificate that
+ * recorded with the reason of the identity rule the certificate breaks. The same setup with a certificate that
  * carries one valid SPIFFE ID admits the peer and publishes it, so the refusal is the certificate's.
  */
 @ParameterizedClass
@@ -89,14 +90,14 @@ class PeerIdentityHandlerFailClosedTest {
 
     @Test
     void closesConnectionOfPeerWhoseSpiffeIdSitsBesideAnotherUri() throws Exception {
-        AuditEvent refused = refuse(CLIENT_CA.leaf(WORKER_ID, "https://example.org/x"));
+        AuditEvent refused = refuse(CLIENT_CA.leaf(WORKER_ID, "https://example.org/x"), "SEVERAL_URI_NAMES");
 
         assertThat(refused.fields().get("detail")).contains("2 URI SANs", "reissue it with only that one");
     }
 
     @Test
     void closesConnectionOfPeerWhoseSpiffeIdIsInvalid() throws Exception {
-        AuditEvent refused = refuse(CLIENT_CA.leaf("spiffe://Example.org/worker"));
+        AuditEvent refused = refuse(CLIENT_CA.leaf("spiffe://Example.org/worker"), "INVALID_SPIFFE_ID");
 
         assertThat(refused.fields().get("detail")).contains("not a valid SPIFFE ID", "reissue it");
     }
@@ -121,9 +122,10 @@ class PeerIdentityHandlerFailClosedTest {
     /**
      * Connects with {@code leaf}, sending bytes as soon as the handshake lets it; asserts that the
      * server closed the connection with nothing read by the application nor identity published, and
-     * returns the one refusal event (after the server stopped, so nothing it records is missed).
+     * returns the one refusal event (after the server stopped, so nothing it records is missed), which
+     * names the identity rule the certificate breaks and the certificate.
      */
-    private AuditEvent refuse(Leaf leaf) throws Exception {
+    private AuditEvent refuse(Leaf leaf, String reason) throws Exception {
         Channel accepted;
         BlockingQueue<String> reads;
         try (PlainServer server = new PlainServer()) {
@@ -149,7 +151,8 @@ class PeerIdentityHandlerFailClosedTest {
         AuditEvent refused = pki.audit.single("peer.refused");
         assertThat(refused.outcome()).isEqualTo(AuditEvent.Outcome.REFUSED);
         assertThat(refused.fields()).containsEntry("role", "client").containsEntry("remote", "127.0.0.1")
-                .containsEntry("reason", "HANDSHAKE_FAILED");
+                .containsEntry("reason", reason)
+                .containsEntry("fingerprint", CertificateFingerprint.sha256(leaf.certificate()));
         return refused;
     }
 
@@ -179,7 +182,7 @@ class PeerIdentityHandlerFailClosedTest {
                     .build();
             MtlsContext mtls = MtlsContext.server(TestPki.credentials(TestPki.API), TestPki.onlyWorker())
                     .auditLog(pki.audit).build();
-            PeerIdentityHandler identity = new PeerIdentityHandler(mtls);
+            PeerIdentityHandler identity = new PeerIdentityHandler(mtls, pki.audit);
             listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override

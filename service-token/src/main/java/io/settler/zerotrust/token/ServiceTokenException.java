@@ -1,5 +1,6 @@
 package io.settler.zerotrust.token;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -8,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * to fix and never holds key material. (A token that fails verification is a
  * {@link TokenRejectedException} instead.)
  */
-public final class ServiceTokenException extends RuntimeException {
+public final class ServiceTokenException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -47,6 +48,7 @@ public final class ServiceTokenException extends RuntimeException {
     }
 
     /** What is wrong. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -2,7 +2,6 @@ package io.settler.zerotrust.token;
 
 import io.jsonwebtoken.JwtBuilder;
 import io.jsonwebtoken.Jwts;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
@@ -160,10 +159,8 @@ public final class ServiceTokens {
         try {
             return mintChecked(request);
         } catch (ServiceTokenException e) {
-            audit.record(AuditEvent.builder(clock.instant(), "token.mint_refused", AuditEvent.Outcome.REFUSED)
-                    .field("issuer", identity).field("audience", request.audience())
-                    .field("reason", e.reason()).field("detail", e.getMessage()).build());
-            throw e;
+            throw audit.event(TokenAudit.MINT_REFUSED).field("issuer", identity).field("audience", request.audience())
+                    .refused(e);
         }
     }
 
@@ -304,6 +301,7 @@ public final class ServiceTokens {
     /** The verified token; {@code null} only when {@code mayWait} is false and deciding would have to wait. */
     private @Nullable VerifiedToken check(String token, @Nullable X509Certificate peer, String[] requiredScopes,
                                           boolean mayWait) {
+        long start = System.nanoTime();
         try {
             if (token == null || token.isEmpty()) {
                 throw reject(Reason.MALFORMED, "no token was presented");
@@ -314,6 +312,7 @@ public final class ServiceTokens {
             }
             long now = clock.instant().getEpochSecond();
             VerifiedToken verified = cache == null ? null : cache.get(token, now);
+            boolean cached = verified != null;
             if (verified == null) {
                 verified = verifyCold(token, now, mayWait);
                 if (cache != null) {
@@ -321,13 +320,15 @@ public final class ServiceTokens {
                 }
             }
             checkPerCall(verified, peer, requiredScopes, mayWait);
+            if (audit.records(TokenAudit.VERIFIED)) { // the hot path: nothing is built for a log that drops it
+                audit.event(TokenAudit.VERIFIED).field("issuer", verified.issuer()).field("audience", identity)
+                        .field("cached", cached).elapsedSince(start).record();
+            }
             return verified;
         } catch (MustWait e) {
             return null;
         } catch (TokenRejectedException e) {
-            audit.record(AuditEvent.builder(clock.instant(), "token.rejected", AuditEvent.Outcome.REFUSED)
-                    .field("audience", identity).field("reason", e.reason()).field("detail", e.getMessage()).build());
-            throw e;
+            throw audit.event(TokenAudit.REJECTED).field("audience", identity).elapsedSince(start).refused(e);
         }
     }
 

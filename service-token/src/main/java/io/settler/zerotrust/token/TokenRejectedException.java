@@ -1,5 +1,6 @@
 package io.settler.zerotrust.token;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 
 /**
@@ -9,7 +10,7 @@ import java.util.Objects;
  *
  * <p>Rejections carry no stack trace: they are expected under attack and must stay cheap.
  */
-public final class TokenRejectedException extends RuntimeException {
+public final class TokenRejectedException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -60,6 +61,7 @@ public final class TokenRejectedException extends RuntimeException {
     }
 
     /** Why the token was rejected. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -69,11 +69,13 @@ class HostileClaimsTest {
             try {
                 VerifiedToken verified = certificate == null ? proxy.verify(token) : proxy.verify(token, certificate);
                 assertThat(verified.service()).hasToString(API).isEqualTo(verified.issuer());
-                assertThat(audit.events()).hasSize(events);
+                assertThat(audit.events()).hasSize(events + 1);
+                assertThat(audit.events().get(events).kind()).isEqualTo(TokenAudit.VERIFIED);
                 accepted++;
             } catch (TokenRejectedException e) {
                 reasons.merge(e.reason(), 1, Integer::sum);
                 assertThat(audit.events()).hasSize(events + 1);
+                assertThat(audit.events().get(events).kind()).isEqualTo(TokenAudit.REJECTED);
                 assertThat(audit.events().get(events).fields()).containsEntry("reason", e.reason().name());
             }
         }
