@@ -6,4 +6,5 @@ module io.settler.zerotrust.consumer.modular {
     requires io.settler.zerotrust.jdbc;
     requires io.settler.zerotrust.redis;
     requires io.settler.zerotrust.queue;
+    requires io.settler.zerotrust.micrometer;
 }

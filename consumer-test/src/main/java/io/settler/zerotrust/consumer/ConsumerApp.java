@@ -1,5 +1,6 @@
 package io.settler.zerotrust.consumer;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -28,6 +29,7 @@ import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.jdbc.InsecureDataSourceException;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.jdbc.PostgresServerConfig;
+import io.settler.zerotrust.micrometer.ZeroTrustMetrics;
 import io.settler.zerotrust.netty.BearerTokens;
 import io.settler.zerotrust.netty.MtlsHttpClient;
 import io.settler.zerotrust.netty.NettyMtls;
@@ -138,6 +140,16 @@ public final class ConsumerApp {
         MtlsContext serverContext = MtlsContext.server(apiCerts, policy.authorizerFor("api")).auditLog(audit).build();
         check(serverContext.sslParameters().getNeedClientAuth(), "the server context requires client certificates");
         step("core", "development CA, two service certificates, a server context requiring client certificates");
+
+        // micrometer
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ZeroTrustMetrics metrics = ZeroTrustMetrics.builder(registry).build();
+        metrics.bindCredentials(apiCerts);
+        MtlsContext.server(apiCerts, policy.authorizerFor("api")).auditLog(metrics.auditLog()).build();
+        check(registry.get("zerotrust.tls.contexts").counter().count() == 1.0, "a TLS context is counted");
+        check(registry.get("zerotrust.credentials.validity.remaining").gauge().value() > 0,
+                "the certificate's remaining validity is a gauge");
+        step("micrometer", "a TLS context counted from its audit event, the certificate's expiry as a gauge");
 
         // service-token
         KeySet gatewayKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "gw-1")).build();

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.consumer.modular;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.settler.zerotrust.credentials.CredentialSource;
@@ -7,6 +8,7 @@ import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.jdbc.InsecureDataSourceException;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
+import io.settler.zerotrust.micrometer.ZeroTrustMetrics;
 import io.settler.zerotrust.netty.NettyMtls;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
@@ -102,6 +104,16 @@ public final class ModulePathConsumer {
         String seen = seenByServer.identity().map(Object::toString).orElse("no identity");
         check(seen.equals(GATEWAY), "the server saw " + seenByServer);
         ok("mTLS handshake over loopback: the server verified " + seen);
+
+        // micrometer: an automatic module (micrometer.core) required transitively by ours.
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ZeroTrustMetrics metrics = ZeroTrustMetrics.builder(registry).build();
+        metrics.bindCredentials(apiCredentials);
+        MtlsContext.server(apiCredentials, policy.authorizerFor("api")).auditLog(metrics.auditLog()).build();
+        check(registry.get("zerotrust.tls.contexts").counter().count() == 1.0, "a TLS context is counted");
+        check(registry.get("zerotrust.credentials.validity.remaining").gauge().value() > 0,
+                "the certificate's remaining validity is a gauge");
+        ok("ZeroTrustMetrics counted a TLS context and gauges the certificate's expiry");
 
         // service-token: JJWT's implementation and Jackson binding are found at run time.
         KeySet gatewayKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "gw-1")).build();
