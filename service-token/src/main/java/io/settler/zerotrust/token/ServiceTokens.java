@@ -2,7 +2,6 @@ package io.settler.zerotrust.token;
 
 import io.jsonwebtoken.JwtBuilder;
 import io.jsonwebtoken.Jwts;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
@@ -160,9 +159,9 @@ public final class ServiceTokens {
         try {
             return mintChecked(request);
         } catch (ServiceTokenException e) {
-            audit.record(AuditEvent.builder(clock.instant(), "token.mint_refused", AuditEvent.Outcome.REFUSED)
+            audit.event(TokenAudit.MINT_REFUSED)
                     .field("issuer", identity).field("audience", request.audience())
-                    .field("reason", e.reason()).field("detail", e.getMessage()).build());
+                    .field("reason", e.reason()).field("detail", e.getMessage()).record();
             throw e;
         }
     }
@@ -325,8 +324,8 @@ public final class ServiceTokens {
         } catch (MustWait e) {
             return null;
         } catch (TokenRejectedException e) {
-            audit.record(AuditEvent.builder(clock.instant(), "token.rejected", AuditEvent.Outcome.REFUSED)
-                    .field("audience", identity).field("reason", e.reason()).field("detail", e.getMessage()).build());
+            audit.event(TokenAudit.REJECTED)
+                    .field("audience", identity).field("reason", e.reason()).field("detail", e.getMessage()).record();
             throw e;
         }
     }
