@@ -1,5 +1,6 @@
 package io.settler.zerotrust.token;
 
+import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.identity.ServiceIdentity;
@@ -260,8 +261,8 @@ public final class JwksSource implements KeySource {
             long startedAt = clock.millis();
             KeySet keys = KeySet.fromJwks(Objects.requireNonNull(this.fetch.get(), "the JWKS fetch returned null"));
             held = new Held(issuers.length == 0 ? keys : keys.pinnedTo(issuers), startedAt);
-            audit.event(TokenAudit.KEYS_REFRESHED)
-                    .field("kids", keys.keys().stream().map(TokenKey::kid).toList()).record();
+            audit.record(AuditEvent.builder(clock.instant(), "token.keys_refreshed", AuditEvent.Outcome.INFO)
+                    .field("kids", keys.keys().stream().map(TokenKey::kid).toList()).build());
         } catch (RuntimeException e) {
             finishFetch(fetch, e);
             return;
@@ -274,9 +275,9 @@ public final class JwksSource implements KeySource {
 
     private void finishFetch(CompletableFuture<Void> fetch, @Nullable RuntimeException failure) {
         if (failure != null) {
-            audit.event(TokenAudit.KEYS_REFRESH_FAILED)
+            audit.record(AuditEvent.builder(clock.instant(), "token.keys_refresh_failed", AuditEvent.Outcome.WARNING)
                     .field("detail", LogSafe.text(String.valueOf(failure.getMessage())))
-                    .field("keeping", held == null ? "none" : "last good keys").record();
+                    .field("keeping", held == null ? "none" : "last good keys").build());
         }
         inFlight.compareAndSet(fetch, null); // free the slot first, so waiters see a settled state
         if (failure == null) {

@@ -2,6 +2,7 @@ package io.settler.zerotrust.token;
 
 import io.jsonwebtoken.JwtBuilder;
 import io.jsonwebtoken.Jwts;
+import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
@@ -159,9 +160,9 @@ public final class ServiceTokens {
         try {
             return mintChecked(request);
         } catch (ServiceTokenException e) {
-            audit.event(TokenAudit.MINT_REFUSED)
+            audit.record(AuditEvent.builder(clock.instant(), "token.mint_refused", AuditEvent.Outcome.REFUSED)
                     .field("issuer", identity).field("audience", request.audience())
-                    .field("reason", e.reason()).field("detail", e.getMessage()).record();
+                    .field("reason", e.reason()).field("detail", e.getMessage()).build());
             throw e;
         }
     }
@@ -324,8 +325,8 @@ public final class ServiceTokens {
         } catch (MustWait e) {
             return null;
         } catch (TokenRejectedException e) {
-            audit.event(TokenAudit.REJECTED)
-                    .field("audience", identity).field("reason", e.reason()).field("detail", e.getMessage()).record();
+            audit.record(AuditEvent.builder(clock.instant(), "token.rejected", AuditEvent.Outcome.REFUSED)
+                    .field("audience", identity).field("reason", e.reason()).field("detail", e.getMessage()).build());
             throw e;
         }
     }
