@@ -1,5 +1,6 @@
 package io.settler.zerotrust.jdbc;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 
 /**
@@ -7,7 +8,7 @@ import java.util.Objects;
  * TLS, or the server it reached does not prove what it must at start-up. The message says what to
  * fix; {@link #reason()} says which rule refused. Every refusal is also an audit event.
  */
-public final class InsecureDataSourceException extends RuntimeException {
+public final class InsecureDataSourceException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -68,6 +69,7 @@ public final class InsecureDataSourceException extends RuntimeException {
     }
 
     /** The rule that refused. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -3,7 +3,6 @@ package io.settler.zerotrust.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.SQLExceptionOverride;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSnapshot;
@@ -160,10 +159,6 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         return audit;
     }
 
-    Clock clock() {
-        return clock;
-    }
-
     private void followRotations(CredentialSource credentials) {
         this.rotationHandle = credentials.onRotation(this::rotated);
     }
@@ -173,7 +168,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             CertificateRoleName.requireMappable(snapshot.identity());
         } catch (InsecureDataSourceException e) {
             // The server will refuse the new certificate's connections (or map them to no role): say why.
-            StartupChecks.refuse(audit, clock, getPoolName(), e);
+            StartupChecks.refuse(audit, getPoolName(), e);
         }
         recycle(snapshot, "rotated");
         try {
@@ -190,13 +185,13 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         Duration lifetime = cappedLifetime(maxLifetime, snapshot, clock);
         getHikariConfigMXBean().setMaxLifetime(lifetime.toMillis());
         getHikariPoolMXBean().softEvictConnections();
-        audit.record(AuditEvent.builder(clock.instant(), "jdbc.pool_recycled", AuditEvent.Outcome.INFO)
+        audit.event(PostgresAudit.POOL_RECYCLED)
                 .field("pool", getPoolName())
                 .field("phase", phase)
                 .field("generation", snapshot.generation())
                 .field("fingerprint", snapshot.identity().fingerprint())
                 .field("max_lifetime", lifetime)
-                .build());
+                .record();
     }
 
     /** A connection whose socket timed out is left mid-protocol: evict it, whatever its SQLState. */
@@ -432,7 +427,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
             try {
                 checkSettings();
             } catch (InsecureDataSourceException e) {
-                throw StartupChecks.refuse(audit, clock, name, e);
+                throw StartupChecks.refuse(audit, name, e);
             }
             MtlsContext.Builder tls = MtlsContext.client(checkedCredentials()).auditLog(audit).clock(clock);
             tls.expectedServer(expectedServer.orElse(checkedHost()));
@@ -444,7 +439,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                 dataSource = new PostgresMtlsDataSource(config, key, this);
             } catch (RuntimeException e) {
                 DriverRegistry.remove(key);
-                throw StartupChecks.refuse(audit, clock, name, new InsecureDataSourceException(
+                throw StartupChecks.refuse(audit, name, new InsecureDataSourceException(
                         Reason.CONNECTION_FAILED, "the first connection to " + host + ":" + port + "/" + database
                         + " as " + role + " failed: " + firstConnectionAdvice(e) + " ("
                         + LogSafe.text(rootMessage(e)) + ")", e));
@@ -454,14 +449,14 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                 dataSource.followRotations(checkedCredentials());
             } catch (InsecureDataSourceException e) {
                 dataSource.close();
-                throw StartupChecks.refuse(audit, clock, name, e);
+                throw StartupChecks.refuse(audit, name, e);
             } catch (SQLException | RuntimeException e) {
                 dataSource.close();
-                throw StartupChecks.refuse(audit, clock, name, new InsecureDataSourceException(
+                throw StartupChecks.refuse(audit, name, new InsecureDataSourceException(
                         Reason.CONNECTION_FAILED, "the start-up checks could not run: "
                         + LogSafe.text(rootMessage(e)), e));
             }
-            audit.record(AuditEvent.builder(clock.instant(), "jdbc.pool_started", AuditEvent.Outcome.INFO)
+            audit.event(PostgresAudit.POOL_STARTED)
                     .field("pool", name)
                     .field("server", host + ":" + port + "/" + database)
                     .field("role", role)
@@ -473,7 +468,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                     .field("statement_timeout", statementTimeout.map(Duration::toString).orElse("none"))
                     .field("socket_timeout", effectiveSocketTimeout())
                     .field("fingerprint", checkedCredentials().current().identity().fingerprint())
-                    .build());
+                    .record();
             return dataSource;
         }
 

@@ -1,6 +1,5 @@
 package io.settler.zerotrust.jdbc;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.authz.PeerRule;
@@ -18,7 +17,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -99,7 +97,6 @@ public final class PostgresServerConfig {
     private final Map<String, Access> roles;
     private final List<HbaRule> rules;
     private final AuditLog audit;
-    private final Clock clock;
 
     /** Who one role is (the identity its certificate names) and what it may do. */
     private record Access(ServiceIdentity identity, boolean read, boolean write) {
@@ -128,7 +125,6 @@ public final class PostgresServerConfig {
         this.roles = Map.copyOf(roles);
         this.rules = List.copyOf(rules);
         this.audit = builder.audit;
-        this.clock = builder.clock;
     }
 
     /**
@@ -261,10 +257,10 @@ public final class PostgresServerConfig {
         checkRoles(admin, differences);
         checkTables(admin, differences);
         if (!differences.isEmpty()) {
-            audit.record(AuditEvent.builder(clock.instant(), "jdbc.config_drift", AuditEvent.Outcome.WARNING)
+            audit.event(PostgresAudit.CONFIG_DRIFT)
                     .field("database", database)
                     .field("differences", String.join("; ", differences))
-                    .build());
+                    .record();
         }
         return new DriftReport(differences);
     }
@@ -578,7 +574,6 @@ public final class PostgresServerConfig {
         private final List<String> tenantTables = new ArrayList<>();
         private String tenantColumn = "tenant_id";
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder(Policy policy, String databaseService) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -615,12 +610,6 @@ public final class PostgresServerConfig {
             return this;
         }
 
-        /** The clock of the audit events. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
-            return this;
-        }
-
         /**
          * Renders the configuration.
          *
@@ -631,12 +620,7 @@ public final class PostgresServerConfig {
             try {
                 return render();
             } catch (ServerConfigException e) {
-                audit.record(AuditEvent.builder(clock.instant(), "jdbc.config_refused", AuditEvent.Outcome.REFUSED)
-                        .field("service", databaseService)
-                        .field("reason", e.reason())
-                        .field("detail", e.getMessage())
-                        .build());
-                throw e;
+                throw audit.event(PostgresAudit.CONFIG_REFUSED).field("service", databaseService).refused(e);
             }
         }
 

@@ -1,12 +1,13 @@
 package io.settler.zerotrust.jdbc;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 
 /**
  * The policy cannot be rendered as PostgreSQL configuration without widening it. The message says
  * what to change in the policy; {@link #reason()} says which rule refused.
  */
-public final class ServerConfigException extends RuntimeException {
+public final class ServerConfigException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -42,6 +43,7 @@ public final class ServerConfigException extends RuntimeException {
     }
 
     /** The rule that refused. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -1,6 +1,5 @@
 package io.settler.zerotrust.jdbc;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,7 +9,6 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.SocketFactory;
@@ -49,11 +47,10 @@ public final class SingleConnectionSocketFactory extends SocketFactory {
         if (used.compareAndSet(false, true)) {
             return;
         }
-        DriverRegistry.lookup(key).ifPresent(entry -> entry.audit().record(
-                AuditEvent.builder(Instant.now(), "jdbc.cancel_refused", AuditEvent.Outcome.REFUSED)
-                        .field("pool", entry.pool())
-                        .field("reason", "pgjdbc sends query-cancel requests in cleartext")
-                        .build()));
+        DriverRegistry.lookup(key).ifPresent(entry -> entry.audit().event(PostgresAudit.CANCEL_REFUSED)
+                .field("pool", entry.pool())
+                .field("reason", "pgjdbc sends query-cancel requests in cleartext")
+                .record());
         throw new SocketException("refused: pgjdbc would send this query-cancel request in cleartext;"
                 + " use statement_timeout on the server instead");
     }
@@ -107,13 +104,12 @@ public final class SingleConnectionSocketFactory extends SocketFactory {
                 + " If statements legitimately take longer, raise statementTimeout; otherwise check that the"
                 + " server is running and reachable", bound);
         timeout.initCause(e);
-        DriverRegistry.lookup(key).ifPresent(entry -> entry.audit().record(
-                AuditEvent.builder(Instant.now(), "jdbc.timeout", AuditEvent.Outcome.WARNING)
-                        .field("pool", entry.pool())
-                        .field("server", String.valueOf(socket.getRemoteSocketAddress()))
-                        .field("bound", bound)
-                        .field("socket_timeout_seconds", socketTimeoutSeconds)
-                        .build()));
+        DriverRegistry.lookup(key).ifPresent(entry -> entry.audit().event(PostgresAudit.TIMEOUT)
+                .field("pool", entry.pool())
+                .field("server", String.valueOf(socket.getRemoteSocketAddress()))
+                .field("bound", bound)
+                .field("socket_timeout_seconds", socketTimeoutSeconds)
+                .record());
         return timeout;
     }
 

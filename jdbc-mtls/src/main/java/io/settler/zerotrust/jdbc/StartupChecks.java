@@ -1,6 +1,5 @@
 package io.settler.zerotrust.jdbc;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSnapshot;
@@ -11,7 +10,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -207,13 +205,9 @@ final class StartupChecks {
         }
     }
 
-    static InsecureDataSourceException refuse(AuditLog audit, Clock clock, String pool, InsecureDataSourceException e) {
-        audit.record(AuditEvent.builder(clock.instant(), "jdbc.refused", AuditEvent.Outcome.REFUSED)
-                .field("pool", pool)
-                .field("reason", e.reason())
-                .field("detail", e.getMessage())
-                .build());
-        return e;
+    /** Records a {@code jdbc.refused} event and returns the refusal to throw. */
+    static InsecureDataSourceException refuse(AuditLog audit, String pool, InsecureDataSourceException e) {
+        return audit.event(PostgresAudit.POOL_REFUSED).field("pool", pool).refused(e);
     }
 
     private static List<String> names(Statement statement, String sql) throws SQLException {

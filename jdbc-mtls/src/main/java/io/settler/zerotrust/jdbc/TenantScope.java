@@ -1,6 +1,5 @@
 package io.settler.zerotrust.jdbc;
 
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.jdbc.TenantScopeException.Reason;
 import java.sql.Connection;
@@ -216,13 +215,10 @@ public final class TenantScope {
     }
 
     private TenantScopeException refused(Reason reason, String tenant) {
-        dataSource.auditLog().record(AuditEvent.builder(dataSource.clock().instant(), "jdbc.tenant_refused",
-                        AuditEvent.Outcome.REFUSED)
+        return dataSource.auditLog().event(PostgresAudit.TENANT_REFUSED)
                 .field("pool", dataSource.getPoolName())
                 .field("tenant", tenant)
-                .field("reason", reason)
-                .build());
-        return new TenantScopeException(reason, message(reason));
+                .refused(new TenantScopeException(reason, message(reason)));
     }
 
     private static String message(Reason reason) {

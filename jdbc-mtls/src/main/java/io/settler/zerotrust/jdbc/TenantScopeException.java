@@ -1,5 +1,6 @@
 package io.settler.zerotrust.jdbc;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 
 /**
@@ -7,7 +8,7 @@ import java.util.Objects;
  * could have crossed between borrowers of a pooled connection. The transaction was rolled back; the
  * message says what to fix. Every refusal is also an audit event.
  */
-public final class TenantScopeException extends RuntimeException {
+public final class TenantScopeException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -51,6 +52,7 @@ public final class TenantScopeException extends RuntimeException {
     }
 
     /** The rule that refused. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -169,7 +169,9 @@ class TenantScopeTest {
             assertThatThrownBy(() -> scope.call("tenant-a", TenantScopeTest::items))
                     .isInstanceOfSatisfying(TenantScopeException.class,
                             e -> assertThat(e.reason()).isEqualTo(TenantScopeException.Reason.SESSION_TENANT_SETTING));
-            assertThat(audit.withAction("jdbc.tenant_refused")).hasSize(1);
+            assertThat(audit.single(PostgresAudit.TENANT_REFUSED).fields())
+                    .containsEntry("tenant", "tenant-a").containsEntry("reason", "SESSION_TENANT_SETTING")
+                    .hasEntrySatisfying("detail", detail -> assertThat(detail).contains("evicted"));
             // The carrier was evicted: the next connection is clean.
             assertThat(scope.call("tenant-a", TenantScopeTest::items)).containsExactly("apples");
         }

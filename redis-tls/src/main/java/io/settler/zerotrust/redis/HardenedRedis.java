@@ -13,7 +13,6 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.credentials.CredentialSource;
@@ -80,7 +79,6 @@ public final class HardenedRedis implements AutoCloseable {
     private final Duration connectTimeout;
     private final Set<String> allowedProtocols;
     private final AuditLog audit;
-    private final Clock clock;
     private final TlsHandshakeGuard guard;
     private final ClientResources resources;
     private final RedisClient client;
@@ -92,13 +90,12 @@ public final class HardenedRedis implements AutoCloseable {
         this.commandTimeout = builder.commandTimeout;
         this.connectTimeout = builder.connectTimeout;
         this.audit = builder.audit;
-        this.clock = builder.clock;
         this.allowedProtocols = builder.allowedProtocols();
-        this.guard = new TlsHandshakeGuard(allowedProtocols, tls, audit, clock);
+        this.guard = new TlsHandshakeGuard(allowedProtocols, tls, audit);
         this.resources = builder.resources(guard);
         this.client = RedisClient.create(resources, builder.redisUri());
         client.setOptions(builder.applyClientOptions(ClientOptions.builder(), tls).build());
-        builder.recordPosture(tls, "redis.client.posture");
+        builder.recordPosture(tls, RedisAudit.CLIENT_POSTURE, RedisAudit.CLIENT_POSTURE_WEAKENED);
     }
 
     /** Starts a builder. */
@@ -123,8 +120,9 @@ public final class HardenedRedis implements AutoCloseable {
     public <K, V> StatefulRedisConnection<K, V> connect(RedisCodec<K, V> codec) {
         Objects.requireNonNull(codec, "codec");
         if (!(codec instanceof StringCodec)) {
-            throw refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, "connect(codec) proves the connection with "
-                    + "text commands and needs a StringCodec; use client() for other codecs (not proven)", null);
+            throw refused(new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "connect(codec) proves"
+                    + " the connection with text commands and needs a StringCodec; use client() for other codecs (not"
+                    + " proven)"));
         }
         StatefulRedisConnection<K, V> connection;
         try {
@@ -133,7 +131,8 @@ public final class HardenedRedis implements AutoCloseable {
             String why = connectHint(e, host, port).orElse("not within its bounds (connectTimeout " + connectTimeout
                     + " for the TCP connect and again for the TLS handshake, commandTimeout " + commandTimeout
                     + " per round trip)");
-            throw refuse(classify(e), "cannot connect to " + this + ": " + why + ": " + describe(e), e);
+            throw refused(new RedisTlsException(classify(e), "cannot connect to " + this + ": " + why + ": "
+                    + describe(e), e));
         }
         try {
             prove(connection);
@@ -170,7 +169,7 @@ public final class HardenedRedis implements AutoCloseable {
     private void prove(StatefulRedisConnection<?, ?> connection) {
         StatefulRedisConnection<String, String> text = asText(connection);
         prove(text.sync()::aclWhoami, text.sync()::clientInfo, this.toString(), host + ":" + port,
-                user, allowedProtocols, guard, audit, clock);
+                user, allowedProtocols, guard, audit);
     }
 
     /**
@@ -179,37 +178,40 @@ public final class HardenedRedis implements AutoCloseable {
      * {@code redis.connected}.
      */
     static void prove(Supplier<String> whoamiCommand, Supplier<String> clientInfoCommand, String name,
-            String server, String user, Set<String> allowedProtocols, TlsHandshakeGuard guard, AuditLog audit,
-            Clock clock) {
+            String server, String user, Set<String> allowedProtocols, TlsHandshakeGuard guard, AuditLog audit) {
         String whoami;
         String info;
         try {
             whoami = whoamiCommand.get();
             info = clientInfoCommand.get();
         } catch (RedisCommandExecutionException e) {
-            throw refuse(RedisTlsException.Reason.CONNECTION_FAILED, "cannot prove the connection to " + name
-                    + ": " + describe(e) + "; grant the ACL user +acl|whoami and +client|info", e,
-                    server, user, audit, clock);
+            throw audit.event(RedisAudit.CONNECTION_REFUSED).field("server", server).field("user", user)
+                    .refused(new RedisTlsException(RedisTlsException.Reason.CONNECTION_FAILED, "cannot prove the"
+                            + " connection to " + name + ": " + describe(e) + "; grant the ACL user +acl|whoami and"
+                            + " +client|info", e));
         }
         if (!user.equals(whoami)) {
-            throw refuse(RedisTlsException.Reason.WRONG_USER, "the connection to " + name
-                    + " is authenticated as '" + whoami + "', not '" + user + "'", null, server, user, audit, clock);
+            throw audit.event(RedisAudit.CONNECTION_REFUSED).field("server", server).field("user", user)
+                    .refused(new RedisTlsException(RedisTlsException.Reason.WRONG_USER, "the connection to " + name
+                            + " is authenticated as '" + whoami + "', not '" + user + "'"));
         }
         int localPort = ClientInfo.localPort(info);
-        TlsHandshakeGuard.Handshake handshake = guard.handshakeOn(localPort).orElseThrow(() -> refuse(
-                RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "no TLS handshake is recorded for the channel of "
-                        + name + " (local port " + localPort + ")", null, server, user, audit, clock));
+        TlsHandshakeGuard.Handshake handshake = guard.handshakeOn(localPort).orElseThrow(() -> audit
+                .event(RedisAudit.CONNECTION_REFUSED).field("server", server).field("user", user)
+                .refused(new RedisTlsException(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "no TLS handshake is"
+                        + " recorded for the channel of " + name + " (local port " + localPort + ")")));
         if (!allowedProtocols.contains(handshake.protocol())) {
-            throw refuse(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "the connection to " + name + " uses "
-                    + handshake.protocol() + "; allowed: " + allowedProtocols, null, server, user, audit, clock);
+            throw audit.event(RedisAudit.CONNECTION_REFUSED).field("server", server).field("user", user)
+                    .refused(new RedisTlsException(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "the connection to "
+                            + name + " uses " + handshake.protocol() + "; allowed: " + allowedProtocols));
         }
-        audit.record(AuditEvent.builder(clock.instant(), "redis.connected", AuditEvent.Outcome.ALLOWED)
+        audit.event(RedisAudit.CONNECTED)
                 .field("server", server)
                 .field("user", whoami)
                 .field("protocol", handshake.protocol())
                 .field("client_fingerprint", handshake.clientFingerprint())
                 .field("server_fingerprint", handshake.serverFingerprint())
-                .build());
+                .record();
     }
 
     /** The connection typed for the proof commands; {@link #connect(RedisCodec)} admits only StringCodecs. */
@@ -218,20 +220,10 @@ public final class HardenedRedis implements AutoCloseable {
         return (StatefulRedisConnection<String, String>) connection;
     }
 
-    private RedisTlsException refuse(RedisTlsException.Reason reason, String message, @Nullable Throwable cause) {
-        return refuse(reason, message, cause, host + ":" + port, user, audit, clock);
-    }
-
-    /** Records a {@code redis.refused} event and returns the exception to throw. */
-    static RedisTlsException refuse(RedisTlsException.Reason reason, String message, @Nullable Throwable cause,
-            String server, String user, AuditLog audit, Clock clock) {
-        audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
-                .field("reason", reason)
-                .field("server", server)
-                .field("user", user)
-                .field("detail", message)
-                .build());
-        return cause == null ? new RedisTlsException(reason, message) : new RedisTlsException(reason, message, cause);
+    /** Records a {@code redis.refused} event for this client's server and user; returns the refusal to throw. */
+    private RedisTlsException refused(RedisTlsException refusal) {
+        return audit.event(RedisAudit.CONNECTION_REFUSED).field("server", host + ":" + port).field("user", user)
+                .refused(refusal);
     }
 
     static RedisTlsException.Reason classify(Throwable e) {
@@ -439,7 +431,10 @@ public final class HardenedRedis implements AutoCloseable {
             return this;
         }
 
-        /** The clock for certificate validity and audit times (default the system clock). */
+        /**
+         * The clock for certificate validity (default the system clock). Audit events are stamped by
+         * the audit log's clock ({@link AuditLog#withClock}).
+         */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
@@ -476,13 +471,10 @@ public final class HardenedRedis implements AutoCloseable {
                 tls = MtlsContext.client(checkedCredentials()).auditLog(audit).clock(clock);
                 expectedServer.ifPresent(name -> expect(tls, name));
             } catch (RedisTlsException e) {
-                audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
-                        .field("reason", e.reason())
+                throw audit.event(RedisAudit.CONNECTION_REFUSED)
                         .field("server", host == null ? "unset" : host + ":" + port)
                         .field("user", user == null ? "unset" : user)
-                        .field("detail", e.getMessage())
-                        .build());
-                throw e;
+                        .refused(e);
             }
             if (allowTls12) {
                 tls.allowTls12();
@@ -511,7 +503,7 @@ public final class HardenedRedis implements AutoCloseable {
                     .computationThreadPoolSize(ioThreads)
                     .nettyCustomizer(guard)
                     .build();
-            ReconnectAudit.subscribe(resources, checkedUser(), audit, clock); // a refused login on reconnect
+            ReconnectAudit.subscribe(resources, checkedUser(), audit); // a refused login on reconnect
             return resources;
         }
 
@@ -551,9 +543,9 @@ public final class HardenedRedis implements AutoCloseable {
             return options;
         }
 
-        void recordPosture(MtlsContext tls, String action) {
-            audit.record(AuditEvent.builder(clock.instant(), action,
-                            allowTls12 ? AuditEvent.Outcome.WARNING : AuditEvent.Outcome.INFO)
+        /** Records the client's settings: {@code weakened} when it allows TLS 1.2, else {@code normal}. */
+        void recordPosture(MtlsContext tls, RedisAudit normal, RedisAudit weakened) {
+            audit.event(allowTls12 ? weakened : normal)
                     .field("server", host + ":" + port)
                     .field("user", user)
                     .field("protocols", String.join(",", tls.sslParameters().getProtocols()))
@@ -562,7 +554,7 @@ public final class HardenedRedis implements AutoCloseable {
                     .field("request_queue_size", requestQueueSize)
                     .field("command_timeout", commandTimeout)
                     .field("connect_timeout", connectTimeout)
-                    .build());
+                    .record();
         }
 
         private void applyUri(String uri) {

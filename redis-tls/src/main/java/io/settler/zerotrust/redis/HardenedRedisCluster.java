@@ -10,7 +10,6 @@ import io.lettuce.core.resource.ClientResources;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.tls.MtlsContext;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
 
@@ -54,7 +53,6 @@ public final class HardenedRedisCluster implements AutoCloseable {
     private final String identity;
     private final Set<String> allowedProtocols;
     private final AuditLog audit;
-    private final Clock clock;
     private final TlsHandshakeGuard guard;
     private final ClientResources resources;
     private final RedisClusterClient client;
@@ -65,9 +63,8 @@ public final class HardenedRedisCluster implements AutoCloseable {
         this.port = builder.port;
         this.user = builder.checkedUser();
         this.audit = builder.audit;
-        this.clock = builder.clock;
         this.allowedProtocols = builder.allowedProtocols();
-        this.guard = new TlsHandshakeGuard(allowedProtocols, tls, audit, clock);
+        this.guard = new TlsHandshakeGuard(allowedProtocols, tls, audit);
         this.resources = builder.resources(guard);
         this.client = RedisClusterClient.create(resources, builder.redisUri());
         ClusterClientOptions.Builder options = builder.applyClientOptions(ClusterClientOptions.builder(), tls);
@@ -77,7 +74,7 @@ public final class HardenedRedisCluster implements AutoCloseable {
                         .enablePeriodicRefresh(TOPOLOGY_REFRESH)
                         .build());
         client.setOptions(options.build());
-        builder.recordPosture(tls, "redis.cluster.posture");
+        builder.recordPosture(tls, RedisAudit.CLUSTER_POSTURE, RedisAudit.CLUSTER_POSTURE_WEAKENED);
     }
 
     /**
@@ -100,10 +97,12 @@ public final class HardenedRedisCluster implements AutoCloseable {
             }
         }
         if (problem != null) {
-            throw HardenedRedis.refuse(RedisTlsException.Reason.INVALID_CONFIGURATION, "a Redis Cluster client must "
-                    + "verify every node's identity: " + problem + "; set expectedServer(\"spiffe://<trust-domain>/"
-                    + "<redis>\") to the SPIFFE ID the node certificates carry (issued by the node CA only)",
-                    null, builder.host + ":" + builder.port, builder.checkedUser(), builder.audit, builder.clock);
+            throw builder.audit.event(RedisAudit.CONNECTION_REFUSED).field("server", builder.host + ":" + builder.port)
+                    .field("user", builder.checkedUser())
+                    .refused(new RedisTlsException(RedisTlsException.Reason.INVALID_CONFIGURATION, "a Redis Cluster"
+                            + " client must verify every node's identity: " + problem + "; set expectedServer(\"spiffe:"
+                            + "//<trust-domain>/<redis>\") to the SPIFFE ID the node certificates carry (issued by the"
+                            + " node CA only)"));
         }
         return identity;
     }
@@ -125,8 +124,9 @@ public final class HardenedRedisCluster implements AutoCloseable {
                     : HardenedRedis.connectHint(e, host, port).map(why -> why + "; ")
                     .orElse(reason == RedisTlsException.Reason.HANDSHAKE_FAILED ? "the seed's certificate must carry "
                             + identity + " and chain to the trusted node CA (see redis.tls.refused); " : "");
-            throw HardenedRedis.refuse(reason, "cannot connect to " + this + ": " + hint
-                    + HardenedRedis.describe(e), e, host + ":" + port, user, audit, clock);
+            throw audit.event(RedisAudit.CONNECTION_REFUSED).field("server", host + ":" + port).field("user", user)
+                    .refused(new RedisTlsException(reason, "cannot connect to " + this + ": " + hint
+                            + HardenedRedis.describe(e), e));
         }
         try {
             // Open and prove every master's connection now: commands routed to a node whose
@@ -141,12 +141,13 @@ public final class HardenedRedisCluster implements AutoCloseable {
                 } catch (RuntimeException e) {
                     String why = HardenedRedis.connectHint(e, node.getUri().getHost(), node.getUri().getPort())
                             .orElse("its certificate must carry " + identity + " and chain to the trusted node CA");
-                    throw HardenedRedis.refuse(HardenedRedis.classify(e), "cannot connect to node " + server
-                            + " of " + this + " (a node the topology names): " + why + ": "
-                            + HardenedRedis.describe(e), e, server, user, audit, clock);
+                    throw audit.event(RedisAudit.CONNECTION_REFUSED).field("server", server).field("user", user)
+                            .refused(new RedisTlsException(HardenedRedis.classify(e), "cannot connect to node "
+                                    + server + " of " + this + " (a node the topology names): " + why + ": "
+                                    + HardenedRedis.describe(e), e));
                 }
                 HardenedRedis.prove(nodeConnection.sync()::aclWhoami, nodeConnection.sync()::clientInfo,
-                        toString() + " node " + server, server, user, allowedProtocols, guard, audit, clock);
+                        toString() + " node " + server, server, user, allowedProtocols, guard, audit);
             }
             return connection;
         } catch (RuntimeException e) {

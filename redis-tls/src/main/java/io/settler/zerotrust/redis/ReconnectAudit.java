@@ -6,7 +6,6 @@ import io.lettuce.core.resource.ClientResources;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import java.net.InetSocketAddress;
-import java.time.Clock;
 
 /**
  * Audits reconnects that the server refuses for the login: a {@code WRONGPASS}, {@code NOAUTH} or
@@ -24,10 +23,10 @@ final class ReconnectAudit {
     }
 
     /** Subscribes to {@code resources}' event bus for the lifetime of the resources. */
-    static void subscribe(ClientResources resources, String user, AuditLog audit, Clock clock) {
+    static void subscribe(ClientResources resources, String user, AuditLog audit) {
         resources.eventBus().get()
                 .ofType(ReconnectFailedEvent.class)
-                .subscribe(event -> record(event, user, audit, clock));
+                .subscribe(event -> record(event, user, audit));
     }
 
     /** The server's error reply (e.g. {@code WRONGPASS ...}), which Lettuce wraps in several layers. */
@@ -40,7 +39,7 @@ final class ReconnectAudit {
         return HardenedRedis.describe(failure);
     }
 
-    private static void record(ReconnectFailedEvent event, String user, AuditLog audit, Clock clock) {
+    private static void record(ReconnectFailedEvent event, String user, AuditLog audit) {
         boolean noPermission = String.valueOf(HardenedRedis.describe(event.getCause())).contains("NOPERM");
         RedisTlsException.Reason reason = HardenedRedis.classify(event.getCause());
         if (reason != RedisTlsException.Reason.AUTHENTICATION_FAILED && !noPermission) {
@@ -50,9 +49,10 @@ final class ReconnectAudit {
                 ? remote.getHostString() + ":" + remote.getPort() : String.valueOf(event.remoteAddress());
         // Recorded, not thrown: the event arrives on an I/O thread, and Lettuce keeps retrying.
         // The fix first: the detail field keeps 300 characters.
-        HardenedRedis.refuse(reason, server + " refused the login of '" + user + "' on reconnect (attempt "
-                + event.getAttempt() + "); load the RedisAcl users from every node's aclfile at start, ACL SAVE "
-                + "after run-time changes: " + reply(event.getCause()),
-                null, server, user, audit, clock);
+        audit.event(RedisAudit.CONNECTION_REFUSED).field("server", server).field("user", user)
+                .because(new RedisTlsException(reason, server + " refused the login of '" + user + "' on reconnect"
+                        + " (attempt " + event.getAttempt() + "); load the RedisAcl users from every node's aclfile at"
+                        + " start, ACL SAVE after run-time changes: " + reply(event.getCause())))
+                .record();
     }
 }

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -500,7 +499,6 @@ public final class RedisAcl {
         private @Nullable String setupHash;
         private boolean cluster;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -524,12 +522,6 @@ public final class RedisAcl {
         /** Where refusals are recorded as {@code redis.refused} events (default {@link AuditLog#slf4j()}). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock of audit events (default the system clock). */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 
@@ -773,7 +765,8 @@ public final class RedisAcl {
 
         /** Records a {@code redis.refused} event for the rendering and returns the exception to throw. */
         private RedisTlsException refuse(RedisTlsException.Reason reason, String service, String message) {
-            return HardenedRedis.refuse(reason, message, null, "acl-rendering", LogSafe.text(service), audit, clock);
+            return audit.event(RedisAudit.CONNECTION_REFUSED).field("server", "acl-rendering")
+                    .field("user", LogSafe.text(service)).refused(new RedisTlsException(reason, message));
         }
     }
 }

@@ -3,7 +3,6 @@ package io.settler.zerotrust.redis;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.sync.RedisStringCommands;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.token.ReplayGuard;
@@ -219,11 +218,11 @@ public final class RedisReplayGuard implements ReplayGuard {
 
     /** Records a {@code token.replay_refused} event; returns false, the answer to give. */
     private boolean refuse(String reason, String issuer, String jti) {
-        audit.record(AuditEvent.builder(clock.instant(), "token.replay_refused", AuditEvent.Outcome.REFUSED)
+        audit.event(RedisAudit.REPLAY_REFUSED)
                 .field("reason", reason)
                 .field("issuer", LogSafe.text(issuer))
                 .field("jti", LogSafe.text(jti))
-                .build());
+                .record();
         return false;
     }
 

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.redis;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 
 /**
@@ -7,7 +8,7 @@ import java.util.Objects;
  * rule failed and the message says what to change. Messages never hold passwords, and never echo a
  * URI (it may carry one).
  */
-public final class RedisTlsException extends RuntimeException {
+public final class RedisTlsException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -57,6 +58,7 @@ public final class RedisTlsException extends RuntimeException {
     }
 
     /** Which rule failed. */
+    @Override
     public Reason reason() {
         return reason;
     }

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CertificateFingerprint;
 import io.settler.zerotrust.tls.MtlsContext;
@@ -14,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,15 +46,13 @@ final class TlsHandshakeGuard implements NettyCustomizer {
 
     private final Set<String> allowedProtocols;
     private final AuditLog audit;
-    private final Clock clock;
     private final MtlsContext tls;
     private final ConcurrentMap<Integer, Handshake> byLocalPort = new ConcurrentHashMap<>();
 
-    TlsHandshakeGuard(Set<String> allowedProtocols, MtlsContext tls, AuditLog audit, Clock clock) {
+    TlsHandshakeGuard(Set<String> allowedProtocols, MtlsContext tls, AuditLog audit) {
         this.allowedProtocols = Set.copyOf(allowedProtocols);
         this.tls = tls;
         this.audit = audit;
-        this.clock = clock;
     }
 
     @Override
@@ -64,7 +60,8 @@ final class TlsHandshakeGuard implements NettyCustomizer {
         ChannelHandlerContext ssl = channel.pipeline().context(SslHandler.class);
         if (ssl == null) {
             // Never happens with a rediss:// URI; fail closed if it ever does.
-            audit.record(refusal("CONNECTION_FAILED", "a Redis channel without TLS", channel.remoteAddress()));
+            refusal(RedisTlsException.Reason.CONNECTION_FAILED, "a Redis channel without TLS", channel.remoteAddress())
+                    .record();
             channel.close();
             return;
         }
@@ -77,12 +74,12 @@ final class TlsHandshakeGuard implements NettyCustomizer {
         return Optional.ofNullable(byLocalPort.get(localPort));
     }
 
-    private AuditEvent refusal(String reason, String detail, SocketAddress remote) {
-        return AuditEvent.builder(clock.instant(), "redis.tls.refused", AuditEvent.Outcome.REFUSED)
+    /** A {@code redis.tls.refused} event, to record. */
+    private AuditLog.Entry refusal(RedisTlsException.Reason reason, String detail, SocketAddress remote) {
+        return audit.event(RedisAudit.TLS_REFUSED)
                 .field("reason", reason)
                 .field("detail", detail)
-                .field("remote", String.valueOf(remote))
-                .build();
+                .field("remote", String.valueOf(remote));
     }
 
     private static String fingerprint(Certificate[] certificates) {
@@ -97,6 +94,15 @@ final class TlsHandshakeGuard implements NettyCustomizer {
     }
 
     private final class Guard extends ChannelInboundHandlerAdapter {
+        /** When the handshake started: the channel's connect, or this guard's creation until then. */
+        private long handshakeStart = System.nanoTime();
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            handshakeStart = System.nanoTime(); // connected: the TLS handler starts the handshake now
+            super.channelActive(ctx);
+        }
+
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
             if (event instanceof SslHandshakeCompletionEvent completion) {
@@ -105,7 +111,8 @@ final class TlsHandshakeGuard implements NettyCustomizer {
                     if (!allowedProtocols.contains(session.getProtocol())) {
                         String detail =
                                 "the server negotiated " + session.getProtocol() + "; allowed: " + allowedProtocols;
-                        audit.record(refusal("PROTOCOL_NOT_ALLOWED", detail, ctx.channel().remoteAddress()));
+                        refusal(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, detail, ctx.channel().remoteAddress())
+                                .elapsedSince(handshakeStart).record();
                         // Fails Lettuce's pending connect with the reason, then drops the channel.
                         SSLHandshakeException refused = new SSLHandshakeException(detail);
                         refused.initCause(new RedisTlsException(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, detail));
@@ -116,16 +123,17 @@ final class TlsHandshakeGuard implements NettyCustomizer {
                     Handshake handshake = new Handshake(session.getProtocol(), session.getCipherSuite(),
                             fingerprint(session.getLocalCertificates()), fingerprint(peerCertificates(session)));
                     byLocalPort.put(localPort(ctx.channel()), handshake);
-                    audit.record(AuditEvent.builder(clock.instant(), "redis.tls.handshake", AuditEvent.Outcome.ALLOWED)
+                    audit.event(RedisAudit.TLS_HANDSHAKE)
                             .field("protocol", handshake.protocol())
                             .field("cipher_suite", handshake.cipherSuite())
                             .field("client_fingerprint", handshake.clientFingerprint())
                             .field("server_fingerprint", handshake.serverFingerprint())
                             .field("remote", String.valueOf(ctx.channel().remoteAddress()))
-                            .build());
+                            .elapsedSince(handshakeStart)
+                            .record();
                 } else {
-                    audit.record(refusal("HANDSHAKE_FAILED", String.valueOf(completion.cause()),
-                            ctx.channel().remoteAddress()));
+                    refusal(RedisTlsException.Reason.HANDSHAKE_FAILED, String.valueOf(completion.cause()),
+                            ctx.channel().remoteAddress()).elapsedSince(handshakeStart).record();
                 }
             }
             super.userEventTriggered(ctx, event);

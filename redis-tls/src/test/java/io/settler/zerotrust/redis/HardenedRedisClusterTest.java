@@ -81,6 +81,21 @@ class HardenedRedisClusterTest {
     }
 
     @Test
+    void allowTls12IsAWarningAndEveryNodeStillGetsTls13() throws IOException {
+        try (HardenedRedisCluster client = builder().allowTls12().buildCluster();
+             StatefulRedisClusterConnection<String, String> connection = client.connect()) {
+            connection.sync().set("cl:tls12", "allowed");
+            assertThat(connection.sync().get("cl:tls12")).isEqualTo("allowed");
+        }
+        assertThat(audit.single(RedisAudit.CLUSTER_POSTURE_WEAKENED).fields().get("protocols")).contains("TLSv1.2");
+        assertThat(audit.withAction(RedisAudit.CLUSTER_POSTURE)).isEmpty();
+        assertThat(audit.withAction(RedisAudit.CONNECTED)).hasSizeGreaterThanOrEqualTo(3)
+                .allSatisfy(connected -> assertThat(connected.fields()).containsEntry("protocol", "TLSv1.3"));
+        assertThat(audit.withAction(RedisAudit.TLS_HANDSHAKE))
+                .allSatisfy(handshake -> assertThat(handshake.fields()).containsEntry("protocol", "TLSv1.3"));
+    }
+
+    @Test
     void refusesPlaintextRedisUri() throws IOException {
         HardenedRedis.Builder builder = builder().uri("redis://localhost:" + cluster.nodes().get(0).tlsPort());
         assertThatThrownBy(builder::buildCluster)

@@ -64,6 +64,10 @@ class HardenedRedisTest {
         assertThat(connected.fields()).containsEntry("client_fingerprint",
                 CertificateFingerprint.sha256(redis.clientCertificate(USER).certificate()));
         assertThat(audit.withAction("redis.client.posture").get(0).outcome()).isEqualTo(AuditEvent.Outcome.INFO);
+        AuditEvent handshake = audit.single(RedisAudit.TLS_HANDSHAKE);
+        assertThat(handshake.fields()).containsEntry("protocol", "TLSv1.3")
+                .containsEntry("client_fingerprint", connected.fields().get("client_fingerprint"));
+        assertThat(handshake.elapsed()).as("the handshake is timed").isNotNull().isPositive();
     }
 
     @Test
@@ -276,7 +280,7 @@ class HardenedRedisTest {
              StatefulRedisConnection<String, String> connection = client.connect()) {
             assertThat(connection.sync().ping()).isEqualTo("PONG");
         }
-        assertThat(audit.withAction("redis.client.posture").get(0).outcome()).isEqualTo(AuditEvent.Outcome.WARNING);
+        assertThat(audit.single(RedisAudit.CLIENT_POSTURE_WEAKENED).fields().get("protocols")).contains("TLSv1.2");
         assertThat(audit.withAction("redis.connected").get(0).fields()).containsEntry("protocol", "TLSv1.3");
     }
 

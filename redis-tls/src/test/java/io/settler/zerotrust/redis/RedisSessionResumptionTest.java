@@ -32,7 +32,6 @@ import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -197,7 +196,7 @@ class RedisSessionResumptionTest {
             this.ssl = builder.applyClientOptions(ClientOptions.builder(), tls).build().getSslOptions();
             this.context = ssl.createSslContextBuilder().build();
             this.guard = guarded
-                    ? Optional.of(new TlsHandshakeGuard(builder.allowedProtocols(), tls, audit, Clock.systemUTC()))
+                    ? Optional.of(new TlsHandshakeGuard(builder.allowedProtocols(), tls, audit))
                     : Optional.empty();
         }
 
