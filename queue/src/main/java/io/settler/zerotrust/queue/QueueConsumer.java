@@ -655,13 +655,17 @@ public final class QueueConsumer {
             return this;
         }
 
-        /** Where dead letters, poisoning, missing groups and handler failures are recorded (default SLF4J). */
+        /**
+         * Where handled messages ({@link QueueAudit#MESSAGE_HANDLED}, built only if the log
+         * {@link AuditLog#records records} it), dead letters, poisoning, missing groups and handler
+         * failures are recorded (default SLF4J); the log's clock stamps them.
+         */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
             return this;
         }
 
-        /** The clock for poisoning checks and events. */
+        /** The clock for poisoning checks, housekeeping and the lifetime of handled records. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
