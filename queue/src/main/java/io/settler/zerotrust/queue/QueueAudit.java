@@ -33,7 +33,7 @@ public enum QueueAudit implements AuditAction {
     MESSAGE_REJECTED(AuditAction.define("queue.message_rejected", REFUSED, "zerotrust.queue.verifications")
             .fields("queue", "entry", "reason", "detail").tags("queue", "reason")
             .describe("A message failed verification (forged, tampered, replayed, expired, wrong scope, queue or"
-                    + " publisher, malformed, poisoned); a consumer dead-letters it.")),
+                    + " publisher, malformed); a consumer dead-letters it, and verify(Envelope) throws it.")),
     /** The replay guard's Redis failed; the entries stay pending. */
     REPLAY_CHECK_FAILED(AuditAction.define("queue.replay_check_failed", REFUSED, "zerotrust.queue.guard_failures")
             .fields("queue", "group", "entry", "reason", "detail").tags("queue")
