@@ -190,7 +190,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
         Duration lifetime = cappedLifetime(maxLifetime, snapshot, clock);
         getHikariConfigMXBean().setMaxLifetime(lifetime.toMillis());
         getHikariPoolMXBean().softEvictConnections();
-        audit.record(AuditShim.builder(clock.instant(), "jdbc.pool_recycled", AuditEvent.Outcome.INFO)
+        audit.record(AuditEvent.builder(clock.instant(), "jdbc.pool_recycled", AuditEvent.Outcome.INFO)
                 .field("pool", getPoolName())
                 .field("phase", phase)
                 .field("generation", snapshot.generation())
@@ -461,7 +461,7 @@ public final class PostgresMtlsDataSource extends HikariDataSource {
                         Reason.CONNECTION_FAILED, "the start-up checks could not run: "
                         + LogSafe.text(rootMessage(e)), e));
             }
-            audit.record(AuditShim.builder(clock.instant(), "jdbc.pool_started", AuditEvent.Outcome.INFO)
+            audit.record(AuditEvent.builder(clock.instant(), "jdbc.pool_started", AuditEvent.Outcome.INFO)
                     .field("pool", name)
                     .field("server", host + ":" + port + "/" + database)
                     .field("role", role)

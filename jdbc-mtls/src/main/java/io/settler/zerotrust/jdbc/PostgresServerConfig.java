@@ -261,7 +261,7 @@ public final class PostgresServerConfig {
         checkRoles(admin, differences);
         checkTables(admin, differences);
         if (!differences.isEmpty()) {
-            audit.record(AuditShim.builder(clock.instant(), "jdbc.config_drift", AuditEvent.Outcome.WARNING)
+            audit.record(AuditEvent.builder(clock.instant(), "jdbc.config_drift", AuditEvent.Outcome.WARNING)
                     .field("database", database)
                     .field("differences", String.join("; ", differences))
                     .build());
@@ -631,7 +631,7 @@ public final class PostgresServerConfig {
             try {
                 return render();
             } catch (ServerConfigException e) {
-                audit.record(AuditShim.builder(clock.instant(), "jdbc.config_refused", AuditEvent.Outcome.REFUSED)
+                audit.record(AuditEvent.builder(clock.instant(), "jdbc.config_refused", AuditEvent.Outcome.REFUSED)
                         .field("service", databaseService)
                         .field("reason", e.reason())
                         .field("detail", e.getMessage())

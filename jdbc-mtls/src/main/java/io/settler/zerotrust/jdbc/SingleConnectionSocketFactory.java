@@ -50,7 +50,7 @@ public final class SingleConnectionSocketFactory extends SocketFactory {
             return;
         }
         DriverRegistry.lookup(key).ifPresent(entry -> entry.audit().record(
-                AuditShim.builder(Instant.now(), "jdbc.cancel_refused", AuditEvent.Outcome.REFUSED)
+                AuditEvent.builder(Instant.now(), "jdbc.cancel_refused", AuditEvent.Outcome.REFUSED)
                         .field("pool", entry.pool())
                         .field("reason", "pgjdbc sends query-cancel requests in cleartext")
                         .build()));
@@ -108,7 +108,7 @@ public final class SingleConnectionSocketFactory extends SocketFactory {
                 + " server is running and reachable", bound);
         timeout.initCause(e);
         DriverRegistry.lookup(key).ifPresent(entry -> entry.audit().record(
-                AuditShim.builder(Instant.now(), "jdbc.timeout", AuditEvent.Outcome.WARNING)
+                AuditEvent.builder(Instant.now(), "jdbc.timeout", AuditEvent.Outcome.WARNING)
                         .field("pool", entry.pool())
                         .field("server", String.valueOf(socket.getRemoteSocketAddress()))
                         .field("bound", bound)

@@ -208,7 +208,7 @@ final class StartupChecks {
     }
 
     static InsecureDataSourceException refuse(AuditLog audit, Clock clock, String pool, InsecureDataSourceException e) {
-        audit.record(AuditShim.builder(clock.instant(), "jdbc.refused", AuditEvent.Outcome.REFUSED)
+        audit.record(AuditEvent.builder(clock.instant(), "jdbc.refused", AuditEvent.Outcome.REFUSED)
                 .field("pool", pool)
                 .field("reason", e.reason())
                 .field("detail", e.getMessage())

@@ -216,7 +216,7 @@ public final class TenantScope {
     }
 
     private TenantScopeException refused(Reason reason, String tenant) {
-        dataSource.auditLog().record(AuditShim.builder(dataSource.clock().instant(), "jdbc.tenant_refused",
+        dataSource.auditLog().record(AuditEvent.builder(dataSource.clock().instant(), "jdbc.tenant_refused",
                         AuditEvent.Outcome.REFUSED)
                 .field("pool", dataSource.getPoolName())
                 .field("tenant", tenant)

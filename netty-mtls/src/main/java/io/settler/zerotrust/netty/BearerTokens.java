@@ -163,7 +163,7 @@ public final class BearerTokens implements MtlsHttpClient.RequestHeaders {
 
     private TokenWithheldException withhold(TokenWithheldException.Reason reason, String remote,
                                             Optional<ServiceIdentity> server, String fingerprint, String message) {
-        audit.record(AuditShim.builder(clock.instant(), "token.withheld", AuditEvent.Outcome.REFUSED)
+        audit.record(AuditEvent.builder(clock.instant(), "token.withheld", AuditEvent.Outcome.REFUSED)
                 .field("audience", audience)
                 .field("server", server.map(Object::toString).orElse("none"))
                 .field("fingerprint", fingerprint)

@@ -156,7 +156,7 @@ public final class ConnectionExpiryHandler extends ChannelInboundHandlerAdapter 
 
     private void close(ChannelHandlerContext ctx, X509Certificate certificate, Optional<ServiceIdentity> identity,
                        Optional<InetAddress> remote, String reason, String detail) {
-        audit.record(AuditShim.builder(clock.instant(), "connection.closed", AuditEvent.Outcome.REFUSED)
+        audit.record(AuditEvent.builder(clock.instant(), "connection.closed", AuditEvent.Outcome.REFUSED)
                 .field("identity", identity.map(Object::toString).orElse("none"))
                 .field("fingerprint", CertificateFingerprint.sha256(certificate))
                 .field("remote", remote.map(InetAddress::getHostAddress).orElse("unknown"))

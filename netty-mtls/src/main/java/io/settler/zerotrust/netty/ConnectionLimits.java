@@ -131,7 +131,7 @@ public final class ConnectionLimits {
     }
 
     void record(String action, String peer, String remote, String reason, String detail) {
-        audit.record(AuditShim.builder(clock.instant(), action, AuditEvent.Outcome.REFUSED)
+        audit.record(AuditEvent.builder(clock.instant(), action, AuditEvent.Outcome.REFUSED)
                 .field("identity", peer)
                 .field("remote", remote)
                 .field("reason", reason)

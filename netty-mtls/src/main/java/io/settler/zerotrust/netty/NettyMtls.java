@@ -92,7 +92,7 @@ public final class NettyMtls {
         this.sslContext = build(mtls, provider);
         this.limits = builder.limits != null ? builder.limits
                 : ConnectionLimits.builder().auditLog(builder.audit).clock(builder.clock).build();
-        AuditShim.Builder event = AuditShim.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
+        AuditEvent.Builder event = AuditEvent.builder(builder.clock.instant(), "tls.netty", AuditEvent.Outcome.INFO)
                 .field("role", mtls.role())
                 .field("provider", provider)
                 .field("provider_requested", builder.provider);

@@ -58,7 +58,7 @@ public final class RateLimitHandler extends ChannelInboundHandlerAdapter {
             TokenBucket bucket = bucketFor(peer);
             if (!bucket.tryTake()) {
                 long retryAfter = bucket.secondsUntilNext();
-                audit.record(AuditShim.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
+                audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
                         .field("peer", peer)
                         .field("method", request.method().name())
                         .field("path", HttpRefusals.auditPath(request))

@@ -312,7 +312,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
 
     private @Nullable VerifiedToken refuse(ChannelHandlerContext ctx, HttpRequest request, String reason,
                                  HttpResponseStatus status, @Nullable String detail) {
-        audit.record(AuditShim.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
+        audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
                 .field("peer", peerName(ctx))
                 .field("method", request.method().name())
                 .field("path", HttpRefusals.auditPath(request))

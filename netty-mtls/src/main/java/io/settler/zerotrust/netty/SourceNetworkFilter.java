@@ -59,7 +59,7 @@ public final class SourceNetworkFilter extends IpSubnetFilter {
 
     @Override
     protected @Nullable ChannelFuture channelRejected(ChannelHandlerContext ctx, InetSocketAddress remoteAddress) {
-        audit.record(AuditShim.builder(clock.instant(), "connection.refused", AuditEvent.Outcome.REFUSED)
+        audit.record(AuditEvent.builder(clock.instant(), "connection.refused", AuditEvent.Outcome.REFUSED)
                 .field("remote", remoteAddress.getAddress() == null ? remoteAddress.getHostString()
                         : remoteAddress.getAddress().getHostAddress())
                 .field("reason", "SOURCE_NETWORK")

@@ -203,7 +203,7 @@ public final class HardenedRedis implements AutoCloseable {
             throw refuse(RedisTlsException.Reason.PROTOCOL_NOT_ALLOWED, "the connection to " + name + " uses "
                     + handshake.protocol() + "; allowed: " + allowedProtocols, null, server, user, audit, clock);
         }
-        audit.record(AuditShim.builder(clock.instant(), "redis.connected", AuditEvent.Outcome.ALLOWED)
+        audit.record(AuditEvent.builder(clock.instant(), "redis.connected", AuditEvent.Outcome.ALLOWED)
                 .field("server", server)
                 .field("user", whoami)
                 .field("protocol", handshake.protocol())
@@ -225,7 +225,7 @@ public final class HardenedRedis implements AutoCloseable {
     /** Records a {@code redis.refused} event and returns the exception to throw. */
     static RedisTlsException refuse(RedisTlsException.Reason reason, String message, @Nullable Throwable cause,
             String server, String user, AuditLog audit, Clock clock) {
-        audit.record(AuditShim.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
+        audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
                 .field("reason", reason)
                 .field("server", server)
                 .field("user", user)
@@ -476,7 +476,7 @@ public final class HardenedRedis implements AutoCloseable {
                 tls = MtlsContext.client(checkedCredentials()).auditLog(audit).clock(clock);
                 expectedServer.ifPresent(name -> expect(tls, name));
             } catch (RedisTlsException e) {
-                audit.record(AuditShim.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
+                audit.record(AuditEvent.builder(clock.instant(), "redis.refused", AuditEvent.Outcome.REFUSED)
                         .field("reason", e.reason())
                         .field("server", host == null ? "unset" : host + ":" + port)
                         .field("user", user == null ? "unset" : user)
@@ -552,7 +552,7 @@ public final class HardenedRedis implements AutoCloseable {
         }
 
         void recordPosture(MtlsContext tls, String action) {
-            audit.record(AuditShim.builder(clock.instant(), action,
+            audit.record(AuditEvent.builder(clock.instant(), action,
                             allowTls12 ? AuditEvent.Outcome.WARNING : AuditEvent.Outcome.INFO)
                     .field("server", host + ":" + port)
                     .field("user", user)

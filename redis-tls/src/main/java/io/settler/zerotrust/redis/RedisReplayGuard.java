@@ -219,7 +219,7 @@ public final class RedisReplayGuard implements ReplayGuard {
 
     /** Records a {@code token.replay_refused} event; returns false, the answer to give. */
     private boolean refuse(String reason, String issuer, String jti) {
-        audit.record(AuditShim.builder(clock.instant(), "token.replay_refused", AuditEvent.Outcome.REFUSED)
+        audit.record(AuditEvent.builder(clock.instant(), "token.replay_refused", AuditEvent.Outcome.REFUSED)
                 .field("reason", reason)
                 .field("issuer", LogSafe.text(issuer))
                 .field("jti", LogSafe.text(jti))

@@ -78,7 +78,7 @@ final class TlsHandshakeGuard implements NettyCustomizer {
     }
 
     private AuditEvent refusal(String reason, String detail, SocketAddress remote) {
-        return AuditShim.builder(clock.instant(), "redis.tls.refused", AuditEvent.Outcome.REFUSED)
+        return AuditEvent.builder(clock.instant(), "redis.tls.refused", AuditEvent.Outcome.REFUSED)
                 .field("reason", reason)
                 .field("detail", detail)
                 .field("remote", String.valueOf(remote))
@@ -116,7 +116,7 @@ final class TlsHandshakeGuard implements NettyCustomizer {
                     Handshake handshake = new Handshake(session.getProtocol(), session.getCipherSuite(),
                             fingerprint(session.getLocalCertificates()), fingerprint(peerCertificates(session)));
                     byLocalPort.put(localPort(ctx.channel()), handshake);
-                    audit.record(AuditShim.builder(clock.instant(), "redis.tls.handshake", AuditEvent.Outcome.ALLOWED)
+                    audit.record(AuditEvent.builder(clock.instant(), "redis.tls.handshake", AuditEvent.Outcome.ALLOWED)
                             .field("protocol", handshake.protocol())
                             .field("cipher_suite", handshake.cipherSuite())
                             .field("client_fingerprint", handshake.clientFingerprint())

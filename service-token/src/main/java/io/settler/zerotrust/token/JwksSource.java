@@ -261,7 +261,7 @@ public final class JwksSource implements KeySource {
             long startedAt = clock.millis();
             KeySet keys = KeySet.fromJwks(Objects.requireNonNull(this.fetch.get(), "the JWKS fetch returned null"));
             held = new Held(issuers.length == 0 ? keys : keys.pinnedTo(issuers), startedAt);
-            audit.record(AuditShim.builder(clock.instant(), "token.keys_refreshed", AuditEvent.Outcome.INFO)
+            audit.record(AuditEvent.builder(clock.instant(), "token.keys_refreshed", AuditEvent.Outcome.INFO)
                     .field("kids", keys.keys().stream().map(TokenKey::kid).toList()).build());
         } catch (RuntimeException e) {
             finishFetch(fetch, e);
@@ -275,7 +275,7 @@ public final class JwksSource implements KeySource {
 
     private void finishFetch(CompletableFuture<Void> fetch, @Nullable RuntimeException failure) {
         if (failure != null) {
-            audit.record(AuditShim.builder(clock.instant(), "token.keys_refresh_failed", AuditEvent.Outcome.WARNING)
+            audit.record(AuditEvent.builder(clock.instant(), "token.keys_refresh_failed", AuditEvent.Outcome.WARNING)
                     .field("detail", LogSafe.text(String.valueOf(failure.getMessage())))
                     .field("keeping", held == null ? "none" : "last good keys").build());
         }

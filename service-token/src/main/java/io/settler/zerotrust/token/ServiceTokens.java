@@ -160,7 +160,7 @@ public final class ServiceTokens {
         try {
             return mintChecked(request);
         } catch (ServiceTokenException e) {
-            audit.record(AuditShim.builder(clock.instant(), "token.mint_refused", AuditEvent.Outcome.REFUSED)
+            audit.record(AuditEvent.builder(clock.instant(), "token.mint_refused", AuditEvent.Outcome.REFUSED)
                     .field("issuer", identity).field("audience", request.audience())
                     .field("reason", e.reason()).field("detail", e.getMessage()).build());
             throw e;
@@ -325,7 +325,7 @@ public final class ServiceTokens {
         } catch (MustWait e) {
             return null;
         } catch (TokenRejectedException e) {
-            audit.record(AuditShim.builder(clock.instant(), "token.rejected", AuditEvent.Outcome.REFUSED)
+            audit.record(AuditEvent.builder(clock.instant(), "token.rejected", AuditEvent.Outcome.REFUSED)
                     .field("audience", identity).field("reason", e.reason()).field("detail", e.getMessage()).build());
             throw e;
         }
