@@ -3,11 +3,9 @@ package io.settler.zerotrust.queue;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.sync.RedisStreamCommands;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.redis.RedisAcl;
-import java.time.Clock;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,14 +41,12 @@ public final class DeadLetters {
     private final EnvelopeVerifier verifier;
     private final String key;
     private final AuditLog audit;
-    private final Clock clock;
 
     private DeadLetters(Builder builder) {
         this.redis = builder.redis;
         this.verifier = builder.verifier;
         this.key = RedisAcl.deadLetterKey(verifier.queue());
         this.audit = builder.audit;
-        this.clock = builder.clock;
     }
 
     /**
@@ -80,47 +76,48 @@ public final class DeadLetters {
         Objects.requireNonNull(publisher, "publisher");
         List<StreamMessage<String, String>> found = redis.xrange(key, Range.create(id, id));
         if (found.isEmpty()) {
-            throw refused(id, QueueException.Reason.NOT_REPLAYABLE, "there is no dead letter " + LogSafe.text(id)
-                    + " in " + key);
+            throw replayRefusal(id).refused(new QueueException(QueueException.Reason.NOT_REPLAYABLE, "there is no"
+                    + " dead letter " + LogSafe.text(id) + " in " + key));
         }
         Map<String, String> letter = found.get(0).getBody();
         String stream = letter.getOrDefault("stream", "");
         if (!letter.containsKey(Envelope.TOKEN_FIELD)) {
-            throw refused(id, QueueException.Reason.NOT_REPLAYABLE, "dead letter " + LogSafe.text(id) + " ("
-                    + LogSafe.text(String.valueOf(letter.get("reason"))) + ") kept no message: only " + KEEP_MESSAGE
-                    + " keep theirs; ask the publisher to send it again if it is genuine");
+            throw replayRefusal(id).refused(new QueueException(QueueException.Reason.NOT_REPLAYABLE, "dead letter "
+                    + LogSafe.text(id) + " (" + LogSafe.text(String.valueOf(letter.get("reason"))) + ") kept no"
+                    + " message: only " + KEEP_MESSAGE + " keep theirs; ask the publisher to send it again if it is"
+                    + " genuine"));
         }
         if (!stream.equals(publisher.stream())) {
-            throw refused(id, QueueException.Reason.NOT_REPLAYABLE, "dead letter " + LogSafe.text(id) + " came from "
-                    + LogSafe.text(stream) + "; replay it with the publisher of that stream, not "
-                    + publisher.stream());
+            throw replayRefusal(id).refused(new QueueException(QueueException.Reason.NOT_REPLAYABLE, "dead letter "
+                    + LogSafe.text(id) + " came from " + LogSafe.text(stream) + "; replay it with the publisher of"
+                    + " that stream, not " + publisher.stream()));
         }
         String owner = verifier.publishers().values().stream()
                 .filter(service -> RedisAcl.streamKey(verifier.queue(), service).equals(stream)).findFirst()
-                .orElseThrow(() -> refused(id, QueueException.Reason.NOT_REPLAYABLE, LogSafe.text(stream)
-                        + " is not the stream of a publisher this verifier allows"));
+                .orElseThrow(() -> replayRefusal(id).refused(new QueueException(
+                        QueueException.Reason.NOT_REPLAYABLE, LogSafe.text(stream)
+                        + " is not the stream of a publisher this verifier allows")));
         VerifiedMessage original;
         try {
             Map<String, String> fields = new LinkedHashMap<>();
             Envelope.FIELDS.stream().filter(letter::containsKey).forEach(field -> fields.put(field, letter.get(field)));
             original = verifier.verifyForReplay(Envelope.fromFields(fields), owner);
         } catch (QueueException e) {
-            throw refused(id, e.reason(), Objects.requireNonNullElse(e.getMessage(), e.reason().name()));
+            throw replayRefusal(id).refused(e);
         }
         String entry = publisher.publish(original.payload());
-        audit.record(AuditEvent.builder(clock.instant(), "queue.dead_letter_replayed", AuditEvent.Outcome.ALLOWED)
+        audit.event(QueueAudit.DEAD_LETTER_REPLAYED)
                 .field("queue", verifier.queue()).field("dead_letter", id)
                 .field("reason", LogSafe.text(String.valueOf(letter.get("reason"))))
                 .field("stream", stream).field("original_entry", LogSafe.text(String.valueOf(letter.get("entry"))))
-                .field("original_jti", LogSafe.text(original.jti())).field("entry", entry).build());
+                .field("original_jti", LogSafe.text(original.jti())).field("entry", entry).record();
         return entry;
     }
 
-    private QueueException refused(String id, QueueException.Reason reason, String message) {
-        audit.record(AuditEvent.builder(clock.instant(), "queue.replay_refused", AuditEvent.Outcome.REFUSED)
-                .field("queue", verifier.queue()).field("dead_letter", LogSafe.text(id)).field("reason", reason)
-                .field("detail", message).build());
-        return new QueueException(reason, message);
+    /** A {@code queue.replay_refused} event about dead letter {@code id}, to be completed by {@code refused(e)}. */
+    private AuditLog.Entry replayRefusal(String id) {
+        return audit.event(QueueAudit.REPLAY_REFUSED).field("queue", verifier.queue())
+                .field("dead_letter", LogSafe.text(id));
     }
 
     @Override
@@ -133,7 +130,6 @@ public final class DeadLetters {
         private final RedisStreamCommands<String, String> redis;
         private final EnvelopeVerifier verifier;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder(RedisStreamCommands<String, String> redis, EnvelopeVerifier verifier) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -143,12 +139,6 @@ public final class DeadLetters {
         /** Where replays and refused replays are recorded (default SLF4J). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock of audit events. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

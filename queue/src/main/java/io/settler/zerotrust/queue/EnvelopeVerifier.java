@@ -2,7 +2,6 @@ package io.settler.zerotrust.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.identity.InvalidServiceIdentityException;
@@ -15,7 +14,6 @@ import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -43,7 +41,6 @@ public final class EnvelopeVerifier {
     /** The same guard when it can bind a jti to the stream entry that carries it; else null. */
     private final @Nullable RedisReplayGuard entryGuard;
     private final AuditLog audit;
-    private final Clock clock;
 
     private EnvelopeVerifier(Builder builder, ReplayGuard replayGuard) {
         this.tokens = builder.tokens;
@@ -53,7 +50,6 @@ public final class EnvelopeVerifier {
         this.replayGuard = replayGuard;
         this.entryGuard = replayGuard instanceof RedisReplayGuard redisGuard ? redisGuard : null;
         this.audit = builder.audit;
-        this.clock = builder.clock;
     }
 
     /**
@@ -147,13 +143,8 @@ public final class EnvelopeVerifier {
             return new VerifiedMessage(queue, token.issuer().toString(), service, token.jti(), token.issuedAt(),
                     envelope.payload());
         } catch (QueueException e) {
-            AuditEvent.Builder event = e.isRejection()
-                    ? AuditEvent.builder(clock.instant(), "queue.message_rejected", AuditEvent.Outcome.REFUSED)
-                    : AuditEvent.builder(clock.instant(), "queue.replay_check_failed", AuditEvent.Outcome.REFUSED)
-                            .field("entry", entry == null ? "none" : entry);
-            audit.record(event.field("queue", queue).field("reason", e.reason()).field("detail", e.getMessage())
-                    .build());
-            throw e;
+            throw audit.event(e.isRejection() ? QueueAudit.MESSAGE_REJECTED : QueueAudit.REPLAY_CHECK_FAILED)
+                    .field("queue", queue).field("entry", entry == null ? "none" : entry).refused(e);
         }
     }
 
@@ -271,7 +262,6 @@ public final class EnvelopeVerifier {
         private final Map<String, String> publishers = new LinkedHashMap<>();
         private @Nullable ReplayGuard replayGuard;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder(ServiceTokens tokens, String queue) {
             this.tokens = Objects.requireNonNull(tokens, "tokens");
@@ -317,12 +307,6 @@ public final class EnvelopeVerifier {
         /** Where rejections are recorded (default SLF4J). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock of audit events. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -11,7 +11,6 @@ import io.lettuce.core.XReadArgs;
 import io.lettuce.core.XTrimArgs;
 import io.lettuce.core.api.sync.RedisStreamCommands;
 import io.lettuce.core.models.stream.PendingMessage;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.redis.RedisAcl;
@@ -198,7 +197,8 @@ public final class QueueConsumer {
         try {
             done = records.done(holders);
         } catch (RuntimeException e) {
-            throw recordsFailed(e);
+            throw audit.event(QueueAudit.REPLAY_CHECK_FAILED).field("queue", verifier.queue()).field("group", group)
+                    .refused(recordsUnavailable(e));
         }
         return IntStream.range(0, holders.size()).mapToObj(i -> done.get(i) || unrecorded.containsKey(holders.get(i)))
                 .toList();
@@ -220,11 +220,11 @@ public final class QueueConsumer {
         String holder = holder(group, entry.getStream(), entry.getId());
         unrecorded.put(holder, Instant.ofEpochMilli(time).plus(HANDLED_RECORDS));
         if (!recordAgain()) {
-            audit.record(AuditEvent.builder(clock.instant(), "queue.handled_record_failed", AuditEvent.Outcome.WARNING)
+            audit.event(QueueAudit.HANDLED_RECORD_FAILED)
                     .field("queue", verifier.queue()).field("stream", entry.getStream()).field("entry", entry.getId())
                     .field("group", group).field("detail", "the replay guard's Redis refused the record that the"
                             + " entry was handled; kept in memory and written again at the next housekeeping")
-                    .build());
+                    .record();
         }
     }
 
@@ -247,9 +247,8 @@ public final class QueueConsumer {
         return group.length() + ":" + group + ":" + stream + " " + id;
     }
 
-    private QueueException recordsFailed(RuntimeException e) {
-        audit.record(AuditEvent.builder(clock.instant(), "queue.replay_check_failed", AuditEvent.Outcome.REFUSED)
-                .field("queue", verifier.queue()).field("group", group).field("detail", "handled records").build());
+    /** The refusal when the replay guard's Redis fails on the records of handled entries. */
+    private static QueueException recordsUnavailable(RuntimeException e) {
         return new QueueException(QueueException.Reason.REPLAY_CHECK_FAILED, "the replay guard's Redis could not read"
                 + " or write the records of handled entries (" + e.getClass().getName() + "); nothing was"
                 + " acknowledged: fix the guard's Redis (reachable, writable, its user allowed SET and MGET)", e);
@@ -308,16 +307,22 @@ public final class QueueConsumer {
             deadLetter(entry, e.reason(), e.getMessage());
             return;
         }
+        long start = System.nanoTime();
         try {
             handler.handle(message);
         } catch (Exception e) {
-            audit.record(AuditEvent.builder(clock.instant(), "queue.handler_failed", AuditEvent.Outcome.WARNING)
+            audit.event(QueueAudit.HANDLER_FAILED)
                     .field("queue", verifier.queue()).field("stream", entry.getStream()).field("entry", entry.getId())
-                    .field("jti", message.jti()).field("error", e.getClass().getName()).build());
+                    .field("jti", message.jti()).field("error", e.getClass().getName()).record();
             return; // not acknowledged: reclaimed after claimAfter
         }
         recordHandled(entry);
         call(entry.getStream(), () -> redis.xack(entry.getStream(), group, entry.getId()));
+        if (audit.records(QueueAudit.MESSAGE_HANDLED)) {
+            audit.event(QueueAudit.MESSAGE_HANDLED)
+                    .field("queue", verifier.queue()).field("stream", entry.getStream()).field("entry", entry.getId())
+                    .field("group", group).field("jti", message.jti()).elapsedSince(start).record();
+        }
     }
 
     private void checkNotFromTheFuture(StreamMessage<String, String> entry) {
@@ -330,13 +335,12 @@ public final class QueueConsumer {
         }
         long limit = clock.millis() + maxFuture.toMillis();
         if (millis < 0 || millis > limit) { // an unsigned value above Long.MAX_VALUE reads as negative
-            audit.record(AuditEvent.builder(clock.instant(), "queue.stream_poisoned", AuditEvent.Outcome.WARNING)
+            throw audit.event(QueueAudit.STREAM_POISONED)
                     .field("queue", verifier.queue()).field("stream", entry.getStream()).field("entry", id)
-                    .field("detail", "entry ID lies in the future").build());
-            throw new QueueException(QueueException.Reason.POISONED, "entry " + LogSafe.text(id) + " of "
-                    + entry.getStream() + " has an ID more than " + maxFuture + " in the future: it blocks every later"
-                    + " XADD with an automatic ID on that stream; delete the stream after inspecting it and check"
-                    + " who holds the publisher's credentials");
+                    .refused(new QueueException(QueueException.Reason.POISONED, "entry " + LogSafe.text(id) + " of "
+                            + entry.getStream() + " has an ID more than " + maxFuture + " in the future: it blocks"
+                            + " every later XADD with an automatic ID on that stream; delete the stream after"
+                            + " inspecting it and check who holds the publisher's credentials"));
         }
     }
 
@@ -365,12 +369,12 @@ public final class QueueConsumer {
                 || lostEntries > before.lost();
         shrinks.put(stream, new Shrink(report ? first : before.firstEntryId(), lostEntries));
         if (report) {
-            audit.record(AuditEvent.builder(clock.instant(), "queue.stream_shrank", AuditEvent.Outcome.WARNING)
+            audit.event(QueueAudit.STREAM_SHRANK)
                     .field("queue", verifier.queue()).field("stream", stream).field("group", group)
                     .field("lost", lostEntries).field("length", state.length())
                     .field("detail", "someone else trimmed or deleted entries (e.g. XADD MAXLEN with a publisher's"
                             + " credentials); 'lost' counts those this group had not handled, which will never run")
-                    .build());
+                    .record();
         }
         int processed = 0;
         String trimAt = keep; // null: decide next round
@@ -460,13 +464,13 @@ public final class QueueConsumer {
         long fresh = names.stream().filter(name -> !lostAttempts.containsKey(name)).count();
         lostAttempts.keySet().removeIf(name -> name.startsWith(holder(group, stream, "")) && !names.contains(name));
         if (fresh > 0) {
-            audit.record(AuditEvent.builder(clock.instant(), "queue.deliveries_lost", AuditEvent.Outcome.WARNING)
+            audit.event(QueueAudit.DELIVERIES_LOST)
                     .field("queue", verifier.queue()).field("stream", stream).field("group", group)
                     .field("lost", fresh).field("first", lost.get(0).getId())
                     .field("detail", "Redis lost deliveries of this group: delivered, never acknowledged after"
                             + " handling, no longer pending (an append-only file reloaded without them? give the"
                             + " default user the ACL RedisAcl renders); they are delivered again")
-                    .build());
+                    .record();
         }
         int processed = 0;
         Instant lease = clock.instant().plus(claimAfter.compareTo(Duration.ofSeconds(1)) < 0
@@ -477,7 +481,8 @@ public final class QueueConsumer {
             try {
                 mine = records.claim(names.get(i), lease);
             } catch (RuntimeException e) {
-                throw recordsFailed(e);
+                throw audit.event(QueueAudit.REPLAY_CHECK_FAILED).field("queue", verifier.queue())
+                        .field("group", group).refused(recordsUnavailable(e));
             }
             if (!mine) {
                 continue; // another worker of the group runs it, or a failed run waits for its lease to end
@@ -540,9 +545,9 @@ public final class QueueConsumer {
         call(deadLetter, () -> redis.xadd(deadLetter, fields));
         recordHandled(entry);
         call(entry.getStream(), () -> redis.xack(entry.getStream(), group, entry.getId()));
-        audit.record(AuditEvent.builder(clock.instant(), "queue.dead_lettered", AuditEvent.Outcome.REFUSED)
+        audit.event(QueueAudit.DEAD_LETTERED)
                 .field("queue", verifier.queue()).field("stream", entry.getStream()).field("entry", entry.getId())
-                .field("reason", reason).build());
+                .field("group", group).field("reason", reason).record();
     }
 
     private <T> T call(@Nullable String stream, Supplier<T> command) {
@@ -561,11 +566,11 @@ public final class QueueConsumer {
 
     private QueueException noGroup(@Nullable String stream, @Nullable RedisCommandExecutionException cause) {
         String where = stream == null ? "the streams " + owners.keySet() : stream;
-        audit.record(AuditEvent.builder(clock.instant(), "queue.group_missing", AuditEvent.Outcome.REFUSED)
-                .field("queue", verifier.queue()).field("group", group).field("stream", where).build());
-        return new QueueException(QueueException.Reason.NO_GROUP, "consumer group '" + group + "' is missing on "
-                + where + ": Redis lost it (a restart without persistence?) or the setup step never ran."
-                + " Find out whether messages were lost, then run QueueConsumer.createGroup as the operator", cause);
+        return audit.event(QueueAudit.GROUP_MISSING).field("queue", verifier.queue()).field("group", group)
+                .field("stream", where).refused(new QueueException(QueueException.Reason.NO_GROUP, "consumer group '"
+                        + group + "' is missing on " + where + ": Redis lost it (a restart without persistence?) or"
+                        + " the setup step never ran. Find out whether messages were lost, then run"
+                        + " QueueConsumer.createGroup as the operator", cause));
     }
 
     private static Map<String, String> streams(EnvelopeVerifier verifier) {
@@ -650,13 +655,17 @@ public final class QueueConsumer {
             return this;
         }
 
-        /** Where dead letters, poisoning, missing groups and handler failures are recorded (default SLF4J). */
+        /**
+         * Where handled messages ({@link QueueAudit#MESSAGE_HANDLED}, built only if the log
+         * {@link AuditLog#records records} it), dead letters, poisoning, missing groups and handler
+         * failures are recorded (default SLF4J); the log's clock stamps them.
+         */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
             return this;
         }
 
-        /** The clock for poisoning checks and events. */
+        /** The clock for poisoning checks, housekeeping and the lifetime of handled records. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.queue;
 
+import io.settler.zerotrust.audit.Refusal;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -7,7 +8,7 @@ import org.jspecify.annotations.Nullable;
  * A message refused by a consumer, or a queue that cannot be used safely. {@link #reason()} says
  * which; the message says what to fix. Rejections carry no stack trace, so a flood stays cheap.
  */
-public final class QueueException extends RuntimeException {
+public final class QueueException extends RuntimeException implements Refusal {
 
     private static final long serialVersionUID = 1L;
 
@@ -73,6 +74,7 @@ public final class QueueException extends RuntimeException {
     }
 
     /** Why. */
+    @Override
     public Reason reason() {
         return reason;
     }

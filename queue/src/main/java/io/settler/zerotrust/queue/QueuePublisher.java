@@ -2,11 +2,9 @@ package io.settler.zerotrust.queue;
 
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.sync.RedisStreamCommands;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.redis.RedisAcl;
-import java.time.Clock;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -27,7 +25,6 @@ public final class QueuePublisher {
     private final EnvelopeSigner signer;
     private final String stream;
     private final AuditLog audit;
-    private final Clock clock;
 
     private QueuePublisher(Builder builder) {
         this.redis = builder.redis;
@@ -35,7 +32,6 @@ public final class QueuePublisher {
         this.stream = RedisAcl.streamKey(signer.queue(), builder.service != null ? builder.service
                 : ServiceIdentity.parse(signer.publisher()).serviceName());
         this.audit = builder.audit;
-        this.clock = builder.clock;
     }
 
     /**
@@ -71,12 +67,12 @@ public final class QueuePublisher {
     public String publish(byte[] payload) {
         String id = redis.xadd(stream, EXISTING_STREAM_ONLY, signer.seal(payload).toFields());
         if (id == null) {
-            audit.record(AuditEvent.builder(clock.instant(), "queue.stream_missing", AuditEvent.Outcome.REFUSED)
-                    .field("queue", signer.queue()).field("stream", stream).build());
-            throw new QueueException(QueueException.Reason.NO_STREAM, "stream " + stream + " does not exist: Redis"
-                    + " lost it (a restart without persistence, a node that came back empty?) or the setup step never"
-                    + " ran. Nothing was published; find out whether messages were lost, then run"
-                    + " QueueConsumer.createGroup as the operator (it creates the stream and its group)");
+            throw audit.event(QueueAudit.STREAM_MISSING).field("queue", signer.queue()).field("stream", stream)
+                    .refused(new QueueException(QueueException.Reason.NO_STREAM, "stream " + stream + " does not"
+                            + " exist: Redis lost it (a restart without persistence, a node that came back empty?) or"
+                            + " the setup step never ran. Nothing was published; find out whether messages were lost,"
+                            + " then run QueueConsumer.createGroup as the operator (it creates the stream and its"
+                            + " group)"));
         }
         return id;
     }
@@ -92,7 +88,6 @@ public final class QueuePublisher {
         private final EnvelopeSigner signer;
         private @Nullable String service;
         private AuditLog audit = AuditLog.slf4j();
-        private Clock clock = Clock.systemUTC();
 
         private Builder(RedisStreamCommands<String, String> redis, EnvelopeSigner signer) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -108,12 +103,6 @@ public final class QueuePublisher {
         /** Where refused publishes are recorded (default SLF4J). */
         public Builder auditLog(AuditLog audit) {
             this.audit = Objects.requireNonNull(audit, "audit");
-            return this;
-        }
-
-        /** The clock of audit events. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -12,6 +12,9 @@ import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.settler.zerotrust.audit.AuditAction;
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.redis.HardenedRedis;
@@ -115,6 +118,40 @@ class QueueRedisTest {
         assertThat(handled).extracting(VerifiedMessage::jti).doesNotHaveDuplicates();
         assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
         assertThat(consumer.poll()).isZero();
+        assertThat(fixtures.audit.withAction(QueueAudit.MESSAGE_HANDLED)).as("one event per handled message, for"
+                + " metrics").hasSize(3).allSatisfy(event -> {
+                    assertThat(event.fields()).containsEntry("queue", "jobs").containsEntry("group", "workers")
+                            .containsEntry("stream", API_STREAM).containsKeys("entry", "jti");
+                    assertThat(event.elapsed()).as("the handler's time").isNotNull();
+                });
+        assertThat(fixtures.audit.withAction(QueueAudit.MESSAGE_HANDLED)).extracting(e -> e.fields().get("jti"))
+                .containsExactlyElementsOf(handled.stream().map(VerifiedMessage::jti).toList());
+    }
+
+    @Test
+    void aLogThatDropsRoutineEventsGetsNoHandledEventBuilt() {
+        AuditLog warningsOnly = new AuditLog() { // as the SLF4J log with the audit logger above DEBUG
+            @Override
+            public void record(AuditEvent event) {
+                fixtures.audit.record(event);
+            }
+
+            @Override
+            public boolean records(AuditAction action) {
+                return action.definition().level() != AuditAction.Level.DEBUG;
+            }
+        };
+        QueueConsumer consumer = QueueConsumer.builder(worker, verifier, handled::add).group("workers")
+                .consumer("w1").auditLog(warningsOnly).build();
+        QueuePublisher.of(api, fixtures.signer()).publish("job".getBytes(UTF_8));
+        api.xadd(API_STREAM, Map.of("v", "2")); // not an envelope: dead-lettered
+
+        assertThat(consumer.poll()).isEqualTo(2);
+
+        assertThat(handled).hasSize(1);
+        assertThat(fixtures.audit.withAction(QueueAudit.MESSAGE_HANDLED)).isEmpty();
+        assertThat(fixtures.audit.single(QueueAudit.DEAD_LETTERED).fields()).containsEntry("reason", "MALFORMED")
+                .containsEntry("group", "workers").containsEntry("queue", "jobs");
     }
 
     @Test
@@ -303,7 +340,7 @@ class QueueRedisTest {
     void replayGuardFailingMidBatchLetsNoEntrySkipTheCheck() {
         QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
         String first = publisher.publish("first".getBytes(UTF_8));
-        publisher.publish("second".getBytes(UTF_8));
+        String second = publisher.publish("second".getBytes(UTF_8));
         Map<String, String> firstFields = operator.xrange(API_STREAM, Range.create(first, first)).get(0).getBody();
         String copy = api.xadd(API_STREAM, firstFields); // a replayed copy, in the same batch
         String third = publisher.publish("third".getBytes(UTF_8));
@@ -326,6 +363,9 @@ class QueueRedisTest {
             assertThat(fixtures.audit.withAction("queue.replay_check_failed")).hasSize(2)
                     .allSatisfy(e -> assertThat(e.fields()).containsEntry("entry", API_STREAM + " " + copy)
                             .containsEntry("reason", "REPLAY_CHECK_FAILED"));
+            assertThat(fixtures.audit.single(QueueAudit.HANDLED_RECORD_FAILED).fields())
+                    .as("second was handled, its record kept in memory").containsEntry("entry", second)
+                    .containsEntry("group", "workers");
             assertThat(deadLetterReasons()).isEmpty();
         } finally {
             redis.executeAsAdmin("ACL", "SETUSER", "worker", "+set");

@@ -21,7 +21,6 @@ import io.settler.zerotrust.queue.QueuePublisher;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.token.ServiceTokens;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -127,7 +126,7 @@ public final class ApiServer implements AutoCloseable {
                         .route(HttpMethod.POST, OrdersHandler.ORDERS, WRITE_SCOPE)
                         .route(HttpMethod.GET, OrdersHandler.ORDERS, READ_SCOPE)
                         .build())
-                .application(new OrdersHandler(orders, json, work, audit, Clock.systemUTC()))
+                .application(new OrdersHandler(orders, json, work, audit))
                 .maxRequestBytes(MAX_REQUEST_BYTES)
                 .start());
         LOG.info("api listening on https://127.0.0.1:{}", port());

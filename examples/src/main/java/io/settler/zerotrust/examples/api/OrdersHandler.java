@@ -20,15 +20,14 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AttributeKey;
-import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
+import io.settler.zerotrust.examples.ExampleAudit;
 import io.settler.zerotrust.jdbc.TenantScopeException;
 import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.io.IOException;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -108,14 +107,12 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ObjectMapper json;
     private final Executor work;
     private final AuditLog audit;
-    private final Clock clock;
 
-    OrdersHandler(Orders orders, ObjectMapper json, Executor work, AuditLog audit, Clock clock) {
+    OrdersHandler(Orders orders, ObjectMapper json, Executor work, AuditLog audit) {
         this.orders = Objects.requireNonNull(orders, "orders");
         this.json = Objects.requireNonNull(json, "json");
         this.work = Objects.requireNonNull(work, "work");
         this.audit = Objects.requireNonNull(audit, "audit");
-        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     @Override
@@ -236,14 +233,14 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Reply refuse(Call call, String reason, @Nullable String detail) {
-        audit.record(AuditEvent.builder(clock.instant(), "request.refused", AuditEvent.Outcome.REFUSED)
+        audit.event(ExampleAudit.TENANT_REFUSED)
                 .field("peer", call.token().service().toString())
                 .field("method", call.method().name())
                 .field("path", LogSafe.text(call.path()))
                 .field("status", HttpResponseStatus.FORBIDDEN.code())
                 .field("reason", reason)
                 .field("detail", detail)
-                .build());
+                .record();
         return Reply.error(HttpResponseStatus.FORBIDDEN, "this token may not act for a tenant");
     }
 

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.examples.Deployment;
+import io.settler.zerotrust.examples.ExampleAudit;
 import io.settler.zerotrust.examples.LocalZone;
 import io.settler.zerotrust.netty.MtlsHttpClient;
 import io.settler.zerotrust.netty.NettyMtls;
@@ -191,8 +192,22 @@ class ApiServerTest {
         MtlsHttpClient.Response response = call(asGateway, HttpMethod.POST, "/orders", "{\"item\":\"x\"}", noTenant);
 
         assertThat(response.status()).isEqualTo(403);
-        assertThat(audit.withAction("request.refused")).anySatisfy(event ->
-                assertThat(event.fields()).containsEntry("reason", "MISSING_TENANT"));
+        assertThat(audit.withAction(ExampleAudit.TENANT_REFUSED)).anySatisfy(event ->
+                assertThat(event.fields()).containsEntry("reason", "MISSING_TENANT")
+                        .containsEntry("peer", deployment.identity("gateway").toString())
+                        .containsEntry("method", "POST").containsEntry("status", "403"));
+    }
+
+    @Test
+    void refusesATenantTheDatabaseCannotScopeWith403() throws Exception {
+        String tooLong = "t".repeat(201); // TenantScope takes at most 200 characters
+
+        MtlsHttpClient.Response response = call(asGateway, HttpMethod.POST, "/orders", "{\"item\":\"x\"}",
+                token(tooLong, ApiServer.WRITE_SCOPE));
+
+        assertThat(response.status()).isEqualTo(403);
+        assertThat(audit.withAction(ExampleAudit.TENANT_REFUSED)).anySatisfy(event ->
+                assertThat(event.fields()).containsEntry("reason", "INVALID_TENANT").containsEntry("path", "/orders"));
     }
 
     @Test
