@@ -53,8 +53,10 @@ public interface AuditAction {
      * @param meter the name of the counter it counts in, e.g. {@code zerotrust.tls.peers}; several
      *     entries may share one and differ in their {@code action} and {@code outcome} tags
      * @param fields the fields it may carry, in order
-     * @param tags the fields whose values come from a small fixed set (reasons, roles, rule names,
-     *     identities named by the policy), safe as metric tags: a subset of {@code fields}
+     * @param tags the tag keys of its meter: fields whose values come from a small fixed set (reasons,
+     *     roles, rule names, identities named by the policy), never addresses, IDs or free text. Entries
+     *     that share a meter declare the same tags (a Prometheus metric has one set of labels), so an
+     *     entry may name a tag it does not carry; its value is then {@code none}
      * @param description one sentence for operators: when it happens and what to do
      */
     record Definition(String action, AuditEvent.Outcome outcome, Level level, String meter, List<String> fields,
@@ -63,7 +65,7 @@ public interface AuditAction {
         private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*");
         private static final Pattern FIELD = Pattern.compile("[a-z][a-z_0-9]*");
 
-        /** Checks the names, and that the tags are fields. */
+        /** Checks the names. */
         public Definition {
             Objects.requireNonNull(outcome, "outcome");
             Objects.requireNonNull(level, "level");
@@ -73,12 +75,7 @@ public interface AuditAction {
             fields = List.copyOf(fields);
             tags = List.copyOf(tags);
             fields.forEach(field -> check(FIELD, field, "an audit field name is lower snake case"));
-            for (String tag : tags) {
-                if (!fields.contains(tag)) {
-                    throw new IllegalArgumentException("tag " + tag + " of " + action + " is not one of its fields "
-                            + fields);
-                }
-            }
+            tags.forEach(tag -> check(FIELD, tag, "a tag is a field name, lower snake case"));
         }
 
         private static void check(Pattern pattern, String value, String rule) {
@@ -110,7 +107,10 @@ public interface AuditAction {
                 return this;
             }
 
-            /** The fields that become metric tags: low-cardinality only, never addresses, tokens or IDs. */
+            /**
+             * The tag keys of the meter: low-cardinality fields only, never addresses, tokens or IDs;
+             * the same for every entry of one meter.
+             */
             public Builder tags(String... names) {
                 this.tags = List.of(names);
                 return this;

@@ -11,11 +11,11 @@ public enum CoreAudit implements AuditAction {
 
     /** A TLS peer's certificate verified and the authorizer admitted it. */
     PEER_ACCEPTED(AuditAction.define("peer.accepted", ALLOWED, "zerotrust.tls.peers")
-            .fields("role", "identity", "fingerprint", "remote", "rule").tags("role", "rule")
+            .fields("role", "identity", "fingerprint", "remote", "rule").tags("role", "rule", "reason")
             .describe("A TLS peer's chain verified against the trust bundle and a policy rule admitted its identity.")),
     /** A TLS peer was refused: no certificate, a bad chain, an identity no rule admits, or a failed handshake. */
     PEER_REFUSED(AuditAction.define("peer.refused", REFUSED, "zerotrust.tls.peers")
-            .fields("role", "identity", "fingerprint", "remote", "reason", "detail").tags("role", "reason")
+            .fields("role", "identity", "fingerprint", "remote", "reason", "detail").tags("role", "rule", "reason")
             .describe("A TLS peer was refused (reason says why); with identity set, the holder of a certificate"
                     + " from a trusted CA tried a call the policy does not allow.")),
     /** The settings of a new TLS context. */
@@ -32,6 +32,7 @@ public enum CoreAudit implements AuditAction {
     /** New credential files were read and took effect. */
     CREDENTIALS_ROTATED(AuditAction.define("credentials.rotated", INFO, "zerotrust.credentials.rotations")
             .fields("generation", "identity", "fingerprint", "previous_fingerprint", "not_after", "trust_anchors")
+            .tags("reason")
             .describe("New certificate, key or trust files took effect; new handshakes use them.")),
     /** Changed credential files were refused; the previous credentials stay in use. */
     CREDENTIALS_ROTATION_REFUSED(AuditAction.define("credentials.rotation_refused", WARNING,

@@ -44,8 +44,8 @@ class AuditEventTest {
         assertThatThrownBy(() -> AuditAction.define("peer.refused", AuditEvent.Outcome.REFUSED, "Peers")
                 .describe("x")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("meter");
         assertThatThrownBy(() -> AuditAction.define("peer.refused", AuditEvent.Outcome.REFUSED, "zerotrust.peers")
-                .fields("reason").tags("remote").describe("x"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tag remote");
+                .fields("reason").tags("Remote").describe("x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a tag is a field name");
         assertThatThrownBy(() -> log.event(SampleAudit.PEER_REFUSED).field("bad name", "x").record())
                 .isInstanceOf(IllegalArgumentException.class);
     }

@@ -17,11 +17,11 @@ import io.settler.zerotrust.audit.AuditAction;
 public enum ExampleAudit implements AuditAction {
 
     /**
-     * The orders API refused a request whose token verified but names no usable tenant. Same action
-     * and fields as the library's own refusals of requests, so one rule on {@code request.refused}
-     * sees every refused request.
+     * The orders API refused a request whose token verified but names no usable tenant. Its own
+     * action, not the library's {@code request.refused}: an entry is one action and outcome, so
+     * operators and metrics can tell the application's decisions from the library's.
      */
-    TENANT_REFUSED(AuditAction.define("request.refused", REFUSED, "examples.orders.refusals")
+    TENANT_REFUSED(AuditAction.define("orders.tenant_refused", REFUSED, "examples.orders.refusals")
             .fields("peer", "method", "path", "status", "reason", "detail").tags("peer", "method", "reason")
             .describe("The orders API refused a caller's request because its token carries no tenant or an invalid"
                     + " one (reason): the caller mints tokens without the tenant claim; fix the caller."));

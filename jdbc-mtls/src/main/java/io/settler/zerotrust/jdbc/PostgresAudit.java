@@ -17,12 +17,12 @@ public enum PostgresAudit implements AuditAction {
     POOL_STARTED(AuditAction.define("jdbc.pool_started", INFO, "zerotrust.jdbc.pools")
             .fields("pool", "server", "role", "sslmode", "protocols", "read_only", "max_lifetime",
                     "connection_timeout", "statement_timeout", "socket_timeout", "fingerprint")
-            .tags("role", "read_only")
+            .tags("role", "read_only", "reason")
             .describe("A PostgreSQL pool started after its start-up checks passed: verify-full TLS 1.3 with this"
                     + " service's certificate, and a role that cannot get around row-level security.")),
     /** A pool was refused at build, or a rotated certificate cannot be mapped to the role. */
     POOL_REFUSED(AuditAction.define("jdbc.refused", REFUSED, "zerotrust.jdbc.pools")
-            .fields("pool", "reason", "detail").tags("reason")
+            .fields("pool", "reason", "detail").tags("role", "read_only", "reason")
             .describe("A PostgreSQL pool was refused (reason, detail): an insecure setting, a failed first connection"
                     + " or start-up check, or a certificate whose CN is not its SPIFFE ID; fix what detail names.")),
     /** Connections were soft-evicted after a credential rotation. */

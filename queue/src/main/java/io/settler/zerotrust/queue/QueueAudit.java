@@ -16,7 +16,7 @@ public enum QueueAudit implements AuditAction {
     /** A consumer handled a verified message and acknowledged it. */
     MESSAGE_HANDLED(AuditAction.define("queue.message_handled", ALLOWED, "zerotrust.queue.messages")
             .level(Level.DEBUG)
-            .fields("queue", "stream", "entry", "group", "jti").tags("queue", "group")
+            .fields("queue", "stream", "entry", "group", "jti").tags("queue", "group", "reason")
             .describe("A consumer verified a message, its handler returned and the entry was acknowledged;"
                     + " routine, logged only at DEBUG.")),
     /** A consumer wrote an entry to the dead-letter stream and acknowledged it. */
@@ -26,7 +26,7 @@ public enum QueueAudit implements AuditAction {
                     + " dead-letter stream: see the README's table of reasons; replay genuine ones with DeadLetters.")),
     /** A handler threw; the entry stays pending and is retried after claimAfter. */
     HANDLER_FAILED(AuditAction.define("queue.handler_failed", WARNING, "zerotrust.queue.messages")
-            .fields("queue", "stream", "entry", "jti", "error").tags("queue")
+            .fields("queue", "stream", "entry", "jti", "error").tags("queue", "group", "reason")
             .describe("The application's handler threw; the entry stays pending, is retried after claimAfter and"
                     + " dead-lettered after maxDeliveries: fix the handler.")),
     /** The verifier refused a message. */
@@ -36,7 +36,7 @@ public enum QueueAudit implements AuditAction {
                     + " publisher, malformed); a consumer dead-letters it, and verify(Envelope) throws it.")),
     /** The replay guard's Redis failed; the entries stay pending. */
     REPLAY_CHECK_FAILED(AuditAction.define("queue.replay_check_failed", REFUSED, "zerotrust.queue.guard_failures")
-            .fields("queue", "group", "entry", "reason", "detail").tags("queue")
+            .fields("queue", "group", "entry", "reason", "detail").tags("queue", "group")
             .describe("The replay guard's Redis could not be read or written; nothing was accepted or acknowledged"
                     + " and the entries are checked again when reclaimed: make that Redis reachable and writable.")),
     /** The record that an entry was handled could not be written; it is kept in memory and written again. */
@@ -47,7 +47,7 @@ public enum QueueAudit implements AuditAction {
                     + " in memory and writes it at the next housekeeping: check that Redis.")),
     /** An entry ID lies too far in the future. */
     STREAM_POISONED(AuditAction.define("queue.stream_poisoned", WARNING, "zerotrust.queue.stream_alerts")
-            .fields("queue", "stream", "entry", "reason", "detail").tags("queue")
+            .fields("queue", "stream", "entry", "reason", "detail").tags("queue", "group")
             .describe("A stream entry has an ID more than maxFutureSkew ahead, which blocks the stream: inspect and"
                     + " delete the stream, and check who holds the publisher's credentials.")),
     /** Someone else trimmed or deleted entries of a stream. */

@@ -17,23 +17,23 @@ public enum RedisAudit implements AuditAction {
     /** A connection was proven: an allowed TLS version and {@code ACL WHOAMI} is the configured user. */
     CONNECTED(AuditAction.define("redis.connected", ALLOWED, "zerotrust.redis.connections")
             .fields("server", "user", "protocol", "client_fingerprint", "server_fingerprint")
-            .tags("user", "protocol")
+            .tags("user", "protocol", "reason")
             .describe("A Redis connection was proven: its channel negotiated an allowed TLS version and the server"
                     + " authenticated it as the configured ACL user.")),
     /** A client setting, a connection, its proof, a reconnect's login or an ACL rendering was refused. */
     CONNECTION_REFUSED(AuditAction.define("redis.refused", REFUSED, "zerotrust.redis.connections")
-            .fields("server", "user", "reason", "detail").tags("reason")
+            .fields("server", "user", "reason", "detail").tags("user", "protocol", "reason")
             .describe("A Redis client setting, connection or login was refused, or RedisAcl refused to render the"
                     + " policy (server acl-rendering): reason says which rule, detail what to fix.")),
     /** A TLS handshake with a Redis server completed with an allowed protocol. */
     TLS_HANDSHAKE(AuditAction.define("redis.tls.handshake", ALLOWED, "zerotrust.redis.handshakes")
             .fields("protocol", "cipher_suite", "client_fingerprint", "server_fingerprint", "remote")
-            .tags("protocol", "cipher_suite")
+            .tags("protocol", "cipher_suite", "reason")
             .describe("A TLS handshake with a Redis server (connect or reconnect) completed: the protocol, suite"
                     + " and both certificates' fingerprints.")),
     /** A TLS handshake with a Redis server failed, or negotiated a protocol that is not allowed. */
     TLS_REFUSED(AuditAction.define("redis.tls.refused", REFUSED, "zerotrust.redis.handshakes")
-            .fields("reason", "detail", "remote").tags("reason")
+            .fields("reason", "detail", "remote").tags("protocol", "cipher_suite", "reason")
             .describe("A Redis channel's TLS handshake failed or negotiated a TLS version that is not allowed; the"
                     + " channel was closed: check the server's certificate, name and TLS settings.")),
     /** The settings of a new single-server client. */

@@ -19,17 +19,17 @@ public enum TokenAudit implements AuditAction {
     /** A token passed every check of a verification. */
     VERIFIED(AuditAction.define("token.verified", ALLOWED, "zerotrust.token.verifications")
             .level(AuditAction.Level.DEBUG)
-            .fields("issuer", "audience", "cached").tags("issuer", "audience", "cached")
+            .fields("issuer", "audience", "cached").tags("issuer", "audience", "cached", "reason")
             .describe("A token of a trusted issuer passed verification (cached: its signature and claims were"
                     + " verified before); routine, logged only at DEBUG.")),
     /** A token failed verification. */
     REJECTED(AuditAction.define("token.rejected", REFUSED, "zerotrust.token.verifications")
-            .fields("audience", "reason", "detail").tags("audience", "reason")
+            .fields("audience", "reason", "detail").tags("issuer", "audience", "cached", "reason")
             .describe("A presented token was refused (reason, detail): a caller with a bad, expired, replayed or"
                     + " under-scoped token, or someone probing; many from one caller mean a misconfiguration.")),
     /** A fetched JWKS took effect. */
     KEYS_REFRESHED(AuditAction.define("token.keys_refreshed", INFO, "zerotrust.token.key_refreshes")
-            .fields("kids")
+            .fields("kids").tags("keeping")
             .describe("The verification keys were fetched again (JwksSource) and are in use: kids lists them.")),
     /** A JWKS fetch failed; the keys held before stay in use. */
     KEYS_REFRESH_FAILED(AuditAction.define("token.keys_refresh_failed", WARNING, "zerotrust.token.key_refreshes")

@@ -54,7 +54,8 @@ public class MetricsHandshakeBenchmark {
         CredentialSource clientCredentials = CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
                 trust);
         PeerAuthorizer workers = PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build();
-        AuditLog metered = AuditLog.slf4j().alsoTo(ZeroTrustMetrics.builder(new SimpleMeterRegistry()).build().auditLog());
+        AuditLog metered = AuditLog.slf4j().alsoTo(
+                ZeroTrustMetrics.builder(new SimpleMeterRegistry()).build().auditLog());
 
         plainServer = MtlsContext.server(serverCredentials, workers).auditLog(AuditLog.slf4j()).build();
         plainClient = MtlsContext.client(clientCredentials).auditLog(AuditLog.slf4j()).build();
