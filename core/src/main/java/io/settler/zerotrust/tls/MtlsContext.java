@@ -281,6 +281,11 @@ public final class MtlsContext {
         return false;
     }
 
+    /** The audit log this context records its decisions to, for handlers that record on its behalf. */
+    public AuditLog auditLog() {
+        return audit;
+    }
+
     @Override
     public String toString() {
         return "MtlsContext[" + role + ", protocols=" + String.join(",", parameters.getProtocols()) + "]";

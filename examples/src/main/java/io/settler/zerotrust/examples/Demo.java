@@ -217,6 +217,7 @@ public final class Demo implements AutoCloseable {
             }
         });
 
+        report.metrics();
         report.summary();
         return report.failures();
     }

@@ -1,23 +1,36 @@
 package io.settler.zerotrust.examples;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.micrometer.ZeroTrustMetrics;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * The demo's report: each expectation as one line, accepted or refused and why, with the reason
- * the refusing side recorded in its audit log when there is one. Thread-safe enough for one
- * scenario thread while the services audit from theirs.
+ * the refusing side recorded in its audit log when there is one; at the end, the decisions as
+ * {@code zerotrust-micrometer} counted them. Thread-safe enough for one scenario thread while the
+ * services audit from theirs.
  */
 final class Report implements AuditLog {
 
     private final PrintStream out;
     private final List<String> failures = new ArrayList<>();
     private final AtomicReference<AuditEvent> lastRefusal = new AtomicReference<>();
+    private final MeterRegistry meters = new SimpleMeterRegistry();
+    private final AuditLog metrics = ZeroTrustMetrics.builder(meters).build().auditLog();
 
     Report(PrintStream out) {
         this.out = out;
@@ -29,10 +42,14 @@ final class Report implements AuditLog {
         T run() throws Exception;
     }
 
-    /** Audit events pass through here on their way to SLF4J; the report keeps the last refusal. */
+    /**
+     * Audit events pass through here on their way to SLF4J and to the meters; the report keeps the
+     * last refusal.
+     */
     @Override
     public void record(AuditEvent event) {
         AuditLog.slf4j().record(event);
+        metrics.record(event);
         if (event.outcome() == AuditEvent.Outcome.REFUSED) {
             lastRefusal.set(event);
         }
@@ -90,6 +107,30 @@ final class Report implements AuditLog {
         out.println();
         out.println(failures.isEmpty() ? "All expectations held."
                 : failures.size() + " expectation(s) FAILED: " + failures);
+    }
+
+    /**
+     * The library's decisions during the demo as {@code zerotrust-micrometer} counted them: each
+     * counter (and timer) with its tags, as a Prometheus scrape would show them.
+     */
+    void metrics() {
+        section("Decisions counted by zerotrust-micrometer (counter, tags: count; timers: count and mean)");
+        meters.getMeters().stream().filter(meter -> meter.getId().getName().startsWith("zerotrust."))
+                .sorted(Comparator.comparing((Meter meter) -> meter.getId().getName())
+                        .thenComparing(meter -> tags(meter)))
+                .forEach(meter -> {
+                    if (meter instanceof Counter counter) {
+                        out.printf("  %-32s %-72s %5.0f%n", meter.getId().getName(), tags(meter), counter.count());
+                    } else if (meter instanceof Timer timer) {
+                        out.printf("  %-32s %-72s %5d, mean %.2f ms%n", meter.getId().getName(), tags(meter),
+                                timer.count(), timer.mean(TimeUnit.MILLISECONDS));
+                    }
+                });
+    }
+
+    private static String tags(Meter meter) {
+        return meter.getId().getTags().stream().filter(tag -> !tag.getValue().equals(ZeroTrustMetrics.NONE))
+                .map(Tag::getKey).map(key -> key + "=" + meter.getId().getTag(key)).collect(Collectors.joining(" "));
     }
 
     private String why(Exception e) {

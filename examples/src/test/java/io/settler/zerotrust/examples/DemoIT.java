@@ -60,6 +60,11 @@ class DemoIT {
 
         assertThat(failures).as("expectations that failed").isEmpty();
         assertThat(report).doesNotContain("\u2718").contains("All expectations held.");
+        assertThat(report).contains("Decisions counted by zerotrust-micrometer")
+                .containsPattern("zerotrust\\.tls\\.peers +action=peer\\.refused outcome=REFUSED"
+                        + " reason=NOT_AUTHORIZED role=client +[1-9]")
+                .containsPattern("zerotrust\\.netty\\.requests +action=request\\.refused outcome=REFUSED"
+                        + " reason=INSUFFICIENT_SCOPE +[1-9]");
         List<String> lines = report.lines().map(String::strip).toList();
         ACCEPTED.forEach(what -> assertThat(lines).anyMatch(line -> line.startsWith("\u2714 " + what)));
         REFUSED.forEach((what, evidence) -> assertThat(lines).as(what)

@@ -63,13 +63,13 @@ public final class PeerIdentityHandler extends ChannelInboundHandlerAdapter {
     private final AuditLog audit;
 
     /**
-     * A handler whose own events (timed handshakes, fail-closed refusals) go to {@link AuditLog#slf4j()};
-     * handshake failures are recorded by {@code mtls}.
+     * A handler whose own events (timed handshakes, fail-closed refusals) go to the context's audit
+     * log ({@link MtlsContext#auditLog()}), as its handshake failures do.
      *
      * @param mtls the context whose handshakes this handler follows (for auditing refusals)
      */
     public PeerIdentityHandler(MtlsContext mtls) {
-        this(mtls, AuditLog.slf4j());
+        this(mtls, mtls.auditLog());
     }
 
     /**
