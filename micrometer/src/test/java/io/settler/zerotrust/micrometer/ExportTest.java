@@ -63,10 +63,10 @@ class ExportTest {
             String scrape = registry.scrape();
 
             assertThat(scrape)
-                    .contains("zerotrust_tls_peers_total{action=\"peer.accepted\",outcome=\"ALLOWED\",role=\"client\","
-                            + "rule=\"web\"} 1.0")
+                    .contains("zerotrust_tls_peers_total{action=\"peer.accepted\",outcome=\"ALLOWED\",reason=\"none\","
+                            + "role=\"client\",rule=\"web\"} 1.0")
                     .contains("zerotrust_tls_peers_total{action=\"peer.refused\",outcome=\"REFUSED\","
-                            + "reason=\"NO_CERTIFICATE\",role=\"client\"} 1.0")
+                            + "reason=\"NO_CERTIFICATE\",role=\"client\",rule=\"none\"} 1.0")
                     .contains("zerotrust_test_checks_duration_seconds_count{action=\"thing.checked\","
                             + "audience=\"orders\",outcome=\"ALLOWED\"} 1")
                     .contains("zerotrust_credentials_validity_remaining_seconds{identity=\"spiffe://example.org/api\"}")
@@ -114,9 +114,11 @@ class ExportTest {
                     .orElseThrow();
             assertThat(peers.getSum().getIsMonotonic()).isTrue();
             assertThat(peers.getSum().getDataPointsList().stream().map(ExportTest::attributes))
-                    .contains(Map.of("action", "peer.accepted", "outcome", "ALLOWED", "role", "client", "rule", "web"),
+                    .contains(Map.of("action", "peer.accepted", "outcome", "ALLOWED", "reason", "none",
+                                    "role", "client",
+                                    "rule", "web"),
                             Map.of("action", "peer.refused", "outcome", "REFUSED", "role", "client",
-                                    "reason", "NO_CERTIFICATE"));
+                                    "reason", "NO_CERTIFICATE", "rule", "none"));
         } finally {
             receiver.stop(0);
         }
