@@ -37,6 +37,28 @@ public interface AuditLog {
         return true;
     }
 
+    /**
+     * A pre-resolved count of one routine decision with fixed fields, for a hot path that repeats it
+     * (e.g. a token verified again from the cache): the caller resolves it once and {@link Tally#add()}s
+     * it per decision, so a log that counts (a meter registry) pays an increment, not an event. This
+     * default records a whole event per {@code add()} when {@link #records} wants the entry, and
+     * returns {@link Tally#NONE} otherwise.
+     *
+     * @param action the catalogue entry, usually a routine ({@link AuditAction.Level#DEBUG}) one
+     * @param fields the event's fields, in order; the same for every {@code add()}
+     */
+    default Tally tally(AuditAction action, Map<String, String> fields) {
+        if (!records(action)) {
+            return Tally.NONE;
+        }
+        Map<String, String> copy = new LinkedHashMap<>(fields);
+        return () -> {
+            Entry entry = event(action);
+            copy.forEach(entry::field);
+            entry.record();
+        };
+    }
+
     /** Starts an event of this catalogue entry, stamped now by {@link #clock()}. */
     default Entry event(AuditAction action) {
         return new Entry(this, action, clock().instant());
@@ -52,21 +74,7 @@ public interface AuditLog {
      * registry. Events are stamped by this log's clock.
      */
     default AuditLog alsoTo(AuditLog other) {
-        Objects.requireNonNull(other, "other");
-        AuditLog first = this;
-        AuditLog both = new AuditLog() {
-            @Override
-            public void record(AuditEvent event) {
-                first.record(event);
-                other.record(event);
-            }
-
-            @Override
-            public boolean records(AuditAction action) {
-                return first.records(action) || other.records(action);
-            }
-        };
-        return new ForwardingAuditLog(both, both, clock());
+        return new TeeAuditLog(this, Objects.requireNonNull(other, "other"));
     }
 
     /**
@@ -92,6 +100,16 @@ public interface AuditLog {
     /** Events as SLF4J key-value pairs on the logger {@value Slf4jAuditLog#LOGGER_NAME}. */
     static AuditLog slf4j() {
         return Slf4jAuditLog.INSTANCE;
+    }
+
+    /** One routine decision counted again: see {@link AuditLog#tally}. Thread-safe; never throws. */
+    @FunctionalInterface
+    interface Tally {
+        /** A tally that counts nothing, for a log that does not want the entry. */
+        Tally NONE = () -> { };
+
+        /** Counts the decision once more. */
+        void add();
     }
 
     /**

@@ -3,7 +3,7 @@ package io.settler.zerotrust.audit;
 import java.time.Clock;
 import java.util.Objects;
 
-/** A log that passes events to another, with its own clock: {@link AuditLog#withClock} and {@link AuditLog#alsoTo}. */
+/** A log that passes events to another, with its own clock: {@link AuditLog#withClock}. */
 final class ForwardingAuditLog implements AuditLog {
 
     private final AuditLog target;

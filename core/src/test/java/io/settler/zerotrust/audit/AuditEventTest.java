@@ -123,6 +123,29 @@ class AuditEventTest {
     }
 
     @Test
+    void aTallyRecordsAWholeEventPerAddForALogThatWantsTheEntryAndNothingOtherwise() {
+        AuditLog.Tally tally = log.tally(SampleAudit.ROUTINE, Map.of("reason", "cached"));
+        tally.add();
+        tally.add();
+
+        assertThat(recorded).hasSize(2).allSatisfy(event -> {
+            assertThat(event.kind()).isEqualTo(SampleAudit.ROUTINE);
+            assertThat(event.fields()).containsExactly(Map.entry("reason", "cached"));
+        });
+        Logger logger = (Logger) LoggerFactory.getLogger("io.settler.zerotrust.audit");
+        Level configured = logger.getLevel();
+        logger.setLevel(Level.INFO);
+        try {
+            assertThat(AuditLog.slf4j().tally(SampleAudit.ROUTINE, Map.of())).isSameAs(AuditLog.Tally.NONE);
+            List<AuditEvent> other = new ArrayList<>();
+            AuditLog.slf4j().alsoTo(other::add).tally(SampleAudit.ROUTINE, Map.of()).add();
+            assertThat(other).as("the tee adds the tally of the log that wants it").hasSize(1);
+        } finally {
+            logger.setLevel(configured);
+        }
+    }
+
+    @Test
     void aCombinedLogKeepsTheFirstLogsClockAndRecordsWhatEitherWants() {
         List<AuditEvent> other = new ArrayList<>();
         AuditLog both = log.alsoTo(other::add);

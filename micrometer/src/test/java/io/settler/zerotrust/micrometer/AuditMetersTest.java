@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.CoreAudit;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,21 @@ class AuditMetersTest {
 
         assertThat(registry.get("zerotrust.tls.peers").tag("rule", ZeroTrustMetrics.NONE).tag("role", "client")
                 .counter().count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void aTallyIsTheSameCounterIncrementedWithoutAnEventAlsoBehindAnotherLog() {
+        AuditLog.Tally tally = AuditLog.slf4j().alsoTo(metrics).tally(TestAudit.CHECKED,
+                Map.of("audience", "orders", "jti", "j-1"));
+        metrics.event(TestAudit.CHECKED).field("audience", "orders").field("jti", "j-2").record();
+
+        for (int i = 0; i < 3; i++) {
+            tally.add();
+        }
+
+        Counter counter = registry.get("zerotrust.test.checks").tag("audience", "orders").counter();
+        assertThat(counter.count()).as("one event and three tallies, one counter").isEqualTo(4.0);
+        assertThat(registry.getMeters()).hasSize(1);
     }
 
     @Test

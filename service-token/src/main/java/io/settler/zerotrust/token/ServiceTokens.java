@@ -85,7 +85,7 @@ public final class ServiceTokens {
     private final Duration defaultLifetime;
     private final Duration maxLifetime;
     private final @Nullable ReplayGuard replayGuard;
-    private final @Nullable ExpiringMap<String, VerifiedToken> cache;
+    private final @Nullable ExpiringMap<String, Cached> cache;
     private final int maxTokenLength;
     private final boolean bindingRequired;
     private final AuditLog audit;
@@ -311,18 +311,22 @@ public final class ServiceTokens {
                         + maxTokenLength);
             }
             long now = clock.instant().getEpochSecond();
-            VerifiedToken verified = cache == null ? null : cache.get(token, now);
-            boolean cached = verified != null;
-            if (verified == null) {
-                verified = verifyCold(token, now, mayWait);
-                if (cache != null) {
-                    cache.put(token, verified, verified.expiresAt().getEpochSecond() + skewSeconds, now);
-                }
+            Cached cached = cache == null ? null : cache.get(token, now);
+            if (cached != null) { // the hot path: one increment for a counting log, nothing for one that drops it
+                checkPerCall(cached.token(), peer, requiredScopes, mayWait);
+                cached.verifiedAgain().add();
+                return cached.token();
+            }
+            VerifiedToken verified = verifyCold(token, now, mayWait);
+            if (cache != null) {
+                cache.put(token, new Cached(verified, audit.tally(TokenAudit.VERIFIED, verifiedFields(verified, true))),
+                        verified.expiresAt().getEpochSecond() + skewSeconds, now);
             }
             checkPerCall(verified, peer, requiredScopes, mayWait);
-            if (audit.records(TokenAudit.VERIFIED)) { // the hot path: nothing is built for a log that drops it
-                audit.event(TokenAudit.VERIFIED).field("issuer", verified.issuer()).field("audience", identity)
-                        .field("cached", cached).elapsedSince(start).record();
+            if (audit.records(TokenAudit.VERIFIED)) { // nothing is built for a log that drops it
+                AuditLog.Entry event = audit.event(TokenAudit.VERIFIED);
+                verifiedFields(verified, false).forEach(event::field);
+                event.elapsedSince(start).record();
             }
             return verified;
         } catch (MustWait e) {
@@ -330,6 +334,21 @@ public final class ServiceTokens {
         } catch (TokenRejectedException e) {
             throw audit.event(TokenAudit.REJECTED).field("audience", identity).elapsedSince(start).refused(e);
         }
+    }
+
+    private Map<String, String> verifiedFields(VerifiedToken verified, boolean cached) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("issuer", verified.issuer().toString());
+        fields.put("audience", identity);
+        fields.put("cached", Boolean.toString(cached));
+        return fields;
+    }
+
+    /**
+     * A verified token in the cache, with the tally that counts each later verification of it: a
+     * cached verification costs the per-call checks and one increment.
+     */
+    private record Cached(VerifiedToken token, AuditLog.Tally verifiedAgain) {
     }
 
     private VerifiedToken verifyCold(String token, long now, boolean mayWait) {
