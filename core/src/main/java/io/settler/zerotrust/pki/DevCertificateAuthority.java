@@ -244,6 +244,11 @@ public final class DevCertificateAuthority {
         Optional<Issuer> intermediate = Files.exists(directory.resolve(INTERMEDIATE_FILE + ".crt"))
                 ? Optional.of(readIssuer(directory, INTERMEDIATE_FILE))
                 : Optional.empty();
+        if (intermediate.isPresent() && !signedBy(intermediate.get().certificate(), root.certificate())) {
+            throw new IllegalArgumentException(directory.resolve(INTERMEDIATE_FILE + ".crt") + " is not signed by "
+                    + directory.resolve(ROOT_FILE + ".crt") + "; keep the files DevCertificateAuthority.writeTo wrote"
+                    + " together (delete a stale intermediate.crt and intermediate.key)");
+        }
         return new DevCertificateAuthority(trustDomain, root.algorithm(), root, intermediate);
     }
 
@@ -283,6 +288,15 @@ public final class DevCertificateAuthority {
                     + "; keep the files DevCertificateAuthority.writeTo wrote together");
         }
         return new Issuer(certificate, keys, algorithm);
+    }
+
+    private static boolean signedBy(X509Certificate certificate, X509Certificate issuer) {
+        try {
+            certificate.verify(issuer.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
     }
 
     /** Whether the private key signs what the public key verifies. */

@@ -368,6 +368,14 @@ class DevCertificateAuthorityTest {
     }
 
     @Test
+    void refusesToLoadAStaleIntermediateOfAnotherRoot(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority.builder("example.org").withIntermediate().build().writeTo(dir);
+        ca.writeTo(dir); // root-only: the old intermediate files stay
+        assertThatThrownBy(() -> DevCertificateAuthority.load(dir)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("intermediate.crt is not signed by");
+    }
+
+    @Test
     void refusesToLoadAMissingCa(@TempDir Path dir) {
         assertThatThrownBy(() -> DevCertificateAuthority.load(dir)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("ca.crt");
