@@ -4,28 +4,38 @@ import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.identity.TrustDomain;
 import io.settler.zerotrust.network.IpAddressLiteral;
 import io.settler.zerotrust.time.Durations;
+import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigInteger;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -38,6 +48,8 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.jspecify.annotations.Nullable;
@@ -61,8 +73,10 @@ import org.jspecify.annotations.Nullable;
  * asks for. Leaves can also be issued with a {@link CertificateDefect} on purpose, so that tests
  * can prove each kind of bad certificate is refused.
  *
- * <p>The keys live in memory only and are never meant for production: the root's subject says
- * "development only". Instances are immutable and thread-safe.
+ * <p>The keys live in memory, never meant for production: the root's subject says "development
+ * only". A CA that must outlive the process (a command-line tool's) is written with {@link #writeTo}
+ * and read back with {@link #load}; its key files are readable by their owner only. Instances are
+ * immutable and thread-safe.
  */
 public final class DevCertificateAuthority {
 
@@ -76,6 +90,10 @@ public final class DevCertificateAuthority {
     private static final String ORGANIZATION = "Settler Zero Trust (development only)";
     /** RFC 5280 {@code ub-common-name}: a CN holds at most 64 characters. */
     private static final int MAX_COMMON_NAME_LENGTH = 64;
+    private static final String ROOT_NAME = "Settler Dev Root CA ";
+    /** The files of {@link #writeTo}: the root, and the intermediate when the CA has one. */
+    private static final String ROOT_FILE = "ca";
+    private static final String INTERMEDIATE_FILE = "intermediate";
 
     private final TrustDomain trustDomain;
     private final KeyAlgorithm keyAlgorithm;
@@ -96,6 +114,16 @@ public final class DevCertificateAuthority {
                 ? Optional.of(subordinate(root, name("Settler Dev Intermediate CA " + trustDomain),
                         notBefore, notAfter))
                 : Optional.empty();
+    }
+
+    private DevCertificateAuthority(TrustDomain trustDomain, KeyAlgorithm keyAlgorithm, Issuer root,
+                                    Optional<Issuer> intermediate) {
+        this.trustDomain = trustDomain;
+        this.keyAlgorithm = keyAlgorithm;
+        this.clock = Clock.systemUTC();
+        this.random = new SecureRandom();
+        this.root = root;
+        this.intermediate = intermediate;
     }
 
     /**
@@ -175,6 +203,120 @@ public final class DevCertificateAuthority {
     }
 
     /**
+     * Writes this CA into {@code directory} so that {@link #load} can issue with it later:
+     * {@code ca.crt} (the root, the trust bundle peers hold) and {@code ca.key} (its PKCS#8 key,
+     * mode 0600), and with an intermediate also {@code intermediate.crt} and {@code intermediate.key}
+     * (0600). Files of those names are replaced atomically.
+     *
+     * @param directory where to write; created if missing
+     * @return the root certificate file, {@code ca.crt}
+     */
+    public Path writeTo(Path directory) {
+        Objects.requireNonNull(directory, "directory");
+        intermediate.ifPresent(issuer -> writeIssuer(directory, INTERMEDIATE_FILE, issuer));
+        return writeIssuer(directory, ROOT_FILE, root);
+    }
+
+    private static Path writeIssuer(Path directory, String name, Issuer issuer) {
+        Pem.writeSecret(directory.resolve(name + ".key"), Pem.privateKey(issuer.keys().getPrivate()));
+        return Pem.writePublic(directory.resolve(name + ".crt"), Pem.certificates(List.of(issuer.certificate())));
+    }
+
+    /**
+     * Reads a CA {@link #writeTo} wrote, to issue more leaves under the same root; it dates them
+     * with the system clock.
+     *
+     * @param directory the directory {@link #writeTo} wrote into
+     * @return the CA, with its intermediate if {@code intermediate.crt} is there
+     * @throws IllegalArgumentException if a file is missing or unreadable, is not what {@link #writeTo}
+     *     writes, or a key does not belong to its certificate; the message names the file
+     */
+    public static DevCertificateAuthority load(Path directory) {
+        Objects.requireNonNull(directory, "directory");
+        Issuer root = readIssuer(directory, ROOT_FILE);
+        String rootName = root.certificate().getSubjectX500Principal().getName();
+        TrustDomain trustDomain = commonName(root.certificate())
+                .filter(cn -> cn.startsWith(ROOT_NAME))
+                .map(cn -> TrustDomain.of(cn.substring(ROOT_NAME.length())))
+                .orElseThrow(() -> new IllegalArgumentException(directory.resolve(ROOT_FILE + ".crt") + " ("
+                        + rootName + ") is not the root of a development CA; name the directory written by"
+                        + " DevCertificateAuthority.writeTo"));
+        Optional<Issuer> intermediate = Files.exists(directory.resolve(INTERMEDIATE_FILE + ".crt"))
+                ? Optional.of(readIssuer(directory, INTERMEDIATE_FILE))
+                : Optional.empty();
+        if (intermediate.isPresent() && !signedBy(intermediate.get().certificate(), root.certificate())) {
+            throw new IllegalArgumentException(directory.resolve(INTERMEDIATE_FILE + ".crt") + " is not signed by "
+                    + directory.resolve(ROOT_FILE + ".crt") + "; keep the files DevCertificateAuthority.writeTo wrote"
+                    + " together (delete a stale intermediate.crt and intermediate.key)");
+        }
+        return new DevCertificateAuthority(trustDomain, root.algorithm(), root, intermediate);
+    }
+
+    private static Optional<String> commonName(X509Certificate certificate) {
+        X500Name name = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
+        return Arrays.stream(name.getRDNs(BCStyle.CN))
+                .map(rdn -> IETFUtils.valueToString(rdn.getFirst().getValue()))
+                .findFirst();
+    }
+
+    private static Issuer readIssuer(Path directory, String name) {
+        Path certificateFile = directory.resolve(name + ".crt");
+        Path keyFile = directory.resolve(name + ".key");
+        X509Certificate certificate;
+        try (InputStream in = Files.newInputStream(certificateFile)) {
+            certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (IOException | GeneralSecurityException | ClassCastException e) {
+            throw new IllegalArgumentException("cannot read the CA certificate " + certificateFile + " (" + e
+                    + "); name the directory written by DevCertificateAuthority.writeTo", e);
+        }
+        PrivateKey key;
+        try (PEMParser parser = new PEMParser(Files.newBufferedReader(keyFile, StandardCharsets.US_ASCII))) {
+            Object object = parser.readObject();
+            if (!(object instanceof PrivateKeyInfo info)) {
+                throw new IllegalArgumentException(keyFile + " holds no PKCS#8 private key; name the directory"
+                        + " written by DevCertificateAuthority.writeTo");
+            }
+            key = new JcaPEMKeyConverter().getPrivateKey(info);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the CA key " + keyFile + " (" + e
+                    + "); name the directory written by DevCertificateAuthority.writeTo", e);
+        }
+        KeyAlgorithm algorithm = KeyAlgorithm.of(certificate.getPublicKey());
+        KeyPair keys = new KeyPair(certificate.getPublicKey(), key);
+        if (!matches(keys, algorithm)) {
+            throw new IllegalArgumentException(keyFile + " is not the key of " + certificateFile
+                    + "; keep the files DevCertificateAuthority.writeTo wrote together");
+        }
+        return new Issuer(certificate, keys, algorithm);
+    }
+
+    private static boolean signedBy(X509Certificate certificate, X509Certificate issuer) {
+        try {
+            certificate.verify(issuer.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /** Whether the private key signs what the public key verifies. */
+    private static boolean matches(KeyPair keys, KeyAlgorithm algorithm) {
+        try {
+            byte[] probe = "development CA key check".getBytes(StandardCharsets.US_ASCII);
+            Signature signer = Signature.getInstance(algorithm.signatureAlgorithm());
+            signer.initSign(keys.getPrivate());
+            signer.update(probe);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm.signatureAlgorithm());
+            verifier.initVerify(keys.getPublic());
+            verifier.update(probe);
+            return verifier.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /**
      * Starts a leaf certificate for {@code spiffe://<trust-domain>/<service>}.
      *
      * @param service the SPIFFE path, e.g. {@code api} or {@code ns/prod/api}
@@ -192,7 +334,7 @@ public final class DevCertificateAuthority {
     }
 
     private X500Name rootName() {
-        return name("Settler Dev Root CA " + trustDomain);
+        return name(ROOT_NAME + trustDomain);
     }
 
     private static X500Name name(String commonName) {

@@ -3,7 +3,11 @@ package io.settler.zerotrust.pki;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /** Key types the development CA can issue, and the signature each one makes as an issuer. */
@@ -39,6 +43,35 @@ public enum KeyAlgorithm {
     /** Whether keys of this type are RSA keys (which also need the keyEncipherment key usage). */
     boolean isRsa() {
         return jcaName.equals("RSA");
+    }
+
+    /**
+     * The type of {@code key}, for a CA read back from its files.
+     *
+     * @throws IllegalArgumentException if the development CA issues no keys of its type
+     */
+    static KeyAlgorithm of(PublicKey key) {
+        if (key instanceof ECPublicKey ec) {
+            int bits = ec.getParams().getCurve().getField().getFieldSize();
+            if (bits == 256) {
+                return EC_P256;
+            }
+            if (bits == 384) {
+                return EC_P384;
+            }
+        } else if (key instanceof RSAPublicKey rsa) {
+            int bits = rsa.getModulus().bitLength();
+            if (bits == 2048) {
+                return RSA_2048;
+            }
+            if (bits == 3072) {
+                return RSA_3072;
+            }
+        } else if (key.getAlgorithm().equals("Ed25519") || key.getAlgorithm().equals("EdDSA")) {
+            return ED25519;
+        }
+        throw new IllegalArgumentException("a " + key.getAlgorithm() + " key the development CA does not issue;"
+                + " it uses " + Arrays.toString(values()));
     }
 
     KeyPair generate() {

@@ -9,6 +9,7 @@ import io.settler.zerotrust.identity.TrustDomain;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyFactory;
 import java.security.KeyStore;
@@ -334,5 +335,49 @@ class DevCertificateAuthorityTest {
         }
         assertThatThrownBy(() -> DevCertificateAuthority.builder("example.org").validity(Duration.ofDays(40_000)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("validity must be at most");
+    }
+
+    @ParameterizedTest
+    @EnumSource(KeyAlgorithm.class)
+    void writtenCaLoadsBackAndIssuesUnderTheSameRoot(KeyAlgorithm algorithm, @TempDir Path dir) throws Exception {
+        DevCertificateAuthority written = DevCertificateAuthority.builder("example.org").keyAlgorithm(algorithm)
+                .withIntermediate().build();
+        written.writeTo(dir);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("ca.key"))))
+                .isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("intermediate.key"))))
+                .isEqualTo("rw-------");
+
+        DevCertificateAuthority loaded = DevCertificateAuthority.load(dir);
+        assertThat(loaded.trustDomain()).isEqualTo(TrustDomain.of("example.org"));
+        assertThat(loaded.rootCertificate()).isEqualTo(written.rootCertificate());
+        assertThat(loaded.intermediateCertificate()).isEqualTo(written.intermediateCertificate());
+        IssuedCertificate api = loaded.leaf("api").issue();
+        api.certificate().verify(written.intermediateCertificate().orElseThrow().getPublicKey());
+        assertThat(api.rootCertificate()).isEqualTo(written.rootCertificate());
+    }
+
+    @Test
+    void refusesToLoadAKeyThatIsNotTheRootsKey(@TempDir Path dir) throws Exception {
+        ca.writeTo(dir);
+        Path other = dir.resolve("other");
+        DevCertificateAuthority.create("example.org").writeTo(other);
+        Files.copy(other.resolve("ca.key"), dir.resolve("ca.key"), StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> DevCertificateAuthority.load(dir)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is not the key of");
+    }
+
+    @Test
+    void refusesToLoadAStaleIntermediateOfAnotherRoot(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority.builder("example.org").withIntermediate().build().writeTo(dir);
+        ca.writeTo(dir); // root-only: the old intermediate files stay
+        assertThatThrownBy(() -> DevCertificateAuthority.load(dir)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("intermediate.crt is not signed by");
+    }
+
+    @Test
+    void refusesToLoadAMissingCa(@TempDir Path dir) {
+        assertThatThrownBy(() -> DevCertificateAuthority.load(dir)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ca.crt");
     }
 }

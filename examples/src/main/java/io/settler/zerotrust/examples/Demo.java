@@ -3,6 +3,7 @@ package io.settler.zerotrust.examples;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.cli.render.RenderException;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;

@@ -1,5 +1,7 @@
 package io.settler.zerotrust.examples;
 
+import io.settler.zerotrust.cli.render.RenderException;
+import io.settler.zerotrust.cli.render.ServerConfigRenderer;
 import io.settler.zerotrust.jdbc.PostgresServerConfig;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;

@@ -1,4 +1,4 @@
-package io.settler.zerotrust.examples;
+package io.settler.zerotrust.cli.render;
 
 import io.settler.zerotrust.jdbc.PostgresServerConfig;
 import io.settler.zerotrust.policy.Policy;
@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
 /**
  * Renders the server configuration of a policy into a directory: what an operator puts on their
  * PostgreSQL and Redis servers so that they admit exactly what the policy says. The one place
- * that does it: {@code bin/demo --prepare}, the demo's loopback servers ({@link LocalZone}) and a
- * command line of your own all call {@link #writeTo}.
+ * that does it: {@code zt render}, {@code bin/demo --prepare} and the demo's loopback servers
+ * ({@code LocalZone} in the examples) all call {@link #writeTo}.
  *
  * <pre>
  * &lt;dir&gt;/&lt;user&gt;.redis-password       a fresh random password per Redis user (0600)
@@ -61,8 +61,7 @@ public final class ServerConfigRenderer {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Policy policy;
-    private final Optional<String> databaseService;
-    private final String database;
+    private final Optional<Database> database;
     private final List<String> tenantTables;
     private final Map<String, String> sql;
     private final String group;
@@ -70,7 +69,6 @@ public final class ServerConfigRenderer {
 
     private ServerConfigRenderer(Builder builder) {
         this.policy = builder.policy;
-        this.databaseService = builder.databaseService;
         this.database = builder.database;
         this.tenantTables = List.copyOf(builder.tenantTables);
         this.sql = new LinkedHashMap<>(builder.sql);
@@ -129,8 +127,9 @@ public final class ServerConfigRenderer {
                 }
             });
             RedisAcl renderedAcl = acl.build();
-            Optional<PostgresServerConfig> postgres = databaseService.map(service -> {
-                PostgresServerConfig.Builder config = PostgresServerConfig.builder(policy, service).database(database);
+            Optional<PostgresServerConfig> postgres = database.map(target -> {
+                PostgresServerConfig.Builder config = PostgresServerConfig.builder(policy, target.service())
+                        .database(target.name());
                 tenantTables.forEach(config::tenantTable);
                 return config.build();
             });
@@ -138,11 +137,12 @@ public final class ServerConfigRenderer {
                 writePrivate(directory.resolve(password.getKey() + ".redis-password"), new String(password.getValue()));
             }
             List<String> written = new ArrayList<>();
-            if (postgres.isPresent()) {
+            if (postgres.isPresent() && database.isPresent()) {
+                String service = database.get().service();
                 write(rendered.resolve("pg_hba.conf"), String.join("\n", postgres.get().hbaLines()) + "\n");
                 write(rendered.resolve("pg_ident.conf"), String.join("\n", postgres.get().identLines()) + "\n");
-                write(rendered.resolve(databaseService.get() + ".sql"), postgres.get().sql());
-                written.addAll(List.of("pg_hba.conf", "pg_ident.conf", databaseService.get() + ".sql"));
+                write(rendered.resolve(service + ".sql"), postgres.get().sql());
+                written.addAll(List.of("pg_hba.conf", "pg_ident.conf", service + ".sql"));
             }
             sql.forEach((file, content) -> write(rendered.resolve(file), content));
             written.addAll(sql.keySet());
@@ -183,7 +183,8 @@ public final class ServerConfigRenderer {
                 "(trust domain " + policy.trustDomain() + "; services "
                         + policy.services().stream().map(ServicePolicy::name).toList() + ").",
                 "Run every command in " + absolute + ".", ""));
-        databaseService.ifPresent(service -> {
+        database.ifPresent(target -> {
+            String service = target.service();
             lines.add(POSTGRES_VERSION + " (the drift check reads pg_ident_file_mappings, new in 15; tested on 15):");
             lines.add("  1. ssl = on, ssl_min_protocol_version = 'TLSv1.3', ssl_cert_file / ssl_key_file = "
                     + service + "-server.crt / .key, ssl_ca_file = ca.crt");
@@ -192,7 +193,7 @@ public final class ServerConfigRenderer {
             StringBuilder run = new StringBuilder("  2. as a superuser: ");
             for (int i = 0; i < files.size(); i++) {
                 boolean first = i == 0 && !files.get(0).equals(service + ".sql");
-                run.append(i == 0 ? "" : ", then ").append(first ? "psql" : "psql -d " + database)
+                run.append(i == 0 ? "" : ", then ").append(first ? "psql" : "psql -d " + target.name())
                         .append(" -f rendered/").append(files.get(i));
             }
             lines.add(run.toString());
@@ -226,8 +227,13 @@ public final class ServerConfigRenderer {
         return HexFormat.of().formatHex(bytes).toCharArray();
     }
 
-    /** Creates {@code directory} and its parents; refuses a path that is a file. */
-    static void createDirectories(Path directory) {
+    /**
+     * Creates {@code directory} and its parents, for files written beside the rendered ones.
+     *
+     * @throws RenderException {@code NOT_A_DIRECTORY} if the path is (or lies under) a file,
+     *     {@code IO_FAILED} if it cannot be created
+     */
+    public static void createDirectories(Path directory) {
         for (Path path = directory; path != null; path = path.getParent()) {
             if (Files.exists(path) && !Files.isDirectory(path)) {
                 throw new RenderException(RenderException.Reason.NOT_A_DIRECTORY, path + " is a file, not a"
@@ -242,7 +248,12 @@ public final class ServerConfigRenderer {
         }
     }
 
-    static void write(Path file, String content) {
+    /**
+     * Writes a file readable by others, e.g. beside the rendered ones.
+     *
+     * @throws RenderException {@code IO_FAILED}
+     */
+    public static void write(Path file, String content) {
         try {
             Files.writeString(file, content);
         } catch (IOException e) {
@@ -250,7 +261,12 @@ public final class ServerConfigRenderer {
         }
     }
 
-    static void writePrivate(Path file, String content) {
+    /**
+     * Writes a file readable by its owner only (0600), e.g. a secret beside the rendered files.
+     *
+     * @throws RenderException {@code IO_FAILED}
+     */
+    public static void writePrivate(Path file, String content) {
         try {
             Files.deleteIfExists(file);
             Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -260,11 +276,14 @@ public final class ServerConfigRenderer {
         }
     }
 
+    /** The service of the policy that stands for the database, and the database's name. */
+    private record Database(String service, String name) {
+    }
+
     /** Configures a {@link ServerConfigRenderer}. Not thread-safe. */
     public static final class Builder {
         private final Policy policy;
-        private Optional<String> databaseService = Optional.empty();
-        private String database = "";  // set together with databaseService, read only when that is
+        private Optional<Database> database = Optional.empty();
         private final List<String> tenantTables = new ArrayList<>();
         private final Map<String, String> sql = new LinkedHashMap<>();
         private String group = "workers";
@@ -283,8 +302,8 @@ public final class ServerConfigRenderer {
          * @return this builder
          */
         public Builder database(String service, String database) {
-            this.databaseService = Optional.of(Objects.requireNonNull(service, "service"));
-            this.database = Objects.requireNonNull(database, "database");
+            this.database = Optional.of(new Database(Objects.requireNonNull(service, "service"),
+                    Objects.requireNonNull(database, "database")));
             return this;
         }
 

@@ -1,4 +1,4 @@
-package io.settler.zerotrust.examples;
+package io.settler.zerotrust.cli.render;
 
 import java.util.Objects;
 
