@@ -19,14 +19,10 @@ public enum CoreAudit implements AuditAction {
             .describe("A TLS peer was refused (reason says why); with identity set, the holder of a certificate"
                     + " from a trusted CA tried a call the policy does not allow.")),
     /** The settings of a new TLS context. */
-    TLS_POSTURE(AuditAction.define("tls.posture", INFO, "zerotrust.tls.contexts")
-            .fields("role", "protocols", "cipher_suites", "client_auth", "session_resumption", "identity",
-                    "fingerprint", "trust_anchors", "authorizer", "expected_server").tags("role")
+    TLS_POSTURE(posture(INFO)
             .describe("A TLS context was built: protocols, suites, client authentication, own identity and trust.")),
     /** The settings of a new TLS context that allows TLS 1.2. */
-    TLS_POSTURE_WEAKENED(AuditAction.define("tls.posture", WARNING, "zerotrust.tls.contexts")
-            .fields("role", "protocols", "cipher_suites", "client_auth", "session_resumption", "identity",
-                    "fingerprint", "trust_anchors", "authorizer", "expected_server").tags("role")
+    TLS_POSTURE_WEAKENED(posture(WARNING)
             .describe("A TLS context was built that allows TLS 1.2 (allowTls12): remove it once every peer speaks"
                     + " TLS 1.3.")),
     /** New credential files were read and took effect. */
@@ -75,5 +71,12 @@ public enum CoreAudit implements AuditAction {
     @Override
     public Definition definition() {
         return definition;
+    }
+
+    /** A TLS context's posture, TLS 1.3 only or weakened: the same fields. */
+    private static Definition.Builder posture(AuditEvent.Outcome outcome) {
+        return AuditAction.define("tls.posture", outcome, "zerotrust.tls.contexts")
+                .fields("role", "protocols", "cipher_suites", "client_auth", "session_resumption", "identity",
+                        "fingerprint", "trust_anchors", "authorizer", "expected_server").tags("role");
     }
 }

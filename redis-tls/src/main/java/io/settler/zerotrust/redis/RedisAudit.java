@@ -6,6 +6,7 @@ import static io.settler.zerotrust.audit.AuditEvent.Outcome.REFUSED;
 import static io.settler.zerotrust.audit.AuditEvent.Outcome.WARNING;
 
 import io.settler.zerotrust.audit.AuditAction;
+import io.settler.zerotrust.audit.AuditEvent;
 
 /**
  * The audit catalogue of the redis-tls module: client postures, TLS handshakes, proven and refused
@@ -37,30 +38,18 @@ public enum RedisAudit implements AuditAction {
             .describe("A Redis channel's TLS handshake failed or negotiated a TLS version that is not allowed; the"
                     + " channel was closed: check the server's certificate, name and TLS settings.")),
     /** The settings of a new single-server client. */
-    CLIENT_POSTURE(AuditAction.define("redis.client.posture", INFO, "zerotrust.redis.clients")
-            .fields("server", "user", "protocols", "verify", "disconnected_behavior", "request_queue_size",
-                    "command_timeout", "connect_timeout")
-            .tags("protocols")
+    CLIENT_POSTURE(posture("redis.client.posture", INFO)
             .describe("A Redis client was built: TLS 1.3, full verification, bounded queue and timeouts.")),
     /** The settings of a new single-server client that allows TLS 1.2. */
-    CLIENT_POSTURE_WEAKENED(AuditAction.define("redis.client.posture", WARNING, "zerotrust.redis.clients")
-            .fields("server", "user", "protocols", "verify", "disconnected_behavior", "request_queue_size",
-                    "command_timeout", "connect_timeout")
-            .tags("protocols")
+    CLIENT_POSTURE_WEAKENED(posture("redis.client.posture", WARNING)
             .describe("A Redis client was built that allows TLS 1.2 (allowTls12): remove it once the server speaks"
                     + " TLS 1.3.")),
     /** The settings of a new Redis Cluster client. */
-    CLUSTER_POSTURE(AuditAction.define("redis.cluster.posture", INFO, "zerotrust.redis.clients")
-            .fields("server", "user", "protocols", "verify", "disconnected_behavior", "request_queue_size",
-                    "command_timeout", "connect_timeout")
-            .tags("protocols")
+    CLUSTER_POSTURE(posture("redis.cluster.posture", INFO)
             .describe("A Redis Cluster client was built: TLS 1.3, full verification with the node identity, bounded"
                     + " queue and timeouts.")),
     /** The settings of a new Redis Cluster client that allows TLS 1.2. */
-    CLUSTER_POSTURE_WEAKENED(AuditAction.define("redis.cluster.posture", WARNING, "zerotrust.redis.clients")
-            .fields("server", "user", "protocols", "verify", "disconnected_behavior", "request_queue_size",
-                    "command_timeout", "connect_timeout")
-            .tags("protocols")
+    CLUSTER_POSTURE_WEAKENED(posture("redis.cluster.posture", WARNING)
             .describe("A Redis Cluster client was built that allows TLS 1.2 (allowTls12): remove it once every node"
                     + " speaks TLS 1.3.")),
     /** RedisReplayGuard refused a token: used before, expired, or without an issuer or id. */
@@ -78,5 +67,13 @@ public enum RedisAudit implements AuditAction {
     @Override
     public Definition definition() {
         return definition;
+    }
+
+    /** A client's posture: the same fields for one server and a cluster, TLS 1.3 only or weakened. */
+    private static Definition.Builder posture(String action, AuditEvent.Outcome outcome) {
+        return AuditAction.define(action, outcome, "zerotrust.redis.clients")
+                .fields("server", "user", "protocols", "verify", "disconnected_behavior", "request_queue_size",
+                        "command_timeout", "connect_timeout")
+                .tags("protocols");
     }
 }
