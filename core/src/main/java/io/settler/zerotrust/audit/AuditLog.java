@@ -66,7 +66,7 @@ public interface AuditLog {
 
     /** This log with events stamped by {@code clock}, e.g. a fixed clock in tests. */
     default AuditLog withClock(Clock clock) {
-        return new ForwardingAuditLog(this, this, clock);
+        return new ForwardingAuditLog(this, clock);
     }
 
     /**

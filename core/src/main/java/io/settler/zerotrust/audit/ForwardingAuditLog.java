@@ -7,13 +7,11 @@ import java.util.Objects;
 final class ForwardingAuditLog implements AuditLog {
 
     private final AuditLog target;
-    private final AuditLog filter;
     private final Clock clock;
 
-    /** Events go to {@code target}; {@code filter} answers {@link #records}. */
-    ForwardingAuditLog(AuditLog target, AuditLog filter, Clock clock) {
+    /** Events go to {@code target}, which also answers {@link #records}. */
+    ForwardingAuditLog(AuditLog target, Clock clock) {
         this.target = target;
-        this.filter = filter;
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
@@ -24,7 +22,7 @@ final class ForwardingAuditLog implements AuditLog {
 
     @Override
     public boolean records(AuditAction action) {
-        return filter.records(action);
+        return target.records(action);
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.settler.zerotrust.audit.LogSafe;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -67,7 +68,9 @@ final class AuditMeters implements AuditLog {
     @Override
     public Tally tally(AuditAction action, Map<String, String> fields) {
         try {
-            Counter counter = entries.computeIfAbsent(action, EntryMeters::new).metersFor(fields).counter;
+            Map<String, String> cleaned = new HashMap<>();
+            fields.forEach((name, value) -> cleaned.put(name, LogSafe.text(value)));
+            Counter counter = entries.computeIfAbsent(action, EntryMeters::new).metersFor(cleaned).counter;
             return () -> {
                 try {
                     counter.increment();
@@ -149,12 +152,14 @@ final class AuditMeters implements AuditLog {
             }
         }
 
-        /** The meters of these fields' (bounded, cleaned) tag values. */
+        /**
+         * The meters of these fields' (bounded) tag values. The values must be log-safe already, as an
+         * {@link AuditEvent}'s are ({@link LogSafe#text}).
+         */
         Meters metersFor(Map<String, String> fields) {
             String[] tagValues = new String[tagKeys.size()];
             for (int i = 0; i < tagValues.length; i++) {
-                @Nullable String value = fields.get(tagKeys.get(i));
-                tagValues[i] = bounded(counterName, tagKeys.get(i), value == null ? null : LogSafe.text(value));
+                tagValues[i] = bounded(counterName, tagKeys.get(i), fields.get(tagKeys.get(i)));
             }
             List<String> key = Arrays.asList(tagValues);
             Meters meters = byValues.get(key);

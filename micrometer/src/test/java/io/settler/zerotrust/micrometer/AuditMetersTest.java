@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.CoreAudit;
+import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +57,19 @@ class AuditMetersTest {
         Counter counter = registry.get("zerotrust.test.checks").tag("audience", "orders").counter();
         assertThat(counter.count()).as("one event and three tallies, one counter").isEqualTo(4.0);
         assertThat(registry.getMeters()).hasSize(1);
+    }
+
+    @Test
+    void aTallyCleansItsTagValuesAsAnEventDoesSoBothLandOnOneLogSafeCounter() {
+        String unsafe = "orders\nforged=1";
+        AuditLog.Tally tally = metrics.tally(TestAudit.CHECKED, Map.of("audience", unsafe, "jti", "j-1"));
+        metrics.event(TestAudit.CHECKED).field("audience", unsafe).field("jti", "j-2").record();
+        tally.add();
+
+        assertThat(registry.getMeters()).hasSize(1);
+        Counter counter = registry.get("zerotrust.test.checks").counter();
+        assertThat(counter.count()).isEqualTo(2.0);
+        assertThat(counter.getId().getTag("audience")).doesNotContain("\n").isEqualTo(LogSafe.text(unsafe));
     }
 
     @Test
