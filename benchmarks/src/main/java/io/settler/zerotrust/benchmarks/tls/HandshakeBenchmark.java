@@ -1,17 +1,11 @@
 package io.settler.zerotrust.benchmarks.tls;
 
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.authz.PeerAuthorizer;
-import io.settler.zerotrust.credentials.CredentialSource;
-import io.settler.zerotrust.credentials.TlsIdentity;
-import io.settler.zerotrust.credentials.TrustBundle;
-import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.tls.MtlsContext;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -50,31 +44,22 @@ public class HandshakeBenchmark {
     private SSLParameters plainClientParameters;
     private MtlsContext ourServer;
     private MtlsContext ourClient;
-    /** A new peer port for every handshake: client session caches are keyed by host and port, so nothing resumes. */
-    private int port = 1;
+    private HandshakeFixture fixture;
 
     /** Issues the certificates and builds both pairs of contexts once per trial. */
     @Setup
     public void setUp() throws Exception {
-        DevCertificateAuthority ca = DevCertificateAuthority.create("example.org");
-        IssuedCertificate server = ca.leaf("api").dnsNames("localhost").issue();
-        IssuedCertificate client = ca.leaf("worker").issue();
-
-        plainServer = plainContext(server, ca.rootCertificate());
-        plainClient = plainContext(client, ca.rootCertificate());
+        fixture = new HandshakeFixture();
+        plainServer = plainContext(fixture.server, fixture.ca.rootCertificate());
+        plainClient = plainContext(fixture.client, fixture.ca.rootCertificate());
         plainServerParameters = new SSLParameters(null, new String[] {"TLSv1.3"});
         plainServerParameters.setNeedClientAuth(true);
         plainClientParameters = new SSLParameters(null, new String[] {"TLSv1.3"});
         plainClientParameters.setEndpointIdentificationAlgorithm("HTTPS");
 
-        TrustBundle trust = TrustBundle.of(List.of(ca.rootCertificate()));
         AuditLog noop = event -> { };
-        ourServer = MtlsContext.server(
-                CredentialSource.fixed(TlsIdentity.of(server.privateKey(), server.chain()), trust),
-                PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(noop).build();
-        ourClient = MtlsContext.client(
-                CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()), trust))
-                .auditLog(noop).build();
+        ourServer = fixture.server(noop);
+        ourClient = fixture.client(noop);
 
         baseline();
         mtlsContext(); // both must complete before anything is measured
@@ -86,7 +71,7 @@ public class HandshakeBenchmark {
         SSLEngine serverEngine = plainServer.createSSLEngine();
         serverEngine.setUseClientMode(false);
         serverEngine.setSSLParameters(plainServerParameters);
-        SSLEngine clientEngine = plainClient.createSSLEngine("localhost", nextPort());
+        SSLEngine clientEngine = plainClient.createSSLEngine("localhost", fixture.nextPort());
         clientEngine.setUseClientMode(true);
         clientEngine.setSSLParameters(plainClientParameters);
         return EngineHandshakes.handshake(clientEngine, serverEngine);
@@ -95,12 +80,8 @@ public class HandshakeBenchmark {
     /** The same handshake through our contexts. */
     @Benchmark
     public boolean mtlsContext() throws SSLException {
-        return EngineHandshakes.handshake(ourClient.newEngine("localhost", nextPort()), ourServer.newEngine(null, -1));
-    }
-
-    private int nextPort() {
-        port = port == 65535 ? 1 : port + 1;
-        return port;
+        return EngineHandshakes.handshake(ourClient.newEngine("localhost", fixture.nextPort()),
+                ourServer.newEngine(null, -1));
     }
 
     private static SSLContext plainContext(IssuedCertificate own, X509Certificate root) throws GeneralSecurityException,

@@ -3,15 +3,8 @@ package io.settler.zerotrust.benchmarks.tls;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.authz.PeerAuthorizer;
-import io.settler.zerotrust.credentials.CredentialSource;
-import io.settler.zerotrust.credentials.TlsIdentity;
-import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.netty.NettyMtls;
-import io.settler.zerotrust.pki.DevCertificateAuthority;
-import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.tls.MtlsContext;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -41,23 +34,15 @@ public class NettyHandshakeBenchmark {
     private NettyMtls jdkClient;
     private NettyMtls openSslServer;
     private NettyMtls openSslClient;
-    /** A new peer port for every handshake: client session caches are keyed by host and port, so nothing resumes. */
-    private int port = 1;
+    private HandshakeFixture fixture;
 
     /** Issues the certificates and builds both providers' contexts once per trial. */
     @Setup
     public void setUp() throws Exception {
-        DevCertificateAuthority ca = DevCertificateAuthority.create("example.org");
-        IssuedCertificate server = ca.leaf("api").dnsNames("localhost").issue();
-        IssuedCertificate client = ca.leaf("worker").issue();
-        TrustBundle trust = TrustBundle.of(List.of(ca.rootCertificate()));
+        fixture = new HandshakeFixture();
         AuditLog noop = event -> { };
-        MtlsContext ourServer = MtlsContext.server(
-                CredentialSource.fixed(TlsIdentity.of(server.privateKey(), server.chain()), trust),
-                PeerAuthorizer.builder().allowIdentities("spiffe://example.org/worker").build()).auditLog(noop).build();
-        MtlsContext ourClient = MtlsContext.client(
-                CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()), trust))
-                .auditLog(noop).build();
+        MtlsContext ourServer = fixture.server(noop);
+        MtlsContext ourClient = fixture.client(noop);
         jdkServer = NettyMtls.builder(ourServer).provider(NettyMtls.Provider.JDK).auditLog(noop).build();
         jdkClient = NettyMtls.builder(ourClient).provider(NettyMtls.Provider.JDK).auditLog(noop).build();
         openSslServer = NettyMtls.builder(ourServer).provider(NettyMtls.Provider.OPENSSL).auditLog(noop).build();
@@ -80,8 +65,8 @@ public class NettyHandshakeBenchmark {
     }
 
     private boolean handshake(NettyMtls client, NettyMtls server) throws SSLException {
-        port = port == 65535 ? 1 : port + 1;
-        SSLEngine clientEngine = client.sslContext().newEngine(ByteBufAllocator.DEFAULT, "localhost", port);
+        SSLEngine clientEngine = client.sslContext().newEngine(ByteBufAllocator.DEFAULT, "localhost",
+                fixture.nextPort());
         SSLEngine serverEngine = server.sslContext().newEngine(ByteBufAllocator.DEFAULT);
         try {
             return EngineHandshakes.handshake(clientEngine, serverEngine);
