@@ -1,6 +1,7 @@
 package io.settler.zerotrust.cli;
 
-import static io.settler.zerotrust.cli.ZtProcess.zt;
+import static io.settler.zerotrust.cli.ZtRun.inProcess;
+import static io.settler.zerotrust.cli.ZtRun.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.token.KeySet;
@@ -38,7 +39,7 @@ class TokenCommandTest {
 
     @Test
     void inspectDecodesAndSaysItDidNotVerify() throws Exception {
-        ZtProcess.Result result = zt("token", "inspect", mint(KEYS, Clock.systemUTC(), DB));
+        ZtRun.Result result = process("token", "inspect", mint(KEYS, Clock.systemUTC(), DB));
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(result.out().lines().findFirst().orElseThrow()).startsWith("NOT VERIFIED");
         assertThat(result.out()).contains("\"kid\" : \"api-1\"").contains("\"aud\" : \"" + DB + "\"")
@@ -47,14 +48,14 @@ class TokenCommandTest {
 
     @Test
     void inspectRefusesWhatIsNotAToken() throws Exception {
-        ZtProcess.Result result = zt("token", "inspect", "not-a-token");
+        ZtRun.Result result = inProcess("token", "inspect", "not-a-token");
         assertThat(result.exit()).as(result.toString()).isEqualTo(2);
         assertThat(result.err().strip()).doesNotContain("\n").contains("not a compact JWS");
     }
 
     @Test
     void verifyAcceptsATokenForTheAudience() throws Exception {
-        ZtProcess.Result result = zt("token", "verify", mint(KEYS, Clock.systemUTC(), DB), "--jwks", jwks(),
+        ZtRun.Result result = process("token", "verify", mint(KEYS, Clock.systemUTC(), DB), "--jwks", jwks(),
                 "--audience", DB, "--issuer", API, "--scope", "db:read");
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(result.out()).startsWith("ACCEPTED: " + API + " -> " + DB);
@@ -63,14 +64,14 @@ class TokenCommandTest {
     @Test
     void verifyReadsTheTokenFromAFile() throws Exception {
         Path token = Files.writeString(dir.resolve("token"), mint(KEYS, Clock.systemUTC(), DB));
-        ZtProcess.Result result = zt("token", "verify", "@" + token, "--jwks", jwks(), "--audience", DB,
+        ZtRun.Result result = inProcess("token", "verify", "@" + token, "--jwks", jwks(), "--audience", DB,
                 "--issuer", API);
         assertThat(result.exit()).as(result.toString()).isZero();
     }
 
     @Test
     void verifyRefusesTheWrongAudience() throws Exception {
-        ZtProcess.Result result = zt("token", "verify", mint(KEYS, Clock.systemUTC(), "spiffe://example.org/other"),
+        ZtRun.Result result = inProcess("token", "verify", mint(KEYS, Clock.systemUTC(), "spiffe://example.org/other"),
                 "--jwks", jwks(), "--audience", DB, "--issuer", API);
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("REFUSED WRONG_AUDIENCE: ");
@@ -79,7 +80,7 @@ class TokenCommandTest {
     @Test
     void verifyRefusesAnExpiredToken() throws Exception {
         Clock hourAgo = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
-        ZtProcess.Result result = zt("token", "verify", mint(KEYS, hourAgo, DB), "--jwks", jwks(),
+        ZtRun.Result result = inProcess("token", "verify", mint(KEYS, hourAgo, DB), "--jwks", jwks(),
                 "--audience", DB, "--issuer", API);
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("REFUSED EXPIRED: ");
@@ -88,7 +89,7 @@ class TokenCommandTest {
     @Test
     void verifyRefusesAForgedToken() throws Exception {
         KeySet forger = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "api-1")).build();
-        ZtProcess.Result result = zt("token", "verify", mint(forger, Clock.systemUTC(), DB), "--jwks", jwks(),
+        ZtRun.Result result = inProcess("token", "verify", mint(forger, Clock.systemUTC(), DB), "--jwks", jwks(),
                 "--audience", DB, "--issuer", API);
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("REFUSED BAD_SIGNATURE: ");
@@ -96,7 +97,7 @@ class TokenCommandTest {
 
     @Test
     void verifyRefusesAMissingScope() throws Exception {
-        ZtProcess.Result result = zt("token", "verify", mint(KEYS, Clock.systemUTC(), DB), "--jwks", jwks(),
+        ZtRun.Result result = inProcess("token", "verify", mint(KEYS, Clock.systemUTC(), DB), "--jwks", jwks(),
                 "--audience", DB, "--issuer", API, "--scope", "db:write");
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("REFUSED INSUFFICIENT_SCOPE: ");
@@ -105,14 +106,15 @@ class TokenCommandTest {
     @Test
     void usageErrorsExitTwo() throws Exception {
         String token = mint(KEYS, Clock.systemUTC(), DB);
-        ZtProcess.Result noJwks = zt("token", "verify", token, "--audience", DB, "--issuer", API);
+        ZtRun.Result noJwks = inProcess("token", "verify", token, "--audience", DB, "--issuer", API);
         assertThat(noJwks.exit()).as(noJwks.toString()).isEqualTo(2);
         assertThat(noJwks.err()).contains("--jwks");
         Path notJwks = Files.writeString(dir.resolve("bad.jwks"), "{\"keys\": 3}");
-        ZtProcess.Result badJwks = zt("token", "verify", token, "--jwks", notJwks, "--audience", DB, "--issuer", API);
+        ZtRun.Result badJwks = inProcess("token", "verify", token, "--jwks", notJwks, "--audience", DB,
+                "--issuer", API);
         assertThat(badJwks.exit()).as(badJwks.toString()).isEqualTo(2);
         assertThat(badJwks.err().strip()).doesNotContain("\n").contains("bad.jwks is refused");
-        ZtProcess.Result badAudience = zt("token", "verify", token, "--jwks", jwks(), "--audience", "orders-db",
+        ZtRun.Result badAudience = inProcess("token", "verify", token, "--jwks", jwks(), "--audience", "orders-db",
                 "--issuer", API);
         assertThat(badAudience.exit()).as(badAudience.toString()).isEqualTo(2);
         assertThat(badAudience.err()).doesNotContain("\tat ");
