@@ -23,10 +23,11 @@ final class ZtRun {
      * The child JVM starts faster with only the client compiler (a run is short), the serial
      * collector (one thread) and the JDK's class data sharing archive. The test class path also holds
      * the testkit's logback: name zt's own SLF4J provider, the only one in its jar, so SLF4J does not
-     * warn about two.
+     * warn about two (and does not say which it took).
      */
     private static final List<String> CHILD_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-            "-Xshare:auto", "-Dslf4j.provider=org.slf4j.simple.SimpleServiceProvider");
+            "-Xshare:auto", "-Dslf4j.provider=org.slf4j.simple.SimpleServiceProvider",
+            "-Dslf4j.internal.verbosity=WARN");
 
     private ZtRun() {
     }
