@@ -131,10 +131,11 @@ class DriftCommandTest {
     }
 
     @Test
-    void postgresInSyncExitsZero() throws Exception {
-        ZtRun.Result result = process(postgresArgs("--trust", dir.resolve("ca.crt")).toArray());
+    void postgresInSyncExitsZero() {
+        ZtRun.Result result = inProcess(postgresArgs("--trust", dir.resolve("ca.crt")).toArray());
         assertThat(result.exit()).as(result.toString()).isZero();
-        assertThat(result.out()).startsWith("IN SYNC: postgres localhost:" + postgres.port() + "/" + DATABASE);
+        assertThat(result.out()).isEqualTo("IN SYNC: postgres localhost:" + postgres.port() + "/" + DATABASE
+                + " holds what the policy " + dir.resolve("policy.json") + " renders\n");
         assertThat(result.err()).isEmpty();
     }
 
@@ -144,6 +145,7 @@ class DriftCommandTest {
         try {
             ZtRun.Result result = process(postgresArgs("--trust", dir.resolve("ca.crt"), "--json").toArray());
             assertThat(result.exit()).as(result.toString()).isEqualTo(1);
+            assertThat(result.err()).as("nothing but the JSON, on standard output").isEmpty();
             JsonNode json = JSON.readTree(result.out());
             assertThat(json.get("server").asText()).isEqualTo("postgres");
             assertThat(json.get("address").asText()).isEqualTo("localhost:" + postgres.port() + "/" + DATABASE);
@@ -198,7 +200,8 @@ class DriftCommandTest {
     void redisInSyncExitsZero() throws Exception {
         ZtRun.Result result = process(redisArgs("--trust", dir.resolve("ca.crt")).toArray());
         assertThat(result.exit()).as(result.toString()).isZero();
-        assertThat(result.out()).startsWith("IN SYNC: redis localhost:" + redis.tlsPort());
+        assertThat(result.out()).isEqualTo("IN SYNC: redis localhost:" + redis.tlsPort() + " holds what the policy "
+                + dir.resolve("redis/policy.json") + " renders\n");
         assertThat(result.err()).isEmpty();
     }
 
@@ -207,7 +210,7 @@ class DriftCommandTest {
         redis.executeAsAdmin("ACL", "SETUSER", "drift_api", "+flushall");
         redis.executeAsAdmin("ACL", "SETUSER", "intruder", "on", ">intruder-secret", "~*", "+@all");
         redis.executeAsAdmin("ACL", "DELUSER", "queue-setup");
-        ZtRun.Result result = process(redisArgs("--trust", dir.resolve("ca.crt"), "--json").toArray());
+        ZtRun.Result result = inProcess(redisArgs("--trust", dir.resolve("ca.crt"), "--json").toArray());
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         JsonNode json = JSON.readTree(result.out());
         assertThat(json.get("server").asText()).isEqualTo("redis");
