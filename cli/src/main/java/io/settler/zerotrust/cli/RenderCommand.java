@@ -23,9 +23,10 @@ import picocli.CommandLine.Spec;
 /** {@code zt render}: the server configuration of a policy, by the renderer {@code bin/demo --prepare} uses. */
 @Command(name = "render", mixinStandardHelpOptions = true,
         description = {"Renders the server configuration of your policy into <out>/rendered (ServerConfigRenderer,"
-                + " the code path of bin/demo --prepare), with SETUP.txt, the steps in order. Each Redis user gets"
-                + " a fresh password in <out>/<user>.redis-password (0600); the policy is copied to"
-                + " <out>/policy.json.",
+                + " the code path of bin/demo --prepare), with SETUP.txt, the steps in order: for postgres"
+                + " pg_hba.conf, pg_ident.conf and <database-service>.sql only; for redis users.acl and redis.conf,"
+                + " and a fresh password per Redis user in <out>/<user>.redis-password (0600). The policy is"
+                + " copied to <out>/policy.json (zt drift reads both from there).",
             "Certificates are yours to put in <out> (ca.crt, redis-server.crt/.key, <database-service>-server.crt"
                     + "/.key, queue-setup.crt/.key): e.g. zt ca issue."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -35,7 +36,7 @@ final class RenderCommand implements Callable<Integer> {
 
     /** The servers {@code zt render} renders for. */
     enum Server {
-        /** PostgreSQL (pg_hba.conf, pg_ident.conf, roles and GRANTs), and Redis (users.acl, redis.conf). */
+        /** PostgreSQL only: pg_hba.conf, pg_ident.conf, roles and GRANTs. */
         POSTGRES,
         /** Redis only: users.acl and a TLS-only redis.conf. */
         REDIS
@@ -66,11 +67,12 @@ final class RenderCommand implements Callable<Integer> {
     List<String> tenantTables = new ArrayList<>();
 
     @Option(names = "--redis-port", paramLabel = "<port>", defaultValue = "6380",
-            description = "The TLS port of redis.conf (default ${DEFAULT-VALUE}).")
+            description = "redis: the TLS port of redis.conf (default ${DEFAULT-VALUE}).")
     int redisPort = 6380;
 
     @Option(names = "--consumer-group", paramLabel = "<group>", defaultValue = "workers",
-            description = "The consumer group SETUP.txt creates on each publisher's stream (default ${DEFAULT-VALUE}).")
+            description = "redis: the consumer group SETUP.txt creates on each publisher's stream (default"
+                    + " ${DEFAULT-VALUE}).")
     String consumerGroup = "workers";
 
     @Override
@@ -90,7 +92,7 @@ final class RenderCommand implements Callable<Integer> {
                 throw new UsageException("render postgres needs --database-service <service>: the service of the"
                         + " policy that stands for the database");
             }
-            renderer.database(service, database == null ? service : database);
+            renderer.database(service, database == null ? service : database).withoutRedis();
             tenantTables.forEach(renderer::tenantTable);
         } else if (service != null || database != null || !tenantTables.isEmpty()) {
             throw new UsageException("--database-service, --database and --tenant-table are for 'zt render postgres'");

@@ -3,22 +3,37 @@ package io.settler.zerotrust.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.settler.zerotrust.credentials.CredentialException;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.identity.InvalidServiceIdentityException;
+import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.token.JwksSource;
 import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.KeySource;
 import io.settler.zerotrust.token.ServiceTokenException;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
 import io.settler.zerotrust.token.VerifiedToken;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.Callable;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -90,12 +105,17 @@ final class TokenCommand {
     /** {@code zt token verify}. */
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = {"The library's verdict on a token (ServiceTokens.verify) for the audience, with the"
-                    + " issuer's keys from a JWKS file: accepted, or refused with the reason"
+                    + " issuer's keys from a JWK Set file or an https URL: accepted, or refused with the reason"
                     + " (TokenRejectedException.reason()).",
                 "Every check a service makes, except replay and the certificate binding (no connection here:"
-                        + " a certificate-bound token is refused as CERTIFICATE_MISMATCH)."},
+                        + " a certificate-bound token is refused as CERTIFICATE_MISMATCH).",
+                "An https URL is fetched by the library's JwksSource over mutual TLS, as a service fetches it:"
+                        + " present your certificate (--cert, --key); the server's must chain to --jwks-trust (default:"
+                        + " the JDK's trust anchors that the library accepts) and name the URL's host (or"
+                        + " --jwks-server). The keys are pinned to --issuer. http:// and other schemes are refused."},
             exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {"0:accepted", "1:refused (the reason is printed)", "2:usage error"})
+            exitCodeList = {"0:accepted", "1:refused (the reason is printed)", "2:usage error",
+                "3:could not check: the JWKS URL was not reached, refused the TLS handshake or gave no JWK Set"})
     static final class Verify implements Callable<Integer> {
 
         @Spec
@@ -104,9 +124,21 @@ final class TokenCommand {
         @Parameters(index = "0", paramLabel = "<token>", description = "The token (or @<file> holding it).")
         String token = "";
 
-        @Option(names = "--jwks", required = true, paramLabel = "<file>",
-                description = "The issuer's verification keys, a JWK Set file.")
-        @Nullable Path jwks;
+        @Option(names = "--jwks", required = true, paramLabel = "<file|https-url>",
+                description = "The issuer's verification keys: a JWK Set file, or the https URL that serves it.")
+        String jwks = "";
+
+        @Option(names = "--jwks-trust", paramLabel = "<bundle.pem>",
+                description = "https: the CA certificates the JWKS server's certificate must chain to (default: the"
+                        + " JDK's trust anchors, less those the library refuses, e.g. expired ones).")
+        @Nullable Path jwksTrust;
+
+        @Option(names = "--jwks-server", paramLabel = "<spiffe-id|host>",
+                description = "https: the name the JWKS server's certificate must prove (default: the URL's host).")
+        @Nullable String jwksServer;
+
+        @Mixin
+        ClientCertificate certificate = new ClientCertificate();
 
         @Option(names = "--audience", required = true, paramLabel = "<spiffe-id>",
                 description = "The service that receives the token (its aud).")
@@ -122,16 +154,9 @@ final class TokenCommand {
         @Override
         public Integer call() {
             PrintWriter out = Commands.out(spec);
-            Path jwksFile = Commands.required(jwks, "--jwks");
-            KeySet keys;
-            try {
-                keys = KeySet.fromJwks(Inputs.text(jwksFile, "JWK Set file"));
-            } catch (ServiceTokenException e) {
-                throw new UsageException("the JWK Set " + jwksFile + " is refused: " + e.getMessage(), e);
-            }
             ServiceTokens verifier;
             try {
-                verifier = ServiceTokens.builder().identity(audience).verificationKeys(keys)
+                verifier = ServiceTokens.builder().identity(audience).verificationKeys(keys())
                         .trustIssuers(issuer).auditLog(event -> { }).build();
             } catch (ServiceTokenException | InvalidServiceIdentityException e) {
                 throw new UsageException(e.getMessage() + " (--audience and --issuer are SPIFFE IDs)", e);
@@ -145,6 +170,77 @@ final class TokenCommand {
                 out.println("REFUSED " + e.reason() + ": " + e.getMessage());
                 return Zt.FINDING;
             }
+        }
+
+        /** The keys of {@code --jwks}: a file, or fetched once from an https URL. */
+        private KeySource keys() {
+            String location = jwks.strip();
+            if (!location.contains("://")) {
+                Path file = Path.of(location);
+                try {
+                    return KeySet.fromJwks(Inputs.text(file, "JWK Set file"));
+                } catch (ServiceTokenException e) {
+                    throw new UsageException("the JWK Set " + file + " is refused: " + e.getMessage(), e);
+                }
+            }
+            URI uri;
+            try {
+                uri = new URI(location);
+            } catch (URISyntaxException e) {
+                throw new UsageException("--jwks " + location + " is not a URL (" + e.getMessage() + "); name a file"
+                        + " or an https:// URL", e);
+            }
+            if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+                throw new UsageException("--jwks takes a file or an https://<host>/... URL, not " + uri.getScheme()
+                        + "://: keys fetched without TLS could be anyone's; serve the JWK Set over https");
+            }
+            TrustBundle trust = jwksTrust != null ? ClientCertificate.trust(jwksTrust, "--jwks-trust")
+                    : jdkTrustAnchors();
+            MtlsContext.Builder tls = MtlsContext.client(CredentialSource.fixed(
+                    certificate.identity("--jwks <https-url>"), trust));
+            if (jwksServer != null) {
+                tls.expectedServer(jwksServer);
+            }
+            JwksSource source = JwksSource.builder(JwksSource.https(uri, tls.build())).pinnedTo(issuer).build();
+            try {
+                source.refresh();
+            } catch (ServiceTokenException e) {
+                throw new CouldNotCheckException(e.getMessage(), e);
+            }
+            return source;
+        }
+
+        /**
+         * The JDK's default trust anchors (its {@code cacerts}), each as the library accepts it
+         * ({@link TrustBundle#of}): one it refuses, e.g. an expired root the JDK still ships, is left out.
+         */
+        private static TrustBundle jdkTrustAnchors() {
+            List<X509Certificate> anchors = new ArrayList<>();
+            try {
+                TrustManagerFactory factory =
+                        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                factory.init((KeyStore) null);
+                for (TrustManager manager : factory.getTrustManagers()) {
+                    if (manager instanceof X509TrustManager x509) {
+                        for (X509Certificate anchor : x509.getAcceptedIssuers()) {
+                            try {
+                                TrustBundle.of(List.of(anchor));
+                                anchors.add(anchor);
+                            } catch (CredentialException e) {
+                                // refused by the library (the reason is in its log with --verbose): left out
+                            }
+                        }
+                    }
+                }
+            } catch (GeneralSecurityException e) {
+                throw new UsageException("the JDK's default trust anchors cannot be read (" + e.getMessage()
+                        + "); name the JWKS server's CA with --jwks-trust", e);
+            }
+            if (anchors.isEmpty()) {
+                throw new UsageException("the JDK has no trust anchors the library accepts; name the JWKS server's CA"
+                        + " with --jwks-trust");
+            }
+            return TrustBundle.of(anchors);
         }
     }
 }

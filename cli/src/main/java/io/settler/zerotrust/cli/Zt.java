@@ -11,17 +11,21 @@ import picocli.CommandLine.ScopeType;
 /**
  * {@code zt}: the library's answers from a shell. Every command prints what it found on standard
  * output and exits 0 (ok), 1 (a finding: a refused certificate or token, an invalid policy, a call
- * the policy refuses, a failure the message explains) or 2 (a usage error). Errors are one line
- * on standard error; {@code --verbose} adds the stack trace and the library's log.
+ * the policy refuses, drift, a failure the message explains), 2 (a usage error) or 3 (a server
+ * could not be checked: not reached, or it refused the TLS handshake, the login or a read). Errors
+ * are one line on standard error; {@code --verbose} adds the stack trace and the library's log.
  */
 @Command(name = "zt", mixinStandardHelpOptions = true, versionProvider = Zt.Version.class,
         description = "Settler Zero Trust for operators: certificates, policies, tokens, a development CA"
                 + " and server configuration, answered by the library itself.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:ok", "1:a finding (a refused certificate or token, an invalid policy, a refused call)"
-                + " or a failure the message explains", "2:usage error (the message says what to fix)"},
+        exitCodeList = {"0:ok (for drift: in sync)", "1:a finding (a refused certificate or token, an invalid"
+                + " policy, a refused call, drift) or a failure the message explains",
+            "2:usage error (the message says what to fix)",
+            "3:could not check: a server (or JWKS endpoint) was not reached, or refused the TLS handshake, the"
+                    + " login or a read (the message says what to fix)"},
         subcommands = {CertCommand.class, PolicyCommand.class, TokenCommand.class, CaCommand.class,
-                RenderCommand.class, AutoComplete.GenerateCompletion.class})
+                RenderCommand.class, DriftCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Zt {
 
     /** Exit code: ok. */
@@ -30,6 +34,8 @@ public final class Zt {
     public static final int FINDING = 1;
     /** Exit code: the command line was wrong. */
     public static final int USAGE = 2;
+    /** Exit code: a server could not be checked (not reached, or it refused the handshake, the login or a read). */
+    public static final int COULD_NOT_CHECK = 3;
 
     @Option(names = "--verbose", scope = ScopeType.INHERIT,
             description = "On an error, print the stack trace; show the library's log on standard error.")
@@ -44,37 +50,52 @@ public final class Zt {
      * @param args the command line
      */
     public static void main(String[] args) {
+        // The process's own logging (slf4j-simple): quiet unless --verbose, and never on standard output.
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
+                Arrays.asList(args).contains("--verbose") ? "info" : "off");
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         System.exit(run(args));
     }
 
     /**
-     * Runs {@code zt} without exiting.
+     * Runs {@code zt} without exiting, printing to standard output and error.
      *
      * @param args the command line
      * @return the exit code
      */
     public static int run(String... args) {
+        return execute(commandLine(), args);
+    }
+
+    /** Runs {@code zt} without exiting, printing results to {@code out} and errors to {@code err}. */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        return execute(commandLine().setOut(out).setErr(err), args);
+    }
+
+    private static CommandLine commandLine() {
+        return new CommandLine(new Zt()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    private static int execute(CommandLine commandLine, String... args) {
         boolean verbose = Arrays.asList(args).contains("--verbose");
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "off");
-        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-        CommandLine commandLine = new CommandLine(new Zt()).setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
-            PrintWriter err = line.getErr();
+            PrintWriter errors = line.getErr();
             boolean usage = e instanceof UsageException;
+            boolean unchecked = e instanceof CouldNotCheckException;
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
-            err.println("zt: " + (usage ? "" : "error: ") + message
-                    + (verbose ? "" : usage ? "" : " (--verbose shows the stack trace)"));
+            errors.println("zt: " + (usage ? "" : unchecked ? "could not check: " : "error: ") + message
+                    + (verbose || usage ? "" : " (--verbose shows the stack trace)"));
             if (verbose) {
-                e.printStackTrace(err);
+                e.printStackTrace(errors);
             }
-            err.flush();
-            return usage ? USAGE : FINDING;
+            errors.flush();
+            return usage ? USAGE : unchecked ? COULD_NOT_CHECK : FINDING;
         });
         commandLine.setParameterExceptionHandler((e, arguments) -> {
-            PrintWriter err = e.getCommandLine().getErr();
-            err.println("zt: " + e.getMessage() + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName()
+            PrintWriter errors = e.getCommandLine().getErr();
+            errors.println("zt: " + e.getMessage() + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName()
                     + " --help')");
-            err.flush();
+            errors.flush();
             return USAGE;
         });
         return commandLine.execute(args);

@@ -1,6 +1,7 @@
 package io.settler.zerotrust.cli;
 
-import static io.settler.zerotrust.cli.ZtProcess.zt;
+import static io.settler.zerotrust.cli.ZtRun.inProcess;
+import static io.settler.zerotrust.cli.ZtRun.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.pki.CertificateDefect;
@@ -19,7 +20,7 @@ class CertCommandTest {
     @Test
     void showsIdentitySansUsageValidityAndFingerprint() throws Exception {
         CA.leaf("api").server().dnsNames("localhost").issue().writePem(dir, "api");
-        ZtProcess.Result result = zt("cert", "inspect", dir.resolve("api.crt"));
+        ZtRun.Result result = process("cert", "inspect", dir.resolve("api.crt"));
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(result.out()).contains("identity:    spiffe://example.org/api")
                 .contains("URI:spiffe://example.org/api, DNS:localhost").contains("EKU:         serverAuth")
@@ -30,7 +31,7 @@ class CertCommandTest {
     @Test
     void acceptsALeafOfTheTrustedCaUnderTheExpectedName() throws Exception {
         CA.leaf("api").server().dnsNames("localhost").issue().writePem(dir, "api");
-        ZtProcess.Result result = zt("cert", "inspect", dir.resolve("api.crt"), "--trust", dir.resolve("ca.crt"),
+        ZtRun.Result result = inProcess("cert", "inspect", dir.resolve("api.crt"), "--trust", dir.resolve("ca.crt"),
                 "--expect", "spiffe://example.org/api");
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(result.out()).contains("verdict:     ACCEPTED as a server named spiffe://example.org/api");
@@ -40,7 +41,8 @@ class CertCommandTest {
     void refusesACertificateFromAnotherCa() throws Exception {
         CA.writeCaBundle(dir.resolve("ca.crt"));
         DevCertificateAuthority.create("example.org").leaf("api").issue().writePem(dir.resolve("other"), "api");
-        ZtProcess.Result result = zt("cert", "inspect", dir.resolve("other/api.crt"), "--trust", dir.resolve("ca.crt"));
+        ZtRun.Result result = inProcess("cert", "inspect", dir.resolve("other/api.crt"), "--trust",
+                dir.resolve("ca.crt"));
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).contains("verdict:     REFUSED ");
     }
@@ -48,7 +50,7 @@ class CertCommandTest {
     @Test
     void refusesAnExpiredCertificate() throws Exception {
         CA.leaf("api").defect(CertificateDefect.EXPIRED).issue().writePem(dir, "api");
-        ZtProcess.Result result = zt("cert", "inspect", dir.resolve("api.crt"), "--trust", dir.resolve("ca.crt"));
+        ZtRun.Result result = inProcess("cert", "inspect", dir.resolve("api.crt"), "--trust", dir.resolve("ca.crt"));
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).contains("(EXPIRED)").contains("verdict:     REFUSED ");
     }
@@ -56,7 +58,7 @@ class CertCommandTest {
     @Test
     void refusesTheWrongExpectedName() throws Exception {
         CA.leaf("api").issue().writePem(dir, "api");
-        ZtProcess.Result result = zt("cert", "inspect", dir.resolve("api.crt"), "--trust", dir.resolve("ca.crt"),
+        ZtRun.Result result = inProcess("cert", "inspect", dir.resolve("api.crt"), "--trust", dir.resolve("ca.crt"),
                 "--expect", "spiffe://example.org/billing");
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).contains("verdict:     REFUSED ");
@@ -64,21 +66,21 @@ class CertCommandTest {
 
     @Test
     void usageErrorsExitTwoWithOneLine() throws Exception {
-        ZtProcess.Result missing = zt("cert", "inspect", dir.resolve("nope.crt"));
+        ZtRun.Result missing = inProcess("cert", "inspect", dir.resolve("nope.crt"));
         assertThat(missing.exit()).as(missing.toString()).isEqualTo(2);
         assertThat(missing.err().strip()).doesNotContain("\n").contains("is not a file");
-        ZtProcess.Result noFile = zt("cert", "inspect");
+        ZtRun.Result noFile = inProcess("cert", "inspect");
         assertThat(noFile.exit()).as(noFile.toString()).isEqualTo(2);
         assertThat(noFile.err()).contains("Missing required parameter").doesNotContain("\tat ");
         CA.leaf("api").issue().writePem(dir, "api");
-        ZtProcess.Result expectWithoutTrust = zt("cert", "inspect", dir.resolve("api.crt"), "--expect", "localhost");
+        ZtRun.Result expectWithoutTrust = inProcess("cert", "inspect", dir.resolve("api.crt"), "--expect", "localhost");
         assertThat(expectWithoutTrust.exit()).as(expectWithoutTrust.toString()).isEqualTo(2);
         assertThat(expectWithoutTrust.err()).contains("--expect needs --trust");
     }
 
     @Test
     void helpDocumentsTheExitCodes() throws Exception {
-        ZtProcess.Result result = zt("cert", "inspect", "--help");
+        ZtRun.Result result = inProcess("cert", "inspect", "--help");
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(result.out()).contains("Exit codes:").contains("--trust").contains("--expect");
     }

@@ -1,6 +1,7 @@
 package io.settler.zerotrust.cli;
 
-import static io.settler.zerotrust.cli.ZtProcess.zt;
+import static io.settler.zerotrust.cli.ZtRun.inProcess;
+import static io.settler.zerotrust.cli.ZtRun.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -34,7 +35,7 @@ class PolicyCommandTest {
 
     @Test
     void checkListsTheServicesOfAValidPolicy() throws Exception {
-        ZtProcess.Result result = zt("policy", "check", policy());
+        ZtRun.Result result = process("policy", "check", policy());
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(result.out()).contains("valid: trust domain example.org, 4 service(s)")
                 .contains("api (spiffe://example.org/api)");
@@ -44,19 +45,19 @@ class PolicyCommandTest {
     void checkRefusesAnInvalidPolicyWithTheLoadersReason() throws Exception {
         Path invalid = Files.writeString(dir.resolve("bad.json"), POLICY.replace("\"scopes\": [\"orders:read\"]",
                 "\"scopse\": [\"orders:read\"]"));
-        ZtProcess.Result result = zt("policy", "check", invalid);
+        ZtRun.Result result = inProcess("policy", "check", invalid);
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("INVALID UNKNOWN_FIELD: ").contains("scopse");
         Path unknownService = Files.writeString(dir.resolve("unknown.json"), POLICY.replace("{\"service\": \"api\"}",
                 "{\"service\": \"ap\"}"));
-        ZtProcess.Result unknown = zt("policy", "check", unknownService);
+        ZtRun.Result unknown = inProcess("policy", "check", unknownService);
         assertThat(unknown.exit()).as(unknown.toString()).isEqualTo(1);
         assertThat(unknown.out()).startsWith("INVALID UNKNOWN_SERVICE: ");
     }
 
     @Test
     void explainNamesTheRuleThatAllowsACall() throws Exception {
-        ZtProcess.Result result = zt("policy", "explain", policy(), "--from", "gateway", "--to", "api",
+        ZtRun.Result result = process("policy", "explain", policy(), "--from", "gateway", "--to", "api",
                 "--network", "10.0.0.5", "--scope", "orders:write");
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(result.out()).startsWith("ALLOWED gateway (spiffe://example.org/gateway) -> api from 10.0.0.5: by"
@@ -65,7 +66,7 @@ class PolicyCommandTest {
 
     @Test
     void explainRefusesACallerTheTargetDoesNotAccept() throws Exception {
-        ZtProcess.Result result = zt("policy", "explain", policy(), "--from", "reporting", "--to", "api",
+        ZtRun.Result result = inProcess("policy", "explain", policy(), "--from", "reporting", "--to", "api",
                 "--network", "10.0.0.5");
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("REFUSED reporting").contains("matches no rule");
@@ -73,7 +74,7 @@ class PolicyCommandTest {
 
     @Test
     void explainRefusesACallFromOutsideTheRulesNetworks() throws Exception {
-        ZtProcess.Result result = zt("policy", "explain", policy(), "--from", "gateway", "--to", "api",
+        ZtRun.Result result = inProcess("policy", "explain", policy(), "--from", "gateway", "--to", "api",
                 "--network", "192.0.2.1");
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("REFUSED gateway");
@@ -81,7 +82,7 @@ class PolicyCommandTest {
 
     @Test
     void explainRefusesAScopeThePolicyDoesNotGrant() throws Exception {
-        ZtProcess.Result result = zt("policy", "explain", policy(), "--from", "api", "--to", "orders-db",
+        ZtRun.Result result = inProcess("policy", "explain", policy(), "--from", "api", "--to", "orders-db",
                 "--scope", "db:admin");
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("ALLOWED api").contains("scope db:admin: REFUSED");
@@ -89,24 +90,24 @@ class PolicyCommandTest {
 
     @Test
     void explainRefusesACallToAServiceThatAcceptsNoOne() throws Exception {
-        ZtProcess.Result result = zt("policy", "explain", policy(), "--from", "api", "--to", "gateway");
+        ZtRun.Result result = inProcess("policy", "explain", policy(), "--from", "api", "--to", "gateway");
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("REFUSED api").contains("accepts no peers");
     }
 
     @Test
     void usageErrorsExitTwo() throws Exception {
-        ZtProcess.Result unknown = zt("policy", "explain", policy(), "--from", "nobody", "--to", "api");
+        ZtRun.Result unknown = inProcess("policy", "explain", policy(), "--from", "nobody", "--to", "api");
         assertThat(unknown.exit()).as(unknown.toString()).isEqualTo(2);
         assertThat(unknown.err().strip()).doesNotContain("\n").contains("--from nobody: the policy has no such"
                 + " service");
-        ZtProcess.Result missingTo = zt("policy", "explain", policy(), "--from", "gateway");
+        ZtRun.Result missingTo = inProcess("policy", "explain", policy(), "--from", "gateway");
         assertThat(missingTo.exit()).as(missingTo.toString()).isEqualTo(2);
         assertThat(missingTo.err()).contains("--to");
-        ZtProcess.Result badNetwork = zt("policy", "explain", policy(), "--from", "gateway", "--to", "api",
+        ZtRun.Result badNetwork = inProcess("policy", "explain", policy(), "--from", "gateway", "--to", "api",
                 "--network", "gateway.internal");
         assertThat(badNetwork.exit()).as(badNetwork.toString()).isEqualTo(2);
-        ZtProcess.Result unknownCommand = zt("policy", "frobnicate");
+        ZtRun.Result unknownCommand = inProcess("policy", "frobnicate");
         assertThat(unknownCommand.exit()).as(unknownCommand.toString()).isEqualTo(2);
     }
 }

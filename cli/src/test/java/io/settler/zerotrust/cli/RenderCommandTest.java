@@ -1,6 +1,7 @@
 package io.settler.zerotrust.cli;
 
-import static io.settler.zerotrust.cli.ZtProcess.zt;
+import static io.settler.zerotrust.cli.ZtRun.inProcess;
+import static io.settler.zerotrust.cli.ZtRun.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -18,9 +19,9 @@ class RenderCommandTest {
     }
 
     @Test
-    void rendersPostgresAndRedisForTheUsersPolicy() throws Exception {
+    void rendersPostgresAloneForTheUsersPolicy() throws Exception {
         Path out = dir.resolve("servers");
-        ZtProcess.Result result = zt("render", "postgres", "--policy", policy(), "--out", out,
+        ZtRun.Result result = process("render", "postgres", "--policy", policy(), "--out", out,
                 "--database-service", "orders-db", "--database", "orders");
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(out.resolve("rendered/pg_hba.conf")).content().contains("hostssl");
@@ -28,30 +29,35 @@ class RenderCommandTest {
         assertThat(out.resolve("rendered/orders-db.sql")).exists();
         assertThat(out.resolve("rendered/SETUP.txt")).content().contains("psql -d orders");
         assertThat(out.resolve("policy.json")).hasSameTextualContentAs(dir.resolve("mine.json"));
-        assertThat(out.resolve("api.redis-password")).exists();
+        assertThat(out.resolve("rendered/SETUP.txt")).content().doesNotContain("redis");
+        assertThat(out.resolve("rendered/users.acl")).doesNotExist();
+        assertThat(out.resolve("rendered/redis.conf")).doesNotExist();
+        assertThat(out.resolve("api.redis-password")).doesNotExist();
+        assertThat(result.out()).contains("rendered pg_hba.conf, pg_ident.conf, orders-db.sql, SETUP.txt");
     }
 
     @Test
     void rendersRedisAlone() throws Exception {
         Path out = dir.resolve("redis");
-        ZtProcess.Result result = zt("render", "redis", "--policy", policy(), "--out", out, "--redis-port", "7000");
+        ZtRun.Result result = inProcess("render", "redis", "--policy", policy(), "--out", out, "--redis-port", "7000");
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(out.resolve("rendered/users.acl")).content().contains("user api");
         assertThat(out.resolve("rendered/redis.conf")).content().contains("7000");
         assertThat(out.resolve("rendered/pg_hba.conf")).doesNotExist();
+        assertThat(out.resolve("api.redis-password")).exists();
     }
 
     @Test
     void refusesAnInvalidPolicy() throws Exception {
         Path invalid = Files.writeString(dir.resolve("bad.json"), "{\"trustDomain\": \"example.org\"}");
-        ZtProcess.Result result = zt("render", "redis", "--policy", invalid, "--out", dir.resolve("out"));
+        ZtRun.Result result = inProcess("render", "redis", "--policy", invalid, "--out", dir.resolve("out"));
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("INVALID ");
     }
 
     @Test
     void refusesADatabaseServiceThePolicyDoesNotHave() throws Exception {
-        ZtProcess.Result result = zt("render", "postgres", "--policy", policy(), "--out", dir.resolve("out"),
+        ZtRun.Result result = inProcess("render", "postgres", "--policy", policy(), "--out", dir.resolve("out"),
                 "--database-service", "nope");
         assertThat(result.exit()).as(result.toString()).isEqualTo(1);
         assertThat(result.out()).startsWith("REFUSED ");
@@ -59,13 +65,13 @@ class RenderCommandTest {
 
     @Test
     void usageErrorsExitTwo() throws Exception {
-        ZtProcess.Result noService = zt("render", "postgres", "--policy", policy(), "--out", dir.resolve("out"));
+        ZtRun.Result noService = inProcess("render", "postgres", "--policy", policy(), "--out", dir.resolve("out"));
         assertThat(noService.exit()).as(noService.toString()).isEqualTo(2);
         assertThat(noService.err()).contains("--database-service");
-        ZtProcess.Result rabbit = zt("render", "rabbitmq", "--policy", policy(), "--out", dir.resolve("out"));
+        ZtRun.Result rabbit = inProcess("render", "rabbitmq", "--policy", policy(), "--out", dir.resolve("out"));
         assertThat(rabbit.exit()).as(rabbit.toString()).isEqualTo(2);
         Path file = Files.writeString(dir.resolve("file"), "");
-        ZtProcess.Result outIsFile = zt("render", "redis", "--policy", policy(), "--out", file);
+        ZtRun.Result outIsFile = inProcess("render", "redis", "--policy", policy(), "--out", file);
         assertThat(outIsFile.exit()).as(outIsFile.toString()).isEqualTo(2);
         assertThat(outIsFile.err().strip()).doesNotContain("\n").contains("is a file");
     }

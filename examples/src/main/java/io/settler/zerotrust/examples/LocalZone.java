@@ -251,7 +251,8 @@ public final class LocalZone implements AutoCloseable {
             }
         });
         ServerConfigRenderer.Rendered rendered = renderer.build().writeTo(directory, progress);
-        return new Rendered(policy, ca, rendered.acl(), rendered.postgres(), databaseService, relayGrants, example);
+        return new Rendered(policy, ca, rendered.acl().orElseThrow(), rendered.postgres(), databaseService,
+                relayGrants, example);
     }
 
     /** The database service: the one asked for, else {@value #DATABASE_SERVICE} if the policy uses a database. */

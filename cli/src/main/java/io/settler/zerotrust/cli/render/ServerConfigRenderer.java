@@ -45,6 +45,10 @@ import java.util.regex.Pattern;
  * nothing else ({@link RedisAcl.Builder#groupSetupUser}): no service user may create groups, and
  * the operator needs no administrator account. {@code SETUP.txt} runs that step as this user.
  *
+ * <p>{@link Builder#withoutRedis()} leaves the Redis files out ({@code zt render postgres}). The
+ * drift check ({@code zt drift}) compares a live server with {@link #postgres()} and
+ * {@link #redisAcl(Map)}, what {@link #writeTo} writes.
+ *
  * <p>Refusals are the renderers' own, with messages saying what to fix:
  * {@link io.settler.zerotrust.jdbc.ServerConfigException} (PostgreSQL),
  * {@link io.settler.zerotrust.redis.RedisTlsException} (Redis) and {@link RenderException}
@@ -66,6 +70,7 @@ public final class ServerConfigRenderer {
     private final Map<String, String> sql;
     private final String group;
     private final int redisPort;
+    private final boolean redis;
 
     private ServerConfigRenderer(Builder builder) {
         this.policy = builder.policy;
@@ -74,6 +79,7 @@ public final class ServerConfigRenderer {
         this.sql = new LinkedHashMap<>(builder.sql);
         this.group = builder.group;
         this.redisPort = builder.redisPort;
+        this.redis = builder.redis;
     }
 
     /** Starts a renderer of {@code policy}. */
@@ -85,10 +91,75 @@ public final class ServerConfigRenderer {
      * What {@link #writeTo} rendered, for servers started from it (e.g. on loopback).
      *
      * @param policy the policy rendered
-     * @param acl the Redis users (with the group setup user if a service publishes to a queue)
+     * @param acl the Redis users (with the group setup user if a service publishes to a queue), unless
+     *     {@link Builder#withoutRedis()}
      * @param postgres PostgreSQL's configuration, if a database service was named
      */
-    public record Rendered(Policy policy, RedisAcl acl, Optional<PostgresServerConfig> postgres) {
+    public record Rendered(Policy policy, Optional<RedisAcl> acl, Optional<PostgresServerConfig> postgres) {
+    }
+
+    /**
+     * The Redis users that get a password: each service with a {@code redis:} or {@code queue:}
+     * scope, in policy order, then {@value #GROUP_SETUP_USER} if a service publishes to a queue.
+     */
+    public List<String> redisUsers() {
+        List<String> users = new ArrayList<>();
+        for (ServicePolicy service : policy.services()) {
+            if (service.scopes().stream().anyMatch(scope -> scope.startsWith("redis:") || scope.startsWith("queue:"))) {
+                users.add(service.name());
+            }
+        }
+        if (!publisherStreams().isEmpty()) {
+            users.add(GROUP_SETUP_USER);
+        }
+        return List.copyOf(users);
+    }
+
+    /**
+     * The Redis ACL with these passwords, as {@link #writeTo} renders it: every service of
+     * {@link #redisUsers()} needs one; {@value #GROUP_SETUP_USER} is added if it has one.
+     *
+     * @param passwords user to password (not kept: only its SHA-256)
+     * @return the ACL
+     * @throws io.settler.zerotrust.redis.RedisTlsException {@code PASSWORD_MISSING} naming the users
+     *     without one, or another refusal of {@link RedisAcl.Builder#build()}
+     */
+    public RedisAcl redisAcl(Map<String, char[]> passwords) {
+        RedisAcl.Builder acl = RedisAcl.builder(policy);
+        passwords.forEach((user, password) -> {
+            if (user.equals(GROUP_SETUP_USER)) {
+                acl.groupSetupUser(user, password);
+            } else {
+                acl.password(user, password);
+            }
+        });
+        return acl.build();
+    }
+
+    /**
+     * PostgreSQL's configuration for the database service, as {@link #writeTo} renders it.
+     *
+     * @return the configuration, or empty without {@link Builder#database}
+     * @throws io.settler.zerotrust.jdbc.ServerConfigException if the policy cannot be rendered for it
+     */
+    public Optional<PostgresServerConfig> postgres() {
+        return database.map(target -> {
+            PostgresServerConfig.Builder config = PostgresServerConfig.builder(policy, target.service())
+                    .database(target.name());
+            tenantTables.forEach(config::tenantTable);
+            return config.build();
+        });
+    }
+
+    /**
+     * The file {@link #writeTo} writes a Redis user's password to: {@code <directory>/<user>.redis-password}.
+     *
+     * @param directory the directory given to {@link #writeTo}
+     * @param user a user of {@link #redisUsers()}
+     * @return the file
+     */
+    public static Path passwordFile(Path directory, String user) {
+        return directory.resolve(user + ".redis-password");
     }
 
     /**
@@ -105,36 +176,16 @@ public final class ServerConfigRenderer {
     public Rendered writeTo(Path directory, Consumer<String> progress) {
         Path rendered = directory.resolve("rendered");
         createDirectories(rendered);
-        RedisAcl.Builder acl = RedisAcl.builder(policy);
-        List<String> redisUsers = new ArrayList<>();
-        for (ServicePolicy service : policy.services()) {
-            if (service.scopes().stream().anyMatch(scope -> scope.startsWith("redis:") || scope.startsWith("queue:"))) {
-                redisUsers.add(service.name());
-            }
-        }
         List<String> streams = publisherStreams();
-        if (!streams.isEmpty()) {
-            redisUsers.add(GROUP_SETUP_USER);
-        }
         Map<String, char[]> passwords = new LinkedHashMap<>();
-        redisUsers.forEach(user -> passwords.put(user, randomPassword()));
+        if (redis) {
+            redisUsers().forEach(user -> passwords.put(user, randomPassword()));
+        }
         try {
-            passwords.forEach((user, password) -> {
-                if (user.equals(GROUP_SETUP_USER)) {
-                    acl.groupSetupUser(user, password);
-                } else {
-                    acl.password(user, password);
-                }
-            });
-            RedisAcl renderedAcl = acl.build();
-            Optional<PostgresServerConfig> postgres = database.map(target -> {
-                PostgresServerConfig.Builder config = PostgresServerConfig.builder(policy, target.service())
-                        .database(target.name());
-                tenantTables.forEach(config::tenantTable);
-                return config.build();
-            });
+            Optional<RedisAcl> renderedAcl = redis ? Optional.of(redisAcl(passwords)) : Optional.empty();
+            Optional<PostgresServerConfig> postgres = postgres();
             for (Map.Entry<String, char[]> password : passwords.entrySet()) {
-                writePrivate(directory.resolve(password.getKey() + ".redis-password"), new String(password.getValue()));
+                writePrivate(passwordFile(directory, password.getKey()), new String(password.getValue()));
             }
             List<String> written = new ArrayList<>();
             if (postgres.isPresent() && database.isPresent()) {
@@ -146,13 +197,16 @@ public final class ServerConfigRenderer {
             }
             sql.forEach((file, content) -> write(rendered.resolve(file), content));
             written.addAll(sql.keySet());
-            write(rendered.resolve("users.acl"), renderedAcl.aclFile());
-            Path absolute = directory.toAbsolutePath();
-            write(rendered.resolve("redis.conf"), RedisAcl.tlsDirectives(redisPort,
-                    absolute.resolve("redis-server.crt"), absolute.resolve("redis-server.key"),
-                    absolute.resolve("ca.crt"), absolute.resolve("rendered").resolve("users.acl")));
+            if (renderedAcl.isPresent()) {
+                write(rendered.resolve("users.acl"), renderedAcl.get().aclFile());
+                Path absolute = directory.toAbsolutePath();
+                write(rendered.resolve("redis.conf"), RedisAcl.tlsDirectives(redisPort,
+                        absolute.resolve("redis-server.crt"), absolute.resolve("redis-server.key"),
+                        absolute.resolve("ca.crt"), absolute.resolve("rendered").resolve("users.acl")));
+                written.addAll(List.of("users.acl", "redis.conf"));
+            }
             write(rendered.resolve("SETUP.txt"), setup(directory, streams));
-            written.addAll(List.of("users.acl", "redis.conf", "SETUP.txt"));
+            written.add("SETUP.txt");
             progress.accept("rendered " + String.join(", ", written) + " from the policy (services "
                     + policy.services().stream().map(ServicePolicy::name).toList() + ") into " + rendered);
             return new Rendered(policy, renderedAcl, postgres);
@@ -200,6 +254,10 @@ public final class ServerConfigRenderer {
             lines.add("  3. put rendered/pg_hba.conf (before any other host line) and rendered/pg_ident.conf"
                     + " in place; reload");
         });
+        if (!redis) {
+            lines.add("");
+            return String.join("\n", lines);
+        }
         lines.add("Redis 7 or newer, built with TLS: redis-server rendered/redis.conf");
         if (!streams.isEmpty()) {
             lines.add("  then create the consumer group '" + group + "' as the user " + GROUP_SETUP_USER
@@ -288,6 +346,7 @@ public final class ServerConfigRenderer {
         private final Map<String, String> sql = new LinkedHashMap<>();
         private String group = "workers";
         private int redisPort = 6380;
+        private boolean redis = true;
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -343,8 +402,27 @@ public final class ServerConfigRenderer {
             return this;
         }
 
-        /** The renderer; nothing is checked or written until {@link ServerConfigRenderer#writeTo}. */
+        /**
+         * Renders PostgreSQL's files only (with {@link #database}): no {@code users.acl},
+         * {@code redis.conf} or Redis passwords, and no Redis steps in {@code SETUP.txt}.
+         *
+         * @return this builder
+         */
+        public Builder withoutRedis() {
+            this.redis = false;
+            return this;
+        }
+
+        /**
+         * The renderer; nothing is checked or written until {@link ServerConfigRenderer#writeTo}.
+         *
+         * @throws IllegalStateException after {@link #withoutRedis()} without {@link #database}: nothing to render
+         */
         public ServerConfigRenderer build() {
+            if (!redis && database.isEmpty()) {
+                throw new IllegalStateException("withoutRedis() without database(...) renders nothing; name the"
+                        + " database service");
+            }
             return new ServerConfigRenderer(this);
         }
     }

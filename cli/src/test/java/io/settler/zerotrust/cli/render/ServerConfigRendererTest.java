@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +42,41 @@ class ServerConfigRendererTest {
         assertThat(rendered.postgres()).isPresent();
         assertThat(dir.resolve("rendered/orders-db.sql")).exists();
         assertThat(dir.resolve("rendered/SETUP.txt")).content().contains("psql -d orders -f rendered/orders-db.sql");
+    }
+
+    @Test
+    void withoutRedisRendersPostgresAlone() {
+        List<String> progress = new ArrayList<>();
+        ServerConfigRenderer.Rendered rendered = ServerConfigRenderer.builder(POLICY).database("orders-db", "orders")
+                .withoutRedis().build().writeTo(dir, progress::add);
+        assertThat(rendered.acl()).isEmpty();
+        assertThat(rendered.postgres()).isPresent();
+        assertThat(dir.resolve("rendered/pg_hba.conf")).exists();
+        assertThat(dir.resolve("rendered/users.acl")).doesNotExist();
+        assertThat(dir.resolve("rendered/redis.conf")).doesNotExist();
+        assertThat(dir.resolve("api.redis-password")).doesNotExist();
+        assertThat(dir.resolve("rendered/SETUP.txt")).content().doesNotContain("redis", "Redis");
+        assertThat(progress).singleElement().asString()
+                .startsWith("rendered pg_hba.conf, pg_ident.conf, orders-db.sql, SETUP.txt");
+        assertThatThrownBy(() -> ServerConfigRenderer.builder(POLICY).withoutRedis().build())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("renders nothing");
+    }
+
+    @Test
+    void theDriftCheckRendersTheAclWithThePasswordsWrittenAndTheGroupSetupUserOnlyIfItHasOne() throws Exception {
+        ServerConfigRenderer renderer = ServerConfigRenderer.builder(POLICY).build();
+        renderer.writeTo(dir, line -> { });
+        assertThat(renderer.redisUsers()).containsExactly("api", ServerConfigRenderer.GROUP_SETUP_USER);
+        Path apiPassword = ServerConfigRenderer.passwordFile(dir, "api");
+        assertThat(apiPassword).exists();
+        String written = Files.readString(dir.resolve("rendered/users.acl"));
+        char[] api = Files.readString(apiPassword).toCharArray();
+        char[] setup = Files.readString(ServerConfigRenderer.passwordFile(dir, ServerConfigRenderer.GROUP_SETUP_USER))
+                .toCharArray();
+        assertThat(renderer.redisAcl(Map.of("api", api, ServerConfigRenderer.GROUP_SETUP_USER, setup))
+                .aclFile().lines().sorted().toList()).isEqualTo(written.lines().sorted().toList());
+        assertThat(renderer.redisAcl(Map.of("api", api)).users())
+                .doesNotContain(ServerConfigRenderer.GROUP_SETUP_USER);
     }
 
     @Test
