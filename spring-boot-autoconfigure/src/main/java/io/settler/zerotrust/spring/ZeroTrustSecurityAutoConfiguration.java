@@ -15,8 +15,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.security.autoconfigure.web.servlet.ConditionalOnDefaultWebSecurity;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.io.Resource;
+import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.core.Authentication;
 import org.springframework.security.web.SecurityFilterChain;
 
 /**
@@ -74,6 +76,27 @@ public final class ZeroTrustSecurityAutoConfiguration {
             tokens.requireCertificateBinding();
         }
         return tokens.verificationKeys(keys.build()).build();
+    }
+
+    /**
+     * Admits the {@link ZeroTrustAuthentication} the filter built, and nothing else. Being there, it
+     * also keeps Boot from configuring an in-memory user with a generated password, which a
+     * service authenticated by tokens must not have.
+     */
+    @Bean
+    @ConditionalOnMissingBean(AuthenticationProvider.class)
+    AuthenticationProvider zeroTrustAuthenticationProvider() {
+        return new AuthenticationProvider() {
+            @Override
+            public Authentication authenticate(Authentication authentication) {
+                return authentication; // built by the filter from a verified token only
+            }
+
+            @Override
+            public boolean supports(Class<?> authentication) {
+                return ZeroTrustAuthentication.class.isAssignableFrom(authentication);
+            }
+        };
     }
 
     /** The configurer for the application's own filter chains. */

@@ -7,6 +7,8 @@ import io.settler.zerotrust.tls.MtlsContext;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -14,7 +16,7 @@ import org.springframework.context.annotation.Bean;
  * certificates required, verified and admitted by the policy's authorizer in the handshake; a
  * rotated certificate is served from the next handshake on.
  */
-@AutoConfiguration(after = ZeroTrustAutoConfiguration.class)
+@AutoConfiguration(after = {ZeroTrustAutoConfiguration.class, SslAutoConfiguration.class})
 @ConditionalOnClass(name = {"org.apache.catalina.startup.Tomcat",
         "org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory"})
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
@@ -27,7 +29,8 @@ public final class ZeroTrustServerAutoConfiguration {
 
     @Bean
     ZeroTrustTomcatCustomizer zeroTrustTomcatCustomizer(MtlsContext server, CredentialSource credentials,
-                                                        ServicePolicy service, AuditLog audit, StartupChecks checks) {
-        return new ZeroTrustTomcatCustomizer(server, credentials, service, audit, checks);
+                                                        ServicePolicy service, AuditLog audit, StartupChecks checks,
+                                                        SslBundles bundles) {
+        return new ZeroTrustTomcatCustomizer(server, credentials, service, audit, checks, bundles);
     }
 }

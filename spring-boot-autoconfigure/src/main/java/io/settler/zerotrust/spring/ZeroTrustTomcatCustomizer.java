@@ -11,6 +11,7 @@ import org.apache.coyote.http11.AbstractHttp11Protocol;
 import org.apache.tomcat.util.net.SSLHostConfig;
 import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 import org.jspecify.annotations.Nullable;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.Ssl;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
@@ -35,9 +36,11 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
     private final ServicePolicy service;
     private final AuditLog audit;
     private final StartupChecks checks;
+    private final SslBundles bundles;
 
     ZeroTrustTomcatCustomizer(MtlsContext context, CredentialSource credentials, ServicePolicy service,
-                              AuditLog audit, StartupChecks checks) {
+                              AuditLog audit, StartupChecks checks, SslBundles bundles) {
+        this.bundles = bundles;
         this.context = context;
         this.credentials = credentials;
         this.service = service;
@@ -90,6 +93,28 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
                     "the Tomcat connector's protocol " + handler.getClass().getName() + " does not take TLS; use the"
                             + " default HTTP/1.1 NIO protocol", null);
         }
+        protocol.setSSLEnabled(true);
+        protocol.addSslHostConfig(hostConfig(protocol), true);
+        connector.setScheme("https");
+        connector.setSecure(true);
+        // As Boot's own server.ssl wiring does on a bundle update: Tomcat replaces the host's TLS configuration.
+        // The key manager serves a rotated certificate from the next handshake on anyway; the reload keeps
+        // Tomcat's view (its certificate log and expiry checks) on the current one.
+        bundles.addBundleUpdateHandler(ZeroTrustAutoConfiguration.SSL_BUNDLE,
+                bundle -> protocol.addSslHostConfig(hostConfig(protocol), true));
+        SSLParameters parameters = context.sslParameters();
+        audit.event(SpringAudit.SERVER_TLS)
+                .field("server", "tomcat")
+                .field("service", service.name())
+                .field("identity", service.identity())
+                .field("protocols", String.join(",", parameters.getProtocols()))
+                .field("client_auth", "required")
+                .field("ssl_bundle", ZeroTrustAutoConfiguration.SSL_BUNDLE)
+                .record();
+    }
+
+    /** The default host's TLS: the library's context, its protocols, client certificates required. */
+    private SSLHostConfig hostConfig(AbstractHttp11Protocol<?> protocol) {
         SSLParameters parameters = context.sslParameters();
         SSLHostConfig host = new SSLHostConfig();
         host.setHostName(protocol.getDefaultSSLHostConfigName());
@@ -99,17 +124,6 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
                 SSLHostConfigCertificate.Type.UNDEFINED);
         certificate.setSslContext(new TomcatMtlsContext(context, credentials));
         host.addCertificate(certificate);
-        protocol.setSSLEnabled(true);
-        protocol.addSslHostConfig(host, true);
-        connector.setScheme("https");
-        connector.setSecure(true);
-        audit.event(SpringAudit.SERVER_TLS)
-                .field("server", "tomcat")
-                .field("service", service.name())
-                .field("identity", service.identity())
-                .field("protocols", String.join(",", parameters.getProtocols()))
-                .field("client_auth", "required")
-                .field("ssl_bundle", ZeroTrustAutoConfiguration.SSL_BUNDLE)
-                .record();
+        return host;
     }
 }
