@@ -78,13 +78,14 @@ final class RequestRefusals implements AuthenticationEntryPoint, AccessDeniedHan
     }
 
     private static String peer(HttpServletRequest request) {
-        return clientCertificate(request).flatMap(RequestRefusals::identity).orElseGet(request::getRemoteAddr);
+        return clientCertificate(request).flatMap(RequestRefusals::identity).map(Object::toString)
+                .orElseGet(request::getRemoteAddr);
     }
 
-    /** The certificate's SPIFFE ID as text, if it has one. */
-    private static Optional<String> identity(X509Certificate certificate) {
+    /** The SPIFFE identity of a certificate the handshake verified, if it has one. */
+    static Optional<ServiceIdentity> identity(X509Certificate certificate) {
         try {
-            return ServiceIdentity.fromCertificate(certificate).map(Object::toString);
+            return ServiceIdentity.fromCertificate(certificate);
         } catch (CertificateIdentityException e) {
             return Optional.empty(); // the handshake would have refused it; the address names the peer then
         }

@@ -1,7 +1,6 @@
 package io.settler.zerotrust.spring;
 
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.identity.CertificateIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
@@ -79,7 +78,7 @@ final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
             refusals.refuse(request, response, status, e.reason().name(), e.getMessage());
             return;
         }
-        Optional<ServiceIdentity> peer = identity(certificate.get());
+        Optional<ServiceIdentity> peer = RequestRefusals.identity(certificate.get());
         if (peer.isEmpty() || !peer.get().equals(verified.service())) {
             refusals.refuse(request, response, HttpServletResponse.SC_FORBIDDEN, "IDENTITY_MISMATCH",
                     "the token was minted by " + verified.service() + " but the connection's certificate proves "
@@ -102,14 +101,6 @@ final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
             chain.doFilter(request, response);
         } finally {
             contexts.clearContext();
-        }
-    }
-
-    private static Optional<ServiceIdentity> identity(X509Certificate certificate) {
-        try {
-            return ServiceIdentity.fromCertificate(certificate);
-        } catch (CertificateIdentityException e) {
-            return Optional.empty();
         }
     }
 
