@@ -18,6 +18,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /**
  * A trust domain on disk for the tests: a development CA, the api service's certificate files, a
@@ -78,6 +81,24 @@ final class TestZone {
         properties.put("zerotrust.tokens.issuers.worker.jwks", "file:" + directory.resolve("worker.jwks.json"));
         properties.put("spring.main.banner-mode", "off");
         return properties;
+    }
+
+    /**
+     * The library's beans without a web server, with {@link #properties()} less {@code removed} and
+     * plus {@code changes}: a context that starts in a fraction of a second.
+     */
+    ApplicationContextRunner runner(Map<String, String> changes, String... removed) {
+        Map<String, Object> properties = properties();
+        for (String key : removed) {
+            properties.remove(key);
+        }
+        properties.putAll(changes);
+        ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(
+                AutoConfigurations.of(SslAutoConfiguration.class, ZeroTrustAutoConfiguration.class));
+        for (Map.Entry<String, Object> property : properties.entrySet()) {
+            runner = runner.withPropertyValues(property.getKey() + "=" + property.getValue());
+        }
+        return runner;
     }
 
     /** A client context presenting {@code client}, trusting {@code trusted}, requiring the api's identity. */

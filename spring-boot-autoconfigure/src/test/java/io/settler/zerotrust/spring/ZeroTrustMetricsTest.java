@@ -10,8 +10,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -22,13 +20,7 @@ class ZeroTrustMetricsTest {
     Path certs;
 
     private ApplicationContextRunner runner() {
-        TestZone zone = new TestZone(certs);
-        ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(
-                AutoConfigurations.of(SslAutoConfiguration.class, ZeroTrustAutoConfiguration.class));
-        for (Map.Entry<String, Object> property : zone.properties().entrySet()) {
-            runner = runner.withPropertyValues(property.getKey() + "=" + property.getValue());
-        }
-        return runner;
+        return new TestZone(certs).runner(Map.of());
     }
 
     @Test

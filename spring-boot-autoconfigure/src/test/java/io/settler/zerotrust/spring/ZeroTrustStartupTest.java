@@ -3,15 +3,20 @@ package io.settler.zerotrust.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.spring.app.OrdersApplication;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.io.support.SpringFactoriesLoader;
 
 /** Each missing or insecure setting stops the start with a typed failure that says what to fix. */
 class ZeroTrustStartupTest {
@@ -26,7 +31,7 @@ class ZeroTrustStartupTest {
         zone = new TestZone(certs);
     }
 
-    /** Starts the application with the working properties changed; returns the refusal. */
+    /** Starts the whole application with the working properties changed; returns the refusal. */
     private static ZeroTrustConfigurationException refusedStart(Map<String, String> changes, String... removed) {
         Map<String, Object> properties = zone.properties();
         for (String key : removed) {
@@ -40,6 +45,19 @@ class ZeroTrustStartupTest {
                 started.getId();
             }
         });
+        return refusal(failure);
+    }
+
+    /** Starts the library's beans alone (no web server) with the properties changed; returns the refusal. */
+    private static ZeroTrustConfigurationException refusedBeans(Map<String, String> changes, String... removed) {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        zone.runner(changes, removed).withBean(AuditLog.class, RecordingAuditLog::new)
+                .run(context -> failure.set(context.getStartupFailure()));
+        return refusal(failure.get());
+    }
+
+    /** The refusal in a failed start, which the failure analyzer reports with the setting to fix. */
+    private static ZeroTrustConfigurationException refusal(Throwable failure) {
         assertThat(failure).as("the start must fail").isNotNull();
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof ZeroTrustConfigurationException refusal) {
@@ -53,6 +71,13 @@ class ZeroTrustStartupTest {
     }
 
     @Test
+    void bootReportsTheRefusalWithTheFailureAnalyzer() {
+        // Boot's own analyzers that take constructor arguments are skipped: only the registration counts here.
+        assertThat(SpringFactoriesLoader.forDefaultResourceLocation().load(FailureAnalyzer.class, null,
+                (type, name, failure) -> { })).hasAtLeastOneElementOfType(ZeroTrustFailureAnalyzer.class);
+    }
+
+    @Test
     void refusesToStartWithoutCredentials() {
         ZeroTrustConfigurationException refusal = refusedStart(Map.of(), "zerotrust.credentials.certificate");
         assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.MISSING_SETTING);
@@ -61,7 +86,7 @@ class ZeroTrustStartupTest {
 
     @Test
     void refusesToStartWithUnreadableFiles() {
-        ZeroTrustConfigurationException refusal = refusedStart(Map.of("zerotrust.credentials.key",
+        ZeroTrustConfigurationException refusal = refusedBeans(Map.of("zerotrust.credentials.key",
                 certs.resolve("missing.key").toString()));
         assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.UNREADABLE_FILE);
         assertThat(refusal).hasMessageContaining("missing.key");
@@ -69,7 +94,7 @@ class ZeroTrustStartupTest {
 
     @Test
     void refusesToStartWithoutAPolicy() {
-        ZeroTrustConfigurationException refusal = refusedStart(Map.of("zerotrust.policy",
+        ZeroTrustConfigurationException refusal = refusedBeans(Map.of("zerotrust.policy",
                 "file:" + certs.resolve("nowhere.json")));
         assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.UNREADABLE_FILE);
         assertThat(refusal.setting()).isEqualTo("zerotrust.policy");
@@ -77,14 +102,14 @@ class ZeroTrustStartupTest {
 
     @Test
     void refusesToStartAsAServiceThePolicyDoesNotKnow() {
-        ZeroTrustConfigurationException refusal = refusedStart(Map.of("zerotrust.service", "billing"));
+        ZeroTrustConfigurationException refusal = refusedBeans(Map.of("zerotrust.service", "billing"));
         assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.UNKNOWN_SERVICE);
         assertThat(refusal).hasMessageContaining("billing").hasMessageContaining("[api, gateway, worker]");
     }
 
     @Test
     void refusesToStartWithAnotherServicesCertificate() {
-        ZeroTrustConfigurationException refusal = refusedStart(Map.of("zerotrust.service", "gateway"));
+        ZeroTrustConfigurationException refusal = refusedBeans(Map.of("zerotrust.service", "gateway"));
         assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.IDENTITY_MISMATCH);
     }
 

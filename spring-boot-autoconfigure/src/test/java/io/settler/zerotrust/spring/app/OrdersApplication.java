@@ -21,10 +21,10 @@ import org.springframework.web.bind.annotation.RestController;
 @EnableMethodSecurity
 public class OrdersApplication {
 
-    /** Records every audit event (and marks the audit coverage). */
+    /** Records and logs every audit event (and marks the audit coverage). */
     @Bean
     RecordingAuditLog auditLog() {
-        return new RecordingAuditLog();
+        return RecordingAuditLog.logging();
     }
 
     /** POST /orders needs orders:write; everything else a valid token. */
