@@ -166,6 +166,19 @@ class ZeroTrustServerTest {
     }
 
     @Test
+    void refusesAnotherSchemeAndTwoAuthorizationHeaders() throws Exception {
+        HttpResponse<String> basic = send(gateway(), get("/orders", null).header("Authorization", "Basic Z3c6cHc="));
+        assertThat(basic.statusCode()).isEqualTo(401);
+        assertThat(audit.last(SpringAudit.REQUEST_REFUSED).fields()).containsEntry("reason", "MALFORMED_AUTHORIZATION");
+
+        String token = gatewayToken("orders:read");
+        HttpResponse<String> twice = send(gateway(), get("/orders", token).header("Authorization", "Bearer " + token));
+        assertThat(twice.statusCode()).isEqualTo(401);
+        assertThat(twice.body()).isEmpty();
+        assertThat(audit.last(SpringAudit.REQUEST_REFUSED).fields()).containsEntry("reason", "MALFORMED_AUTHORIZATION");
+    }
+
+    @Test
     void refusesAForgedToken() throws Exception {
         ServiceTokens forger = ServiceTokens.builder().identity("spiffe://example.org/gateway")
                 .keys(KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "gw-1")).build()).build();
