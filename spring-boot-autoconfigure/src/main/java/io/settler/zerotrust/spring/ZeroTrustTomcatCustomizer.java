@@ -4,6 +4,7 @@ import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.policy.ServicePolicy;
 import io.settler.zerotrust.tls.MtlsContext;
+import java.security.KeyStore;
 import javax.net.ssl.SSLParameters;
 import org.apache.catalina.connector.Connector;
 import org.apache.coyote.ProtocolHandler;
@@ -11,6 +12,7 @@ import org.apache.coyote.http11.AbstractHttp11Protocol;
 import org.apache.tomcat.util.net.SSLHostConfig;
 import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 import org.jspecify.annotations.Nullable;
+import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.Ssl;
@@ -94,14 +96,15 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
                             + " default HTTP/1.1 NIO protocol", null);
         }
         protocol.setSSLEnabled(true);
-        protocol.addSslHostConfig(hostConfig(protocol), true);
+        SslBundle current = bundles.getBundle(ZeroTrustAutoConfiguration.SSL_BUNDLE);
+        protocol.addSslHostConfig(hostConfig(protocol, current), true);
         connector.setScheme("https");
         connector.setSecure(true);
         // As Boot's own server.ssl wiring does on a bundle update: Tomcat replaces the host's TLS configuration.
         // The key manager serves a rotated certificate from the next handshake on anyway; the reload keeps
         // Tomcat's view (its certificate log and expiry checks) on the current one.
         bundles.addBundleUpdateHandler(ZeroTrustAutoConfiguration.SSL_BUNDLE,
-                bundle -> protocol.addSslHostConfig(hostConfig(protocol), true));
+                bundle -> protocol.addSslHostConfig(hostConfig(protocol, bundle), true));
         SSLParameters parameters = context.sslParameters();
         audit.event(SpringAudit.SERVER_TLS)
                 .field("server", "tomcat")
@@ -113,8 +116,12 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
                 .record();
     }
 
-    /** The default host's TLS: the library's context, its protocols, client certificates required. */
-    private SSLHostConfig hostConfig(AbstractHttp11Protocol<?> protocol) {
+    /**
+     * The default host's TLS: the library's context, its protocols, client certificates required.
+     * The bundle's key store is there for Tomcat's log and expiry view only ("set directly", under
+     * the bundle's alias): with a ready context Tomcat reads no key material from it.
+     */
+    private SSLHostConfig hostConfig(AbstractHttp11Protocol<?> protocol, SslBundle bundle) {
         SSLParameters parameters = context.sslParameters();
         SSLHostConfig host = new SSLHostConfig();
         host.setHostName(protocol.getDefaultSSLHostConfigName());
@@ -123,6 +130,11 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
         SSLHostConfigCertificate certificate = new SSLHostConfigCertificate(host,
                 SSLHostConfigCertificate.Type.UNDEFINED);
         certificate.setSslContext(new TomcatMtlsContext(context, credentials));
+        KeyStore keyStore = bundle.getStores().getKeyStore();
+        if (keyStore != null) {
+            certificate.setCertificateKeystore(keyStore);
+            certificate.setCertificateKeyAlias(ZeroTrustSslBundle.KEY_ALIAS);
+        }
         host.addCertificate(certificate);
         return host;
     }
