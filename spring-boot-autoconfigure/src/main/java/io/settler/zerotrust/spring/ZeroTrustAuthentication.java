@@ -20,7 +20,11 @@ public final class ZeroTrustAuthentication extends AbstractAuthenticationToken {
     /** The prefix of each scope's authority, as Spring Security's OAuth2 resource server uses. */
     public static final String SCOPE_PREFIX = "SCOPE_";
 
+    // Spring Security's Authentication is Serializable for sessions; this one is never stored in one (the chain
+    // is stateless) and its values are not serializable: JDK 25's javac warns on such fields.
+    @SuppressWarnings("serial")
     private final ServiceIdentity service;
+    @SuppressWarnings("serial")
     private final VerifiedToken token;
 
     ZeroTrustAuthentication(VerifiedToken token) {

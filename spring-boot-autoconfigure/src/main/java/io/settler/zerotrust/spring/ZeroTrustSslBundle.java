@@ -116,7 +116,7 @@ final class ZeroTrustSslBundle implements SslBundle {
                 protected KeyManager[] engineGetKeyManagers() {
                     return new KeyManager[] {keyManager};
                 }
-            }, NO_PROVIDER, "zerotrust");
+            }, provider(), "zerotrust");
         }
     }
 
@@ -138,13 +138,15 @@ final class ZeroTrustSslBundle implements SslBundle {
                 protected TrustManager[] engineGetTrustManagers() {
                     return new TrustManager[] {trustManager};
                 }
-            }, NO_PROVIDER, "zerotrust");
+            }, provider(), "zerotrust");
         }
     }
 
-    /** The factories' provider: they are not registered with the JCA, and nothing looks them up. */
-    private static final Provider NO_PROVIDER = new Provider("zerotrust", "1", "the library's own managers") {
-        private static final long serialVersionUID = 1L;
-    };
+    /** A factory's provider: the factories are not registered with the JCA, and nothing looks them up. */
+    private static Provider provider() {
+        return new Provider("zerotrust", "1", "the library's own managers") {
+            private static final long serialVersionUID = 1L;
+        };
+    }
 
 }
