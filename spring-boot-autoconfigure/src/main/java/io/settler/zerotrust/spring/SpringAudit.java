@@ -1,0 +1,50 @@
+package io.settler.zerotrust.spring;
+
+import static io.settler.zerotrust.audit.AuditEvent.Outcome.ALLOWED;
+import static io.settler.zerotrust.audit.AuditEvent.Outcome.INFO;
+import static io.settler.zerotrust.audit.AuditEvent.Outcome.REFUSED;
+
+import io.settler.zerotrust.audit.AuditAction;
+
+/**
+ * The audit catalogue of the Spring Boot integration: a refused start, the embedded server's TLS
+ * posture, and each HTTP request's authentication decision.
+ */
+@SuppressWarnings("ImmutableEnumChecker") // Definition is a record of strings and List.copyOf lists
+public enum SpringAudit implements AuditAction {
+
+    /** The application did not start: a zerotrust or server setting is missing or insecure. */
+    STARTUP_REFUSED(AuditAction.define("spring.startup.refused", REFUSED, "zerotrust.spring.startups")
+            .fields("setting", "reason", "detail").tags("reason")
+            .describe("The Boot application refused to start because a setting (setting) is missing or insecure"
+                    + " (reason); the detail says what to write.")),
+    /** The embedded server was configured for mutual TLS by the library. */
+    SERVER_TLS(AuditAction.define("spring.server.tls", INFO, "zerotrust.spring.servers")
+            .fields("server", "service", "identity", "protocols", "client_auth", "ssl_bundle")
+            .tags("server")
+            .describe("The embedded web server takes mutual TLS from the library's context: these protocols, client"
+                    + " certificates required and authorized by the policy, and the SSL bundle fed by rotation.")),
+    /** An HTTP request carried a valid service token of the connection's own certificate identity. */
+    REQUEST_AUTHENTICATED(AuditAction.define("spring.request.authenticated", ALLOWED, "zerotrust.spring.requests")
+            .level(AuditAction.Level.DEBUG)
+            .fields("peer", "method", "path", "scopes").tags("reason")
+            .describe("A request was authenticated by its service token (scopes become SCOPE_ authorities);"
+                    + " routine, logged only at DEBUG.")),
+    /** An HTTP request was refused: 401 without an acceptable token, 403 when its authorities do not suffice. */
+    REQUEST_REFUSED(AuditAction.define("spring.request.refused", REFUSED, "zerotrust.spring.requests")
+            .fields("peer", "method", "path", "status", "reason", "detail").tags("reason")
+            .describe("A request was refused with 401 (no, or no acceptable, service token; a token of another"
+                    + " identity than the connection's certificate) or 403 (ACCESS_DENIED by an authorization rule);"
+                    + " the token's own rejection is a token.rejected event."));
+
+    private final Definition definition;
+
+    SpringAudit(Definition definition) {
+        this.definition = definition;
+    }
+
+    @Override
+    public Definition definition() {
+        return definition;
+    }
+}

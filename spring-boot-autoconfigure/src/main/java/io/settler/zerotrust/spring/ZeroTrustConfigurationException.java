@@ -1,0 +1,65 @@
+package io.settler.zerotrust.spring;
+
+import io.settler.zerotrust.audit.Refusal;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@code zerotrust.*} or {@code server.*} setting that is missing or would run the service
+ * insecurely: the application does not start. The message names the setting and what to write;
+ * {@link ZeroTrustFailureAnalyzer} shows it as Boot's "APPLICATION FAILED TO START" report. Each is
+ * also recorded as a {@code spring.startup.refused} audit event.
+ */
+public final class ZeroTrustConfigurationException extends RuntimeException implements Refusal {
+
+    private static final long serialVersionUID = 1L;
+
+    /** What is wrong with the configuration. */
+    public enum Reason {
+        /** A required setting is absent: the service, the policy, a credential file, the token issuers. */
+        MISSING_SETTING,
+        /** A file named by a setting cannot be read or does not hold what it should. */
+        UNREADABLE_FILE,
+        /** The policy is invalid. */
+        INVALID_POLICY,
+        /** The credentials are invalid: key and certificate apart, another CA, expired. */
+        INVALID_CREDENTIALS,
+        /** {@code zerotrust.service} names no service of the policy, or one that accepts no peers. */
+        UNKNOWN_SERVICE,
+        /** The certificate proves another identity than the policy gives {@code zerotrust.service}. */
+        IDENTITY_MISMATCH,
+        /** The embedded server would accept plaintext connections. */
+        PLAINTEXT_SERVER,
+        /** The embedded server would not require a client certificate. */
+        CLIENT_AUTH_NOT_REQUIRED,
+        /** {@code server.ssl.*} would configure the server's TLS beside, and around, the library. */
+        CONFLICTING_SERVER_SSL
+    }
+
+    private final Reason reason;
+    private final String setting;
+
+    /**
+     * A refused configuration.
+     *
+     * @param reason what is wrong
+     * @param setting the property to fix, e.g. {@code zerotrust.credentials.key}
+     * @param message what is wrong and what to write instead
+     * @param cause what the library reported, if anything
+     */
+    public ZeroTrustConfigurationException(Reason reason, String setting, String message, @Nullable Throwable cause) {
+        super(message, cause);
+        this.reason = Objects.requireNonNull(reason, "reason");
+        this.setting = Objects.requireNonNull(setting, "setting");
+    }
+
+    @Override
+    public Reason reason() {
+        return reason;
+    }
+
+    /** The property to fix, e.g. {@code zerotrust.credentials.key}. */
+    public String setting() {
+        return setting;
+    }
+}

@@ -1,0 +1,45 @@
+package io.settler.zerotrust.spring;
+
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.token.ServiceTokens;
+import java.util.Objects;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
+
+/**
+ * Service-token authentication in a Spring Security filter chain: add it to a chain of your own
+ * with {@code http.with(zeroTrust.configurer(), withDefaults())} (see {@link ZeroTrustSecurity});
+ * without a chain of your own, the auto-configuration's chain has it, with every request
+ * authenticated. It makes the chain stateless (no session, no CSRF token: a caller proves itself
+ * on every request), refuses with empty {@code 401}/{@code 403} responses, and audits each
+ * decision.
+ */
+public final class ZeroTrustConfigurer extends AbstractHttpConfigurer<ZeroTrustConfigurer, HttpSecurity> {
+
+    private final ServiceTokens verifier;
+    private final AuditLog audit;
+    private final RequestRefusals refusals;
+
+    ZeroTrustConfigurer(ServiceTokens verifier, AuditLog audit) {
+        this.verifier = Objects.requireNonNull(verifier, "verifier");
+        this.audit = Objects.requireNonNull(audit, "audit");
+        this.refusals = new RequestRefusals(audit);
+    }
+
+    @Override
+    public void init(HttpSecurity http) {
+        http.csrf(csrf -> csrf.disable()); // no cookies or sessions: nothing a forged cross-site request could ride on
+        http.sessionManagement(sessions -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS));
+        http.requestCache(cache -> cache.disable());
+        http.exceptionHandling(exceptions -> exceptions.authenticationEntryPoint(refusals)
+                .accessDeniedHandler(refusals));
+    }
+
+    @Override
+    public void configure(HttpSecurity http) {
+        http.addFilterBefore(new ZeroTrustAuthenticationFilter(verifier, refusals, audit),
+                AnonymousAuthenticationFilter.class);
+    }
+}

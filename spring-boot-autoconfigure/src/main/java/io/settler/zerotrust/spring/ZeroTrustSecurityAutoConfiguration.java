@@ -1,0 +1,116 @@
+package io.settler.zerotrust.spring;
+
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.ServiceTokenException;
+import io.settler.zerotrust.token.ServiceTokens;
+import java.util.Map;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.security.autoconfigure.web.servlet.ConditionalOnDefaultWebSecurity;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.io.Resource;
+import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.web.SecurityFilterChain;
+
+/**
+ * Spring Security for a servlet application: every request authenticated by a service token of
+ * the connection's own certificate identity, its scopes as {@code SCOPE_<scope>} authorities. The
+ * application's own {@link SecurityFilterChain} replaces the default one and adds the
+ * authentication with {@link ZeroTrustSecurity#configurer()}.
+ */
+@AutoConfiguration(after = ZeroTrustAutoConfiguration.class,
+        beforeName = "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration")
+@ConditionalOnClass(name = {"org.springframework.security.web.SecurityFilterChain",
+        "org.springframework.security.config.annotation.web.builders.HttpSecurity",
+        "org.springframework.boot.security.autoconfigure.web.servlet.ConditionalOnDefaultWebSecurity"})
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+public final class ZeroTrustSecurityAutoConfiguration {
+
+    /** Created by Spring. */
+    public ZeroTrustSecurityAutoConfiguration() {
+        // beans only
+    }
+
+    /**
+     * The verifier of the service tokens callers send: audience this service, issuers and their
+     * keys from {@code zerotrust.tokens.issuers} (each issuer's keys pinned to it).
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    ServiceTokens zeroTrustServiceTokens(ZeroTrustProperties properties, ServicePolicy service, Policy policy,
+                                         AuditLog audit, StartupChecks checks) {
+        Map<String, ZeroTrustProperties.Issuer> issuers = properties.tokens().issuers();
+        if (issuers.isEmpty()) {
+            throw checks.refuse(ZeroTrustConfigurationException.Reason.MISSING_SETTING, "zerotrust.tokens.issuers",
+                    "no token issuer is set, so every request would be refused: set zerotrust.tokens.issuers.<service>"
+                            + ".jwks=file:/etc/zerotrust/jwks/<service>.json for each calling service, or define a"
+                            + " ServiceTokens bean", null);
+        }
+        KeySet.Builder keys = KeySet.builder();
+        ServiceTokens.Builder tokens = ServiceTokens.builder().identity(service.identity()).auditLog(audit);
+        issuers.forEach((name, issuer) -> {
+            String setting = "zerotrust.tokens.issuers." + name + ".jwks";
+            ServiceIdentity identity = policy.service(name).map(ServicePolicy::identity)
+                    .orElseThrow(() -> checks.refuse(ZeroTrustConfigurationException.Reason.UNKNOWN_SERVICE,
+                            "zerotrust.tokens.issuers", "the policy has no service '" + name
+                                    + "' to trust tokens of; name issuers as the policy does", null));
+            Resource jwks = checks.require(issuer.jwks(), setting, "file:/etc/zerotrust/jwks/" + name + ".json");
+            try {
+                keys.addAll(KeySet.fromJwks(checks.read(jwks, setting)).pinnedTo(identity));
+            } catch (ServiceTokenException e) {
+                throw checks.refuse(ZeroTrustConfigurationException.Reason.UNREADABLE_FILE, setting,
+                        jwks.getDescription() + " is not a usable JWK Set: " + e.getMessage(), e);
+            }
+            tokens.trustIssuers(identity);
+        });
+        if (properties.tokens().requireCertificateBinding()) {
+            tokens.requireCertificateBinding();
+        }
+        return tokens.verificationKeys(keys.build()).build();
+    }
+
+    /**
+     * Admits the {@link ZeroTrustAuthentication} the filter built, and nothing else. Being there, it
+     * also keeps Boot from configuring an in-memory user with a generated password, which a
+     * service authenticated by tokens must not have.
+     */
+    @Bean
+    @ConditionalOnMissingBean(AuthenticationProvider.class)
+    AuthenticationProvider zeroTrustAuthenticationProvider() {
+        return new AuthenticationProvider() {
+            @Override
+            public Authentication authenticate(Authentication authentication) {
+                return authentication; // built by the filter from a verified token only
+            }
+
+            @Override
+            public boolean supports(Class<?> authentication) {
+                return ZeroTrustAuthentication.class.isAssignableFrom(authentication);
+            }
+        };
+    }
+
+    /** The configurer for the application's own filter chains. */
+    @Bean
+    ZeroTrustSecurity zeroTrustSecurity(ServiceTokens verifier, AuditLog audit) {
+        return new ZeroTrustSecurity(verifier, audit);
+    }
+
+    /** Without a chain of the application's own: every request needs a valid service token. */
+    @Bean
+    @ConditionalOnDefaultWebSecurity
+    SecurityFilterChain zeroTrustFilterChain(HttpSecurity http, ZeroTrustSecurity zeroTrust) {
+        return http.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
+                .with(zeroTrust.configurer(), Customizer.withDefaults())
+                .build();
+    }
+}

@@ -1,0 +1,12 @@
+/**
+ * Spring Boot auto-configuration of the library: {@code zerotrust.*} properties
+ * ({@link io.settler.zerotrust.spring.ZeroTrustProperties}) give a Boot service its rotating
+ * credentials, its policy, the embedded Tomcat on mutual TLS 1.3 with the policy's authorizer in
+ * the handshake, and Spring Security authentication by service token whose scopes become
+ * {@code SCOPE_<scope>} authorities. A missing or insecure setting stops the start with a
+ * {@link io.settler.zerotrust.spring.ZeroTrustConfigurationException} that says what to fix.
+ */
+@NullMarked
+package io.settler.zerotrust.spring;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,32 @@
+/**
+ * Spring Boot auto-configuration of the library. Spring's jars are automatic modules (stable
+ * Automatic-Module-Names), hence the suppressed warnings. The integrations Boot applications
+ * choose (the embedded Tomcat, Spring Security, Micrometer) are static: configured only when the
+ * application has them. The package is open to Spring, which instantiates the configuration
+ * classes and binds the properties records reflectively.
+ */
+@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
+module io.settler.zerotrust.spring {
+    // @NullMarked packages, @Nullable in the API: the annotations are part of what users compile against.
+    requires static transitive org.jspecify;
+    requires transitive io.settler.zerotrust.core;
+    requires transitive io.settler.zerotrust.token;
+    requires transitive spring.boot;
+    requires transitive spring.boot.autoconfigure;
+    requires spring.beans;
+    requires transitive spring.context;
+    requires transitive spring.core;
+    requires static io.settler.zerotrust.micrometer;
+    requires static micrometer.core;
+    requires static org.apache.tomcat.embed.core;
+    requires static spring.boot.tomcat;
+    requires static spring.boot.web.server;
+    requires static spring.boot.security;
+    requires static transitive spring.security.config;
+    requires static transitive spring.security.core;
+    requires static spring.security.web;
+    requires static spring.web;
+
+    exports io.settler.zerotrust.spring;
+    opens io.settler.zerotrust.spring to spring.core, spring.beans, spring.context, spring.boot;
+}

@@ -1,0 +1,109 @@
+package io.settler.zerotrust.spring;
+
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.tls.MtlsContext;
+import io.settler.zerotrust.token.KeySet;
+import io.settler.zerotrust.token.ServiceTokens;
+import io.settler.zerotrust.token.TokenAlgorithm;
+import io.settler.zerotrust.token.TokenKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+/**
+ * A trust domain on disk for the tests: a development CA, the api service's certificate files, a
+ * policy where api accepts the gateway only, and the gateway's and worker's published token keys.
+ */
+final class TestZone {
+
+    static final String DOMAIN = "example.org";
+    static final String API = "spiffe://example.org/api";
+    static final String POLICY = """
+            {"trustDomain": "example.org", "services": {
+              "api": {"scopes": [], "accepts": [{"service": "gateway"}]},
+              "gateway": {"scopes": ["orders:read", "orders:write"]},
+              "worker": {"scopes": ["orders:read"]}}}""";
+
+    final Path directory;
+    final DevCertificateAuthority ca = DevCertificateAuthority.create(DOMAIN);
+    final IssuedCertificate gateway = ca.leaf("gateway").client().issue();
+    final IssuedCertificate worker = ca.leaf("worker").client().issue();
+    final KeySet gatewayKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "gw-1")).build();
+    final KeySet workerKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "wk-1")).build();
+    final ServiceTokens gatewayTokens = ServiceTokens.builder().identity("spiffe://example.org/gateway")
+            .keys(gatewayKeys).build();
+    final ServiceTokens workerTokens = ServiceTokens.builder().identity("spiffe://example.org/worker")
+            .keys(workerKeys).build();
+
+    TestZone(Path directory) {
+        this.directory = directory;
+        try {
+            issueApi();
+            Files.writeString(directory.resolve("policy.json"), POLICY);
+            Files.writeString(directory.resolve("gateway.jwks.json"), gatewayKeys.toJwks());
+            Files.writeString(directory.resolve("worker.jwks.json"), workerKeys.toJwks());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Issues api a new certificate and writes it over its files; returns it. */
+    IssuedCertificate issueApi() {
+        IssuedCertificate api = ca.leaf("api").serverAndClient().dnsNames("localhost").ipAddresses("127.0.0.1")
+                .validity(Duration.ofHours(1)).issue();
+        api.writePem(directory, "api");
+        return api;
+    }
+
+    /** The properties of a working api service. */
+    Map<String, Object> properties() {
+        Map<String, Object> properties = new LinkedHashMap<>();
+        properties.put("server.port", "0");
+        properties.put("server.address", "127.0.0.1");
+        properties.put("zerotrust.service", "api");
+        properties.put("zerotrust.policy", "file:" + directory.resolve("policy.json"));
+        properties.put("zerotrust.credentials.certificate", directory.resolve("api.crt").toString());
+        properties.put("zerotrust.credentials.key", directory.resolve("api.key").toString());
+        properties.put("zerotrust.credentials.trust", directory.resolve("ca.crt").toString());
+        properties.put("zerotrust.tokens.issuers.gateway.jwks", "file:" + directory.resolve("gateway.jwks.json"));
+        properties.put("zerotrust.tokens.issuers.worker.jwks", "file:" + directory.resolve("worker.jwks.json"));
+        properties.put("spring.main.banner-mode", "off");
+        return properties;
+    }
+
+    /**
+     * The library's beans without a web server, with {@link #properties()} less {@code removed} and
+     * plus {@code changes}: a context that starts in a fraction of a second.
+     */
+    ApplicationContextRunner runner(Map<String, String> changes, String... removed) {
+        Map<String, Object> properties = properties();
+        for (String key : removed) {
+            properties.remove(key);
+        }
+        properties.putAll(changes);
+        ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(
+                AutoConfigurations.of(SslAutoConfiguration.class, ZeroTrustAutoConfiguration.class));
+        for (Map.Entry<String, Object> property : properties.entrySet()) {
+            runner = runner.withPropertyValues(property.getKey() + "=" + property.getValue());
+        }
+        return runner;
+    }
+
+    /** A client context presenting {@code client}, trusting {@code trusted}, requiring the api's identity. */
+    static MtlsContext.Builder client(IssuedCertificate client, DevCertificateAuthority trusted) {
+        return MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
+                TrustBundle.of(List.of(trusted.rootCertificate())))).expectedServer(API);
+    }
+}

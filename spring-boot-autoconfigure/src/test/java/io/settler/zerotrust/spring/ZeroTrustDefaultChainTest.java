@@ -1,0 +1,49 @@
+package io.settler.zerotrust.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.settler.zerotrust.spring.plain.PlainApplication;
+import io.settler.zerotrust.token.TokenRequest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** An application without a security configuration of its own gets the starter's: a token on every request. */
+class ZeroTrustDefaultChainTest {
+
+    @TempDir
+    Path certs;
+
+    @Test
+    void theDefaultChainNeedsATokenOnEveryRequest() throws Exception {
+        TestZone zone = new TestZone(certs);
+        SpringApplication application = new SpringApplication(PlainApplication.class);
+        application.setDefaultProperties(zone.properties());
+        try (ConfigurableApplicationContext app = application.run()) {
+            int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+            HttpClient http = HttpClient.newBuilder()
+                    .sslContext(TestZone.client(zone.gateway, zone.ca).build().sslContext()).build();
+            HttpRequest.Builder hello = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/hello"))
+                    .timeout(Duration.ofSeconds(10));
+            String token = zone.gatewayTokens.mint(TokenRequest.to(TestZone.API).scopes("orders:read").build());
+
+            HttpResponse<String> allowed = http.send(hello.copy().header("Authorization", "Bearer " + token).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(allowed.statusCode()).isEqualTo(200);
+            assertThat(allowed.body()).isEqualTo("hello");
+
+            HttpResponse<String> refused = http.send(hello.copy().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(refused.body()).isEmpty();
+            assertThat(refused.headers().firstValue("Set-Cookie")).as("stateless: no session").isEmpty();
+        }
+    }
+}
