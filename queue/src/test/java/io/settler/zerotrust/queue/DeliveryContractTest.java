@@ -65,7 +65,8 @@ class DeliveryContractTest {
     @BeforeAll
     static void startServerWithRenderedAcl() {
         redis = LocalRedis.builder(DevCertificateAuthority.create("queue.test")).start();
-        Fixtures.loadRenderedAcl(redis, PASSWORDS, "~queue:* +xgroup|create +xrange +acl|whoami +client|info +@connection");
+        Fixtures.loadRenderedAcl(redis, PASSWORDS,
+                "~queue:* +xgroup|create +xrange +acl|whoami +client|info +@connection");
     }
 
     @AfterAll
