@@ -17,8 +17,9 @@ public interface Delivery {
     String source();
 
     /**
-     * The message's ID within {@link #source()}, the same on every delivery of it (Redis: the entry
-     * ID; RabbitMQ: a broker-assigned or confirmed message ID); the {@code entry} field of audit events.
+     * The message's ID within {@link #source()}, the same on every delivery of it and assigned by the
+     * broker (Redis: the entry ID), never one a publisher or an attacker could copy with the envelope:
+     * the replay guard lets a redelivery of this ID pass. The {@code entry} field of audit events.
      */
     String id();
 
