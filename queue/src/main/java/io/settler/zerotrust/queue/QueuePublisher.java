@@ -7,10 +7,11 @@ import java.util.Objects;
 /**
  * Publishes to a queue: seals each payload with its {@link EnvelopeSigner} (a fresh one-time token)
  * and hands the envelope to an {@link EnvelopeSender}, the transport. The same publisher runs on
- * every transport; only its sender changes. On Redis Streams ({@link #of(RedisStreamCommands,
- * EnvelopeSigner)}) it writes to this service's own stream {@code queue:{<queue>}:<service>} with
- * {@code XADD ... NOMKSTREAM}; the stream and its group are created by the setup step,
- * {@link QueueConsumer#createGroup}. Thread-safe if the sender is (Lettuce connections are).
+ * every transport; only its sender changes. On Redis Streams
+ * ({@link #of(RedisStreamCommands, EnvelopeSigner)}) it writes to this service's own stream
+ * {@code queue:{<queue>}:<service>} with {@code XADD ... NOMKSTREAM}; the stream and its group are
+ * created by the setup step, {@link QueueConsumer#createGroup}. Thread-safe if the sender is
+ * (Lettuce connections are).
  */
 public final class QueuePublisher {
 
