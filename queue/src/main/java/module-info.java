@@ -1,5 +1,6 @@
 /**
- * Signed, verified messages over Redis Streams (Lettuce's command types are in the API). The
+ * Signed, verified messages over a transport SPI, with Redis Streams as its first transport
+ * (Lettuce's command types are in the API of its factories). The
  * redis-tls module is used, not exposed. Lettuce is an automatic module with a stable name
  * (lettuce.core, from its manifest): javac's warnings about requiring it are suppressed.
  */

@@ -87,10 +87,10 @@ public final class DeadLetters {
                     + " message: only " + KEEP_MESSAGE + " keep theirs; ask the publisher to send it again if it is"
                     + " genuine"));
         }
-        if (!stream.equals(publisher.stream())) {
+        if (!stream.equals(publisher.destination())) {
             throw replayRefusal(id).refused(new QueueException(QueueException.Reason.NOT_REPLAYABLE, "dead letter "
                     + LogSafe.text(id) + " came from " + LogSafe.text(stream) + "; replay it with the publisher of"
-                    + " that stream, not " + publisher.stream()));
+                    + " that stream, not " + publisher.destination()));
         }
         String owner = verifier.publishers().values().stream()
                 .filter(service -> RedisAcl.streamKey(verifier.queue(), service).equals(stream)).findFirst()

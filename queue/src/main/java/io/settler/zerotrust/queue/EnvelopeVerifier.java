@@ -94,15 +94,16 @@ public final class EnvelopeVerifier {
     }
 
     /**
-     * Verifies {@code envelope} read from a stream. {@code streamOwner}, if not null, is the service
-     * whose stream it was read from: the issuer must be that service. {@code group}, if not null, is
+     * Verifies {@code envelope} as delivered by a transport. {@code authenticatedService}, if not
+     * null, is the publisher the transport authenticated (its service name; Redis: the owner of the
+     * stream it was read from): the issuer must be that service. {@code group}, if not null, is
      * the consumer group reading it: each group handles a message once, so the jti is recorded per
-     * group. {@code entry}, if not null, names the stream entry that carries it (needs
-     * {@link #bindsEntries()}): the record names the entry, and a {@code redelivery} of an entry
-     * (reclaimed) passes only if the record is missing or names this very entry; a first delivery
-     * passes only if there is no record at all. Without an entry, the plain replay check.
+     * group. {@code entry}, if not null, names the message that carries it (needs
+     * {@link #bindsEntries()}): the record names the message, and a {@code redelivery} of it passes
+     * only if the record is missing or names this very message; a first delivery passes only if
+     * there is no record at all. Without an entry, the plain replay check.
      */
-    VerifiedMessage verify(Envelope envelope, @Nullable String streamOwner, @Nullable String group,
+    VerifiedMessage verify(Envelope envelope, @Nullable String authenticatedService, @Nullable String group,
                            @Nullable String entry, boolean redelivery) {
         Objects.requireNonNull(envelope, "envelope");
         if (entry != null && entryGuard == null) {
@@ -121,10 +122,10 @@ public final class EnvelopeVerifier {
                 throw new QueueException(QueueException.Reason.WRONG_PUBLISHER, token.issuer()
                         + " may not publish to queue " + queue + "; grant it " + scope + " in the policy");
             }
-            if (streamOwner != null && !streamOwner.equals(service)) {
-                throw new QueueException(QueueException.Reason.WRONG_PUBLISHER, "a message of " + service
-                        + " was found in the stream of " + LogSafe.text(streamOwner) + "; publishers write only to"
-                        + " their own stream");
+            if (authenticatedService != null && !authenticatedService.equals(service)) {
+                throw new QueueException(QueueException.Reason.WRONG_PUBLISHER, "a message signed by " + service
+                        + " was sent by " + LogSafe.text(authenticatedService) + " (as the transport authenticated"
+                        + " it: on Redis, the owner of the stream); a publisher may send only its own messages");
             }
             String digest = token.claims().get(Queues.PAYLOAD_DIGEST_CLAIM);
             if (digest == null) {

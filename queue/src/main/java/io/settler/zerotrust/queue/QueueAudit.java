@@ -44,7 +44,7 @@ public enum QueueAudit implements AuditAction {
                     "zerotrust.queue.guard_failures")
             .fields("queue", "stream", "entry", "group", "detail").tags("queue", "group")
             .describe("The replay guard's Redis refused the record that an entry was handled; the worker keeps it"
-                    + " in memory and writes it at the next housekeeping: check that Redis.")),
+                    + " in memory and writes it at its next poll: check that Redis.")),
     /** An entry ID lies too far in the future. */
     STREAM_POISONED(AuditAction.define("queue.stream_poisoned", WARNING, "zerotrust.queue.stream_alerts")
             .fields("queue", "stream", "entry", "reason", "detail").tags("queue", "group")

@@ -18,6 +18,11 @@ final class Queues {
     private Queues() {
     }
 
+    /** A configuration error: {@link QueueException.Reason#INVALID_CONFIGURATION}, saying what to fix. */
+    static QueueException invalid(String message) {
+        return new QueueException(QueueException.Reason.INVALID_CONFIGURATION, message);
+    }
+
     static String checkName(String queue) {
         if (queue == null || !NAME.matcher(queue).matches()) {
             throw new QueueException(QueueException.Reason.INVALID_CONFIGURATION, "a queue name is 1 to 128 lower-case"

@@ -109,7 +109,7 @@ class QueueRedisTest {
     void publishedMessagesAreVerifiedHandledAndAcknowledged() {
         QueueConsumer consumer = consumer("w1", message -> handled.add(message));
         QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
-        assertThat(publisher.stream()).isEqualTo(API_STREAM);
+        assertThat(publisher.destination()).isEqualTo(API_STREAM);
         for (int i = 0; i < 3; i++) {
             publisher.publish(("job-" + i).getBytes(UTF_8));
         }

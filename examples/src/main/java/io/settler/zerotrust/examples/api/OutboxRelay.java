@@ -132,7 +132,7 @@ final class OutboxRelay implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "OutboxRelay[" + jobs.stream() + "]";
+        return "OutboxRelay[" + jobs.destination() + "]";
     }
 
     private void relayUntilClosed() {

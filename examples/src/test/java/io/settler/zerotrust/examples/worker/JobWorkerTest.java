@@ -123,8 +123,8 @@ class JobWorkerTest {
         Map<String, String> entry = EnvelopeSigner.builder(api, LocalZone.QUEUE).build()
                 .seal(job("tenant-b", 301)).toFields();
 
-        apiConnection.sync().xadd(publisher.stream(), entry);
-        apiConnection.sync().xadd(publisher.stream(), entry); // the same signed entry again
+        apiConnection.sync().xadd(publisher.destination(), entry);
+        apiConnection.sync().xadd(publisher.destination(), entry); // the same signed entry again
 
         await(() -> deadLetters("REPLAYED") == replays + 1, "the copy is dead-lettered as a replay");
         await(() -> worker.handled() == handled + 1, "the original is handled");
