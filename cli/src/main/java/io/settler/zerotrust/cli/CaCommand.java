@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -47,9 +48,8 @@ final class CaCommand {
                 description = "The SPIFFE trust domain of every identity it issues, e.g. example.org.")
         String trustDomain = "";
 
-        @Option(names = "--key-algorithm", paramLabel = "<algorithm>", defaultValue = "EC_P256",
-                description = "One of ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-        KeyAlgorithm keyAlgorithm = KeyAlgorithm.EC_P256;
+        @Mixin
+        KeyAlgorithmOption key = new KeyAlgorithmOption();
 
         @Option(names = "--validity-days", paramLabel = "<days>", defaultValue = "30",
                 description = "Lifetime of the CA certificates (default ${DEFAULT-VALUE}).")
@@ -71,7 +71,7 @@ final class CaCommand {
             }
             DevCertificateAuthority.Builder builder;
             try {
-                builder = DevCertificateAuthority.builder(trustDomain).keyAlgorithm(keyAlgorithm)
+                builder = DevCertificateAuthority.builder(trustDomain).keyAlgorithm(key.keyAlgorithm)
                         .validity(Duration.ofDays(validityDays));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage() + " (--trust-domain, --validity-days)", e);
@@ -121,9 +121,8 @@ final class CaCommand {
                 description = "One of ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
         CertificateUsage usage = CertificateUsage.SERVER_AND_CLIENT;
 
-        @Option(names = "--key-algorithm", paramLabel = "<algorithm>", defaultValue = "EC_P256",
-                description = "One of ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-        KeyAlgorithm keyAlgorithm = KeyAlgorithm.EC_P256;
+        @Mixin
+        KeyAlgorithmOption key = new KeyAlgorithmOption();
 
         @Option(names = "--validity-hours", paramLabel = "<hours>", defaultValue = "24",
                 description = "Lifetime of the certificate (default ${DEFAULT-VALUE}).")
@@ -145,7 +144,7 @@ final class CaCommand {
             }
             IssuedCertificate issued;
             try {
-                issued = authority.leaf(service).usage(usage).keyAlgorithm(keyAlgorithm)
+                issued = authority.leaf(service).usage(usage).keyAlgorithm(key.keyAlgorithm)
                         .dnsNames(dnsNames.toArray(String[]::new)).ipAddresses(ipAddresses.toArray(String[]::new))
                         .validity(Duration.ofHours(validityHours)).issue();
             } catch (InvalidServiceIdentityException e) {
@@ -162,5 +161,12 @@ final class CaCommand {
             output.println("trust bundle: " + files.caBundle());
             return Zt.OK;
         }
+    }
+
+    /** The key algorithm option of both {@code ca init} and {@code ca issue}. */
+    static final class KeyAlgorithmOption {
+        @Option(names = "--key-algorithm", paramLabel = "<algorithm>", defaultValue = "EC_P256",
+                description = "One of ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+        KeyAlgorithm keyAlgorithm = KeyAlgorithm.EC_P256;
     }
 }

@@ -158,17 +158,8 @@ final class DriftCommand {
                 description = "Your role: the one your certificate logs in as.")
         String role = "";
 
-        @Option(names = "--database-service", required = true, paramLabel = "<service>",
-                description = "The service of the policy that stands for the database (as for zt render).")
-        String databaseService = "";
-
-        @Option(names = "--database", paramLabel = "<name>",
-                description = "The database name (default: the database service's name).")
-        @Nullable String database;
-
-        @Option(names = "--tenant-table", paramLabel = "<table>",
-                description = "A table with row-level security forced by tenant (repeatable; as for zt render).")
-        List<String> tenantTables = new ArrayList<>();
+        @Mixin
+        DatabaseOptions databaseOptions = new DatabaseOptions();
 
         @Override
         public Integer call() {
@@ -177,10 +168,8 @@ final class DriftCommand {
             if (policy == null) {
                 return Zt.FINDING;
             }
-            String name = database == null ? databaseService : database;
-            ServerConfigRenderer.Builder renderer = ServerConfigRenderer.builder(policy).database(databaseService, name)
-                    .withoutRedis();
-            tenantTables.forEach(renderer::tenantTable);
+            ServerConfigRenderer.Builder renderer = ServerConfigRenderer.builder(policy);
+            String name = databaseOptions.renderPostgres(renderer, "drift postgres");
             PostgresServerConfig config;
             try {
                 config = renderer.build().postgres().orElseThrow();
@@ -216,7 +205,7 @@ final class DriftCommand {
             }
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("roles", config.roles());
-            details.put("tenantTables", List.copyOf(tenantTables));
+            details.put("tenantTables", List.copyOf(databaseOptions.tenantTables));
             return common.report(out, "postgres", address, differences, details);
         }
     }

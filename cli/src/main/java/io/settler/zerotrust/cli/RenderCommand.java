@@ -10,11 +10,10 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -54,17 +53,8 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "<dir>", description = "Where the files go.")
     @Nullable Path out;
 
-    @Option(names = "--database-service", paramLabel = "<service>",
-            description = "postgres: the service of the policy that stands for the database (required).")
-    @Nullable String databaseService;
-
-    @Option(names = "--database", paramLabel = "<name>",
-            description = "postgres: the database name (default: the database service's name).")
-    @Nullable String database;
-
-    @Option(names = "--tenant-table", paramLabel = "<table>",
-            description = "postgres: a table with row-level security forced by tenant (repeatable).")
-    List<String> tenantTables = new ArrayList<>();
+    @Mixin
+    DatabaseOptions databaseOptions = new DatabaseOptions();
 
     @Option(names = "--redis-port", paramLabel = "<port>", defaultValue = "6380",
             description = "redis: the TLS port of redis.conf (default ${DEFAULT-VALUE}).")
@@ -86,15 +76,9 @@ final class RenderCommand implements Callable<Integer> {
         }
         ServerConfigRenderer.Builder renderer = ServerConfigRenderer.builder(policy).redisPort(redisPort)
                 .consumerGroup(consumerGroup);
-        String service = databaseService;
         if (server == Server.POSTGRES) {
-            if (service == null) {
-                throw new UsageException("render postgres needs --database-service <service>: the service of the"
-                        + " policy that stands for the database");
-            }
-            renderer.database(service, database == null ? service : database).withoutRedis();
-            tenantTables.forEach(renderer::tenantTable);
-        } else if (service != null || database != null || !tenantTables.isEmpty()) {
+            databaseOptions.renderPostgres(renderer, "render postgres");
+        } else if (databaseOptions.given()) {
             throw new UsageException("--database-service, --database and --tenant-table are for 'zt render postgres'");
         }
         try {
