@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -67,8 +68,20 @@ final class ServerProcess {
 
     /** Whether the server exited because its port was taken (so a retry on another port may work). */
     boolean lostPortRace() {
+        return exitedLogging("Address already in use");
+    }
+
+    /**
+     * Whether the server exited and its log holds one of {@code markers}, e.g. the words a server
+     * uses for a port that was taken ({@code eaddrinuse} for RabbitMQ).
+     */
+    boolean exitedLogging(String... markers) {
         try {
-            return !process.isAlive() && Files.readString(log).contains("Address already in use");
+            if (process.isAlive()) {
+                return false;
+            }
+            String text = Files.readString(log);
+            return Arrays.stream(markers).anyMatch(text::contains);
         } catch (IOException e) {
             return false;
         }
