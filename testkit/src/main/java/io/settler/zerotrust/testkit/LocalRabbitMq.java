@@ -1,5 +1,7 @@
 package io.settler.zerotrust.testkit;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.io.DataInputStream;
@@ -82,6 +84,9 @@ public final class LocalRabbitMq implements AutoCloseable {
     /** The AMQP 0-9-1 protocol header a client sends first. */
     private static final byte[] AMQP_HEADER = {'A', 'M', 'Q', 'P', 0, 0, 9, 1};
     private static final int MAX_FRAME = 128 * 1024;
+    /** What the node logs as it starts importing the definitions file, and once it is done (3.10). */
+    private static final String DEFINITIONS_IMPORT_START = "Applying definitions from file";
+    private static final String DEFINITIONS_IMPORT_END = "Ready to start client connection listeners";
     /** The plugins the node runs: SASL EXTERNAL, nothing else (no management listener). */
     private static final String ENABLED_PLUGINS = "[rabbitmq_auth_mechanism_ssl].\n";
 
@@ -203,7 +208,7 @@ public final class LocalRabbitMq implements AutoCloseable {
         checkOpen();
         List<String> command = new ArrayList<>(List.of(binaries.ctl().toString(), "-n", nodeName, "-q"));
         command.addAll(Arrays.asList(arguments));
-        // In a directory the node's user may list: the Erlang VM lists its working directory as it boots.
+        // In a directory the node's user may list: an Erlang VM lists it as it boots.
         Commands.Result result = Commands.run(serverUser.command(command), nodeDirectory, environment(), "",
                 COMMAND_TIMEOUT);
         if (!result.succeeded()) {
@@ -287,6 +292,7 @@ public final class LocalRabbitMq implements AutoCloseable {
         long started = System.nanoTime();
         ServerProcess restarted = launchProcess();
         restarted.awaitReady(startupTimeout, this::offersExternalLogin);
+        checkDefinitionsImported();
         LOG.info("RabbitMQ node {} started again in {} ms", nodeName, (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -430,8 +436,8 @@ public final class LocalRabbitMq implements AutoCloseable {
 
     private ServerProcess launchProcess() {
         ServerProcess started = ServerProcess.start("RabbitMQ",
-                serverUser.command(List.of(binaries.server().toString())), binaries.vm(), directory, logFile(),
-                environment());
+                serverUser.command(List.of(binaries.server().toString())), binaries.vm(), directory, nodeDirectory,
+                logFile(), environment());
         server = started;
         return started;
     }
@@ -446,6 +452,7 @@ public final class LocalRabbitMq implements AutoCloseable {
             ServerProcess started = launchProcess();
             try {
                 started.awaitReady(startupTimeout, this::offersExternalLogin);
+                checkDefinitionsImported();
                 return;
             } catch (TestkitException e) {
                 if (attempt < PORT_ATTEMPTS && started.exitedLogging(PORT_TAKEN)) {
@@ -455,6 +462,36 @@ public final class LocalRabbitMq implements AutoCloseable {
                 }
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Fails if the node logged an error, or a warning that it failed to do something, while importing
+     * the definitions at this start: RabbitMQ 3.10 skips what it cannot import (a permission for a
+     * virtual host that does not exist: "Failed to set permissions for ..."), logs a warning and
+     * starts anyway, which would make a test pass or fail for the wrong reason. The import ends
+     * before the listeners start, so once the node is ready its log says everything about it.
+     */
+    private void checkDefinitionsImported() {
+        String log;
+        try {
+            log = Files.readString(logFile());
+        } catch (IOException e) {
+            throw new TestkitException(TestkitException.Reason.IO_FAILED, "cannot read " + logFile(), e);
+        }
+        int start = log.lastIndexOf(DEFINITIONS_IMPORT_START);
+        if (start < 0) {
+            return;
+        }
+        int end = log.indexOf(DEFINITIONS_IMPORT_END, start);
+        List<String> problems = log.substring(start, end < 0 ? log.length() : end).lines()
+                .filter(line -> line.contains("[error]")
+                        || (line.contains("[warning]") && line.contains("Failed to")))
+                .toList();
+        if (!problems.isEmpty()) {
+            throw new TestkitException(TestkitException.Reason.START_FAILED, "RabbitMQ node " + nodeName
+                    + " did not import all of its definitions; fix the definitions file:\n"
+                    + String.join("\n", problems));
         }
     }
 
@@ -519,11 +556,19 @@ public final class LocalRabbitMq implements AutoCloseable {
          *
          * @param json the definitions document
          * @return this builder
+         * @throws IllegalArgumentException if it is not a JSON object (RabbitMQ would ignore it and
+         *     start without users); what is valid JSON but cannot be imported fails {@link #start()}
          */
         public Builder definitions(String json) {
             Objects.requireNonNull(json, "json");
-            if (!json.strip().startsWith("{")) {
-                throw new IllegalArgumentException("a definitions file is a JSON object ({\"users\": [...], ...})");
+            try {
+                if (!new ObjectMapper().readTree(json).isObject()) {
+                    throw new IllegalArgumentException(
+                            "a definitions file is a JSON object ({\"users\": [...], ...}); got " + json);
+                }
+            } catch (JsonProcessingException e) {
+                // RabbitMQ 3.10 would log nothing, import nothing and start without users.
+                throw new IllegalArgumentException("the definitions are not valid JSON: " + e.getOriginalMessage(), e);
             }
             this.definitions = json;
             return this;

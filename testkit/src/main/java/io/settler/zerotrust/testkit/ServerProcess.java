@@ -38,8 +38,18 @@ final class ServerProcess {
      */
     static ServerProcess start(String name, List<String> command, Path executable, ServerDirectory directory,
                                Path log, Map<String, String> environment) {
+        return start(name, command, executable, directory, directory.path(), log, environment);
+    }
+
+    /**
+     * Starts {@code command} in {@code workingDirectory} (inside {@code directory}, e.g. one the
+     * server's OS user may list, which an Erlang VM insists on), with stdout and stderr appended to
+     * {@code log}.
+     */
+    static ServerProcess start(String name, List<String> command, Path executable, ServerDirectory directory,
+                               Path workingDirectory, Path log, Map<String, String> environment) {
         ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(directory.path().toFile())
+                .directory(workingDirectory.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -71,6 +72,8 @@ class LocalRabbitMqLifecycleTest {
                  Channel channel = connection.createChannel()) {
                 assertThat(channel.basicGet("q.durable", true).getBody()).containsExactly(42);
             }
+            // No Erlang error reports (an unreadable working directory, say) nor crashed processes.
+            assertThat(Files.readString(rabbit.logFile())).doesNotContain("eacces", "ERROR REPORT", "crasher");
         }
 
         for (ProcessHandle process : processes) {
@@ -78,6 +81,50 @@ class LocalRabbitMqLifecycleTest {
             assertThat(process.isAlive()).as("process %d", process.pid()).isFalse();
         }
         assertThat(Files.exists(directory)).isFalse();
+        assertNoProcessMentions(directory);
+    }
+
+    @Test
+    void failsToStartWhenTheDefinitionsDoNotImportAndLeavesNothingBehind() throws IOException {
+        String unimportable = """
+                {"users": [{"name": "spiffe://lifecycle.test/worker", "password_hash": "", "tags": []}],
+                 "permissions": [{"user": "spiffe://lifecycle.test/worker", "vhost": "missing",
+                                  "configure": ".*", "write": ".*", "read": ".*"}]}
+                """;
+        assertThat(serverDirectories()).isEmpty();
+        assertThatThrownBy(() -> LocalRabbitMq.builder(CA).definitions(unimportable).start().close())
+                .isInstanceOf(TestkitException.class)
+                .hasMessageContaining("did not import all of its definitions")
+                .hasMessageContaining("virtual host 'missing' does not exist");
+        assertThat(serverDirectories()).isEmpty();
+    }
+
+    @Test
+    void refusesDefinitionsThatAreNotJson() {
+        assertThatThrownBy(() -> LocalRabbitMq.builder(CA).definitions("{\"users\": ["))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> LocalRabbitMq.builder(CA).definitions("[]"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JSON object");
+    }
+
+    /** The RabbitMQ and epmd directories this JVM owns (other builds on the machine have theirs). */
+    private static List<Path> serverDirectories() throws IOException {
+        String ours = ProcessHandle.current().pid() + " ";
+        try (Stream<Path> all = Files.list(ServerDirectory.DEFAULT_PARENT)) {
+            return all.filter(path -> path.getFileName().toString().startsWith(ServerDirectory.PREFIX + "rabbitmq-")
+                            || path.getFileName().toString().startsWith(ServerDirectory.PREFIX + "epmd-"))
+                    .filter(path -> {
+                        try {
+                            return Files.readString(path.resolve(ServerDirectory.OWNER_FILE)).startsWith(ours);
+                        } catch (IOException e) {
+                            return false; // gone, or not ours to read
+                        }
+                    })
+                    .toList();
+        }
+    }
+
+    private static void assertNoProcessMentions(Path directory) {
         String directoryName = directory.toString();
         assertThat(ProcessHandle.allProcesses()
                 .filter(p -> String.join(" ", p.info().arguments().orElse(new String[0])).contains(directoryName))
