@@ -152,29 +152,11 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
         }
     }
 
+    /** The nodes, then the epmd they deregister from as they stop. */
     private static void closeAll(List<LocalRabbitMq> nodes, Epmd epmd) {
-        RuntimeException failure = null;
-        for (AutoCloseable each : concat(nodes, epmd)) {
-            try {
-                each.close();
-            } catch (Exception e) {
-                RuntimeException unchecked = e instanceof RuntimeException r ? r : new IllegalStateException(e);
-                if (failure == null) {
-                    failure = unchecked;
-                } else {
-                    failure.addSuppressed(unchecked);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
-    }
-
-    private static List<AutoCloseable> concat(List<LocalRabbitMq> nodes, Epmd epmd) {
         List<AutoCloseable> all = new ArrayList<>(nodes);
-        all.add(epmd); // last: the nodes deregister from it as they stop
-        return all;
+        all.add(epmd);
+        ServerLifecycle.closeAll(all);
     }
 
     /** Configures and starts a {@link LocalRabbitMqCluster}. */
