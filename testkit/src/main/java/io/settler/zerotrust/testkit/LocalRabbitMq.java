@@ -425,9 +425,13 @@ public final class LocalRabbitMq implements AutoCloseable {
         environment.put("RABBITMQ_DIST_PORT", Integer.toString(distributionPort));
         // The script then execs into the VM instead of waiting for it in a shell: the started process is the node.
         environment.put("RABBITMQ_ALLOW_INPUT", "true");
+        // Every Erlang VM here uses the private epmd and never starts one: not the node, not rabbitmqctl, and
+        // not the short-lived VM the node runs at boot to make sure an epmd runs (its epmd -daemon would
+        // find ours, exit, and stay a zombie where nothing reaps orphans).
+        environment.put("ERL_FLAGS", "-start_epmd false");
         environment.put("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
-                "-noinput -start_epmd false -kernel inet_dist_use_interface {127,0,0,1}");
-        environment.put("RABBITMQ_CTL_ERL_ARGS", "-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}");
+                "-noinput -kernel inet_dist_use_interface {127,0,0,1}");
+        environment.put("RABBITMQ_CTL_ERL_ARGS", "-kernel inet_dist_use_interface {127,0,0,1}");
         // rabbitmqctl's own distribution port: any free one (its default range is shared with the system's CLI).
         environment.put("RABBITMQ_CTL_DIST_PORT_MIN", "0");
         environment.put("RABBITMQ_CTL_DIST_PORT_MAX", "0");
