@@ -2,6 +2,7 @@ package io.settler.zerotrust.testkit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.io.DataInputStream;
@@ -148,7 +149,10 @@ public final class LocalRabbitMq implements AutoCloseable {
         return tlsPort;
     }
 
-    /** {@code amqps://localhost:<port>}: the TLS scheme, no credentials, the default virtual host. */
+    /**
+     * {@code amqps://localhost:<port>}: the TLS scheme, no credentials and no virtual host (a client
+     * then asks for {@code /}, which exists only if the definitions create it).
+     */
     public String uri() {
         return "amqps://" + HOST + ":" + tlsPort;
     }
@@ -189,7 +193,7 @@ public final class LocalRabbitMq implements AutoCloseable {
      * @return the user name
      */
     public String userName(String service) {
-        return clientCertificate(service).identity().toString();
+        return ServiceIdentity.of(ca.trustDomain(), Names.check("service", service)).toString();
     }
 
     /**
@@ -231,8 +235,8 @@ public final class LocalRabbitMq implements AutoCloseable {
 
     /**
      * Imports a definitions document into the running node ({@code rabbitmqctl import_definitions}):
-     * adds or replaces what it names, leaves the rest. Not kept across a {@link #restart()}
-     * beyond what the node itself persists (it does persist users and permissions).
+     * adds or replaces what it names and leaves the rest, e.g. to make a broker drift from its
+     * rendered definitions. The node keeps what was imported in its database across restarts.
      *
      * @param json the definitions document
      * @throws TestkitException if the node refuses it

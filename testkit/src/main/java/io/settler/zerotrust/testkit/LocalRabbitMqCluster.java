@@ -122,7 +122,12 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
         awaitFormed();
     }
 
-    /** How many cluster members run, as node {@code node} sees it ({@code rabbit_nodes:all_running()}). */
+    /**
+     * How many cluster members run, as one node sees it ({@code rabbit_nodes:all_running()}).
+     *
+     * @param node the index of the node to ask, 0 to 2; it must be running
+     * @return the number of running members, itself included
+     */
     public int runningNodes(int node) {
         return Integer.parseInt(node(node).rabbitmqctl("eval", RUNNING_NODES).strip());
     }
