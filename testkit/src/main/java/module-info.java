@@ -1,5 +1,5 @@
 /**
- * Real TLS PostgreSQL and Redis servers for tests, and the JUnit extensions that give them to a test.
+ * Real TLS PostgreSQL, Redis and RabbitMQ servers for tests, and the JUnit extensions that give them to a test.
  *
  * <p>{@code @TlsPostgres} and {@code @TlsRedis} name package-private extensions, which JUnit creates
  * by reflection: the package is opened to JUnit for that, and to nothing else.
@@ -11,6 +11,8 @@ module io.settler.zerotrust.testkit {
     requires transitive org.junit.jupiter.api;
     requires transitive java.sql;
     requires org.slf4j;
+    // LocalRabbitMq checks that a definitions file is JSON: RabbitMQ would ignore it silently.
+    requires com.fasterxml.jackson.databind;
 
     exports io.settler.zerotrust.testkit;
     opens io.settler.zerotrust.testkit to org.junit.platform.commons;

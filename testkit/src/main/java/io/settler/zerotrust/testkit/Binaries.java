@@ -22,6 +22,11 @@ final class Binaries {
     /** Overrides the path of the redis-server binary. */
     static final String REDIS_SERVER_PROPERTY = "settler.testkit.redisServer";
 
+    /** Overrides where the RabbitMQ scripts (rabbitmq-server, rabbitmqctl) are looked up. */
+    static final String RABBITMQ_BIN_DIR_PROPERTY = "settler.testkit.rabbitmqBinDir";
+
+    /** Where the Debian package keeps the scripts themselves (/usr/sbin has wrappers that switch user and cd). */
+    private static final Path DEBIAN_RABBITMQ_BIN = Path.of("/usr/lib/rabbitmq/bin");
     private static final Path DEBIAN_POSTGRES_ROOT = Path.of("/usr/lib/postgresql");
     private static final Pattern VERSION = Pattern.compile("(\\d+)(?:\\.(\\d+))?");
 
@@ -61,6 +66,63 @@ final class Binaries {
                 "from one installation in " + where);
     }
 
+    /**
+     * The programs of a RabbitMQ node: the distribution's scripts, the Erlang port mapper they need
+     * and the Erlang VM the server script ends up exec'ing into.
+     *
+     * @param server {@code rabbitmq-server}
+     * @param ctl {@code rabbitmqctl}, from the same installation
+     * @param epmd the Erlang port mapper daemon (its real path)
+     * @param vm the Erlang VM ({@code beam.smp}, real path): what the server process runs once started
+     */
+    record RabbitMq(Path server, Path ctl, Path epmd, Path vm) {
+    }
+
+    /**
+     * Finds rabbitmq-server and rabbitmqctl (in /usr/lib/rabbitmq/bin, else on PATH), epmd and the
+     * Erlang VM of the Erlang installation that {@code erl} on PATH belongs to.
+     */
+    static RabbitMq rabbitMq() {
+        String override = System.getProperty(RABBITMQ_BIN_DIR_PROPERTY);
+        List<Path> dirs = new ArrayList<>();
+        String where;
+        if (override != null && !override.isBlank()) {
+            dirs.add(Path.of(override));
+            where = "in " + override + " (from -D" + RABBITMQ_BIN_DIR_PROPERTY + ")";
+        } else {
+            dirs.add(DEBIAN_RABBITMQ_BIN);
+            dirs.addAll(pathDirs());
+            where = "in " + DEBIAN_RABBITMQ_BIN + " or on PATH";
+        }
+        Path server = find("rabbitmq-server", "rabbitmq-server", dirs, where);
+        Path ctl = server.resolveSibling("rabbitmqctl");
+        if (!executable(ctl)) {
+            throw missing("rabbitmqctl", "rabbitmq-server", "next to " + server);
+        }
+        List<Path> erlangDirs = new ArrayList<>(pathDirs());
+        erlangDirs.add(Path.of("/usr/bin"));
+        Path erl = find("erl", "erlang-base", erlangDirs, "on PATH");
+        try {
+            // <root>/bin/erl, its VM in <root>/erts-<version>/bin/ (Debian links /usr/bin/erl there).
+            Path erlBin = erl.toRealPath().getParent();
+            Path erlangRoot = erlBin == null ? null : erlBin.getParent();
+            if (erlangRoot != null) {
+                try (DirectoryStream<Path> erts = Files.newDirectoryStream(erlangRoot, "erts-*")) {
+                    for (Path each : erts) {
+                        Path vm = each.resolve("bin").resolve("beam.smp");
+                        Path epmd = each.resolve("bin").resolve("epmd");
+                        if (executable(vm) && executable(epmd)) {
+                            return new RabbitMq(server, ctl, epmd.toRealPath(), vm.toRealPath());
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot look for the Erlang VM of " + erl, e);
+        }
+        throw missing("beam.smp and epmd", "erlang-base", "in the Erlang installation of " + erl);
+    }
+
     /** Finds redis-server (built with TLS) on PATH or where the system property says. */
     static Path redisServer() {
         String override = System.getProperty(REDIS_SERVER_PROPERTY);
@@ -78,7 +140,7 @@ final class Binaries {
         return find("redis-server", "redis-server", dirs, "on PATH");
     }
 
-    /** Finds setpriv, which runs the PostgreSQL programs as an unprivileged user when we are root. */
+    /** Finds setpriv, which runs the server programs as an unprivileged user when we are root. */
     static Path setpriv() {
         List<Path> dirs = new ArrayList<>(pathDirs());
         dirs.add(Path.of("/usr/bin"));

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs short-lived helper programs (initdb, pg_ctl, psql) with a clean environment and a timeout. */
+/** Runs short-lived helper programs (initdb, pg_ctl, psql, rabbitmqctl) with a clean environment and a timeout. */
 final class Commands {
 
     private Commands() {
@@ -75,11 +75,12 @@ final class Commands {
 
     /**
      * Removes inherited settings that would change what the programs do (PG* connection variables,
-     * locale), and points HOME at the server directory so no user's rc or password files are read.
+     * Redis CLI settings, Erlang and RabbitMQ settings such as ERL_FLAGS or RABBITMQ_NODENAME, locale),
+     * and points HOME at the server directory so no user's rc, password or Erlang cookie files are read.
      */
     static void cleanEnvironment(Map<String, String> environment, Path home) {
         environment.keySet().removeIf(key -> key.startsWith("PG") || key.startsWith("LC_") || key.equals("LANG")
-                || key.startsWith("REDISCLI"));
+                || key.startsWith("REDISCLI") || key.startsWith("ERL_") || key.startsWith("RABBITMQ_"));
         environment.put("LANG", "C");
         environment.put("LC_ALL", "C");
         environment.put("HOME", home.toString());

@@ -5,12 +5,9 @@ import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.tls.ClientAuthOnlyTrust;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -112,7 +109,7 @@ public final class LocalRedis implements AutoCloseable {
         this.startupTimeout = builder.startupTimeout;
         this.renderedAclFile = builder.aclFile;
         this.renderedTls = builder.tlsDirectives;
-        this.adminPassword = randomPassword();
+        this.adminPassword = ServerDirectory.randomSecret();
         this.adminContext = ClientTls.context(Optional.of(clientCertificate(ADMIN_USER)), serverCa.rootCertificate());
         this.passwords.putAll(builder.passwords);
         this.configuredUsers = Set.copyOf(builder.rules.keySet());
@@ -361,7 +358,7 @@ public final class LocalRedis implements AutoCloseable {
                 .writePem(tls, "server");
         if (serverCa != ca) {
             // The node CA for everything; the services' CA only for clients (LocalRedisCluster).
-            writePrivate(tls.resolve("ca.crt"), ClientAuthOnlyTrust.bundle(
+            ServerDirectory.writePrivate(tls.resolve("ca.crt"), ClientAuthOnlyTrust.bundle(
                     List.of(serverCa.rootCertificate()), List.of(ca.rootCertificate())));
         }
 
@@ -380,7 +377,7 @@ public final class LocalRedis implements AutoCloseable {
             acl.append("user ").append(user.getKey()).append(' ').append(String.join(" ", splitRules(user.getValue())))
                     .append('\n');
         }
-        writePrivate(directory.resolve("users.acl"), acl.toString());
+        ServerDirectory.writePrivate(directory.resolve("users.acl"), acl.toString());
     }
 
     /**
@@ -405,7 +402,7 @@ public final class LocalRedis implements AutoCloseable {
                         "tls-replication " + (clusterNode ? "yes" : "no"),
                         "tls-cluster " + (clusterNode ? "yes" : "no"),
                         "aclfile " + aclFile);
-        writePrivate(directory.resolve("redis.conf"), String.join("\n",
+        ServerDirectory.writePrivate(directory.resolve("redis.conf"), String.join("\n",
                 "# settler testkit: only on loopback, in its own directory",
                 "bind 127.0.0.1",
                 "cluster-enabled " + (clusterNode ? "yes" : "no"),
@@ -490,13 +487,6 @@ public final class LocalRedis implements AutoCloseable {
         return Arrays.stream(rules.trim().split("\\s+")).filter(rule -> !rule.isEmpty()).toList();
     }
 
-    private static void writePrivate(Path file, String content) throws IOException {
-        if (!Files.exists(file)) {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        }
-        Files.writeString(file, content); // truncates: the configuration is rewritten for each port tried
-    }
-
     static String sha256(String password) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
@@ -504,12 +494,6 @@ public final class LocalRedis implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JDK", e);
         }
-    }
-
-    private static String randomPassword() {
-        byte[] bytes = new byte[24];
-        new SecureRandom().nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
     }
 
     /** Configures and starts a {@link LocalRedis}. */

@@ -164,7 +164,7 @@ public final class LocalRedisCluster implements AutoCloseable {
     /** Stops every node and deletes its directory. Idempotent. */
     @Override
     public void close() {
-        closeAll(nodes);
+        ServerLifecycle.closeAll(nodes);
     }
 
     /** Names the endpoints; never credentials. */
@@ -194,24 +194,6 @@ public final class LocalRedisCluster implements AutoCloseable {
         return clusterInfo.contains("cluster_state:ok")
                 && clusterInfo.contains("cluster_slots_ok:" + SLOTS)
                 && clusterInfo.contains("cluster_known_nodes:" + NODES);
-    }
-
-    private static void closeAll(List<LocalRedis> nodes) {
-        RuntimeException failure = null;
-        for (LocalRedis node : nodes) {
-            try {
-                node.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
     }
 
     /** Configures and starts a {@link LocalRedisCluster}. */
@@ -316,7 +298,7 @@ public final class LocalRedisCluster implements AutoCloseable {
                 return cluster;
             } catch (RuntimeException | Error e) {
                 try {
-                    closeAll(nodes);
+                    ServerLifecycle.closeAll(nodes);
                 } catch (RuntimeException suppressed) {
                     e.addSuppressed(suppressed);
                 }

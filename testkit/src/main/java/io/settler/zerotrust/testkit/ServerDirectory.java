@@ -12,9 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +93,25 @@ final class ServerDirectory {
             throw new TestkitException(TestkitException.Reason.IO_FAILED,
                     "cannot write " + path.resolve(SERVER_FILE), e);
         }
+    }
+
+    /**
+     * Writes {@code content} to {@code file}, creating it readable by its owner only (mode 0600);
+     * an existing file is truncated and keeps its owner and mode (a configuration rewritten for each
+     * port tried).
+     */
+    static void writePrivate(Path file, String content) throws IOException {
+        if (!Files.exists(file)) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, content);
+    }
+
+    /** A random secret for a server's private files (an administrator's password, an Erlang cookie): 48 hex digits. */
+    static String randomSecret() {
+        byte[] bytes = new byte[24];
+        new SecureRandom().nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
     }
 
     /** Deletes the directory and everything in it; a no-op when it is already gone. */

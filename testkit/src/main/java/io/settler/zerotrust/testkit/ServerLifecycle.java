@@ -1,5 +1,6 @@
 package io.settler.zerotrust.testkit;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,30 @@ final class ServerLifecycle {
             } catch (IllegalStateException e) {
                 // The JVM is shutting down; the hook is running or has run.
             }
+        }
+    }
+
+    /**
+     * Closes every one of {@code servers} in order, even when one fails, then throws the first
+     * failure with the others suppressed (a cluster's nodes, then what they share).
+     */
+    static void closeAll(List<? extends AutoCloseable> servers) {
+        RuntimeException failure = null;
+        for (AutoCloseable server : servers) {
+            try {
+                server.close();
+            } catch (Exception e) {
+                RuntimeException unchecked = e instanceof RuntimeException r ? r
+                        : new IllegalStateException("cannot close " + server, e);
+                if (failure == null) {
+                    failure = unchecked;
+                } else {
+                    failure.addSuppressed(unchecked);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

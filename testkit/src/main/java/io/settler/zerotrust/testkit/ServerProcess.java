@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -37,8 +38,18 @@ final class ServerProcess {
      */
     static ServerProcess start(String name, List<String> command, Path executable, ServerDirectory directory,
                                Path log, Map<String, String> environment) {
+        return start(name, command, executable, directory, directory.path(), log, environment);
+    }
+
+    /**
+     * Starts {@code command} in {@code workingDirectory} (inside {@code directory}, e.g. one the
+     * server's OS user may list, which an Erlang VM insists on), with stdout and stderr appended to
+     * {@code log}.
+     */
+    static ServerProcess start(String name, List<String> command, Path executable, ServerDirectory directory,
+                               Path workingDirectory, Path log, Map<String, String> environment) {
         ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(directory.path().toFile())
+                .directory(workingDirectory.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
@@ -67,8 +78,20 @@ final class ServerProcess {
 
     /** Whether the server exited because its port was taken (so a retry on another port may work). */
     boolean lostPortRace() {
+        return exitedLogging("Address already in use");
+    }
+
+    /**
+     * Whether the server exited and its log holds one of {@code markers}, e.g. the words a server
+     * uses for a port that was taken ({@code eaddrinuse} for RabbitMQ).
+     */
+    boolean exitedLogging(String... markers) {
         try {
-            return !process.isAlive() && Files.readString(log).contains("Address already in use");
+            if (process.isAlive()) {
+                return false;
+            }
+            String text = Files.readString(log);
+            return Arrays.stream(markers).anyMatch(text::contains);
         } catch (IOException e) {
             return false;
         }

@@ -17,14 +17,17 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The OS user a server runs as. PostgreSQL refuses to run as root, so when this JVM is root the
- * server programs are run as an unprivileged user through {@code setpriv} (which execs, so the
- * started {@link Process} is the server itself) and its files are handed to that user.
+ * The OS user a server runs as. When this JVM is root, the server programs are run as an
+ * unprivileged user through {@code setpriv} (which execs, so the started {@link Process} is the
+ * server itself) and its files are handed to that user: PostgreSQL refuses to run as root, and a
+ * RabbitMQ node (an Erlang VM whose cookie holder may run any code in it) has no business being root.
  */
 final class ServerUser {
 
     /** The unprivileged user the Debian {@code postgresql} package creates. */
     static final String POSTGRES_OS_USER = "postgres";
+    /** The unprivileged user the Debian {@code rabbitmq-server} package creates. */
+    static final String RABBITMQ_OS_USER = "rabbitmq";
 
     private final String name;
     private final Optional<Path> setpriv;
@@ -36,24 +39,39 @@ final class ServerUser {
 
     /** This JVM's own user when it is not root; otherwise {@code postgres}, switched to with setpriv. */
     static ServerUser forPostgres() {
+        return unprivileged(POSTGRES_OS_USER, "PostgreSQL refuses to run as root", "postgresql");
+    }
+
+    /** This JVM's own user when it is not root; otherwise {@code rabbitmq}, switched to with setpriv. */
+    static ServerUser forRabbitMq() {
+        return unprivileged(RABBITMQ_OS_USER, "The testkit does not run a RabbitMQ node as root", "rabbitmq-server");
+    }
+
+    /**
+     * This JVM's own user when it is not root; otherwise {@code osUser}, which must exist.
+     *
+     * @param why the first sentence of the message when it does not exist
+     * @param debianPackage the package that creates it
+     */
+    private static ServerUser unprivileged(String osUser, String why, String debianPackage) {
         if (!runningAsRoot()) {
             return new ServerUser(System.getProperty("user.name"), Optional.empty());
         }
         Path setpriv = Binaries.setpriv();
         UserPrincipalLookupService lookup = FileSystems.getDefault().getUserPrincipalLookupService();
         try {
-            lookup.lookupPrincipalByName(POSTGRES_OS_USER);
-            lookup.lookupPrincipalByGroupName(POSTGRES_OS_USER);
+            lookup.lookupPrincipalByName(osUser);
+            lookup.lookupPrincipalByGroupName(osUser);
         } catch (UserPrincipalNotFoundException e) {
             throw new TestkitException(TestkitException.Reason.UNSUPPORTED_ENVIRONMENT,
-                    "PostgreSQL refuses to run as root and there is no OS user and group '" + POSTGRES_OS_USER
-                            + "' to run it as. Install the Debian package 'postgresql' (it creates the user) "
-                            + "or run the tests as a non-root user.", e);
+                    why + " and there is no OS user and group '" + osUser
+                            + "' to run it as. Install the Debian package '" + debianPackage
+                            + "' (it creates the user) or run the tests as a non-root user.", e);
         } catch (IOException e) {
             throw new TestkitException(TestkitException.Reason.UNSUPPORTED_ENVIRONMENT,
-                    "cannot look up the OS user '" + POSTGRES_OS_USER + "'", e);
+                    "cannot look up the OS user '" + osUser + "'", e);
         }
-        return new ServerUser(POSTGRES_OS_USER, Optional.of(setpriv));
+        return new ServerUser(osUser, Optional.of(setpriv));
     }
 
     /** Whether this JVM runs with user id 0. */
@@ -70,7 +88,7 @@ final class ServerUser {
         return "root".equals(System.getProperty("user.name"));
     }
 
-    /** The OS user name, which is also the name initdb gives the bootstrap superuser. */
+    /** The OS user name (for PostgreSQL also the name initdb gives the bootstrap superuser). */
     String name() {
         return name;
     }

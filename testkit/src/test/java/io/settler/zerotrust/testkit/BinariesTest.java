@@ -54,6 +54,21 @@ class BinariesTest {
     }
 
     @Test
+    void namesMissingRabbitMqScriptsAndTheirPackage() {
+        String previous = System.setProperty(Binaries.RABBITMQ_BIN_DIR_PROPERTY, empty.toString());
+        try {
+            assertThatThrownBy(() -> LocalRabbitMq.builder(
+                    io.settler.zerotrust.pki.DevCertificateAuthority.create("missing.test")).start())
+                    .isInstanceOfSatisfying(TestkitException.class,
+                            e -> assertThat(e.reason()).isEqualTo(TestkitException.Reason.MISSING_BINARY))
+                    .hasMessageContaining("'rabbitmq-server' was not found in " + empty)
+                    .hasMessageContaining("apt-get install rabbitmq-server");
+        } finally {
+            restore(Binaries.RABBITMQ_BIN_DIR_PROPERTY, previous);
+        }
+    }
+
+    @Test
     void prefersTheHighestPostgresVersion() throws Exception {
         for (String version : List.of("9.6", "15", "13", "notaversion")) {
             Files.createDirectories(empty.resolve(version).resolve("bin"));
@@ -70,6 +85,13 @@ class BinariesTest {
         assertThat(postgres.initdb()).isExecutable();
         assertThat(postgres.postgres().getParent()).isEqualTo(postgres.pgCtl().getParent());
         assertThat(Binaries.redisServer()).isExecutable();
+        Binaries.RabbitMq rabbitMq = Binaries.rabbitMq();
+        assertThat(rabbitMq.server()).isExecutable().hasFileName("rabbitmq-server");
+        assertThat(rabbitMq.ctl()).isExecutable().hasFileName("rabbitmqctl");
+        assertThat(rabbitMq.ctl().getParent()).isEqualTo(rabbitMq.server().getParent());
+        assertThat(rabbitMq.epmd()).isExecutable().hasFileName("epmd");
+        assertThat(rabbitMq.epmd().getParent()).isEqualTo(rabbitMq.vm().getParent());
+        assertThat(rabbitMq.vm()).isExecutable().hasFileName("beam.smp");
     }
 
     private static void restore(String property, String previous) {
