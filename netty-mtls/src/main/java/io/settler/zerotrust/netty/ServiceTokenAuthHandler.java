@@ -12,6 +12,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.token.BearerToken;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
 import io.settler.zerotrust.token.VerifiedToken;
@@ -91,7 +92,6 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         }
     }
 
-    private static final String BEARER = "Bearer";
     private static final String[] NO_SCOPES = new String[0];
     /** Set while a request of the channel is verified off the event loop: what the channel read meanwhile. */
     private static final AttributeKey<ArrayDeque<Object>> HELD = AttributeKey.valueOf(ServiceTokenAuthHandler.class,
@@ -162,7 +162,8 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
                     "no Authorization header; send 'Authorization: Bearer <service token>'");
             return;
         }
-        String token = authorization.size() == 1 ? bearerToken(authorization.get(0)) : null;
+        String token = authorization.size() == 1
+                ? BearerToken.fromAuthorization(authorization.get(0)).orElse(null) : null;
         if (token == null) {
             refuse(ctx, request, Refusal.MALFORMED_AUTHORIZATION.name(), Refusal.MALFORMED_AUTHORIZATION.status,
                     authorization.size() + " Authorization header(s); expected exactly one 'Bearer <token>'");
@@ -284,28 +285,6 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
         return verified;
     }
 
-    /** The token of a single {@code Bearer <token>} value (RFC 6750 b64token), or null. */
-    static @Nullable String bearerToken(String value) {
-        int space = BEARER.length();
-        if (value.length() <= space + 1 || value.charAt(space) != ' '
-                || !value.regionMatches(true, 0, BEARER, 0, space)) {
-            return null;
-        }
-        int end = value.length();
-        while (end > space + 2 && value.charAt(end - 1) == '=') {
-            end--;
-        }
-        for (int i = space + 1; i < end; i++) {
-            char c = value.charAt(i);
-            boolean allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-                    || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-            if (!allowed) {
-                return null;
-            }
-        }
-        return value.substring(space + 1);
-    }
-
     private @Nullable VerifiedToken refuse(ChannelHandlerContext ctx, HttpRequest request, String reason,
                                  HttpResponseStatus status, @Nullable String detail) {
         audit.event(NettyAudit.REQUEST_REFUSED)
@@ -318,7 +297,7 @@ public final class ServiceTokenAuthHandler extends ChannelInboundHandlerAdapter 
                 .record();
         HttpRefusals.refuseAndDrop(ctx, request, status, headers -> {
             if (status.equals(HttpResponseStatus.UNAUTHORIZED)) {
-                headers.set(HttpHeaderNames.WWW_AUTHENTICATE, BEARER);
+                headers.set(HttpHeaderNames.WWW_AUTHENTICATE, BearerToken.SCHEME);
             }
         });
         return null;

@@ -37,16 +37,6 @@ class ServiceTokenAuthHandlerTest {
     private final TestPki pki = new TestPki();
 
     @Test
-    void acceptsOnlyOneStrictBearerCredential() {
-        assertThat(ServiceTokenAuthHandler.bearerToken("Bearer a.b-c_d~e+f/g==")).isEqualTo("a.b-c_d~e+f/g==");
-        assertThat(ServiceTokenAuthHandler.bearerToken("BEARER abc")).isEqualTo("abc");
-        for (String refused : List.of("Bearer", "Bearer ", "Bearer  abc", "Bearer abc ", "Bearer\tabc",
-                "Bearer abc,def", "Bearer a=b", "Bearer ==", "Bearerabc", "Basic abc", "Bearer ab\u00e9")) {
-            assertThat(ServiceTokenAuthHandler.bearerToken(refused)).as(refused).isNull();
-        }
-    }
-
-    @Test
     void dropsBodyOfStreamedRequestItRefusedAndServesTheNextOne() {
         KeySet keys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "worker-1")).build();
         String token = ServiceTokens.builder().identity(TestPki.WORKER_ID).keys(keys).build()

@@ -3,6 +3,7 @@ package io.settler.zerotrust.spring;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.CertificateIdentityException;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.token.BearerToken;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.security.cert.X509Certificate;
@@ -46,7 +47,7 @@ final class RequestRefusals implements AuthenticationEntryPoint, AccessDeniedHan
         response.resetBuffer();
         response.setStatus(status);
         if (status == HttpServletResponse.SC_UNAUTHORIZED) {
-            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, BearerToken.SCHEME);
         }
         response.setContentLength(0);
     }

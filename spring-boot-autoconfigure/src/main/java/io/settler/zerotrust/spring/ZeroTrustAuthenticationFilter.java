@@ -2,6 +2,7 @@ package io.settler.zerotrust.spring;
 
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.ServiceIdentity;
+import io.settler.zerotrust.token.BearerToken;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRejectedException;
 import io.settler.zerotrust.token.VerifiedToken;
@@ -14,7 +15,6 @@ import java.security.cert.X509Certificate;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
 import org.springframework.security.core.context.SecurityContext;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -35,7 +35,6 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
 
-    private static final String BEARER = "Bearer ";
 
     private final ServiceTokens verifier;
     private final RequestRefusals refusals;
@@ -57,7 +56,7 @@ final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
             chain.doFilter(request, response);
             return;
         }
-        String token = headers.size() == 1 ? bearerToken(headers.get(0)) : null;
+        String token = headers.size() == 1 ? BearerToken.fromAuthorization(headers.get(0)).orElse(null) : null;
         if (token == null) {
             refusals.refuse(request, response, HttpServletResponse.SC_UNAUTHORIZED, "MALFORMED_AUTHORIZATION",
                     headers.size() + " Authorization header(s); expected exactly one 'Bearer <token>'");
@@ -102,14 +101,5 @@ final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
         } finally {
             contexts.clearContext();
         }
-    }
-
-    /** The token of a single {@code Bearer <token>} value, or null. */
-    private static @Nullable String bearerToken(String value) {
-        if (value.length() <= BEARER.length() || !value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            return null;
-        }
-        String token = value.substring(BEARER.length());
-        return token.isBlank() || token.contains(" ") ? null : token;
     }
 }
