@@ -27,6 +27,7 @@ module io.settler.zerotrust.spring {
     requires static spring.security.web;
     requires static transitive spring.web;
     requires static transitive spring.boot.restclient;
+    requires static transitive spring.boot.health;
     requires java.net.http;
 
     exports io.settler.zerotrust.spring;
