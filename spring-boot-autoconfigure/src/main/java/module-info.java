@@ -25,7 +25,10 @@ module io.settler.zerotrust.spring {
     requires static transitive spring.security.config;
     requires static transitive spring.security.core;
     requires static spring.security.web;
-    requires static spring.web;
+    requires static transitive spring.web;
+    requires static transitive spring.boot.restclient;
+    requires static transitive spring.boot.health;
+    requires java.net.http;
 
     exports io.settler.zerotrust.spring;
     opens io.settler.zerotrust.spring to spring.core, spring.beans, spring.context, spring.boot;

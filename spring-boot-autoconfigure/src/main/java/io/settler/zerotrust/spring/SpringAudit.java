@@ -8,7 +8,7 @@ import io.settler.zerotrust.audit.AuditAction;
 
 /**
  * The audit catalogue of the Spring Boot integration: a refused start, the embedded server's TLS
- * posture, and each HTTP request's authentication decision.
+ * posture, each HTTP request's authentication decision, and refused outgoing requests.
  */
 @SuppressWarnings("ImmutableEnumChecker") // Definition is a record of strings and List.copyOf lists
 public enum SpringAudit implements AuditAction {
@@ -35,7 +35,13 @@ public enum SpringAudit implements AuditAction {
             .fields("peer", "method", "path", "status", "reason", "detail").tags("reason")
             .describe("A request was refused with 401 (no, or no acceptable, service token; a token of another"
                     + " identity than the connection's certificate) or 403 (ACCESS_DENIED by an authorization rule);"
-                    + " the token's own rejection is a token.rejected event."));
+                    + " the token's own rejection is a token.rejected event.")),
+    /** An outgoing request of a zero-trust client was refused before it was sent. */
+    CLIENT_REFUSED(AuditAction.define("spring.client.refused", REFUSED, "zerotrust.spring.clients")
+            .fields("client", "url", "reason", "detail").tags("client", "reason")
+            .describe("A request of the zerotrust.clients client (client) was not sent, with no token, because"
+                    + " its URL is not https (reason PLAINTEXT_URL); the server's identity is checked in the"
+                    + " handshake (peer.refused)."));
 
     private final Definition definition;
 

@@ -77,6 +77,12 @@ public final class ZeroTrustAutoConfiguration {
         return AuditLog.slf4j();
     }
 
+    /** The credential source's latest rotation and refused rotation, for the health indicator. */
+    @Bean
+    CredentialHealth zeroTrustCredentialHealth() {
+        return new CredentialHealth();
+    }
+
     @Bean
     StartupChecks zeroTrustStartupChecks(AuditLog audit) {
         return new StartupChecks(audit);
@@ -114,14 +120,16 @@ public final class ZeroTrustAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean(CredentialSource.class)
-    FileCredentialSource zeroTrustCredentials(ZeroTrustProperties properties, AuditLog audit, StartupChecks checks) {
+    FileCredentialSource zeroTrustCredentials(ZeroTrustProperties properties, AuditLog audit,
+                                              CredentialHealth health, StartupChecks checks) {
         ZeroTrustProperties.Credentials files = properties.credentials();
         Path certificate = checks.require(files.certificate(), "zerotrust.credentials.certificate",
                 "/etc/zerotrust/api.crt");
         Path key = checks.require(files.key(), "zerotrust.credentials.key", "/etc/zerotrust/api.key");
         Path trust = checks.require(files.trust(), "zerotrust.credentials.trust", "/etc/zerotrust/ca.crt");
         try {
-            return FileCredentialSource.builder(certificate, key, trust).auditLog(audit).start();
+            return FileCredentialSource.builder(certificate, key, trust).auditLog(audit.alsoTo(health::record))
+                    .start();
         } catch (CredentialException e) {
             boolean unreadable = e.reason() == CredentialException.Reason.FILE_UNREADABLE;
             throw checks.refuse(unreadable ? ZeroTrustConfigurationException.Reason.UNREADABLE_FILE

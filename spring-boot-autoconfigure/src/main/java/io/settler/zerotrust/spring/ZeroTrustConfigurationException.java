@@ -5,10 +5,10 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A {@code zerotrust.*} or {@code server.*} setting that is missing or would run the service
- * insecurely: the application does not start. The message names the setting and what to write;
- * {@link ZeroTrustFailureAnalyzer} shows it as Boot's "APPLICATION FAILED TO START" report. Each is
- * also recorded as a {@code spring.startup.refused} audit event.
+ * A {@code zerotrust.*} or {@code server.*} setting, or a bean the settings need, that is missing
+ * or would run the service insecurely: the application does not start. The message names the
+ * setting and what to write; {@link ZeroTrustFailureAnalyzer} shows it as Boot's "APPLICATION FAILED
+ * TO START" report. Each is also recorded as a {@code spring.startup.refused} audit event.
  */
 public final class ZeroTrustConfigurationException extends RuntimeException implements Refusal {
 
@@ -30,6 +30,8 @@ public final class ZeroTrustConfigurationException extends RuntimeException impl
         IDENTITY_MISMATCH,
         /** The embedded server would accept plaintext connections. */
         PLAINTEXT_SERVER,
+        /** A client would call a plaintext ({@code http}) URL. */
+        PLAINTEXT_CLIENT,
         /** The embedded server would not require a client certificate. */
         CLIENT_AUTH_NOT_REQUIRED,
         /** {@code server.ssl.*} would configure the server's TLS beside, and around, the library. */

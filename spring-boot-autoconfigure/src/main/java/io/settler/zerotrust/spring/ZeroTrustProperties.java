@@ -1,6 +1,8 @@
 package io.settler.zerotrust.spring;
 
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -18,6 +20,8 @@ import org.springframework.core.io.Resource;
  *   tokens:
  *     issuers:
  *       gateway: { jwks: file:/etc/zerotrust/jwks/gateway.json }
+ *   clients:
+ *     orders: { base-url: https://orders.internal:8443, audience: orders, scopes: [orders:read] }
  * }</pre>
  *
  * <p>Nothing has a default that could weaken the service: a missing service, policy or credential
@@ -29,10 +33,17 @@ import org.springframework.core.io.Resource;
  * @param credentials the PEM files of this service's certificate, key and trust bundle, re-read when they
  *     change
  * @param tokens the service tokens this service accepts
+ * @param clients the services this service calls, by a name of the application's choosing
  */
 @ConfigurationProperties("zerotrust")
 public record ZeroTrustProperties(@Nullable String service, @Nullable Resource policy,
-                                  @DefaultValue Credentials credentials, @DefaultValue Tokens tokens) {
+                                  @DefaultValue Credentials credentials, @DefaultValue Tokens tokens,
+                                  @DefaultValue Map<String, Client> clients) {
+
+    /** Copies the map. */
+    public ZeroTrustProperties {
+        clients = Map.copyOf(clients);
+    }
 
     /**
      * This service's credentials as PEM files, watched and re-read when they change (certificate
@@ -67,5 +78,21 @@ public record ZeroTrustProperties(@Nullable String service, @Nullable Resource p
      *     {@code file:/etc/zerotrust/jwks/gateway.json}
      */
     public record Issuer(@Nullable Resource jwks) {
+    }
+
+    /**
+     * A service this service calls over mutual TLS with a service token ({@link ZeroTrustClients}).
+     *
+     * @param baseUrl where it listens, {@code https} only, e.g. {@code https://orders.internal:8443}
+     * @param audience the called service's name in the policy: its SPIFFE identity is what its certificate
+     *     must prove and the audience of the tokens sent to it
+     * @param scopes the scopes each request's token carries, e.g. {@code orders:read}
+     */
+    public record Client(@Nullable URI baseUrl, @Nullable String audience, @DefaultValue List<String> scopes) {
+
+        /** Copies the list. */
+        public Client {
+            scopes = List.copyOf(scopes);
+        }
     }
 }

@@ -3,7 +3,9 @@
  * ({@link io.settler.zerotrust.spring.ZeroTrustProperties}) give a Boot service its rotating
  * credentials, its policy, the embedded Tomcat on mutual TLS 1.3 with the policy's authorizer in
  * the handshake, and Spring Security authentication by service token whose scopes become
- * {@code SCOPE_<scope>} authorities. A missing or insecure setting stops the start with a
+ * {@code SCOPE_<scope>} authorities, {@link io.settler.zerotrust.spring.ZeroTrustClients} that call other
+ * services over mutual TLS with scoped tokens, and Actuator's {@code zerotrust} health component.
+ * A missing or insecure setting stops the start with a
  * {@link io.settler.zerotrust.spring.ZeroTrustConfigurationException} that says what to fix.
  */
 @NullMarked

@@ -24,7 +24,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /**
  * A trust domain on disk for the tests: a development CA, the api service's certificate files, a
- * policy where api accepts the gateway only, and the gateway's and worker's published token keys.
+ * policy where api accepts the gateway only and stock accepts api, and the gateway's and worker's
+ * published token keys.
  */
 final class TestZone {
 
@@ -32,7 +33,8 @@ final class TestZone {
     static final String API = "spiffe://example.org/api";
     static final String POLICY = """
             {"trustDomain": "example.org", "services": {
-              "api": {"scopes": [], "accepts": [{"service": "gateway"}]},
+              "api": {"scopes": ["stock:read"], "accepts": [{"service": "gateway"}]},
+              "stock": {"scopes": [], "accepts": [{"service": "api"}]},
               "gateway": {"scopes": ["orders:read", "orders:write"]},
               "worker": {"scopes": ["orders:read"]}}}""";
 
@@ -94,7 +96,8 @@ final class TestZone {
         }
         properties.putAll(changes);
         ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(
-                AutoConfigurations.of(SslAutoConfiguration.class, ZeroTrustAutoConfiguration.class));
+                AutoConfigurations.of(SslAutoConfiguration.class, ZeroTrustAutoConfiguration.class,
+                        ZeroTrustClientAutoConfiguration.class));
         for (Map.Entry<String, Object> property : properties.entrySet()) {
             runner = runner.withPropertyValues(property.getKey() + "=" + property.getValue());
         }

@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -60,7 +61,9 @@ class ZeroTrustServerTest {
     static void start() {
         zone = new TestZone(certs);
         SpringApplication application = new SpringApplication(OrdersApplication.class);
-        application.setDefaultProperties(zone.properties());
+        Map<String, Object> properties = zone.properties();
+        properties.put("management.endpoint.health.show-details", "always");
+        application.setDefaultProperties(properties);
         app = application.run();
         port = ((WebServerApplicationContext) app).getWebServer().getPort();
         audit = app.getBean(RecordingAuditLog.class);
@@ -280,6 +283,15 @@ class ZeroTrustServerTest {
         X509Certificate inBundle = (X509Certificate) app.getBean(SslBundles.class).getBundle("zerotrust")
                 .getStores().getKeyStore().getCertificate("zerotrust");
         assertThat(inBundle).isEqualTo(renewed.certificate());
+    }
+
+    @Test
+    void servesTheCertificatesHealthOverMutualTlsToAuthenticatedCallersOnly() throws Exception {
+        HttpResponse<String> health = send(gateway(), get("/actuator/health/zerotrust", gatewayToken("orders:read")));
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).contains("\"status\":\"UP\"", "\"identity\":\"spiffe://example.org/api\"",
+                "\"daysLeft\":0", "\"renewalDue\":false").doesNotContain("BEGIN", certs.toString());
+        assertThat(send(gateway(), get("/actuator/health/zerotrust", null)).statusCode()).isEqualTo(401);
     }
 
     private static X509Certificate served() throws Exception {

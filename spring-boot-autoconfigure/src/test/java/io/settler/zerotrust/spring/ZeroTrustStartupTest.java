@@ -57,7 +57,7 @@ class ZeroTrustStartupTest {
     }
 
     /** The refusal in a failed start, which the failure analyzer reports with the setting to fix. */
-    private static ZeroTrustConfigurationException refusal(Throwable failure) {
+    static ZeroTrustConfigurationException refusal(Throwable failure) {
         assertThat(failure).as("the start must fail").isNotNull();
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof ZeroTrustConfigurationException refusal) {
@@ -104,7 +104,7 @@ class ZeroTrustStartupTest {
     void refusesToStartAsAServiceThePolicyDoesNotKnow() {
         ZeroTrustConfigurationException refusal = refusedBeans(Map.of("zerotrust.service", "billing"));
         assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.UNKNOWN_SERVICE);
-        assertThat(refusal).hasMessageContaining("billing").hasMessageContaining("[api, gateway, worker]");
+        assertThat(refusal).hasMessageContaining("billing").hasMessageContaining("[api, stock, gateway, worker]");
     }
 
     @Test
