@@ -45,4 +45,15 @@ public interface DeliverySource {
      *     missing; {@link QueueException.Reason#REPLAY_CHECK_FAILED} from {@code records}
      */
     List<Delivery> receive(HandledRecords records);
+
+    /**
+     * {@link Delivery#acknowledge() Acknowledges} {@code deliveries} of this source, each of which the
+     * consumer has finished (handled or dead-lettered, and recorded), in as few round trips as the
+     * broker allows (Redis: one {@code XACK} per stream). If it throws, some may be acknowledged
+     * and others not: those are delivered again, and the group's records settle them without running
+     * the handler. By default one {@link Delivery#acknowledge()} after another.
+     */
+    default void acknowledge(List<Delivery> deliveries) {
+        deliveries.forEach(Delivery::acknowledge);
+    }
 }

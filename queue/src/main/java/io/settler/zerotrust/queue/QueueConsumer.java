@@ -6,6 +6,7 @@ import io.settler.zerotrust.redis.RedisReplayGuard;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +96,9 @@ public final class QueueConsumer {
      * the source ({@link DeliverySource#receive}; on Redis Streams with housekeeping first, see
      * {@link RedisStreamsTransport}), then settles each delivery: acknowledged if the group already
      * finished it, dead-lettered if delivered more than {@code maxDeliveries} times, else verified,
-     * then handled and acknowledged, or dead-lettered.
+     * then handled and acknowledged, or dead-lettered. The acknowledgements of a batch go together
+     * ({@link DeliverySource#acknowledge(List)}, on Redis one {@code XACK} per stream) after the last
+     * delivery was settled, or when the round fails; each only after its message's record was written.
      *
      * @return how many deliveries were settled (handled, dead-lettered, or acknowledged as finished
      *     before) or left for redelivery by a failing handler
@@ -106,12 +109,13 @@ public final class QueueConsumer {
     public int poll() {
         records.writeKept();
         List<Delivery> deliveries = source.receive(records);
+        List<Delivery> toAcknowledge = new ArrayList<>(deliveries.size());
         int settled = 0;
         try {
             List<Boolean> finished = records.finished(group, deliveries.stream()
                     .map(delivery -> holder(group, delivery.source(), delivery.id())).toList());
             for (; settled < deliveries.size(); settled++) {
-                settle(deliveries.get(settled), finished.get(settled));
+                settle(deliveries.get(settled), finished.get(settled), toAcknowledge);
             }
         } catch (RuntimeException e) {
             for (Delivery unsettled : deliveries.subList(settled, deliveries.size())) {
@@ -121,33 +125,39 @@ public final class QueueConsumer {
                     e.addSuppressed(again);
                 }
             }
+            try {
+                source.acknowledge(toAcknowledge); // finished and recorded: done, whatever came after
+            } catch (RuntimeException again) {
+                e.addSuppressed(again); // delivered again, then acknowledged as finished before
+            }
             throw e;
         }
+        source.acknowledge(toAcknowledge);
         return settled;
     }
 
     /**
      * Acknowledges a delivery the group finished already (delivered again because the broker lost
      * the acknowledgement or rolled the group back); dead-letters one delivered too often;
-     * processes the others.
+     * processes the others. What is to be acknowledged is added to {@code toAcknowledge}.
      */
-    private void settle(Delivery delivery, boolean finished) {
+    private void settle(Delivery delivery, boolean finished, List<Delivery> toAcknowledge) {
         if (finished) {
-            delivery.acknowledge();
+            toAcknowledge.add(delivery);
             return;
         }
         long deliveries = delivery.deliveryCount();
         if (deliveries > maxDeliveries) {
             deadLetter(delivery, QueueException.Reason.TOO_MANY_DELIVERIES, "delivered " + deliveries
-                    + " times; the handler failed each time (limit " + maxDeliveries + ")");
+                    + " times; the handler failed each time (limit " + maxDeliveries + ")", toAcknowledge);
         } else {
-            process(delivery);
+            process(delivery, toAcknowledge);
         }
     }
 
     /**
-     * Verifies, handles, records and acknowledges one delivery, or dead-letters it. Every delivery
-     * makes the replay check, bound to this message: it passes only if this group's record of the
+     * Verifies, handles, records and adds to {@code toAcknowledge} one delivery, or dead-letters it.
+     * Every delivery makes the replay check, bound to this message: it passes only if this group's record of the
      * jti is missing or names this very message (a handler that failed, a worker that died, a
      * delivery the broker lost or repeated), never because someone (a consumer that reads without
      * verifying) received it before. The record that the group handled the message is written
@@ -157,7 +167,7 @@ public final class QueueConsumer {
      * @throws QueueException {@link QueueException.Reason#REPLAY_CHECK_FAILED} when the replay guard
      *     fails: the delivery is not acknowledged
      */
-    private void process(Delivery delivery) {
+    private void process(Delivery delivery, List<Delivery> toAcknowledge) {
         VerifiedMessage message;
         try {
             delivery.checkUsable();
@@ -167,7 +177,7 @@ public final class QueueConsumer {
             if (!e.isRejection()) {
                 throw e; // audited by the verifier; nothing acknowledged
             }
-            deadLetter(delivery, e.reason(), String.valueOf(e.getMessage()));
+            deadLetter(delivery, e.reason(), String.valueOf(e.getMessage()), toAcknowledge);
             return;
         }
         long start = System.nanoTime();
@@ -181,7 +191,7 @@ public final class QueueConsumer {
             return;
         }
         recordFinished(delivery);
-        delivery.acknowledge();
+        toAcknowledge.add(delivery);
         if (audit.records(QueueAudit.MESSAGE_HANDLED)) {
             audit.event(QueueAudit.MESSAGE_HANDLED)
                     .field("queue", verifier.queue()).field("stream", delivery.source()).field("entry", delivery.id())
@@ -203,15 +213,16 @@ public final class QueueConsumer {
     }
 
     /**
-     * Writes the dead letter, records the message as finished, then acknowledges it: a crash in
-     * between delivers it again (a second dead letter), never loses the record of a rejection. For
+     * Writes the dead letter, records the message as finished, then adds it to {@code toAcknowledge}:
+     * a crash in between delivers it again (a second dead letter), never loses the record of a rejection. For
      * a message that may be genuine ({@link DeadLetters#keepsMessage}) the dead letter keeps its
      * envelope, so an operator can replay it.
      */
-    private void deadLetter(Delivery delivery, QueueException.Reason reason, String detail) {
+    private void deadLetter(Delivery delivery, QueueException.Reason reason, String detail,
+                            List<Delivery> toAcknowledge) {
         delivery.deadLetter(reason, detail, DeadLetters.keepsMessage(reason));
         recordFinished(delivery);
-        delivery.acknowledge();
+        toAcknowledge.add(delivery);
         audit.event(QueueAudit.DEAD_LETTERED)
                 .field("queue", verifier.queue()).field("stream", delivery.source()).field("entry", delivery.id())
                 .field("group", group).field("reason", reason).record();

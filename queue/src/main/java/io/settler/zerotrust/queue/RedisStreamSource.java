@@ -153,6 +153,23 @@ final class RedisStreamSource implements DeliverySource {
         return deliveries;
     }
 
+    /**
+     * One {@code XACK} per stream for the entries of this source among {@code deliveries} (others,
+     * one by one): the acknowledgements of a batch in one round trip for a single publisher.
+     */
+    @Override
+    public void acknowledge(List<Delivery> deliveries) {
+        Map<String, List<String>> byStream = new LinkedHashMap<>();
+        for (Delivery delivery : deliveries) {
+            if (delivery instanceof Entry entry && entry.from(this)) {
+                byStream.computeIfAbsent(delivery.source(), stream -> new ArrayList<>()).add(delivery.id());
+            } else {
+                delivery.acknowledge();
+            }
+        }
+        byStream.forEach((stream, ids) -> call(stream, () -> redis.xack(stream, group, ids.toArray(String[]::new))));
+    }
+
     private void reclaim(String stream, List<Delivery> deliveries) {
         List<StreamMessage<String, String>> claimed = call(stream, () -> redis.xautoclaim(stream,
                 XAutoClaimArgs.Builder.xautoclaim(consumer, claimAfter, "0-0").count(batchSize)).getMessages());
@@ -424,6 +441,11 @@ final class RedisStreamSource implements DeliverySource {
         @Override
         public void acknowledge() {
             call(message.getStream(), () -> redis.xack(message.getStream(), group, message.getId()));
+        }
+
+        /** Whether this entry was delivered by {@code source}, to its group on its connection. */
+        boolean from(RedisStreamSource source) {
+            return source == RedisStreamSource.this;
         }
 
         /** {@code XADD} to the dead-letter stream: reason, stream, entry, group, detail, and the envelope's fields. */

@@ -381,6 +381,45 @@ class QueueRedisTest {
     }
 
     @Test
+    void batchAcknowledgementRefusedAfterTheHandlersRanLeavesTheBatchPendingAndRunsNothingTwice() {
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        for (int i = 0; i < 3; i++) {
+            publisher.publish(("job-" + i).getBytes(UTF_8));
+        }
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", message -> {
+            handled.add(message);
+            if (handled.size() == 3) { // every handler of the batch ran and was recorded; its XACK is refused
+                redis.executeAsAdmin("ACL", "SETUSER", "worker", "-xack");
+            }
+        });
+        try {
+            assertThatThrownBy(consumer::poll).isInstanceOf(RedisCommandExecutionException.class)
+                    .hasMessageContaining("NOPERM");
+            assertThat(handled).hasSize(3);
+            assertThat(worker.xpending(API_STREAM, "workers").getCount()).as("handled, recorded, not acknowledged")
+                    .isEqualTo(3);
+        } finally {
+            redis.executeAsAdmin("ACL", "SETUSER", "worker", "+xack");
+        }
+        long xacks = xackCalls();
+
+        assertThat(consumer.poll()).as("redelivered and acknowledged as handled before").isEqualTo(3);
+
+        assertThat(xackCalls() - xacks).as("the batch's acknowledgements in one XACK").isEqualTo(1);
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("job-0", "job-1", "job-2");
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(deadLetterReasons()).isEmpty();
+        assertThat(consumer.poll()).isZero();
+    }
+
+    /** How many XACK commands the server ran so far. */
+    private static long xackCalls() {
+        return redis.executeAsAdmin("INFO", "commandstats").lines().filter(line -> line.startsWith("cmdstat_xack:"))
+                .map(line -> line.replaceAll("^cmdstat_xack:calls=(\\d+),.*$", "$1")).mapToLong(Long::parseLong)
+                .findFirst().orElse(0);
+    }
+
+    @Test
     void consumerRefusesAReplayGuardThatCannotBindEntries() {
         assertThatThrownBy(() -> QueueConsumer.builder(worker, fixtures.verifier(), handled::add).group("workers")
                 .consumer("w1").build()).isInstanceOfSatisfying(QueueException.class, e -> {

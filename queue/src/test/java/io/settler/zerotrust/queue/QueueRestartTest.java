@@ -21,6 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -35,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 class QueueRestartTest {
 
     private static final int MESSAGES = 10_000;
+    /** Publishers sharing one connection: enough XADDs in flight for Redis to fsync many at once. */
+    private static final int PUBLISHING_THREADS = 16;
     private static final Map<String, String> PASSWORDS = Map.of("api", "restart-api-secret",
             "billing", "restart-billing-secret", "worker", "restart-worker-secret",
             "operator", "restart-operator-secret");
@@ -74,9 +79,7 @@ class QueueRestartTest {
 
         Session first = new Session(handler);
         QueueConsumer.createGroup(first.operator, first.verifier, "workers");
-        for (int i = 0; i < 6_000; i++) {
-            first.publisher.publish(Integer.toString(i).getBytes(UTF_8)); // returns once Redis fsynced it
-        }
+        publish(first.publisher, 0, 6_000);
         assertThatThrownBy(() -> {
             while (true) {
                 first.consumer.poll();
@@ -88,9 +91,7 @@ class QueueRestartTest {
         redis.restart();
 
         Session second = new Session(handler);
-        for (int i = 6_000; i < MESSAGES; i++) {
-            second.publisher.publish(Integer.toString(i).getBytes(UTF_8));
-        }
+        publish(second.publisher, 6_000, MESSAGES);
         for (int round = 0; round < 10 * MESSAGES && handled.size() < MESSAGES; round++) {
             second.consumer.poll();
         }
@@ -140,6 +141,28 @@ class QueueRestartTest {
                 .anyMatch(line -> line.matches("user default off (sanitize-payload )?~\\* &\\* \\+@all"));
         for (String password : List.of("", "default", "nopass")) {
             assertThatThrownBy(() -> connectAs("default", password)).as(password).isInstanceOf(RuntimeException.class);
+        }
+    }
+
+    /**
+     * Publishes the payloads {@code from} to {@code to} (exclusive), each once, from
+     * {@link #PUBLISHING_THREADS} threads sharing the publisher's one connection: Lettuce pipelines
+     * their {@code XADD}s and Redis fsyncs the append-only file once per event-loop turn, not once per
+     * message. Returns when every {@code publish} returned, that is when Redis fsynced every entry.
+     */
+    private static void publish(QueuePublisher publisher, int from, int to) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(PUBLISHING_THREADS);
+        try {
+            List<Future<String>> sent = new ArrayList<>();
+            for (int i = from; i < to; i++) {
+                byte[] payload = Integer.toString(i).getBytes(UTF_8);
+                sent.add(threads.submit(() -> publisher.publish(payload)));
+            }
+            for (Future<String> each : sent) {
+                each.get(); // rethrows a failed publish
+            }
+        } finally {
+            threads.shutdownNow();
         }
     }
 
