@@ -15,8 +15,9 @@ public enum RabbitMqAudit implements AuditAction {
     CONNECTION_REFUSED(AuditAction.define("rabbitmq.connection_refused", REFUSED, "zerotrust.rabbitmq.connections")
             .fields("server", "identity", "reason", "detail").tags("reason")
             .describe("A RabbitMQ connection setting (a context that allows TLS 1.2, a server context, a"
-                    + " certificate without a SPIFFE ID) or a connection (TLS handshake, EXTERNAL login, virtual"
-                    + " host) was refused: detail says what to fix.")),
+                    + " certificate without a SPIFFE ID, a sender whose connection is not its signer's publisher)"
+                    + " or a connection (TLS handshake, EXTERNAL login, virtual host) was refused: detail says what"
+                    + " to fix.")),
     /** The broker did not confirm a publish: nothing may be assumed sent. */
     PUBLISH_REFUSED(AuditAction.define("rabbitmq.publish_refused", REFUSED, "zerotrust.rabbitmq.publishes")
             .fields("queue", "destination", "message_id", "reason", "detail").tags("queue", "reason")

@@ -85,7 +85,11 @@ final class RabbitMqSource implements DeliverySource {
             }
         } catch (IOException | RuntimeException e) {
             for (Delivery delivery : deliveries) {
-                delivery.leaveForRedelivery();
+                try {
+                    delivery.leaveForRedelivery();
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again); // a closed channel returns them to the queue anyway
+                }
             }
             if (e instanceof RabbitMqException refusal) {
                 throw refusal; // a dead letter not confirmed: audited already
@@ -104,7 +108,12 @@ final class RabbitMqSource implements DeliverySource {
         String id = response.getProps().getMessageId() == null ? "none" : response.getProps().getMessageId();
         String detail = "the message has " + why + ": RabbitMQ validates the publisher only when user-id is set,"
                 + " so anyone allowed to write the queue could have sent it";
-        writeDeadLetter(response, id, "UNAUTHENTICATED", detail, false);
+        try {
+            writeDeadLetter(response, id, "UNAUTHENTICATED", detail, false);
+        } catch (RabbitMqException e) {
+            open.basicNack(response.getEnvelope().getDeliveryTag(), false, true); // refused again next round
+            throw e;
+        }
         open.basicAck(response.getEnvelope().getDeliveryTag(), false);
         audit.event(RabbitMqAudit.MESSAGE_UNAUTHENTICATED).field("queue", queue).field("source", amqpQueue)
                 .field("group", amqpQueue).field("reason", "UNAUTHENTICATED").field("detail", detail).record();

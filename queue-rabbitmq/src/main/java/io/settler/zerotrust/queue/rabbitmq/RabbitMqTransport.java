@@ -53,7 +53,7 @@ public final class RabbitMqTransport {
      * as that publisher), to the default exchange with the queue's name as the routing key.
      */
     public static SenderBuilder sender(RabbitMqConnection connection, EnvelopeSigner signer) {
-        return new SenderBuilder(connection, signer.queue());
+        return new SenderBuilder(connection, signer.queue(), signer.publisher());
     }
 
     /**
@@ -104,14 +104,16 @@ public final class RabbitMqTransport {
     public static final class SenderBuilder {
         final RabbitMqConnection connection;
         final String queue;
+        final String publisher;
         String exchange = "";
         String routingKey;
         Duration confirmTimeout = Duration.ofSeconds(10);
         AuditLog audit = AuditLog.slf4j();
 
-        private SenderBuilder(RabbitMqConnection connection, String queue) {
+        private SenderBuilder(RabbitMqConnection connection, String queue, String publisher) {
             this.connection = Objects.requireNonNull(connection, "connection");
             this.queue = Objects.requireNonNull(queue, "queue");
+            this.publisher = Objects.requireNonNull(publisher, "publisher");
             this.routingKey = queue;
         }
 
@@ -137,8 +139,21 @@ public final class RabbitMqTransport {
             return this;
         }
 
-        /** The sender; thread-safe (one publish at a time on its own confirm channel). */
+        /**
+         * The sender; thread-safe (one publish at a time on its own confirm channel).
+         *
+         * @throws RabbitMqException {@link RabbitMqException.Reason#INVALID_CONFIGURATION} (audited as
+         *     {@code rabbitmq.connection_refused}) if the connection is logged in as another service
+         *     than the signer's publisher: every message would be refused as {@code WRONG_PUBLISHER}
+         */
         public EnvelopeSender build() {
+            if (!connection.identity().equals(publisher)) {
+                throw RabbitMqConnections.refused(audit, connection.toString(), connection.identity(),
+                        new RabbitMqException(RabbitMqException.Reason.INVALID_CONFIGURATION, "the connection is"
+                                + " logged in as " + connection.identity() + " but the signer seals for " + publisher
+                                + "; consumers refuse such messages (WRONG_PUBLISHER): connect with the publisher's"
+                                + " own certificate", null));
+            }
             return new RabbitMqSender(this);
         }
     }

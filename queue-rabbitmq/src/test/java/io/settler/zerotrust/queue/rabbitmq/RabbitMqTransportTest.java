@@ -217,7 +217,8 @@ class RabbitMqTransportTest {
     @Test
     void aMessagePublishedByAnotherServiceIsRefusedAsWrongPublisher() throws Exception {
         // billing holds a copy of an api envelope and sends it as itself: the broker vouches for billing.
-        QueuePublisher.of(sender(billing), signer()).publish("job".getBytes(UTF_8));
+        publishRaw(billing, BILLING, Map.of("v", "1", "tok", signer().seal("job".getBytes(UTF_8)).token()),
+                "job".getBytes(UTF_8));
 
         assertThat(consumer(source(), 5).poll()).isEqualTo(1);
 
@@ -240,6 +241,15 @@ class RabbitMqTransportTest {
         assertThat(deadLetter().getProps().getHeaders()).hasEntrySatisfying("reason",
                 reason -> assertThat(reason).hasToString("UNAUTHENTICATED"));
         assertThat(admin.messageCount("jobs")).isZero();
+    }
+
+    @Test
+    void aSenderWhoseConnectionIsNotTheSignersPublisherIsRefused() {
+        assertThatThrownBy(() -> sender(billing)).isInstanceOfSatisfying(RabbitMqException.class, e -> {
+            assertThat(e.reason()).isEqualTo(RabbitMqException.Reason.INVALID_CONFIGURATION);
+            assertThat(e.getMessage()).contains(BILLING, API);
+        });
+        assertThat(AUDIT.single(RabbitMqAudit.CONNECTION_REFUSED).fields()).containsEntry("identity", BILLING);
     }
 
     @Test
