@@ -265,7 +265,7 @@ class RabbitMqTransportTest {
     }
 
     @Test
-    void unroutableAndUnconfirmedPublishesAreTypedAuditedRefusals() {
+    void unroutableAndUnconfirmedPublishesAreTypedAuditedRefusals() throws Exception {
         EnvelopeSender noQueue = RabbitMqTransport.sender(api, signer()).exchange("", "missing").auditLog(AUDIT)
                 .build();
         assertThatThrownBy(() -> QueuePublisher.of(noQueue, signer()).publish("job".getBytes(UTF_8)))
@@ -278,8 +278,17 @@ class RabbitMqTransportTest {
                     assertThat(e.reason()).isEqualTo(RabbitMqException.Reason.CHANNEL_FAILED);
                     assertThat(e.getMessage()).contains("no-such-exchange");
                 });
+        admin.queueDeclare("full", false, false, false, Map.of("x-max-length", 0, "x-overflow", "reject-publish"));
+        try {
+            EnvelopeSender full = RabbitMqTransport.sender(api, signer()).exchange("", "full").auditLog(AUDIT).build();
+            assertThatThrownBy(() -> QueuePublisher.of(full, signer()).publish("job".getBytes(UTF_8)))
+                    .isInstanceOfSatisfying(RabbitMqException.class, e -> assertThat(e.reason())
+                            .isEqualTo(RabbitMqException.Reason.NOT_CONFIRMED));
+        } finally {
+            admin.queueDelete("full");
+        }
         assertThat(AUDIT.withAction(RabbitMqAudit.PUBLISH_REFUSED)).extracting(event -> event.fields().get("reason"))
-                .containsExactly("NOT_ROUTED", "CHANNEL_FAILED");
+                .containsExactly("NOT_ROUTED", "CHANNEL_FAILED", "NOT_CONFIRMED");
         assertThat(api.isOpen()).as("only the channel was closed").isTrue();
     }
 
