@@ -7,6 +7,7 @@ import io.settler.zerotrust.audit.CoreAudit;
 import io.settler.zerotrust.jdbc.PostgresAudit;
 import io.settler.zerotrust.netty.NettyAudit;
 import io.settler.zerotrust.queue.QueueAudit;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqAudit;
 import io.settler.zerotrust.redis.RedisAudit;
 import io.settler.zerotrust.spring.SpringAudit;
 import io.settler.zerotrust.token.TokenAudit;
@@ -46,6 +47,7 @@ class AuditCatalogueDocTest {
         catalogues.put("jdbc-mtls", List.of(PostgresAudit.values()));
         catalogues.put("redis-tls", List.of(RedisAudit.values()));
         catalogues.put("queue", List.of(QueueAudit.values()));
+        catalogues.put("queue-rabbitmq", List.of(RabbitMqAudit.values()));
         catalogues.put("spring-boot-autoconfigure", List.of(SpringAudit.values()));
         return catalogues;
     }

@@ -1,0 +1,123 @@
+package io.settler.zerotrust.queue.rabbitmq;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.GetResponse;
+import io.settler.zerotrust.queue.Delivery;
+import io.settler.zerotrust.queue.Envelope;
+import io.settler.zerotrust.queue.QueueException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One {@code basic.get} delivery: settled on the channel it came from ({@code basic.ack},
+ * {@code basic.nack} with requeue), dead-lettered through the source. Its ID is the validated
+ * {@code user-id} and the publisher's {@code message-id}.
+ */
+final class RabbitMqDelivery implements Delivery {
+
+    private final RabbitMqSource source;
+    private final Channel channel;
+    private final GetResponse response;
+    private final String publisher;
+    private final String id;
+
+    RabbitMqDelivery(RabbitMqSource source, Channel channel, GetResponse response, String publisher,
+            String messageId) {
+        this.source = source;
+        this.channel = channel;
+        this.response = response;
+        this.publisher = publisher;
+        this.id = id(publisher, messageId);
+    }
+
+    /** A message's ID: the validated publisher and its message-id, so only that publisher can repeat one. */
+    static String id(String publisher, String messageId) {
+        return publisher + " " + messageId;
+    }
+
+    /** The quorum queue's count of earlier deliveries ({@code x-delivery-count}) plus this one. */
+    static long deliveryCount(AMQP.BasicProperties properties) {
+        Map<String, Object> headers = properties.getHeaders();
+        Object count = headers == null ? null : headers.get("x-delivery-count");
+        return count instanceof Number number ? Math.max(0, number.longValue()) + 1 : 1;
+    }
+
+    @Override
+    public String source() {
+        return source.group();
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    /** The envelope from the headers {@code v} and {@code tok} and the body; {@code MALFORMED} otherwise. */
+    @Override
+    public Envelope envelope() {
+        AMQP.BasicProperties properties = response.getProps();
+        Map<String, String> fields = new LinkedHashMap<>();
+        String version = RabbitMqSource.header(properties, RabbitMqTransport.VERSION_HEADER);
+        String token = RabbitMqSource.header(properties, RabbitMqTransport.TOKEN_HEADER);
+        if (version != null) {
+            fields.put(RabbitMqTransport.VERSION_HEADER, version);
+        }
+        if (token != null) {
+            fields.put(RabbitMqTransport.TOKEN_HEADER, token);
+        }
+        fields.put("pld", Base64.getUrlEncoder().withoutPadding().encodeToString(response.getBody()));
+        return Envelope.fromFields(fields);
+    }
+
+    @Override
+    public long deliveryCount() {
+        return deliveryCount(response.getProps());
+    }
+
+    /** The broker-validated {@code user-id}. */
+    @Override
+    public Optional<String> authenticatedPublisher() {
+        return Optional.of(publisher);
+    }
+
+    /** RabbitMQ records no time of its own (the timestamp property is the publisher's). */
+    @Override
+    public Optional<Instant> brokerTime() {
+        return Optional.empty();
+    }
+
+    @Override
+    public void acknowledge() {
+        try {
+            channel.basicAck(response.getEnvelope().getDeliveryTag(), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not acknowledge " + id + "; it will be delivered again", e);
+        }
+    }
+
+    @Override
+    public void deadLetter(QueueException.Reason reason, String detail, boolean keepMessage) {
+        source.writeDeadLetter(response, id, reason.name(), detail, keepMessage);
+    }
+
+    @Override
+    public void leaveForRedelivery() {
+        try {
+            channel.basicNack(response.getEnvelope().getDeliveryTag(), false, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not return " + id + " to the queue; it is returned when the"
+                    + " channel closes", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RabbitMqDelivery[" + source.group() + " " + id + "]";
+    }
+}

@@ -1,0 +1,64 @@
+package io.settler.zerotrust.queue.rabbitmq;
+
+import com.rabbitmq.client.AMQP;
+import io.settler.zerotrust.queue.Envelope;
+import io.settler.zerotrust.queue.EnvelopeSender;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Publishes envelopes through a {@link ConfirmChannel}: the payload as the body, the token and
+ * version as headers, persistent, a random {@code message-id}, and the connection's identity as the
+ * {@code user-id}, which the broker checks against the login.
+ */
+final class RabbitMqSender implements EnvelopeSender {
+
+    private final RabbitMqConnection connection;
+    private final String queue;
+    private final String exchange;
+    private final String routingKey;
+    private final ConfirmChannel channel;
+
+    RabbitMqSender(RabbitMqTransport.SenderBuilder builder) {
+        this.connection = builder.connection;
+        this.queue = builder.queue;
+        this.exchange = builder.exchange;
+        this.routingKey = builder.routingKey;
+        this.channel = new ConfirmChannel(connection, queue, builder.confirmTimeout, builder.audit);
+    }
+
+    @Override
+    public String queue() {
+        return queue;
+    }
+
+    @Override
+    public String destination() {
+        return ConfirmChannel.destination(exchange, routingKey);
+    }
+
+    /**
+     * Returns {@code <user-id> <message-id>}, the ID the consumer's deliveries of it carry.
+     *
+     * @throws RabbitMqException (audited) if the broker did not confirm it
+     */
+    @Override
+    public String send(Envelope envelope) {
+        String messageId = UUID.randomUUID().toString();
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+                .deliveryMode(2)
+                .userId(connection.identity())
+                .messageId(messageId)
+                .contentType("application/octet-stream")
+                .headers(Map.of(RabbitMqTransport.VERSION_HEADER, "1",
+                        RabbitMqTransport.TOKEN_HEADER, envelope.token()))
+                .build();
+        channel.publish(exchange, routingKey, properties, envelope.payload());
+        return RabbitMqDelivery.id(connection.identity(), messageId);
+    }
+
+    @Override
+    public String toString() {
+        return "RabbitMqSender[" + destination() + " as " + connection.identity() + "]";
+    }
+}
