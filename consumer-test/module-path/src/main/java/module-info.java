@@ -7,4 +7,5 @@ module io.settler.zerotrust.consumer.modular {
     requires io.settler.zerotrust.redis;
     requires io.settler.zerotrust.queue;
     requires io.settler.zerotrust.micrometer;
+    requires io.settler.zerotrust.queue.rabbitmq;
 }

@@ -44,6 +44,9 @@ import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.EnvelopeVerifier;
 import io.settler.zerotrust.queue.QueueException;
 import io.settler.zerotrust.queue.VerifiedMessage;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnection;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnections;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqException;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.KeyNamespace;
 import io.settler.zerotrust.redis.RedisAcl;
@@ -81,7 +84,8 @@ import java.util.concurrent.TimeUnit;
  *       connection (HikariCP, pgjdbc) is refused by a closed loopback port;</li>
  *   <li>redis-tls: the ACL file rendered from the policy, and a Lettuce client (on the BOM's Netty)
  *       whose connection is refused the same way;</li>
- *   <li>queue: a payload-bound one-time token sealed, verified, and refused when replayed.</li>
+ *   <li>queue: a payload-bound one-time token sealed, verified, and refused when replayed;</li>
+ *   <li>queue-rabbitmq: an AMQP connection (amqp-client, from the BOM) refused by a closed loopback port.</li>
  * </ol>
  */
 public final class ConsumerApp {
@@ -212,6 +216,16 @@ public final class ConsumerApp {
             check(e.reason() == QueueException.Reason.REPLAYED, "the replay refused as " + e.reason());
         }
         step("queue", "a sealed message verified once, its replay refused");
+
+        // queue-rabbitmq
+        MtlsContext rabbitClient = MtlsContext.client(apiCerts).auditLog(audit).build();
+        try (RabbitMqConnection refused = RabbitMqConnections.builder(rabbitClient).host("127.0.0.1")
+                .port(closedPort()).timeout(Duration.ofSeconds(2)).auditLog(audit).build().connect("consumer")) {
+            throw new AssertionError("connected to a closed port: " + refused);
+        } catch (RabbitMqException e) {
+            check(e.reason() == RabbitMqException.Reason.CONNECTION_FAILED, "refused as " + e.reason());
+        }
+        step("queue-rabbitmq", "the RabbitMQ client (EXTERNAL over TLS 1.3) refused a closed port when connecting");
     }
 
     /** An mTLS server with a token check on POST /orders, and the gateway calling it with a fresh token. */

@@ -17,6 +17,9 @@ import io.settler.zerotrust.queue.Envelope;
 import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.EnvelopeVerifier;
 import io.settler.zerotrust.queue.VerifiedMessage;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnection;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnections;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqException;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.KeyNamespace;
 import io.settler.zerotrust.redis.RedisTlsException;
@@ -47,7 +50,8 @@ import javax.net.ssl.SSLSocket;
  * a token minted and verified (service-token, JJWT found at run time), a Netty server handler
  * (netty-mtls), a refused plaintext PostgreSQL URL and a pool's first connection to a closed port
  * (jdbc-mtls, HikariCP, pgjdbc), a refused {@code redis://} URI and a Lettuce connection to a closed
- * port (redis-tls), and a queue message sealed and verified (queue). Prints one line per check; any
+ * port (redis-tls), a queue message sealed and verified (queue), and an AMQP connection to a closed
+ * port (queue-rabbitmq, amqp-client as an automatic module). Prints one line per check; any
  * failure, a missing class or module above all, exits with status 1.
  */
 public final class ModulePathConsumer {
@@ -195,6 +199,17 @@ public final class ModulePathConsumer {
         check(Arrays.equals(message.payload(), "{\"orderId\":42}".getBytes(StandardCharsets.UTF_8)),
                 "the payload changed");
         ok("EnvelopeSigner sealed and EnvelopeVerifier verified a message from " + message.publisher());
+
+        // queue-rabbitmq: the RabbitMQ client (an automatic module) connecting by EXTERNAL to a closed port.
+        MtlsContext rabbitClient = MtlsContext.client(apiCredentials).build();
+        try (RabbitMqConnection refused = RabbitMqConnections.builder(rabbitClient).host("localhost").port(closedPort)
+                .timeout(Duration.ofSeconds(2)).build().connect("module-path-consumer")) {
+            throw new AssertionError("RabbitMqConnections connected to a closed port: " + refused);
+        } catch (RabbitMqException expected) {
+            check(expected.reason() == RabbitMqException.Reason.CONNECTION_FAILED, "refused for " + expected.reason());
+            ok("RabbitMqConnections tried localhost:" + closedPort + " through amqp-client and reported "
+                    + expected.reason());
+        }
     }
 
     /** One TLS handshake over loopback; returns the client as the server verified it. */
