@@ -6,11 +6,14 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
+import com.rabbitmq.client.ShutdownSignalException;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -50,7 +53,7 @@ class LocalRabbitMqClusterTest {
             assertThat(cluster.node(0).isRunning()).isFalse();
             assertThat(cluster.runningNodes(1)).isEqualTo(2);
             List<String> received = new ArrayList<>();
-            try (Connection connection = RabbitClients.connect(cluster.node(1), "jobs", "worker");
+            try (Connection connection = connectAfterFailover(cluster.node(1));
                  Channel channel = connection.createChannel()) {
                 publish(channel, MESSAGES / 2, MESSAGES);
                 received.addAll(consume(channel, MESSAGES / 2));
@@ -73,6 +76,28 @@ class LocalRabbitMqClusterTest {
         }
         for (ProcessHandle process : processes) {
             assertThat(process.isAlive()).as("process %d", process.pid()).isFalse();
+        }
+    }
+
+    /**
+     * A connection to the vhost on a surviving node. Right after a member stops, the node may still
+     * be restarting the vhost for a moment and closes a new connection with INTERNAL_ERROR ("access to
+     * vhost refused"); a client reconnects, so this one does too, for at most 30 s. Any other refusal
+     * fails at once.
+     */
+    private static Connection connectAfterFailover(LocalRabbitMq node) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                return RabbitClients.connect(node, "jobs", "worker");
+            } catch (IOException e) {
+                boolean vhostRestarting = e.getCause() instanceof ShutdownSignalException signal
+                        && String.valueOf(signal.getMessage()).contains("access to vhost");
+                if (!vhostRestarting || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(250);
+            }
         }
     }
 
