@@ -35,7 +35,9 @@ public final class ZeroTrustConfigurationException extends RuntimeException impl
         /** The embedded server would not require a client certificate. */
         CLIENT_AUTH_NOT_REQUIRED,
         /** {@code server.ssl.*} would configure the server's TLS beside, and around, the library. */
-        CONFLICTING_SERVER_SSL
+        CONFLICTING_SERVER_SSL,
+        /** The application runs on a Spring Boot version the starter does not support (before 4.0). */
+        UNSUPPORTED_SPRING_BOOT
     }
 
     private final Reason reason;

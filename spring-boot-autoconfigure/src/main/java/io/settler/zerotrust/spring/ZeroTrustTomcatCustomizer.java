@@ -39,6 +39,7 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
     private final AuditLog audit;
     private final StartupChecks checks;
     private final SslBundles bundles;
+    private volatile boolean securedAConnector;
 
     ZeroTrustTomcatCustomizer(MtlsContext context, CredentialSource credentials, ServicePolicy service,
                               AuditLog audit, StartupChecks checks, SslBundles bundles) {
@@ -48,6 +49,11 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
         this.service = service;
         this.audit = audit;
         this.checks = checks;
+    }
+
+    /** Whether a Tomcat connector of this application was put on the library's TLS ({@link ServerGuard} asks). */
+    boolean securedAConnector() {
+        return securedAConnector;
     }
 
     @Override
@@ -100,6 +106,7 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
         protocol.addSslHostConfig(hostConfig(protocol, current), true);
         connector.setScheme("https");
         connector.setSecure(true);
+        securedAConnector = true;
         // As Boot's own server.ssl wiring does on a bundle update: Tomcat replaces the host's TLS configuration.
         // The key manager serves a rotated certificate from the next handshake on anyway; the reload keeps
         // Tomcat's view (its certificate log and expiry checks) on the current one.
