@@ -229,9 +229,10 @@ public final class Deployment {
     }
 
     /**
-     * RabbitMQ connections for {@code service}: TLS 1.3 with its credentials, the broker's host name
-     * verified, login by its certificate (SASL EXTERNAL), at {@code rabbitmq.host} (default
-     * 127.0.0.1), {@code rabbitmq.port} and {@value #RABBITMQ_VHOST}, audited to this deployment's log.
+     * RabbitMQ connections of the service whose {@code credentials} these are: TLS 1.3 with its
+     * certificate, the broker's host name verified, login by that certificate (SASL EXTERNAL: the
+     * broker's user is its SPIFFE ID), at {@code rabbitmq.host} (default 127.0.0.1),
+     * {@code rabbitmq.port} and {@value #RABBITMQ_VHOST}, audited to this deployment's log.
      */
     public RabbitMqConnections rabbitMq(CredentialSource credentials) {
         InetSocketAddress rabbit = address("rabbitmq");
