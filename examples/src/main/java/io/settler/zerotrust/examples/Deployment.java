@@ -6,8 +6,10 @@ import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnections;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.PasswordSource;
+import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.JwksSource;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.KeySource;
@@ -40,7 +42,9 @@ import java.util.Properties;
  * jwks/&lt;service&gt;.json      the public token keys each service publishes when it starts
  * webhook-signing.secret   the HMAC secret of outbound webhooks, shared with their receiver
  * endpoints.properties     where things are: postgres.host, postgres.port, postgres.database,
- *                          redis.host, redis.port, api.port, webhook.host, webhook.port, receiver.url
+ *                          redis.host, redis.port, api.port, webhook.host, webhook.port, receiver.url;
+ *                          the queue's transport, queue.transport=redis (default) or rabbitmq, and
+ *                          for rabbitmq: rabbitmq.host, rabbitmq.port, rabbitmq.vhost
  * </pre>
  *
  * <p>Token signing keys never touch the disk: each service generates its own at start
@@ -57,6 +61,12 @@ public final class Deployment {
 
     /** How many earlier keys of a service {@link #newTokenKeys} keeps published beside the new one. */
     public static final int PUBLISHED_KEYS_KEPT = 3;
+
+    /** The endpoint setting that picks the job queue's transport: {@code redis} (default) or {@code rabbitmq}. */
+    public static final String QUEUE_TRANSPORT = "queue.transport";
+
+    /** The endpoint setting of the RabbitMQ virtual host; {@code /} when missing. */
+    public static final String RABBITMQ_VHOST = "rabbitmq.vhost";
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -201,6 +211,34 @@ public final class Deployment {
         InetSocketAddress redis = address("redis");
         return HardenedRedis.builder().host(redis.getHostString()).port(redis.getPort())
                 .user(service).password(redisPassword(service)).credentials(credentials).auditLog(audit);
+    }
+
+    /**
+     * The job queue's transport, {@value #QUEUE_TRANSPORT} in the endpoints: {@code redis} when missing.
+     *
+     * @throws IllegalStateException naming the file when it is neither {@code redis} nor {@code rabbitmq}
+     */
+    public QueueTransport queueTransport() {
+        String transport = endpoints.getProperty(QUEUE_TRANSPORT, "redis").trim();
+        return switch (transport) {
+            case "redis" -> QueueTransport.REDIS;
+            case "rabbitmq" -> QueueTransport.RABBITMQ;
+            default -> throw new IllegalStateException(QUEUE_TRANSPORT + " in " + directory.resolve(
+                    "endpoints.properties") + " is '" + transport + "': set redis (Redis Streams) or rabbitmq");
+        };
+    }
+
+    /**
+     * RabbitMQ connections of the service whose {@code credentials} these are: TLS 1.3 with its
+     * certificate, the broker's host name verified, login by that certificate (SASL EXTERNAL: the
+     * broker's user is its SPIFFE ID), at {@code rabbitmq.host} (default 127.0.0.1),
+     * {@code rabbitmq.port} and {@value #RABBITMQ_VHOST}, audited to this deployment's log.
+     */
+    public RabbitMqConnections rabbitMq(CredentialSource credentials) {
+        InetSocketAddress rabbit = address("rabbitmq");
+        return RabbitMqConnections.builder(MtlsContext.client(credentials).auditLog(audit).build())
+                .host(rabbit.getHostString()).port(rabbit.getPort())
+                .virtualHost(endpoints.getProperty(RABBITMQ_VHOST, "/").trim()).auditLog(audit).build();
     }
 
     /** The SPIFFE ID of a service of the policy, e.g. {@code spiffe://demo.settler.test/api}. */

@@ -48,6 +48,18 @@ class DeploymentTest {
     }
 
     @Test
+    void theQueueTransportIsRedisUnlessTheDeploymentSaysRabbitMq() {
+        Deployment deployment = deployment();
+        assertThat(deployment.queueTransport()).isEqualTo(QueueTransport.REDIS);
+        assertThat(deployment.withEndpoint(Deployment.QUEUE_TRANSPORT, " rabbitmq ").queueTransport())
+                .isEqualTo(QueueTransport.RABBITMQ);
+        assertThatThrownBy(() -> deployment.withEndpoint(Deployment.QUEUE_TRANSPORT, "kafka").queueTransport())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("queue.transport").hasMessageContaining("'kafka'")
+                .hasMessageContaining("endpoints.properties");
+    }
+
+    @Test
     void aServiceOnlyTrustsTheKeysItsPeerPublished() {
         Deployment deployment = deployment();
         String byGateway = ServiceTokens.builder().identity(deployment.identity("gateway"))

@@ -4,30 +4,20 @@ import io.lettuce.core.Consumer;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.credentials.CredentialSource;
-import io.settler.zerotrust.credentials.TlsIdentity;
-import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
-import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.EnvelopeVerifier;
 import io.settler.zerotrust.queue.QueueConsumer;
 import io.settler.zerotrust.queue.QueuePublisher;
-import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.KeyNamespace;
-import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.redis.RedisReplayGuard;
-import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -58,18 +48,13 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class QueueBenchmark {
 
-    private static final String USER = "bench";
-    private static final String PASSWORD = "bench-queue-password-7f1e";
     private static final String API = "spiffe://bench.test/api";
     private static final byte[] PAYLOAD = "p".repeat(256).getBytes(StandardCharsets.UTF_8);
     private static final String RAW_STREAM = "queue:{raw}:api";
     /** Messages per poll of {@link #queueHs256Batch}. */
     private static final int BATCH = 32;
 
-    private LocalRedis redis;
-    private Path passwordFile;
-    private HardenedRedis hardened;
-    private StatefulRedisConnection<String, String> connection;
+    private BenchmarkRedis redis;
     private RedisCommands<String, String> commands;
     private Map<String, String> rawFields;
     private Consumer<String> rawConsumer;
@@ -83,21 +68,9 @@ public class QueueBenchmark {
     /** Starts Redis, connects, creates the groups. */
     @Setup
     public void setUp() throws Exception {
-        DevCertificateAuthority ca = DevCertificateAuthority.create("bench.test");
-        redis = LocalRedis.builder(ca).user(USER, PASSWORD, "~queue:* ~bench:* +xadd +xreadgroup +xack +xautoclaim"
-                + " +xpending +xinfo|stream +xinfo|groups +xtrim +xrange +xgroup|create +set +mget +@connection"
-                + " +acl|whoami +client|info").start();
-        IssuedCertificate client = redis.clientCertificate(USER);
-        passwordFile = Files.createTempFile("bench-queue", ".password");
-        Files.writeString(passwordFile, PASSWORD);
-        hardened = HardenedRedis.builder().host(redis.host()).port(redis.tlsPort()).user(USER)
-                .password(PasswordSource.fromFile(passwordFile))
-                .credentials(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
-                        TrustBundle.of(List.of(ca.rootCertificate()))))
-                .auditLog(event -> { })
-                .build();
-        connection = hardened.connect();
-        commands = connection.sync();
+        redis = new BenchmarkRedis(DevCertificateAuthority.create("bench.test"), "~queue:* ~bench:* +xadd +xreadgroup"
+                + " +xack +xautoclaim +xpending +xinfo|stream +xinfo|groups +xtrim +xrange +xgroup|create +set +mget");
+        commands = redis.commands();
 
         rawFields = Map.of("pld", new String(PAYLOAD, StandardCharsets.UTF_8));
         commands.xgroupCreate(XReadArgs.StreamOffset.from(RAW_STREAM, "0"), "workers",
@@ -139,10 +112,7 @@ public class QueueBenchmark {
     /** Closes the connection and stops Redis. */
     @TearDown
     public void tearDown() throws Exception {
-        connection.close();
-        hardened.close();
         redis.close();
-        Files.deleteIfExists(passwordFile);
     }
 
     /** Raw XADD + XREADGROUP + XACK. */

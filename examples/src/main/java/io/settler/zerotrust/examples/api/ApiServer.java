@@ -10,6 +10,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.examples.Deployment;
+import io.settler.zerotrust.examples.JobQueue;
 import io.settler.zerotrust.examples.LocalZone;
 import io.settler.zerotrust.examples.Resources;
 import io.settler.zerotrust.examples.ServiceEndpoint;
@@ -49,10 +50,11 @@ import org.slf4j.LoggerFactory;
  * orders are a 404) together with its job in the {@code outbox} table, in one transaction; it is
  * then cached in Redis as ACL user {@code api} under {@code api:order:<id>} (best effort). The
  * {@link OutboxRelay} publishes the job as a signed envelope ({@code {"tenant", "orderId", "item"}})
- * on the api's own stream of queue {@value LocalZone#QUEUE}, at least once: a Redis outage delays
- * jobs, it loses none. A client that retries sends an {@code Idempotency-Key} header
- * ({@link OrdersHandler#IDEMPOTENCY_KEY}): the retry gets the first order back instead of a second
- * one. Everything comes from the {@link Deployment}: policy, certificate
+ * on queue {@value LocalZone#QUEUE}, at least once: a queue outage delays jobs, it loses none. The
+ * queue is the api's own stream on Redis, or RabbitMQ's quorum queue, as the deployment's
+ * {@value Deployment#QUEUE_TRANSPORT} says ({@link JobQueue}). A client that retries sends an
+ * {@code Idempotency-Key} header ({@link OrdersHandler#IDEMPOTENCY_KEY}): the retry gets the first
+ * order back instead of a second one. Everything comes from the {@link Deployment}: policy, certificate
  * (re-read when it rotates), Redis password, endpoints; the token signing key is generated at start
  * and only its public half published.
  *
@@ -108,9 +110,10 @@ public final class ApiServer implements AutoCloseable {
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .build();
-        // Jobs go to the outbox with their order; the relay publishes them, signed, once Redis takes them.
-        QueuePublisher jobs = QueuePublisher.of(cache.sync(),
-                EnvelopeSigner.builder(ownTokens, LocalZone.QUEUE).build());
+        // Jobs go to the outbox with their order; the relay publishes them, signed, once the queue takes them
+        // (Redis Streams or RabbitMQ, as the deployment's queue.transport says).
+        QueuePublisher jobs = JobQueue.publisher(deployment, SERVICE,
+                EnvelopeSigner.builder(ownTokens, LocalZone.QUEUE).build(), cache, credentials, resources);
         OutboxRelay relay = resources.add(new OutboxRelay(database, jobs, json, RELAY_INTERVAL)).start();
         Orders orders = new Orders(TenantScope.of(database), cache.async(), relay, json);
 

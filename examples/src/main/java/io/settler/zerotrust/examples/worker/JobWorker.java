@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.FileCredentialSource;
 import io.settler.zerotrust.examples.Deployment;
+import io.settler.zerotrust.examples.JobQueue;
 import io.settler.zerotrust.examples.LocalZone;
 import io.settler.zerotrust.examples.Resources;
 import io.settler.zerotrust.identity.ServiceIdentity;
@@ -50,7 +51,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Reads the queue with consumer group {@value LocalZone#GROUP} as consumer {@value #CONSUMER},
- *       connected to Redis as the ACL user {@value #SERVICE} (mTLS 1.3 plus its password). Every
+ *       connected to Redis as the ACL user {@value #SERVICE} (mTLS 1.3 plus its password); or, with
+ *       {@code queue.transport=rabbitmq} in the deployment, RabbitMQ's quorum queue
+ *       {@value LocalZone#QUEUE}, logged in by its certificate ({@link JobQueue}). Every
  *       entry is verified before anything runs: signed by the api (its published keys, pinned to
  *       its identity; the policy says who may publish), for this queue, with the payload it signed,
  *       and never seen before ({@link RedisReplayGuard} shared by all workers). Anything else is
@@ -225,8 +228,10 @@ public final class JobWorker implements AutoCloseable {
                         .auditLog(audit).build())
                 .auditLog(audit)
                 .build();
-        this.consumer = QueueConsumer.builder(connection.sync(), verifier, this::handle)
-                .group(LocalZone.GROUP).consumer(CONSUMER).auditLog(audit)
+        // Redis Streams or RabbitMQ, as the deployment's queue.transport says; the handler is the same.
+        this.consumer = QueueConsumer.builder(JobQueue.source(deployment, CONSUMER, verifier, connection, credentials,
+                        resources), verifier, this::handle)
+                .auditLog(audit)
                 .build();
         this.poller = new Thread(this::pollUntilClosed, "job-worker-" + CONSUMER);
     }

@@ -1,0 +1,63 @@
+package io.settler.zerotrust.benchmarks.queue;
+
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.settler.zerotrust.credentials.CredentialSource;
+import io.settler.zerotrust.credentials.TlsIdentity;
+import io.settler.zerotrust.credentials.TrustBundle;
+import io.settler.zerotrust.pki.DevCertificateAuthority;
+import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.redis.HardenedRedis;
+import io.settler.zerotrust.redis.PasswordSource;
+import io.settler.zerotrust.testkit.LocalRedis;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A testkit TLS Redis with one ACL user, and one hardened connection of that user: the queue's
+ * streams (Redis transport) or only its replay guard and records of handled messages (any transport).
+ */
+final class BenchmarkRedis implements AutoCloseable {
+
+    private static final String USER = "bench";
+    private static final String PASSWORD = "bench-queue-password-7f1e";
+
+    private final LocalRedis redis;
+    private final Path passwordFile;
+    private final HardenedRedis hardened;
+    private final StatefulRedisConnection<String, String> connection;
+
+    /**
+     * Starts Redis with the user {@value #USER} allowed {@code rules} (plus what a hardened connection
+     * needs to prove itself) and connects as it.
+     */
+    BenchmarkRedis(DevCertificateAuthority ca, String rules) throws IOException {
+        redis = LocalRedis.builder(ca).user(USER, PASSWORD, rules + " +@connection +acl|whoami +client|info").start();
+        IssuedCertificate client = redis.clientCertificate(USER);
+        passwordFile = Files.createTempFile("bench-queue", ".password");
+        Files.writeString(passwordFile, PASSWORD);
+        hardened = HardenedRedis.builder().host(redis.host()).port(redis.tlsPort()).user(USER)
+                .password(PasswordSource.fromFile(passwordFile))
+                .credentials(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
+                        TrustBundle.of(List.of(ca.rootCertificate()))))
+                .auditLog(event -> { })
+                .build();
+        connection = hardened.connect();
+    }
+
+    /** The connection's synchronous commands. */
+    RedisCommands<String, String> commands() {
+        return connection.sync();
+    }
+
+    /** Closes the connection and stops Redis. */
+    @Override
+    public void close() throws IOException {
+        connection.close();
+        hardened.close();
+        redis.close();
+        Files.deleteIfExists(passwordFile);
+    }
+}
