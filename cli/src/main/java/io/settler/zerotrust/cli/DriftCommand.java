@@ -63,6 +63,12 @@ final class DriftCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final String EXIT_CODES = "%nExit codes:%n";
+    /** The exit codes every drift subcommand lists (the report and the handler in Zt give them). */
+    private static final String IN_SYNC = "0:in sync";
+    private static final String DRIFT = "1:drift (each difference printed), or the policy cannot be rendered";
+    private static final String USAGE = "2:usage error";
+    private static final String COULD_NOT_CHECK = "3:could not check: the server was not reached, or refused the TLS"
+            + " handshake, the login or a read (the message says what to fix)";
 
     /** What every drift check takes: the policy, the server, the operator's credentials, the output. */
     static final class Common {
@@ -148,9 +154,7 @@ final class DriftCommand {
                         + " CONNECT on the database; give its certificate a pg_ident map of its own (not the"
                         + " rendered one)."},
             exitCodeListHeading = EXIT_CODES,
-            exitCodeList = {"0:in sync", "1:drift (each difference printed), or the policy cannot be rendered",
-                "2:usage error", "3:could not check: the server was not reached, or refused the TLS handshake, the"
-                        + " login or a read (the message says what to fix)"})
+            exitCodeList = {IN_SYNC, DRIFT, USAGE, COULD_NOT_CHECK})
     static final class Postgres implements Callable<Integer> {
 
         @Spec
@@ -231,9 +235,7 @@ final class DriftCommand {
                         + " +ping +hello +auth (what the client proves its connection with), and no keys. ACL LIST"
                         + " shows the users' password hashes: keep that account to operators."},
             exitCodeListHeading = EXIT_CODES,
-            exitCodeList = {"0:in sync", "1:drift (each difference printed), or the policy cannot be rendered",
-                "2:usage error", "3:could not check: the server was not reached, or refused the TLS handshake, the"
-                        + " login or a read (the message says what to fix)"})
+            exitCodeList = {IN_SYNC, DRIFT, USAGE, COULD_NOT_CHECK})
     static final class Redis implements Callable<Integer> {
 
         @Spec
@@ -372,9 +374,7 @@ final class DriftCommand {
                         + " > live.json, with the node's Erlang cookie) and pass the file, or - for standard input."
                         + " Your certificate is the operator's (zt render --operator, default queue-setup)."},
             exitCodeListHeading = EXIT_CODES,
-            exitCodeList = {"0:in sync", "1:drift (each difference printed), or the policy cannot be rendered",
-                "2:usage error", "3:could not check: the broker was not reached, or refused the TLS handshake or your"
-                        + " login (the message says what to fix)"})
+            exitCodeList = {IN_SYNC, DRIFT, USAGE, COULD_NOT_CHECK})
     static final class RabbitMq implements Callable<Integer> {
 
         @Spec

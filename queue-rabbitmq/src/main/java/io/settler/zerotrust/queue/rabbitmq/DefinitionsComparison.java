@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -42,8 +43,8 @@ final class DefinitionsComparison {
     }
 
     private void vhosts(JsonNode expected, JsonNode live) {
-        TreeSet<String> want = names(expected.path("vhosts"), "name");
-        TreeSet<String> have = names(live.path("vhosts"), "name");
+        SortedSet<String> want = names(expected.path("vhosts"), "name");
+        SortedSet<String> have = names(live.path("vhosts"), "name");
         for (String name : want) {
             if (!have.contains(name)) {
                 add(Kind.MISSING_VHOST, "virtual host " + name, "missing: the policy's users and queues live there;"
@@ -59,7 +60,7 @@ final class DefinitionsComparison {
     }
 
     private void users(JsonNode expected, JsonNode live) {
-        TreeSet<String> want = names(expected.path("users"), "name");
+        SortedSet<String> want = names(expected.path("users"), "name");
         SortedMap<String, JsonNode> have = new TreeMap<>();
         live.path("users").forEach(user -> have.put(user.path("name").asText(), user));
         for (String name : want) {
@@ -143,8 +144,8 @@ final class DefinitionsComparison {
     }
 
     private void bindings(JsonNode expected, JsonNode live) {
-        TreeSet<String> want = bindingSet(expected.path("bindings"));
-        TreeSet<String> have = bindingSet(live.path("bindings"));
+        SortedSet<String> want = bindingSet(expected.path("bindings"));
+        SortedSet<String> have = bindingSet(live.path("bindings"));
         for (String binding : want) {
             if (!have.contains(binding)) {
                 add(Kind.MISSING_TOPOLOGY, "binding " + binding, "missing: import the rendered definitions");
@@ -191,8 +192,8 @@ final class DefinitionsComparison {
         return map;
     }
 
-    private TreeSet<String> bindingSet(JsonNode bindings) {
-        TreeSet<String> set = new TreeSet<>();
+    private SortedSet<String> bindingSet(JsonNode bindings) {
+        SortedSet<String> set = new TreeSet<>();
         for (JsonNode binding : bindings) {
             if (binding.path("vhost").asText().equals(virtualHost)) {
                 set.add(binding.path("source").asText() + " -> " + binding.path("destination_type").asText() + " "
@@ -214,8 +215,8 @@ final class DefinitionsComparison {
         return node.isMissingNode() ? "none" : node.toString();
     }
 
-    private static TreeSet<String> names(JsonNode items, String field) {
-        TreeSet<String> names = new TreeSet<>();
+    private static SortedSet<String> names(JsonNode items, String field) {
+        SortedSet<String> names = new TreeSet<>();
         items.forEach(item -> names.add(item.path(field).asText()));
         return names;
     }

@@ -130,7 +130,9 @@ final class ListenerProbe {
             byte[] payload = new byte[size];
             in.readFully(payload);
             ByteBuffer start = ByteBuffer.wrap(payload);
-            if (start.getShort() != 10 || start.getShort() != 10) {
+            short classId = start.getShort();
+            short methodId = start.getShort();
+            if (classId != 10 || methodId != 10) {
                 throw new IOException("the listener did not answer with Connection.Start");
             }
             start.position(start.position() + 2); // version-major, version-minor
