@@ -86,6 +86,7 @@ public final class RabbitMqBrokerConfig {
     private final String virtualHost;
     private final String operator;
     private final int deliveryLimit;
+    private final AuditLog audit;
     private final SortedSet<String> queues;
     /** User name to its permission (configure, write, read), sorted by user. */
     private final Map<String, Permission> permissions;
@@ -95,6 +96,7 @@ public final class RabbitMqBrokerConfig {
         this.virtualHost = builder.virtualHost;
         this.operator = builder.operatorIdentity();
         this.deliveryLimit = builder.deliveryLimit;
+        this.audit = builder.audit;
         this.queues = Collections.unmodifiableSortedSet(new TreeSet<>(queues));
         this.permissions = Collections.unmodifiableMap(new TreeMap<>(permissions));
     }
@@ -262,6 +264,8 @@ public final class RabbitMqBrokerConfig {
                 "   its host, or the SPIFFE ID your clients expect), readable by the OS user rabbitmq, the key by",
                 "   it alone:",
                 "   chown rabbitmq rabbitmq-server.key && chmod 0400 rabbitmq-server.key",
+                "   The broker reads them, and the definitions file, where they are: rabbitmq must reach these",
+                "   directories (or copy the files elsewhere and change the paths in rabbitmq.conf).",
                 "3. TLS 1.3 on port " + port + ", EXTERNAL login only, the definitions loaded at every boot:",
                 "   cp " + conf + " /etc/rabbitmq/rabbitmq.conf && systemctl restart rabbitmq-server",
                 "   A broker that had data before keeps it: delete its default user and virtual host if present:",
@@ -331,8 +335,7 @@ public final class RabbitMqBrokerConfig {
      */
     public RabbitMqDrift probeListener(CredentialSource operatorCredentials, String host, int port,
             Optional<String> expectedServer) {
-        return new ListenerProbe(operatorCredentials, host, port, expectedServer, virtualHost, AuditLog.slf4j())
-                .probe();
+        return new ListenerProbe(operatorCredentials, host, port, expectedServer, virtualHost, audit).probe();
     }
 
     @Override
@@ -355,6 +358,7 @@ public final class RabbitMqBrokerConfig {
         private String virtualHost = DEFAULT_VIRTUAL_HOST;
         private String operatorService = DEFAULT_OPERATOR;
         private int deliveryLimit = DEFAULT_DELIVERY_LIMIT;
+        private AuditLog audit = AuditLog.slf4j();
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -385,6 +389,15 @@ public final class RabbitMqBrokerConfig {
                 throw new IllegalArgumentException("deliveryLimit is at least 1; got " + deliveryLimit);
             }
             this.deliveryLimit = deliveryLimit;
+            return this;
+        }
+
+        /**
+         * Where the listener probe's refusals go ({@code rabbitmq.connection_refused} when the operator
+         * cannot log in, {@code peer.refused} for a broker that fails verification); default SLF4J.
+         */
+        public Builder auditLog(AuditLog audit) {
+            this.audit = Objects.requireNonNull(audit, "audit");
             return this;
         }
 

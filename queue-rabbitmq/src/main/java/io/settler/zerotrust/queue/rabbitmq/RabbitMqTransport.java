@@ -89,7 +89,7 @@ public final class RabbitMqTransport {
 
     /**
      * Starts the sender of the publisher {@code signer} seals for, over {@code connection} (logged in
-     * as that publisher), to the default exchange with the queue's name as the routing key.
+     * as that publisher), to {@link #publishExchange} with the queue's name as the routing key.
      */
     public static SenderBuilder sender(RabbitMqConnection connection, EnvelopeSigner signer) {
         return new SenderBuilder(connection, signer.queue(), signer.publisher());

@@ -289,9 +289,13 @@ class RabbitMqBrokerConfigTest {
         CredentialSource foreign = CredentialSource.fixed(TlsIdentity.of(stranger.privateKey(), stranger.chain()),
                 TrustBundle.of(List.of(CA.rootCertificate())));
 
-        assertThatThrownBy(() -> CONFIG.probeListener(foreign, rabbit.host(), rabbit.tlsPort(), Optional.empty()))
+        RabbitMqBrokerConfig audited = RabbitMqBrokerConfig.builder(POLICY).virtualHost("jobs").deliveryLimit(10)
+                .auditLog(AUDIT).build();
+
+        assertThatThrownBy(() -> audited.probeListener(foreign, rabbit.host(), rabbit.tlsPort(), Optional.empty()))
                 .isInstanceOfSatisfying(RabbitMqException.class, e -> assertThat(e.reason())
                         .isEqualTo(RabbitMqException.Reason.CONNECTION_FAILED));
+        assertThat(AUDIT.single(RabbitMqAudit.CONNECTION_REFUSED).fields()).containsEntry("identity", OPERATOR);
     }
 
     @Test
