@@ -281,7 +281,7 @@ public final class RabbitMqBrokerConfig {
                         + operatorName + ":",
                 "   rabbitmqctl export_definitions - > live-definitions.json",
                 "   zt drift rabbitmq --policy policy.json --definitions live-definitions.json --vhost " + virtualHost
-                        + " --host <broker host> --port " + port,
+                        + " --host <broker host> --port " + port + " \\",
                 "     --cert " + operatorName + ".crt --key " + operatorName + ".key --trust ca.crt",
                 ""));
     }
