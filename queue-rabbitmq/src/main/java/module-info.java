@@ -10,6 +10,7 @@ module io.settler.zerotrust.queue.rabbitmq {
     requires transitive io.settler.zerotrust.core;
     requires transitive io.settler.zerotrust.queue;
     requires transitive com.rabbitmq.client;
+    requires com.fasterxml.jackson.databind;
 
     exports io.settler.zerotrust.queue.rabbitmq;
 }

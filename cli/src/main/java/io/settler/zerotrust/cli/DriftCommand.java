@@ -11,11 +11,16 @@ import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
 import io.settler.zerotrust.jdbc.PostgresServerConfig;
 import io.settler.zerotrust.jdbc.ServerConfigException;
 import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqBrokerConfig;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqDrift;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqException;
 import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.redis.RedisAcl;
 import io.settler.zerotrust.redis.RedisTlsException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -27,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -42,18 +48,27 @@ import picocli.CommandLine.Spec;
  * compares with the library's own checks ({@link PostgresServerConfig#drift}, {@link RedisAcl#drift})
  * against what {@link ServerConfigRenderer} renders ({@code zt render}). It only reads: the PostgreSQL
  * pool is read-only (the server must prove the role cannot write), and the Redis user needs no key.
+ * RabbitMQ's users and permissions are readable over its HTTP API by administrators only, so
+ * {@code zt drift rabbitmq} compares the broker's exported definitions ({@code rabbitmqctl
+ * export_definitions}, run where the node's Erlang cookie is) with {@link RabbitMqBrokerConfig#drift},
+ * and probes its TLS listener live as the operator ({@link RabbitMqBrokerConfig#probeListener}).
  */
 @Command(name = "drift", mixinStandardHelpOptions = true,
         description = {"Compares a live server with what your policy renders (zt render), over mTLS as you,"
                 + " the operator: exit 0 in sync, 1 on drift (each difference printed; --json for CI), 3 if the"
-                + " server could not be checked. It never writes to the server.",
-            "rabbitmq: not yet."},
-        subcommands = {DriftCommand.Postgres.class, DriftCommand.Redis.class})
+                + " server could not be checked. It never writes to the server."},
+        subcommands = {DriftCommand.Postgres.class, DriftCommand.Redis.class, DriftCommand.RabbitMq.class})
 final class DriftCommand {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final String EXIT_CODES = "%nExit codes:%n";
+    /** The exit codes every drift subcommand lists (the report and the handler in Zt give them). */
+    private static final String IN_SYNC = "0:in sync";
+    private static final String DRIFT = "1:drift (each difference printed), or the policy cannot be rendered";
+    private static final String USAGE = "2:usage error";
+    private static final String COULD_NOT_CHECK = "3:could not check: the server was not reached, or refused the TLS"
+            + " handshake, the login or a read (the message says what to fix)";
 
     /** What every drift check takes: the policy, the server, the operator's credentials, the output. */
     static final class Common {
@@ -139,9 +154,7 @@ final class DriftCommand {
                         + " CONNECT on the database; give its certificate a pg_ident map of its own (not the"
                         + " rendered one)."},
             exitCodeListHeading = EXIT_CODES,
-            exitCodeList = {"0:in sync", "1:drift (each difference printed), or the policy cannot be rendered",
-                "2:usage error", "3:could not check: the server was not reached, or refused the TLS handshake, the"
-                        + " login or a read (the message says what to fix)"})
+            exitCodeList = {IN_SYNC, DRIFT, USAGE, COULD_NOT_CHECK})
     static final class Postgres implements Callable<Integer> {
 
         @Spec
@@ -222,9 +235,7 @@ final class DriftCommand {
                         + " +ping +hello +auth (what the client proves its connection with), and no keys. ACL LIST"
                         + " shows the users' password hashes: keep that account to operators."},
             exitCodeListHeading = EXIT_CODES,
-            exitCodeList = {"0:in sync", "1:drift (each difference printed), or the policy cannot be rendered",
-                "2:usage error", "3:could not check: the server was not reached, or refused the TLS handshake, the"
-                        + " login or a read (the message says what to fix)"})
+            exitCodeList = {IN_SYNC, DRIFT, USAGE, COULD_NOT_CHECK})
     static final class Redis implements Callable<Integer> {
 
         @Spec
@@ -346,6 +357,105 @@ final class DriftCommand {
                 }
             }
             return passwords;
+        }
+    }
+
+    /** {@code zt drift rabbitmq}. */
+    @Command(name = "rabbitmq", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Compares a live RabbitMQ (3.10 or newer) with what zt render rabbitmq renders for your"
+                    + " policy (RabbitMqBrokerConfig#drift): virtual hosts, users (missing, not in the policy, with a"
+                    + " password or tags), permissions, topic permissions, and the queues, exchanges and bindings of"
+                    + " the virtual host, from the broker's exported definitions; then probes its TLS listener as you"
+                    + " (RabbitMqBrokerConfig#probeListener): TLS 1.3 with the broker's identity verified and an"
+                    + " EXTERNAL login must work, TLS 1.2, a client without a certificate and any login but EXTERNAL"
+                    + " must be refused.",
+                "RabbitMQ lists users and permissions over its HTTP API to administrators only; an operator tool"
+                        + " needs none: export the definitions where the node runs (rabbitmqctl export_definitions -"
+                        + " > live.json, with the node's Erlang cookie) and pass the file, or - for standard input."
+                        + " Your certificate is the operator's (zt render --operator, default queue-setup)."},
+            exitCodeListHeading = EXIT_CODES,
+            exitCodeList = {IN_SYNC, DRIFT, USAGE, COULD_NOT_CHECK})
+    static final class RabbitMq implements Callable<Integer> {
+
+        @Spec
+        @Nullable CommandSpec spec;
+
+        @Mixin
+        Common common = new Common();
+
+        @Option(names = "--port", paramLabel = "<port>", defaultValue = "5671",
+                description = "The broker's TLS port (default ${DEFAULT-VALUE}).")
+        int port = 5671;
+
+        @Option(names = "--definitions", required = true, paramLabel = "<file|->",
+                description = "The broker's definitions, from rabbitmqctl export_definitions (- reads standard input).")
+        String definitions = "";
+
+        @Mixin
+        BrokerOptions brokerOptions = new BrokerOptions();
+
+        @Option(names = "--ignore-user", paramLabel = "<user>",
+                description = "A user the policy does not manage, e.g. an administrator of yours (repeatable).")
+        List<String> ignoredUsers = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            PrintWriter out = Commands.out(spec);
+            Policy policy = PolicyCommand.load(common.policy(), out);
+            if (policy == null) {
+                return Zt.FINDING;
+            }
+            RabbitMqBrokerConfig broker;
+            try {
+                broker = brokerOptions.render(policy);
+            } catch (IllegalArgumentException e) {
+                out.println("REFUSED: " + e.getMessage());
+                return Zt.FINDING;
+            }
+            String exported = readDefinitions();
+            RabbitMqDrift drift;
+            try {
+                drift = broker.drift(exported, ignoredUsers.toArray(String[]::new));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--definitions " + definitions + ": " + e.getMessage(), e);
+            }
+            CredentialSource credentials = common.credentials("zt drift rabbitmq");
+            try {
+                drift = drift.and(broker.probeListener(credentials, common.host, port,
+                        Optional.ofNullable(common.expect)));
+            } catch (RabbitMqException e) {
+                throw new CouldNotCheckException(e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage(), e);
+            }
+            List<Map<String, String>> findings = new ArrayList<>();
+            drift.findings().forEach(finding -> {
+                Map<String, String> entry = new LinkedHashMap<>();
+                entry.put("kind", finding.kind().name());
+                entry.put("subject", finding.subject());
+                entry.put("detail", finding.detail());
+                findings.add(entry);
+            });
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("virtualHost", broker.virtualHost());
+            details.put("users", broker.users());
+            details.put("findings", findings);
+            return common.report(out, "rabbitmq", common.host + ":" + port + "/" + broker.virtualHost(),
+                    drift.findings().stream().map(RabbitMqDrift.Finding::toString).toList(), details);
+        }
+
+        /** The exported definitions, from the file or standard input. */
+        private String readDefinitions() {
+            try {
+                if (definitions.equals("-")) {
+                    return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+                Path file = Path.of(definitions);
+                Inputs.existingFile(file, "exported definitions (rabbitmqctl export_definitions)");
+                return Files.readString(file);
+            } catch (IOException e) {
+                throw new UsageException("--definitions " + definitions + " cannot be read: " + e.getMessage(), e);
+            }
         }
     }
 }

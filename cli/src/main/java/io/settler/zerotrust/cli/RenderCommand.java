@@ -4,6 +4,7 @@ import io.settler.zerotrust.cli.render.RenderException;
 import io.settler.zerotrust.cli.render.ServerConfigRenderer;
 import io.settler.zerotrust.jdbc.ServerConfigException;
 import io.settler.zerotrust.policy.Policy;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqBrokerConfig;
 import io.settler.zerotrust.redis.RedisTlsException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -24,10 +25,12 @@ import picocli.CommandLine.Spec;
         description = {"Renders the server configuration of your policy into <out>/rendered (ServerConfigRenderer,"
                 + " the code path of bin/demo --prepare), with SETUP.txt, the steps in order: for postgres"
                 + " pg_hba.conf, pg_ident.conf and <database-service>.sql only; for redis users.acl and redis.conf,"
-                + " and a fresh password per Redis user in <out>/<user>.redis-password (0600). The policy is"
-                + " copied to <out>/policy.json (zt drift reads both from there).",
+                + " and a fresh password per Redis user in <out>/<user>.redis-password (0600); for rabbitmq"
+                + " definitions.json (users named by SPIFFE ID without passwords, permissions, queues), rabbitmq.conf"
+                + " (TLS 1.3, EXTERNAL login only) and SETUP.txt. The policy is copied to <out>/policy.json"
+                + " (zt drift reads both from there).",
             "Certificates are yours to put in <out> (ca.crt, redis-server.crt/.key, <database-service>-server.crt"
-                    + "/.key, queue-setup.crt/.key): e.g. zt ca issue."},
+                    + "/.key, rabbitmq-server.crt/.key, queue-setup.crt/.key): e.g. zt ca issue."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:rendered", "1:the policy is invalid or cannot be rendered (the reason is printed)",
             "2:usage error"})
@@ -38,13 +41,15 @@ final class RenderCommand implements Callable<Integer> {
         /** PostgreSQL only: pg_hba.conf, pg_ident.conf, roles and GRANTs. */
         POSTGRES,
         /** Redis only: users.acl and a TLS-only redis.conf. */
-        REDIS
+        REDIS,
+        /** RabbitMQ only: definitions.json and a TLS-only rabbitmq.conf. */
+        RABBITMQ
     }
 
     @Spec
     @Nullable CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "<server>", description = "postgres or redis (rabbitmq: not yet).")
+    @Parameters(index = "0", paramLabel = "<server>", description = "postgres, redis or rabbitmq.")
     Server server = Server.REDIS;
 
     @Option(names = "--policy", required = true, paramLabel = "<policy.json>", description = "Your policy.")
@@ -59,6 +64,13 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--redis-port", paramLabel = "<port>", defaultValue = "6380",
             description = "redis: the TLS port of redis.conf (default ${DEFAULT-VALUE}).")
     int redisPort = 6380;
+
+    @Mixin
+    BrokerOptions brokerOptions = new BrokerOptions();
+
+    @Option(names = "--rabbitmq-port", paramLabel = "<port>", defaultValue = "5671",
+            description = "rabbitmq: the TLS port of rabbitmq.conf (default ${DEFAULT-VALUE}).")
+    int rabbitmqPort = 5671;
 
     @Option(names = "--consumer-group", paramLabel = "<group>", defaultValue = "workers",
             description = "redis: the consumer group SETUP.txt creates on each publisher's stream (default"
@@ -76,7 +88,19 @@ final class RenderCommand implements Callable<Integer> {
         }
         ServerConfigRenderer.Builder renderer = ServerConfigRenderer.builder(policy).redisPort(redisPort)
                 .consumerGroup(consumerGroup);
-        if (server == Server.POSTGRES) {
+        RabbitMqBrokerConfig broker = null;
+        if (server == Server.RABBITMQ) {
+            if (databaseOptions.given()) {
+                throw new UsageException("--database-service, --database and --tenant-table are for"
+                        + " 'zt render postgres'");
+            }
+            try {
+                broker = brokerOptions.render(policy);
+            } catch (IllegalArgumentException e) {
+                output.println("REFUSED: " + e.getMessage());
+                return Zt.FINDING;
+            }
+        } else if (server == Server.POSTGRES) {
             databaseOptions.renderPostgres(renderer, "render postgres");
         } else if (databaseOptions.given()) {
             throw new UsageException("--database-service, --database and --tenant-table are for 'zt render postgres'");
@@ -87,7 +111,11 @@ final class RenderCommand implements Callable<Integer> {
             if (!Files.exists(copy) || !Files.isSameFile(copy, policyPath)) {
                 Files.copy(policyPath, copy, StandardCopyOption.REPLACE_EXISTING);
             }
-            renderer.build().writeTo(outDir, output::println);
+            if (broker != null) {
+                ServerConfigRenderer.writeRabbitMq(broker, outDir, rabbitmqPort, output::println);
+            } else {
+                renderer.build().writeTo(outDir, output::println);
+            }
         } catch (RenderException e) {
             if (e.reason() == RenderException.Reason.NOT_A_DIRECTORY) {
                 throw new UsageException("--out: " + e.getMessage(), e);

@@ -68,8 +68,14 @@ class RenderCommandTest {
         ZtRun.Result noService = inProcess("render", "postgres", "--policy", policy(), "--out", dir.resolve("out"));
         assertThat(noService.exit()).as(noService.toString()).isEqualTo(2);
         assertThat(noService.err()).contains("--database-service");
-        ZtRun.Result rabbit = inProcess("render", "rabbitmq", "--policy", policy(), "--out", dir.resolve("out"));
+        ZtRun.Result rabbit = inProcess("render", "rabbitmq", "--policy", policy(), "--out", dir.resolve("out"),
+                "--database-service", "orders-db");
         assertThat(rabbit.exit()).as(rabbit.toString()).isEqualTo(2);
+        assertThat(rabbit.err()).contains("zt render postgres");
+        ZtRun.Result slash = inProcess("render", "rabbitmq", "--policy", policy(), "--out", dir.resolve("out"),
+                "--vhost", "/");
+        assertThat(slash.exit()).as(slash.toString()).isEqualTo(2);
+        assertThat(slash.err()).contains("virtual host");
         Path file = Files.writeString(dir.resolve("file"), "");
         ZtRun.Result outIsFile = inProcess("render", "redis", "--policy", policy(), "--out", file);
         assertThat(outIsFile.exit()).as(outIsFile.toString()).isEqualTo(2);

@@ -102,6 +102,7 @@ public final class LocalRabbitMq implements AutoCloseable {
     private final String cookie;
     private final String definitions;
     private final List<String> clusterConfiguration;
+    private final @Nullable ConfigurationFile configurationFile;
     private final Duration startupTimeout;
     private final SSLContext probeContext;
     private final ConcurrentMap<String, IssuedCertificate> clientCertificates = new ConcurrentHashMap<>();
@@ -124,6 +125,7 @@ public final class LocalRabbitMq implements AutoCloseable {
         this.cookie = builder.cookie != null ? builder.cookie : ServerDirectory.randomSecret();
         this.definitions = builder.definitions;
         this.clusterConfiguration = List.copyOf(builder.clusterConfiguration);
+        this.configurationFile = builder.configurationFile;
         this.startupTimeout = builder.startupTimeout;
         this.probeContext = ClientTls.context(Optional.of(clientCertificate(PROBE_SERVICE)), ca.rootCertificate());
         this.lifecycle = new ServerLifecycle("RabbitMQ", directory, this::stopServer);
@@ -388,9 +390,18 @@ public final class LocalRabbitMq implements AutoCloseable {
         serverUser.own(nodeDirectory);
     }
 
-    /** {@code rabbitmq.conf} for a start on {@code port}. */
+    /** {@code rabbitmq.conf} for a start on {@code port}: the given file's, or the testkit's own. */
     private String configuration(int port) {
         Path tls = nodeDirectory.resolve("tls");
+        ConfigurationFile given = configurationFile;
+        if (given != null) {
+            String rendered = given.render("127.0.0.1:" + port, tls.resolve("ca.crt"), tls.resolve("server.crt"),
+                    tls.resolve("server.key"), nodeDirectory.resolve("definitions.json"));
+            if (clusterConfiguration.isEmpty()) {
+                return rendered;
+            }
+            return rendered + (rendered.endsWith("\n") ? "" : "\n") + String.join("\n", clusterConfiguration) + "\n";
+        }
         List<String> lines = new ArrayList<>(List.of(
                 "# settler testkit: one TLS 1.3 listener on loopback, client certificates, login by certificate only",
                 "listeners.tcp = none",
@@ -541,6 +552,25 @@ public final class LocalRabbitMq implements AutoCloseable {
         return "zt-" + ServerDirectory.randomSecret().substring(0, 10) + "@" + HOST;
     }
 
+    /**
+     * Renders a node's {@code rabbitmq.conf} from its listener and files, e.g. a configuration rendered
+     * from a policy ({@code RabbitMqBrokerConfig::rabbitmqConf} of module queue-rabbitmq).
+     */
+    @FunctionalInterface
+    public interface ConfigurationFile {
+        /**
+         * The file's content.
+         *
+         * @param listener the TLS listener, {@code 127.0.0.1:<free port>}
+         * @param caBundle the CA's root certificate (PEM)
+         * @param certificate the node's certificate ({@code DNS:localhost}, {@code IP:127.0.0.1})
+         * @param privateKey the node's private key
+         * @param definitions the definitions file ({@link Builder#definitions})
+         * @return {@code rabbitmq.conf}
+         */
+        String render(String listener, Path caBundle, Path certificate, Path privateKey, Path definitions);
+    }
+
     /** Configures and starts a {@link LocalRabbitMq}. */
     public static final class Builder {
         private final DevCertificateAuthority ca;
@@ -550,6 +580,7 @@ public final class LocalRabbitMq implements AutoCloseable {
         private @Nullable String nodeName;
         private @Nullable String cookie;
         private final List<String> clusterConfiguration = new ArrayList<>();
+        private @Nullable ConfigurationFile configurationFile;
 
         private Builder(DevCertificateAuthority ca) {
             this.ca = Objects.requireNonNull(ca, "ca");
@@ -579,6 +610,21 @@ public final class LocalRabbitMq implements AutoCloseable {
                 throw new IllegalArgumentException("the definitions are not valid JSON: " + e.getOriginalMessage(), e);
             }
             this.definitions = json;
+            return this;
+        }
+
+        /**
+         * Starts the node with this {@code rabbitmq.conf} instead of the testkit's own, e.g. one
+         * rendered from a policy, to test what it enforces. It must keep what the testkit relies on:
+         * a TLS 1.3 listener on the given address that offers {@code EXTERNAL} (how {@link #start()}
+         * sees the node is ready), the given certificate files, and {@code load_definitions} of the
+         * given file.
+         *
+         * @param file renders the file from the node's listener and files
+         * @return this builder
+         */
+        public Builder configuration(ConfigurationFile file) {
+            this.configurationFile = Objects.requireNonNull(file, "file");
             return this;
         }
 

@@ -3,6 +3,7 @@ package io.settler.zerotrust.cli.render;
 import io.settler.zerotrust.jdbc.PostgresServerConfig;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqBrokerConfig;
 import io.settler.zerotrust.redis.RedisAcl;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,6 +40,9 @@ import java.util.regex.Pattern;
  * &lt;dir&gt;/rendered/redis.conf          a TLS-only server ({@link RedisAcl#tlsDirectives})
  * &lt;dir&gt;/rendered/SETUP.txt           the steps, in order
  * </pre>
+ *
+ * <p>RabbitMQ's files ({@code definitions.json}, {@code rabbitmq.conf}, {@code SETUP.txt}) come from
+ * {@link #writeRabbitMq}, rendered by queue-rabbitmq's {@link RabbitMqBrokerConfig}.
  *
  * <p>The consumer groups of the queues are created by a Redis user of their own,
  * {@value #GROUP_SETUP_USER}, which may run {@code XGROUP CREATE} on the publishers' streams and
@@ -213,6 +217,35 @@ public final class ServerConfigRenderer {
         } finally {
             passwords.values().forEach(password -> Arrays.fill(password, '\0'));
         }
+    }
+
+    /**
+     * Writes RabbitMQ's configuration of {@code broker} into {@code <directory>/rendered}:
+     * {@code definitions.json}, {@code rabbitmq.conf} (a TLS 1.3 listener on {@code port} whose
+     * certificate files are {@code <directory>/ca.crt} and {@code rabbitmq-server.crt}/{@code .key},
+     * the caller's to put there) and {@code SETUP.txt}. Deterministic: the same policy and settings
+     * write the same bytes.
+     *
+     * @param broker what to render, e.g. {@code RabbitMqBrokerConfig.builder(policy).build()}
+     * @param directory where the files go ({@code rendered/} is created)
+     * @param port the TLS listener's port
+     * @param progress told what was written
+     * @throws RenderException {@code NOT_A_DIRECTORY} or {@code IO_FAILED}
+     */
+    public static void writeRabbitMq(RabbitMqBrokerConfig broker, Path directory, int port,
+            Consumer<String> progress) {
+        Path rendered = directory.resolve("rendered");
+        createDirectories(rendered);
+        Path absolute = directory.toAbsolutePath();
+        Path definitions = rendered.resolve("definitions.json");
+        write(definitions, broker.definitionsJson());
+        write(rendered.resolve("rabbitmq.conf"), RabbitMqBrokerConfig.rabbitmqConf(Integer.toString(port),
+                absolute.resolve("ca.crt"), absolute.resolve("rabbitmq-server.crt"),
+                absolute.resolve("rabbitmq-server.key"), definitions.toAbsolutePath()));
+        write(rendered.resolve("SETUP.txt"), broker.setup(absolute, rendered.resolve("rabbitmq.conf"), definitions,
+                port));
+        progress.accept("rendered definitions.json, rabbitmq.conf, SETUP.txt for RabbitMQ (virtual host "
+                + broker.virtualHost() + ", users " + broker.users() + ") into " + rendered);
     }
 
     /** Each publisher's stream of each queue of the policy, in policy order. */

@@ -21,8 +21,9 @@ import org.jspecify.annotations.Nullable;
  * per round, so nothing waits in a client buffer and {@link #receive} never blocks for long. A
  * message without a {@code user-id} or {@code message-id} is dead-lettered here and acknowledged,
  * never handed to the consumer: RabbitMQ validates the {@code user-id} only when it is set, so
- * without it the publisher is unknown. Dead letters are published to the queue's dead-letter queue
- * with their reason, confirmed, before the delivery is acknowledged. Not thread-safe.
+ * without it the publisher is unknown. Dead letters are published through the group's dead-letter
+ * exchange to its dead-letter queue with their reason, confirmed, before the delivery is
+ * acknowledged. Not thread-safe.
  */
 final class RabbitMqSource implements DeliverySource {
 
@@ -148,7 +149,8 @@ final class RabbitMqSource implements DeliverySource {
                 .messageId(UUID.randomUUID().toString())
                 .headers(headers)
                 .build();
-        deadLetters.publish("", deadLetterQueue, properties, keepMessage ? response.getBody() : new byte[0]);
+        deadLetters.publish(RabbitMqTransport.deadLetterExchange(amqpQueue), deadLetterQueue, properties,
+                keepMessage ? response.getBody() : new byte[0]);
     }
 
     /** A string header ({@code LongString} on the wire), or null if missing or of another type. */

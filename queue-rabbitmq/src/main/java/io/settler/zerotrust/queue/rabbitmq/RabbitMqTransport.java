@@ -19,10 +19,14 @@ import org.jspecify.annotations.Nullable;
  * {@link RabbitMqConnections} (TLS 1.3, SASL EXTERNAL).
  *
  * <pre>{@code
- * RabbitMqTransport.declare(operator, "jobs", 20);                     // setup, as the operator
+ * RabbitMqTransport.declare(operator, "jobs", 20);                     // setup, as the operator (or definitions)
  * EnvelopeSender sender = RabbitMqTransport.sender(api, signer).build();
  * DeliverySource source = RabbitMqTransport.source(worker, verifier).build();
  * }</pre>
+ *
+ * <p>Publishers write to {@link #publishExchange} and workers their dead letters to
+ * {@link #deadLetterExchange}, so each needs {@code write} on one exchange only
+ * ({@link RabbitMqBrokerConfig} renders those permissions from the policy).
  *
  * <p>How it keeps the transport contract: {@code send} returns after the publisher confirm
  * (persistent, {@code mandatory}, the connection's identity as the {@code user-id}, which the broker
@@ -49,8 +53,43 @@ public final class RabbitMqTransport {
     }
 
     /**
+     * The exchange publishers of {@code queue} write to: {@code zt.publish.<queue>}, a durable direct
+     * exchange bound to the quorum queue with the queue's name as routing key. Publishing here rather
+     * than through the default exchange lets a publisher's {@code write} permission name this exchange
+     * alone: it can reach no other queue, not even the dead-letter queue.
+     */
+    public static String publishExchange(String queue) {
+        return "zt.publish." + Objects.requireNonNull(queue, "queue");
+    }
+
+    /**
+     * The exchange workers write dead letters of {@code queue} (the group's quorum queue) to:
+     * {@code zt.dead-letter.<queue>}, a durable direct exchange bound to {@link #deadLetterQueue}. A
+     * worker's {@code write} permission names this exchange alone, so it cannot publish a job into
+     * any queue; the broker's own dead-lettering ({@code x-delivery-limit}) uses it too.
+     */
+    public static String deadLetterExchange(String queue) {
+        return "zt.dead-letter." + Objects.requireNonNull(queue, "queue");
+    }
+
+    /**
+     * The arguments of the quorum queue {@code queue}: quorum, dead-lettering through
+     * {@link #deadLetterExchange} to {@link #deadLetterQueue}, and the broker's delivery limit. The
+     * setup step declares them and the rendered broker definitions carry the same.
+     */
+    static Map<String, Object> queueArguments(String queue, int deliveryLimit) {
+        return Map.of("x-queue-type", "quorum", "x-dead-letter-exchange", deadLetterExchange(queue),
+                "x-dead-letter-routing-key", deadLetterQueue(queue), "x-delivery-limit", deliveryLimit);
+    }
+
+    /** The arguments of a dead-letter queue: quorum. */
+    static Map<String, Object> deadLetterQueueArguments() {
+        return Map.of("x-queue-type", "quorum");
+    }
+
+    /**
      * Starts the sender of the publisher {@code signer} seals for, over {@code connection} (logged in
-     * as that publisher), to the default exchange with the queue's name as the routing key.
+     * as that publisher), to {@link #publishExchange} with the queue's name as the routing key.
      */
     public static SenderBuilder sender(RabbitMqConnection connection, EnvelopeSigner signer) {
         return new SenderBuilder(connection, signer.queue(), signer.publisher());
@@ -66,10 +105,12 @@ public final class RabbitMqTransport {
 
     /**
      * The setup step, as an operator: declares the durable quorum queue {@code queue}, whose messages
-     * a worker rejects go to {@link #deadLetterQueue} (default exchange), and which the broker itself
-     * dead-letters after {@code deliveryLimit} returns ({@code x-delivery-limit}: set it above the
-     * consumer's {@code maxDeliveries}, so the consumer's dead letter with its reason comes first),
-     * and the dead-letter queue. Declaring again with the same arguments changes nothing.
+     * a worker rejects go to {@link #deadLetterQueue} (through {@link #deadLetterExchange}), and which
+     * the broker itself dead-letters after {@code deliveryLimit} returns ({@code x-delivery-limit}:
+     * set it above the consumer's {@code maxDeliveries}, so the consumer's dead letter with its reason
+     * comes first), the dead-letter queue, the two direct exchanges {@link #publishExchange} and
+     * {@link #deadLetterExchange} and their bindings. Declaring again with the same arguments changes
+     * nothing; a broker started from {@link RabbitMqBrokerConfig}'s definitions has them already.
      *
      * @throws RabbitMqException {@link RabbitMqException.Reason#CHANNEL_FAILED} if the broker refuses
      *     (no configure permission, or the queue exists with other arguments)
@@ -80,15 +121,19 @@ public final class RabbitMqTransport {
             throw new IllegalArgumentException("deliveryLimit is at least 1; got " + deliveryLimit);
         }
         try (Channel channel = operator.connection().createChannel()) {
-            channel.queueDeclare(deadLetterQueue(queue), true, false, false, Map.of("x-queue-type", "quorum"));
-            channel.queueDeclare(queue, true, false, false, Map.of("x-queue-type", "quorum",
-                    "x-dead-letter-exchange", "", "x-dead-letter-routing-key", deadLetterQueue(queue),
-                    "x-delivery-limit", deliveryLimit));
+            channel.queueDeclare(deadLetterQueue(queue), true, false, false, deadLetterQueueArguments());
+            channel.queueDeclare(queue, true, false, false, queueArguments(queue, deliveryLimit));
+            channel.exchangeDeclare(publishExchange(queue), "direct", true);
+            channel.exchangeDeclare(deadLetterExchange(queue), "direct", true);
+            channel.queueBind(queue, publishExchange(queue), queue);
+            channel.queueBind(deadLetterQueue(queue), deadLetterExchange(queue), deadLetterQueue(queue));
         } catch (IOException | TimeoutException | RuntimeException e) {
             throw new RabbitMqException(RabbitMqException.Reason.CHANNEL_FAILED, "could not declare quorum queue "
                     + queue + " and " + deadLetterQueue(queue) + " as " + operator.identity() + " ("
-                    + RabbitMqConnections.describe(e) + "): the operator needs configure permission on both, and"
-                    + " an existing queue must have the same arguments", e);
+                    + RabbitMqConnections.describe(e) + "): the operator needs configure permission on both and"
+                    + " on the exchanges " + publishExchange(queue) + " and " + deadLetterExchange(queue) + ", write"
+                    + " on the queues and read on the exchanges (to bind), and an existing queue must have the same"
+                    + " arguments", e);
         }
     }
 
@@ -105,7 +150,7 @@ public final class RabbitMqTransport {
         final RabbitMqConnection connection;
         final String queue;
         final String publisher;
-        String exchange = "";
+        String exchange;
         String routingKey;
         Duration confirmTimeout = Duration.ofSeconds(10);
         AuditLog audit = AuditLog.slf4j();
@@ -114,12 +159,14 @@ public final class RabbitMqTransport {
             this.connection = Objects.requireNonNull(connection, "connection");
             this.queue = Objects.requireNonNull(queue, "queue");
             this.publisher = Objects.requireNonNull(publisher, "publisher");
+            this.exchange = publishExchange(queue);
             this.routingKey = queue;
         }
 
         /**
-         * Publishes to {@code exchange} with {@code routingKey} instead of the default exchange with the
-         * queue's name; the operator binds the group's queues to it.
+         * Publishes to {@code exchange} with {@code routingKey} instead of {@link #publishExchange} with
+         * the queue's name; the operator binds the group's queues to it ({@code ""} is the default
+         * exchange, which needs {@code write} on {@code amq.default}: every queue of the virtual host).
          */
         public SenderBuilder exchange(String exchange, String routingKey) {
             this.exchange = Objects.requireNonNull(exchange, "exchange");

@@ -69,7 +69,10 @@ class RabbitMqTransportTest {
             .service("billing", billing -> billing.scopes("queue:other:publish"))
             .service("worker", worker -> worker.scopes("queue:jobs:consume"))
             .build();
-    /** Publishers write only through the default exchange; the worker reads jobs and writes its dead letters. */
+    /**
+     * Written by hand, wider than RabbitMqBrokerConfig renders (see RabbitMqBrokerConfigTest): api may
+     * also write through the default exchange, which the raw publishes below use.
+     */
     private static final String DEFINITIONS = """
             {
               "users": [
@@ -80,9 +83,11 @@ class RabbitMqTransportTest {
               ],
               "vhosts": [{"name": "jobs"}],
               "permissions": [
-                {"user": "%1$s", "vhost": "jobs", "configure": "^$", "write": "^amq\\\\.default$", "read": "^$"},
+                {"user": "%1$s", "vhost": "jobs", "configure": "^$",
+                 "write": "^(amq\\\\.default|zt\\\\.publish\\\\.jobs)$", "read": "^$"},
                 {"user": "%2$s", "vhost": "jobs", "configure": "^$", "write": "^amq\\\\.default$", "read": "^$"},
-                {"user": "%3$s", "vhost": "jobs", "configure": "^$", "write": "^amq\\\\.default$",
+                {"user": "%3$s", "vhost": "jobs", "configure": "^$",
+                 "write": "^zt\\\\.dead-letter\\\\.jobs$",
                  "read": "^jobs$"},
                 {"user": "%4$s", "vhost": "jobs", "configure": ".*", "write": ".*", "read": ".*"}
               ]
