@@ -11,9 +11,9 @@ import io.settler.zerotrust.examples.api.ApiServer;
 import io.settler.zerotrust.examples.webhook.WebhookReceiver;
 import io.settler.zerotrust.examples.webhook.WebhookService;
 import io.settler.zerotrust.examples.worker.JobWorker;
-import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnection;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqBrokerConfig;
 import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnections;
 import io.settler.zerotrust.queue.rabbitmq.RabbitMqTransport;
 import io.settler.zerotrust.redis.RedisAcl;
@@ -60,25 +60,10 @@ class RabbitMqJobsIT {
     static void start() throws IOException {
         zone = LocalZone.start(directory, line -> { });
         Deployment zoneDeployment = zone.deployment();
-        // Written by hand, the least each service needs: the api publishes through the default exchange,
-        // the worker reads the queue and writes its dead letters, the operator declares the queues.
-        rabbit = LocalRabbitMq.builder(zone.certificateAuthority()).definitions("""
-                {
-                  "users": [
-                    {"name": "%1$s", "password_hash": "", "tags": []},
-                    {"name": "%2$s", "password_hash": "", "tags": []},
-                    {"name": "%3$s", "password_hash": "", "tags": []}
-                  ],
-                  "vhosts": [{"name": "%4$s"}],
-                  "permissions": [
-                    {"user": "%1$s", "vhost": "%4$s", "configure": "^$", "write": "^amq\\\\.default$", "read": "^$"},
-                    {"user": "%2$s", "vhost": "%4$s", "configure": "^$", "write": "^amq\\\\.default$",
-                     "read": "^%5$s$"},
-                    {"user": "%3$s", "vhost": "%4$s", "configure": ".*", "write": ".*", "read": ".*"}
-                  ]
-                }
-                """.formatted(zoneDeployment.identity(ApiServer.SERVICE), zoneDeployment.identity(JobWorker.SERVICE),
-                ServiceIdentity.of(zoneDeployment.policy().trustDomain(), OPERATOR), VHOST, LocalZone.QUEUE)).start();
+        // The broker's users, permissions and topology rendered from the deployment's policy, as zt render does.
+        rabbit = LocalRabbitMq.builder(zone.certificateAuthority()).definitions(RabbitMqBrokerConfig
+                .builder(zoneDeployment.policy()).virtualHost(VHOST).operator(OPERATOR).build().definitionsJson())
+                .start();
         try (RabbitMqConnection operator = operatorConnections().connect(OPERATOR)) {
             RabbitMqTransport.declare(operator, LocalZone.QUEUE, 10);
         }
