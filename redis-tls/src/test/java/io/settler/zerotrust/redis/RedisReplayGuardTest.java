@@ -3,6 +3,7 @@ package io.settler.zerotrust.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
@@ -69,6 +70,58 @@ class RedisReplayGuardTest {
             assertThat(guard.claim("7:workers:queue:{jobs}:api 2-0", later)).isTrue();
             assertThat(guard.claim("7:workers:queue:{jobs}:api 2-0", later)).as("taken").isFalse();
         }
+    }
+
+    /**
+     * A pipeline answers each check as the single call would, in one round trip; a command Redis
+     * refuses (here WRONGTYPE: the key is a list) fails alone and leaves the others answered. On the
+     * connection the commands are pipelined; on synchronous commands they run one by one, same answers.
+     */
+    @Test
+    void pipelineAnswersEachCommandOnItsOwnAndACommandRedisRefusesFailsAlone(LocalRedis redis) throws Exception {
+        String password = "rg-pipeline-secret-3a9";
+        redis.createUser("rg_pipeline", password, "~rgp:* ~rgs:* +set +getdel +mget +@connection +acl|whoami"
+                + " +client|info");
+        try (HardenedRedis pipelining = RedisTestSupport.builder(redis, "rg_pipeline",
+                RedisTestSupport.passwordFile(dir, password), audit).build();
+             StatefulRedisConnection<String, String> pipelineConnection = pipelining.connect()) {
+            assertPipelineAnswers(redis, RedisReplayGuard.builder(pipelineConnection, KeyNamespace.of("rgp"))
+                    .auditLog(audit).build());
+            assertPipelineAnswers(redis, RedisReplayGuard.builder(pipelineConnection.sync(), KeyNamespace.of("rgs"))
+                    .auditLog(audit).build());
+        }
+    }
+
+    private void assertPipelineAnswers(LocalRedis redis, RedisReplayGuard guard) {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.usedOnlyBy("spiffe://t/api", "jti-taken", expiry, "stream 1-0")).isTrue();
+        redis.executeAsAdmin("RPUSH", guard.key("spiffe://t/api", "jti-list"), "not a record");
+        int refusedBefore = audit.withAction("token.replay_refused").size();
+
+        RedisReplayGuard.Pipeline pipeline = guard.pipeline();
+        RedisReplayGuard.Reply fresh = pipeline.usedOnlyBy("spiffe://t/api", "jti-new", expiry, "stream 2-0");
+        RedisReplayGuard.Reply copy = pipeline.usedOnlyBy("spiffe://t/api", "jti-taken", expiry, "stream 3-0");
+        RedisReplayGuard.Reply broken = pipeline.usedOnlyBy("spiffe://t/api", "jti-list", expiry, "stream 4-0");
+        RedisReplayGuard.Reply redelivery = pipeline.usedOnlyBy("spiffe://t/api", "jti-taken", expiry, "stream 1-0");
+        RedisReplayGuard.Reply expired = pipeline.usedOnlyBy("spiffe://t/api", "jti-old", Instant.now().minusSeconds(1),
+                "stream 5-0");
+        RedisReplayGuard.Reply claimed = pipeline.claim("lease stream 2-0", expiry);
+        RedisReplayGuard.Reply claimedTwice = pipeline.claim("lease stream 2-0", expiry);
+        RedisReplayGuard.Reply recorded = pipeline.recordDone("stream 2-0", expiry);
+        RedisReplayGuard.Reply released = pipeline.release("lease stream 2-0");
+        RedisReplayGuard.Reply releasedTwice = pipeline.release("lease stream 2-0");
+
+        assertThatThrownBy(broken::get).as("read first: the others are answered anyway")
+                .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("WRONGTYPE");
+        assertThat(List.of(fresh.get(), copy.get(), redelivery.get(), expired.get(), claimed.get(), claimedTwice.get(),
+                recorded.get(), released.get(), releasedTwice.get()))
+                .containsExactly(true, false, true, false, true, false, true, true, false);
+        assertThat(copy.get()).as("answered once, audited once").isFalse();
+        assertThat(audit.withAction("token.replay_refused").subList(refusedBefore,
+                audit.withAction("token.replay_refused").size())).extracting(e -> e.fields().get("reason"))
+                .containsExactly("EXPIRED", "REPLAYED");
+        assertThat(guard.done(List.of("stream 2-0", "stream 3-0"))).containsExactly(true, false);
+        assertThat(guard.claim("lease stream 2-0", expiry)).as("released: free again").isTrue();
     }
 
     @Test
