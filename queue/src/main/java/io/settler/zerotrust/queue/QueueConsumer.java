@@ -32,9 +32,9 @@ import org.jspecify.annotations.Nullable;
  * a worker that died lapses, so the message runs then.
  *
  * <p>A batch costs a constant number of round trips to the replay guard's Redis, whatever its size:
- * one for the records of finished messages, one for the leases, one for the replay checks (all sent
- * together through {@link RedisReplayGuard#pipeline()}), and the records of the batch's finished
- * messages, each sent as its message is settled and awaited together before the acknowledgements.
+ * one to read the records of finished messages, one for the leases and replay checks (sent together
+ * through {@link RedisReplayGuard#pipeline()}), and the records of the batch's finished messages, each
+ * sent as its message is settled and awaited together before the acknowledgements.
  *
  * <p>On Redis Streams ({@link #builder(RedisStreamCommands, EnvelopeVerifier, MessageHandler)},
  * {@link RedisStreamsTransport}) a worker reads, with a consumer group, the stream of every
@@ -120,7 +120,7 @@ public final class QueueConsumer {
      * finished it, left for redelivery if another worker holds its lease, dead-lettered if delivered
      * more than {@code maxDeliveries} times, else verified, then handled and acknowledged, or
      * dead-lettered. The leases and the replay checks of the batch are sent together (one round trip
-     * each); if the guard fails on any of them, no delivery of the batch is settled, the leases this
+     * for all); if the guard fails on any of them, no delivery of the batch is settled, the leases this
      * worker took are given up and all are left for redelivery. The acknowledgements of a batch go
      * together ({@link DeliverySource#acknowledge(List)}, on Redis one {@code XACK} per stream) after
      * the last delivery was settled, or when the round fails; each only after its message's record was
@@ -148,7 +148,7 @@ public final class QueueConsumer {
         } catch (RuntimeException e) {
             List<Delivery> unsettled = deliveries.subList(settled, deliveries.size());
             if (!checks.isEmpty()) {
-                release(unsettled, checks.subList(settled, checks.size()), e);
+                release(unsettled, checks.subList(settled, checks.size()).stream().map(Check::leased).toList(), e);
             }
             for (Delivery delivery : unsettled) {
                 try {
@@ -171,80 +171,88 @@ public final class QueueConsumer {
     }
 
     /**
-     * Takes the group's lease on every delivery not finished yet, then checks every leased one that
-     * may still run (the transport's check, the verifier's, then the replay check): two pipelined
-     * round trips for the batch. Rejections are audited here and dead-lettered when settled.
+     * Takes the group's lease on every delivery not finished yet and, for each that may still run,
+     * makes the transport's and the verifier's checks here and sends the replay check: all in one
+     * pipelined round trip for the batch. A replay check sent for a delivery whose lease another worker
+     * holds binds the jti to that same message, which the holder's check did already. Rejections are
+     * audited here and dead-lettered when settled (unless another worker holds the lease).
      *
      * @throws QueueException {@link QueueException.Reason#REPLAY_CHECK_FAILED} (audited) if the guard
      *     failed on a lease or a replay check; the leases taken are given up first
      */
     private List<Check> check(List<Delivery> deliveries, List<Boolean> finished) {
         Instant until = clock.instant().plus(lease);
-        List<@Nullable Reply> leaseReplies = new ArrayList<>(deliveries.size());
-        for (int i = 0; i < deliveries.size(); i++) {
-            leaseReplies.add(finished.get(i) ? null : pipeline.claim(leaseHolder(deliveries.get(i)), until));
+        int size = deliveries.size();
+        List<@Nullable Reply> leaseReplies = new ArrayList<>(size);
+        List<@Nullable Reply> replayReplies = new ArrayList<>(size);
+        List<Long> counts = new ArrayList<>(size);
+        List<@Nullable Object> verified = new ArrayList<>(size); // Checked, a rejection, or null
+        try {
+            for (int i = 0; i < size; i++) {
+                Delivery delivery = deliveries.get(i);
+                leaseReplies.add(finished.get(i) ? null : pipeline.claim(leaseHolder(delivery), until));
+                long count = finished.get(i) ? 0 : delivery.deliveryCount();
+                counts.add(count);
+                Object outcome = null;
+                Reply replay = null;
+                if (!finished.get(i) && count <= maxDeliveries) {
+                    try {
+                        delivery.checkUsable();
+                        EnvelopeVerifier.Checked checked = verifier.checkAllButReplay(delivery.envelope(),
+                                authenticatedService(delivery), holderOf(delivery));
+                        replay = pipeline.usedOnlyBy(checked.issuer(), checked.use(group), checked.until(),
+                                holderOf(delivery));
+                        outcome = checked;
+                    } catch (QueueException e) {
+                        if (!e.isRejection()) {
+                            throw e;
+                        }
+                        outcome = e;
+                    }
+                }
+                replayReplies.add(replay);
+                verified.add(outcome);
+            }
+        } catch (RuntimeException e) {
+            release(deliveries.subList(0, leaseReplies.size()), Answers.of(leaseReplies).taken, e);
+            throw e;
         }
         Answers leases = Answers.of(leaseReplies);
+        Answers replays = Answers.of(replayReplies);
         try {
             RuntimeException leaseFailure = leases.failure;
             if (leaseFailure != null) {
                 throw audit.event(QueueAudit.REPLAY_CHECK_FAILED).field("queue", verifier.queue()).field("group", group)
                         .refused(records.unavailable(leaseFailure));
             }
-            List<Long> counts = new ArrayList<>(deliveries.size());
-            List<@Nullable Reply> replayReplies = new ArrayList<>(deliveries.size());
-            List<@Nullable Object> verified = new ArrayList<>(deliveries.size()); // Checked, QueueException or null
-            for (int i = 0; i < deliveries.size(); i++) {
-                Delivery delivery = deliveries.get(i);
-                counts.add(leases.taken.get(i) ? delivery.deliveryCount() : 0L);
-                if (!leases.taken.get(i) || counts.get(i) > maxDeliveries) {
-                    replayReplies.add(null);
-                    verified.add(null);
-                    continue;
-                }
-                try {
-                    delivery.checkUsable();
-                    EnvelopeVerifier.Checked checked = verifier.checkAllButReplay(delivery.envelope(),
-                            authenticatedService(delivery), holderOf(delivery));
-                    replayReplies.add(pipeline.usedOnlyBy(checked.issuer(), checked.use(group), checked.until(),
-                            holderOf(delivery)));
-                    verified.add(checked);
-                } catch (QueueException e) {
-                    if (!e.isRejection()) {
-                        throw e;
-                    }
-                    replayReplies.add(null);
-                    verified.add(e);
-                }
-            }
-            Answers replays = Answers.of(replayReplies);
-            List<Check> checks = new ArrayList<>(deliveries.size());
-            for (int i = 0; i < deliveries.size(); i++) {
+            List<Check> checks = new ArrayList<>(size);
+            for (int i = 0; i < size; i++) {
                 RuntimeException failed = replays.failures.get(i);
-                if (failed != null && verified.get(i) instanceof EnvelopeVerifier.Checked checked) {
+                Object outcome = verified.get(i);
+                if (failed != null && outcome instanceof EnvelopeVerifier.Checked checked) {
                     throw verifier.replayCheckFailed(checked, failed, holderOf(deliveries.get(i)));
                 }
                 checks.add(finished.get(i) ? FINISHED : new Check(false, leases.taken.get(i), counts.get(i),
-                        verified.get(i) instanceof EnvelopeVerifier.Checked checked ? checked : null,
-                        verified.get(i) instanceof QueueException rejection ? rejection : null,
+                        outcome instanceof EnvelopeVerifier.Checked checked ? checked : null,
+                        outcome instanceof QueueException rejection ? rejection : null,
                         replayReplies.get(i) == null ? null : replays.taken.get(i)));
             }
             return checks;
         } catch (RuntimeException e) {
-            release(deliveries, leases.taken.stream().map(taken -> new Check(false, taken, 0, null, null, null))
-                    .toList(), e);
+            release(deliveries, leases.taken, e);
             throw e;
         }
     }
 
     /**
-     * Gives up the leases this worker took on {@code deliveries} ({@code checks}, in the same order),
-     * so their redelivery can run at once; what fails is added to {@code cause} (those leases lapse).
+     * Gives up the leases this worker took on {@code deliveries} (where {@code leased}, in the same
+     * order), so their redelivery can run at once; what fails is added to {@code cause} (those leases
+     * lapse).
      */
-    private void release(List<Delivery> deliveries, List<Check> checks, RuntimeException cause) {
+    private void release(List<Delivery> deliveries, List<Boolean> leased, RuntimeException cause) {
         List<Reply> replies = new ArrayList<>();
         for (int i = 0; i < deliveries.size(); i++) {
-            if (checks.get(i).leased()) {
+            if (leased.get(i)) {
                 replies.add(pipeline.release(leaseHolder(deliveries.get(i))));
             }
         }

@@ -51,8 +51,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * verify, the replay guard's {@code SET NX GET}, handle, the handled record's {@code SET}, XACK;
  * housekeeping at most once a second). {@code queueHs256Batch}: 32 publishes, then one poll of a
  * consumer with that batch size, counted per message: for the batch one XREADGROUP, one MGET, one
- * pipelined round trip for the leases, one for the replay checks, the handled records (pipelined,
- * awaited together) and one XACK; per message only its XADD. Higher is better (messages per second).
+ * pipelined round trip for the leases and replay checks, the handled records (pipelined, awaited
+ * together) and one XACK; per message only its XADD. Higher is better (messages per second).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
