@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,12 +55,7 @@ class RedisReplayGuardTest {
 
     @Test
     void doneRecordsAnswerPerHolderInOrderAndAClaimIsTakenOnce(LocalRedis redis) throws Exception {
-        String password = "rg-records-secret-7c1";
-        redis.createUser("rg_records", password, "~rg:done:* ~rg:claim:* +set +mget +@connection +acl|whoami"
-                + " +client|info");
-        try (HardenedRedis records = RedisTestSupport.builder(redis, "rg_records",
-                RedisTestSupport.passwordFile(dir, password), audit).build();
-             StatefulRedisConnection<String, String> recordsConnection = records.connect()) {
+        asNewUser(redis, "rg_records", "~rg:done:* ~rg:claim:* +set +mget", recordsConnection -> {
             RedisReplayGuard guard = RedisReplayGuard.builder(recordsConnection.sync(), KeyNamespace.of("rg")).build();
             Instant later = Instant.now().plus(Duration.ofMinutes(5));
             guard.recordDone("7:workers:queue:{jobs}:api 1-0", later);
@@ -69,7 +65,7 @@ class RedisReplayGuardTest {
             assertThat(guard.done(List.of())).isEmpty();
             assertThat(guard.claim("7:workers:queue:{jobs}:api 2-0", later)).isTrue();
             assertThat(guard.claim("7:workers:queue:{jobs}:api 2-0", later)).as("taken").isFalse();
-        }
+        });
     }
 
     /**
@@ -79,16 +75,23 @@ class RedisReplayGuardTest {
      */
     @Test
     void pipelineAnswersEachCommandOnItsOwnAndACommandRedisRefusesFailsAlone(LocalRedis redis) throws Exception {
-        String password = "rg-pipeline-secret-3a9";
-        redis.createUser("rg_pipeline", password, "~rgp:* ~rgs:* +set +getdel +mget +@connection +acl|whoami"
-                + " +client|info");
-        try (HardenedRedis pipelining = RedisTestSupport.builder(redis, "rg_pipeline",
-                RedisTestSupport.passwordFile(dir, password), audit).build();
-             StatefulRedisConnection<String, String> pipelineConnection = pipelining.connect()) {
+        asNewUser(redis, "rg_pipeline", "~rgp:* ~rgs:* +set +getdel +mget", pipelineConnection -> {
             assertPipelineAnswers(redis, RedisReplayGuard.builder(pipelineConnection, KeyNamespace.of("rgp"))
                     .auditLog(audit).build());
             assertPipelineAnswers(redis, RedisReplayGuard.builder(pipelineConnection.sync(), KeyNamespace.of("rgs"))
                     .auditLog(audit).build());
+        });
+    }
+
+    /** Runs {@code test} on a connection of a new user with {@code rules} (and the connection checks). */
+    private void asNewUser(LocalRedis redis, String user, String rules,
+                           Consumer<StatefulRedisConnection<String, String>> test) throws Exception {
+        String password = user + "-secret-5e2";
+        redis.createUser(user, password, rules + " +@connection +acl|whoami +client|info");
+        try (HardenedRedis client = RedisTestSupport.builder(redis, user, RedisTestSupport.passwordFile(dir, password),
+                audit).build();
+             StatefulRedisConnection<String, String> userConnection = client.connect()) {
+            test.accept(userConnection);
         }
     }
 
