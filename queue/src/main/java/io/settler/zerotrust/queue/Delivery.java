@@ -17,9 +17,11 @@ public interface Delivery {
     String source();
 
     /**
-     * The message's ID within {@link #source()}, the same on every delivery of it and assigned by the
-     * broker (Redis: the entry ID), never one a publisher or an attacker could copy with the envelope:
-     * the replay guard lets a redelivery of this ID pass. The {@code entry} field of audit events.
+     * The message's ID within {@link #source()}, the same on every delivery of it: assigned by the
+     * broker (Redis: the entry ID), or at least by no one but the authenticated publisher (RabbitMQ:
+     * {@code <user-id> <message-id>}), never one an attacker could copy with the envelope. The replay
+     * guard lets a redelivery of this ID pass; the consumer's lease on it lets two deliveries with
+     * this ID at the same time run the handler once. The {@code entry} field of audit events.
      */
     String id();
 

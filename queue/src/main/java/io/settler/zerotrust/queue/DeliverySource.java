@@ -18,11 +18,13 @@ import java.util.List;
  *       RabbitMQ's {@code x-delivery-count}); the consumer dead-letters a message delivered more than
  *       its {@code maxDeliveries} times. A broker that dead-letters by itself (a quorum queue's
  *       {@code delivery-limit}) may do so earlier.</li>
- *   <li><b>Stable IDs from the broker.</b> {@link Delivery#id()} names the message within
+ *   <li><b>Stable IDs.</b> {@link Delivery#id()} names the message within
  *       {@link Delivery#source()} and stays the same on every delivery of it; the replay guard binds
- *       each token's jti to it, so a second message carrying the same token is {@code REPLAYED}. An
- *       ID a publisher sets (AMQP's {@code message-id}) can be copied with the envelope and is not
- *       enough.</li>
+ *       each token's jti to it, so a second message carrying the same token is {@code REPLAYED}. Only
+ *       the broker, or the publisher it authenticated, may choose it (AMQP's {@code message-id} alone
+ *       could be copied with the envelope); two deliveries of one ID at the same time, which that
+ *       publisher can make, run the handler once: the consumer takes the group's lease on the ID
+ *       first and leaves the other for redelivery.</li>
  *   <li><b>No blocking for long</b>: {@link #receive} returns what is there (at most a batch), so a
  *       polling loop can stop.</li>
  * </ul>

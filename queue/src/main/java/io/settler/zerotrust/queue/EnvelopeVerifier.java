@@ -109,6 +109,48 @@ public final class EnvelopeVerifier {
         if (entry != null && entryGuard == null) {
             throw new IllegalStateException("binding a jti to a stream entry needs a RedisReplayGuard");
         }
+        Checked checked = checkAllButReplay(envelope, authenticatedService, entry);
+        boolean first;
+        try {
+            first = firstUse(checked, group, entry, redelivery);
+        } catch (RuntimeException e) {
+            throw replayCheckFailed(checked, e, entry);
+        }
+        return accept(checked, first, entry);
+    }
+
+    /**
+     * A message whose token (signature, audience, scope, validity), publisher and payload digest
+     * verified: only the replay check is left, {@link #accept} after it.
+     */
+    record Checked(VerifiedToken token, String service, Envelope envelope) {
+
+        /** The token's issuer, as the replay guard records it. */
+        String issuer() {
+            return token.issuer().toString();
+        }
+
+        /** The jti as the replay guard records it for {@code group}: each group handles a message once. */
+        String use(@Nullable String group) {
+            // Length-prefixed, so no group and jti pair can be read as another.
+            return group == null ? token.jti() : group.length() + ":" + group + ":" + token.jti();
+        }
+
+        /** How long the replay guard keeps the record: past the token's expiry, so a late copy is still caught. */
+        Instant until() {
+            return token.expiresAt().plus(Duration.ofMinutes(5));
+        }
+    }
+
+    /**
+     * Verifies everything of {@code envelope} but the replay check (see {@link #verify(Envelope, String,
+     * String, String, boolean)}); the replay check comes last, so a tampered copy cannot use up the
+     * genuine message's jti.
+     *
+     * @throws QueueException a rejection, audited as {@code queue.message_rejected}
+     */
+    Checked checkAllButReplay(Envelope envelope, @Nullable String authenticatedService, @Nullable String entry) {
+        Objects.requireNonNull(envelope, "envelope");
         try {
             VerifiedToken token;
             try {
@@ -136,17 +178,45 @@ public final class EnvelopeVerifier {
                 throw new QueueException(QueueException.Reason.TAMPERED, "the payload does not match the digest"
                         + " its token " + LogSafe.text(token.jti()) + " was minted for");
             }
-            if (!firstUse(token, group, entry, redelivery)) {
-                throw new QueueException(QueueException.Reason.REPLAYED, "token " + LogSafe.text(token.jti()) + " of "
-                        + token.issuer() + " was already used by another message (or the replay"
-                        + " guard cannot tell and fails closed)");
-            }
-            return new VerifiedMessage(queue, token.issuer().toString(), service, token.jti(), token.issuedAt(),
-                    envelope.payload());
+            return new Checked(token, service, envelope);
         } catch (QueueException e) {
-            throw audit.event(e.isRejection() ? QueueAudit.MESSAGE_REJECTED : QueueAudit.REPLAY_CHECK_FAILED)
-                    .field("queue", queue).field("entry", entry == null ? "none" : entry).refused(e);
+            throw audited(e, entry);
         }
+    }
+
+    /**
+     * The message, once the replay check answered: {@code firstUse} false is a {@code REPLAYED}
+     * rejection (audited).
+     */
+    VerifiedMessage accept(Checked checked, boolean firstUse, @Nullable String entry) {
+        VerifiedToken token = checked.token();
+        if (!firstUse) {
+            throw audited(new QueueException(QueueException.Reason.REPLAYED, "token " + LogSafe.text(token.jti())
+                    + " of " + token.issuer() + " was already used by another message (or the replay"
+                    + " guard cannot tell and fails closed)"), entry);
+        }
+        return new VerifiedMessage(queue, token.issuer().toString(), checked.service(), token.jti(), token.issuedAt(),
+                checked.envelope().payload());
+    }
+
+    /**
+     * The refusal when the replay guard failed on {@code checked}'s check ({@code e}), audited as
+     * {@code queue.replay_check_failed}: the message was neither accepted nor rejected.
+     */
+    QueueException replayCheckFailed(Checked checked, RuntimeException e, @Nullable String entry) {
+        if (e instanceof QueueException refusal) {
+            return audited(refusal, entry);
+        }
+        return audited(new QueueException(QueueException.Reason.REPLAY_CHECK_FAILED, "the replay guard could not check"
+                + " token " + LogSafe.text(checked.token().jti()) + " (" + e.getClass().getName() + ": "
+                + LogSafe.text(String.valueOf(e.getMessage())) + "); the message was not accepted: fix the"
+                + " guard's Redis (reachable, writable, the user allowed SET on its replay keys)", e), entry);
+    }
+
+    /** Records {@code e} as a rejection, or as a failed replay check; returns it to throw. */
+    private QueueException audited(QueueException e, @Nullable String entry) {
+        return audit.event(e.isRejection() ? QueueAudit.MESSAGE_REJECTED : QueueAudit.REPLAY_CHECK_FAILED)
+                .field("queue", queue).field("entry", entry == null ? "none" : entry).refused(e);
     }
 
     /**
@@ -214,29 +284,22 @@ public final class EnvelopeVerifier {
 
     /**
      * The replay check, last: after the payload, so a tampered copy cannot use up a genuine
-     * message's jti. A guard that fails is {@link QueueException.Reason#REPLAY_CHECK_FAILED}: the
-     * message is neither accepted nor rejected, and checked again on its next delivery.
+     * message's jti. A guard that fails throws; the caller makes it
+     * {@link QueueException.Reason#REPLAY_CHECK_FAILED}: the message is neither accepted nor rejected,
+     * and checked again on its next delivery.
      */
-    private boolean firstUse(VerifiedToken token, @Nullable String group, @Nullable String entry, boolean redelivery) {
-        // Length-prefixed, so no group and jti pair can be read as another.
-        String use = group == null ? token.jti() : group.length() + ":" + group + ":" + token.jti();
-        Instant until = token.expiresAt().plus(Duration.ofMinutes(5));
-        try {
-            if (entry == null) {
-                return replayGuard.firstUse(token.issuer().toString(), use, until);
-            }
-            RedisReplayGuard guard = entryGuard;
-            if (guard == null) { // verify(...) refused an entry without one before anything else
-                throw new IllegalStateException("binding a jti to a stream entry needs a RedisReplayGuard");
-            }
-            return redelivery ? guard.usedOnlyBy(token.issuer().toString(), use, until, entry)
-                    : guard.firstUse(token.issuer().toString(), use, until, entry);
-        } catch (RuntimeException e) {
-            throw new QueueException(QueueException.Reason.REPLAY_CHECK_FAILED, "the replay guard could not check"
-                    + " token " + LogSafe.text(token.jti()) + " (" + e.getClass().getName() + ": "
-                    + LogSafe.text(String.valueOf(e.getMessage())) + "); the message was not accepted: fix the"
-                    + " guard's Redis (reachable, writable, the user allowed SET on its replay keys)", e);
+    private boolean firstUse(Checked checked, @Nullable String group, @Nullable String entry, boolean redelivery) {
+        String use = checked.use(group);
+        Instant until = checked.until();
+        if (entry == null) {
+            return replayGuard.firstUse(checked.issuer(), use, until);
         }
+        RedisReplayGuard guard = entryGuard;
+        if (guard == null) { // verify(...) refused an entry without one before anything else
+            throw new IllegalStateException("binding a jti to a stream entry needs a RedisReplayGuard");
+        }
+        return redelivery ? guard.usedOnlyBy(checked.issuer(), use, until, entry)
+                : guard.firstUse(checked.issuer(), use, until, entry);
     }
 
     private static QueueException.Reason map(TokenRejectedException.Reason reason) {

@@ -29,6 +29,13 @@ public enum QueueAudit implements AuditAction {
             .fields("queue", "stream", "entry", "jti", "error").tags("queue", "group", "reason")
             .describe("The application's handler threw; the entry stays pending, is retried after claimAfter and"
                     + " dead-lettered after maxDeliveries: fix the handler.")),
+    /** Another worker of the group holds the lease on a message; this delivery of it is left for redelivery. */
+    DELIVERY_DEFERRED(AuditAction.define("queue.delivery_deferred", REFUSED, "zerotrust.queue.deferrals")
+            .fields("queue", "stream", "entry", "group", "reason", "detail").tags("queue", "group")
+            .describe("A second delivery of a message another worker of the group is running (or died running,"
+                    + " less than the lease ago) was left for redelivery instead of running twice: a broker that"
+                    + " requeued it, or two copies with one message ID; many of them for one publisher mean it"
+                    + " sends copies.")),
     /** The verifier refused a message. */
     MESSAGE_REJECTED(AuditAction.define("queue.message_rejected", REFUSED, "zerotrust.queue.verifications")
             .fields("queue", "entry", "reason", "detail").tags("queue", "reason")

@@ -40,6 +40,12 @@ public final class QueueException extends RuntimeException implements Refusal {
          * checked again when reclaimed.
          */
         REPLAY_CHECK_FAILED,
+        /**
+         * Another worker of the group holds the lease on the message: it is running it, or died less
+         * than the lease ago. Not a rejection: the delivery is left for redelivery (audit
+         * {@code queue.delivery_deferred}) and runs only if that worker does not finish the message.
+         */
+        IN_PROGRESS,
         /** The consumer group does not exist (e.g. Redis restarted without persistence): run the setup step. */
         NO_GROUP,
         /**

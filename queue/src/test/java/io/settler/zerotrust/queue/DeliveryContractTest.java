@@ -26,6 +26,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -171,6 +176,104 @@ class DeliveryContractTest {
         assertThat(fixtures.audit.single(QueueAudit.DEAD_LETTERED).fields()).containsEntry("reason", "WRONG_PUBLISHER");
     }
 
+    /**
+     * The attack on a broker whose message IDs the publisher sets (RabbitMQ's {@code message-id}): two
+     * copies of one envelope with one ID, delivered to two workers at the same time. Both pass the
+     * replay check (a redelivery of the same ID passes); the lease lets one handler run.
+     */
+    @Test
+    void twoCopiesWithOneIdDeliveredToTwoWorkersAtOnceRunTheHandlerOnce() throws Exception {
+        Map<String, String> fields = fixtures.signer().seal("charge 100".getBytes(UTF_8)).toFields();
+        String original = api.xadd(API_STREAM, fields);
+        String copy = api.xadd(API_STREAM, fields);
+        Map<String, String> brokerIds = Map.of(copy, original); // the copy carries the original's ID
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        QueueConsumer first = QueueConsumer.builder(new RecordingSource(redisSource("w1", Duration.ofMinutes(1), 1),
+                null, brokerIds), verifier, message -> {
+                    handled.add(message);
+                    running.countDown();
+                    await(finish); // still running when the copy reaches the other worker
+                }).auditLog(fixtures.audit).build();
+        RecordingSource secondSource = new RecordingSource(redisSource("w2", Duration.ofMinutes(1), 1), null,
+                brokerIds);
+        QueueConsumer second = QueueConsumer.builder(secondSource, verifier, handled::add).auditLog(fixtures.audit)
+                .build();
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try {
+            Future<Integer> firstPoll = thread.submit(first::poll);
+            await(running);
+
+            assertThat(second.poll()).as("the copy, left for redelivery").isEqualTo(1);
+            assertThat(secondSource.calls).containsExactly(original + " leaveForRedelivery");
+            assertThat(fixtures.audit.single(QueueAudit.DELIVERY_DEFERRED).fields()).containsEntry("entry", original)
+                    .containsEntry("group", "workers").containsEntry("reason", "IN_PROGRESS");
+            finish.countDown();
+            assertThat(firstPoll.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+        } finally {
+            finish.countDown();
+            thread.shutdownNow();
+        }
+
+        RecordingSource thirdSource = new RecordingSource(redisSource("w3", Duration.ZERO, 1), null, brokerIds);
+        QueueConsumer third = QueueConsumer.builder(thirdSource, verifier, handled::add).auditLog(fixtures.audit)
+                .build();
+        assertThat(third.poll()).as("the copy, reclaimed: the group finished its ID").isEqualTo(1);
+        assertThat(handled).hasSize(1);
+        assertThat(thirdSource.calls).containsExactly(original + " acknowledge");
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(operator.xrange(DEAD, Range.create("-", "+"))).isEmpty();
+    }
+
+    @Test
+    void twoCopiesWithOneIdInOneBatchRunTheHandlerOnce() {
+        Map<String, String> fields = fixtures.signer().seal("charge 100".getBytes(UTF_8)).toFields();
+        String original = api.xadd(API_STREAM, fields);
+        String copy = api.xadd(API_STREAM, fields);
+        RecordingSource source = new RecordingSource(redisSource("w1", Duration.ZERO, 32), null,
+                Map.of(copy, original));
+        QueueConsumer consumer = QueueConsumer.builder(source, verifier, handled::add).auditLog(fixtures.audit)
+                .build();
+
+        assertThat(consumer.poll()).isEqualTo(2);
+        assertThat(consumer.poll()).isEqualTo(1);
+
+        assertThat(handled).hasSize(1);
+        assertThat(source.calls).containsExactly(original + " leaveForRedelivery", original + " acknowledge",
+                original + " acknowledge");
+        assertThat(fixtures.audit.withAction(QueueAudit.DELIVERY_DEFERRED)).hasSize(1);
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+    }
+
+    /** At-least-once through the lease: a worker dying mid-handler holds it only until it lapses. */
+    @Test
+    void aWorkerThatDiesMidHandlerHoldsTheLeaseUntilItLapsesThenTheRedeliveryRuns() throws Exception {
+        Duration lease = Duration.ofSeconds(3);
+        QueueConsumer dying = QueueConsumer.builder(redisSource("w1", Duration.ZERO, 32), verifier, message -> {
+            throw new WorkerDied();
+        }).lease(lease).auditLog(fixtures.audit).build();
+        List<Instant> runs = new CopyOnWriteArrayList<>();
+        QueueConsumer survivor = QueueConsumer.builder(redisSource("w2", Duration.ZERO, 32), verifier, message -> {
+            runs.add(Instant.now());
+            handled.add(message);
+        }).auditLog(fixtures.audit).build();
+        String id = QueuePublisher.of(api, fixtures.signer()).publish("charge".getBytes(UTF_8));
+        Instant leased = Instant.now();
+
+        assertThatThrownBy(dying::poll).isInstanceOf(WorkerDied.class);
+        assertThat(survivor.poll()).as("reclaimed while the dead worker's lease holds").isEqualTo(1);
+        assertThat(handled).isEmpty();
+        assertThat(fixtures.audit.single(QueueAudit.DELIVERY_DEFERRED).fields()).containsEntry("entry", id);
+
+        Thread.sleep(Math.max(0, Duration.between(Instant.now(), leased.plus(lease)).toMillis() + 100));
+        assertThat(survivor.poll()).as("the lease lapsed").isEqualTo(1);
+
+        assertThat(handled).hasSize(1);
+        assertThat(runs).singleElement().satisfies(run -> assertThat(run).isAfterOrEqualTo(leased.plus(lease)));
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(operator.xrange(DEAD, Range.create("-", "+"))).isEmpty();
+    }
+
     @Test
     void senderAndSourceOfAnotherQueueAreRefusedWhenWiring() {
         EnvelopeSender otherQueue = RedisStreamsTransport.sender(api, "other", "api").build();
@@ -191,8 +294,26 @@ class DeliveryContractTest {
     }
 
     private DeliverySource redisSource(Duration claimAfter) {
-        return RedisStreamsTransport.source(worker, verifier).group("workers").consumer("w1").claimAfter(claimAfter)
-                .auditLog(fixtures.audit).build();
+        return redisSource("w1", claimAfter, 32);
+    }
+
+    private DeliverySource redisSource(String consumer, Duration claimAfter, int batchSize) {
+        return RedisStreamsTransport.source(worker, verifier).group("workers").consumer(consumer)
+                .claimAfter(claimAfter).batchSize(batchSize).auditLog(fixtures.audit).build();
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertThat(latch.await(30, TimeUnit.SECONDS)).as("the other worker's step").isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A worker process dying in its handler: nothing after it runs, no lease is given up. */
+    private static final class WorkerDied extends Error {
+        private static final long serialVersionUID = 1L;
     }
 
     private RedisCommands<String, String> connectAs(String user) {
@@ -205,18 +326,25 @@ class DeliveryContractTest {
 
     /**
      * The real source, recording how the consumer settles each delivery; {@code brokerSays}, if set,
-     * replaces the publisher the transport authenticated (what another broker would report).
+     * replaces the publisher the transport authenticated (what another broker would report), and
+     * {@code brokerIds} replaces some entries' IDs (as a broker whose IDs the publisher sets would).
      */
     private static final class RecordingSource implements DeliverySource {
-        final List<String> calls = new ArrayList<>();
+        final List<String> calls = new CopyOnWriteArrayList<>();
         final List<Long> counts = new ArrayList<>();
         final List<String> authenticated = new ArrayList<>();
         private final DeliverySource real;
         private final @Nullable String brokerSays;
+        private final Map<String, String> brokerIds;
 
         RecordingSource(DeliverySource real, @Nullable String brokerSays) {
+            this(real, brokerSays, Map.of());
+        }
+
+        RecordingSource(DeliverySource real, @Nullable String brokerSays, Map<String, String> brokerIds) {
             this.real = real;
             this.brokerSays = brokerSays;
+            this.brokerIds = brokerIds;
         }
 
         @Override
@@ -248,7 +376,7 @@ class DeliveryContractTest {
 
             @Override
             public String id() {
-                return real.id();
+                return brokerIds.getOrDefault(real.id(), real.id());
             }
 
             @Override

@@ -71,6 +71,7 @@ class QueueRedisTest {
     private final List<VerifiedMessage> handled = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> open = new ArrayList<>();
     private RedisCommands<String, String> api;
+    private StatefulRedisConnection<String, String> workerConnection;
     private RedisCommands<String, String> worker;
     private RedisCommands<String, String> operator;
     private EnvelopeVerifier verifier;
@@ -91,9 +92,11 @@ class QueueRedisTest {
     void connect() throws Exception {
         redis.executeAsAdmin("DEL", API_STREAM, DEAD);
         api = connectAs("api");
-        worker = connectAs("worker");
+        workerConnection = connectionAs("worker");
+        worker = workerConnection.sync();
         operator = connectAs("operator");
-        verifier = fixtures.verifier(RedisReplayGuard.builder(worker, KeyNamespace.of("worker"))
+        // On the connection: the guard pipelines a batch's leases, replay checks and records.
+        verifier = fixtures.verifier(RedisReplayGuard.builder(workerConnection, KeyNamespace.of("worker"))
                 .auditLog(fixtures.audit).build());
         QueueConsumer.createGroup(operator, verifier, "workers"); // the setup step: publishers need the streams
     }
@@ -337,13 +340,47 @@ class QueueRedisTest {
     }
 
     @Test
-    void replayGuardFailingMidBatchLetsNoEntrySkipTheCheck() {
+    void replayGuardFailingOnABatchLetsNoEntrySkipTheCheck() {
         QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
         String first = publisher.publish("first".getBytes(UTF_8));
-        String second = publisher.publish("second".getBytes(UTF_8));
+        publisher.publish("second".getBytes(UTF_8));
         Map<String, String> firstFields = operator.xrange(API_STREAM, Range.create(first, first)).get(0).getBody();
         String copy = api.xadd(API_STREAM, firstFields); // a replayed copy, in the same batch
-        String third = publisher.publish("third".getBytes(UTF_8));
+        publisher.publish("third".getBytes(UTF_8));
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+        redis.executeAsAdmin("ACL", "SETUSER", "worker", "-set"); // the replay guard's Redis refuses its writes
+        try {
+            for (int round = 0; round < 2; round++) { // the batch, then a reclaim while the guard is still down
+                assertThatThrownBy(consumer::poll).isInstanceOfSatisfying(QueueException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(QueueException.Reason.REPLAY_CHECK_FAILED);
+                    assertThat(e.isRejection()).isFalse();
+                });
+                assertThat(handled).as("no handler of the batch ran").isEmpty();
+                assertThat(worker.xpending(API_STREAM, "workers").getCount()).as("all stay pending").isEqualTo(4);
+            }
+            assertThat(fixtures.audit.withAction("queue.replay_check_failed")).hasSize(2)
+                    .allSatisfy(e -> assertThat(e.fields()).containsEntry("group", "workers")
+                            .containsEntry("reason", "REPLAY_CHECK_FAILED"));
+            assertThat(deadLetterReasons()).isEmpty();
+        } finally {
+            redis.executeAsAdmin("ACL", "SETUSER", "worker", "+set");
+        }
+
+        assertThat(consumer.poll()).as("all reclaimed and checked").isEqualTo(4);
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("first", "second", "third");
+        assertThat(deadLetterReasons()).containsExactly("REPLAYED");
+        assertThat(fixtures.audit.withAction("queue.dead_lettered")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("entry", copy));
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(fixtures.audit.withAction(QueueAudit.DELIVERY_DEFERRED)).as("no lease was left behind").isEmpty();
+    }
+
+    @Test
+    void recordsRefusedMidBatchAreKeptAndWrittenLaterSoNothingRunsTwice() {
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        for (String job : List.of("first", "second", "third")) {
+            publisher.publish(job.getBytes(UTF_8));
+        }
         QueueConsumer consumer = everyPollKeepsTheStreams("w1", message -> {
             handled.add(message);
             if (new String(message.payload(), UTF_8).equals("second")) {
@@ -352,32 +389,43 @@ class QueueRedisTest {
             }
         });
         try {
-            for (int round = 0; round < 2; round++) { // the batch, then a reclaim while the guard is still down
-                assertThatThrownBy(consumer::poll).isInstanceOfSatisfying(QueueException.class, e -> {
-                    assertThat(e.reason()).isEqualTo(QueueException.Reason.REPLAY_CHECK_FAILED);
-                    assertThat(e.isRejection()).isFalse();
-                });
-                assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("first", "second");
-                assertThat(worker.xpending(API_STREAM, "workers").getCount()).as("the rest stays pending").isEqualTo(2);
-            }
-            assertThat(fixtures.audit.withAction("queue.replay_check_failed")).hasSize(2)
-                    .allSatisfy(e -> assertThat(e.fields()).containsEntry("entry", API_STREAM + " " + copy)
-                            .containsEntry("reason", "REPLAY_CHECK_FAILED"));
-            assertThat(fixtures.audit.single(QueueAudit.HANDLED_RECORD_FAILED).fields())
-                    .as("second was handled, its record kept in memory").containsEntry("entry", second)
-                    .containsEntry("group", "workers");
-            assertThat(deadLetterReasons()).isEmpty();
+            assertThat(consumer.poll()).isEqualTo(3);
+            assertThat(fixtures.audit.withAction(QueueAudit.HANDLED_RECORD_FAILED)).as("kept in memory")
+                    .extracting(e -> e.fields().get("entry")).hasSize(2);
         } finally {
             redis.executeAsAdmin("ACL", "SETUSER", "worker", "+set");
         }
-
-        assertThat(consumer.poll()).as("both reclaimed and checked").isEqualTo(2);
         assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("first", "second", "third");
-        assertThat(deadLetterReasons()).containsExactly("REPLAYED");
-        assertThat(fixtures.audit.withAction("queue.dead_lettered")).singleElement()
-                .satisfies(e -> assertThat(e.fields()).containsEntry("entry", copy));
         assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
-        assertThat(third).isNotBlank();
+
+        assertThat(consumer.poll()).as("the kept records written, nothing delivered again").isZero();
+        assertThat(handled).hasSize(3);
+        assertThat(deadLetterReasons()).isEmpty();
+    }
+
+    @Test
+    void refusedMessagesInABatchDoNotAffectTheOthers() throws Exception {
+        QueuePublisher publisher = QueuePublisher.of(api, fixtures.signer());
+        String first = publisher.publish("first".getBytes(UTF_8));
+        Map<String, String> firstFields = operator.xrange(API_STREAM, Range.create(first, first)).get(0).getBody();
+        String copy = api.xadd(API_STREAM, firstFields);
+        String forged = api.xadd(API_STREAM, EnvelopeSigner.builder(ServiceTokens.builder().identity(Fixtures.API)
+                .signingKey(TokenKey.generate(TokenAlgorithm.ED25519, "api-1")).build(), "jobs").build()
+                .seal("forged".getBytes(UTF_8)).toFields());
+        String tampered = api.xadd(API_STREAM, Map.of("v", "1", "tok", firstFields.get("tok"),
+                "pld", Base64.getUrlEncoder().withoutPadding().encodeToString("tampered".getBytes(UTF_8))));
+        publisher.publish("last".getBytes(UTF_8));
+        QueueConsumer consumer = everyPollKeepsTheStreams("w1", handled::add);
+
+        assertThat(consumer.poll()).isEqualTo(5);
+
+        assertThat(handled).extracting(m -> new String(m.payload(), UTF_8)).containsExactly("first", "last");
+        assertThat(fixtures.audit.withAction("queue.dead_lettered")).extracting(e -> e.fields().get("entry") + " "
+                + e.fields().get("reason")).containsExactly(copy + " REPLAYED", forged + " FORGED",
+                tampered + " TAMPERED");
+        assertThat(worker.xpending(API_STREAM, "workers").getCount()).isZero();
+        assertThat(consumer.poll()).isZero();
+        assertThat(handled).hasSize(2);
     }
 
     @Test
@@ -734,6 +782,7 @@ class QueueRedisTest {
     void readmeQuickStart() throws Exception {
         ServiceTokens apiTokens = fixtures.api();
         RedisCommands<String, String> apiRedis = api;
+        StatefulRedisConnection<String, String> workerConnection = this.workerConnection;
         RedisCommands<String, String> workerRedis = worker;
         RedisCommands<String, String> operatorRedis = operator;
         Policy policy = Fixtures.POLICY;
@@ -750,8 +799,8 @@ class QueueRedisTest {
                 .build();
         EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, "jobs")
                 .policy(policy)                                            // who may publish to this queue
-                .replayGuard(RedisReplayGuard.builder(workerRedis, KeyNamespace.of("worker")).build())
-                .build();
+                .replayGuard(RedisReplayGuard.builder(workerConnection, KeyNamespace.of("worker")).build())
+                .build();                                                  // (the connection: checks pipelined)
         // The setup step, as the operator: streams + group.
         QueueConsumer.createGroup(operatorRedis, verifier, "workers");
 
@@ -794,11 +843,15 @@ class QueueRedisTest {
     }
 
     private RedisCommands<String, String> connectAs(String user) {
+        return connectionAs(user).sync();
+    }
+
+    private StatefulRedisConnection<String, String> connectionAs(String user) {
         HardenedRedis client = Fixtures.redisClient(redis, user, PASSWORDS.get(user), dir).build();
         open.add(client);
         StatefulRedisConnection<String, String> connection = client.connect();
         open.add(connection);
-        return connection.sync();
+        return connection;
     }
 
     private static void assertNoPermission(Runnable command) {

@@ -17,6 +17,7 @@ import io.settler.zerotrust.redis.RedisReplayGuard;
 import io.settler.zerotrust.testkit.LocalRedis;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,8 @@ class QueueRestartTest {
     private static final int MESSAGES = 10_000;
     /** Publishers sharing one connection: enough XADDs in flight for Redis to fsync many at once. */
     private static final int PUBLISHING_THREADS = 16;
+    /** The workers' lease on a message: a crashed worker's leases lapse this long after it died. */
+    private static final Duration LEASE = Duration.ofSeconds(1);
     private static final Map<String, String> PASSWORDS = Map.of("api", "restart-api-secret",
             "billing", "restart-billing-secret", "worker", "restart-worker-secret",
             "operator", "restart-operator-secret");
@@ -85,10 +88,14 @@ class QueueRestartTest {
                 first.consumer.poll();
             }
         }).isInstanceOf(WorkerCrash.class);
+        Instant crashed = Instant.now();
         closeConnections();
         assertThat(handled).doesNotContainKey("4321");
 
         redis.restart();
+        // The dead worker's leases on the rest of its batch survive the restart (AOF): they lapse after
+        // LEASE, and a delivery polled before then would count towards maxDeliveries (claimAfter is 0 here).
+        Thread.sleep(Math.max(0, Duration.between(Instant.now(), crashed.plus(LEASE)).toMillis() + 100));
 
         Session second = new Session(handler);
         publish(second.publisher, 6_000, MESSAGES);
@@ -190,7 +197,7 @@ class QueueRestartTest {
 
         Session(MessageHandler handler) throws Exception {
             consumer = QueueConsumer.builder(worker, verifier, handler).group("workers").consumer("w1")
-                    .batchSize(200).claimAfter(Duration.ZERO).auditLog(fixtures.audit).build();
+                    .batchSize(200).claimAfter(Duration.ZERO).lease(LEASE).auditLog(fixtures.audit).build();
         }
     }
 

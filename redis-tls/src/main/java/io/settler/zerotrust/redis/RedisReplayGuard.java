@@ -1,8 +1,13 @@
 package io.settler.zerotrust.redis;
 
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisStringAsyncCommands;
 import io.lettuce.core.api.sync.RedisStringCommands;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.audit.LogSafe;
 import io.settler.zerotrust.token.ReplayGuard;
@@ -11,10 +16,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Remembers which tokens (issuer + {@code jti}) were used, in Redis, so a token is accepted once
@@ -30,7 +39,11 @@ import java.util.Objects;
  *
  * <p>{@link #recordDone}/{@link #done} and {@link #claim} keep records of other things under the
  * same namespace ({@code done:*}, {@code claim:*}), e.g. which queue entries a consumer group has
- * handled; the ACL user then needs {@code +mget} there too.
+ * handled; the ACL user then needs {@code +mget} there too, and {@code +getdel} for {@link #release}.
+ *
+ * <p>{@link #pipeline()} sends several of these checks and records without waiting for each reply, so a
+ * batch of them costs one round trip: e.g. a queue consumer's replay checks and claims for a whole batch
+ * of messages. Each answers on its own, as the single call would.
  *
  * <p>The key is {@code <namespace>replay:<hex SHA-256 of issuer and jti>}: fixed length, and no
  * issuer or jti (with {@code :}, <code>&#123;</code> or anything else in it) can collide with another pair
@@ -45,12 +58,18 @@ public final class RedisReplayGuard implements ReplayGuard {
     private static final String HOLDER = "by:";
 
     private final RedisStringCommands<String, String> redis;
+    /** The same connection's asynchronous commands, for {@link #pipeline()}; null if built on synchronous ones. */
+    private final @Nullable RedisStringAsyncCommands<String, String> async;
+    /** The connection's command timeout, for replies awaited by a {@link Pipeline}. */
+    private final Duration timeout;
     private final KeyNamespace namespace;
     private final Clock clock;
     private final AuditLog audit;
 
     private RedisReplayGuard(Builder builder) {
         this.redis = builder.redis;
+        this.async = builder.async;
+        this.timeout = builder.timeout;
         this.namespace = builder.namespace;
         this.clock = builder.clock;
         this.audit = builder.audit;
@@ -63,7 +82,28 @@ public final class RedisReplayGuard implements ReplayGuard {
      * @param namespace the service's keys; the guard uses {@code replay:*} below it
      */
     public static Builder builder(RedisStringCommands<String, String> redis, KeyNamespace namespace) {
-        return new Builder(redis, namespace);
+        return new Builder(redis, null, Duration.ZERO, namespace);
+    }
+
+    /**
+     * Starts a guard on a connection whose commands it may also send without waiting for each reply
+     * ({@link #pipeline()}: one round trip for a batch of checks), each reply awaited at most the
+     * connection's command timeout.
+     *
+     * @param connection e.g. a {@link HardenedRedis} connection
+     * @param namespace the service's keys; the guard uses {@code replay:*} below it
+     */
+    public static Builder builder(StatefulRedisConnection<String, String> connection, KeyNamespace namespace) {
+        return new Builder(connection.sync(), connection.async(), connection.getTimeout(), namespace);
+    }
+
+    /**
+     * The same on a Redis Cluster connection ({@link HardenedRedisCluster}); the namespace should be
+     * {@link KeyNamespace#clustered}, so a pipeline's keys share one slot.
+     */
+    public static Builder builder(StatefulRedisClusterConnection<String, String> connection,
+                                  KeyNamespace namespace) {
+        return new Builder(connection.sync(), connection.async(), connection.getTimeout(), namespace);
     }
 
     /**
@@ -122,17 +162,23 @@ public final class RedisReplayGuard implements ReplayGuard {
     }
 
     private boolean use(String issuer, String jti, Instant expiresAt, String holder, boolean sameHolderPasses) {
+        return useCommand(issuer, jti, expiresAt, holder, sameHolderPasses).run(redis);
+    }
+
+    /** The replay check of a holder as a command: answered false at once for an unusable token. */
+    private Command useCommand(String issuer, String jti, Instant expiresAt, String holder, boolean sameHolderPasses) {
         Objects.requireNonNull(holder, "holder");
         if (holder.isEmpty()) {
             throw new IllegalArgumentException("a holder names what carries the token; got an empty one");
         }
         if (!usable(issuer, jti, expiresAt)) {
-            return false;
+            return Command.ANSWERED_FALSE;
         }
         // Prefixed, so no holder reads as the "1" that firstUse(issuer, jti, expiresAt) records.
         String record = HOLDER + holder;
-        String previous = redis.setGet(key(issuer, jti), record, SetArgs.Builder.nx().pxAt(expiresAt.toEpochMilli()));
-        return previous == null || (sameHolderPasses && previous.equals(record)) || refuse("REPLAYED", issuer, jti);
+        return new Command(key(issuer, jti), record, SetArgs.Builder.nx().pxAt(expiresAt.toEpochMilli()), true,
+                previous -> previous == null || (sameHolderPasses && previous.equals(record))
+                        || refuse("REPLAYED", issuer, jti));
     }
 
     /**
@@ -143,10 +189,16 @@ public final class RedisReplayGuard implements ReplayGuard {
      * @throws io.lettuce.core.RedisException if Redis cannot be reached
      */
     public void recordDone(String holder, Instant until) {
+        recordDoneCommand(holder, until).run(redis);
+    }
+
+    private Command recordDoneCommand(String holder, Instant until) {
         Objects.requireNonNull(until, "until");
-        if (until.isAfter(clock.instant())) {
-            redis.set(recordKey("done", holder), "1", SetArgs.Builder.pxAt(until.toEpochMilli()));
+        if (!until.isAfter(clock.instant())) {
+            return Command.ANSWERED_TRUE;
         }
+        return new Command(recordKey("done", holder), "1", SetArgs.Builder.pxAt(until.toEpochMilli()), false,
+                reply -> true);
     }
 
     /**
@@ -166,15 +218,49 @@ public final class RedisReplayGuard implements ReplayGuard {
     /**
      * Takes {@code holder} for the caller until {@code until} unless someone else holds it, atomically
      * ({@code SET <namespace>claim:<hex SHA-256 of holder> 1 NX PXAT}): so of several workers that
-     * find the same work, one does it.
+     * find the same work, one does it. A claim that is not {@link #release released} lapses at {@code until}:
+     * it is a lease, so work whose taker died is free again then.
      *
      * @return whether the caller took it
      * @throws io.lettuce.core.RedisException if Redis cannot be reached
      */
     public boolean claim(String holder, Instant until) {
+        return claimCommand(holder, until).run(redis);
+    }
+
+    private Command claimCommand(String holder, Instant until) {
         Objects.requireNonNull(until, "until");
-        return "OK".equals(redis.set(recordKey("claim", holder), "1",
-                SetArgs.Builder.nx().pxAt(until.toEpochMilli())));
+        return new Command(recordKey("claim", holder), "1", SetArgs.Builder.nx().pxAt(until.toEpochMilli()), false,
+                "OK"::equals);
+    }
+
+    /**
+     * Gives up a {@link #claim} before it lapses ({@code GETDEL <namespace>claim:<hex SHA-256 of holder>}),
+     * so the work can be taken again at once (for a queue: a message whose handler failed, delivered
+     * again). Only the taker of the claim may call it: the claim records no owner.
+     *
+     * @return whether there was a claim to give up
+     * @throws io.lettuce.core.RedisException if Redis cannot be reached
+     */
+    public boolean release(String holder) {
+        return releaseCommand(holder).run(redis);
+    }
+
+    private Command releaseCommand(String holder) {
+        return new Command(recordKey("claim", holder), null, null, true, Objects::nonNull);
+    }
+
+    /**
+     * Starts a pipeline on the guard's connection: each check or record added is sent at once, without
+     * waiting for the reply of the one before, and {@link Reply#get()} waits for its own reply (at most
+     * the connection's command timeout). So a batch of them costs one round trip instead of one each,
+     * and each is answered, refused (audited) or failed on its own, exactly as the single call would
+     * be. A guard built on synchronous commands ({@link #builder(RedisStringCommands, KeyNamespace)})
+     * runs each as it is added, one round trip each: build it on the connection to pipeline.
+     * Not thread-safe: one thread per pipeline.
+     */
+    public Pipeline pipeline() {
+        return new Pipeline();
     }
 
     private String recordKey(String kind, String holder) {
@@ -231,15 +317,147 @@ public final class RedisReplayGuard implements ReplayGuard {
         return "RedisReplayGuard[" + namespace.prefix() + "replay:*]";
     }
 
+    /**
+     * Checks and records sent without waiting for each reply (see {@link #pipeline()}); each method
+     * does what the guard's method of the same name does and answers through a {@link Reply}.
+     */
+    public final class Pipeline {
+
+        private Pipeline() {
+        }
+
+        /** {@link RedisReplayGuard#usedOnlyBy}, answered by the reply. */
+        public Reply usedOnlyBy(String issuer, String jti, Instant expiresAt, String holder) {
+            return send(useCommand(issuer, jti, expiresAt, holder, true));
+        }
+
+        /** {@link RedisReplayGuard#claim}, answered by the reply. */
+        public Reply claim(String holder, Instant until) {
+            return send(claimCommand(holder, until));
+        }
+
+        /** {@link RedisReplayGuard#release}, answered by the reply. */
+        public Reply release(String holder) {
+            return send(releaseCommand(holder));
+        }
+
+        /** {@link RedisReplayGuard#recordDone}; the reply answers true once the record is written (or needs none). */
+        public Reply recordDone(String holder, Instant until) {
+            return send(recordDoneCommand(holder, until));
+        }
+
+        private Reply send(Command command) {
+            RedisStringAsyncCommands<String, String> commands = async;
+            if (command.key() == null) {
+                return new Reply(command, null, null, null);
+            }
+            try {
+                return commands == null ? new Reply(command, null, command.call(redis), null)
+                        : new Reply(command, command.send(commands), null, null);
+            } catch (RuntimeException e) {
+                return new Reply(command, null, null, e);
+            }
+        }
+    }
+
+    /**
+     * The answer to one command of a {@link Pipeline}: {@link #get()} waits for it. Not thread-safe.
+     */
+    public final class Reply {
+        private final Command command;
+        private @Nullable RedisFuture<String> future;
+        private @Nullable String value;
+        private @Nullable RuntimeException failure;
+        private @Nullable Boolean answer;
+
+        private Reply(Command command, @Nullable RedisFuture<String> future, @Nullable String value,
+                      @Nullable RuntimeException failure) {
+            this.command = command;
+            this.future = future;
+            this.value = value;
+            this.failure = failure;
+        }
+
+        /**
+         * The answer, as the guard's method of the same name gives it (a refusal is audited once, when
+         * first read), waiting for the reply at most the connection's command timeout.
+         *
+         * @throws io.lettuce.core.RedisException if Redis failed this command, or did not answer in time:
+         *     the other commands of the pipeline are answered on their own
+         */
+        public boolean get() {
+            Boolean known = answer;
+            if (known != null) {
+                return known;
+            }
+            RedisFuture<String> pending = future;
+            if (pending != null) {
+                future = null;
+                try {
+                    value = LettuceFutures.awaitOrCancel(pending, timeout.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+            }
+            RuntimeException failed = failure;
+            if (failed != null) {
+                throw failed;
+            }
+            boolean result = command.answer().test(value);
+            answer = result;
+            return result;
+        }
+    }
+
+    /**
+     * One command of the guard: a {@code SET key value args} (with {@code GET} if {@code get}), or
+     * {@code GETDEL key} when there is no value; {@code answer} reads its reply. A command without a
+     * key is answered at once, without Redis.
+     */
+    private record Command(@Nullable String key, @Nullable String value, @Nullable SetArgs args, boolean get,
+                           Predicate<@Nullable String> answer) {
+
+        static final Command ANSWERED_TRUE = new Command(null, null, null, false, reply -> true);
+        static final Command ANSWERED_FALSE = new Command(null, null, null, false, reply -> false);
+
+        boolean run(RedisStringCommands<String, String> redis) {
+            return answer.test(key == null ? null : call(redis));
+        }
+
+        @Nullable String call(RedisStringCommands<String, String> redis) {
+            String k = Objects.requireNonNull(key, "a command to send has a key");
+            if (value == null) {
+                return redis.getdel(k);
+            }
+            SetArgs setArgs = Objects.requireNonNull(args, "a SET has arguments");
+            return get ? redis.setGet(k, value, setArgs) : redis.set(k, value, setArgs);
+        }
+
+        RedisFuture<String> send(RedisStringAsyncCommands<String, String> redis) {
+            String k = Objects.requireNonNull(key, "a command to send has a key");
+            if (value == null) {
+                return redis.getdel(k);
+            }
+            SetArgs setArgs = Objects.requireNonNull(args, "a SET has arguments");
+            return get ? redis.setGet(k, value, setArgs) : redis.set(k, value, setArgs);
+        }
+    }
+
     /** Builds a {@link RedisReplayGuard}. */
     public static final class Builder {
         private final RedisStringCommands<String, String> redis;
+        private final @Nullable RedisStringAsyncCommands<String, String> async;
+        private final Duration timeout;
         private final KeyNamespace namespace;
         private Clock clock = Clock.systemUTC();
         private AuditLog audit = AuditLog.slf4j();
 
-        private Builder(RedisStringCommands<String, String> redis, KeyNamespace namespace) {
+        private Builder(RedisStringCommands<String, String> redis,
+                        @Nullable RedisStringAsyncCommands<String, String> async, Duration timeout,
+                        KeyNamespace namespace) {
             this.redis = Objects.requireNonNull(redis, "redis");
+            this.async = async;
+            this.timeout = Objects.requireNonNull(timeout, "timeout");
             this.namespace = Objects.requireNonNull(namespace, "namespace");
         }
 

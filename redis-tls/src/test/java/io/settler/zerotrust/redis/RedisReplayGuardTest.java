@@ -3,6 +3,7 @@ package io.settler.zerotrust.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,12 +55,7 @@ class RedisReplayGuardTest {
 
     @Test
     void doneRecordsAnswerPerHolderInOrderAndAClaimIsTakenOnce(LocalRedis redis) throws Exception {
-        String password = "rg-records-secret-7c1";
-        redis.createUser("rg_records", password, "~rg:done:* ~rg:claim:* +set +mget +@connection +acl|whoami"
-                + " +client|info");
-        try (HardenedRedis records = RedisTestSupport.builder(redis, "rg_records",
-                RedisTestSupport.passwordFile(dir, password), audit).build();
-             StatefulRedisConnection<String, String> recordsConnection = records.connect()) {
+        asNewUser(redis, "rg_records", "~rg:done:* ~rg:claim:* +set +mget", recordsConnection -> {
             RedisReplayGuard guard = RedisReplayGuard.builder(recordsConnection.sync(), KeyNamespace.of("rg")).build();
             Instant later = Instant.now().plus(Duration.ofMinutes(5));
             guard.recordDone("7:workers:queue:{jobs}:api 1-0", later);
@@ -68,7 +65,66 @@ class RedisReplayGuardTest {
             assertThat(guard.done(List.of())).isEmpty();
             assertThat(guard.claim("7:workers:queue:{jobs}:api 2-0", later)).isTrue();
             assertThat(guard.claim("7:workers:queue:{jobs}:api 2-0", later)).as("taken").isFalse();
+        });
+    }
+
+    /**
+     * A pipeline answers each check as the single call would, in one round trip; a command Redis
+     * refuses (here WRONGTYPE: the key is a list) fails alone and leaves the others answered. On the
+     * connection the commands are pipelined; on synchronous commands they run one by one, same answers.
+     */
+    @Test
+    void pipelineAnswersEachCommandOnItsOwnAndACommandRedisRefusesFailsAlone(LocalRedis redis) throws Exception {
+        asNewUser(redis, "rg_pipeline", "~rgp:* ~rgs:* +set +getdel +mget", pipelineConnection -> {
+            assertPipelineAnswers(redis, RedisReplayGuard.builder(pipelineConnection, KeyNamespace.of("rgp"))
+                    .auditLog(audit).build());
+            assertPipelineAnswers(redis, RedisReplayGuard.builder(pipelineConnection.sync(), KeyNamespace.of("rgs"))
+                    .auditLog(audit).build());
+        });
+    }
+
+    /** Runs {@code test} on a connection of a new user with {@code rules} (and the connection checks). */
+    private void asNewUser(LocalRedis redis, String user, String rules,
+                           Consumer<StatefulRedisConnection<String, String>> test) throws Exception {
+        String password = user + "-secret-5e2";
+        redis.createUser(user, password, rules + " +@connection +acl|whoami +client|info");
+        try (HardenedRedis client = RedisTestSupport.builder(redis, user, RedisTestSupport.passwordFile(dir, password),
+                audit).build();
+             StatefulRedisConnection<String, String> userConnection = client.connect()) {
+            test.accept(userConnection);
         }
+    }
+
+    private void assertPipelineAnswers(LocalRedis redis, RedisReplayGuard guard) {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(5));
+        assertThat(guard.usedOnlyBy("spiffe://t/api", "jti-taken", expiry, "stream 1-0")).isTrue();
+        redis.executeAsAdmin("RPUSH", guard.key("spiffe://t/api", "jti-list"), "not a record");
+        int refusedBefore = audit.withAction("token.replay_refused").size();
+
+        RedisReplayGuard.Pipeline pipeline = guard.pipeline();
+        RedisReplayGuard.Reply fresh = pipeline.usedOnlyBy("spiffe://t/api", "jti-new", expiry, "stream 2-0");
+        RedisReplayGuard.Reply copy = pipeline.usedOnlyBy("spiffe://t/api", "jti-taken", expiry, "stream 3-0");
+        RedisReplayGuard.Reply broken = pipeline.usedOnlyBy("spiffe://t/api", "jti-list", expiry, "stream 4-0");
+        RedisReplayGuard.Reply redelivery = pipeline.usedOnlyBy("spiffe://t/api", "jti-taken", expiry, "stream 1-0");
+        RedisReplayGuard.Reply expired = pipeline.usedOnlyBy("spiffe://t/api", "jti-old", Instant.now().minusSeconds(1),
+                "stream 5-0");
+        RedisReplayGuard.Reply claimed = pipeline.claim("lease stream 2-0", expiry);
+        RedisReplayGuard.Reply claimedTwice = pipeline.claim("lease stream 2-0", expiry);
+        RedisReplayGuard.Reply recorded = pipeline.recordDone("stream 2-0", expiry);
+        RedisReplayGuard.Reply released = pipeline.release("lease stream 2-0");
+        RedisReplayGuard.Reply releasedTwice = pipeline.release("lease stream 2-0");
+
+        assertThatThrownBy(broken::get).as("read first: the others are answered anyway")
+                .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("WRONGTYPE");
+        assertThat(List.of(fresh.get(), copy.get(), redelivery.get(), expired.get(), claimed.get(), claimedTwice.get(),
+                recorded.get(), released.get(), releasedTwice.get()))
+                .containsExactly(true, false, true, false, true, false, true, true, false);
+        assertThat(copy.get()).as("answered once, audited once").isFalse();
+        assertThat(audit.withAction("token.replay_refused").subList(refusedBefore,
+                audit.withAction("token.replay_refused").size())).extracting(e -> e.fields().get("reason"))
+                .containsExactly("EXPIRED", "REPLAYED");
+        assertThat(guard.done(List.of("stream 2-0", "stream 3-0"))).containsExactly(true, false);
+        assertThat(guard.claim("lease stream 2-0", expiry)).as("released: free again").isTrue();
     }
 
     @Test

@@ -47,6 +47,11 @@ final class BenchmarkRedis implements AutoCloseable {
         connection = hardened.connect();
     }
 
+    /** The connection: a replay guard built on it pipelines a batch's checks and records. */
+    StatefulRedisConnection<String, String> connection() {
+        return connection;
+    }
+
     /** The connection's synchronous commands. */
     RedisCommands<String, String> commands() {
         return connection.sync();

@@ -119,7 +119,7 @@ public class RabbitMqQueueBenchmark {
         }
         DevCertificateAuthority ca = DevCertificateAuthority.create(TRUST_DOMAIN);
         rabbit = LocalRabbitMq.builder(ca).definitions(DEFINITIONS).start();
-        redis = new BenchmarkRedis(ca, "~bench:* +set +mget");
+        redis = new BenchmarkRedis(ca, "~bench:* +set +mget +getdel");
         try (RabbitMqConnection operator = connect("operator")) {
             RabbitMqTransport.declare(operator, QUEUE, 20);
             RabbitMqTransport.declare(operator, RAW_QUEUE, 20);
@@ -137,7 +137,7 @@ public class RabbitMqQueueBenchmark {
         ServiceTokens queueTokens = ServiceTokens.builder().identity("spiffe://" + TRUST_DOMAIN + "/queue/" + QUEUE)
                 .verificationKeys(KeySet.of(key)).trustIssuers(API).auditLog(NO_AUDIT).build();
         EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, QUEUE).publishers(API)
-                .replayGuard(RedisReplayGuard.builder(redis.commands(), KeyNamespace.of("bench"))
+                .replayGuard(RedisReplayGuard.builder(redis.connection(), KeyNamespace.of("bench"))
                         .auditLog(NO_AUDIT).build())
                 .auditLog(NO_AUDIT).build();
         consumer = QueueConsumer.builder(RabbitMqTransport.source(connect("worker"), verifier).batchSize(batchSize)
