@@ -224,7 +224,7 @@ public final class JobWorker implements AutoCloseable {
                 .build();                                           // no replay guard here: the queue checks last
         EnvelopeVerifier verifier = EnvelopeVerifier.builder(queueTokens, LocalZone.QUEUE)
                 .policy(deployment.policy())
-                .replayGuard(RedisReplayGuard.builder(connection.sync(), KeyNamespace.of(SERVICE))
+                .replayGuard(RedisReplayGuard.builder(connection, KeyNamespace.of(SERVICE)) // pipelines a batch
                         .auditLog(audit).build())
                 .auditLog(audit)
                 .build();
