@@ -12,8 +12,8 @@ import io.settler.zerotrust.examples.webhook.WebhookReceiver;
 import io.settler.zerotrust.examples.webhook.WebhookService;
 import io.settler.zerotrust.examples.worker.JobWorker;
 import io.settler.zerotrust.pki.IssuedCertificate;
-import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnection;
 import io.settler.zerotrust.queue.rabbitmq.RabbitMqBrokerConfig;
+import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnection;
 import io.settler.zerotrust.queue.rabbitmq.RabbitMqConnections;
 import io.settler.zerotrust.queue.rabbitmq.RabbitMqTransport;
 import io.settler.zerotrust.redis.RedisAcl;
@@ -65,7 +65,7 @@ class RabbitMqJobsIT {
                 .builder(zoneDeployment.policy()).virtualHost(VHOST).operator(OPERATOR).build().definitionsJson())
                 .start();
         try (RabbitMqConnection operator = operatorConnections().connect(OPERATOR)) {
-            RabbitMqTransport.declare(operator, LocalZone.QUEUE, 10);
+            RabbitMqTransport.declare(operator, LocalZone.QUEUE, RabbitMqBrokerConfig.DEFAULT_DELIVERY_LIMIT);
         }
 
         // The one setting that moves the services to RabbitMQ, and where the broker is.
