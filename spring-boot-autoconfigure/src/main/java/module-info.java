@@ -18,6 +18,7 @@ module io.settler.zerotrust.spring {
     requires transitive spring.core;
     requires static io.settler.zerotrust.micrometer;
     requires static io.settler.zerotrust.jdbc;
+    requires static io.settler.zerotrust.redis;
     requires static java.sql;
     requires static spring.jdbc;
     requires static spring.tx;

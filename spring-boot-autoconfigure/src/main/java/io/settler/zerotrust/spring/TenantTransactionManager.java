@@ -93,16 +93,17 @@ final class TenantTransactionManager implements CallbackPreferringPlatformTransa
     private static final class RollbackOnly extends RuntimeException {
         private static final long serialVersionUID = 1L;
         @SuppressWarnings("serial") // never serialized: caught in execute
-        private final transient @Nullable Object result;
+        private final transient Object result; // T, whatever it is: NullAway reads Spring's T as non-null
 
-        RollbackOnly(@Nullable Object result) {
+        RollbackOnly(Object result) {
             super("rollback only", null, false, false);
             this.result = result;
         }
     }
 
     @Override
-    public <T> @Nullable T execute(TransactionDefinition definition, TransactionCallback<T> callback) {
+    public <T> T execute(@Nullable TransactionDefinition given, TransactionCallback<T> callback) {
+        TransactionDefinition definition = given != null ? given : TransactionDefinition.withDefaults();
         Current current = (Current) TransactionSynchronizationManager.getResource(this);
         int propagation = definition.getPropagationBehavior();
         if (current != null) {
@@ -145,7 +146,7 @@ final class TenantTransactionManager implements CallbackPreferringPlatformTransa
         }
     }
 
-    private <T> @Nullable T inNewScope(TransactionDefinition definition, TransactionCallback<T> callback) {
+    private <T> T inNewScope(TransactionDefinition definition, TransactionCallback<T> callback) {
         if (definition.getIsolationLevel() != TransactionDefinition.ISOLATION_DEFAULT) {
             throw new InvalidIsolationLevelException("tenant transactions run at the role's default isolation"
                     + " level (PostgreSQL takes another only before the scope's first statement): remove the"
@@ -188,7 +189,7 @@ final class TenantTransactionManager implements CallbackPreferringPlatformTransa
     }
 
     /** Inside the scope: the connection bound for Spring's JDBC support while the method runs. */
-    private <T> @Nullable T work(Connection connection, TransactionDefinition definition,
+    private <T> T work(Connection connection, TransactionDefinition definition,
                                  SimpleTransactionStatus status, TransactionCallback<T> callback) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             if (definition.isReadOnly()) {

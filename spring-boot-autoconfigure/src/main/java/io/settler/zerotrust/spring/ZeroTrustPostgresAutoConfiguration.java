@@ -8,22 +8,14 @@ import io.settler.zerotrust.jdbc.TenantScope;
 import io.settler.zerotrust.policy.ServicePolicy;
 import java.time.Duration;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
-import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
-import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
-import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.transaction.TransactionManager;
 
 /**
@@ -148,18 +140,10 @@ public final class ZeroTrustPostgresAutoConfiguration {
         }
     }
 
-    /** Any {@code zerotrust.postgres.*} property set: a missing one is then a start-up failure, not a silence. */
-    static final class OnPostgresSettings extends SpringBootCondition {
-
-        @Override
-        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-            ConfigurationPropertyName prefix = ConfigurationPropertyName.of(PREFIX);
-            for (ConfigurationPropertySource source : ConfigurationPropertySources.get(context.getEnvironment())) {
-                if (source.containsDescendantOf(prefix) == ConfigurationPropertyState.PRESENT) {
-                    return ConditionOutcome.match(PREFIX + ".* is set");
-                }
-            }
-            return ConditionOutcome.noMatch("no " + PREFIX + ".* property");
+    /** Any {@code zerotrust.postgres.*} property set. */
+    static final class OnPostgresSettings extends OnSettings {
+        OnPostgresSettings() {
+            super(PREFIX);
         }
     }
 }
