@@ -130,7 +130,7 @@ public final class ZeroTrustPostgresAutoConfiguration {
     /** Actuator's {@code zerotrustPostgres} component: the pool's TLS proof on a live connection. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
-    @ConditionalOnEnabledHealthIndicator("zerotrustPostgres")
+    @ConditionalOnEnabledHealthIndicator("zerotrust-postgres")
     static class Health {
 
         @Bean

@@ -113,7 +113,7 @@ public final class ZeroTrustRedisAutoConfiguration {
     /** Actuator's {@code zerotrustRedis} component: a round trip on the proven connection. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
-    @ConditionalOnEnabledHealthIndicator("zerotrustRedis")
+    @ConditionalOnEnabledHealthIndicator("zerotrust-redis")
     static class Health {
 
         @Bean

@@ -131,6 +131,13 @@ class ZeroTrustRedisTest {
     }
 
     @Test
+    void theHealthComponentCanBeSwitchedOff() {
+        runner(Map.of("management.health.zerotrust-redis.enabled", "false"))
+                .run(context -> assertThat(context).hasNotFailed().hasSingleBean(HardenedRedis.class)
+                        .doesNotHaveBean("zerotrustRedisHealthIndicator"));
+    }
+
+    @Test
     void configuresNothingWithoutRedisSettings() {
         zone.runner(Map.of()).withConfiguration(AutoConfigurations.of(ZeroTrustRedisAutoConfiguration.class))
                 .withBean(AuditLog.class, RecordingAuditLog::new)
