@@ -1,6 +1,7 @@
 package io.settler.zerotrust.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
@@ -8,7 +9,9 @@ import io.settler.zerotrust.spring.tenants.TenantOrdersApplication;
 import io.settler.zerotrust.testkit.LocalPostgres;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsPostgres;
+import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRequest;
+import io.settler.zerotrust.token.VerifiedToken;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,6 +23,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
@@ -35,7 +39,11 @@ import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * {@code zerotrust.postgres.*} on the testkit's TLS PostgreSQL: a real Boot application (Tomcat,
@@ -78,7 +86,6 @@ class ZeroTrustPostgresTest {
         Map<String, Object> properties = zone.properties();
         properties.remove(TestZone.NO_DATA_SOURCE); // Boot's DataSourceAutoConfiguration backs off for ours
         properties.putAll(postgresProperties());
-        properties.put("zerotrust.postgres.maximum-pool-size", "1"); // the next borrower gets the same connection
         properties.put("management.endpoint.health.show-details", "always");
         application.setDefaultProperties(properties);
         app = application.run();
@@ -115,10 +122,21 @@ class ZeroTrustPostgresTest {
         return zone.gatewayTokens.mint((tenant == null ? request : request.claim("tenant", tenant)).build());
     }
 
-    /** What a borrower of the pool (size 1: the connection the requests used) finds on its session. */
+    /**
+     * What borrowers of the pool find on their sessions: both of its connections (a fixed pool of 2), those
+     * the requests used, borrowed at once; as one line if they agree.
+     */
     private static String sessionTenantAndVisibleRows() throws SQLException {
-        try (Connection connection = app.getBean(PostgresMtlsDataSource.class).getConnection();
-             Statement statement = connection.createStatement();
+        PostgresMtlsDataSource pool = app.getBean(PostgresMtlsDataSource.class);
+        try (Connection first = pool.getConnection(); Connection second = pool.getConnection()) {
+            String one = sessionTenantAndVisibleRows(first);
+            String other = sessionTenantAndVisibleRows(second);
+            return one.equals(other) ? one : one + " / " + other;
+        }
+    }
+
+    private static String sessionTenantAndVisibleRows(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
              ResultSet row = statement.executeQuery("select coalesce(current_setting('app.tenant_id', true), ''),"
                      + " (select count(*) from orders)")) {
             row.next();
@@ -163,7 +181,7 @@ class ZeroTrustPostgresTest {
         TenantTransactionManager transactions = app.getBean(TenantTransactionManager.class);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         try {
-            new org.springframework.transaction.support.TransactionTemplate(transactions)
+            new TransactionTemplate(transactions)
                     .executeWithoutResult(status -> { });
         } catch (ZeroTrustTenantException e) {
             failure.set(e);
@@ -171,6 +189,52 @@ class ZeroTrustPostgresTest {
         assertThat(failure.get()).isInstanceOf(ZeroTrustTenantException.class);
         assertThat(((ZeroTrustTenantException) failure.get()).reason())
                 .isEqualTo(ZeroTrustTenantException.Reason.NOT_AUTHENTICATED);
+    }
+
+    /** Runs {@code work} as the gateway of {@code tenant}, as the filter would have authenticated it. */
+    private static void asTenant(String tenant, Runnable work) {
+        VerifiedToken token = app.getBean(ServiceTokens.class).verify(tokenOfTenant(tenant),
+                zone.gateway.certificate());
+        SecurityContextHolder.getContext().setAuthentication(new ZeroTrustAuthentication(token));
+        try {
+            work.run();
+        } finally {
+            SecurityContextHolder.clearContext();
+        }
+    }
+
+    private static List<String> items(JdbcTemplate jdbc) {
+        return jdbc.queryForList("select item from orders order by item", String.class);
+    }
+
+    @Test
+    void transactionsRollBackAndNestAsSpringDocuments() throws Exception {
+        TransactionTemplate required = new TransactionTemplate(app.getBean(PlatformTransactionManager.class));
+        TransactionTemplate requiresNew = new TransactionTemplate(app.getBean(PlatformTransactionManager.class));
+        requiresNew.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        JdbcTemplate jdbc = new JdbcTemplate(app.getBean(PostgresMtlsDataSource.class));
+        String insert = "insert into orders (tenant_id, item) values (current_setting('app.tenant_id'), ?)";
+        asTenant("tenant-e", () -> {
+            String kept = required.execute(status -> {
+                jdbc.update(insert, "rolled back by rollback-only");
+                status.setRollbackOnly();
+                return "result kept";
+            });
+            assertThat(kept).isEqualTo("result kept");
+            assertThatThrownBy(() -> required.executeWithoutResult(status -> {
+                jdbc.update(insert, "rolled back by an exception");
+                throw new IllegalStateException("the work failed");
+            })).hasMessage("the work failed");
+            required.executeWithoutResult(outer -> {
+                jdbc.update(insert, "outer, rolled back");
+                requiresNew.executeWithoutResult(inner -> jdbc.update(insert, "inner, committed")); // own scope
+                required.executeWithoutResult(joined -> assertThat(items(jdbc)).contains("outer, rolled back"));
+                outer.setRollbackOnly();
+            });
+            List<String> committed = required.execute(status -> items(jdbc));
+            assertThat(committed).containsExactly("inner, committed");
+        });
+        assertThat(sessionTenantAndVisibleRows()).isEqualTo("tenant='' rows=0");
     }
 
     @Test
