@@ -1,5 +1,9 @@
 package io.settler.zerotrust.spring;
 
+import io.lettuce.core.RedisCredentials;
+import io.lettuce.core.RedisCredentialsProvider;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslVerifyMode;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CredentialSource;
@@ -8,6 +12,7 @@ import io.settler.zerotrust.redis.HardenedRedis;
 import io.settler.zerotrust.redis.PasswordSource;
 import io.settler.zerotrust.redis.RedisTlsException;
 import java.nio.file.Path;
+import java.util.Objects;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -17,6 +22,13 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConfiguration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.RedisCredentialsProviderFactory;
+import reactor.core.publisher.Mono;
 
 /**
  * Redis from {@code zerotrust.redis.*} ({@link ZeroTrustRedisProperties}), when the application has
@@ -24,7 +36,8 @@ import org.springframework.context.annotation.Configuration;
  * server verified against the trust bundle and by name, the service's rotating certificate, the
  * ACL user's password read from a file or the environment on every connect) and one shared,
  * proven {@link StatefulRedisConnection} of strings (connected at start: TLS 1.3 and the ACL user
- * proven, or the start fails). With Actuator, the {@code zerotrustRedis} health component. An
+ * proven, or the start fails); with Spring Data Redis, a {@code LettuceConnectionFactory} on the
+ * hardened client ({@link SpringData}). With Actuator, the {@code zerotrustRedis} health component. An
  * insecure or missing setting stops the start ({@link ZeroTrustConfigurationException} naming the
  * property).
  */
@@ -42,25 +55,28 @@ public final class ZeroTrustRedisAutoConfiguration {
         // beans only
     }
 
-    /** The client: {@code zerotrust.redis.*}, the service's credentials and audit log. */
-    @Bean(destroyMethod = "close")
+    /** The ACL password's source: {@code password-file} or {@code password-environment}, read on each connect. */
+    @Bean
     @ConditionalOnMissingBean
-    HardenedRedis zeroTrustRedis(ZeroTrustRedisProperties properties, ServicePolicy service,
-                                 CredentialSource credentials, AuditLog audit, StartupChecks checks) {
-        String uri = checks.require(properties.uri(), PREFIX + ".uri", "rediss://cache.internal:6380");
-        String configuredUser = properties.user();
+    PasswordSource zeroTrustRedisPassword(ZeroTrustRedisProperties properties, StartupChecks checks) {
         Path file = properties.passwordFile();
         String variable = properties.passwordEnvironment();
         if (file != null && variable != null) {
             throw checks.refuse(ZeroTrustConfigurationException.Reason.INSECURE_DATA_STORE, PREFIX + ".password-file",
                     "set either " + PREFIX + ".password-file or " + PREFIX + ".password-environment, not both", null);
         }
-        PasswordSource password = file != null ? PasswordSource.fromFile(file)
-                : PasswordSource.fromEnvironment(checks.require(variable, PREFIX + ".password-file",
-                        "/run/secrets/redis-password"));
-        HardenedRedis.Builder builder = HardenedRedis.builder().uri(uri)
-                .user(configuredUser != null ? configuredUser : service.name()).password(password)
-                .credentials(credentials).auditLog(audit);
+        return file != null ? PasswordSource.fromFile(file) : PasswordSource.fromEnvironment(checks.require(variable,
+                PREFIX + ".password-file", "/run/secrets/redis-password"));
+    }
+
+    /** The client: {@code zerotrust.redis.*}, the service's credentials and audit log. */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    HardenedRedis zeroTrustRedis(ZeroTrustRedisProperties properties, ServicePolicy service, PasswordSource password,
+                                 CredentialSource credentials, AuditLog audit, StartupChecks checks) {
+        String uri = checks.require(properties.uri(), PREFIX + ".uri", "rediss://cache.internal:6380");
+        HardenedRedis.Builder builder = HardenedRedis.builder().uri(uri).user(user(properties, service))
+                .password(password).credentials(credentials).auditLog(audit);
         try {
             String expectedServer = properties.expectedServer();
             if (expectedServer != null) {
@@ -69,8 +85,13 @@ public final class ZeroTrustRedisAutoConfiguration {
             return builder.commandTimeout(properties.commandTimeout()).connectTimeout(properties.connectTimeout())
                     .build();
         } catch (RedisTlsException e) {
-            throw refuse(checks, e, file != null);
+            throw refuse(checks, e, properties.passwordFile() != null);
         }
+    }
+
+    private static String user(ZeroTrustRedisProperties properties, ServicePolicy service) {
+        String configured = properties.user();
+        return configured != null ? configured : service.name();
     }
 
     /** One connection for the application, proven at start (TLS 1.3, the ACL user); Lettuce's are thread-safe. */
@@ -107,6 +128,78 @@ public final class ZeroTrustRedisAutoConfiguration {
                 return "zerotrust.credentials";
             default: // the scheme, the verification, the server it names
                 return PREFIX + ".uri";
+        }
+    }
+
+    /**
+     * Spring Data Redis on the hardened client, when the application has it: a
+     * {@code LettuceConnectionFactory} (so Boot's {@code RedisTemplate}, {@code StringRedisTemplate} and
+     * repositories use it, and Boot's own factory backs off) with {@link HardenedRedis}'s client options
+     * (its TLS: TLS 1.3, the service's certificate, the server verified by chain and name) and client
+     * resources (its handshake guard: no session resumption, no TLS 1.2 channel), full peer
+     * verification, and the ACL user with the password read on each connect. Its connections are
+     * not proven with {@code ACL WHOAMI} as {@link HardenedRedis#connect()}'s are.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory")
+    static class SpringData {
+
+        @Bean
+        @ConditionalOnMissingBean(RedisConnectionFactory.class)
+        LettuceConnectionFactory redisConnectionFactory(HardenedRedis redis, ZeroTrustRedisProperties properties,
+                                                        ServicePolicy service, PasswordSource password) {
+            RedisURI server = RedisURI.create(Objects.requireNonNull(properties.uri(), "checked by zeroTrustRedis"));
+            String user = user(properties, service);
+            RedisCredentialsProvider credentials = () -> Mono.fromCallable(() -> new AclCredentials(user,
+                    password.password()));
+            LettuceClientConfiguration client = LettuceClientConfiguration.builder()
+                    .clientOptions(redis.client().getOptions()).clientResources(redis.client().getResources())
+                    .commandTimeout(properties.commandTimeout())
+                    .redisCredentialsProviderFactory(new RedisCredentialsProviderFactory() {
+                        @Override
+                        public RedisCredentialsProvider createCredentialsProvider(RedisConfiguration configuration) {
+                            return credentials;
+                        }
+                    })
+                    .useSsl().verifyPeer(SslVerifyMode.FULL).and().build();
+            return new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.getHost(), server.getPort()),
+                    client);
+        }
+    }
+
+    /** The ACL user and a password just read; never shown by {@code toString()}. */
+    private static final class AclCredentials implements RedisCredentials {
+        private final String user;
+        private final char[] password;
+
+        AclCredentials(String user, char[] password) {
+            this.user = user;
+            this.password = password;
+        }
+
+        @Override
+        public String getUsername() {
+            return user;
+        }
+
+        @Override
+        public boolean hasUsername() {
+            return true;
+        }
+
+        @Override
+        public char[] getPassword() {
+            return password;
+        }
+
+        @Override
+        public boolean hasPassword() {
+            return true;
+        }
+
+        @Override
+        public String toString() {
+            return "AclCredentials[user=" + user + "]";
         }
     }
 

@@ -38,7 +38,7 @@ final class TestZone {
               "gateway": {"scopes": ["orders:read", "orders:write"]},
               "worker": {"scopes": ["orders:read"]}}}""";
 
-    /** The property that keeps Boot from making a DataSource in applications that have no database. */
+    /** The property that keeps Boot from making a DataSource and a Redis client in applications without them. */
     static final String NO_DATA_SOURCE = "spring.autoconfigure.exclude";
 
     final Path directory;
@@ -99,9 +99,11 @@ final class TestZone {
         properties.put("zerotrust.tokens.issuers.gateway.jwks", "file:" + directory.resolve("gateway.jwks.json"));
         properties.put("zerotrust.tokens.issuers.worker.jwks", "file:" + directory.resolve("worker.jwks.json"));
         properties.put("spring.main.banner-mode", "off");
-        // The test class path has spring-boot-starter-jdbc (for ZeroTrustPostgresTest): without a database
-        // of their own, the other applications would fail on Boot's DataSource, as any Boot application would.
-        properties.put(NO_DATA_SOURCE, "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration");
+        // The test class path has spring-boot-starter-jdbc and Boot's Redis (for ZeroTrustPostgresTest and
+        // ZeroTrustRedisTest): without a database of their own, the other applications would fail on Boot's
+        // DataSource, as any Boot application would, and get a Redis client of localhost:6379.
+        properties.put(NO_DATA_SOURCE, "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration,"
+                + "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration");
         return properties;
     }
 

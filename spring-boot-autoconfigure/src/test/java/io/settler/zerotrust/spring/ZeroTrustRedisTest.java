@@ -9,6 +9,7 @@ import io.settler.zerotrust.testkit.LocalRedis;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.testkit.TlsRedis;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -18,10 +19,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
  * {@code zerotrust.redis.*} on the testkit's TLS Redis: the proven connection's round trip, the
@@ -87,6 +92,21 @@ class ZeroTrustRedisTest {
             Health down = indicator.health();
             assertThat(down.getStatus()).isEqualTo(Status.DOWN);
             assertThat(down.getDetails()).containsKey("problem");
+        });
+    }
+
+    @Test
+    void springDataRedisRoundTripsOnTheHardenedClient() {
+        runner(Map.of()).withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class)).run(context -> {
+            LettuceConnectionFactory factory = context.getBean(LettuceConnectionFactory.class); // Boot's backed off
+            StringRedisTemplate template = context.getBean(StringRedisTemplate.class);          // Boot's, on ours
+            assertThat(template.getConnectionFactory()).isSameAs(factory);
+            template.opsForValue().set("api:spring-data", "through Spring Data Redis");
+            assertThat(template.opsForValue().get("api:spring-data")).isEqualTo("through Spring Data Redis");
+            try (RedisConnection connection = factory.getConnection()) {
+                Object user = connection.execute("ACL", "WHOAMI".getBytes(StandardCharsets.US_ASCII));
+                assertThat(new String((byte[]) user, StandardCharsets.US_ASCII)).isEqualTo("api");
+            }
         });
     }
 
