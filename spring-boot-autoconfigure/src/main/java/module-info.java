@@ -17,6 +17,13 @@ module io.settler.zerotrust.spring {
     requires transitive spring.context;
     requires transitive spring.core;
     requires static io.settler.zerotrust.micrometer;
+    requires static io.settler.zerotrust.jdbc;
+    requires static io.settler.zerotrust.redis;
+    requires static spring.data.redis;
+    requires static reactor.core;
+    requires static java.sql;
+    requires static spring.jdbc;
+    requires static spring.tx;
     requires static micrometer.core;
     requires static org.apache.tomcat.embed.core;
     requires static spring.boot.tomcat;

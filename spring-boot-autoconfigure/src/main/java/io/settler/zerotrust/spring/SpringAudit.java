@@ -8,7 +8,8 @@ import io.settler.zerotrust.audit.AuditAction;
 
 /**
  * The audit catalogue of the Spring Boot integration: a refused start, the embedded server's TLS
- * posture, each HTTP request's authentication decision, and refused outgoing requests.
+ * posture, each HTTP request's authentication decision, refused tenant transactions and refused
+ * outgoing requests.
  */
 @SuppressWarnings("ImmutableEnumChecker") // Definition is a record of strings and List.copyOf lists
 public enum SpringAudit implements AuditAction {
@@ -36,6 +37,12 @@ public enum SpringAudit implements AuditAction {
             .describe("A request was refused with 401 (no, or no acceptable, service token; a token of another"
                     + " identity than the connection's certificate) or 403 (ACCESS_DENIED by an authorization rule);"
                     + " the token's own rejection is a token.rejected event.")),
+    /** A tenant transaction was refused: the caller has no service token with a tenant claim. */
+    TENANT_REFUSED(AuditAction.define("spring.tenant.refused", REFUSED, "zerotrust.spring.tenants")
+            .fields("peer", "reason", "detail").tags("reason")
+            .describe("A transaction on the zerotrust.postgres data source was refused before any connection was"
+                    + " borrowed: the caller (peer) was not authenticated by a service token (NOT_AUTHENTICATED) or"
+                    + " its token has no tenant claim (NO_TENANT_CLAIM), so it has no tenant's rows to see.")),
     /** An outgoing request of a zero-trust client was refused before it was sent. */
     CLIENT_REFUSED(AuditAction.define("spring.client.refused", REFUSED, "zerotrust.spring.clients")
             .fields("client", "url", "reason", "detail").tags("client", "reason")

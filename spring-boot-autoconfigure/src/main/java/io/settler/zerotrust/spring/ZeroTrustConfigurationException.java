@@ -34,6 +34,11 @@ public final class ZeroTrustConfigurationException extends RuntimeException impl
         PLAINTEXT_CLIENT,
         /** The embedded server would not require a client certificate. */
         CLIENT_AUTH_NOT_REQUIRED,
+        /**
+         * The PostgreSQL (or Redis) client would be insecure, or its server failed the library's start-up
+         * proof; the cause says which rule.
+         */
+        INSECURE_DATA_STORE,
         /** {@code server.ssl.*} would configure the server's TLS beside, and around, the library. */
         CONFLICTING_SERVER_SSL,
         /** The application runs on a Spring Boot version the starter does not support (before 4.0). */

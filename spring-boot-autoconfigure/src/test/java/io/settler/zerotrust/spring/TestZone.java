@@ -38,22 +38,39 @@ final class TestZone {
               "gateway": {"scopes": ["orders:read", "orders:write"]},
               "worker": {"scopes": ["orders:read"]}}}""";
 
+    /** The property that keeps Boot from making a DataSource and a Redis client in applications without them. */
+    static final String NO_DATA_SOURCE = "spring.autoconfigure.exclude";
+
     final Path directory;
-    final DevCertificateAuthority ca = DevCertificateAuthority.create(DOMAIN);
-    final IssuedCertificate gateway = ca.leaf("gateway").client().issue();
-    final IssuedCertificate worker = ca.leaf("worker").client().issue();
+    final DevCertificateAuthority ca;
+    /** The api service's SPIFFE ID in this zone's trust domain. */
+    final String api;
+    final IssuedCertificate gateway;
+    final IssuedCertificate worker;
     final KeySet gatewayKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "gw-1")).build();
     final KeySet workerKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "wk-1")).build();
-    final ServiceTokens gatewayTokens = ServiceTokens.builder().identity("spiffe://example.org/gateway")
-            .keys(gatewayKeys).build();
-    final ServiceTokens workerTokens = ServiceTokens.builder().identity("spiffe://example.org/worker")
-            .keys(workerKeys).build();
+    final ServiceTokens gatewayTokens;
+    final ServiceTokens workerTokens;
 
     TestZone(Path directory) {
+        this(directory, DevCertificateAuthority.create(DOMAIN));
+    }
+
+    /** A zone of {@code ca}'s trust domain, e.g. the testkit's shared CA, whose servers then trust api. */
+    TestZone(Path directory, DevCertificateAuthority ca) {
         this.directory = directory;
+        this.ca = ca;
+        String domain = ca.trustDomain().name();
+        this.api = "spiffe://" + domain + "/api";
+        this.gateway = ca.leaf("gateway").client().issue();
+        this.worker = ca.leaf("worker").client().issue();
+        this.gatewayTokens = ServiceTokens.builder().identity("spiffe://" + domain + "/gateway").keys(gatewayKeys)
+                .build();
+        this.workerTokens = ServiceTokens.builder().identity("spiffe://" + domain + "/worker").keys(workerKeys).build();
         try {
             issueApi();
-            Files.writeString(directory.resolve("policy.json"), POLICY);
+            Files.writeString(directory.resolve("policy.json"),
+                    POLICY.replace("\"trustDomain\": \"" + DOMAIN + "\"", "\"trustDomain\": \"" + domain + "\""));
             Files.writeString(directory.resolve("gateway.jwks.json"), gatewayKeys.toJwks());
             Files.writeString(directory.resolve("worker.jwks.json"), workerKeys.toJwks());
         } catch (IOException e) {
@@ -82,6 +99,11 @@ final class TestZone {
         properties.put("zerotrust.tokens.issuers.gateway.jwks", "file:" + directory.resolve("gateway.jwks.json"));
         properties.put("zerotrust.tokens.issuers.worker.jwks", "file:" + directory.resolve("worker.jwks.json"));
         properties.put("spring.main.banner-mode", "off");
+        // The test class path has spring-boot-starter-jdbc and Boot's Redis (for ZeroTrustPostgresTest and
+        // ZeroTrustRedisTest): without a database of their own, the other applications would fail on Boot's
+        // DataSource, as any Boot application would, and get a Redis client of localhost:6379.
+        properties.put(NO_DATA_SOURCE, "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration,"
+                + "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration");
         return properties;
     }
 
@@ -106,7 +128,12 @@ final class TestZone {
 
     /** A client context presenting {@code client}, trusting {@code trusted}, requiring the api's identity. */
     static MtlsContext.Builder client(IssuedCertificate client, DevCertificateAuthority trusted) {
+        return client(client, trusted, API);
+    }
+
+    /** A client context presenting {@code client}, trusting {@code trusted}, requiring the server {@code api}. */
+    static MtlsContext.Builder client(IssuedCertificate client, DevCertificateAuthority trusted, String api) {
         return MtlsContext.client(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
-                TrustBundle.of(List.of(trusted.rootCertificate())))).expectedServer(API);
+                TrustBundle.of(List.of(trusted.rootCertificate())))).expectedServer(api);
     }
 }
