@@ -28,7 +28,11 @@ sealed interface Fetch {
     /** Up to {@code max} messages from {@code queue} on {@code channel}, without blocking for long. */
     List<Received> next(Channel channel, String queue, int max) throws IOException;
 
-    /** A message as the broker delivered it on a channel, to be settled there by its delivery tag. */
+    /**
+     * A message as the broker delivered it on a channel, to be settled there by its delivery tag. The
+     * body is the client's array, read only and never compared, so a record is fine here.
+     */
+    @SuppressWarnings("ArrayRecordComponent")
     record Received(Channel channel, long tag, AMQP.BasicProperties properties, byte[] body) {
     }
 
@@ -76,18 +80,22 @@ sealed interface Fetch {
 
         @Override
         public void open(Channel channel, String queue) throws IOException {
+            subscribe(channel, queue);
+        }
+
+        private Subscription subscribe(Channel channel, String queue) throws IOException {
             channel.basicQos(prefetch);
             Subscription fresh = new Subscription(channel, prefetch);
             channel.basicConsume(queue, false, fresh);
             subscription = fresh;
+            return fresh;
         }
 
         @Override
         public List<Received> next(Channel channel, String queue, int max) throws IOException {
             Subscription current = subscription;
             if (current == null || current.getChannel() != channel || current.cancelled) {
-                open(channel, queue); // the broker cancelled the consumer (e.g. its queue was deleted)
-                current = subscription;
+                current = subscribe(channel, queue); // the broker cancelled the consumer (e.g. queue deleted)
             }
             List<Received> messages = new ArrayList<>();
             try {

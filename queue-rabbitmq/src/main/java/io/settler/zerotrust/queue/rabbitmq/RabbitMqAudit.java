@@ -51,8 +51,10 @@ public enum RabbitMqAudit implements AuditAction {
     /** A source could not read its quorum queue. */
     RECEIVE_FAILED(AuditAction.define("rabbitmq.receive_failed", REFUSED, "zerotrust.rabbitmq.messages")
             .fields("queue", "group", "reason", "detail").tags("queue", "reason")
-            .describe("A worker could not read its group's quorum queue (missing, or no read permission); nothing"
-                    + " was delivered: run the setup step (RabbitMqTransport.declare) or fix the permissions.")),
+            .describe("A worker could not read its group's quorum queue (missing, no read permission, or the"
+                    + " connection lost), or the channel of a delivery closed before it was handled; nothing more of"
+                    + " the batch is handled there (the broker delivers it again): run the setup step"
+                    + " (RabbitMqTransport.declare) or fix the permissions; a lost connection is opened again.")),
     /** A message without a validated publisher was dead-lettered by the source, never handed to the consumer. */
     MESSAGE_UNAUTHENTICATED(AuditAction.define("rabbitmq.message_unauthenticated", REFUSED,
                     "zerotrust.rabbitmq.messages")

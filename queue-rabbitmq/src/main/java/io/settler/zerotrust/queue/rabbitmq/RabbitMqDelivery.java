@@ -94,6 +94,20 @@ final class RabbitMqDelivery implements Delivery {
         return Optional.empty();
     }
 
+    /**
+     * Stops the consumer before it verifies or handles a delivery whose channel closed (its
+     * connection was lost): the broker gives such a message out again, maybe at once to another
+     * worker, so handling it here too could run it twice at the same time. Throws a
+     * {@link RabbitMqException} (audited as {@code rabbitmq.receive_failed}), not a rejection: the
+     * consumer's round ends, nothing is dead-lettered, and the rest of the batch is the broker's again.
+     */
+    @Override
+    public void checkUsable() {
+        if (!message.channel().isOpen()) {
+            throw source.channelLost(this);
+        }
+    }
+
     @Override
     public void acknowledge() {
         source.acknowledge(message);

@@ -111,6 +111,15 @@ final class RabbitMqSource implements DeliverySource {
         return deliveries;
     }
 
+    /** The refusal of a delivery whose channel closed before the consumer handled it, audited. */
+    RabbitMqException channelLost(RabbitMqDelivery delivery) {
+        return audit.event(RabbitMqAudit.RECEIVE_FAILED).field("queue", queue).field("group", amqpQueue)
+                .refused(new RabbitMqException(RabbitMqException.Reason.CHANNEL_FAILED, "the channel of " + delivery
+                        + " closed before it was handled (its connection was lost): the broker delivers it again,"
+                        + " maybe to another worker, so it is not handled here; the next receive connects again",
+                        null));
+    }
+
     /**
      * Acknowledges {@code deliveries} of this source: with one {@code basic.ack multiple} when they
      * are every delivery still unsettled on the channel up to the last of them, else one by one.
