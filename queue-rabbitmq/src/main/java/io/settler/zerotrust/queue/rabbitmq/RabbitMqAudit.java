@@ -22,20 +22,20 @@ public enum RabbitMqAudit implements AuditAction {
                     + " or a connection (TLS handshake, EXTERNAL login, virtual host) was refused: detail says what"
                     + " to fix.")),
     /** No node took a connection this round (down, or its virtual host restarting): tried again. */
-    CONNECTION_RETRIED(AuditAction.define("rabbitmq.connection_retried", WARNING, "zerotrust.rabbitmq.connections")
+    CONNECTION_RETRIED(AuditAction.define("rabbitmq.connection_retried", WARNING, "zerotrust.rabbitmq.failovers")
             .fields("server", "identity", "round", "detail")
             .describe("Every node of the cluster was down, unreachable or refused the login for a moment with"
                     + " INTERNAL_ERROR (a virtual host restarting after another member stopped); the connection is"
                     + " tried again, backing off, until the reconnect timeout (then rabbitmq.connection_refused):"
                     + " detail names each node's failure.")),
     /** A lost connection was replaced by a new one, to the node named. */
-    RECONNECTED(AuditAction.define("rabbitmq.reconnected", INFO, "zerotrust.rabbitmq.connections")
+    RECONNECTED(AuditAction.define("rabbitmq.reconnected", INFO, "zerotrust.rabbitmq.failovers")
             .fields("server", "identity", "name")
             .describe("A connection was lost (its node stopped, the network failed or the broker closed it) and"
                     + " the next call opened a new one, verified and logged in again, to the node in server; the"
                     + " broker delivers what was not acknowledged again.")),
     /** A publish whose confirm was lost with its connection, or that the broker nacked, was sent again. */
-    PUBLISH_RETRIED(AuditAction.define("rabbitmq.publish_retried", WARNING, "zerotrust.rabbitmq.publishes")
+    PUBLISH_RETRIED(AuditAction.define("rabbitmq.publish_retried", WARNING, "zerotrust.rabbitmq.publish_retries")
             .fields("queue", "destination", "message_id", "detail").tags("queue")
             .describe("The connection was lost before the broker confirmed a publish, or the broker nacked it (a"
                     + " quorum queue without a leader for a moment), so the same envelope was sent again with a"
