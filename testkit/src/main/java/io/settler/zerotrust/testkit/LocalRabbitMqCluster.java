@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>The nodes start at once; node 0 boots alone and the two others join it on their first boot
- * (classic config peer discovery, retrying while node 0 is still booting). {@link Builder#start()}
+ * <p>Node 0 boots alone and the two others join it on their first boot (classic config peer
+ * discovery, retrying while node 0 is still booting); node 1 starts with node 0, node 2 once node 1
+ * has joined, as two nodes joining at once can crash one of them. {@link Builder#start()}
  * returns once every node reports all three running. The nodes talk to each other over Erlang
  * distribution on loopback, authenticated by the shared cookie (not TLS: clients never reach it).
  * {@link #close()} stops every node and the epmd, and deletes their directories.
@@ -222,7 +223,11 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
                             .startupTimeout(startupTimeout)
                             .clusterMember(epmd, cookie, names.get(i), i == 0 ? Optional.empty()
                                     : Optional.of(names.get(0)));
-                    starts.add(CompletableFuture.supplyAsync(node::start, starter));
+                    // Node 1 boots with node 0 (it retries until node 0 serves); node 2 only once node 1 is
+                    // in: two nodes joining at once can fail the feature-flag sync ("All replicas on
+                    // diskfull nodes are not active yet") and crash one of them.
+                    starts.add(i < 2 ? CompletableFuture.supplyAsync(node::start, starter)
+                            : starts.get(i - 1).handleAsync((previous, failed) -> node.start(), starter));
                 }
                 RuntimeException failure = null;
                 for (CompletableFuture<LocalRabbitMq> start : starts) {

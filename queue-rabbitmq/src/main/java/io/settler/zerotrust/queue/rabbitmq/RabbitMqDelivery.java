@@ -1,13 +1,9 @@
 package io.settler.zerotrust.queue.rabbitmq;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.GetResponse;
 import io.settler.zerotrust.queue.Delivery;
 import io.settler.zerotrust.queue.Envelope;
 import io.settler.zerotrust.queue.QueueException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -15,23 +11,20 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One {@code basic.get} delivery: settled on the channel it came from ({@code basic.ack},
- * {@code basic.nack} with requeue), dead-lettered through the source. Its ID is the validated
- * {@code user-id} and the publisher's {@code message-id}.
+ * One delivery ({@code basic.get} or {@code basic.consume}): settled through its source on the
+ * channel it came from ({@code basic.ack}, {@code basic.nack} with requeue), dead-lettered through
+ * the source. Its ID is the validated {@code user-id} and the publisher's {@code message-id}.
  */
 final class RabbitMqDelivery implements Delivery {
 
     private final RabbitMqSource source;
-    private final Channel channel;
-    private final GetResponse response;
+    private final Fetch.Received message;
     private final String publisher;
     private final String id;
 
-    RabbitMqDelivery(RabbitMqSource source, Channel channel, GetResponse response, String publisher,
-            String messageId) {
+    RabbitMqDelivery(RabbitMqSource source, Fetch.Received message, String publisher, String messageId) {
         this.source = source;
-        this.channel = channel;
-        this.response = response;
+        this.message = message;
         this.publisher = publisher;
         this.id = id(publisher, messageId);
     }
@@ -48,6 +41,15 @@ final class RabbitMqDelivery implements Delivery {
         return count instanceof Number number ? Math.max(0, number.longValue()) + 1 : 1;
     }
 
+    /** The message as received, to be settled on its channel. */
+    Fetch.Received message() {
+        return message;
+    }
+
+    boolean isFrom(RabbitMqSource source) {
+        return this.source == source;
+    }
+
     @Override
     public String source() {
         return source.group();
@@ -61,7 +63,7 @@ final class RabbitMqDelivery implements Delivery {
     /** The envelope from the headers {@code v} and {@code tok} and the body; {@code MALFORMED} otherwise. */
     @Override
     public Envelope envelope() {
-        AMQP.BasicProperties properties = response.getProps();
+        AMQP.BasicProperties properties = message.properties();
         Map<String, String> fields = new LinkedHashMap<>();
         String version = RabbitMqSource.header(properties, RabbitMqTransport.VERSION_HEADER);
         String token = RabbitMqSource.header(properties, RabbitMqTransport.TOKEN_HEADER);
@@ -71,13 +73,13 @@ final class RabbitMqDelivery implements Delivery {
         if (token != null) {
             fields.put(RabbitMqTransport.TOKEN_HEADER, token);
         }
-        fields.put("pld", Base64.getUrlEncoder().withoutPadding().encodeToString(response.getBody()));
+        fields.put("pld", Base64.getUrlEncoder().withoutPadding().encodeToString(message.body()));
         return Envelope.fromFields(fields);
     }
 
     @Override
     public long deliveryCount() {
-        return deliveryCount(response.getProps());
+        return deliveryCount(message.properties());
     }
 
     /** The broker-validated {@code user-id}. */
@@ -92,28 +94,33 @@ final class RabbitMqDelivery implements Delivery {
         return Optional.empty();
     }
 
+    /**
+     * Stops the consumer before it verifies or handles a delivery whose channel closed (its
+     * connection was lost): the broker gives such a message out again, maybe at once to another
+     * worker, so handling it here too could run it twice at the same time. Throws a
+     * {@link RabbitMqException} (audited as {@code rabbitmq.receive_failed}), not a rejection: the
+     * consumer's round ends, nothing is dead-lettered, and the rest of the batch is the broker's again.
+     */
+    @Override
+    public void checkUsable() {
+        if (!message.channel().isOpen()) {
+            throw source.channelLost(this);
+        }
+    }
+
     @Override
     public void acknowledge() {
-        try {
-            channel.basicAck(response.getEnvelope().getDeliveryTag(), false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not acknowledge " + id + "; it will be delivered again", e);
-        }
+        source.acknowledge(message);
     }
 
     @Override
     public void deadLetter(QueueException.Reason reason, String detail, boolean keepMessage) {
-        source.writeDeadLetter(response, id, reason.name(), detail, keepMessage);
+        source.writeDeadLetter(message, id, reason.name(), detail, keepMessage);
     }
 
     @Override
     public void leaveForRedelivery() {
-        try {
-            channel.basicNack(response.getEnvelope().getDeliveryTag(), false, true);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not return " + id + " to the queue; it is returned when the"
-                    + " channel closes", e);
-        }
+        source.requeue(message);
     }
 
     @Override

@@ -4,7 +4,6 @@ import com.rabbitmq.client.AMQP;
 import io.settler.zerotrust.queue.Envelope;
 import io.settler.zerotrust.queue.EnvelopeSender;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Publishes envelopes through a {@link ConfirmChannel}: the payload as the body, the token and
@@ -38,22 +37,24 @@ final class RabbitMqSender implements EnvelopeSender {
     }
 
     /**
-     * Returns {@code <user-id> <message-id>}, the ID the consumer's deliveries of it carry.
+     * Returns {@code <user-id> <message-id>}, the ID the consumer's deliveries of it carry. When the
+     * connection is lost before the confirm, the envelope is sent again on a new connection with a
+     * new {@code message-id} (audited as {@code rabbitmq.publish_retried}); should both copies arrive,
+     * the replay guard dead-letters the later one, as they carry the same token.
      *
      * @throws RabbitMqException (audited) if the broker did not confirm it
      */
     @Override
     public String send(Envelope envelope) {
-        String messageId = UUID.randomUUID().toString();
-        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+        Map<String, Object> headers = Map.of(RabbitMqTransport.VERSION_HEADER, "1",
+                RabbitMqTransport.TOKEN_HEADER, envelope.token());
+        String messageId = channel.publish(exchange, routingKey, id -> new AMQP.BasicProperties.Builder()
                 .deliveryMode(2)
                 .userId(connection.identity())
-                .messageId(messageId)
+                .messageId(id)
                 .contentType("application/octet-stream")
-                .headers(Map.of(RabbitMqTransport.VERSION_HEADER, "1",
-                        RabbitMqTransport.TOKEN_HEADER, envelope.token()))
-                .build();
-        channel.publish(exchange, routingKey, properties, envelope.payload());
+                .headers(headers)
+                .build(), envelope.payload());
         return RabbitMqDelivery.id(connection.identity(), messageId);
     }
 

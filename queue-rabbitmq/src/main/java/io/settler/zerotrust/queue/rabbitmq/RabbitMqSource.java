@@ -2,28 +2,31 @@ package io.settler.zerotrust.queue.rabbitmq;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.LongString;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.queue.Delivery;
 import io.settler.zerotrust.queue.DeliverySource;
 import io.settler.zerotrust.queue.HandledRecords;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import java.util.NavigableSet;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Deliveries from one quorum queue: up to a batch of {@code basic.get} with manual acknowledgement
- * per round, so nothing waits in a client buffer and {@link #receive} never blocks for long. A
- * message without a {@code user-id} or {@code message-id} is dead-lettered here and acknowledged,
- * never handed to the consumer: RabbitMQ validates the {@code user-id} only when it is set, so
- * without it the publisher is unknown. Dead letters are published through the group's dead-letter
- * exchange to its dead-letter queue with their reason, confirmed, before the delivery is
- * acknowledged. Not thread-safe.
+ * Deliveries from one quorum queue, taken by its {@link Fetch} ({@code basic.get}, or
+ * {@code basic.consume} with a bounded buffer) with manual acknowledgement. A message without a
+ * {@code user-id} or {@code message-id} is dead-lettered here and acknowledged, never handed to the
+ * consumer: RabbitMQ validates the {@code user-id} only when it is set, so without it the publisher
+ * is unknown. Dead letters are published through the group's dead-letter exchange to its
+ * dead-letter queue with their reason, confirmed, before the delivery is acknowledged. A batch is
+ * acknowledged with one {@code basic.ack multiple} when it holds every delivery still unsettled on
+ * the channel up to its last. A channel closed (by the broker, or with a lost connection) is
+ * replaced at the next {@link #receive}, on a new connection if need be. Not thread-safe.
  */
 final class RabbitMqSource implements DeliverySource {
 
@@ -32,9 +35,12 @@ final class RabbitMqSource implements DeliverySource {
     private final String amqpQueue;
     private final String deadLetterQueue;
     private final int batchSize;
+    private final Fetch fetch;
     private final AuditLog audit;
     private final ConfirmChannel deadLetters;
     private @Nullable Channel channel;
+    /** Delivery tags handed out on {@link #channel} and not yet acknowledged or returned. */
+    private final NavigableSet<Long> unsettled = new TreeSet<>();
 
     RabbitMqSource(RabbitMqTransport.SourceBuilder builder, String amqpQueue) {
         this.connection = builder.connection;
@@ -42,6 +48,8 @@ final class RabbitMqSource implements DeliverySource {
         this.amqpQueue = amqpQueue;
         this.deadLetterQueue = RabbitMqTransport.deadLetterQueue(amqpQueue);
         this.batchSize = builder.batchSize;
+        this.fetch = builder.consumeWait == null ? new Fetch.Get()
+                : new Fetch.Consume(builder.batchSize, builder.consumeWait);
         this.audit = builder.audit;
         this.deadLetters = new ConfirmChannel(connection, queue, builder.confirmTimeout, builder.audit);
     }
@@ -62,27 +70,26 @@ final class RabbitMqSource implements DeliverySource {
      * {@code x-delivery-count} raised), so there is nothing to reclaim and {@code records} is not read.
      *
      * @throws RabbitMqException {@link RabbitMqException.Reason#CHANNEL_FAILED} (audited as
-     *     {@code rabbitmq.receive_failed}) if the queue is missing or the worker may not read it
+     *     {@code rabbitmq.receive_failed}) if the queue is missing, the worker may not read it, or the
+     *     connection was lost (the next call connects again); {@code CONNECTION_FAILED} if no node took
+     *     a new connection
      */
     @Override
     public List<Delivery> receive(HandledRecords records) {
         List<Delivery> deliveries = new ArrayList<>();
         try {
             Channel open = channel();
-            while (deliveries.size() < batchSize) {
-                GetResponse response = open.basicGet(amqpQueue, false);
-                if (response == null) {
-                    break;
-                }
-                AMQP.BasicProperties properties = response.getProps();
+            for (Fetch.Received message : fetch.next(open, amqpQueue, batchSize)) {
+                unsettled.add(message.tag());
+                AMQP.BasicProperties properties = message.properties();
                 String userId = properties.getUserId();
                 String messageId = properties.getMessageId();
                 if (userId == null || userId.isBlank() || messageId == null || messageId.isBlank()) {
-                    refuseUnauthenticated(open, response, userId == null || userId.isBlank() ? "no user-id"
+                    refuseUnauthenticated(message, userId == null || userId.isBlank() ? "no user-id"
                             : "no message-id");
                     continue;
                 }
-                deliveries.add(new RabbitMqDelivery(this, open, response, userId, messageId));
+                deliveries.add(new RabbitMqDelivery(this, message, userId, messageId));
             }
         } catch (IOException | RuntimeException e) {
             for (Delivery delivery : deliveries) {
@@ -93,40 +100,110 @@ final class RabbitMqSource implements DeliverySource {
                 }
             }
             if (e instanceof RabbitMqException refusal) {
-                throw refusal; // a dead letter not confirmed: audited already
+                throw refusal; // a dead letter not confirmed, or no connection: audited already
             }
             throw audit.event(RabbitMqAudit.RECEIVE_FAILED).field("queue", queue).field("group", amqpQueue)
                     .refused(new RabbitMqException(RabbitMqException.Reason.CHANNEL_FAILED, "could not read quorum"
                             + " queue " + amqpQueue + " (" + RabbitMqConnections.describe(e) + "): check that the"
                             + " setup step declared it (RabbitMqTransport.declare) and that " + connection.identity()
-                            + " may read it", e));
+                            + " may read it; a lost connection is opened again at the next receive", e));
         }
         return deliveries;
     }
 
+    /** The refusal of a delivery whose channel closed before the consumer handled it, audited. */
+    RabbitMqException channelLost(RabbitMqDelivery delivery) {
+        return audit.event(RabbitMqAudit.RECEIVE_FAILED).field("queue", queue).field("group", amqpQueue)
+                .refused(new RabbitMqException(RabbitMqException.Reason.CHANNEL_FAILED, "the channel of " + delivery
+                        + " closed before it was handled (its connection was lost): the broker delivers it again,"
+                        + " maybe to another worker, so it is not handled here; the next receive connects again",
+                        null));
+    }
+
+    /**
+     * Acknowledges {@code deliveries} of this source: with one {@code basic.ack multiple} when they
+     * are every delivery still unsettled on the channel up to the last of them, else one by one.
+     */
+    @Override
+    public void acknowledge(List<Delivery> deliveries) {
+        List<Fetch.Received> messages = new ArrayList<>(deliveries.size());
+        for (Delivery delivery : deliveries) {
+            if (!(delivery instanceof RabbitMqDelivery ours) || !ours.isFrom(this)) {
+                throw new IllegalArgumentException(delivery + " is not a delivery of " + this);
+            }
+            messages.add(ours.message());
+        }
+        Channel current = channel;
+        NavigableSet<Long> tags = new TreeSet<>();
+        messages.forEach(message -> {
+            if (message.channel() == current) {
+                tags.add(message.tag());
+            }
+        });
+        if (current != null && tags.size() > 1 && tags.size() == messages.size()
+                && unsettled.headSet(tags.last(), true).equals(tags)) {
+            try {
+                current.basicAck(tags.last(), true);
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not acknowledge " + tags.size() + " deliveries; they will"
+                        + " be delivered again and acknowledged as finished", e);
+            }
+            unsettled.removeAll(tags);
+            return;
+        }
+        messages.forEach(this::acknowledge);
+    }
+
+    /** {@code basic.ack} of one message. */
+    void acknowledge(Fetch.Received message) {
+        try {
+            message.channel().basicAck(message.tag(), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not acknowledge a delivery; it will be delivered again", e);
+        }
+        settled(message);
+    }
+
+    /** {@code basic.nack} with requeue of one message: the broker delivers it again, counted. */
+    void requeue(Fetch.Received message) {
+        try {
+            message.channel().basicNack(message.tag(), false, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not return a delivery to the queue; it is returned when the"
+                    + " channel closes", e);
+        }
+        settled(message);
+    }
+
+    private void settled(Fetch.Received message) {
+        if (message.channel() == channel) {
+            unsettled.remove(message.tag());
+        }
+    }
+
     /** Dead-letters a message whose publisher the broker did not authenticate, then acknowledges it. */
-    private void refuseUnauthenticated(Channel open, GetResponse response, String why) throws IOException {
-        String id = response.getProps().getMessageId() == null ? "none" : response.getProps().getMessageId();
+    private void refuseUnauthenticated(Fetch.Received message, String why) {
+        String id = message.properties().getMessageId() == null ? "none" : message.properties().getMessageId();
         String detail = "the message has " + why + ": RabbitMQ validates the publisher only when user-id is set,"
                 + " so anyone allowed to write the queue could have sent it";
         try {
-            writeDeadLetter(response, id, "UNAUTHENTICATED", detail, false);
+            writeDeadLetter(message, id, "UNAUTHENTICATED", detail, false);
         } catch (RabbitMqException e) {
-            open.basicNack(response.getEnvelope().getDeliveryTag(), false, true); // refused again next round
+            requeue(message); // refused again next round
             throw e;
         }
-        open.basicAck(response.getEnvelope().getDeliveryTag(), false);
+        acknowledge(message);
         audit.event(RabbitMqAudit.MESSAGE_UNAUTHENTICATED).field("queue", queue).field("source", amqpQueue)
                 .field("group", amqpQueue).field("reason", "UNAUTHENTICATED").field("detail", detail).record();
     }
 
     /**
-     * Publishes the dead letter of {@code response} to the dead-letter queue, confirmed: the reason,
+     * Publishes the dead letter of {@code message} to the dead-letter queue, confirmed: the reason,
      * detail, original queue, ID, publisher and delivery count as headers; with {@code keepMessage}
      * the envelope too (its headers and the payload as the body), so an operator can replay it.
      */
-    void writeDeadLetter(GetResponse response, String id, String reason, String detail, boolean keepMessage) {
-        AMQP.BasicProperties original = response.getProps();
+    void writeDeadLetter(Fetch.Received message, String id, String reason, String detail, boolean keepMessage) {
+        AMQP.BasicProperties original = message.properties();
         Map<String, Object> headers = new LinkedHashMap<>();
         headers.put("reason", reason);
         headers.put("detail", detail);
@@ -143,14 +220,13 @@ final class RabbitMqSource implements DeliverySource {
                 }
             }
         }
-        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+        deadLetters.publish(RabbitMqTransport.deadLetterExchange(amqpQueue), deadLetterQueue,
+                messageId -> new AMQP.BasicProperties.Builder()
                 .deliveryMode(2)
                 .userId(connection.identity())
-                .messageId(UUID.randomUUID().toString())
+                .messageId(messageId)
                 .headers(headers)
-                .build();
-        deadLetters.publish(RabbitMqTransport.deadLetterExchange(amqpQueue), deadLetterQueue, properties,
-                keepMessage ? response.getBody() : new byte[0]);
+                .build(), keepMessage ? message.body() : new byte[0]);
     }
 
     /** A string header ({@code LongString} on the wire), or null if missing or of another type. */
@@ -160,15 +236,27 @@ final class RabbitMqSource implements DeliverySource {
         return value instanceof LongString || value instanceof String ? value.toString() : null;
     }
 
-    /** The channel deliveries are read and settled on, opened (again) when missing or closed. */
+    /**
+     * The channel deliveries are read and settled on, opened (again, on a new connection if it was
+     * lost) when missing or closed; deliveries of the old one are the broker's again.
+     */
     private Channel channel() throws IOException {
         Channel current = channel;
         if (current != null && current.isOpen()) {
             return current;
         }
-        Channel fresh = connection.connection().createChannel();
-        if (fresh == null) {
-            throw new IOException("the connection has no channel left (channel-max reached)");
+        unsettled.clear();
+        channel = null;
+        Channel fresh = connection.createChannel();
+        try {
+            fetch.open(fresh, amqpQueue);
+        } catch (IOException | RuntimeException e) {
+            try {
+                fresh.abort();
+            } catch (IOException | RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
         }
         channel = fresh;
         return fresh;

@@ -30,7 +30,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>How it keeps the transport contract: {@code send} returns after the publisher confirm
  * (persistent, {@code mandatory}, the connection's identity as the {@code user-id}, which the broker
- * validates); deliveries are fetched with {@code basic.get} and manual acknowledgement, counted by the
+ * validates); deliveries are fetched with {@code basic.get} (or {@code basic.consume} with a bounded
+ * prefetch, {@link SourceBuilder#consume}) and manual acknowledgement, counted by the
  * quorum queue's {@code x-delivery-count}, and their publisher
  * ({@link io.settler.zerotrust.queue.Delivery#authenticatedPublisher()}) is the validated
  * {@code user-id}. A message without one is dead-lettered by the source, unread.
@@ -211,6 +212,7 @@ public final class RabbitMqTransport {
         final EnvelopeVerifier verifier;
         @Nullable String amqpQueue;
         int batchSize = 32;
+        @Nullable Duration consumeWait;
         Duration confirmTimeout = Duration.ofSeconds(10);
         AuditLog audit = AuditLog.slf4j();
 
@@ -228,7 +230,26 @@ public final class RabbitMqTransport {
             return this;
         }
 
-        /** Messages fetched per {@code receive} with {@code basic.get} (default 32). */
+        /**
+         * Takes messages with {@code basic.consume} instead of {@code basic.get}: the broker pushes up
+         * to {@link #batchSize} unacknowledged messages ({@code basic.qos} prefetch) into a buffer of this
+         * worker, bounded by that prefetch, so the next batch travels while the consumer settles one and a
+         * batch costs no round trip per message. {@code receive} waits at most {@code maxWait} for the
+         * first message, then takes what is buffered, up to a batch; keep it short (e.g. 100 ms to 1 s)
+         * so a polling loop can stop. Deliveries, their checks and their settling are the same as with
+         * {@code basic.get}; what the buffer holds when the channel or worker dies goes back to the queue.
+         */
+        public SourceBuilder consume(Duration maxWait) {
+            Objects.requireNonNull(maxWait, "maxWait");
+            if (maxWait.isNegative() || maxWait.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException("maxWait is 0 to 1 minute, so receive does not block for long;"
+                        + " got " + maxWait);
+            }
+            this.consumeWait = maxWait;
+            return this;
+        }
+
+        /** Messages per {@code receive}, and the prefetch with {@link #consume} (default 32). */
         public SourceBuilder batchSize(int batchSize) {
             if (batchSize < 1 || batchSize > 10_000) {
                 throw new IllegalArgumentException("batchSize is 1 to 10000; got " + batchSize);

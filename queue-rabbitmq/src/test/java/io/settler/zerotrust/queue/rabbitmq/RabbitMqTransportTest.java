@@ -39,6 +39,7 @@ import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -285,7 +286,8 @@ class RabbitMqTransportTest {
                 });
         admin.queueDeclare("full", false, false, false, Map.of("x-max-length", 0, "x-overflow", "reject-publish"));
         try {
-            EnvelopeSender full = RabbitMqTransport.sender(api, signer()).exchange("", "full").auditLog(AUDIT).build();
+            EnvelopeSender full = RabbitMqTransport.sender(api, signer()).exchange("", "full")
+                    .confirmTimeout(Duration.ofMillis(500)).auditLog(AUDIT).build(); // nacks are retried that long
             assertThatThrownBy(() -> QueuePublisher.of(full, signer()).publish("job".getBytes(UTF_8)))
                     .isInstanceOfSatisfying(RabbitMqException.class, e -> assertThat(e.reason())
                             .isEqualTo(RabbitMqException.Reason.NOT_CONFIRMED));
@@ -294,6 +296,7 @@ class RabbitMqTransportTest {
         }
         assertThat(AUDIT.withAction(RabbitMqAudit.PUBLISH_REFUSED)).extracting(event -> event.fields().get("reason"))
                 .containsExactly("NOT_ROUTED", "CHANNEL_FAILED", "NOT_CONFIRMED");
+        assertThat(AUDIT.withAction(RabbitMqAudit.PUBLISH_RETRIED)).as("the nacks, sent again").isNotEmpty();
         assertThat(api.isOpen()).as("only the channel was closed").isTrue();
     }
 
