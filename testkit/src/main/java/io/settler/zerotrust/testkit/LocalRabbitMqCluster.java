@@ -167,8 +167,12 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
 
     /** Configures and starts a {@link LocalRabbitMqCluster}. */
     public static final class Builder {
+        private static final int JOIN_ATTEMPTS = 3;
+        private static final String PEER_NOT_ACTIVE = "All replicas on diskfull nodes are not active yet";
+
         private final DevCertificateAuthority ca;
         private String definitions = "{}";
+
         private Duration startupTimeout = Duration.ofMinutes(3);
 
         private Builder(DevCertificateAuthority ca) {
@@ -202,6 +206,32 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
         }
 
         /**
+         * Starts one member; a member that exits because a peer's feature-flag replicas are not active yet
+         * (RabbitMQ 3.10 refuses to join then, seen under load even with the members started one by one)
+         * is started again, from a fresh directory, at most {@value #JOIN_ATTEMPTS} times in all.
+         */
+        private static LocalRabbitMq startMember(LocalRabbitMq.Builder node) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return node.start();
+                } catch (TestkitException e) {
+                    String message = e.getMessage();
+                    if (attempt == JOIN_ATTEMPTS || message == null || !message.contains(PEER_NOT_ACTIVE)) {
+                        throw e;
+                    }
+                    LOG.warn("a RabbitMQ cluster member could not join yet ({}); starting it again", PEER_NOT_ACTIVE);
+                    try {
+                        Thread.sleep(2_000);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        e.addSuppressed(interrupted);
+                        throw e;
+                    }
+                }
+            }
+        }
+
+        /**
          * Starts the epmd and three nodes, node 0 as the seed the others join, and waits until
          * every node reports all three running.
          *
@@ -226,8 +256,8 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
                     // Node 1 boots with node 0 (it retries until node 0 serves); node 2 only once node 1 is
                     // in: two nodes joining at once can fail the feature-flag sync ("All replicas on
                     // diskfull nodes are not active yet") and crash one of them.
-                    starts.add(i < 2 ? CompletableFuture.supplyAsync(node::start, starter)
-                            : starts.get(i - 1).handleAsync((previous, failed) -> node.start(), starter));
+                    starts.add(i < 2 ? CompletableFuture.supplyAsync(() -> startMember(node), starter)
+                            : starts.get(i - 1).handleAsync((previous, failed) -> startMember(node), starter));
                 }
                 RuntimeException failure = null;
                 for (CompletableFuture<LocalRabbitMq> start : starts) {

@@ -1,5 +1,9 @@
 package io.settler.zerotrust.queue.rabbitmq;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.credentials.CredentialSource;
@@ -31,25 +35,31 @@ final class Deployment {
             .service("api", api -> api.scopes("queue:jobs:publish"))
             .service("worker", worker -> worker.scopes("queue:jobs:consume"))
             .build();
-    /** api publishes through the default exchange; the worker reads jobs and writes its dead letters. */
-    static final String DEFINITIONS = """
-            {
-              "users": [
-                {"name": "%1$s", "password_hash": "", "tags": []},
-                {"name": "%2$s", "password_hash": "", "tags": []},
-                {"name": "%3$s", "password_hash": "", "tags": []}
-              ],
-              "vhosts": [{"name": "jobs"}],
-              "permissions": [
-                {"user": "%1$s", "vhost": "jobs", "configure": "^$", "write": "^amq\\\\.default$", "read": "^$"},
-                {"user": "%2$s", "vhost": "jobs", "configure": "^$", "write": "^amq\\\\.default$",
-                 "read": "^jobs$"},
-                {"user": "%3$s", "vhost": "jobs", "configure": ".*", "write": ".*", "read": ".*"}
-              ]
-            }
-            """.formatted(API, WORKER, OPERATOR);
+    /** The test's own administrator, beside the rendered users: it purges and counts the queues between tests. */
+    static final String ADMIN = "admin";
+    /**
+     * The broker's users and permissions rendered from the policy, and {@link #ADMIN}; not the rendered
+     * topology: loaded at boot, node 0 would declare the quorum queue while it is alone, with itself as
+     * its only member, and stopping it would stop the queue. The test declares it once the cluster formed.
+     */
+    static final String DEFINITIONS = withAdmin(RabbitMqBrokerConfig.builder(POLICY).virtualHost(QUEUE)
+            .operator("operator").build().definitionsJson());
 
     private Deployment() {
+    }
+
+    private static String withAdmin(String definitions) {
+        try {
+            ObjectNode root = (ObjectNode) new ObjectMapper().readTree(definitions);
+            root.remove(List.of("queues", "exchanges", "bindings"));
+            String admin = "spiffe://queue.test/" + ADMIN;
+            ((ArrayNode) root.get("users")).addObject().put("name", admin).put("password_hash", "").putArray("tags");
+            ((ArrayNode) root.get("permissions")).addObject().put("user", admin).put("vhost", QUEUE)
+                    .put("configure", ".*").put("write", ".*").put("read", ".*");
+            return root.toString();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the rendered definitions are not JSON", e);
+        }
     }
 
     /** Connections of one service to every node of the cluster, in the order given (host:port each). */

@@ -90,7 +90,7 @@ class RabbitMqFailoverTest {
     static void start() {
         cluster = LocalRabbitMqCluster.builder(CA).definitions(Deployment.DEFINITIONS).start();
         redis = LocalRedis.builder(CA).user("worker", "guard-secret", "~worker:* +@all").start();
-        operator = connections("operator", 0).connect("operator");
+        operator = connections(Deployment.ADMIN, 0).connect(Deployment.ADMIN);
         RabbitMqTransport.declare(operator, Deployment.QUEUE, 20); // on node 0: its leader
     }
 
@@ -372,8 +372,9 @@ class RabbitMqFailoverTest {
     }
 
     private static EnvelopeSender sender(RabbitMqConnection connection) {
-        // Retries a publish lost with its connection or nacked while a new leader is elected, up to 30 s.
-        return RabbitMqTransport.sender(connection, Deployment.signer(API_KEY)).confirmTimeout(Duration.ofSeconds(30))
+        // Retries a publish lost with its connection or nacked while a new leader is elected, up to 2 min: on a
+        // loaded machine the survivors have been seen to nack every publish for over 30 s after the leader stopped.
+        return RabbitMqTransport.sender(connection, Deployment.signer(API_KEY)).confirmTimeout(Duration.ofMinutes(2))
                 .auditLog(AUDIT).build();
     }
 
