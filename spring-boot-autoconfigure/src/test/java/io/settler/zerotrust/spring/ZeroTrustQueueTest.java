@@ -158,7 +158,8 @@ class ZeroTrustQueueTest {
                     assertThat(handled).containsExactly("genuine");
                     assertThat(deadLetters()).isEqualTo(before + 2);
                     RecordingAuditLog audit = (RecordingAuditLog) context.getBean(AuditLog.class);
-                    assertThat(audit.withAction("queue.message_rejected")).hasSize(2);
+                    assertThat(audit.withAction("queue.message_rejected")).extracting(event -> event.fields()
+                            .get("reason")).containsOnly("FORGED", "MALFORMED").hasSize(2);
                 });
     }
 
@@ -235,6 +236,22 @@ class ZeroTrustQueueTest {
         assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.MISSING_SETTING);
         assertThat(refusal.setting()).isEqualTo("zerotrust.queue.consume.queue");
         assertThat(refusal).hasMessageContaining("MessageHandler");
+    }
+
+    @Test
+    void refusesAConsumerWithoutAStableName() {
+        ZeroTrustConfigurationException refusal = refusedStart(runner(Map.of(), "zerotrust.queue.consume.consumer")
+                .withBean(MessageHandler.class, () -> message -> { }));
+        assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.MISSING_SETTING);
+        assertThat(refusal.setting()).isEqualTo("zerotrust.queue.consume.consumer");
+    }
+
+    @Test
+    void refusesAMessageLifetimeTheQueueRefuses() {
+        ZeroTrustConfigurationException refusal = refusedStart(runner(Map.of("zerotrust.queue.message-lifetime",
+                "0s"), "zerotrust.queue.consume.queue"));
+        assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.INVALID_QUEUE_SETTING);
+        assertThat(refusal.setting()).isEqualTo("zerotrust.queue.message-lifetime");
     }
 
     @Test
