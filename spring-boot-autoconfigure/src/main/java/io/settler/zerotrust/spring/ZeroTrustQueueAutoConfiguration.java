@@ -74,8 +74,7 @@ public final class ZeroTrustQueueAutoConfiguration {
             return QueuePublisher.builder(connection.sync(), signer).auditLog(audit).build();
         } catch (QueueException e) {
             throw checks.refuse(ZeroTrustConfigurationException.Reason.INVALID_QUEUE_SETTING,
-                    PREFIX + ".message-lifetime",
-                    e.getMessage(), e);
+                    PREFIX + ".message-lifetime", "the publisher of '" + queue + "' is refused: " + e.getMessage(), e);
         }
     }
 
@@ -109,13 +108,16 @@ public final class ZeroTrustQueueAutoConfiguration {
                             + ".publishers.<service>.jwks=file:/etc/zerotrust/jwks/<service>.json for each service"
                             + " that publishes to '" + queue + "'", null);
         }
-        consume.publishers().keySet().forEach(name -> policy.service(name)
-                .filter(publisher -> publisher.mayHold(scope(queue, "publish"))).orElseThrow(() -> checks.refuse(
-                        ZeroTrustConfigurationException.Reason.QUEUE_NOT_GRANTED, CONSUME + ".publishers." + name,
-                        "the policy does not grant '" + name + "' " + scope(queue, "publish") + ": trust only the"
-                                + " services the policy lets publish to '" + queue + "'", null)));
+        for (String publisher : consume.publishers().keySet()) {
+            if (!policy.service(publisher).map(granted -> granted.mayHold(scope(queue, "publish"))).orElse(false)) {
+                throw checks.refuse(ZeroTrustConfigurationException.Reason.QUEUE_NOT_GRANTED, CONSUME
+                        + ".publishers." + publisher, "the policy does not grant '" + publisher + "' "
+                        + scope(queue, "publish") + ": trust only the services the policy lets publish to '" + queue
+                        + "'", null);
+            }
+        }
         String name = checks.require(consume.consumer(), CONSUME + ".consumer", "worker-1");
-        String group = consume.group() != null ? consume.group() : service.name();
+        String group = group(consume, service);
         String namespace = consume.namespace() != null ? consume.namespace() : service.name();
         ServiceTokens verifying = IssuerKeys.trust(ServiceTokens.builder().identity("spiffe://"
                 + service.identity().trustDomain().name() + "/queue/" + queue).auditLog(audit),
@@ -144,9 +146,14 @@ public final class ZeroTrustQueueAutoConfiguration {
     QueuePoller zeroTrustQueuePoller(QueueConsumer consumer, ZeroTrustQueueProperties properties,
                                      ServicePolicy service, AuditLog audit) {
         ZeroTrustQueueProperties.Consume consume = properties.consume();
-        String group = consume.group() != null ? consume.group() : service.name();
-        return new QueuePoller(consumer, consume.pollInterval(), audit, String.valueOf(consume.queue()), group,
-                String.valueOf(consume.consumer()));
+        return new QueuePoller(consumer, consume.pollInterval(), audit, String.valueOf(consume.queue()),
+                group(consume, service), String.valueOf(consume.consumer()));
+    }
+
+    /** {@code consume.group}, by default the service's name. */
+    private static String group(ZeroTrustQueueProperties.Consume consume, ServicePolicy service) {
+        String group = consume.group();
+        return group != null ? group : service.name();
     }
 
     private static String scope(String queue, String action) {
