@@ -19,6 +19,7 @@ module io.settler.zerotrust.spring {
     requires static io.settler.zerotrust.micrometer;
     requires static io.settler.zerotrust.jdbc;
     requires static io.settler.zerotrust.redis;
+    requires static io.settler.zerotrust.queue;
     requires static spring.data.redis;
     requires static reactor.core;
     requires static java.sql;

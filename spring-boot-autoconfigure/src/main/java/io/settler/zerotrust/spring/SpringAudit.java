@@ -3,13 +3,14 @@ package io.settler.zerotrust.spring;
 import static io.settler.zerotrust.audit.AuditEvent.Outcome.ALLOWED;
 import static io.settler.zerotrust.audit.AuditEvent.Outcome.INFO;
 import static io.settler.zerotrust.audit.AuditEvent.Outcome.REFUSED;
+import static io.settler.zerotrust.audit.AuditEvent.Outcome.WARNING;
 
 import io.settler.zerotrust.audit.AuditAction;
 
 /**
  * The audit catalogue of the Spring Boot integration: a refused start, the embedded server's TLS
  * posture, each HTTP request's authentication decision, refused tenant transactions and refused
- * outgoing requests.
+ * outgoing requests, failed rounds of the queue consumer.
  */
 @SuppressWarnings("ImmutableEnumChecker") // Definition is a record of strings and List.copyOf lists
 public enum SpringAudit implements AuditAction {
@@ -48,7 +49,14 @@ public enum SpringAudit implements AuditAction {
             .fields("client", "url", "reason", "detail").tags("client", "reason")
             .describe("A request of the zerotrust.clients client (client) was not sent, with no token, because"
                     + " its URL is not https (reason PLAINTEXT_URL); the server's identity is checked in the"
-                    + " handshake (peer.refused)."));
+                    + " handshake (peer.refused).")),
+    /** A round of the zerotrust.queue consumer's poller failed; it waits and polls again. */
+    QUEUE_POLL_FAILED(AuditAction.define("spring.queue.poll_failed", WARNING, "zerotrust.spring.queues")
+            .fields("queue", "group", "consumer", "reason", "detail").tags("reason")
+            .describe("A poll of the zerotrust.queue consumer (queue, group, consumer) failed, e.g. NO_GROUP (the"
+                    + " operator has not created the consumer group) or the Redis connection is down (the"
+                    + " exception's class as reason); nothing was handled or acknowledged in the failed part, and"
+                    + " the poller tries again after zerotrust.queue.consume.poll-interval."));
 
     private final Definition definition;
 

@@ -41,6 +41,13 @@ public final class ZeroTrustConfigurationException extends RuntimeException impl
         INSECURE_DATA_STORE,
         /** {@code server.ssl.*} would configure the server's TLS beside, and around, the library. */
         CONFLICTING_SERVER_SSL,
+        /**
+         * The policy does not let {@code zerotrust.service} publish to ({@code queue:<q>:publish}) or consume
+         * ({@code queue:<q>:consume}) the queue a {@code zerotrust.queue.*} setting names.
+         */
+        QUEUE_NOT_GRANTED,
+        /** A {@code zerotrust.queue.*} value the queue refuses: a message lifetime or lease out of range. */
+        INVALID_QUEUE_SETTING,
         /** The application runs on a Spring Boot version the starter does not support (before 4.0). */
         UNSUPPORTED_SPRING_BOOT
     }

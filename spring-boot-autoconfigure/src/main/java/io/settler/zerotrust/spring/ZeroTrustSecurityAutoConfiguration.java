@@ -1,11 +1,8 @@
 package io.settler.zerotrust.spring;
 
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.policy.ServicePolicy;
-import io.settler.zerotrust.token.KeySet;
-import io.settler.zerotrust.token.ServiceTokenException;
 import io.settler.zerotrust.token.ServiceTokens;
 import java.util.Map;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -14,7 +11,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.security.autoconfigure.web.servlet.ConditionalOnDefaultWebSecurity;
 import org.springframework.context.annotation.Bean;
-import org.springframework.core.io.Resource;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -55,27 +51,12 @@ public final class ZeroTrustSecurityAutoConfiguration {
                             + ".jwks=file:/etc/zerotrust/jwks/<service>.json for each calling service, or define a"
                             + " ServiceTokens bean", null);
         }
-        KeySet.Builder keys = KeySet.builder();
-        ServiceTokens.Builder tokens = ServiceTokens.builder().identity(service.identity()).auditLog(audit);
-        issuers.forEach((name, issuer) -> {
-            String setting = "zerotrust.tokens.issuers." + name + ".jwks";
-            ServiceIdentity identity = policy.service(name).map(ServicePolicy::identity)
-                    .orElseThrow(() -> checks.refuse(ZeroTrustConfigurationException.Reason.UNKNOWN_SERVICE,
-                            "zerotrust.tokens.issuers", "the policy has no service '" + name
-                                    + "' to trust tokens of; name issuers as the policy does", null));
-            Resource jwks = checks.require(issuer.jwks(), setting, "file:/etc/zerotrust/jwks/" + name + ".json");
-            try {
-                keys.addAll(KeySet.fromJwks(checks.read(jwks, setting)).pinnedTo(identity));
-            } catch (ServiceTokenException e) {
-                throw checks.refuse(ZeroTrustConfigurationException.Reason.UNREADABLE_FILE, setting,
-                        jwks.getDescription() + " is not a usable JWK Set: " + e.getMessage(), e);
-            }
-            tokens.trustIssuers(identity);
-        });
+        ServiceTokens.Builder tokens = IssuerKeys.trust(ServiceTokens.builder().identity(service.identity())
+                .auditLog(audit), issuers, "zerotrust.tokens.issuers", policy, checks);
         if (properties.tokens().requireCertificateBinding()) {
             tokens.requireCertificateBinding();
         }
-        return tokens.verificationKeys(keys.build()).build();
+        return tokens.build();
     }
 
     /**
