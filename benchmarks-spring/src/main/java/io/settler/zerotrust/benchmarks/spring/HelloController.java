@@ -1,0 +1,19 @@
+package io.settler.zerotrust.benchmarks.spring;
+
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The one endpoint both benchmarked applications serve: {@code GET /hello}, a two-byte body. */
+@RestController
+public class HelloController {
+
+    /**
+     * Answers every caller the same.
+     *
+     * @return {@code ok}
+     */
+    @GetMapping("/hello")
+    public String hello() {
+        return "ok";
+    }
+}
