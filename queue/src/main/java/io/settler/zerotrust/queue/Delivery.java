@@ -81,4 +81,16 @@ public interface Delivery {
      * {@code claimAfter}; RabbitMQ: a {@code basic.nack} with requeue.
      */
     void leaveForRedelivery();
+
+    /**
+     * Another worker holds the group's lease on this message (it is running it, or died less than a
+     * lease ago): keep the delivery for another look later, without counting a delivery where the
+     * transport can. By default {@link #leaveForRedelivery()}: Redis reclaims it after
+     * {@code claimAfter}. RabbitMQ, which would hand a requeued message straight back and count each
+     * return towards the queue's {@code delivery-limit}, keeps it unacknowledged on its channel and
+     * offers it again a second later.
+     */
+    default void defer() {
+        leaveForRedelivery();
+    }
 }

@@ -283,7 +283,7 @@ public final class QueueConsumer {
                     .refused(new QueueException(QueueException.Reason.IN_PROGRESS, "another worker of group " + group
                             + " holds the lease on this message: it is running it (or died less than its lease"
                             + " ago); left for redelivery, it runs only if that worker does not finish it"));
-            delivery.leaveForRedelivery();
+            delivery.defer();
             return;
         }
         long deliveries = check.deliveries();

@@ -123,6 +123,12 @@ final class RabbitMqDelivery implements Delivery {
         source.requeue(message);
     }
 
+    /** Kept unacknowledged on its channel and offered again by a later receive: the broker counts nothing. */
+    @Override
+    public void defer() {
+        source.hold(this);
+    }
+
     @Override
     public String toString() {
         return "RabbitMqDelivery[" + source.group() + " " + id + "]";

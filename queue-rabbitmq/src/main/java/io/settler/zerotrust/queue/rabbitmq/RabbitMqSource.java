@@ -9,7 +9,10 @@ import io.settler.zerotrust.queue.DeliverySource;
 import io.settler.zerotrust.queue.HandledRecords;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +44,15 @@ final class RabbitMqSource implements DeliverySource {
     private @Nullable Channel channel;
     /** Delivery tags handed out on {@link #channel} and not yet acknowledged or returned. */
     private final NavigableSet<Long> unsettled = new TreeSet<>();
+    /** Deferred deliveries kept unacknowledged on {@link #channel}, each with when to offer it again. */
+    private final Deque<Held> held = new ArrayDeque<>();
+
+    /** A deferred delivery and the {@link System#nanoTime()} from which it is offered again. */
+    private record Held(RabbitMqDelivery delivery, long notBefore) {
+    }
+
+    /** How long a deferred delivery waits before it is offered again (its lease is checked again then). */
+    static final Duration HOLD = Duration.ofSeconds(1);
 
     RabbitMqSource(RabbitMqTransport.SourceBuilder builder, String amqpQueue) {
         this.connection = builder.connection;
@@ -79,6 +91,13 @@ final class RabbitMqSource implements DeliverySource {
         List<Delivery> deliveries = new ArrayList<>();
         try {
             Channel open = channel();
+            long now = System.nanoTime();
+            while (!held.isEmpty() && held.peekFirst().notBefore() - now <= 0) {
+                deliveries.add(held.pollFirst().delivery());
+            }
+            if (!deliveries.isEmpty()) {
+                return deliveries; // deferred ones due again: this round, without waiting for new ones
+            }
             for (Fetch.Received message : fetch.next(open, amqpQueue, batchSize)) {
                 unsettled.add(message.tag());
                 AMQP.BasicProperties properties = message.properties();
@@ -165,6 +184,17 @@ final class RabbitMqSource implements DeliverySource {
     }
 
     /** {@code basic.nack} with requeue of one message: the broker delivers it again, counted. */
+    /**
+     * Keeps a deferred delivery unacknowledged on its channel, to be offered again after {@link #HOLD}:
+     * the broker neither hands it out again nor counts a delivery meanwhile (it still takes one of the
+     * prefetch's places). A delivery of a channel since replaced is the broker's again already.
+     */
+    void hold(RabbitMqDelivery delivery) {
+        if (delivery.message().channel() == channel && unsettled.contains(delivery.message().tag())) {
+            held.add(new Held(delivery, System.nanoTime() + HOLD.toNanos()));
+        }
+    }
+
     void requeue(Fetch.Received message) {
         try {
             message.channel().basicNack(message.tag(), false, true);
@@ -246,6 +276,7 @@ final class RabbitMqSource implements DeliverySource {
             return current;
         }
         unsettled.clear();
+        held.clear();
         channel = null;
         Channel fresh = connection.createChannel();
         try {

@@ -31,6 +31,11 @@ final class Deployment {
     static final String WORKER = "spiffe://queue.test/worker";
     static final String OPERATOR = "spiffe://queue.test/operator";
     static final String QUEUE = "jobs";
+    /**
+     * The workers' lease on a message: short, so the message of a killed worker runs again within seconds
+     * (meanwhile the other worker keeps its delivery deferred, unacknowledged, and counts no redelivery).
+     */
+    static final Duration LEASE = Duration.ofSeconds(3);
     static final Policy POLICY = Policy.builder("queue.test")
             .service("api", api -> api.scopes("queue:jobs:publish"))
             .service("worker", worker -> worker.scopes("queue:jobs:consume"))

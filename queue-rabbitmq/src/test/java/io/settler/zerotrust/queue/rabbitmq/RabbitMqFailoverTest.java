@@ -368,7 +368,8 @@ class RabbitMqFailoverTest {
     private QueueConsumer consumer(RabbitMqConnection connection, EnvelopeVerifier verifier, MessageHandler handler) {
         DeliverySource source = RabbitMqTransport.source(connection, verifier).batchSize(100)
                 .consume(Duration.ofMillis(200)).auditLog(AUDIT).build();
-        return QueueConsumer.builder(source, verifier, handler).maxDeliveries(10).auditLog(AUDIT).build();
+        return QueueConsumer.builder(source, verifier, handler).maxDeliveries(10).lease(Deployment.LEASE)
+                .auditLog(AUDIT).build();
     }
 
     private static EnvelopeSender sender(RabbitMqConnection connection) {

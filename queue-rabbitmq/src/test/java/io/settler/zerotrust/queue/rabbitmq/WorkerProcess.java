@@ -62,7 +62,7 @@ final class WorkerProcess {
                     Thread.sleep(Long.MAX_VALUE); // killed here, mid-message
                 }
                 redis.incr("worker:effect:" + payload);
-            }).build();
+            }).lease(Deployment.LEASE).build();
             while (true) {
                 consumer.poll();
             }
