@@ -17,6 +17,7 @@ import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.queue.Delivery;
 import io.settler.zerotrust.queue.DeliverySource;
+import io.settler.zerotrust.queue.Envelope;
 import io.settler.zerotrust.queue.EnvelopeSender;
 import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.EnvelopeVerifier;
@@ -37,10 +38,16 @@ import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenAlgorithm;
 import io.settler.zerotrust.token.TokenKey;
+import io.settler.zerotrust.token.TokenRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -217,6 +224,35 @@ class RabbitMqTransportTest {
         }
         assertThat(reasons).containsExactly("FORGED", "TAMPERED");
         assertThat(AUDIT.withAction(QueueAudit.DEAD_LETTERED)).hasSize(2);
+        assertThat(admin.messageCount("jobs")).isZero();
+    }
+
+    @Test
+    void replayedExpiredAndWrongScopeEnvelopesAreDeadLetteredWithTheirReasonAndNeverHandled() throws Exception {
+        EnvelopeSender sender = sender(api);
+        Envelope once = signer().seal("pay 10".getBytes(UTF_8));
+        sender.send(once);
+        sender.send(once); // the same envelope again: another message-id, the same token
+        Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
+        sender.send(EnvelopeSigner.builder(ServiceTokens.builder().identity(API).signingKey(API_KEY).policy(POLICY)
+                .clock(past).build(), "jobs").lifetime(Duration.ofMinutes(5)).build().seal("late".getBytes(UTF_8)));
+        byte[] payload = "job".getBytes(UTF_8);
+        String otherScope = ServiceTokens.builder().identity(API).signingKey(API_KEY).build()
+                .mint(TokenRequest.to("spiffe://queue.test/queue/jobs").scopes("queue:other:publish")
+                        .claim("pld", Base64.getUrlEncoder().withoutPadding()
+                                .encodeToString(MessageDigest.getInstance("SHA-256").digest(payload)))
+                        .build());
+        sender.send(Envelope.of(payload, otherScope));
+
+        assertThat(consumer(source(), 5).poll()).isEqualTo(4);
+
+        assertThat(handled).singleElement().satisfies(message -> assertThat(message.payload()).asString(UTF_8)
+                .isEqualTo("pay 10"));
+        List<String> reasons = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            reasons.add(deadLetter().getProps().getHeaders().get("reason").toString());
+        }
+        assertThat(reasons).containsExactly("REPLAYED", "EXPIRED", "WRONG_SCOPE");
         assertThat(admin.messageCount("jobs")).isZero();
     }
 
