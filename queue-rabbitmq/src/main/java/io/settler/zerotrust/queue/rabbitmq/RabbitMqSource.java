@@ -183,7 +183,6 @@ final class RabbitMqSource implements DeliverySource {
         settled(message);
     }
 
-    /** {@code basic.nack} with requeue of one message: the broker delivers it again, counted. */
     /**
      * Keeps a deferred delivery unacknowledged on its channel, to be offered again after {@link #HOLD}:
      * the broker neither hands it out again nor counts a delivery meanwhile (it still takes one of the
@@ -195,6 +194,7 @@ final class RabbitMqSource implements DeliverySource {
         }
     }
 
+    /** {@code basic.nack} with requeue of one message: the broker delivers it again, counted. */
     void requeue(Fetch.Received message) {
         try {
             message.channel().basicNack(message.tag(), false, true);
