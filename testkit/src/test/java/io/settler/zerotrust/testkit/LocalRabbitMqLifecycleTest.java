@@ -58,6 +58,10 @@ class LocalRabbitMqLifecycleTest {
                 channel.waitForConfirmsOrDie(10_000);
             }
             int port = rabbit.tlsPort();
+            // The message is on disk once confirmed; the queue's declaration sits in Mnesia's transaction log,
+            // which RabbitMQ may still hold in a write buffer: a kill -9 that soon lost it once (CI, 2026-12-07).
+            // The test is about the testkit keeping the node's directory across a crash, so flush that log first.
+            rabbit.rabbitmqctl("eval", "mnesia:sync_log().");
 
             rabbit.kill();
             assertThat(rabbit.isRunning()).isFalse();
