@@ -4,6 +4,7 @@ import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -131,6 +132,50 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
      */
     public int runningNodes(int node) {
         return Integer.parseInt(node(node).rabbitmqctl("eval", RUNNING_NODES).strip());
+    }
+
+    /**
+     * Waits until every quorum queue named has a member online on each of the three nodes. A quorum
+     * queue is declared with a member on every node, but a member whose Raft server did not start in
+     * time (seen on a loaded machine) stays offline; with one more node stopped, such a queue has no
+     * majority and the broker nacks every publish. Declare the queues, then call this; when it returns
+     * false, delete and declare them again.
+     *
+     * @param vhost the queues' virtual host
+     * @param timeout how long to wait
+     * @param queues the quorum queues' names
+     * @return whether all of them had three members online within {@code timeout}
+     */
+    public boolean awaitQuorumMembersOnline(String vhost, Duration timeout, String... queues) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String listing = runningNode().rabbitmqctl("list_queues", "-p", vhost, "--no-table-headers", "name",
+                    "online");
+            if (Arrays.stream(queues).allMatch(queue -> onlineMembers(listing, queue) == NODES)) {
+                return true;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                LOG.warn("quorum queues not on every node after {}: {}", timeout, listing.strip());
+                return false;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    /** The members online of {@code queue} in a {@code list_queues name online} listing ({@code rabbit@host}s). */
+    private static long onlineMembers(String listing, String queue) {
+        return listing.lines().filter(line -> line.startsWith(queue + "\t")).findFirst()
+                .map(line -> line.chars().filter(c -> c == '@').count()).orElse(0L);
+    }
+
+    private LocalRabbitMq runningNode() {
+        return nodes.stream().filter(LocalRabbitMq::isRunning).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no node of the cluster runs"));
     }
 
     /** Stops every node and the epmd, and deletes their directories. Idempotent. */

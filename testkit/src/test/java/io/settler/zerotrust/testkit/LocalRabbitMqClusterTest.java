@@ -10,6 +10,7 @@ import com.rabbitmq.client.ShutdownSignalException;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,9 +49,13 @@ class LocalRabbitMqClusterTest {
                     .contains(QUEUE + "\tquorum").contains(cluster.node(0).nodeName())
                     .contains(cluster.node(1).nodeName()).contains(cluster.node(2).nodeName());
 
+            assertThat(cluster.awaitQuorumMembersOnline("jobs", Duration.ofSeconds(30), QUEUE)).isTrue();
+
             cluster.stop(0); // the node the queue was declared on, its leader
 
             assertThat(cluster.node(0).isRunning()).isFalse();
+            assertThat(cluster.awaitQuorumMembersOnline("jobs", Duration.ofMillis(500), QUEUE))
+                    .as("the stopped node's member is offline").isFalse();
             assertThat(cluster.runningNodes(1)).isEqualTo(2);
             List<String> received = new ArrayList<>();
             try (Connection connection = connectAfterFailover(cluster.node(1));

@@ -87,11 +87,29 @@ class RabbitMqFailoverTest {
     private final List<AutoCloseable> open = new ArrayList<>();
 
     @BeforeAll
-    static void start() {
+    static void start() throws Exception {
         cluster = LocalRabbitMqCluster.builder(CA).definitions(Deployment.DEFINITIONS).start();
         redis = LocalRedis.builder(CA).user("worker", "guard-secret", "~worker:* +@all").start();
         operator = connections(Deployment.ADMIN, 0).connect(Deployment.ADMIN);
-        RabbitMqTransport.declare(operator, Deployment.QUEUE, 20); // on node 0: its leader
+        declareOnEveryNode();
+    }
+
+    /**
+     * Declares the queues as the operator on node 0 (the leader), until each has its three members
+     * online: with a member that did not start, stopping the leader would leave no majority.
+     */
+    private static void declareOnEveryNode() throws Exception {
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            RabbitMqTransport.declare(operator, Deployment.QUEUE, 20);
+            if (cluster.awaitQuorumMembersOnline(Deployment.QUEUE, Duration.ofSeconds(30), Deployment.QUEUE, DEAD)) {
+                return;
+            }
+            try (Channel admin = operator.connection().createChannel()) {
+                admin.queueDelete(Deployment.QUEUE);
+                admin.queueDelete(DEAD);
+            }
+        }
+        throw new AssertionError("the quorum queues never had a member online on every node");
     }
 
     @AfterAll
