@@ -16,6 +16,7 @@ import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.firewall.HttpFirewall;
 
 /**
  * Spring Security for a servlet application: every request authenticated by a service token of
@@ -84,6 +85,16 @@ public final class ZeroTrustSecurityAutoConfiguration {
     @Bean
     ZeroTrustSecurity zeroTrustSecurity(ServiceTokens verifier, AuditLog audit) {
         return new ZeroTrustSecurity(verifier, audit);
+    }
+
+    /**
+     * Spring Security's default firewall, checking header characters without its regular expression
+     * ({@link HeaderCharacters}): the same headers refused, at a fraction of the cost per token.
+     */
+    @Bean
+    @ConditionalOnMissingBean(HttpFirewall.class)
+    HttpFirewall zeroTrustHttpFirewall() {
+        return HeaderCharacters.firewall();
     }
 
     /** Without a chain of the application's own: every request needs a valid service token. */
