@@ -31,7 +31,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * {@link ZeroTrustAuthentication}; one whose token fails is refused here ({@code 401}, or
  * {@code 403} for a token of another certificate or identity) and goes no further. A request
  * without an {@code Authorization} header goes on unauthenticated, for the authorization rules to
- * refuse ({@code 401}) unless the application made its path public.
+ * refuse ({@code 401}) unless the application made its path public, even if a session of the
+ * application's own carried an earlier request's authentication.
  */
 final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
 
@@ -53,6 +54,11 @@ final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         List<String> headers = Collections.list(request.getHeaders(HttpHeaders.AUTHORIZATION));
         if (headers.isEmpty()) {
+            if (contexts.getContext().getAuthentication() instanceof ZeroTrustAuthentication) {
+                // Not made from this request's token, so loaded from a session (an application chain
+                // that turned sessions on): a cookie must never stand in for the token.
+                contexts.clearContext();
+            }
             chain.doFilter(request, response);
             return;
         }

@@ -28,11 +28,22 @@ public final class ZeroTrustConfigurer extends AbstractHttpConfigurer<ZeroTrustC
         this.refusals = new RequestRefusals(audit);
     }
 
+    /**
+     * Makes the chain stateless as soon as it is added ({@code http.with(...)} calls this), before
+     * any configurer initializes: Spring Security's session management decides in its own
+     * {@code init} where it keeps security contexts, and a policy set later (in this configurer's
+     * {@code init}) would leave it storing each authenticated context in a new HTTP session.
+     */
     @Override
-    public void init(HttpSecurity http) {
+    public void setBuilder(HttpSecurity http) {
+        super.setBuilder(http);
         http.csrf(csrf -> csrf.disable()); // no cookies or sessions: nothing a forged cross-site request could ride on
         http.sessionManagement(sessions -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS));
         http.requestCache(cache -> cache.disable());
+    }
+
+    @Override
+    public void init(HttpSecurity http) {
         http.exceptionHandling(exceptions -> exceptions.authenticationEntryPoint(refusals)
                 .accessDeniedHandler(refusals));
     }

@@ -3,6 +3,7 @@ package io.settler.zerotrust.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.settler.zerotrust.spring.plain.PlainApplication;
+import io.settler.zerotrust.spring.sessions.SessionfulApplication;
 import io.settler.zerotrust.token.TokenRequest;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,11 +40,39 @@ class ZeroTrustDefaultChainTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(allowed.statusCode()).isEqualTo(200);
             assertThat(allowed.body()).isEqualTo("hello");
+            assertThat(allowed.headers().firstValue("Set-Cookie")).as("stateless: no session").isEmpty();
 
             HttpResponse<String> refused = http.send(hello.copy().build(), HttpResponse.BodyHandlers.ofString());
             assertThat(refused.statusCode()).isEqualTo(401);
             assertThat(refused.body()).isEmpty();
             assertThat(refused.headers().firstValue("Set-Cookie")).as("stateless: no session").isEmpty();
+        }
+    }
+
+    @Test
+    void aSessionCookieNeverStandsInForTheTokenEvenWhenTheApplicationTurnsSessionsOn() throws Exception {
+        TestZone zone = new TestZone(certs);
+        SpringApplication application = new SpringApplication(SessionfulApplication.class);
+        application.setDefaultProperties(zone.properties());
+        try (ConfigurableApplicationContext app = application.run()) {
+            int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+            HttpClient http = HttpClient.newBuilder()
+                    .sslContext(TestZone.client(zone.gateway, zone.ca).build().sslContext()).build();
+            HttpRequest.Builder hello = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/hello"))
+                    .timeout(Duration.ofSeconds(10));
+            String token = zone.gatewayTokens.mint(TokenRequest.to(TestZone.API).scopes("orders:read").build());
+
+            HttpResponse<String> allowed = http.send(hello.copy().header("Authorization", "Bearer " + token).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(allowed.statusCode()).isEqualTo(200);
+            String cookie = allowed.headers().firstValue("Set-Cookie").orElseThrow(() -> new AssertionError(
+                    "the application's chain turned sessions on, so the first answer carries one"));
+
+            HttpResponse<String> cookieOnly = http.send(hello.copy()
+                    .header("Cookie", cookie.substring(0, cookie.indexOf(';'))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(cookieOnly.statusCode()).as("the session's authentication is not reused").isEqualTo(401);
+            assertThat(cookieOnly.body()).isEmpty();
         }
     }
 }
