@@ -12,6 +12,7 @@ import io.settler.zerotrust.testkit.TlsPostgres;
 import io.settler.zerotrust.token.ServiceTokens;
 import io.settler.zerotrust.token.TokenRequest;
 import io.settler.zerotrust.token.VerifiedToken;
+import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,6 +26,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
@@ -157,6 +160,48 @@ class ZeroTrustPostgresTest {
         assertThat(sessionTenantAndVisibleRows()).isEqualTo("tenant='' rows=0");
         assertThat(postgres.executeAsSuperuser(DATABASE,
                 "select count(*) from orders where tenant_id in ('tenant-a', 'tenant-b')")).isEqualTo("3");
+    }
+
+    @Test
+    void thePoolPresentsARotatedCertificateWithoutRestartWhileRequestsGoOn() throws Exception {
+        BigInteger before = clientSerialOfAPooledConnection();
+        AtomicBoolean rotating = new AtomicBoolean(true);
+        List<Integer> statuses = new CopyOnWriteArrayList<>();
+        Thread load = new Thread(() -> {
+            String token = tokenOfTenant("tenant-r");
+            while (rotating.get() && statuses.size() < 2_000) {
+                try {
+                    statuses.add(send("GET", "/orders", token).statusCode());
+                } catch (Exception e) {
+                    statuses.add(-1);
+                }
+            }
+        });
+        load.start();
+        BigInteger renewed = zone.issueApi().certificate().getSerialNumber();
+        BigInteger after = before;
+        try {
+            for (int i = 0; i < 150 && !after.equals(renewed); i++) {
+                Thread.sleep(100);
+                after = clientSerialOfAPooledConnection();
+            }
+        } finally {
+            rotating.set(false);
+            load.join();
+        }
+        assertThat(after).as("PostgreSQL sees the renewed certificate").isEqualTo(renewed).isNotEqualTo(before);
+        assertThat(statuses).as("no request failed during the rotation").isNotEmpty().containsOnly(200);
+    }
+
+    /** The serial number of the client certificate PostgreSQL saw on the connection the pool lends. */
+    private static BigInteger clientSerialOfAPooledConnection() throws SQLException {
+        try (Connection connection = app.getBean(PostgresMtlsDataSource.class).getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery(
+                     "select client_serial from pg_stat_ssl where pid = pg_backend_pid()")) {
+            row.next();
+            return row.getBigDecimal(1).toBigIntegerExact();
+        }
     }
 
     @Test
