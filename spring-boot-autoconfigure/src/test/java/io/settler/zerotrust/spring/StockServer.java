@@ -28,11 +28,12 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * the library's server context (TLS 1.3, client certificates authorized by the policy's entry for
  * stock), presenting {@code certificate}. It answers {@code 200 stock for <token's service> <scopes>}
  * when the bearer token verifies against the connection's certificate, {@code 401} otherwise, and
- * remembers each request's client certificate.
+ * remembers each request's client certificate and bearer token.
  */
 final class StockServer implements AutoCloseable {
 
     final List<X509Certificate> clientCertificates = new CopyOnWriteArrayList<>();
+    final List<String> tokens = new CopyOnWriteArrayList<>();
     private final HttpsServer server;
 
     StockServer(TestZone zone, IssuedCertificate certificate, ServiceTokens verifier) {
@@ -57,6 +58,7 @@ final class StockServer implements AutoCloseable {
                         .getPeerCertificates()[0];
                 clientCertificates.add(client);
                 String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+                tokens.add(authorization == null ? "" : authorization);
                 String body;
                 int status;
                 try {
