@@ -27,7 +27,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * The stock service the api calls in the client tests: a JDK HTTPS server on a loopback port with
  * the library's server context (TLS 1.3, client certificates authorized by the policy's entry for
  * stock), presenting {@code certificate}. It answers {@code 200 stock for <token's service> <scopes>}
- * when the bearer token verifies against the connection's certificate, {@code 401} otherwise, and
+ * when the bearer token verifies against the connection's certificate ({@code 302} to {@code /stock}
+ * for {@code /moved}), {@code 401} otherwise, and
  * remembers each request's client certificate and bearer token.
  */
 final class StockServer implements AutoCloseable {
@@ -66,6 +67,11 @@ final class StockServer implements AutoCloseable {
                             .substring("Bearer ".length()), client);
                     status = 200;
                     body = "stock for " + token.service() + " " + token.scopes();
+                    if (exchange.getRequestURI().getPath().equals("/moved")) {
+                        exchange.getResponseHeaders().set("Location", "/stock");
+                        status = 302;
+                        body = "";
+                    }
                 } catch (ServiceTokenException | StringIndexOutOfBoundsException e) {
                     status = 401;
                     body = "";

@@ -145,6 +145,14 @@ class ZeroTrustWebClientTest {
     }
 
     @Test
+    void followsNoRedirect() {
+        int requests = stock.tokens.size();
+        assertThat(stockClient().get().uri("/moved").retrieve().toBodilessEntity().block().getStatusCode().value())
+                .isEqualTo(302);
+        assertThat(stock.tokens).hasSize(requests + 1);
+    }
+
+    @Test
     void reusesTheTokenUntilItIsDueThenRenewsIt() {
         getStock();
         String first = lastToken();
