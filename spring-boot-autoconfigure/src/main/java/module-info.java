@@ -36,6 +36,13 @@ module io.settler.zerotrust.spring {
     requires static transitive spring.web;
     requires static transitive spring.boot.restclient;
     requires static transitive spring.boot.health;
+    // The mTLS WebClient (ZeroTrustClient.webClient()): only with WebFlux, Reactor Netty and netty-mtls.
+    requires static transitive spring.webflux;
+    requires static reactor.netty.core;
+    requires static reactor.netty.http;
+    requires static io.settler.zerotrust.netty;
+    requires static io.netty.handler;
+    requires static io.netty.transport;
     requires java.net.http;
 
     exports io.settler.zerotrust.spring;

@@ -1,15 +1,18 @@
 package io.settler.zerotrust.spring;
 
-import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.token.TokenSource;
 import java.net.URI;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.restclient.RestTemplateBuilder;
 import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.http.client.ClientHttpRequestInterceptor;
+import org.springframework.http.client.reactive.ClientHttpConnector;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
+import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
+import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.util.DefaultUriBuilderFactory;
 
 /**
@@ -23,10 +26,12 @@ import org.springframework.web.util.DefaultUriBuilderFactory;
  * <pre>{@code
  * RestClient orders = clients.client("orders").restClient().build();
  * String list = orders.get().uri("/orders").retrieve().body(String.class);
+ * WebClient reactive = clients.client("orders").webClient().build();   // with Spring WebFlux
  * }</pre>
  *
- * <p>Immutable and thread-safe; the request factory and interceptor are shared by every client
- * built from it.
+ * <p>Immutable and thread-safe; the request factory and interceptor (and the WebClient connector
+ * and filter) are shared by every client built from it. Loads without Spring WebFlux: the WebClient
+ * methods then throw {@link IllegalStateException}.
  */
 public final class ZeroTrustClient {
 
@@ -36,27 +41,21 @@ public final class ZeroTrustClient {
     private final List<String> scopes;
     private final ClientHttpRequestFactory requestFactory;
     private final ClientHttpRequestInterceptor interceptor;
+    private final @Nullable ZeroTrustWebClient webClient;
 
     ZeroTrustClient(String name, URI baseUrl, ServiceIdentity audience, List<String> scopes,
-                    ClientHttpRequestFactory requestFactory, TokenSource tokens, AuditLog audit) {
+                    ClientHttpRequestFactory requestFactory, ClientRequestGuard guard,
+                    @Nullable ZeroTrustWebClient webClient) {
         this.name = name;
         this.baseUrl = baseUrl;
         this.audience = audience;
         this.scopes = List.copyOf(scopes);
         this.requestFactory = requestFactory;
-        List<String> tokenScopes = this.scopes;
         this.interceptor = (request, body, execution) -> {
-            URI uri = request.getURI();
-            if (!"https".equalsIgnoreCase(uri.getScheme())) {
-                throw audit.event(SpringAudit.CLIENT_REFUSED).field("client", name)
-                        .field("url", uri.getScheme() + "://" + uri.getHost() + ":" + uri.getPort())
-                        .refused(new ZeroTrustClientException(ZeroTrustClientException.Reason.PLAINTEXT_URL,
-                                "the client '" + name + "' sends requests over https only, not to " + uri.getScheme()
-                                        + "://" + uri.getHost() + ": use an https URL"));
-            }
-            request.getHeaders().setBearerAuth(tokens.token(audience.toString(), tokenScopes));
+            request.getHeaders().setBearerAuth(guard.bearerToken(request.getURI()));
             return execution.execute(request, body);
         };
+        this.webClient = webClient;
     }
 
     /** The name under {@code zerotrust.clients}. */
@@ -119,6 +118,64 @@ public final class ZeroTrustClient {
     public RestTemplateBuilder restTemplate(RestTemplateBuilder builder) {
         return builder.rootUri(baseUrl.toString()).requestFactory(() -> requestFactory)
                 .additionalInterceptors(interceptor);
+    }
+
+    /**
+     * A new {@link WebClient} builder for this service: base URL, mutual TLS and tokens set (see
+     * {@link #customizeWebClient(WebClient.Builder)}).
+     *
+     * @throws IllegalStateException when the application lacks Spring WebFlux, Reactor Netty or
+     *     {@code zerotrust-netty-mtls}
+     */
+    public WebClient.Builder webClient() {
+        return customizeWebClient(WebClient.builder());
+    }
+
+    /**
+     * Sets the base URL, the mutual-TLS connector and the token filter on {@code builder}, e.g. the
+     * {@code WebClient.Builder} Boot configures with the application's codecs. Requests run on Reactor
+     * Netty with netty-mtls's {@code SslContext}: TLS 1.3, this service's certificate, the server must
+     * prove the {@link #audience()}; no redirects; new connections after a certificate rotation. A
+     * non-https URL fails the request with a {@code WebClientRequestException} whose cause is the
+     * {@link ZeroTrustClientException}, before anything is sent.
+     *
+     * @return {@code builder}
+     * @throws IllegalStateException when the application lacks Spring WebFlux, Reactor Netty or
+     *     {@code zerotrust-netty-mtls}
+     */
+    public WebClient.Builder customizeWebClient(WebClient.Builder builder) {
+        return requireWebClient().customize(builder, baseUrl);
+    }
+
+    /**
+     * Opens the {@code WebClient}'s mutual-TLS connections (Reactor Netty); a rotated certificate is
+     * presented from the next request on.
+     *
+     * @throws IllegalStateException when the application lacks Spring WebFlux, Reactor Netty or
+     *     {@code zerotrust-netty-mtls}
+     */
+    public ClientHttpConnector webClientConnector() {
+        return requireWebClient().connector();
+    }
+
+    /**
+     * Refuses non-https URLs and adds the {@code Authorization: Bearer} token to each {@code WebClient}
+     * request: the {@link #interceptor()}'s checks and tokens.
+     *
+     * @throws IllegalStateException when the application lacks Spring WebFlux, Reactor Netty or
+     *     {@code zerotrust-netty-mtls}
+     */
+    public ExchangeFilterFunction exchangeFilter() {
+        return requireWebClient().filter();
+    }
+
+    private ZeroTrustWebClient requireWebClient() {
+        if (webClient == null) {
+            throw new IllegalStateException("the client '" + name + "' has no WebClient: add"
+                    + " org.springframework:spring-webflux, io.projectreactor.netty:reactor-netty-http and"
+                    + " io.settler.zerotrust:zerotrust-netty-mtls to the application");
+        }
+        return webClient;
     }
 
     @Override

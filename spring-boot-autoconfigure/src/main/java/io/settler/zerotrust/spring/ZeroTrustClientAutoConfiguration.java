@@ -12,18 +12,23 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.util.ClassUtils;
 
 /**
  * The {@link ZeroTrustClients} of {@code zerotrust.clients}, when Spring's web client classes are
  * there: per client a client {@link MtlsContext} on the service's rotating credentials that
  * requires the called service's SPIFFE identity, and the application's {@link TokenSource} for the
- * tokens. A client without an https base URL or a policy service as its audience, or clients
- * without a {@code TokenSource} bean, stop the start.
+ * tokens. With Spring WebFlux, Reactor Netty and netty-mtls on the class path, each client also
+ * gets a {@code WebClient} connector on that context ({@link ZeroTrustWebClient}). A client without
+ * an https base URL or a policy service as its audience, or clients without a {@code TokenSource}
+ * bean, stop the start.
  */
 @AutoConfiguration(after = ZeroTrustAutoConfiguration.class)
 @ConditionalOnClass(name = "org.springframework.http.client.ClientHttpRequestInterceptor")
@@ -39,9 +44,10 @@ public final class ZeroTrustClientAutoConfiguration {
     @ConditionalOnMissingBean
     ZeroTrustClients zeroTrustClients(ZeroTrustProperties properties, Policy policy, CredentialSource credentials,
                                       ObjectProvider<TokenSource> tokenSources, AuditLog audit,
-                                      StartupChecks checks) {
+                                      StartupChecks checks, ApplicationContext context) {
         Map<String, ZeroTrustClient> clients = new LinkedHashMap<>();
-        List<RotatingRequestFactory> factories = new ArrayList<>();
+        List<AutoCloseable> rotating = new ArrayList<>();
+        boolean webClients = webClientsPresent(context.getClassLoader());
         properties.clients().forEach((name, settings) -> {
             String prefix = "zerotrust.clients." + name;
             URI baseUrl = checks.require(settings.baseUrl(), prefix + ".base-url",
@@ -65,16 +71,34 @@ public final class ZeroTrustClientAutoConfiguration {
                                 + " define one, e.g. TokenSource.builder(ServiceTokens.builder().identity(...)"
                                 + ".keys(signingKeys).build()).build()", null);
             }
-            MtlsContext context = MtlsContext.client(credentials).expectedServer(audience.toString())
+            MtlsContext mtls = MtlsContext.client(credentials).expectedServer(audience.toString())
                     .auditLog(audit).build();
-            RotatingRequestFactory factory = new RotatingRequestFactory(context, credentials);
-            factories.add(factory);
-            clients.put(name, new ZeroTrustClient(name, baseUrl, audience, settings.scopes(), factory, tokens, audit));
+            RotatingRequestFactory factory = new RotatingRequestFactory(mtls, credentials);
+            rotating.add(factory);
+            ClientRequestGuard guard = new ClientRequestGuard(name, audience, settings.scopes(), tokens, audit);
+            ZeroTrustWebClient webClient = null;
+            if (webClients) {
+                webClient = new ZeroTrustWebClient(name, mtls, credentials, guard, audit);
+                rotating.add(webClient);
+            }
+            clients.put(name, new ZeroTrustClient(name, baseUrl, audience, settings.scopes(), factory, guard,
+                    webClient));
         });
         return new ZeroTrustClients(clients, () -> {
-            for (RotatingRequestFactory factory : factories) {
-                factory.close();
+            for (AutoCloseable closing : rotating) {
+                try {
+                    closing.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("cannot close the clients' connections", e);
+                }
             }
         });
+    }
+
+    /** Whether the WebClient's classes are there: Spring WebFlux, Reactor Netty's client and netty-mtls. */
+    private static boolean webClientsPresent(@Nullable ClassLoader loader) {
+        return ClassUtils.isPresent("org.springframework.web.reactive.function.client.WebClient", loader)
+                && ClassUtils.isPresent("reactor.netty.http.client.HttpClient", loader)
+                && ClassUtils.isPresent("io.settler.zerotrust.netty.NettyMtls", loader);
     }
 }

@@ -27,12 +27,14 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * The stock service the api calls in the client tests: a JDK HTTPS server on a loopback port with
  * the library's server context (TLS 1.3, client certificates authorized by the policy's entry for
  * stock), presenting {@code certificate}. It answers {@code 200 stock for <token's service> <scopes>}
- * when the bearer token verifies against the connection's certificate, {@code 401} otherwise, and
- * remembers each request's client certificate.
+ * when the bearer token verifies against the connection's certificate ({@code 302} to {@code /stock}
+ * for {@code /moved}), {@code 401} otherwise, and
+ * remembers each request's client certificate and bearer token.
  */
 final class StockServer implements AutoCloseable {
 
     final List<X509Certificate> clientCertificates = new CopyOnWriteArrayList<>();
+    final List<String> tokens = new CopyOnWriteArrayList<>();
     private final HttpsServer server;
 
     StockServer(TestZone zone, IssuedCertificate certificate, ServiceTokens verifier) {
@@ -57,6 +59,7 @@ final class StockServer implements AutoCloseable {
                         .getPeerCertificates()[0];
                 clientCertificates.add(client);
                 String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+                tokens.add(authorization == null ? "" : authorization);
                 String body;
                 int status;
                 try {
@@ -64,6 +67,11 @@ final class StockServer implements AutoCloseable {
                             .substring("Bearer ".length()), client);
                     status = 200;
                     body = "stock for " + token.service() + " " + token.scopes();
+                    if (exchange.getRequestURI().getPath().equals("/moved")) {
+                        exchange.getResponseHeaders().set("Location", "/stock");
+                        status = 302;
+                        body = "";
+                    }
                 } catch (ServiceTokenException | StringIndexOutOfBoundsException e) {
                     status = 401;
                     body = "";
