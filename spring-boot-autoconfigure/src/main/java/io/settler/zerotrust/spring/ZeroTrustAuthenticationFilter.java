@@ -14,7 +14,9 @@ import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.http.HttpHeaders;
 import org.springframework.security.core.context.SecurityContext;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -36,12 +38,20 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
 
+    private static final int REMEMBERED_PEERS = 1_024;
 
     private final ServiceTokens verifier;
     private final RequestRefusals refusals;
     private final AuditLog audit;
     private final SecurityContextHolderStrategy contexts = SecurityContextHolder.getContextHolderStrategy();
     private final SecurityContextRepository repository = new RequestAttributeSecurityContextRepository();
+    /**
+     * The identities of recent peers' certificates, which Tomcat hands over on every request of a
+     * connection: parsing the SAN each time was a measurable part of a request. Holds only
+     * certificates the handshake verified and the policy admitted; emptied when it reaches
+     * {@link #REMEMBERED_PEERS}.
+     */
+    private final Map<X509Certificate, Optional<ServiceIdentity>> identities = new ConcurrentHashMap<>();
 
     ZeroTrustAuthenticationFilter(ServiceTokens verifier, RequestRefusals refusals, AuditLog audit) {
         this.verifier = verifier;
@@ -83,7 +93,7 @@ final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
             refusals.refuse(request, response, status, e.reason().name(), e.getMessage());
             return;
         }
-        Optional<ServiceIdentity> peer = RequestRefusals.identity(certificate.get());
+        Optional<ServiceIdentity> peer = identity(certificate.get());
         if (peer.isEmpty() || !peer.get().equals(verified.service())) {
             refusals.refuse(request, response, HttpServletResponse.SC_FORBIDDEN, "IDENTITY_MISMATCH",
                     "the token was minted by " + verified.service() + " but the connection's certificate proves "
@@ -107,5 +117,18 @@ final class ZeroTrustAuthenticationFilter extends OncePerRequestFilter {
         } finally {
             contexts.clearContext();
         }
+    }
+
+    private Optional<ServiceIdentity> identity(X509Certificate certificate) {
+        Optional<ServiceIdentity> known = identities.get(certificate);
+        if (known != null) {
+            return known;
+        }
+        if (identities.size() >= REMEMBERED_PEERS) {
+            identities.clear();
+        }
+        Optional<ServiceIdentity> identity = RequestRefusals.identity(certificate);
+        identities.put(certificate, identity);
+        return identity;
     }
 }
