@@ -1,5 +1,6 @@
 package io.settler.zerotrust.redis;
 
+import io.lettuce.core.RedisCredentialsProvider;
 import java.nio.file.Path;
 
 /**
@@ -39,5 +40,18 @@ public interface PasswordSource {
      */
     static PasswordSource fromEnvironment(String variable) {
         return new EnvironmentPasswordSource(variable, System::getenv);
+    }
+
+    /**
+     * Lettuce credentials for the ACL user {@code user} with this password, read again on every
+     * connect and reconnect: what {@link HardenedRedis} logs in with, for a client built elsewhere
+     * on its settings (Spring Data Redis's connection factory). Neither the provider nor the
+     * credentials it hands out print the password.
+     *
+     * @param user the ACL user name
+     * @return the provider
+     */
+    default RedisCredentialsProvider credentialsFor(String user) {
+        return new AclCredentialsProvider(user, this);
     }
 }

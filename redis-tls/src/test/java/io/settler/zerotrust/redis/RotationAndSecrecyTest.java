@@ -76,9 +76,8 @@ class RotationAndSecrecyTest {
             awaitReconnected(connection);
             assertThat(List.of(client.toString(), connection.toString(), client.client().toString(),
                     PasswordSource.fromFile(passwordFile).toString(),
-                    new AclCredentialsProvider(user, PasswordSource.fromFile(passwordFile)).toString(),
-                    new AclCredentialsProvider(user, PasswordSource.fromFile(passwordFile))
-                            .resolveCredentials().block().toString()))
+                    PasswordSource.fromFile(passwordFile).credentialsFor(user).toString(),
+                    PasswordSource.fromFile(passwordFile).credentialsFor(user).resolveCredentials().block().toString()))
                     .allSatisfy(text -> assertThat(text).doesNotContain(password));
         }
         assertThat(audit.events()).extracting(AuditEvent::toString).allSatisfy(text -> assertThat(text)

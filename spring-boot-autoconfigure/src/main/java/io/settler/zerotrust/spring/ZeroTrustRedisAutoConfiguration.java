@@ -1,6 +1,5 @@
 package io.settler.zerotrust.spring;
 
-import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisCredentialsProvider;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
@@ -28,7 +27,6 @@ import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.RedisCredentialsProviderFactory;
-import reactor.core.publisher.Mono;
 
 /**
  * Redis from {@code zerotrust.redis.*} ({@link ZeroTrustRedisProperties}), when the application has
@@ -150,8 +148,7 @@ public final class ZeroTrustRedisAutoConfiguration {
                                                         ServicePolicy service, PasswordSource password) {
             RedisURI server = RedisURI.create(Objects.requireNonNull(properties.uri(), "checked by zeroTrustRedis"));
             String user = user(properties, service);
-            RedisCredentialsProvider credentials = () -> Mono.fromCallable(() -> new AclCredentials(user,
-                    password.password()));
+            RedisCredentialsProvider credentials = password.credentialsFor(user);
             LettuceClientConfiguration client = LettuceClientConfiguration.builder()
                     .clientOptions(redis.client().getOptions()).clientResources(redis.client().getResources())
                     .commandTimeout(properties.commandTimeout())
@@ -164,42 +161,6 @@ public final class ZeroTrustRedisAutoConfiguration {
                     .useSsl().verifyPeer(SslVerifyMode.FULL).and().build();
             return new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.getHost(), server.getPort()),
                     client);
-        }
-    }
-
-    /** The ACL user and a password just read; never shown by {@code toString()}. */
-    private static final class AclCredentials implements RedisCredentials {
-        private final String user;
-        private final char[] password;
-
-        AclCredentials(String user, char[] password) {
-            this.user = user;
-            this.password = password;
-        }
-
-        @Override
-        public String getUsername() {
-            return user;
-        }
-
-        @Override
-        public boolean hasUsername() {
-            return true;
-        }
-
-        @Override
-        public char[] getPassword() {
-            return password;
-        }
-
-        @Override
-        public boolean hasPassword() {
-            return true;
-        }
-
-        @Override
-        public String toString() {
-            return "AclCredentials[user=" + user + "]";
         }
     }
 
