@@ -6,6 +6,7 @@ import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.benchmarks.redis.BenchmarkRedis;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.queue.EnvelopeSigner;
 import io.settler.zerotrust.queue.EnvelopeVerifier;

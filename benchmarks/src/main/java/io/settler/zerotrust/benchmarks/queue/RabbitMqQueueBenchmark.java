@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.GetResponse;
 import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.benchmarks.redis.BenchmarkRedis;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;

@@ -6,19 +6,11 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import io.settler.zerotrust.credentials.CredentialSource;
-import io.settler.zerotrust.credentials.TlsIdentity;
-import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
 import io.settler.zerotrust.redis.HardenedRedis;
-import io.settler.zerotrust.redis.PasswordSource;
-import io.settler.zerotrust.testkit.LocalRedis;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
@@ -47,14 +39,9 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class RedisGetSetBenchmark {
 
-    private static final String USER = "bench";
-    private static final String PASSWORD = "bench-password-3c9d";
     private static final String VALUE = "v".repeat(64);
 
-    private LocalRedis redis;
-    private Path passwordFile;
-    private HardenedRedis hardened;
-    private StatefulRedisConnection<String, String> hardenedConnection;
+    private BenchmarkRedis redis;
     private RedisCommands<String, String> ours;
     private RedisClient plain;
     private StatefulRedisConnection<String, String> plainConnection;
@@ -64,23 +51,13 @@ public class RedisGetSetBenchmark {
     @Setup
     public void setUp() throws Exception {
         DevCertificateAuthority ca = DevCertificateAuthority.create("bench.test");
-        redis = LocalRedis.builder(ca).user(USER, PASSWORD, "~bench:* +get +set +@connection +acl|whoami +client|info")
-                .start();
-        IssuedCertificate client = redis.clientCertificate(USER);
-        passwordFile = Files.createTempFile("bench-redis", ".password");
-        Files.writeString(passwordFile, PASSWORD);
+        redis = new BenchmarkRedis(ca, "~bench:* +get +set");
+        ours = redis.commands();
 
-        hardened = HardenedRedis.builder().host(redis.host()).port(redis.tlsPort()).user(USER)
-                .password(PasswordSource.fromFile(passwordFile))
-                .credentials(CredentialSource.fixed(TlsIdentity.of(client.privateKey(), client.chain()),
-                        TrustBundle.of(List.of(ca.rootCertificate()))))
-                .auditLog(event -> { })
-                .build();
-        hardenedConnection = hardened.connect();
-        ours = hardenedConnection.sync();
-
-        plain = RedisClient.create(RedisURI.builder().withHost(redis.host()).withPort(redis.tlsPort())
-                .withSsl(true).withVerifyPeer(true).withAuthentication(USER, PASSWORD.toCharArray()).build());
+        IssuedCertificate client = redis.clientCertificate();
+        plain = RedisClient.create(RedisURI.builder().withHost(redis.server().host())
+                .withPort(redis.server().tlsPort()).withSsl(true).withVerifyPeer(true)
+                .withAuthentication(redis.user(), redis.password()).build());
         plain.setOptions(ClientOptions.builder().sslOptions(SslOptions.builder().jdkSslProvider()
                 .protocols("TLSv1.3").keyManager(keyManagers(client)).trustManager(trustManagers(ca.rootCertificate()))
                 .build()).build());
@@ -96,10 +73,7 @@ public class RedisGetSetBenchmark {
     public void tearDown() throws Exception {
         plainConnection.close();
         plain.shutdown();
-        hardenedConnection.close();
-        hardened.close();
         redis.close();
-        Files.deleteIfExists(passwordFile);
     }
 
     /** SET + GET through a plain Lettuce TLS client. */
