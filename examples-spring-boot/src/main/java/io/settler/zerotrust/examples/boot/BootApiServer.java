@@ -4,13 +4,20 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.settler.zerotrust.audit.AuditLog;
+import io.settler.zerotrust.authz.Peer;
+import io.settler.zerotrust.authz.PeerAuthorizer;
+import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.examples.Deployment;
 import io.settler.zerotrust.examples.api.ApiServer;
 import io.settler.zerotrust.examples.api.OutboxRelay;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
+import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.queue.QueuePublisher;
 import io.settler.zerotrust.spring.ZeroTrustSecurity;
+import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.TokenKey;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.beans.factory.annotation.Value;
@@ -22,6 +29,7 @@ import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.method.configuration.EnableMethodSecurity;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.intercept.AuthorizationFilter;
 
 /**
  * The example API server ({@link ApiServer}) as a Spring Boot application: the same routes, tables, outbox
@@ -64,9 +72,12 @@ public class BootApiServer {
         SpringApplication.run(BootApiServer.class, args);
     }
 
-    /** Which request needs which scope; the starter's token authentication; nothing else is served. */
+    /**
+     * Which request needs which scope; the starter's token authentication; the policy's source networks
+     * ({@link PolicyNetworkFilter}); nothing else is served.
+     */
     @Bean
-    SecurityFilterChain api(HttpSecurity http, ZeroTrustSecurity zeroTrust) {
+    SecurityFilterChain api(HttpSecurity http, ZeroTrustSecurity zeroTrust, Policy policy) {
         return http.authorizeHttpRequests(requests -> requests
                         .requestMatchers(HttpMethod.POST, OrdersController.ORDERS)
                         .hasAuthority(OrdersController.WRITE_AUTHORITY)
@@ -74,7 +85,30 @@ public class BootApiServer {
                         .hasAuthority(OrdersController.READ_AUTHORITY)
                         .anyRequest().denyAll())
                 .with(zeroTrust.configurer(), Customizer.withDefaults())
+                .addFilterAfter(new PolicyNetworkFilter(policy.authorizerFor(ApiServer.SERVICE)),
+                        AuthorizationFilter.class)
                 .build();
+    }
+
+    /**
+     * The server's TLS in place of the starter's (which backs off for it): the same TLS 1.3 context on the
+     * same rotating credentials and audit log, admitting in the handshake the services the policy lets call
+     * {@code api}. The policy's rules for {@code api} also name source networks (loopback), and Tomcat does
+     * not give the handshake the peer's address, so the starter's context, which evaluates the whole rule,
+     * would find no address and refuse every caller. So the handshake checks the identities (those the policy
+     * admits from loopback, where this server listens: {@code server.address}), and {@link PolicyNetworkFilter}
+     * the whole rule, address included, on each request.
+     */
+    @Bean
+    MtlsContext serverContext(Policy policy, CredentialSource credentials, AuditLog audit) {
+        PeerAuthorizer accepts = policy.authorizerFor(ApiServer.SERVICE);
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        String[] callers = policy.services().stream()
+                .filter(service -> accepts.authorize(Peer.of(service.identity(), loopback)).allowed())
+                .map(service -> service.identity().toString())
+                .toArray(String[]::new);
+        return MtlsContext.server(credentials, PeerAuthorizer.builder().allowIdentities(callers).build())
+                .auditLog(audit).build();
     }
 
     /** The deployment directory: where the published token keys go. */
