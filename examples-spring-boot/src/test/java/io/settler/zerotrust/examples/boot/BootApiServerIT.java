@@ -18,6 +18,7 @@ import io.settler.zerotrust.queue.Envelope;
 import io.settler.zerotrust.queue.EnvelopeVerifier;
 import io.settler.zerotrust.queue.VerifiedMessage;
 import io.settler.zerotrust.redis.RedisAcl;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.InMemoryReplayGuard;
 import io.settler.zerotrust.token.ServiceTokens;
@@ -43,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * The Spring Boot api ({@link BootApiServer}) started from its {@code zerotrust.*} properties on the examples'
@@ -62,6 +65,16 @@ class BootApiServerIT {
     static HttpClient asGateway;
     static ConfigurableApplicationContext app;
     static int port;
+    static RecordingAuditLog audit;
+
+    /** The audit log the starter uses instead of its own (it backs off): recorded, and logged. */
+    @Configuration(proxyBeanMethods = false)
+    static class RecordAudit {
+        @Bean
+        RecordingAuditLog auditLog() {
+            return RecordingAuditLog.logging();
+        }
+    }
 
     @BeforeAll
     static void start() {
@@ -73,8 +86,9 @@ class BootApiServerIT {
                 .keys(deployment.newTokenKeys("gateway"))
                 .policy(deployment.policy())
                 .build();
-        app = SpringApplication.run(BootApiServer.class,
-                "--" + BootApiServer.DEPLOYMENT_PROPERTY + "=" + directory);
+        app = new SpringApplication(BootApiServer.class, RecordAudit.class)
+                .run("--" + BootApiServer.DEPLOYMENT_PROPERTY + "=" + directory);
+        audit = app.getBean(RecordingAuditLog.class);
         port = ((WebServerApplicationContext) app).getWebServer().getPort();
         gatewayCredentials = deployment.credentials("gateway");
         asGateway = client(gatewayCredentials);
@@ -193,6 +207,8 @@ class BootApiServerIT {
 
         assertThat(response.statusCode()).isEqualTo(403);
         assertThat(response.body()).isEmpty();
+        assertThat(audit.withAction("spring.tenant.refused")).anySatisfy(event ->
+                assertThat(event.fields()).containsEntry("reason", "NO_TENANT_CLAIM"));
     }
 
     @Test
@@ -218,6 +234,10 @@ class BootApiServerIT {
 
         assertThatThrownBy(() -> send(asImpostor, "POST", "/orders", "{\"item\":\"impostor\"}", validGatewayToken))
                 .isInstanceOf(IOException.class);
+        assertThat(audit.withAction("peer.refused")).anySatisfy(event ->
+                assertThat(event.fields()).containsEntry("role", "client").containsEntry("reason", "BAD_SIGNATURE"));
+        assertThat(zone.postgres().executeAsSuperuser(LocalZone.DATABASE,
+                "select count(*) from orders where item = 'impostor'").strip()).isEqualTo("0");
     }
 
     @Test
@@ -228,6 +248,10 @@ class BootApiServerIT {
             assertThatThrownBy(() -> send(client(worker), "POST", "/orders", "{\"item\":\"x\"}", validGatewayToken))
                     .isInstanceOf(IOException.class);
         }
+        assertThat(audit.withAction("peer.refused")).anySatisfy(event -> {
+            assertThat(event.fields()).containsEntry("role", "client").containsEntry("reason", "NOT_AUTHORIZED");
+            assertThat(event.fields().get("detail")).contains(deployment.identity("worker"));
+        });
     }
 
     private static long createOrder(String tenant, String item) throws Exception {
