@@ -6,6 +6,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.examples.api.ApiServer;
 import io.settler.zerotrust.examples.api.Orders;
 import io.settler.zerotrust.examples.api.OutboxRelay;
+import io.settler.zerotrust.jdbc.TenantScopeException;
 import io.settler.zerotrust.spring.ZeroTrustAuthentication;
 import java.io.IOException;
 import java.util.List;
@@ -13,6 +14,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -33,6 +36,8 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 public class OrdersController {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OrdersController.class);
 
     /** The collection; an order is {@code /orders/<id>}. */
     static final String ORDERS = "/orders";
@@ -110,6 +115,19 @@ public class OrdersController {
     ResponseEntity<Map<String, Object>> badRequest(BadRequest e) {
         return reply(HttpStatus.BAD_REQUEST,
                 Map.of("error", Objects.requireNonNullElse(e.getMessage(), "bad request")));
+    }
+
+    /**
+     * A tenant claim {@code TenantScope} cannot apply (e.g. longer than 200 characters): {@code 403}, as
+     * {@code ApiServer}; any other failure of the scope is the {@code 500} it is.
+     */
+    @ExceptionHandler(TenantScopeException.class)
+    ResponseEntity<Map<String, Object>> tenantRefused(TenantScopeException e) throws TenantScopeException {
+        if (e.reason() != TenantScopeException.Reason.INVALID_TENANT) {
+            throw e;
+        }
+        LOG.warn("refused a tenant claim: {}", e.getMessage());
+        return reply(HttpStatus.FORBIDDEN, Map.of("error", "this token may not act for a tenant"));
     }
 
     private static ResponseEntity<Map<String, Object>> reply(HttpStatus status, Map<String, Object> body) {

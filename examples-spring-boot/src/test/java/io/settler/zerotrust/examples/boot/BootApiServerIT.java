@@ -212,6 +212,16 @@ class BootApiServerIT {
     }
 
     @Test
+    void refusesATenantTheDatabaseCannotScopeWith403() throws Exception {
+        String tooLong = "t".repeat(201); // TenantScope takes at most 200 characters
+
+        HttpResponse<String> response = send(asGateway, "POST", "/orders", "{\"item\":\"too long\"}",
+                token(tooLong, ApiServer.WRITE_SCOPE));
+
+        assertThat(response.statusCode()).isEqualTo(403);
+    }
+
+    @Test
     void refusesBadRequestsWith400() throws Exception {
         for (String body : List.of("", "not json", "[]", "{\"item\":1}", "{\"item\":\"\"}",
                 "{\"item\":\"x\",\"item\":\"y\"}", "{\"item\":\"x\"} trailing")) {
