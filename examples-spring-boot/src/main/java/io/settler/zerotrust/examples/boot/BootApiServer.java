@@ -41,17 +41,20 @@ import org.springframework.security.web.access.intercept.AuthorizationFilter;
  * GET  /orders/{id}  SCOPE_orders:read                     -&gt; 200 {"id", "item", "status"}, or 404
  * </pre>
  *
- * <p>Tomcat serves mutual TLS 1.3 and admits only the policy's callers of {@code api} (the gateway); each
- * request needs the gateway's service token, whose scopes are the authorities the filter chain and the
- * controller's {@code @PreAuthorize} check; {@code @Transactional} methods run inside the starter's tenant
- * transaction ({@code app.tenant_id} = the token's {@code tenant} claim, row-level security), on the
+ * <p>Tomcat serves mutual TLS 1.3 on loopback and admits in the handshake only the services the policy lets
+ * call {@code api} (the gateway), the rest of the policy's rule (its source networks) checked on each request
+ * ({@link #serverContext}, {@link PolicyNetworkFilter}); each request needs the gateway's service token,
+ * whose scopes are the authorities the filter chain and the controller's {@code @PreAuthorize} check;
+ * {@code @Transactional} methods run inside the starter's tenant transaction ({@code app.tenant_id} = the
+ * token's {@code tenant} claim, row-level security), on the
  * {@code zerotrust.postgres} pool as role {@code api}; the job goes to the outbox in the order's transaction
  * and the examples' {@link OutboxRelay} publishes it, signed, with the starter's {@link QueuePublisher}
  * (Redis Streams, {@code queue:{jobs}:api}). What is not a property: the queue's signing key, generated at
  * start with its public half published in {@code jwks/api.json} for the workers, as the hand-wired api does.
  *
  * <p>Run it with {@code --examples.deployment=<directory>} (as {@code LocalZone} or {@code bin/demo --prepare}
- * writes it; its {@code endpoints.properties} is imported for the server addresses).
+ * writes it; its {@code endpoints.properties} is imported for the server addresses). The controller is
+ * {@link OrdersController}, the transactions {@link TenantOrders}.
  */
 @SpringBootApplication(proxyBeanMethods = false)
 @EnableMethodSecurity
