@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * It runs a pass when woken ({@link #wake()}, after each new order) and every {@code interval}
  * (jobs of another instance, of a crash, or of a queue outage).
  */
-final class OutboxRelay implements AutoCloseable {
+public final class OutboxRelay implements AutoCloseable {
 
     /** The most rows published in one transaction. */
     static final int BATCH = 100;
@@ -71,7 +71,7 @@ final class OutboxRelay implements AutoCloseable {
      *
      * @param interval how long it waits between passes when not woken, and after a failure
      */
-    OutboxRelay(PostgresMtlsDataSource database, QueuePublisher jobs, ObjectMapper json, Duration interval) {
+    public OutboxRelay(PostgresMtlsDataSource database, QueuePublisher jobs, ObjectMapper json, Duration interval) {
         this.database = Objects.requireNonNull(database, "database");
         this.tenants = TenantScope.of(database);
         this.jobs = Objects.requireNonNull(jobs, "jobs");
@@ -82,13 +82,13 @@ final class OutboxRelay implements AutoCloseable {
     }
 
     /** Starts relaying on its own thread; returns this. */
-    OutboxRelay start() {
+    public OutboxRelay start() {
         thread.start();
         return this;
     }
 
     /** Runs a pass now (or right after the one running): a new job is in the outbox. */
-    void wake() {
+    public void wake() {
         wakeUp.release();
     }
 
