@@ -52,6 +52,51 @@ public final class PeerAuthorizer {
         return new AuthorizationDecision(false, Optional.empty(), who + from + " matches no rule of the allow-list");
     }
 
+    /**
+     * Whether some rule admits peers only from certain networks, so a decision needs the peer's
+     * address.
+     */
+    public boolean checksNetworks() {
+        return rules.stream().anyMatch(PeerAuthorizer::hasNetworks);
+    }
+
+    /**
+     * This allow-list with every network condition taken as met: for the handshake of a server
+     * whose TLS stack does not tell it the peer's address (Tomcat creates its engines without
+     * one, and every network rule would refuse). It admits each identity some rule admits from
+     * some address; the server must then decide each request with the full allow-list and the
+     * request's address ({@link #authorize}). Without network conditions it is this allow-list.
+     *
+     * @return the allow-list for the handshake
+     */
+    public PeerAuthorizer deferringNetworks() {
+        return checksNetworks() ? new PeerAuthorizer(rules.stream().map(PeerAuthorizer::deferringNetworks).toList())
+                : this;
+    }
+
+    private static boolean hasNetworks(PeerRule rule) {
+        if (rule instanceof PeerRule.Networks) {
+            return true;
+        }
+        if (rule instanceof PeerRule.AnyOf any) {
+            return any.rules().stream().anyMatch(PeerAuthorizer::hasNetworks);
+        }
+        return rule instanceof PeerRule.AllOf all && all.rules().stream().anyMatch(PeerAuthorizer::hasNetworks);
+    }
+
+    private static PeerRule deferringNetworks(PeerRule rule) {
+        if (rule instanceof PeerRule.Networks networks) {
+            return new PeerRule.NetworksDeferred(networks);
+        }
+        if (rule instanceof PeerRule.AnyOf any) {
+            return new PeerRule.AnyOf(any.rules().stream().map(PeerAuthorizer::deferringNetworks).toList());
+        }
+        if (rule instanceof PeerRule.AllOf all) {
+            return new PeerRule.AllOf(all.rules().stream().map(PeerAuthorizer::deferringNetworks).toList());
+        }
+        return rule;
+    }
+
     /** The rules, in the order they are tried. */
     public List<PeerRule> rules() {
         return rules;

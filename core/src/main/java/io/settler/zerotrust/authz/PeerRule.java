@@ -191,6 +191,29 @@ public sealed interface PeerRule {
         }
     }
 
+    /**
+     * A network condition left to each request: met by every peer here, in the handshake of a
+     * server that cannot see the peer's address ({@link PeerAuthorizer#deferringNetworks()}).
+     *
+     * @param networks the condition the server checks on each request
+     */
+    record NetworksDeferred(Networks networks) implements PeerRule {
+        @Override
+        public boolean matches(Peer peer) {
+            return true;
+        }
+
+        @Override
+        public boolean constrainsIdentity() {
+            return false;
+        }
+
+        @Override
+        public String describe() {
+            return networks.describe() + " (checked on each request)";
+        }
+    }
+
     /** Any of several rules. */
     record AnyOf(List<PeerRule> rules) implements PeerRule {
         /** Copies the list; refuses an empty one. */

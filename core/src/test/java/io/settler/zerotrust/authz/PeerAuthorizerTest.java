@@ -148,4 +148,41 @@ class PeerAuthorizerTest {
         assertThat(authorizer.authorize(new Peer(Optional.empty(), Optional.empty())).allowed()).isTrue();
         assertThat(authorizer.summary()).contains("INSECURE");
     }
+
+    @Test
+    void deferringNetworksAdmitsInTheHandshakeOnlyIdentitiesSomeRuleAdmitsFromSomeAddress() {
+        PeerAuthorizer full = PeerAuthorizer.builder()
+                .allow(PeerRule.allOf(PeerRule.identity("spiffe://example.org/gateway"),
+                        PeerRule.fromNetworks("10.0.0.0/8")))
+                .allow(PeerRule.allOf(PeerRule.pathPrefix("example.org", "jobs"),
+                        PeerRule.anyOf(PeerRule.fromNetworks("192.168.0.0/16"), PeerRule.fromNetworks("fd00::/8"))))
+                .build();
+        Peer gatewayWithoutAddress = Peer.of(ServiceIdentity.parse("spiffe://example.org/gateway"));
+
+        assertThat(full.checksNetworks()).isTrue();
+        assertThat(full.authorize(gatewayWithoutAddress).allowed()).as("no address, no network match").isFalse();
+
+        PeerAuthorizer handshake = full.deferringNetworks();
+        assertThat(handshake.checksNetworks()).isFalse();
+        assertThat(handshake.authorize(gatewayWithoutAddress).allowed()).isTrue();
+        assertThat(handshake.authorize(Peer.of(ServiceIdentity.parse("spiffe://example.org/jobs/worker")))
+                .matchedRule()).contains("all(path-prefix=spiffe://example.org/jobs & any(networks=[192.168.0.0/16]"
+                        + " (checked on each request) | networks=[fd00:0:0:0:0:0:0:0/8] (checked on each request)))");
+        assertThat(handshake.authorize(Peer.of(ServiceIdentity.parse("spiffe://example.org/billing"))).allowed())
+                .as("an identity no rule names").isFalse();
+        assertThat(handshake.authorize(Peer.of(ServiceIdentity.parse("spiffe://other.org/gateway"))).allowed())
+                .isFalse();
+
+        assertThat(full.authorize(peer("spiffe://example.org/gateway", "10.1.2.3")).allowed()).isTrue();
+        assertThat(full.authorize(peer("spiffe://example.org/gateway", "192.168.1.1")).allowed())
+                .as("each request still gets the full rule").isFalse();
+    }
+
+    @Test
+    void deferringNetworksOfAnAllowListWithoutNetworksIsTheSameAllowList() {
+        PeerAuthorizer identities = PeerAuthorizer.builder().allowIdentities("spiffe://example.org/api").build();
+
+        assertThat(identities.checksNetworks()).isFalse();
+        assertThat(identities.deferringNetworks()).isSameAs(identities);
+    }
 }
