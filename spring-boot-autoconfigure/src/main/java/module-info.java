@@ -1,8 +1,8 @@
 /**
  * Spring Boot auto-configuration of the library. Spring's jars are automatic modules (stable
  * Automatic-Module-Names), hence the suppressed warnings. The integrations Boot applications
- * choose (the embedded Tomcat, Spring Security, Micrometer) are static: configured only when the
- * application has them. The package is open to Spring, which instantiates the configuration
+ * choose (the embedded Tomcat, Reactor Netty with netty-mtls, Spring Security, Micrometer) are
+ * static: configured only when the application has them. The package is open to Spring, which instantiates the configuration
  * classes and binds the properties records reflectively.
  */
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
@@ -28,6 +28,12 @@ module io.settler.zerotrust.spring {
     requires static micrometer.core;
     requires static org.apache.tomcat.embed.core;
     requires static spring.boot.tomcat;
+    requires static io.settler.zerotrust.netty;
+    requires static io.netty.handler;
+    requires static reactor.netty.core;
+    requires static reactor.netty.http;
+    requires static spring.boot.reactor.netty;
+    requires static spring.webflux;
     requires static spring.boot.web.server;
     requires static spring.boot.security;
     requires static transitive spring.security.config;
