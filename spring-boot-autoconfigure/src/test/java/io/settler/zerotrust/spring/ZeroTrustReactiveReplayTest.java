@@ -2,7 +2,7 @@ package io.settler.zerotrust.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.settler.zerotrust.spring.reactive.replay.ReplayCheckedApplication;
+import io.settler.zerotrust.spring.replay.ReplayCheckedApplication;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.token.TokenRequest;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package io.settler.zerotrust.spring.reactive.replay;
+package io.settler.zerotrust.spring.replay;
 
 import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.token.KeySet;
