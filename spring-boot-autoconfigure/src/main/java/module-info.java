@@ -1,8 +1,8 @@
 /**
  * Spring Boot auto-configuration of the library. Spring's jars are automatic modules (stable
  * Automatic-Module-Names), hence the suppressed warnings. The integrations Boot applications
- * choose (the embedded Tomcat, Spring Security, Micrometer) are static: configured only when the
- * application has them. The package is open to Spring, which instantiates the configuration
+ * choose (the embedded Tomcat, Reactor Netty with netty-mtls, Spring Security, Micrometer) are
+ * static: configured only when the application has them. The package is open to Spring, which instantiates the configuration
  * classes and binds the properties records reflectively.
  */
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
@@ -28,6 +28,15 @@ module io.settler.zerotrust.spring {
     requires static micrometer.core;
     requires static org.apache.tomcat.embed.core;
     requires static spring.boot.tomcat;
+    // WebFlux on Reactor Netty (server), and the mTLS WebClient (ZeroTrustClient.webClient()): only with
+    // WebFlux, Reactor Netty and netty-mtls.
+    requires static io.settler.zerotrust.netty;
+    requires static io.netty.handler;
+    requires static io.netty.transport;
+    requires static reactor.netty.core;
+    requires static reactor.netty.http;
+    requires static spring.boot.reactor.netty;
+    requires static transitive spring.webflux;
     requires static spring.boot.web.server;
     requires static spring.boot.security;
     requires static transitive spring.security.config;
@@ -36,13 +45,6 @@ module io.settler.zerotrust.spring {
     requires static transitive spring.web;
     requires static transitive spring.boot.restclient;
     requires static transitive spring.boot.health;
-    // The mTLS WebClient (ZeroTrustClient.webClient()): only with WebFlux, Reactor Netty and netty-mtls.
-    requires static transitive spring.webflux;
-    requires static reactor.netty.core;
-    requires static reactor.netty.http;
-    requires static io.settler.zerotrust.netty;
-    requires static io.netty.handler;
-    requires static io.netty.transport;
     requires java.net.http;
 
     exports io.settler.zerotrust.spring;

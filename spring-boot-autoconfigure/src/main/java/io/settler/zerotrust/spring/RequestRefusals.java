@@ -1,8 +1,5 @@
 package io.settler.zerotrust.spring;
 
-import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.identity.CertificateIdentityException;
-import io.settler.zerotrust.identity.ServiceIdentity;
 import io.settler.zerotrust.token.BearerToken;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -27,23 +24,17 @@ final class RequestRefusals implements AuthenticationEntryPoint, AccessDeniedHan
     /** The attribute the servlet container puts the verified client certificate chain in. */
     static final String CERTIFICATES = "jakarta.servlet.request.X509Certificate";
 
-    private final AuditLog audit;
+    private final TokenAuthenticator authenticator;
 
-    RequestRefusals(AuditLog audit) {
-        this.audit = audit;
+    RequestRefusals(TokenAuthenticator authenticator) {
+        this.authenticator = authenticator;
     }
 
     /** Refuses and records: {@code status} 401 or 403, the reason, and the detail for the log only. */
     void refuse(HttpServletRequest request, HttpServletResponse response, int status, String reason,
                 @Nullable String detail) {
-        audit.event(SpringAudit.REQUEST_REFUSED)
-                .field("peer", peer(request))
-                .field("method", request.getMethod())
-                .field("path", request.getRequestURI())
-                .field("status", status)
-                .field("reason", reason)
-                .field("detail", detail)
-                .record();
+        authenticator.refused(TokenAuthenticator.peer(clientCertificate(request), request.getRemoteAddr()),
+                request.getMethod(), request.getRequestURI(), status, reason, detail);
         response.resetBuffer();
         response.setStatus(status);
         if (status == HttpServletResponse.SC_UNAUTHORIZED) {
@@ -76,19 +67,5 @@ final class RequestRefusals implements AuthenticationEntryPoint, AccessDeniedHan
             return Optional.of(chain[0]);
         }
         return Optional.empty();
-    }
-
-    private static String peer(HttpServletRequest request) {
-        return clientCertificate(request).flatMap(RequestRefusals::identity).map(Object::toString)
-                .orElseGet(request::getRemoteAddr);
-    }
-
-    /** The SPIFFE identity of a certificate the handshake verified, if it has one. */
-    static Optional<ServiceIdentity> identity(X509Certificate certificate) {
-        try {
-            return ServiceIdentity.fromCertificate(certificate);
-        } catch (CertificateIdentityException e) {
-            return Optional.empty(); // the handshake would have refused it; the address names the peer then
-        }
     }
 }

@@ -11,9 +11,10 @@ import org.springframework.context.ApplicationContext;
  * Stops the start of a service whose embedded web server the starter has not put on mutual TLS, so
  * that no configuration the starter cannot secure falls back to plaintext in silence: Spring Boot
  * before 4.0 (whose server classes the auto-configuration does not see, so its embedded server would
- * serve plaintext) and any embedded server that is not Tomcat (Jetty, Reactor Netty). Runs once every
- * bean exists: the web server has been created, with its connector customized, but listens on no port
- * yet.
+ * serve plaintext) and any embedded server the starter has not secured: anything but the Tomcat of a
+ * servlet application and the Reactor Netty of a WebFlux application (e.g. Jetty, or Tomcat under
+ * WebFlux). Runs once every bean exists: the web server has been created, with its connector or
+ * {@code HttpServer} customized, but listens on no port yet.
  */
 final class ServerGuard implements SmartInitializingSingleton {
 
@@ -22,14 +23,14 @@ final class ServerGuard implements SmartInitializingSingleton {
 
     private final @Nullable String bootVersion;
     private final ApplicationContext context;
-    private final ObjectProvider<ZeroTrustTomcatCustomizer> tomcat;
+    private final ObjectProvider<ServerSecurer> securers;
     private final StartupChecks checks;
 
     ServerGuard(@Nullable String bootVersion, ApplicationContext context,
-                ObjectProvider<ZeroTrustTomcatCustomizer> tomcat, StartupChecks checks) {
+                ObjectProvider<ServerSecurer> securers, StartupChecks checks) {
         this.bootVersion = bootVersion;
         this.context = context;
-        this.tomcat = tomcat;
+        this.securers = securers;
         this.checks = checks;
     }
 
@@ -38,14 +39,15 @@ final class ServerGuard implements SmartInitializingSingleton {
         refuseUnsupportedBoot();
         // Only reached on Boot 4, where this interface exists.
         WebServer server = context instanceof WebServerApplicationContext web ? web.getWebServer() : null;
-        ZeroTrustTomcatCustomizer customizer = tomcat.getIfAvailable();
-        if (server != null && (customizer == null || !customizer.securedAConnector())) {
+        if (server != null && securers.stream().noneMatch(ServerSecurer::securedTheServer)) {
             throw checks.refuse(ZeroTrustConfigurationException.Reason.PLAINTEXT_SERVER,
                     "spring.main.web-application-type", "the embedded web server " + server.getClass().getSimpleName()
-                            + " is not a Tomcat the starter has put on mutual TLS (zerotrust secures the embedded"
-                            + " Tomcat of servlet applications only), so it would accept connections without the"
-                            + " library's TLS: use Boot's default Tomcat (spring-boot-starter-webmvc, no other server"
-                            + " factory), or set spring.main.web-application-type=none if this service serves no HTTP",
+                            + " is not a server the starter has put on mutual TLS (zerotrust secures the embedded"
+                            + " Tomcat of servlet applications and the Reactor Netty of WebFlux applications only), so"
+                            + " it would accept connections without the library's TLS: use Boot's default server"
+                            + " (spring-boot-starter-webmvc on Tomcat, or spring-boot-starter-webflux on Reactor Netty"
+                            + " with zerotrust-netty-mtls, no other server factory), or set"
+                            + " spring.main.web-application-type=none if this service serves no HTTP",
                     null);
         }
     }

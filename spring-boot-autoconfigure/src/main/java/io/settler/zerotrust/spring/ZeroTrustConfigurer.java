@@ -2,7 +2,6 @@ package io.settler.zerotrust.spring;
 
 import io.settler.zerotrust.audit.AuditLog;
 import io.settler.zerotrust.token.ServiceTokens;
-import java.util.Objects;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -18,14 +17,12 @@ import org.springframework.security.web.authentication.AnonymousAuthenticationFi
  */
 public final class ZeroTrustConfigurer extends AbstractHttpConfigurer<ZeroTrustConfigurer, HttpSecurity> {
 
-    private final ServiceTokens verifier;
-    private final AuditLog audit;
+    private final TokenAuthenticator authenticator;
     private final RequestRefusals refusals;
 
     ZeroTrustConfigurer(ServiceTokens verifier, AuditLog audit) {
-        this.verifier = Objects.requireNonNull(verifier, "verifier");
-        this.audit = Objects.requireNonNull(audit, "audit");
-        this.refusals = new RequestRefusals(audit);
+        this.authenticator = new TokenAuthenticator(verifier, audit);
+        this.refusals = new RequestRefusals(authenticator);
     }
 
     /**
@@ -50,7 +47,7 @@ public final class ZeroTrustConfigurer extends AbstractHttpConfigurer<ZeroTrustC
 
     @Override
     public void configure(HttpSecurity http) {
-        http.addFilterBefore(new ZeroTrustAuthenticationFilter(verifier, refusals, audit),
+        http.addFilterBefore(new ZeroTrustAuthenticationFilter(authenticator, refusals),
                 AnonymousAuthenticationFilter.class);
     }
 }

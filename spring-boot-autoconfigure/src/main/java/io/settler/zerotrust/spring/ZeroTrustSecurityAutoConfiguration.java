@@ -1,16 +1,14 @@
 package io.settler.zerotrust.spring;
 
 import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.policy.Policy;
-import io.settler.zerotrust.policy.ServicePolicy;
 import io.settler.zerotrust.token.ServiceTokens;
-import java.util.Map;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.security.autoconfigure.web.servlet.ConditionalOnDefaultWebSecurity;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -30,34 +28,12 @@ import org.springframework.security.web.firewall.HttpFirewall;
         "org.springframework.security.config.annotation.web.builders.HttpSecurity",
         "org.springframework.boot.security.autoconfigure.web.servlet.ConditionalOnDefaultWebSecurity"})
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@Import(ZeroTrustTokenConfiguration.class)
 public final class ZeroTrustSecurityAutoConfiguration {
 
     /** Created by Spring. */
     public ZeroTrustSecurityAutoConfiguration() {
         // beans only
-    }
-
-    /**
-     * The verifier of the service tokens callers send: audience this service, issuers and their
-     * keys from {@code zerotrust.tokens.issuers} (each issuer's keys pinned to it).
-     */
-    @Bean
-    @ConditionalOnMissingBean
-    ServiceTokens zeroTrustServiceTokens(ZeroTrustProperties properties, ServicePolicy service, Policy policy,
-                                         AuditLog audit, StartupChecks checks) {
-        Map<String, ZeroTrustProperties.Issuer> issuers = properties.tokens().issuers();
-        if (issuers.isEmpty()) {
-            throw checks.refuse(ZeroTrustConfigurationException.Reason.MISSING_SETTING, "zerotrust.tokens.issuers",
-                    "no token issuer is set, so every request would be refused: set zerotrust.tokens.issuers.<service>"
-                            + ".jwks=file:/etc/zerotrust/jwks/<service>.json for each calling service, or define a"
-                            + " ServiceTokens bean", null);
-        }
-        ServiceTokens.Builder tokens = IssuerKeys.trust(ServiceTokens.builder().identity(service.identity())
-                .auditLog(audit), issuers, "zerotrust.tokens.issuers", policy, checks);
-        if (properties.tokens().requireCertificateBinding()) {
-            tokens.requireCertificateBinding();
-        }
-        return tokens.build();
     }
 
     /**

@@ -10,7 +10,8 @@ import org.springframework.context.annotation.Bean;
  * The {@link ServerGuard}: a start-up failure, not a plaintext server, when the application's web
  * server is one the starter cannot secure or its Spring Boot is older than 4.0.
  */
-@AutoConfiguration(after = {ZeroTrustAutoConfiguration.class, ZeroTrustServerAutoConfiguration.class})
+@AutoConfiguration(after = {ZeroTrustAutoConfiguration.class, ZeroTrustServerAutoConfiguration.class,
+        ZeroTrustReactiveServerAutoConfiguration.class})
 public final class ZeroTrustServerGuardAutoConfiguration {
 
     /** Created by Spring. */
@@ -19,8 +20,8 @@ public final class ZeroTrustServerGuardAutoConfiguration {
     }
 
     @Bean
-    ServerGuard zeroTrustServerGuard(ApplicationContext context, ObjectProvider<ZeroTrustTomcatCustomizer> tomcat,
+    ServerGuard zeroTrustServerGuard(ApplicationContext context, ObjectProvider<ServerSecurer> securers,
                                      StartupChecks checks) {
-        return new ServerGuard(SpringBootVersion.getVersion(), context, tomcat, checks);
+        return new ServerGuard(SpringBootVersion.getVersion(), context, securers, checks);
     }
 }

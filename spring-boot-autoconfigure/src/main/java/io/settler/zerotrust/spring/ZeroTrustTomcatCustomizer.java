@@ -11,11 +11,9 @@ import org.apache.coyote.ProtocolHandler;
 import org.apache.coyote.http11.AbstractHttp11Protocol;
 import org.apache.tomcat.util.net.SSLHostConfig;
 import org.apache.tomcat.util.net.SSLHostConfigCertificate;
-import org.jspecify.annotations.Nullable;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
-import org.springframework.boot.web.server.Ssl;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.core.Ordered;
 
@@ -31,7 +29,7 @@ import org.springframework.core.Ordered;
  * <p>Runs last among the factory's customizers, so it sees what the application's own set.
  */
 final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>,
-        Ordered {
+        Ordered, ServerSecurer {
 
     private final MtlsContext context;
     private final CredentialSource credentials;
@@ -52,7 +50,8 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
     }
 
     /** Whether a Tomcat connector of this application was put on the library's TLS ({@link ServerGuard} asks). */
-    boolean securedAConnector() {
+    @Override
+    public boolean securedTheServer() {
         return securedAConnector;
     }
 
@@ -63,7 +62,7 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
 
     @Override
     public void customize(TomcatServletWebServerFactory factory) {
-        refuseServerSsl(factory.getSsl());
+        ServerSslSettings.refuse(factory.getSsl(), checks);
         if (!factory.getAdditionalConnectors().isEmpty()) {
             throw checks.refuse(ZeroTrustConfigurationException.Reason.PLAINTEXT_SERVER, "additional connectors",
                     factory.getAdditionalConnectors().size() + " additional Tomcat connector(s) are configured; zero"
@@ -71,27 +70,6 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
                             + " application", null);
         }
         factory.addConnectorCustomizers(this::secure);
-    }
-
-    private void refuseServerSsl(@Nullable Ssl ssl) {
-        if (ssl == null) {
-            return;
-        }
-        if (!ssl.isEnabled()) {
-            throw checks.refuse(ZeroTrustConfigurationException.Reason.PLAINTEXT_SERVER, "server.ssl.enabled",
-                    "server.ssl.enabled=false would serve plaintext while zerotrust is on: remove it; the server's TLS"
-                            + " comes from zerotrust.credentials", null);
-        }
-        if (ssl.getClientAuth() != null && ssl.getClientAuth() != Ssl.ClientAuth.NEED) {
-            throw checks.refuse(ZeroTrustConfigurationException.Reason.CLIENT_AUTH_NOT_REQUIRED,
-                    "server.ssl.client-auth",
-                    "server.ssl.client-auth=" + ssl.getClientAuth() + " would let callers in without a certificate:"
-                            + " remove it; zerotrust always requires and authorizes client certificates", null);
-        }
-        throw checks.refuse(ZeroTrustConfigurationException.Reason.CONFLICTING_SERVER_SSL, "server.ssl",
-                "server.ssl.* is set, but zerotrust configures the server's TLS from zerotrust.credentials (Boot's"
-                        + " server.ssl would check client certificates against the CA only, not the policy): remove"
-                        + " every server.ssl.* property", null);
     }
 
     private void secure(Connector connector) {

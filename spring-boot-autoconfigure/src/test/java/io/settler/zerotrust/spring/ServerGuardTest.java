@@ -17,7 +17,7 @@ class ServerGuardTest {
         try (GenericApplicationContext context = new GenericApplicationContext()) {
             context.refresh();
             ServerGuard guard = new ServerGuard("3.5.7", context,
-                    context.getBeanProvider(ZeroTrustTomcatCustomizer.class), new StartupChecks(audit));
+                    context.getBeanProvider(ServerSecurer.class), new StartupChecks(audit));
 
             assertThatThrownBy(guard::afterSingletonsInstantiated)
                     .isInstanceOfSatisfying(ZeroTrustConfigurationException.class, refusal -> {
@@ -36,7 +36,7 @@ class ServerGuardTest {
         try (GenericApplicationContext context = new GenericApplicationContext()) {
             context.refresh();
             new ServerGuard(SpringBootVersion.getVersion(), context,
-                    context.getBeanProvider(ZeroTrustTomcatCustomizer.class), new StartupChecks(audit))
+                    context.getBeanProvider(ServerSecurer.class), new StartupChecks(audit))
                     .afterSingletonsInstantiated();
             assertThat(SpringBootVersion.getVersion()).startsWith("4.");
             assertThat(audit.events()).isEmpty();

@@ -41,7 +41,7 @@ class UnsecuredServerIT {
         ZeroTrustConfigurationException refusal = ZeroTrustStartupTest.refusal(failure);
         assertThat(refusal.reason()).isEqualTo(ZeroTrustConfigurationException.Reason.PLAINTEXT_SERVER);
         assertThat(refusal.setting()).isEqualTo("spring.main.web-application-type");
-        assertThat(refusal.getMessage()).contains("Jetty", "not a Tomcat");
+        assertThat(refusal.getMessage()).contains("Jetty", "not a server the starter has put on mutual TLS");
         assertThat(audit.single(SpringAudit.STARTUP_REFUSED).fields())
                 .containsEntry("setting", "spring.main.web-application-type");
     }
