@@ -128,6 +128,12 @@ final class TokenAuthenticator {
 
     /** Records a refusal: who ({@code peer}), what, the status, the reason and the detail for operators. */
     void refused(String peer, String method, String path, int status, String reason, @Nullable String detail) {
+        recordRefusal(audit, peer, method, path, status, reason, detail);
+    }
+
+    /** {@link #refused}, to {@code audit}: every refusal of a request is recorded this way. */
+    static void recordRefusal(AuditLog audit, String peer, String method, String path, int status, String reason,
+                              @Nullable String detail) {
         audit.event(SpringAudit.REQUEST_REFUSED)
                 .field("peer", peer)
                 .field("method", method)

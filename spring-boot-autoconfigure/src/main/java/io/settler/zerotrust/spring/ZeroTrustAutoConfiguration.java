@@ -144,10 +144,28 @@ public final class ZeroTrustAutoConfiguration {
     }
 
     /**
+     * The policy's network conditions for callers of this service, which the server applies to
+     * each request (the handshake cannot). Made after the server context, so that its start-up
+     * checks (the certificate's identity first) are the ones a misconfiguration meets.
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    PeerNetworks zeroTrustPeerNetworks(ServicePolicy service, Policy policy, AuditLog audit, StartupChecks checks,
+                                       MtlsContext server) {
+        try {
+            return new PeerNetworks(policy.authorizerFor(service.name()), audit);
+        } catch (PolicyException e) {
+            throw checks.refuse(ZeroTrustConfigurationException.Reason.UNKNOWN_SERVICE, "zerotrust.service",
+                    e.getMessage() + " (a server needs callers it accepts)", e);
+        }
+    }
+
+    /**
      * This service's server context: TLS 1.3 only, no session resumption, a client certificate
      * required, verified against the trust bundle and admitted only if the policy's authorizer
-     * for {@code zerotrust.service} accepts it. The certificate must prove the identity the
-     * policy gives this service.
+     * for {@code zerotrust.service} accepts it (its identity: the networks are checked on each
+     * request, see {@link PeerNetworks}). The certificate must prove the identity the policy gives
+     * this service.
      */
     @Bean
     @ConditionalOnMissingBean
@@ -162,7 +180,9 @@ public final class ZeroTrustAutoConfiguration {
                             + " service's certificate, or set zerotrust.service to the service it belongs to", null);
         }
         try {
-            return MtlsContext.server(credentials, policy.authorizerFor(service.name())).auditLog(audit).build();
+            // The handshake does not see the caller's address; PeerNetworks checks networks on each request.
+            return MtlsContext.server(credentials, policy.authorizerFor(service.name()).deferringNetworks())
+                    .auditLog(audit).build();
         } catch (PolicyException e) {
             throw checks.refuse(ZeroTrustConfigurationException.Reason.UNKNOWN_SERVICE, "zerotrust.service",
                     e.getMessage() + " (a server needs callers it accepts)", e);

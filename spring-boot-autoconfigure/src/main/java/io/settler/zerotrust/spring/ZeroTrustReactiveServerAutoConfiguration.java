@@ -32,4 +32,10 @@ public final class ZeroTrustReactiveServerAutoConfiguration {
                                                       StartupChecks checks) {
         return new ZeroTrustNettyCustomizer(server, service, audit, checks);
     }
+
+    /** The policy's networks for each exchange, ahead of every other web filter. */
+    @Bean
+    PeerNetworkWebFilter zeroTrustPeerNetworkWebFilter(PeerNetworks networks) {
+        return new PeerNetworkWebFilter(networks);
+    }
 }

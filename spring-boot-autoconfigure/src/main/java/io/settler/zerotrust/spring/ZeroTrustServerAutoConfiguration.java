@@ -30,7 +30,7 @@ public final class ZeroTrustServerAutoConfiguration {
     @Bean
     ZeroTrustTomcatCustomizer zeroTrustTomcatCustomizer(MtlsContext server, CredentialSource credentials,
                                                         ServicePolicy service, AuditLog audit, StartupChecks checks,
-                                                        SslBundles bundles) {
-        return new ZeroTrustTomcatCustomizer(server, credentials, service, audit, checks, bundles);
+                                                        SslBundles bundles, PeerNetworks networks) {
+        return new ZeroTrustTomcatCustomizer(server, credentials, service, audit, checks, bundles, networks);
     }
 }

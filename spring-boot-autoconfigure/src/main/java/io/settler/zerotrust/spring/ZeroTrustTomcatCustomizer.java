@@ -20,7 +20,8 @@ import org.springframework.core.Ordered;
 /**
  * Puts the embedded Tomcat's connector on the library's mutual TLS: the connector's default host
  * gets the {@link MtlsContext} as its ready {@code SSLContext} (see {@link TomcatMtlsContext}), the
- * context's protocols (TLS 1.3) and client certificates required. Boot's own {@code server.ssl}
+ * context's protocols (TLS 1.3) and client certificates required; when the policy names networks,
+ * the engine's first valve checks each request's address ({@link PeerNetworkValve}). Boot's own {@code server.ssl}
  * wiring cannot do this: it builds Tomcat's trust manager from a bundle's trust store, a plain
  * PKIX check that would admit every certificate of the CA, whatever the policy says. So
  * {@code server.ssl.*} must stay unset, and a setting that would weaken the server (plaintext,
@@ -37,11 +38,13 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
     private final AuditLog audit;
     private final StartupChecks checks;
     private final SslBundles bundles;
+    private final PeerNetworks networks;
     private volatile boolean securedAConnector;
 
     ZeroTrustTomcatCustomizer(MtlsContext context, CredentialSource credentials, ServicePolicy service,
-                              AuditLog audit, StartupChecks checks, SslBundles bundles) {
+                              AuditLog audit, StartupChecks checks, SslBundles bundles, PeerNetworks networks) {
         this.bundles = bundles;
+        this.networks = networks;
         this.context = context;
         this.credentials = credentials;
         this.service = service;
@@ -70,6 +73,9 @@ final class ZeroTrustTomcatCustomizer implements WebServerFactoryCustomizer<Tomc
                             + " application", null);
         }
         factory.addConnectorCustomizers(this::secure);
+        if (networks.active()) {
+            factory.addEngineValves(new PeerNetworkValve(networks));
+        }
     }
 
     private void secure(Connector connector) {
