@@ -4,20 +4,13 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.settler.zerotrust.audit.AuditLog;
-import io.settler.zerotrust.authz.Peer;
-import io.settler.zerotrust.authz.PeerAuthorizer;
-import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.examples.Deployment;
 import io.settler.zerotrust.examples.api.ApiServer;
 import io.settler.zerotrust.examples.api.OutboxRelay;
 import io.settler.zerotrust.jdbc.PostgresMtlsDataSource;
-import io.settler.zerotrust.policy.Policy;
 import io.settler.zerotrust.queue.QueuePublisher;
 import io.settler.zerotrust.spring.ZeroTrustSecurity;
-import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.TokenKey;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.beans.factory.annotation.Value;
@@ -29,7 +22,6 @@ import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.method.configuration.EnableMethodSecurity;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.web.SecurityFilterChain;
-import org.springframework.security.web.access.intercept.AuthorizationFilter;
 
 /**
  * The example API server ({@link ApiServer}) as a Spring Boot application: the same routes, tables, outbox
@@ -42,8 +34,8 @@ import org.springframework.security.web.access.intercept.AuthorizationFilter;
  * </pre>
  *
  * <p>Tomcat serves mutual TLS 1.3 on loopback and admits in the handshake only the services the policy lets
- * call {@code api} (the gateway), the rest of the policy's rule (its source networks) checked on each request
- * ({@link #serverContext}, {@link PolicyNetworkFilter}); each request needs the gateway's service token,
+ * call {@code api} (the gateway), the rest of the policy's rule (its source networks) checked by the starter
+ * on each request; each request needs the gateway's service token,
  * whose scopes are the authorities the filter chain and the controller's {@code @PreAuthorize} check;
  * {@code @Transactional} methods run inside the starter's tenant transaction ({@code app.tenant_id} = the
  * token's {@code tenant} claim, row-level security), on the
@@ -75,12 +67,9 @@ public class BootApiServer {
         SpringApplication.run(BootApiServer.class, args);
     }
 
-    /**
-     * Which request needs which scope; the starter's token authentication; the policy's source networks
-     * ({@link PolicyNetworkFilter}); nothing else is served.
-     */
+    /** Which request needs which scope, and the starter's token authentication; nothing else is served. */
     @Bean
-    SecurityFilterChain api(HttpSecurity http, ZeroTrustSecurity zeroTrust, Policy policy) {
+    SecurityFilterChain api(HttpSecurity http, ZeroTrustSecurity zeroTrust) {
         return http.authorizeHttpRequests(requests -> requests
                         .requestMatchers(HttpMethod.POST, OrdersController.ORDERS)
                         .hasAuthority(OrdersController.WRITE_AUTHORITY)
@@ -88,30 +77,7 @@ public class BootApiServer {
                         .hasAuthority(OrdersController.READ_AUTHORITY)
                         .anyRequest().denyAll())
                 .with(zeroTrust.configurer(), Customizer.withDefaults())
-                .addFilterAfter(new PolicyNetworkFilter(policy.authorizerFor(ApiServer.SERVICE)),
-                        AuthorizationFilter.class)
                 .build();
-    }
-
-    /**
-     * The server's TLS in place of the starter's (which backs off for it): the same TLS 1.3 context on the
-     * same rotating credentials and audit log, admitting in the handshake the services the policy lets call
-     * {@code api}. The policy's rules for {@code api} also name source networks (loopback), and Tomcat does
-     * not give the handshake the peer's address, so the starter's context, which evaluates the whole rule,
-     * would find no address and refuse every caller. So the handshake checks the identities (those the policy
-     * admits from loopback, where this server listens: {@code server.address}), and {@link PolicyNetworkFilter}
-     * the whole rule, address included, on each request.
-     */
-    @Bean
-    MtlsContext serverContext(Policy policy, CredentialSource credentials, AuditLog audit) {
-        PeerAuthorizer accepts = policy.authorizerFor(ApiServer.SERVICE);
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        String[] callers = policy.services().stream()
-                .filter(service -> accepts.authorize(Peer.of(service.identity(), loopback)).allowed())
-                .map(service -> service.identity().toString())
-                .toArray(String[]::new);
-        return MtlsContext.server(credentials, PeerAuthorizer.builder().allowIdentities(callers).build())
-                .auditLog(audit).build();
     }
 
     /** The deployment directory: where the published token keys go. */
