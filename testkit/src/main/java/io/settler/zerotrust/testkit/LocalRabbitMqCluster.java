@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * <p>Node 0 boots alone and the two others join it on their first boot (classic config peer
  * discovery, retrying while node 0 is still booting); node 1 starts with node 0, node 2 once node 1
  * has joined, as two nodes joining at once can crash one of them. {@link Builder#start()}
- * returns once every node reports all three running. The nodes talk to each other over Erlang
+ * returns once every node reports all three running and its virtual hosts up. The nodes talk to each other over Erlang
  * distribution on loopback, authenticated by the shared cookie (not TLS: clients never reach it).
  * {@link #close()} stops every node and the epmd, and deletes their directories.
  */
@@ -43,6 +44,12 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
     private static final int NODES = 3;
     /** Prints how many cluster members run, as a node sees it. */
     private static final String RUNNING_NODES = "length(rabbit_nodes:all_running()).";
+    /** Prints the virtual hosts not running on a node, as Erlang binaries ({@code [<<"jobs">>]}). */
+    private static final String VHOSTS_DOWN = "[V || V <- rabbit_vhost:list_names(),"
+            + " not rabbit_vhost_sup_sup:is_vhost_alive(V)].";
+    private static final Pattern ERLANG_BINARY = Pattern.compile("<<\"([^\"]*)\">>");
+    /** How long a virtual host may stay down after the cluster (re)formed before it is restarted. */
+    private static final Duration VHOST_GRACE = Duration.ofSeconds(15);
 
     private final List<LocalRabbitMq> nodes;
     private final Epmd epmd;
@@ -114,7 +121,8 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
 
     /**
      * Starts a stopped or killed node again (same name, ports and files) and waits until every
-     * node reports all three running again.
+     * node reports all three running again, with every virtual host up on each (one still down
+     * after 15 s is restarted).
      *
      * @param node the node's index, 0 to 2
      * @throws TestkitException if it does not come back or rejoin in time
@@ -201,6 +209,45 @@ public final class LocalRabbitMqCluster implements AutoCloseable {
             int member = i;
             nodes.get(i).awaitReady(() -> runningNodes(member) == NODES);
         }
+        awaitVirtualHostsUp();
+    }
+
+    /**
+     * Waits until every virtual host runs on every running node, restarting one still down after
+     * 15 s: a test that follows one which stopped a member starts on a whole cluster.
+     *
+     * @throws TestkitException if one does not come up within the nodes' start-up timeout
+     */
+    public void awaitVirtualHostsUp() {
+        for (int i = 0; i < NODES; i++) {
+            int member = i;
+            if (nodes.get(i).isRunning()) {
+                long restartAfter = System.nanoTime() + VHOST_GRACE.toNanos();
+                nodes.get(i).awaitReady(() -> virtualHostsUp(member, restartAfter));
+            }
+        }
+    }
+
+    /**
+     * Whether every virtual host runs on the node. When a member stops or rejoins, a survivor's virtual
+     * host can go down (its logins refused with "vhost is down"); on a loaded machine one was seen to stay
+     * down for minutes, failing the next test's first connection. After {@link #VHOST_GRACE} the down ones
+     * are restarted, as an operator would ({@code rabbitmqctl restart_vhost}).
+     */
+    private boolean virtualHostsUp(int node, long restartAfter) {
+        LocalRabbitMq member = nodes.get(node);
+        List<String> down = ERLANG_BINARY.matcher(member.rabbitmqctl("eval", VHOSTS_DOWN)).results()
+                .map(match -> match.group(1)).toList();
+        if (down.isEmpty()) {
+            return true;
+        }
+        if (System.nanoTime() - restartAfter > 0) {
+            LOG.warn("virtual hosts {} down on {}; restarting them", down, member.nodeName());
+            for (String vhost : down) {
+                member.rabbitmqctl("restart_vhost", "-p", vhost);
+            }
+        }
+        return false;
     }
 
     /** The nodes, then the epmd they deregister from as they stop. */

@@ -78,6 +78,14 @@ class LocalRabbitMqClusterTest {
             assertThat(received).hasSize(MESSAGES).doesNotHaveDuplicates()
                     .containsExactlyElementsOf(IntStream.range(0, MESSAGES)
                             .mapToObj(Integer::toString).toList());
+
+            // A survivor's virtual host that went down (here on purpose) is restarted before the next test.
+            cluster.node(1).rabbitmqctl("eval", "rabbit_vhost_sup_sup:stop_and_delete_vhost(<<\"jobs\">>).");
+            assertThat(cluster.node(1).rabbitmqctl("eval", "rabbit_vhost_sup_sup:is_vhost_alive(<<\"jobs\">>)."))
+                    .isEqualToIgnoringWhitespace("false");
+            cluster.awaitVirtualHostsUp();
+            assertThat(cluster.node(1).rabbitmqctl("eval", "rabbit_vhost_sup_sup:is_vhost_alive(<<\"jobs\">>)."))
+                    .isEqualToIgnoringWhitespace("true");
         }
         for (ProcessHandle process : processes) {
             assertThat(process.isAlive()).as("process %d", process.pid()).isFalse();

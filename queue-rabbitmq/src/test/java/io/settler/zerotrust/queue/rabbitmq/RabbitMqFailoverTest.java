@@ -123,6 +123,7 @@ class RabbitMqFailoverTest {
 
     @BeforeEach
     void emptyQueues() throws Exception {
+        cluster.awaitVirtualHostsUp(); // an earlier test stopped a member: a survivor's vhost may be down
         try (Channel admin = operator.connection().createChannel()) {
             admin.queuePurge(Deployment.QUEUE);
             admin.queuePurge(DEAD);
