@@ -26,23 +26,13 @@ class ZeroTrustDefaultChainTest {
     @Test
     void theDefaultChainNeedsATokenOnEveryRequest() throws Exception {
         TestZone zone = new TestZone(certs);
-        SpringApplication application = new SpringApplication(PlainApplication.class);
-        application.setDefaultProperties(zone.properties());
-        try (ConfigurableApplicationContext app = application.run()) {
-            int port = ((WebServerApplicationContext) app).getWebServer().getPort();
-            HttpClient http = HttpClient.newBuilder()
-                    .sslContext(TestZone.client(zone.gateway, zone.ca).build().sslContext()).build();
-            HttpRequest.Builder hello = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/hello"))
-                    .timeout(Duration.ofSeconds(10));
-            String token = zone.gatewayTokens.mint(TokenRequest.to(TestZone.API).scopes("orders:read").build());
-
-            HttpResponse<String> allowed = http.send(hello.copy().header("Authorization", "Bearer " + token).build(),
-                    HttpResponse.BodyHandlers.ofString());
+        try (ConfigurableApplicationContext app = start(PlainApplication.class, zone)) {
+            HttpResponse<String> allowed = hello(app, zone, "Authorization", "Bearer " + token(zone));
             assertThat(allowed.statusCode()).isEqualTo(200);
             assertThat(allowed.body()).isEqualTo("hello");
             assertThat(allowed.headers().firstValue("Set-Cookie")).as("stateless: no session").isEmpty();
 
-            HttpResponse<String> refused = http.send(hello.copy().build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> refused = hello(app, zone);
             assertThat(refused.statusCode()).isEqualTo(401);
             assertThat(refused.body()).isEmpty();
             assertThat(refused.headers().firstValue("Set-Cookie")).as("stateless: no session").isEmpty();
@@ -52,27 +42,39 @@ class ZeroTrustDefaultChainTest {
     @Test
     void aSessionCookieNeverStandsInForTheTokenEvenWhenTheApplicationTurnsSessionsOn() throws Exception {
         TestZone zone = new TestZone(certs);
-        SpringApplication application = new SpringApplication(SessionfulApplication.class);
-        application.setDefaultProperties(zone.properties());
-        try (ConfigurableApplicationContext app = application.run()) {
-            int port = ((WebServerApplicationContext) app).getWebServer().getPort();
-            HttpClient http = HttpClient.newBuilder()
-                    .sslContext(TestZone.client(zone.gateway, zone.ca).build().sslContext()).build();
-            HttpRequest.Builder hello = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/hello"))
-                    .timeout(Duration.ofSeconds(10));
-            String token = zone.gatewayTokens.mint(TokenRequest.to(TestZone.API).scopes("orders:read").build());
-
-            HttpResponse<String> allowed = http.send(hello.copy().header("Authorization", "Bearer " + token).build(),
-                    HttpResponse.BodyHandlers.ofString());
+        try (ConfigurableApplicationContext app = start(SessionfulApplication.class, zone)) {
+            HttpResponse<String> allowed = hello(app, zone, "Authorization", "Bearer " + token(zone));
             assertThat(allowed.statusCode()).isEqualTo(200);
             String cookie = allowed.headers().firstValue("Set-Cookie").orElseThrow(() -> new AssertionError(
                     "the application's chain turned sessions on, so the first answer carries one"));
 
-            HttpResponse<String> cookieOnly = http.send(hello.copy()
-                    .header("Cookie", cookie.substring(0, cookie.indexOf(';'))).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> cookieOnly = hello(app, zone, "Cookie", cookie.substring(0, cookie.indexOf(';')));
             assertThat(cookieOnly.statusCode()).as("the session's authentication is not reused").isEqualTo(401);
             assertThat(cookieOnly.body()).isEmpty();
         }
+    }
+
+    private static ConfigurableApplicationContext start(Class<?> application, TestZone zone) {
+        SpringApplication spring = new SpringApplication(application);
+        spring.setDefaultProperties(zone.properties());
+        return spring.run();
+    }
+
+    private static String token(TestZone zone) {
+        return zone.gatewayTokens.mint(TokenRequest.to(TestZone.API).scopes("orders:read").build());
+    }
+
+    /** {@code GET /hello} as the gateway, over mutual TLS, with the headers given as name, value pairs. */
+    private static HttpResponse<String> hello(ConfigurableApplicationContext app, TestZone zone, String... headers)
+            throws Exception {
+        int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+        HttpClient http = HttpClient.newBuilder()
+                .sslContext(TestZone.client(zone.gateway, zone.ca).build().sslContext()).build();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/hello"))
+                .timeout(Duration.ofSeconds(10));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 }
