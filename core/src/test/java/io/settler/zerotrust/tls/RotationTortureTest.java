@@ -63,28 +63,34 @@ class RotationTortureTest {
                 TlsIdentity.of(worker.privateKey(), worker.chain()), trust)).auditLog(quiet).build();
 
         AtomicBoolean running = new AtomicBoolean(true);
+        // The acceptor outlives the clients: stopping both on one flag left a client that had just
+        // connected unaccepted in the backlog until its 10 s read ran out (a thread dump showed it).
+        AtomicBoolean accepting = new AtomicBoolean(true);
         AtomicInteger handshakes = new AtomicInteger();
         AtomicInteger rotationCount = new AtomicInteger();
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         Set<Certificate> seen = ConcurrentHashMap.newKeySet();
         // A thread per connection, so no accepted connection waits for a pool thread while its client's
-        // 10 s read runs down (a fixed pool of 10 shared with the clients and the acceptor timed out now
-        // and then on JDK 25 after MtlsContextTest, never in isolation).
+        // 10 s read runs down.
         ExecutorService pool = Executors.newCachedThreadPool();
         try (SSLServerSocket listener = (SSLServerSocket) server.serverSocketFactory()
                 .createServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
             listener.setSoTimeout(200);
             int port = listener.getLocalPort();
             Future<?> acceptor = pool.submit(() -> {
-                while (running.get()) {
+                while (accepting.get()) {
                     try {
                         SSLSocket socket = (SSLSocket) listener.accept();
                         pool.submit(() -> {
                             try (socket) {
                                 socket.setSoTimeout(10_000);
-                                socket.getOutputStream().write(socket.getInputStream().read());
+                                int received = socket.getInputStream().read();
+                                if (received != 7) {
+                                    failures.add(new AssertionError("server side: received " + received + ", not 7"));
+                                }
+                                socket.getOutputStream().write(received);
                             } catch (Exception e) {
-                                failures.add(e);
+                                failures.add(new AssertionError("server side: " + e, e));
                             }
                         });
                     } catch (java.net.SocketTimeoutException idle) {
@@ -110,7 +116,7 @@ class RotationTortureTest {
                             handshakes.incrementAndGet();
                         }
                     } catch (Exception e) {
-                        failures.add(e);
+                        failures.add(new AssertionError("client side: " + e, e));
                     }
                 }
             })).toList();
@@ -128,6 +134,7 @@ class RotationTortureTest {
             for (Future<?> f : clients) {
                 f.get(30, TimeUnit.SECONDS);
             }
+            accepting.set(false);
             acceptor.get(30, TimeUnit.SECONDS);
         } finally {
             pool.shutdown();
