@@ -11,8 +11,8 @@ import org.springframework.security.web.authentication.AnonymousAuthenticationFi
  * Service-token authentication in a Spring Security filter chain: add it to a chain of your own
  * with {@code http.with(zeroTrust.configurer(), withDefaults())} (see {@link ZeroTrustSecurity});
  * without a chain of your own, the auto-configuration's chain has it, with every request
- * authenticated. It makes the chain stateless (no session, no CSRF token: a caller proves itself
- * on every request), refuses with empty {@code 401}/{@code 403} responses, and audits each
+ * authenticated. It makes the chain stateless (no session, no CSRF token, no logout: a caller proves
+ * itself on every request), refuses with empty {@code 401}/{@code 403} responses, and audits each
  * decision.
  */
 public final class ZeroTrustConfigurer extends AbstractHttpConfigurer<ZeroTrustConfigurer, HttpSecurity> {
@@ -37,6 +37,9 @@ public final class ZeroTrustConfigurer extends AbstractHttpConfigurer<ZeroTrustC
         http.csrf(csrf -> csrf.disable()); // no cookies or sessions: nothing a forged cross-site request could ride on
         http.sessionManagement(sessions -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS));
         http.requestCache(cache -> cache.disable());
+        // Nothing to log out of, and Spring's LogoutFilter would answer POST /logout before the token check
+        // (a redirect to a login page) on every caller's behalf.
+        http.logout(logout -> logout.disable());
     }
 
     @Override

@@ -54,6 +54,20 @@ class ZeroTrustDefaultChainTest {
         }
     }
 
+    @Test
+    void thereIsNoLogoutToAnswerForTheApplication() throws Exception {
+        TestZone zone = new TestZone(certs);
+        try (ConfigurableApplicationContext app = start(PlainApplication.class, zone)) {
+            HttpResponse<String> anonymous = send(app, zone, "POST", "/logout");
+            assertThat(anonymous.statusCode()).as("refused like any request without a token, not redirected")
+                    .isEqualTo(401);
+            assertThat(anonymous.headers().firstValue("Location")).isEmpty();
+
+            HttpResponse<String> caller = send(app, zone, "POST", "/logout", "Authorization", "Bearer " + token(zone));
+            assertThat(caller.statusCode()).as("the application's, which maps no /logout").isEqualTo(404);
+        }
+    }
+
     private static ConfigurableApplicationContext start(Class<?> application, TestZone zone) {
         SpringApplication spring = new SpringApplication(application);
         spring.setDefaultProperties(zone.properties());
@@ -67,11 +81,16 @@ class ZeroTrustDefaultChainTest {
     /** {@code GET /hello} as the gateway, over mutual TLS, with the headers given as name, value pairs. */
     private static HttpResponse<String> hello(ConfigurableApplicationContext app, TestZone zone, String... headers)
             throws Exception {
+        return send(app, zone, "GET", "/hello", headers);
+    }
+
+    private static HttpResponse<String> send(ConfigurableApplicationContext app, TestZone zone, String method,
+                                             String path, String... headers) throws Exception {
         int port = ((WebServerApplicationContext) app).getWebServer().getPort();
         HttpClient http = HttpClient.newBuilder()
                 .sslContext(TestZone.client(zone.gateway, zone.ca).build().sslContext()).build();
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/hello"))
-                .timeout(Duration.ofSeconds(10));
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10));
         if (headers.length > 0) {
             request.headers(headers);
         }
