@@ -19,7 +19,8 @@ import org.springframework.security.web.SecurityFilterChain;
 public class SecurityOnlyApplication {
 
     /**
-     * Every request permitted, no session, no request cache: the starter's chain without its authentication.
+     * Every request permitted, no session, no request cache, no logout: the starter's chain without its
+     * authentication.
      *
      * @param http Spring Security's builder
      * @return the chain
@@ -31,6 +32,7 @@ public class SecurityOnlyApplication {
                 .sessionManagement(sessions -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .requestCache(cache -> cache.disable())
                 .csrf(csrf -> csrf.disable())
+                .logout(logout -> logout.disable())
                 .build();
     }
 }
