@@ -126,6 +126,7 @@ class LocalRabbitMqTest {
                 .satisfies(e -> assertThat(rootMessage(e)).contains("NOT_ALLOWED - access to vhost 'billing' refused"));
     }
 
+    /** The broker closes the channel (406) and logs the refusal, naming both users: its audit record. */
     @Test
     void refusesAForgedUserId() throws Exception {
         try (Connection connection = RabbitClients.connect(rabbit, "jobs", "worker")) {
@@ -140,10 +141,16 @@ class LocalRabbitMqTest {
             assertThat(refusal.getReplyCode()).isEqualTo(AMQP.PRECONDITION_FAILED);
             assertThat(refusal.getReplyText()).contains("user_id property set to '" + BILLING + "'");
         }
+        awaitLogged("operation basic.publish caused a channel exception precondition_failed: user_id property set to '"
+                + BILLING + "' but authenticated user was '" + WORKER + "'");
     }
 
+    /**
+     * An AMQP header in the clear on the TLS port is no TLS record: the node answers with a TLS alert
+     * and logs it, naming the record type it got, 65 ({@code 'A'} of {@code AMQP}).
+     */
     @Test
-    void refusesPlaintext() {
+    void refusesPlaintext() throws Exception {
         ConnectionFactory plaintext = new ConnectionFactory();
         plaintext.setHost(rabbit.host());
         plaintext.setPort(rabbit.tlsPort());
@@ -151,6 +158,7 @@ class LocalRabbitMqTest {
         plaintext.setHandshakeTimeout(10_000);
         assertThatThrownBy(() -> plaintext.newConnection().close()).isInstanceOf(IOException.class)
                 .satisfies(e -> assertThat(rootMessage(e)).contains("MalformedFrameException")); // a TLS alert
+        awaitLogged("generated SERVER ALERT: Fatal - Unexpected Message", "{unsupported_record_type,65}");
 
         // And there is no plaintext listener at all: one AMQP listener, TLS, on loopback.
         String status = rabbit.rabbitmqctl("status", "--formatter", "json");
@@ -158,14 +166,16 @@ class LocalRabbitMqTest {
         assertThat(values(status, "interface")).containsOnly("127.0.0.1");
     }
 
+    /** The node refuses a TLS 1.2 ClientHello with a protocol_version alert, and logs that alert. */
     @Test
-    void refusesTls12Client() throws IOException {
+    void refusesTls12Client() throws Exception {
         try (SSLSocket socket = ClientTls.connect(
                 ClientTls.context(Optional.of(rabbit.clientCertificate("worker")), CA.rootCertificate()),
                 rabbit.host(), rabbit.tlsPort(), RabbitClients.TIMEOUT, "TLSv1.2")) {
             assertThatThrownBy(socket::startHandshake).isInstanceOf(SSLException.class)
                     .hasMessageContaining("protocol_version");
         }
+        awaitLogged("generated SERVER ALERT: Fatal - Protocol Version");
     }
 
     @Test
@@ -229,13 +239,18 @@ class LocalRabbitMqTest {
         assertThat(rabbit.rabbitmqctl("list_permissions", "-p", "jobs")).contains(late + "\t\t\t^q\\.");
     }
 
-    /** Waits until the node's log has said {@code text} (why it refused a client). */
-    private static void awaitLogged(String text) throws Exception {
+    /**
+     * Waits until the node's log has said each of {@code texts} (why it refused a client): for the
+     * refusals the broker makes itself, its log is the audit record.
+     */
+    private static void awaitLogged(String... texts) throws Exception {
         long deadline = System.nanoTime() + RabbitClients.TIMEOUT.toNanos();
-        while (!Files.readString(rabbit.logFile()).contains(text)) {
-            assertThat(System.nanoTime()).as("the node's log to say %s:%n%s", text,
-                    ServerDirectory.tail(rabbit.logFile(), 20)).isLessThan(deadline);
-            Thread.sleep(50);
+        for (String text : texts) {
+            while (!Files.readString(rabbit.logFile()).contains(text)) {
+                assertThat(System.nanoTime()).as("the node's log to say %s:%n%s", text,
+                        ServerDirectory.tail(rabbit.logFile(), 20)).isLessThan(deadline);
+                Thread.sleep(50);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.settler.zerotrust.audit.AuditEvent;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
@@ -254,6 +255,73 @@ class RabbitMqTransportTest {
         }
         assertThat(reasons).containsExactly("REPLAYED", "EXPIRED", "WRONG_SCOPE");
         assertThat(admin.messageCount("jobs")).isZero();
+        // Each refusal is audited twice for one delivery: the verifier's rejection, the consumer's dead letter.
+        List<AuditEvent> rejected = AUDIT.withAction(QueueAudit.MESSAGE_REJECTED);
+        List<AuditEvent> deadLettered = AUDIT.withAction(QueueAudit.DEAD_LETTERED);
+        assertThat(rejected).extracting(event -> event.fields().get("reason"))
+                .containsExactlyInAnyOrder("REPLAYED", "EXPIRED", "WRONG_SCOPE");
+        assertThat(deadLettered).extracting(event -> event.fields().get("reason"))
+                .containsExactly("REPLAYED", "EXPIRED", "WRONG_SCOPE");
+        assertThat(rejected).extracting(event -> event.fields().get("entry")) // <source> <delivery ID>
+                .containsExactlyInAnyOrderElementsOf(deadLettered.stream()
+                        .map(event -> event.fields().get("stream") + " " + event.fields().get("entry")).toList())
+                .allMatch(entry -> entry.startsWith("jobs " + API + " "));
+    }
+
+    /**
+     * A consumer that keeps crashing on a message (here a raw channel that rejects it with requeue) never
+     * reaches the library's {@code maxDeliveries}: the broker itself dead-letters the message once it has
+     * been returned {@code deliveryLimit} times ({@code x-delivery-limit}, set by {@code declare}),
+     * through the queue's dead-letter exchange, with RabbitMQ's {@code x-death} reason {@code delivery_limit}.
+     */
+    @Test
+    void aMessageReturnedPastTheDeliveryLimitIsDeadLetteredByTheBrokerItself() throws Exception {
+        String queue = "poison";
+        int deliveryLimit = 2;
+        RabbitMqTransport.declare(operator, queue, deliveryLimit);
+        try (Channel crashing = operator.connection().createChannel()) {
+            crashing.confirmSelect();
+            crashing.basicPublish(RabbitMqTransport.publishExchange(queue), queue,
+                    new AMQP.BasicProperties.Builder().userId(OPERATOR).deliveryMode(2).build(),
+                    "poison pill".getBytes(UTF_8));
+            crashing.waitForConfirmsOrDie(10_000);
+
+            List<Object> deliveryCounts = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (admin.messageCount(RabbitMqTransport.deadLetterQueue(queue)) == 0) {
+                assertThat(System.nanoTime()).as("the broker to dead-letter it; delivered %s", deliveryCounts)
+                        .isLessThan(deadline);
+                GetResponse delivery = crashing.basicGet(queue, false);
+                if (delivery == null) {
+                    Thread.sleep(20);
+                    continue;
+                }
+                Map<String, Object> headers = delivery.getProps().getHeaders();
+                deliveryCounts.add(headers == null ? "none" : String.valueOf(headers.get("x-delivery-count")));
+                crashing.basicReject(delivery.getEnvelope().getDeliveryTag(), true); // the consumer crashed
+            }
+
+            assertThat(deliveryCounts).as("the quorum queue's count: the first delivery, then one per return")
+                    .containsExactly("0", "1", "2");
+            assertThat(admin.messageCount(queue)).isZero();
+            assertThat(crashing.basicGet(queue, false)).as("never delivered again").isNull();
+            GetResponse letter = admin.basicGet(RabbitMqTransport.deadLetterQueue(queue), true);
+            assertThat(letter.getBody()).isEqualTo("poison pill".getBytes(UTF_8));
+            assertThat(letter.getEnvelope().getExchange()).isEqualTo(RabbitMqTransport.deadLetterExchange(queue));
+            assertThat(letter.getProps().getHeaders()).as("RabbitMQ's reason, not ours").doesNotContainKey("reason")
+                    .hasEntrySatisfying("x-first-death-reason", reason -> assertThat(reason)
+                            .hasToString("delivery_limit"));
+            assertThat((List<?>) letter.getProps().getHeaders().get("x-death")).singleElement()
+                    .satisfies(death -> assertThat(((Map<?, ?>) death).entrySet())
+                            .extracting(entry -> entry.getKey() + "=" + entry.getValue())
+                            .contains("reason=delivery_limit", "queue=" + queue,
+                                    "exchange=" + RabbitMqTransport.publishExchange(queue)));
+        } finally {
+            admin.queueDelete(queue);
+            admin.queueDelete(RabbitMqTransport.deadLetterQueue(queue));
+            admin.exchangeDelete(RabbitMqTransport.publishExchange(queue));
+            admin.exchangeDelete(RabbitMqTransport.deadLetterExchange(queue));
+        }
     }
 
     @Test
