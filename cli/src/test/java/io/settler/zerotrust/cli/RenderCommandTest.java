@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,12 +40,18 @@ class RenderCommandTest {
     @Test
     void rendersRedisAlone() throws Exception {
         Path out = dir.resolve("redis");
-        ZtRun.Result result = inProcess("render", "redis", "--policy", policy(), "--out", out, "--redis-port", "7000");
+        ZtRun.Result result = process("render", "redis", "--policy", policy(), "--out", out, "--redis-port", "7000");
         assertThat(result.exit()).as(result.toString()).isZero();
         assertThat(out.resolve("rendered/users.acl")).content().contains("user api");
-        assertThat(out.resolve("rendered/redis.conf")).content().contains("7000");
+        assertThat(out.resolve("rendered/redis.conf")).content().contains("port 0").contains("tls-port 7000")
+                .contains("aclfile \"" + out.resolve("rendered/users.acl").toAbsolutePath() + "\"");
+        assertThat(out.resolve("rendered/SETUP.txt")).content().contains("redis-server rendered/redis.conf")
+                .doesNotContain("psql");
         assertThat(out.resolve("rendered/pg_hba.conf")).doesNotExist();
-        assertThat(out.resolve("api.redis-password")).exists();
+        assertThat(out.resolve("rendered/pg_ident.conf")).doesNotExist();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("api.redis-password"))))
+                .isEqualTo("rw-------");
+        assertThat(out.resolve("policy.json")).hasSameTextualContentAs(dir.resolve("mine.json"));
     }
 
     @Test
