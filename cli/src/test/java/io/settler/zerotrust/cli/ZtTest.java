@@ -35,6 +35,7 @@ class ZtTest {
         ZtRun.Result quiet = inProcess("ca", "issue", "api", "--ca", ca, "--out", file.resolve("certs"));
         assertThat(quiet.exit()).as(quiet.toString()).isEqualTo(1);
         assertThat(quiet.err().strip()).doesNotContain("\n").startsWith("zt: error: cannot write ")
+                .contains("Exception: " + file) // what is in the way, not only where it failed
                 .endsWith("(--verbose shows the stack trace)");
 
         ZtRun.Result verbose = inProcess("ca", "issue", "api", "--ca", ca, "--out", file.resolve("certs"), "--verbose");

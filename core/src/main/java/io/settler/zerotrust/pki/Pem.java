@@ -82,7 +82,9 @@ final class Pem {
             throw new IllegalStateException("cannot write " + absolute + " with permissions " + permissions
                     + ": the file system has no POSIX permissions; write to a POSIX file system", e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + absolute, e);
+            // The JDK's message is often just a path (a file in the way of a directory): name the kind too.
+            throw new UncheckedIOException("cannot write " + absolute + " (" + e.getClass().getSimpleName() + ": "
+                    + e.getMessage() + ")", e);
         }
     }
 }
