@@ -1,14 +1,13 @@
 package io.settler.zerotrust.examples.boot;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.settler.zerotrust.examples.api.ApiServer;
+import io.settler.zerotrust.examples.api.OrderRequests;
 import io.settler.zerotrust.examples.api.Orders;
 import io.settler.zerotrust.examples.api.OutboxRelay;
 import io.settler.zerotrust.jdbc.TenantScopeException;
 import io.settler.zerotrust.spring.ZeroTrustAuthentication;
-import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -45,23 +44,6 @@ public class OrdersController {
     static final String WRITE_AUTHORITY = ZeroTrustAuthentication.SCOPE_PREFIX + ApiServer.WRITE_SCOPE;
     /** The authority of {@value ApiServer#READ_SCOPE}. */
     static final String READ_AUTHORITY = ZeroTrustAuthentication.SCOPE_PREFIX + ApiServer.READ_SCOPE;
-    /** The request header naming an order across the client's retries. */
-    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-    /** The response header of a {@code POST} answered with the order an earlier one created. */
-    static final String REPLAYED = "Idempotent-Replayed";
-    /** The longest item accepted, in characters. */
-    static final int MAX_ITEM_LENGTH = 200;
-    /** The longest idempotency key accepted, in characters. */
-    static final int MAX_KEY_LENGTH = 100;
-
-    /** A request the API cannot make sense of: a {@code 400} with this message. */
-    static final class BadRequest extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        BadRequest(String message) {
-            super(message, null, false, false);
-        }
-    }
 
     private final TenantOrders orders;
     private final OutboxRelay relay;
@@ -81,10 +63,10 @@ public class OrdersController {
     @PreAuthorize("hasAuthority('" + WRITE_AUTHORITY + "')")
     ResponseEntity<Map<String, Object>> create(ZeroTrustAuthentication caller,
                                                @RequestBody(required = false) byte @Nullable [] body,
-                                               @RequestHeader(name = IDEMPOTENCY_KEY, required = false)
+                                               @RequestHeader(name = OrderRequests.IDEMPOTENCY_KEY, required = false)
                                                @Nullable List<String> idempotencyKeys) {
-        Optional<String> key = idempotencyKey(idempotencyKeys == null ? List.of() : idempotencyKeys);
-        String item = item(body == null ? new byte[0] : body);
+        Optional<String> key = OrderRequests.idempotencyKey(idempotencyKeys == null ? List.of() : idempotencyKeys);
+        String item = OrderRequests.item(json, body == null ? new byte[0] : body);
         String tenant = Objects.requireNonNullElse(caller.token().claims().get(ApiServer.TENANT_CLAIM), "");
         Orders.Created created = orders.create(tenant, caller.token().service().toString(), key, item);
         return switch (created.outcome()) {
@@ -93,10 +75,9 @@ public class OrdersController {
                 Orders.cache(cache.async(), json, created.id(), item, tenant);
                 yield reply(HttpStatus.CREATED, Map.of("id", created.id()));
             }
-            case REPLAYED -> ResponseEntity.status(HttpStatus.CREATED).header(REPLAYED, "true")
+            case REPLAYED -> ResponseEntity.status(HttpStatus.CREATED).header(OrderRequests.REPLAYED, "true")
                     .cacheControl(CacheControl.noStore()).body(Map.of("id", created.id()));
-            case KEY_REUSED -> reply(HttpStatus.UNPROCESSABLE_CONTENT, Map.of("error", "this " + IDEMPOTENCY_KEY
-                    + " was sent before with another order; use a new key for a new order"));
+            case KEY_REUSED -> reply(HttpStatus.UNPROCESSABLE_CONTENT, Map.of("error", OrderRequests.KEY_REUSED));
         };
     }
 
@@ -104,15 +85,15 @@ public class OrdersController {
     @GetMapping(ORDERS + "/{id}")
     @PreAuthorize("hasAuthority('" + READ_AUTHORITY + "')")
     ResponseEntity<Map<String, Object>> read(@PathVariable("id") String id) {
-        long number = id(id);
+        long number = OrderRequests.id(id);
         return orders.find(number)
                 .map(order -> reply(HttpStatus.OK, Map.<String, Object>of("id", order.id(), "item", order.item(),
                         "status", order.done() ? "done" : "queued")))
                 .orElseGet(() -> reply(HttpStatus.NOT_FOUND, Map.of("error", "no order " + number)));
     }
 
-    @ExceptionHandler(BadRequest.class)
-    ResponseEntity<Map<String, Object>> badRequest(BadRequest e) {
+    @ExceptionHandler(OrderRequests.BadRequest.class)
+    ResponseEntity<Map<String, Object>> badRequest(OrderRequests.BadRequest e) {
         return reply(HttpStatus.BAD_REQUEST,
                 Map.of("error", Objects.requireNonNullElse(e.getMessage(), "bad request")));
     }
@@ -132,47 +113,5 @@ public class OrdersController {
 
     private static ResponseEntity<Map<String, Object>> reply(HttpStatus status, Map<String, Object> body) {
         return ResponseEntity.status(status).cacheControl(CacheControl.noStore()).body(body);
-    }
-
-    /** The request's idempotency key: none, or one of 1 to {@value #MAX_KEY_LENGTH} visible ASCII characters. */
-    private static Optional<String> idempotencyKey(List<String> sent) {
-        if (sent.isEmpty()) {
-            return Optional.empty();
-        }
-        String key = sent.get(0);
-        if (sent.size() > 1 || key.isEmpty() || key.length() > MAX_KEY_LENGTH
-                || !key.chars().allMatch(c -> c > ' ' && c < 0x7f)) {
-            throw new BadRequest("send one " + IDEMPOTENCY_KEY + " of 1 to " + MAX_KEY_LENGTH
-                    + " visible ASCII characters, e.g. a UUID");
-        }
-        return Optional.of(key);
-    }
-
-    /** The item of a body {@code {"item": "..."}}, nothing more and nothing less. */
-    private String item(byte[] body) {
-        JsonNode order;
-        try {
-            order = json.readTree(body);
-        } catch (IOException e) {
-            throw new BadRequest("the body is not JSON; send {\"item\": \"...\"}");
-        }
-        JsonNode item = order == null || !order.isObject() || order.size() != 1 ? null : order.get("item");
-        if (item == null || !item.isTextual()) {
-            throw new BadRequest("the body must be exactly {\"item\": \"...\"}");
-        }
-        String text = item.textValue();
-        if (text.isBlank() || text.length() > MAX_ITEM_LENGTH) {
-            throw new BadRequest("the item must be 1 to " + MAX_ITEM_LENGTH + " characters");
-        }
-        return text;
-    }
-
-    /** An order id: a positive decimal number. */
-    private static long id(String text) {
-        if (text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')
-                || Long.parseLong(text) == 0) {
-            throw new BadRequest("an order id is a positive decimal number");
-        }
-        return Long.parseLong(text);
     }
 }

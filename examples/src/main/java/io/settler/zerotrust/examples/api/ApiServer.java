@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * on queue {@value LocalZone#QUEUE}, at least once: a queue outage delays jobs, it loses none. The
  * queue is the api's own stream on Redis, or RabbitMQ's quorum queue, as the deployment's
  * {@value Deployment#QUEUE_TRANSPORT} says ({@link JobQueue}). A client that retries sends an
- * {@code Idempotency-Key} header ({@link OrdersHandler#IDEMPOTENCY_KEY}): the retry gets the first
+ * {@code Idempotency-Key} header ({@link OrderRequests#IDEMPOTENCY_KEY}): the retry gets the first
  * order back instead of a second one. Everything comes from the {@link Deployment}: policy, certificate
  * (re-read when it rotates), Redis password, endpoints; the token signing key is generated at start
  * and only its public half published.

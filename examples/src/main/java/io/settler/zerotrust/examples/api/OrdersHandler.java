@@ -1,7 +1,6 @@
 package io.settler.zerotrust.examples.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -26,7 +25,6 @@ import io.settler.zerotrust.examples.ExampleAudit;
 import io.settler.zerotrust.jdbc.TenantScopeException;
 import io.settler.zerotrust.netty.ServiceTokenAuthHandler;
 import io.settler.zerotrust.token.VerifiedToken;
-import java.io.IOException;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * token without one is refused ({@code 403}, audited). Bad JSON or a bad id is a {@code 400}; a
  * failure is a {@code 500} whose body says nothing about it (the log does).
  *
- * <p>{@code POST /orders} takes an optional {@value #IDEMPOTENCY_KEY} header (1 to
- * {@value #MAX_KEY_LENGTH} visible ASCII characters, e.g. a UUID the client makes once per order
+ * <p>{@code POST /orders} takes an optional {@value OrderRequests#IDEMPOTENCY_KEY} header (1 to
+ * {@value OrderRequests#MAX_KEY_LENGTH} visible ASCII characters, e.g. a UUID the client makes once per order
  * and sends again with every retry of it). Its scope is the tenant and the calling service: the
  * same key again with the same item answers {@code 201} with the first order's id and
  * {@code Idempotent-Replayed: true}, creating nothing; with another item it is a {@code 422}.
@@ -68,14 +66,6 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** The connection's latest request, which the next one waits for. */
     private static final AttributeKey<CompletableFuture<Void>> PREVIOUS =
             AttributeKey.valueOf(OrdersHandler.class, "previous");
-    /** The longest item accepted, in characters. */
-    static final int MAX_ITEM_LENGTH = 200;
-    /** The request header naming an order across the client's retries. */
-    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-    /** The response header of a {@code POST} answered with the order an earlier one created. */
-    static final String REPLAYED = "Idempotent-Replayed";
-    /** The longest idempotency key accepted, in characters. */
-    static final int MAX_KEY_LENGTH = 100;
 
     /** A request as read on the event loop; {@code idempotencyKeys} as sent (any number). */
     @SuppressWarnings("ArrayRecordComponent") // one request's data, never compared
@@ -91,15 +81,6 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
         static Reply error(HttpResponseStatus status, String message) {
             return new Reply(status, Map.of("error", message));
-        }
-    }
-
-    /** A request the API cannot make sense of: a {@code 400} with this message. */
-    private static final class BadRequest extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        BadRequest(String message) {
-            super(message, null, false, false);
         }
     }
 
@@ -128,7 +109,8 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         Call call = new Call(request.method(), new QueryStringDecoder(request.uri()).rawPath(),
-                ByteBufUtil.getBytes(request.content()), token, request.headers().getAll(IDEMPOTENCY_KEY));
+                ByteBufUtil.getBytes(request.content()), token,
+                request.headers().getAll(OrderRequests.IDEMPOTENCY_KEY));
         // After the connection's previous request: HTTP/1.1 answers pipelined requests in order.
         CompletableFuture<Void> previous = ctx.channel().attr(PREVIOUS).get();
         CompletableFuture<Void> next = (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
@@ -154,7 +136,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return create(call, tenant);
             }
             if (call.method().equals(HttpMethod.GET) && call.path().startsWith(ORDERS + "/")) {
-                long id = id(call.path().substring(ORDERS.length() + 1));
+                long id = OrderRequests.id(call.path().substring(ORDERS.length() + 1));
                 return orders.find(tenant, id)
                         .map(order -> new Reply(HttpResponseStatus.OK, Map.of("id", order.id(), "item", order.item(),
                                 "status", order.done() ? "done" : "queued")))
@@ -162,7 +144,7 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             return Reply.error(HttpResponseStatus.NOT_FOUND, "no such resource; use POST " + ORDERS + " or GET "
                     + ORDERS + "/<id>");
-        } catch (BadRequest e) {
+        } catch (OrderRequests.BadRequest e) {
             return Reply.error(HttpResponseStatus.BAD_REQUEST,
                     Objects.requireNonNullElse(e.getMessage(), "bad request"));
         } catch (TenantScopeException e) {
@@ -175,61 +157,16 @@ final class OrdersHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private Reply create(Call call, String tenant) throws BadRequest, SQLException {
-        Optional<String> key = idempotencyKey(call.idempotencyKeys());
-        Orders.Created created = orders.create(tenant, call.token().service().toString(), key, item(call.body()));
+    private Reply create(Call call, String tenant) throws SQLException {
+        Optional<String> key = OrderRequests.idempotencyKey(call.idempotencyKeys());
+        Orders.Created created = orders.create(tenant, call.token().service().toString(), key,
+                OrderRequests.item(json, call.body()));
         return switch (created.outcome()) {
             case CREATED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()));
             case REPLAYED -> new Reply(HttpResponseStatus.CREATED, Map.of("id", created.id()),
-                    Map.of(REPLAYED, "true"));
-            case KEY_REUSED -> Reply.error(HttpResponseStatus.UNPROCESSABLE_ENTITY, "this " + IDEMPOTENCY_KEY
-                    + " was sent before with another order; use a new key for a new order");
+                    Map.of(OrderRequests.REPLAYED, "true"));
+            case KEY_REUSED -> Reply.error(HttpResponseStatus.UNPROCESSABLE_ENTITY, OrderRequests.KEY_REUSED);
         };
-    }
-
-    /** The request's idempotency key: none, or one of 1 to {@value #MAX_KEY_LENGTH} visible ASCII characters. */
-    private static Optional<String> idempotencyKey(List<String> sent) throws BadRequest {
-        if (sent.isEmpty()) {
-            return Optional.empty();
-        }
-        String key = sent.get(0);
-        if (sent.size() > 1 || key.isEmpty() || key.length() > MAX_KEY_LENGTH
-                || !key.chars().allMatch(c -> c > ' ' && c < 0x7f)) {
-            throw new BadRequest("send one " + IDEMPOTENCY_KEY + " of 1 to " + MAX_KEY_LENGTH
-                    + " visible ASCII characters, e.g. a UUID");
-        }
-        return Optional.of(key);
-    }
-
-    /** The item of a body {@code {"item": "..."}}, nothing more and nothing less. */
-    private String item(byte[] body) throws BadRequest {
-        JsonNode order;
-        try {
-            order = json.readTree(body);
-        } catch (IOException e) {
-            throw new BadRequest("the body is not JSON; send {\"item\": \"...\"}");
-        }
-        JsonNode item = order == null || !order.isObject() || order.size() != 1 ? null : order.get("item");
-        if (item == null || !item.isTextual()) {
-            throw new BadRequest("the body must be exactly {\"item\": \"...\"}");
-        }
-        String text = item.textValue();
-        if (text.isBlank() || text.length() > MAX_ITEM_LENGTH) {
-            throw new BadRequest("the item must be 1 to " + MAX_ITEM_LENGTH + " characters");
-        }
-        return text;
-    }
-
-    /** An order id: a positive decimal number. */
-    private static long id(String text) throws BadRequest {
-        if (text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new BadRequest("an order id is a positive decimal number");
-        }
-        long id = Long.parseLong(text);
-        if (id == 0) {
-            throw new BadRequest("an order id is a positive decimal number");
-        }
-        return id;
     }
 
     private Reply refuse(Call call, String reason, @Nullable String detail) {

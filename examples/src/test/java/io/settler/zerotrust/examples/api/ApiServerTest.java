@@ -229,7 +229,7 @@ class ApiServerTest {
     void refusesBadJsonWith400() throws Exception {
         List<String> bodies = List.of("", "not json", "[]", "{\"item\":1}", "{\"item\":\"\"}", "{\"thing\":\"x\"}",
                 "{\"item\":\"x\",\"more\":1}", "{\"item\":\"x\",\"item\":\"y\"}", "{\"item\":\"x\"} trailing",
-                "{\"item\":\"" + "x".repeat(OrdersHandler.MAX_ITEM_LENGTH + 1) + "\"}");
+                "{\"item\":\"" + "x".repeat(OrderRequests.MAX_ITEM_LENGTH + 1) + "\"}");
         for (String body : bodies) {
             MtlsHttpClient.Response response = call(asGateway, HttpMethod.POST, "/orders", body,
                     token("tenant-a", ApiServer.WRITE_SCOPE));

@@ -137,7 +137,7 @@ class OrderOutboxTest {
         // The first request and four retries racing it: the unique constraint lets one insert.
         List<CompletableFuture<MtlsHttpClient.Response>> racing = IntStream.range(0, 5)
                 .mapToObj(i -> send(HttpMethod.POST, "/orders", body, token("tenant-retry", ApiServer.WRITE_SCOPE),
-                        Map.of(OrdersHandler.IDEMPOTENCY_KEY, key)))
+                        Map.of(OrderRequests.IDEMPOTENCY_KEY, key)))
                 .toList();
         List<MtlsHttpClient.Response> responses = racing.stream().map(CompletableFuture::join).toList();
         MtlsHttpClient.Response later = post("tenant-retry", key, "{ \"item\" : \"exactly one\" }"); // same JSON
@@ -145,11 +145,11 @@ class OrderOutboxTest {
         assertThat(responses).allSatisfy(response -> assertThat(response.status()).isEqualTo(201));
         long id = id(responses.get(0));
         assertThat(responses).allSatisfy(response -> assertThat(id(response)).isEqualTo(id));
-        assertThat(responses.stream().filter(response -> response.headers().contains(OrdersHandler.REPLAYED)))
+        assertThat(responses.stream().filter(response -> response.headers().contains(OrderRequests.REPLAYED)))
                 .as("answered with the first order").hasSize(4);
         assertThat(later.status()).isEqualTo(201);
         assertThat(id(later)).isEqualTo(id);
-        assertThat(later.headers().get(OrdersHandler.REPLAYED)).isEqualTo("true");
+        assertThat(later.headers().get(OrderRequests.REPLAYED)).isEqualTo("true");
         assertThat(sql("select count(*) from orders where tenant_id = 'tenant-retry'")).isEqualTo("1");
         assertThat(sql("select count(*) from outbox where tenant_id = 'tenant-retry'")).isEqualTo("1");
         await(() -> deliveriesOf(id) == 1, "the order's webhook");
@@ -164,7 +164,7 @@ class OrderOutboxTest {
         MtlsHttpClient.Response reused = post("tenant-reuse", key, "{\"item\":\"second\"}");
 
         assertThat(reused.status()).isEqualTo(422);
-        assertThat(reused.bodyText()).contains(OrdersHandler.IDEMPOTENCY_KEY).doesNotContain("first");
+        assertThat(reused.bodyText()).contains(OrderRequests.IDEMPOTENCY_KEY).doesNotContain("first");
         assertThat(sql("select string_agg(id || ' ' || item, ',') from orders where tenant_id = 'tenant-reuse'"))
                 .isEqualTo(id + " first");
     }
@@ -177,13 +177,13 @@ class OrderOutboxTest {
         MtlsHttpClient.Response theirs = post("tenant-k2", key, "{\"item\":\"same\"}");
 
         assertThat(theirs.status()).isEqualTo(201);
-        assertThat(theirs.headers().contains(OrdersHandler.REPLAYED)).isFalse();
+        assertThat(theirs.headers().contains(OrderRequests.REPLAYED)).isFalse();
         assertThat(id(theirs)).as("another tenant's key never answers with our order").isNotEqualTo(ours);
     }
 
     @Test
     void refusesABadIdempotencyKeyWith400() throws Exception {
-        for (String key : List.of("", "with space", "x".repeat(OrdersHandler.MAX_KEY_LENGTH + 1), "caf\u00e9")) {
+        for (String key : List.of("", "with space", "x".repeat(OrderRequests.MAX_KEY_LENGTH + 1), "caf\u00e9")) {
             MtlsHttpClient.Response response = post("tenant-bad-key", key, "{\"item\":\"x\"}");
 
             assertThat(response.status()).as(key).isEqualTo(400);
@@ -218,7 +218,7 @@ class OrderOutboxTest {
 
     private static MtlsHttpClient.Response post(String tenant, String idempotencyKey, String body) {
         return send(HttpMethod.POST, "/orders", body, token(tenant, ApiServer.WRITE_SCOPE),
-                Map.of(OrdersHandler.IDEMPOTENCY_KEY, idempotencyKey)).join();
+                Map.of(OrderRequests.IDEMPOTENCY_KEY, idempotencyKey)).join();
     }
 
     private static CompletableFuture<MtlsHttpClient.Response> send(HttpMethod method, String path, String body,
