@@ -116,7 +116,7 @@ public final class BenchmarkRunner {
             throw new BenchmarkException(Reason.BENCHMARK_FAILED, "JMH returned no results");
         }
         List<Comparison> comparisons = ComparisonTable.pair(
-                results.stream().map(Measurement::from).collect(Collectors.toList()));
+                results.stream().flatMap(run -> Measurement.from(run).stream()).collect(Collectors.toList()));
         out.println();
         out.println(conditions(results.iterator().next().getParams()));
         out.print(ComparisonTable.render(comparisons));
@@ -125,24 +125,36 @@ public final class BenchmarkRunner {
     }
 
     /**
-     * Checks the pairing convention over every benchmark in the jar, then returns the baseline of
-     * each class that {@code includes} and {@code excludes} select.
+     * Checks the pairing convention over every benchmark method in the jar (a method measured side by
+     * side with others in a {@code @Group} counts as a method of its class), then returns, for each
+     * class that {@code includes} and {@code excludes} select, the benchmark that measures its
+     * baseline: the {@code baseline} method, or the group it belongs to.
      */
     private Set<String> baselinesOfSelectedClasses(List<String> includes, List<String> excludes) {
         OutputFormat silent = OutputFormatFactory.createFormatInstance(out, VerboseMode.SILENT);
         BenchmarkList list = BenchmarkList.defaultList();
-        ComparisonTable.requireBaselines(list.getAll(silent, List.of()).stream()
-                .map(BenchmarkListEntry::getUsername)
+        Set<BenchmarkListEntry> all = list.getAll(silent, List.of());
+        ComparisonTable.requireBaselines(all.stream()
+                .flatMap(entry -> methodsOf(entry).stream().map(method -> entry.getUserClassQName() + "." + method))
                 .collect(Collectors.toList()));
-        Set<String> baselines = new TreeSet<>();
-        for (BenchmarkListEntry entry : list.find(silent, includes, excludes)) {
-            baselines.add(entry.getUserClassQName() + "." + ComparisonTable.BASELINE);
-        }
-        if (baselines.isEmpty()) {
+        Set<String> selectedClasses = list.find(silent, includes, excludes).stream()
+                .map(BenchmarkListEntry::getUserClassQName)
+                .collect(Collectors.toSet());
+        if (selectedClasses.isEmpty()) {
             throw new BenchmarkException(Reason.NO_MATCH, "no benchmark matches " + includes
                     + (excludes.isEmpty() ? "" : " once " + excludes + " are excluded") + "; -l lists the benchmarks");
         }
-        return baselines;
+        return all.stream()
+                .filter(entry -> selectedClasses.contains(entry.getUserClassQName()))
+                .filter(entry -> methodsOf(entry).contains(ComparisonTable.BASELINE))
+                .map(BenchmarkListEntry::getUsername)
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** The methods a benchmark measures: its own, or those of its {@code @Group}. */
+    private static Collection<String> methodsOf(BenchmarkListEntry entry) {
+        String username = entry.getUsername();
+        return entry.getThreadGroupLabels().orElse(List.of(username.substring(username.lastIndexOf('.') + 1)));
     }
 
     private int inform(CommandLineOptions commandLine) {

@@ -1,5 +1,7 @@
 package io.settler.zerotrust.benchmarks;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -9,7 +11,7 @@ import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 
 /**
- * The primary score of one benchmark method for one mode and one combination of {@code @Param}
+ * The score of one benchmark method for one mode and one combination of {@code @Param}
  * values: the part of a JMH {@link RunResult} that the comparison needs.
  *
  * @param benchmark the fully qualified method, e.g.
@@ -32,16 +34,45 @@ record Measurement(String benchmark, Mode mode, Map<String, String> params, doub
         }
     }
 
-    /** Extracts the primary result of a JMH run. */
-    static Measurement from(RunResult run) {
+    /**
+     * Extracts the scores of a JMH run: its primary result, or for a group of methods measured side by
+     * side ({@code @Group}) each method's own result, named {@code <class>.<method>} like a method
+     * measured alone.
+     */
+    static List<Measurement> from(RunResult run) {
         BenchmarkParams params = run.getParams();
         Map<String, String> values = new TreeMap<>();
         for (String key : params.getParamsKeys()) {
             values.put(key, params.getParam(key));
         }
-        Result<?> primary = run.getPrimaryResult();
-        return new Measurement(params.getBenchmark(), params.getMode(), values,
-                primary.getScore(), primary.getScoreError(), primary.getScoreUnit());
+        Map<String, Result<?>> secondary = new TreeMap<>();
+        run.getSecondaryResults().forEach(secondary::put);
+        return of(params.getBenchmark(), List.copyOf(params.getThreadGroupLabels()), params.getMode(), values,
+                run.getPrimaryResult(), secondary);
+    }
+
+    /**
+     * {@link #from}, on the parts of a run: {@code benchmark} is the method or group JMH ran,
+     * {@code methods} the methods it measured, {@code secondary} the results by label (a group's
+     * methods report theirs there).
+     */
+    static List<Measurement> of(String benchmark, List<String> methods, Mode mode, Map<String, String> params,
+                                Result<?> primary, Map<String, Result<?>> secondary) {
+        if (methods.size() <= 1) {
+            return List.of(new Measurement(benchmark, mode, params,
+                    primary.getScore(), primary.getScoreError(), primary.getScoreUnit()));
+        }
+        String className = benchmark.substring(0, Math.max(0, benchmark.lastIndexOf('.')));
+        List<Measurement> measurements = new ArrayList<>();
+        for (String method : methods) {
+            Result<?> result = secondary.get(method);
+            if (result == null) {
+                throw new IllegalStateException(benchmark + " has no result for its method " + method);
+            }
+            measurements.add(new Measurement(className + "." + method, mode, params,
+                    result.getScore(), result.getScoreError(), result.getScoreUnit()));
+        }
+        return List.copyOf(measurements);
     }
 
     /** The fully qualified benchmark class. */
