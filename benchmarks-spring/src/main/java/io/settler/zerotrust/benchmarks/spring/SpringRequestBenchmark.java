@@ -27,27 +27,35 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Threads;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * HTTP/1.1 {@code GET /hello} through Spring Boot 4's embedded Tomcat and Spring MVC, four client threads on
- * kept-alive mTLS 1.3 connections to 127.0.0.1 (handshakes happen in warm-up; Tomcat's keep-alive request limit
- * is lifted on both servers so they stay the only ones): what the starter costs per request.
+ * HTTP/1.1 {@code GET /hello} through Spring Boot 4's embedded Tomcat and Spring MVC on kept-alive mTLS 1.3
+ * connections to 127.0.0.1 (handshakes happen in warm-up; Tomcat's keep-alive request limit is lifted so they
+ * stay the only ones): what the starter costs per request.
  *
- * <p>{@code baseline}: {@link BundleApplication}, the same controller on Boot's own {@code server.ssl.bundle}
- * (a PEM bundle of the same certificate, client certificates required against the same CA, TLS 1.3 only), no
- * Spring Security, no token check. {@code starter}: {@link ZeroTrustApplication}, the same controller with
+ * <p>Three applications, each in a JVM of its own ({@link ServerProcess}), are measured side by side in one
+ * JMH group, two client threads each, so that all three share the same machine at the same moments: on a
+ * virtual machine whose stolen CPU time varies from minute to minute, applications measured one after the
+ * other differed by more than the starter's cost. Each method's score is that application's requests per
+ * second while all three run; the ratio of two scores is the ratio of their costs per request.
+ *
+ * <p>{@code baseline}: {@link BundleApplication}, the controller on Boot's own {@code server.ssl.bundle} (a PEM
+ * bundle of the same certificate, client certificates required against the same CA, TLS 1.3 only), no Spring
+ * Security, no token check. {@code starter}: {@link ZeroTrustApplication}, the same controller with
  * {@code zerotrust-spring-boot-starter} configured by {@code zerotrust.*} properties: the policy's authorizer in
  * the handshake, the bearer service token (ES256, from a {@link TokenSource}, so reused) verified by
  * {@code ServiceTokens} against the connection's certificate identity, and a Spring Security rule needing
@@ -62,7 +70,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Threads(4)
 public class SpringRequestBenchmark {
 
     private static final String POLICY = """
@@ -82,13 +89,17 @@ public class SpringRequestBenchmark {
             "io.settler.zerotrust.spring.ZeroTrustHealthAutoConfiguration",
             "io.settler.zerotrust.spring.ZeroTrustServerGuardAutoConfiguration");
 
-    private ConfigurableApplicationContext bundleServer;
-    private ConfigurableApplicationContext securityServer;
-    private ConfigurableApplicationContext starterServer;
-    private HttpClient client;
-    private HttpRequest toBundle;
-    private HttpRequest toSecurity;
-    private HttpRequest toStarter;
+    /** The three applications' measurements share one JMH group: see the class comment. */
+    private static final String SIDE_BY_SIDE = "requests";
+    /** Client threads per application. */
+    private static final int THREADS = 2;
+
+    private ServerProcess bundleServer;
+    private ServerProcess securityServer;
+    private ServerProcess starterServer;
+    private Target toBundle;
+    private Target toSecurity;
+    private Target toStarter;
 
     /** Writes the certificates, policy and keys, starts the applications and checks that each answers 200. */
     @Setup
@@ -110,8 +121,8 @@ public class SpringRequestBenchmark {
         bundle.put("server.ssl.client-auth", "need");
         bundle.put("server.ssl.enabled-protocols", "TLSv1.3");
         bundle.put("spring.autoconfigure.exclude", WITHOUT_STARTER);
-        bundleServer = new SpringApplicationBuilder(BundleApplication.class).properties(bundle).run();
-        securityServer = new SpringApplicationBuilder(SecurityOnlyApplication.class).properties(bundle).run();
+        bundleServer = ServerProcess.start("baseline", directory, bundle);
+        securityServer = ServerProcess.start("springSecurityOnly", directory, bundle);
 
         Map<String, Object> starter = common();
         starter.put("zerotrust.service", "api");
@@ -120,19 +131,17 @@ public class SpringRequestBenchmark {
         starter.put("zerotrust.credentials.key", directory.resolve("api.key").toString());
         starter.put("zerotrust.credentials.trust", directory.resolve("ca.crt").toString());
         starter.put("zerotrust.tokens.issuers.gateway.jwks", file("gateway.jwks.json"));
-        starterServer = new SpringApplicationBuilder(ZeroTrustApplication.class).properties(starter).run();
+        starterServer = ServerProcess.start("starter", directory, starter);
 
-        client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .sslContext(MtlsContext.client(CredentialSource.fixed(
-                                TlsIdentity.of(gateway.privateKey(), gateway.chain()),
-                                TrustBundle.of(List.of(ca.rootCertificate()))))
-                        .expectedServer("spiffe://example.org/api").build().sslContext())
-                .build();
+        SSLContext tls = MtlsContext.client(CredentialSource.fixed(
+                        TlsIdentity.of(gateway.privateKey(), gateway.chain()),
+                        TrustBundle.of(List.of(ca.rootCertificate()))))
+                .expectedServer("spiffe://example.org/api").build().sslContext();
         String token = TokenSource.builder(ServiceTokens.builder().identity("spiffe://example.org/gateway")
                 .keys(gatewayKeys).build()).build().token("spiffe://example.org/api", "orders:read");
-        toBundle = request(bundleServer, token);
-        toSecurity = request(securityServer, token);
-        toStarter = request(starterServer, token);
+        toBundle = new Target("baseline", bundleServer, tls, token);
+        toSecurity = new Target("springSecurityOnly", securityServer, tls, token);
+        toStarter = new Target("starter", starterServer, tls, token);
         baseline();
         springSecurityOnly();
         starter(); // all must answer 200 before anything is measured
@@ -140,10 +149,10 @@ public class SpringRequestBenchmark {
 
     /** Stops the applications and deletes the files. */
     @TearDown
-    public void tearDown() throws IOException {
-        starterServer.close();
-        securityServer.close();
-        bundleServer.close();
+    public void tearDown() throws IOException, InterruptedException {
+        starterServer.stop();
+        securityServer.stop();
+        bundleServer.stop();
         try (Stream<Path> files = Files.walk(directory)) {
             for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(file);
@@ -151,30 +160,39 @@ public class SpringRequestBenchmark {
         }
     }
 
+    /**
+     * Prints each server's CPU time per request in the iteration that just ended (in the fork's output):
+     * where requests per second cannot tell the applications apart, this still can.
+     */
+    @TearDown(Level.Iteration)
+    public void reportServerCpu() {
+        System.out.printf("server CPU per request: baseline %s, springSecurityOnly %s, starter %s%n",
+                toBundle.cpuPerRequestSinceLastCall(), toSecurity.cpuPerRequestSinceLastCall(),
+                toStarter.cpuPerRequestSinceLastCall());
+    }
+
     /** A request to the application on Boot's own SSL bundle. */
     @Benchmark
+    @Group(SIDE_BY_SIDE)
+    @GroupThreads(THREADS)
     public int baseline() throws Exception {
-        return send(toBundle);
+        return toBundle.send();
     }
 
     /** The same request through Spring Security's filters, which let it through. */
     @Benchmark
+    @Group(SIDE_BY_SIDE)
+    @GroupThreads(THREADS)
     public int springSecurityOnly() throws Exception {
-        return send(toSecurity);
+        return toSecurity.send();
     }
 
     /** The same request to the application with the starter. */
     @Benchmark
+    @Group(SIDE_BY_SIDE)
+    @GroupThreads(THREADS)
     public int starter() throws Exception {
-        return send(toStarter);
-    }
-
-    private int send(HttpRequest request) throws Exception {
-        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException("status " + response.statusCode() + " from " + request.uri());
-        }
-        return response.body().length();
+        return toStarter.send();
     }
 
     private Map<String, Object> common() {
@@ -190,9 +208,47 @@ public class SpringRequestBenchmark {
         return "file:" + directory.resolve(name);
     }
 
-    private static HttpRequest request(ConfigurableApplicationContext server, String token) {
-        String port = server.getEnvironment().getRequiredProperty("local.server.port");
-        return HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/hello"))
-                .header("Authorization", "Bearer " + token).GET().build();
+    /**
+     * One application, its own client (its own connection pool and selector thread: no application waits
+     * on another's) and request, and how many requests it answered.
+     */
+    private static final class Target {
+
+        private final String name;
+        private final ServerProcess server;
+        private final HttpClient client;
+        private final HttpRequest request;
+        private final LongAdder answered = new LongAdder();
+        private long lastAnswered;
+        private Duration lastCpu = Duration.ZERO;
+
+        Target(String name, ServerProcess server, SSLContext tls, String token) {
+            this.name = name;
+            this.server = server;
+            this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls).build();
+            this.request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + "/hello"))
+                    .header("Authorization", "Bearer " + token).GET().build();
+        }
+
+        int send() throws Exception {
+            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("status " + response.statusCode() + " from " + name + "; its output:\n"
+                        + server.output());
+            }
+            answered.increment();
+            return response.body().length();
+        }
+
+        /** The server's CPU time per answered request since the last call, e.g. {@code 85 us}. */
+        String cpuPerRequestSinceLastCall() {
+            Duration cpu = server.cpuTime();
+            long count = answered.sum();
+            long requests = count - lastAnswered;
+            String perRequest = requests == 0 ? "-" : cpu.minus(lastCpu).toNanos() / requests / 1_000 + " us";
+            lastCpu = cpu;
+            lastAnswered = count;
+            return perRequest;
+        }
     }
 }
