@@ -21,7 +21,8 @@ final class ServerProcess {
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     /**
      * The environment variable whose JVM options (split at white space) every server also gets, e.g.
-     * {@code -XX:StartFlightRecording:delay=60s,filename=/tmp/servers/} to profile the servers alone.
+     * {@code -XX:StartFlightRecording=delay=50s,dumponexit=true,filename=/tmp/servers} to profile the servers
+     * alone (one recording per server in that directory, written when it stops).
      */
     static final String JAVA_OPTIONS = "BENCH_SERVER_JAVA_OPTIONS";
     /** The same heap for every server, so that none is favoured by a larger one. */

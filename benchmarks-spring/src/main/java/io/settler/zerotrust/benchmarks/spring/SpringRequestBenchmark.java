@@ -94,9 +94,6 @@ public class SpringRequestBenchmark {
     /** Client threads per application. */
     private static final int THREADS = 2;
 
-    private ServerProcess bundleServer;
-    private ServerProcess securityServer;
-    private ServerProcess starterServer;
     private Target toBundle;
     private Target toSecurity;
     private Target toStarter;
@@ -112,6 +109,12 @@ public class SpringRequestBenchmark {
         KeySet gatewayKeys = KeySet.builder().signingKey(TokenKey.generate(TokenAlgorithm.ES256, "gw-1")).build();
         Files.writeString(directory.resolve("policy.json"), POLICY);
         Files.writeString(directory.resolve("gateway.jwks.json"), gatewayKeys.toJwks());
+        SSLContext tls = MtlsContext.client(CredentialSource.fixed(
+                        TlsIdentity.of(gateway.privateKey(), gateway.chain()),
+                        TrustBundle.of(List.of(ca.rootCertificate()))))
+                .expectedServer("spiffe://example.org/api").build().sslContext();
+        String token = TokenSource.builder(ServiceTokens.builder().identity("spiffe://example.org/gateway")
+                .keys(gatewayKeys).build()).build().token("spiffe://example.org/api", "orders:read");
 
         Map<String, Object> bundle = common();
         bundle.put("spring.ssl.bundle.pem.api.keystore.certificate", file("api.crt"));
@@ -121,8 +124,8 @@ public class SpringRequestBenchmark {
         bundle.put("server.ssl.client-auth", "need");
         bundle.put("server.ssl.enabled-protocols", "TLSv1.3");
         bundle.put("spring.autoconfigure.exclude", WITHOUT_STARTER);
-        bundleServer = ServerProcess.start("baseline", directory, bundle);
-        securityServer = ServerProcess.start("springSecurityOnly", directory, bundle);
+        toBundle = new Target("baseline", bundle, tls, token);
+        toSecurity = new Target("springSecurityOnly", bundle, tls, token);
 
         Map<String, Object> starter = common();
         starter.put("zerotrust.service", "api");
@@ -131,17 +134,7 @@ public class SpringRequestBenchmark {
         starter.put("zerotrust.credentials.key", directory.resolve("api.key").toString());
         starter.put("zerotrust.credentials.trust", directory.resolve("ca.crt").toString());
         starter.put("zerotrust.tokens.issuers.gateway.jwks", file("gateway.jwks.json"));
-        starterServer = ServerProcess.start("starter", directory, starter);
-
-        SSLContext tls = MtlsContext.client(CredentialSource.fixed(
-                        TlsIdentity.of(gateway.privateKey(), gateway.chain()),
-                        TrustBundle.of(List.of(ca.rootCertificate()))))
-                .expectedServer("spiffe://example.org/api").build().sslContext();
-        String token = TokenSource.builder(ServiceTokens.builder().identity("spiffe://example.org/gateway")
-                .keys(gatewayKeys).build()).build().token("spiffe://example.org/api", "orders:read");
-        toBundle = new Target("baseline", bundleServer, tls, token);
-        toSecurity = new Target("springSecurityOnly", securityServer, tls, token);
-        toStarter = new Target("starter", starterServer, tls, token);
+        toStarter = new Target("starter", starter, tls, token);
         baseline();
         springSecurityOnly();
         starter(); // all must answer 200 before anything is measured
@@ -150,9 +143,9 @@ public class SpringRequestBenchmark {
     /** Stops the applications and deletes the files. */
     @TearDown
     public void tearDown() throws IOException, InterruptedException {
-        starterServer.stop();
-        securityServer.stop();
-        bundleServer.stop();
+        toStarter.server.stop();
+        toSecurity.server.stop();
+        toBundle.server.stop();
         try (Stream<Path> files = Files.walk(directory)) {
             for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(file);
@@ -209,10 +202,10 @@ public class SpringRequestBenchmark {
     }
 
     /**
-     * One application, its own client (its own connection pool and selector thread: no application waits
-     * on another's) and request, and how many requests it answered.
+     * One application in its own JVM, its own client (its own connection pool and selector thread: no
+     * application waits on another's) and request, and how many requests it answered.
      */
-    private static final class Target {
+    private final class Target {
 
         private final String name;
         private final ServerProcess server;
@@ -222,9 +215,10 @@ public class SpringRequestBenchmark {
         private long lastAnswered;
         private Duration lastCpu = Duration.ZERO;
 
-        Target(String name, ServerProcess server, SSLContext tls, String token) {
+        /** Starts {@code name} ({@link BenchmarkServer}) with these Spring properties. */
+        Target(String name, Map<String, Object> properties, SSLContext tls, String token) throws Exception {
             this.name = name;
-            this.server = server;
+            this.server = ServerProcess.start(name, directory, properties);
             this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls).build();
             this.request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + "/hello"))
                     .header("Authorization", "Bearer " + token).GET().build();
