@@ -47,9 +47,10 @@ final class TomcatMtlsContext implements SSLContext {
         return context.sslContext().getServerSessionContext();
     }
 
+    /** The library's engine, auditing the refusals the JDK makes before the library's checks. */
     @Override
     public SSLEngine createSSLEngine() {
-        return context.newEngine(null, -1);
+        return new AuditedServerEngine(context.newEngine(null, -1), context);
     }
 
     @Override
