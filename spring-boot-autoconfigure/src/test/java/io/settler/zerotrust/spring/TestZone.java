@@ -1,10 +1,15 @@
 package io.settler.zerotrust.spring;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.settler.zerotrust.audit.AuditEvent;
+import io.settler.zerotrust.audit.CoreAudit;
 import io.settler.zerotrust.credentials.CredentialSource;
 import io.settler.zerotrust.credentials.TlsIdentity;
 import io.settler.zerotrust.credentials.TrustBundle;
 import io.settler.zerotrust.pki.DevCertificateAuthority;
 import io.settler.zerotrust.pki.IssuedCertificate;
+import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.tls.MtlsContext;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ServiceTokens;
@@ -124,6 +129,23 @@ final class TestZone {
             runner = runner.withPropertyValues(property.getKey() + "=" + property.getValue());
         }
         return runner;
+    }
+
+    /**
+     * Asserts that a handshake the TLS stack refused before the library's checks was audited once, as
+     * {@code peer.refused} with {@code reason}: the server records it when its side of the failure
+     * reaches it, which may be just after the client saw the alert, and must not record it again as the
+     * alert goes out. Each test refuses for its own reason.
+     *
+     * @return the event, for the fields that differ between servers (Tomcat knows no peer address)
+     */
+    static AuditEvent assertRefusalAuditedOnce(RecordingAuditLog audit, String reason) {
+        AuditEvent refusal = audit.await(CoreAudit.PEER_REFUSED, RecordingAuditLog.field("reason", reason),
+                Duration.ofSeconds(5));
+        assertThat(refusal.fields()).containsEntry("role", "client").containsEntry("fingerprint", "none");
+        assertThat(audit.withAction(CoreAudit.PEER_REFUSED))
+                .filteredOn(event -> reason.equals(event.fields().get("reason"))).hasSize(1);
+        return refusal;
     }
 
     /** A client context presenting {@code client}, trusting {@code trusted}, requiring the api's identity. */
