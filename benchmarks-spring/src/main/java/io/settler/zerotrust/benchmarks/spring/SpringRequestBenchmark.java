@@ -51,7 +51,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * JMH group, two client threads each, so that all three share the same machine at the same moments: on a
  * virtual machine whose stolen CPU time varies from minute to minute, applications measured one after the
  * other differed by more than the starter's cost. Each method's score is that application's requests per
- * second while all three run; the ratio of two scores is the ratio of their costs per request.
+ * second while all three run, so a ratio of two scores compares whole requests, the client's share of the
+ * CPUs included; the server CPU time per request printed after each iteration ({@link #reportServerCpu})
+ * compares the servers alone.
  *
  * <p>{@code baseline}: {@link BundleApplication}, the controller on Boot's own {@code server.ssl.bundle} (a PEM
  * bundle of the same certificate, client certificates required against the same CA, TLS 1.3 only), no Spring
