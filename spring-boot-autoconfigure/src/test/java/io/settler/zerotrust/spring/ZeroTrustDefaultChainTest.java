@@ -2,6 +2,7 @@ package io.settler.zerotrust.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.settler.zerotrust.spring.headers.TrimmedHeadersApplication;
 import io.settler.zerotrust.spring.plain.PlainApplication;
 import io.settler.zerotrust.spring.sessions.SessionfulApplication;
 import io.settler.zerotrust.token.TokenRequest;
@@ -17,8 +18,17 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** An application without a security configuration of its own gets the starter's: a token on every request. */
+/**
+ * An application without a security configuration of its own gets the starter's: a token on every request,
+ * with Spring Security's default response headers. One with a chain of its own keeps the token check.
+ */
 class ZeroTrustDefaultChainTest {
+
+    /** Spring Security's default headers that only a browser acts on (HSTS: on a TLS request). */
+    private static final String[] BROWSER_HEADERS = {"x-content-type-options", "x-xss-protection", "x-frame-options",
+        "strict-transport-security"};
+    /** Its cache headers, which a caching client or proxy obeys too. */
+    private static final String[] CACHE_HEADERS = {"cache-control", "pragma", "expires"};
 
     @TempDir
     Path certs;
@@ -31,6 +41,8 @@ class ZeroTrustDefaultChainTest {
             assertThat(allowed.statusCode()).isEqualTo(200);
             assertThat(allowed.body()).isEqualTo("hello");
             assertThat(allowed.headers().firstValue("Set-Cookie")).as("stateless: no session").isEmpty();
+            assertThat(allowed.headers().map()).as("Spring Security's default headers are kept")
+                    .containsKeys(BROWSER_HEADERS).containsKeys(CACHE_HEADERS);
 
             HttpResponse<String> refused = hello(app, zone);
             assertThat(refused.statusCode()).isEqualTo(401);
@@ -65,6 +77,20 @@ class ZeroTrustDefaultChainTest {
 
             HttpResponse<String> caller = send(app, zone, "POST", "/logout", "Authorization", "Bearer " + token(zone));
             assertThat(caller.statusCode()).as("the application's, which maps no /logout").isEqualTo(404);
+        }
+    }
+
+    @Test
+    void anApplicationChainMayKeepOnlyTheCacheHeadersAndStillNeedsTokens() throws Exception {
+        TestZone zone = new TestZone(certs);
+        try (ConfigurableApplicationContext app = start(TrimmedHeadersApplication.class, zone)) {
+            HttpResponse<String> allowed = hello(app, zone, "Authorization", "Bearer " + token(zone));
+            assertThat(allowed.statusCode()).isEqualTo(200);
+            assertThat(allowed.headers().map()).containsKeys(CACHE_HEADERS).doesNotContainKeys(BROWSER_HEADERS);
+
+            HttpResponse<String> refused = hello(app, zone);
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(refused.body()).isEmpty();
         }
     }
 
