@@ -87,10 +87,7 @@ class ZeroTrustDefaultChainTest {
             HttpResponse<String> allowed = hello(app, zone, "Authorization", "Bearer " + token(zone));
             assertThat(allowed.statusCode()).isEqualTo(200);
             assertThat(allowed.headers().map()).containsKeys(CACHE_HEADERS).doesNotContainKeys(BROWSER_HEADERS);
-
-            HttpResponse<String> refused = hello(app, zone);
-            assertThat(refused.statusCode()).isEqualTo(401);
-            assertThat(refused.body()).isEmpty();
+            assertThat(hello(app, zone).statusCode()).as("no token").isEqualTo(401);
         }
     }
 

@@ -1,16 +1,17 @@
 package io.settler.zerotrust.spring.headers;
 
 import io.settler.zerotrust.spring.ZeroTrustSecurity;
+import io.settler.zerotrust.spring.hello.HelloController;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.web.SecurityFilterChain;
-import org.springframework.web.bind.annotation.GetMapping;
-import org.springframework.web.bind.annotation.RestController;
 
 /** A service only other services call, keeping only the cache headers, as the README shows. */
 @SpringBootApplication(proxyBeanMethods = false)
+@Import(HelloController.class)
 public class TrimmedHeadersApplication {
 
     @Bean
@@ -19,15 +20,5 @@ public class TrimmedHeadersApplication {
                 .with(zeroTrust.configurer(), Customizer.withDefaults())
                 .headers(headers -> headers.defaultsDisabled().cacheControl(Customizer.withDefaults()))
                 .build();
-    }
-
-    /** One endpoint. */
-    @RestController
-    static class Hello {
-
-        @GetMapping("/hello")
-        String hello() {
-            return "hello";
-        }
     }
 }

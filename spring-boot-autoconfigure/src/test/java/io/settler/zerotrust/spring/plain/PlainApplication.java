@@ -1,20 +1,11 @@
 package io.settler.zerotrust.spring.plain;
 
+import io.settler.zerotrust.spring.hello.HelloController;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
-import org.springframework.web.bind.annotation.GetMapping;
-import org.springframework.web.bind.annotation.RestController;
+import org.springframework.context.annotation.Import;
 
 /** What a user writes with the starter and nothing else: no filter chain, no audit log of its own. */
 @SpringBootApplication(proxyBeanMethods = false)
+@Import(HelloController.class)
 public class PlainApplication {
-
-    /** One endpoint. */
-    @RestController
-    static class Hello {
-
-        @GetMapping("/hello")
-        String hello() {
-            return "hello";
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package io.settler.zerotrust.spring.replay;
 
+import io.settler.zerotrust.spring.hello.HelloController;
 import io.settler.zerotrust.testkit.RecordingAuditLog;
 import io.settler.zerotrust.token.KeySet;
 import io.settler.zerotrust.token.ReplayGuard;
@@ -14,15 +15,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.io.Resource;
-import org.springframework.web.bind.annotation.GetMapping;
-import org.springframework.web.bind.annotation.RestController;
 
 /**
  * A WebFlux service whose token verifier asks a replay guard that may block (as a Redis-backed one
  * does): the default chain must ask it off the event loop.
  */
 @SpringBootApplication(proxyBeanMethods = false)
+@Import(HelloController.class)
 public class ReplayCheckedApplication {
 
     /** The gateway, the only issuer. */
@@ -46,16 +47,6 @@ public class ReplayCheckedApplication {
         return ServiceTokens.builder().identity("spiffe://example.org/api")
                 .verificationKeys(KeySet.fromJwks(jwks.getContentAsString(StandardCharsets.UTF_8)).pinnedTo(GATEWAY))
                 .trustIssuers(GATEWAY).replayGuard(guard).build();
-    }
-
-    /** One endpoint. */
-    @RestController
-    static class Hello {
-
-        @GetMapping("/hello")
-        String hello() {
-            return "hello";
-        }
     }
 
     /** Remembers each token and the thread each check ran on; says it may block (the default). */
