@@ -3,7 +3,7 @@ package io.settler.zerotrust.benchmarks.spring;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-/** The one endpoint both benchmarked applications serve: {@code GET /hello}, a two-byte body. */
+/** The one endpoint every benchmarked application serves: {@code GET /hello}, a two-byte body. */
 @RestController
 public class HelloController {
 

@@ -1,10 +1,12 @@
 package io.settler.zerotrust.benchmarks.spring.security;
 
 import io.settler.zerotrust.benchmarks.spring.HelloController;
+import io.settler.zerotrust.benchmarks.spring.ResponseHeaders;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.web.SecurityFilterChain;
@@ -23,11 +25,13 @@ public class SecurityOnlyApplication {
      * authentication.
      *
      * @param http Spring Security's builder
+     * @param environment where {@link ResponseHeaders} reads which headers to write
      * @return the chain
      * @throws Exception as {@link HttpSecurity#build()}
      */
     @Bean
-    SecurityFilterChain open(HttpSecurity http) throws Exception {
+    SecurityFilterChain open(HttpSecurity http, Environment environment) throws Exception {
+        ResponseHeaders.apply(http, environment);
         return http.authorizeHttpRequests(requests -> requests.anyRequest().permitAll())
                 .sessionManagement(sessions -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .requestCache(cache -> cache.disable())
